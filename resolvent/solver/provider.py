@@ -1,0 +1,89 @@
+"""The provider protocol: where the solver gets versions and requirements from.
+
+The solver is pure; everything it knows about packages arrives through a
+:class:`Provider`. An index client implements it over HTTP, and
+:mod:`resolvent.solver.scenario` implements it over a scenario file. Expected
+unavailability (a project that does not exist, metadata that cannot be had) is a returned
+value the solver can explain, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+__all__ = ["Provider", "Reporter", "Unavailable", "VersionInfo"]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """What an index listing says of one version of a project, before its metadata.
+
+    ``unusable`` names why no distribution of this version can be used for the target
+    (no compatible wheel and building is disabled, for example); such a version is never
+    chosen, and the reason appears in explanations.
+    """
+
+    version: Version
+    yanked: bool = False
+    yanked_reason: str | None = None
+    requires_python: SpecifierSet | None = None
+    unusable: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A value that says why something cannot be had, for explanations."""
+
+    reason: str
+
+
+class Provider(Protocol):
+    """The source of truth about packages, as the solver sees it."""
+
+    def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
+        """Return every version the index lists for ``name``, in any order."""
+        ...
+
+    def get_requirements(
+        self, name: NormalizedName, version: Version
+    ) -> Sequence[Requirement] | Unavailable:
+        """Return the ``Requires-Dist`` of one version, markers and extras unevaluated."""
+        ...
+
+    def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
+        """Hint that requirements of these versions will be asked for soon (may do nothing)."""
+        ...
+
+
+class Reporter(Protocol):
+    """Progress hooks of the engines; every hook may do nothing.
+
+    ``should_cancel`` lets a caller stop a long search from outside (the solver has no
+    clock of its own): it is polled between steps, and a true answer makes the engine
+    give up with a budget error.
+    """
+
+    def starting(self, engine: str) -> None:
+        """Call when an engine starts."""
+        ...
+
+    def decided(self, package: str, version: Version) -> None:
+        """Call when a version is tentatively chosen for a package."""
+        ...
+
+    def conflict(self, description: str) -> None:
+        """Call when the engine learns a conflict."""
+        ...
+
+    def should_cancel(self) -> bool:
+        """Return true to stop the search."""
+        ...

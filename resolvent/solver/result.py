@@ -1,0 +1,89 @@
+"""Outcomes of a resolution: a solution, or a proof that there is none.
+
+Both engines return these same values, so the checker, the cross-check and the CLI never
+need to know which engine produced an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from resolvent.errors import SolverError
+from resolvent.solver.universe import base_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from resolvent.solver.provider import Reporter
+    from resolvent.solver.universe import Universe
+
+__all__ = ["BudgetExceeded", "Engine", "NoSolution", "Outcome", "Solution"]
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """A satisfying assignment: one version for every package key the root reaches.
+
+    ``selected`` holds every chosen key, virtual extra packages included and the root
+    excluded. ``stats`` holds engine counters (decisions, conflicts, solver calls) that
+    benchmarks and ``--json`` report.
+    """
+
+    engine: str
+    selected: Mapping[str, Version]
+    stats: Mapping[str, int] = field(default_factory=dict)
+
+    def packages(self) -> dict[NormalizedName, Version]:
+        """Return the chosen version of every real project, sorted by name."""
+        return {
+            base_name(key): version
+            for key, version in sorted(self.selected.items())
+            if "[" not in key
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NoSolution:
+    """A proof that the requirements cannot be met, rendered for people.
+
+    ``explanation`` is the numbered derivation (PubGrub) or the account of a minimal
+    unsatisfiable core (SAT); ``core`` lists the requirement groups (package keys) that
+    take part in the conflict, for tools.
+    """
+
+    engine: str
+    explanation: str
+    core: tuple[str, ...] = ()
+    stats: Mapping[str, int] = field(default_factory=dict)
+
+
+Outcome = Solution | NoSolution
+
+
+class BudgetExceeded(SolverError):
+    """An engine stopped before an answer: its step budget ran out or it was cancelled."""
+
+    def __init__(self, engine: str, steps: int) -> None:
+        super().__init__(f"the {engine} solver gave up after {steps} steps")
+        self.engine = engine
+        self.steps = steps
+
+
+class Engine(Protocol):
+    """What a resolution engine offers: one call from a universe to an outcome."""
+
+    name: str
+
+    def solve(
+        self,
+        universe: Universe,
+        *,
+        reporter: Reporter | None = None,
+        budget: int | None = None,
+    ) -> Outcome:
+        """Resolve ``universe``; raise :class:`BudgetExceeded` past ``budget`` steps."""
+        ...

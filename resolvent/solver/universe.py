@@ -1,0 +1,354 @@
+"""The universe: packages, versions and dependencies exactly as both engines see them.
+
+A :class:`Universe` wraps a :class:`~resolvent.solver.provider.Provider` and applies every
+policy that is not search: markers are evaluated for the target environment, extras
+become virtual packages (``foo[bar]`` pins ``foo`` to its own version and adds the
+extra's requirements), yanked, pre-release, ``requires-python`` and constraint rules
+filter the candidates, and the resolution strategy orders them. PubGrub and the SAT
+encoding both read this one object, so they solve the same problem by construction.
+
+Package keys are plain strings: a normalized project name (``"foo"``), a virtual extra
+package (``"foo[bar]"``) or :data:`ROOT`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from resolvent.solver.provider import Unavailable
+from resolvent.solver.ranges import VersionRange, exactly, from_specifier
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from resolvent.solver.provider import Provider, VersionInfo
+
+__all__ = [
+    "ROOT",
+    "ROOT_VERSION",
+    "Dependency",
+    "Options",
+    "PrereleaseMode",
+    "ResolutionMode",
+    "Universe",
+    "base_name",
+    "package_key",
+]
+
+ROOT = "<root>"
+ROOT_VERSION = Version("0")
+
+PrereleaseMode = Literal["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
+ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
+
+
+def package_key(name: str, extra: str | None = None) -> str:
+    """Return the solver's key for a project or one of its extras.
+
+    >>> package_key("Foo_Bar", "Tests")
+    'foo-bar[tests]'
+    """
+    base = canonicalize_name(name)
+    return f"{base}[{canonicalize_name(extra)}]" if extra else base
+
+
+def base_name(package: str) -> NormalizedName:
+    """Return the project a package key belongs to (``foo[bar]`` -> ``foo``).
+
+    >>> base_name("foo[bar]")
+    'foo'
+    """
+    cut = package.find("[")
+    return NormalizedName(package if cut < 0 else package[:cut])
+
+
+def _extra_of(package: str) -> str | None:
+    cut = package.find("[")
+    return None if cut < 0 else package[cut + 1 : -1]
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One edge of the dependency graph: ``package`` must take a version in ``range``.
+
+    ``specifier`` is the requirement text the range came from (``">=1.0"``, or ``""``
+    for any version), kept for explanations.
+    """
+
+    package: str
+    range: VersionRange
+    specifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Resolution policy; the defaults are uv's.
+
+    ``prerelease`` modes: ``disallow`` never picks a pre-release; ``allow`` ranks them
+    with final releases by version; ``if-necessary`` allows them for projects that
+    publish nothing else; ``explicit`` allows them for projects whose direct requirement
+    names a pre-release; ``if-necessary-or-explicit`` (default) allows every version but
+    prefers any final release to any pre-release, so a pre-release is chosen only where
+    no final release can be.
+    """
+
+    prerelease: PrereleaseMode = "if-necessary-or-explicit"
+    resolution: ResolutionMode = "highest"
+    constraints: Mapping[NormalizedName, VersionRange] = field(default_factory=dict)
+    overrides: Mapping[NormalizedName, Sequence[Requirement]] = field(default_factory=dict)
+
+
+def _lower_bounds_only(spec: SpecifierSet) -> SpecifierSet:
+    """Drop upper bounds of a ``requires-python``, as uv does.
+
+    Upper bounds on ``requires-python`` are widely wrong (set defensively, never raised)
+    and uv ignores them; we follow uv so that the same inputs resolve the same way.
+    """
+    kept = [s for s in spec if s.operator not in ("<", "<=")]
+    return SpecifierSet(",".join(str(s) for s in kept))
+
+
+class Universe:
+    """The resolution problem: root requirements, a target environment and a provider.
+
+    :param provider: where versions and requirements come from.
+    :param requirements: the root requirements (the user's).
+    :param markers: the marker environment of the target (``python_version``, ...).
+    :param python_version: the target interpreter's version, for ``requires-python``.
+    :param options: pre-release and resolution strategy, constraints and overrides.
+
+    Example::
+
+        universe = Universe(provider, [Requirement("a>=1")], markers, Version("3.12"))
+        universe.versions("a")          # usable versions, best first
+        universe.dependencies("a", v)   # list of Dependency, or Unavailable
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        requirements: Iterable[Requirement],
+        markers: Mapping[str, str],
+        python_version: Version,
+        options: Options | None = None,
+    ) -> None:
+        self.provider = provider
+        self.requirements = tuple(requirements)
+        self.markers = dict(markers)
+        self.python_version = python_version
+        self.options = options or Options()
+        self._versions: dict[str, tuple[Version, ...]] = {}
+        self._excluded: dict[NormalizedName, dict[Version, str]] = {}
+        self._missing: dict[NormalizedName, Unavailable] = {}
+        self._infos: dict[NormalizedName, dict[Version, VersionInfo]] = {}
+        self._dependencies: dict[tuple[str, Version], tuple[Dependency, ...] | Unavailable] = {}
+        self._root_deps = self._edges(self.requirements, extra=None, parent=None)
+        self._direct = frozenset(base_name(d.package) for d in self._root_deps)
+        self._pinned = self._exact_pins(self.requirements)
+        self._explicit_pre = frozenset(
+            canonicalize_name(r.name) for r in self.requirements if r.specifier.prereleases
+        )
+
+    # -- what the engines call -------------------------------------------------------
+
+    def versions(self, package: str) -> Sequence[Version]:
+        """Return the versions the engines may choose for ``package``, best first."""
+        if package == ROOT:
+            return (ROOT_VERSION,)
+        cached = self._versions.get(package)
+        if cached is None:
+            name = base_name(package)
+            cached = self._versions.get(name)
+            if cached is None:
+                cached = self._load_versions(name)
+                self._versions[name] = cached
+            self._versions[package] = cached
+        return cached
+
+    def dependencies(self, package: str, version: Version) -> Sequence[Dependency] | Unavailable:
+        """Return what ``package == version`` needs, or why its metadata cannot be had."""
+        if package == ROOT:
+            return self._root_deps
+        key = (package, version)
+        cached = self._dependencies.get(key)
+        if cached is None:
+            cached = self._load_dependencies(package, version)
+            self._dependencies[key] = cached
+        return cached
+
+    def prefetch(self, package: str, versions: Sequence[Version]) -> None:
+        """Tell the provider that these versions' requirements will be wanted soon."""
+        if package != ROOT and versions:
+            self.provider.prefetch(base_name(package), versions)
+
+    def is_direct(self, package: str) -> bool:
+        """Return whether the user's own requirements name this project."""
+        return base_name(package) in self._direct
+
+    def excluded(self, package: str) -> Mapping[Version, str]:
+        """Return versions the index lists that the engines may not choose, with why."""
+        if package == ROOT:
+            return {}
+        name = base_name(package)
+        self.versions(name)
+        return self._excluded.get(name, {})
+
+    def missing(self, package: str) -> Unavailable | None:
+        """Return why the project has no listing at all, if it has none."""
+        if package == ROOT:
+            return None
+        name = base_name(package)
+        self.versions(name)
+        return self._missing.get(name)
+
+    def info(self, package: str, version: Version) -> VersionInfo | None:
+        """Return the listing entry of one version (yanked, requires-python, ...)."""
+        name = base_name(package)
+        self.versions(name)
+        return self._infos.get(name, {}).get(version)
+
+    # -- loading -------------------------------------------------------------------
+
+    def _load_versions(self, name: NormalizedName) -> tuple[Version, ...]:
+        listing = self.provider.list_versions(name)
+        if isinstance(listing, Unavailable):
+            self._missing[name] = listing
+            return ()
+        self._infos[name] = {info.version: info for info in listing}
+        excluded: dict[Version, str] = {}
+        usable: list[Version] = []
+        constraint = self.options.constraints.get(name)
+        for info in listing:
+            reason = self._exclusion(name, info, constraint)
+            if reason is None:
+                usable.append(info.version)
+            else:
+                excluded[info.version] = reason
+        usable = self._apply_prerelease_policy(name, usable, excluded)
+        if excluded:
+            self._excluded[name] = excluded
+        return tuple(self._order(name, usable))
+
+    def _exclusion(
+        self, name: NormalizedName, info: VersionInfo, constraint: VersionRange | None
+    ) -> str | None:
+        if info.unusable is not None:
+            return info.unusable
+        if info.yanked and info.version not in self._pinned.get(name, ()):
+            reason = f" (reason: {info.yanked_reason})" if info.yanked_reason else ""
+            return f"was yanked{reason}"
+        if info.requires_python is not None:
+            spec = _lower_bounds_only(info.requires_python)
+            if not spec.contains(self.python_version, prereleases=True):
+                return (
+                    f"requires Python {info.requires_python}, "
+                    f"but the target Python is {self.python_version}"
+                )
+        if constraint is not None and info.version not in constraint:
+            return "is excluded by a constraint"
+        return None
+
+    def _apply_prerelease_policy(
+        self, name: NormalizedName, usable: list[Version], excluded: dict[Version, str]
+    ) -> list[Version]:
+        mode = self.options.prerelease
+        if mode in ("allow", "if-necessary-or-explicit"):
+            return usable
+        if mode == "if-necessary" and all(v.is_prerelease for v in usable):
+            return usable
+        if mode == "explicit" and name in self._explicit_pre:
+            return usable
+        kept = []
+        for version in usable:
+            if version.is_prerelease:
+                excluded[version] = f"is a pre-release (pre-release mode `{mode}`)"
+            else:
+                kept.append(version)
+        return kept
+
+    def _order(self, name: NormalizedName, versions: list[Version]) -> list[Version]:
+        mode = self.options.resolution
+        lowest = mode == "lowest" or (mode == "lowest-direct" and name in self._direct)
+        versions.sort(reverse=not lowest)
+        if self.options.prerelease == "if-necessary-or-explicit":
+            # Final releases first, pre-releases as the fallback (stable sort keeps order).
+            versions.sort(key=lambda v: v.is_prerelease)
+        return versions
+
+    def _load_dependencies(self, package: str, version: Version) -> tuple[Dependency, ...] | Unavailable:
+        name = base_name(package)
+        extra = _extra_of(package)
+        requirements = self.provider.get_requirements(name, version)
+        if isinstance(requirements, Unavailable):
+            return requirements
+        if extra is None:
+            return self._edges(requirements, extra=None, parent=name)
+        # A virtual extra package pins its base project to the same version and adds
+        # only the extra's own requirements: those whose marker holds with the extra
+        # and not without it.
+        base = self.markers | {"extra": ""}
+        own = [r for r in requirements if r.marker is not None and not r.marker.evaluate(base)]
+        edges = self._edges(own, extra=extra, parent=name)
+        return (Dependency(name, exactly(version), f"=={version}"), *edges)
+
+    def _edges(
+        self,
+        requirements: Iterable[Requirement],
+        *,
+        extra: str | None,
+        parent: NormalizedName | None,
+    ) -> tuple[Dependency, ...]:
+        """Turn requirements into merged dependency edges for one parent and extra."""
+        env = dict(self.markers)
+        env["extra"] = extra or ""
+        ranges: dict[str, VersionRange] = {}
+        texts: dict[str, list[str]] = {}
+        for requirement in self._with_overrides(requirements):
+            if requirement.marker is not None and not requirement.marker.evaluate(env):
+                continue
+            name = canonicalize_name(requirement.name)
+            spec = str(requirement.specifier)
+            keys = [name, *(package_key(name, e) for e in sorted(requirement.extras))]
+            for key in keys:
+                if key == parent and extra is None:
+                    continue  # a project that requires itself adds nothing
+                rng = from_specifier(spec)
+                ranges[key] = ranges[key].intersection(rng) if key in ranges else rng
+                parts = texts.setdefault(key, [])
+                if spec and spec not in parts:
+                    parts.append(spec)
+        return tuple(Dependency(key, ranges[key], ",".join(texts[key])) for key in ranges)
+
+    def _with_overrides(self, requirements: Iterable[Requirement]) -> Iterable[Requirement]:
+        overrides = self.options.overrides
+        if not overrides:
+            yield from requirements
+            return
+        replaced: set[NormalizedName] = set()
+        for requirement in requirements:
+            name = canonicalize_name(requirement.name)
+            if name not in overrides:
+                yield requirement
+            elif name not in replaced:
+                replaced.add(name)
+                yield from overrides[name]
+
+    @staticmethod
+    def _exact_pins(requirements: Iterable[Requirement]) -> dict[NormalizedName, set[Version]]:
+        """Versions the user pinned with ``==`` or ``===``: the only yanked ones allowed."""
+        pins: dict[NormalizedName, set[Version]] = {}
+        for requirement in requirements:
+            for spec in requirement.specifier:
+                if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
+                    try:
+                        version = Version(spec.version)
+                    except ValueError:
+                        continue
+                    pins.setdefault(canonicalize_name(requirement.name), set()).add(version)
+        return pins

@@ -1,0 +1,1 @@
+"""Test support: wheel and sdist factories, the local index fixture."""
