@@ -12,9 +12,19 @@ from __future__ import annotations
 __all__ = [
     "BadInputError",
     "CrossCheckError",
+    "HttpStatusError",
+    "IndexDataError",
+    "IndexUnreachableError",
+    "InstallError",
+    "InvalidWheelError",
+    "NetworkError",
+    "NotCachedError",
+    "RangeNotSupportedError",
     "ResolventError",
     "ScenarioError",
     "SolverError",
+    "UnsafeWheelError",
+    "VenvError",
 ]
 
 
@@ -55,3 +65,82 @@ class SolverError(ResolventError):
 
 class CrossCheckError(SolverError):
     """The two engines disagree, or a solution failed the independent checker."""
+
+
+class InstallError(ResolventError):
+    """Installing into or creating an environment failed; the environment is unchanged."""
+
+    exit_code = 1
+
+
+class InvalidWheelError(InstallError, ValueError):
+    """A wheel that does not follow the binary distribution format, or is corrupt."""
+
+    kind = "invalid"
+
+    def __init__(self, wheel: str, problem: str) -> None:
+        super().__init__(f"{self.kind} wheel `{wheel}`: {problem}")
+        self.wheel = wheel
+        self.problem = problem
+
+
+class UnsafeWheelError(InvalidWheelError):
+    """A wheel that would write outside its destination: traversal, absolute paths, links."""
+
+    kind = "unsafe"
+
+
+class VenvError(InstallError, BadInputError):
+    """A virtual environment cannot be created or opened at the path given."""
+
+
+class NetworkError(ResolventError):
+    """A package index could not be reached, refused a request or sent unusable data."""
+
+    exit_code = 1
+
+
+class IndexUnreachableError(NetworkError):
+    """A request failed before any answer arrived: DNS, connection, TLS or a timeout."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(
+            f"failed to fetch `{url}`: {reason}",
+            hint="check the network connection and the index URL, or pass `--offline`",
+        )
+        self.url = url
+        self.reason = reason
+
+
+class HttpStatusError(NetworkError):
+    """A server answered with an error status (after any retries)."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"`{url}` answered HTTP status {status}")
+        self.url = url
+        self.status = status
+
+
+class NotCachedError(NetworkError):
+    """Offline mode was asked for, and the answer is not in the cache."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"`{url}` is not in the cache and `--offline` is set")
+        self.url = url
+
+
+class RangeNotSupportedError(NetworkError):
+    """A server ignored an HTTP ``Range`` request; callers fall back to a full download."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"`{url}` does not support range requests")
+        self.url = url
+
+
+class IndexDataError(NetworkError):
+    """An index sent data that is wrong: a page that does not parse, a hash mismatch."""
+
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(f"invalid data from `{url}`: {problem}")
+        self.url = url
+        self.problem = problem

@@ -47,7 +47,7 @@ class _LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug output.")
 @click.pass_context
 def cli(ctx: click.Context, *, verbose: bool) -> None:
-    """resolvent: resolve, lock and install Python packages, with a formal resolver."""
+    """Resolve, lock and install Python packages, with a formal resolver."""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
 

@@ -19,7 +19,7 @@ from packaging.specifiers import SpecifierSet
 if TYPE_CHECKING:
     from packaging.version import Version
 
-__all__ = ["FULL", "EMPTY", "VersionRange", "exactly", "from_specifier"]
+__all__ = ["EMPTY", "FULL", "VersionRange", "exactly", "from_specifier"]
 
 FULL: VersionRange = VersionRange.full(admit_arbitrary=False, prereleases=True)
 EMPTY: VersionRange = VersionRange.empty(prereleases=True)

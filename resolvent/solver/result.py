@@ -64,7 +64,7 @@ class NoSolution:
 Outcome = Solution | NoSolution
 
 
-class BudgetExceeded(SolverError):
+class BudgetExceeded(SolverError):  # noqa: N818 - a condition, not a malfunction
     """An engine stopped before an answer: its step budget ran out or it was cancelled."""
 
     def __init__(self, engine: str, steps: int) -> None:

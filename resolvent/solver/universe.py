@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -26,6 +25,8 @@ from resolvent.solver.ranges import VersionRange, exactly, from_specifier
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+
+    from packaging.requirements import Requirement
 
     from resolvent.solver.provider import Provider, VersionInfo
 
@@ -44,7 +45,9 @@ __all__ = [
 ROOT = "<root>"
 ROOT_VERSION = Version("0")
 
-PrereleaseMode = Literal["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
+PrereleaseMode = Literal[
+    "disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"
+]
 ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
 
 
@@ -281,7 +284,9 @@ class Universe:
             versions.sort(key=lambda v: v.is_prerelease)
         return versions
 
-    def _load_dependencies(self, package: str, version: Version) -> tuple[Dependency, ...] | Unavailable:
+    def _load_dependencies(
+        self, package: str, version: Version
+    ) -> tuple[Dependency, ...] | Unavailable:
         name = base_name(package)
         extra = _extra_of(package)
         requirements = self.provider.get_requirements(name, version)

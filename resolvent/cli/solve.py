@@ -1,0 +1,165 @@
+"""``resolvent solve``: resolve scenario files in memory with either or both engines.
+
+This is the contract other checks use: one JSON object per scenario with ``--json``,
+exit 0 when every scenario was solved (satisfiable or not), 1 when the engines disagree
+or a solution fails the checker, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from resolvent.cli._errors import run
+
+if TYPE_CHECKING:
+    from resolvent.solver.crosscheck import EngineRun, Resolution
+    from resolvent.solver.scenario import Scenario
+
+__all__ = ["solve"]
+
+
+def _load(paths: tuple[str, ...]) -> list[tuple[str, Scenario]]:
+    from resolvent.errors import BadInputError  # noqa: PLC0415 - lazy CLI imports
+    from resolvent.solver.scenario import parse_scenario  # noqa: PLC0415
+
+    loaded: list[tuple[str, Scenario]] = []
+    for given in paths:
+        path = Path(given)
+        files = (
+            sorted(path.rglob("*.toml")) + sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        )
+        for file in files:
+            shown = str(file) if path.is_dir() else given
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise BadInputError(
+                    f"cannot read scenario `{shown}`: {error.__class__.__name__}"
+                ) from None
+            fmt = "json" if file.suffix == ".json" else "toml"
+            loaded.extend((shown, s) for s in parse_scenario(text, shown, fmt=fmt))
+    return loaded
+
+
+def _run_json(run_: EngineRun) -> dict[str, Any]:
+    from resolvent.solver.result import Solution  # noqa: PLC0415
+
+    outcome = run_.outcome
+    data: dict[str, Any] = {"time": round(run_.seconds, 6)}
+    if outcome is None:
+        data["gave_up"] = run_.gave_up
+        return data
+    data["satisfiable"] = isinstance(outcome, Solution)
+    if isinstance(outcome, Solution):
+        data["packages"] = {n: str(v) for n, v in outcome.packages().items()}
+    else:
+        data["explanation"] = outcome.explanation
+    data["stats"] = dict(outcome.stats)
+    if run_.problems:
+        data["problems"] = run_.problems
+    return data
+
+
+def _record(source: str, resolution: Resolution, solver: str) -> dict[str, Any]:
+    from resolvent.solver.result import Solution  # noqa: PLC0415
+
+    outcome = resolution.outcome
+    record: dict[str, Any] = {
+        "scenario": source,
+        "satisfiable": resolution.satisfiable,
+        "packages": {n: str(v) for n, v in outcome.packages().items()}
+        if isinstance(outcome, Solution)
+        else {},
+        "explanation": "" if isinstance(outcome, Solution) else outcome.explanation,
+    }
+    if solver in ("both", "auto"):
+        record["agree"] = resolution.agree
+    record["solvers"] = {r.engine: _run_json(r) for r in resolution.runs}
+    differences = resolution.differences()
+    if differences:
+        record["differences"] = {n: [str(a), str(b)] for n, (a, b) in differences.items()}
+    if resolution.problems:
+        record["problems"] = resolution.problems
+    return record
+
+
+def _human(source: str, name: str, resolution: Resolution) -> str:
+    from resolvent.solver.result import Solution  # noqa: PLC0415
+
+    lines = [f"{source} ({name})"]
+    outcome = resolution.outcome
+    if isinstance(outcome, Solution):
+        pins = ", ".join(f"{n}=={v}" for n, v in outcome.packages().items()) or "nothing to install"
+        lines.append(f"  satisfiable: {pins}")
+    else:
+        lines.append("  unsatisfiable:")
+        lines.extend(f"    {line}" if line else "" for line in outcome.explanation.splitlines())
+    timings = []
+    for r in resolution.runs:
+        state = r.gave_up or f"{r.seconds * 1000:.1f} ms"
+        timings.append(f"{r.engine} {state}")
+    agree = resolution.agree
+    verdict = "" if agree is None else ("; engines agree" if agree else "; ENGINES DISAGREE")
+    lines.append(f"  [{', '.join(timings)}{verdict}]")
+    for name_, (a, b) in resolution.differences().items():
+        lines.append(f"  note: the engines chose different versions of `{name_}`: {a} and {b}")
+    lines.extend(f"  problem: {p}" for p in resolution.problems)
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option(
+    "--solver",
+    type=click.Choice(["auto", "pubgrub", "sat", "both"]),
+    default="auto",
+    show_default=True,
+    help="auto: SAT answers, PubGrub certifies under a budget; both: wait for both.",
+)
+@click.option("--optimal", is_flag=True, help="Solve the SAT engine's MaxSAT objective (RC2).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario.")
+@click.option(
+    "--python-version", default=None, help="Resolve for this Python (default: the scenario's)."
+)
+@click.option("--python-platform", default=None, help="Resolve for this platform (uv's names).")
+def solve(
+    scenarios: tuple[str, ...],
+    solver: str,
+    *,
+    optimal: bool,
+    as_json: bool,
+    python_version: str | None,
+    python_platform: str | None,
+) -> None:
+    """Resolve packse scenario files (or folders of them) in memory."""
+
+    def action() -> int:
+        from resolvent.solver.crosscheck import resolve  # noqa: PLC0415
+        from resolvent.target import Target, parse_platform, parse_python_version  # noqa: PLC0415
+
+        loaded = _load(scenarios)
+        version = parse_python_version(python_version) if python_version else None
+        platform = parse_platform(python_platform) if python_platform else None
+        failed = False
+        for source, scenario in loaded:
+            target = scenario.target()
+            target = Target(version or target.python_version, platform or target.platform)
+            resolution = resolve(
+                scenario.universe(target),
+                solver=solver,  # type: ignore[arg-type]
+                optimal=optimal,
+                clock=time.perf_counter,
+            )
+            failed = failed or bool(resolution.problems)
+            if as_json:
+                click.echo(json.dumps(_record(source, resolution, solver), sort_keys=False))
+            else:
+                click.echo(_human(source, scenario.name, resolution))
+        return 1 if failed else 0
+
+    raise SystemExit(run(action))

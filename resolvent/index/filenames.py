@@ -1,0 +1,93 @@
+"""A distribution filename is the name, version and (for wheels) tags a file's name declares.
+
+Indexes list files by name, and everything the resolver needs before it fetches any
+metadata (the version, whether a wheel suits the target) is encoded in that name. Parsing
+is lenient in the way pip is: a name that does not parse yields ``None`` so the file is
+skipped, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
+    from packaging.utils import BuildTag, NormalizedName
+
+__all__ = ["DistFilename", "DistKind", "parse_dist_filename"]
+
+DistKind = Literal["wheel", "sdist"]
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+@dataclass(frozen=True, slots=True)
+class DistFilename:
+    """What a wheel or sdist file name says about its content.
+
+    ``tags`` is empty and ``build`` is ``()`` for an sdist.
+    """
+
+    kind: DistKind
+    name: NormalizedName
+    version: Version
+    tags: frozenset[Tag] = frozenset()
+    build: BuildTag = ()
+
+
+def parse_dist_filename(filename: str, project: str | None = None) -> DistFilename | None:
+    """Parse a wheel or sdist file name, or return ``None`` when it is neither.
+
+    :param filename: the file's base name, e.g. ``demo-1.0-py3-none-any.whl``.
+    :param project: the project the file is listed under; when given, a file of another
+        project yields ``None``, and legacy sdist names with dashes in the version
+        (``foo-1.0-beta.tar.gz``) are split at the project name, as pip does.
+
+    >>> parse_dist_filename("demo-1.0.tar.gz").version
+    <Version('1.0')>
+    """
+    wanted = canonicalize_name(project) if project is not None else None
+    if filename.endswith(".whl"):
+        try:
+            name, version, build, tags = parse_wheel_filename(filename)
+        except (InvalidWheelFilename, InvalidVersion):
+            return None
+        if wanted is not None and name != wanted:
+            return None
+        return DistFilename("wheel", name, version, tags, build)
+    if not filename.endswith(_SDIST_SUFFIXES):
+        return None
+    try:
+        name, version = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, InvalidVersion):
+        if wanted is None:
+            return None
+        return _parse_legacy_sdist(filename, wanted)
+    if wanted is not None and name != wanted:
+        return _parse_legacy_sdist(filename, wanted)
+    return DistFilename("sdist", name, version)
+
+
+def _parse_legacy_sdist(filename: str, wanted: NormalizedName) -> DistFilename | None:
+    """Split ``name-version`` at the dash after which the prefix names ``wanted``."""
+    suffix = next(s for s in _SDIST_SUFFIXES if filename.endswith(s))
+    stem = filename[: -len(suffix)]
+    for index, char in enumerate(stem):
+        if char != "-" or canonicalize_name(stem[:index]) != wanted:
+            continue
+        try:
+            version = Version(stem[index + 1 :])
+        except InvalidVersion:
+            return None
+        return DistFilename("sdist", wanted, version)
+    return None

@@ -1,0 +1,628 @@
+"""The HTTP client is resolvent's one way to fetch bytes from an index, with retries and a disk cache.
+
+Resolution is dominated by round trips, so every fetch goes through one pooled
+``httpx.AsyncClient`` (HTTP/1.1, keep-alive) with bounded concurrency, retries with
+exponential backoff on connection errors, 429 and 5xx (honouring ``Retry-After``), and a
+cache on disk that stores each response with its validators so that a warm run asks
+only "has this changed?" (or nothing at all). Third-party errors are translated here, at
+the boundary, into :class:`resolvent.errors.NetworkError` subclasses.
+
+The solver's provider protocol is synchronous; :class:`LoopThread` owns an event loop in
+a daemon thread so sync code can submit many fetches at once and wait for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import email.utils
+import hashlib
+import json
+import os
+import random
+import re
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from resolvent import __version__
+from resolvent.errors import (
+    HttpStatusError,
+    IndexUnreachableError,
+    NotCachedError,
+    RangeNotSupportedError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine, Mapping
+    from types import TracebackType
+
+__all__ = [
+    "CacheEntry",
+    "CachePolicy",
+    "HttpCache",
+    "HttpClient",
+    "LoopThread",
+    "Response",
+    "run_sync",
+]
+
+T = TypeVar("T")  # result
+
+CachePolicy = Literal["normal", "offline", "refresh"]
+
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Headers worth keeping with a cached body: validators, freshness and the media type.
+_KEPT_HEADERS = (
+    "age",
+    "cache-control",
+    "content-type",
+    "date",
+    "etag",
+    "expires",
+    "last-modified",
+)
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete response: status, lower-cased headers and the body.
+
+    ``url`` is the final URL after redirects (relative links resolve against it);
+    ``from_cache`` is true when the body came from the disk cache, with or without a
+    revalidation request.
+    """
+
+    url: str
+    status: int
+    headers: dict[str, str] = field(hash=False)
+    content: bytes
+    from_cache: bool = False
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header, if any."""
+        return self.headers.get("content-type")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """One cached response; ``immutable`` entries never need revalidation."""
+
+    url: str
+    status: int
+    headers: dict[str, str] = field(hash=False)
+    content: bytes
+    fetched_at: float
+    immutable: bool = False
+
+    def is_fresh(self, now: float) -> bool:
+        """Whether the entry may be used without asking the server (RFC 9111 freshness).
+
+        >>> CacheEntry("u", 200, {"cache-control": "max-age=60"}, b"", 0.0).is_fresh(59.0)
+        True
+        """
+        if self.immutable:
+            return True
+        directives = _cache_control(self.headers.get("cache-control", ""))
+        # no-store is treated as no-cache: this is a private cache, and keeping the body
+        # is what lets `--offline` work later.
+        if "no-cache" in directives or "no-store" in directives:
+            return False
+        age = now - self.fetched_at + (_int(self.headers.get("age")) or 0)
+        max_age = directives.get("max-age")
+        if max_age is not None:
+            lifetime = _int(max_age)
+            return lifetime is not None and age < lifetime
+        expires = _http_date(self.headers.get("expires"))
+        if expires is not None:
+            date = _http_date(self.headers.get("date")) or self.fetched_at
+            return age < expires - date
+        return False
+
+    def response(self) -> Response:
+        """The entry as a response marked ``from_cache``."""
+        return Response(self.url, self.status, dict(self.headers), self.content, from_cache=True)
+
+
+class HttpCache:
+    """A folder of cached responses, one file per key, written atomically.
+
+    A key is the sha256 of the URL and the ``Accept`` variant; a file holds one JSON
+    header line (url, status, kept headers, fetch time) followed by the raw body. Entries
+    appear by ``os.replace`` of a temporary file, so a crash never leaves a half entry.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def key(url: str, accept: str | None = None) -> str:
+        """Return the cache key of a URL fetched with a given ``Accept`` header.
+
+        >>> len(HttpCache.key("http://h/x"))
+        64
+        """
+        return hashlib.sha256(f"{url}\0{accept or ''}".encode()).hexdigest()
+
+    def path(self, key: str) -> Path:
+        """The file that holds the entry of ``key``."""
+        return self.root / key[:2] / key
+
+    def load(self, key: str) -> CacheEntry | None:
+        """Return the entry of ``key``, or ``None`` when it is missing or unreadable."""
+        try:
+            raw = self.path(key).read_bytes()
+        except OSError:
+            return None
+        header, sep, body = raw.partition(b"\n")
+        if not sep:
+            return None
+        try:
+            meta = json.loads(header)
+            return CacheEntry(
+                url=str(meta["url"]),
+                status=int(meta["status"]),
+                headers={str(k): str(v) for k, v in meta["headers"].items()},
+                content=body,
+                fetched_at=float(meta["fetched_at"]),
+                immutable=bool(meta.get("immutable", False)),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def store(self, key: str, entry: CacheEntry) -> None:
+        """Write ``entry`` under ``key``, replacing any previous entry atomically."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        header = json.dumps(
+            {
+                "url": entry.url,
+                "status": entry.status,
+                "headers": entry.headers,
+                "fetched_at": entry.fetched_at,
+                "immutable": entry.immutable,
+            },
+            sort_keys=True,
+        ).encode()
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(header + b"\n" + entry.content)
+            Path(temp).replace(target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(temp).unlink()
+            raise
+
+
+class HttpClient:
+    """An async HTTP client for indexes: pooled, bounded, retrying and cached.
+
+    Use it as an async context manager, always from the event loop it was first used on.
+
+    :param cache_dir: folder of the response cache; ``None`` disables caching.
+    :param policy: ``normal`` (RFC 9111 freshness, then revalidation), ``offline``
+        (answer only from the cache) or ``refresh`` (ignore the cache, but write it).
+    :param max_concurrency: requests in flight at once.
+    :param retries: further attempts after the first, for connection errors, 429 and 5xx.
+    :param backoff_base: first retry delay in seconds; it doubles on each retry.
+    :param max_retry_wait: cap on any single wait, including ``Retry-After``.
+    :param transport: an httpx transport (tests pass ``httpx.MockTransport``).
+    :param sleep: the coroutine used to wait between attempts (tests record waits).
+
+    Example::
+
+        async with HttpClient(cache_dir=Path("cache/http")) as client:
+            page = await client.get(url, accept=PAGE_ACCEPT)
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path | None = None,
+        policy: CachePolicy = "normal",
+        max_concurrency: int = 16,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        retries: int = 3,
+        backoff_base: float = 0.5,
+        max_retry_wait: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool | str = True,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.policy: CachePolicy = policy
+        self.cache = HttpCache(cache_dir) if cache_dir is not None else None
+        self._attempts = max(1, retries + 1)
+        self._backoff_base = backoff_base
+        self._max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._client = httpx.AsyncClient(
+            http1=True,
+            http2=False,
+            follow_redirects=True,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+            headers={"User-Agent": f"resolvent/{__version__}"},
+            transport=transport,
+            verify=verify,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self._client.aclose()
+
+    async def get(
+        self, url: str, *, accept: str | None = None, cache: bool = True, immutable: bool = False
+    ) -> Response:
+        """Fetch ``url`` through the cache, following redirects.
+
+        :param accept: the ``Accept`` header; part of the cache key.
+        :param cache: ``False`` bypasses the cache for reading and writing.
+        :param immutable: the URL's content never changes (a metadata file or a wheel
+            named by its hash): once cached it is used without asking the server.
+        :raises HttpStatusError: the final status is 400 or more.
+        :raises IndexUnreachableError: no answer after every attempt.
+        :raises NotCachedError: offline, and the cache has no entry.
+        """
+        if urlsplit(url).scheme == "file":
+            return await asyncio.to_thread(_read_file_url, url)
+        store = self.cache if cache else None
+        key = HttpCache.key(url, accept)
+        entry = None
+        if store is not None and self.policy != "refresh":
+            entry = await asyncio.to_thread(store.load, key)
+        if self.policy == "offline":
+            if entry is None:
+                raise NotCachedError(url)
+            return entry.response()
+        if entry is not None and entry.is_fresh(time.time()):
+            return entry.response()
+        headers = {"Accept": accept} if accept else {}
+        if entry is not None:
+            if etag := entry.headers.get("etag"):
+                headers["If-None-Match"] = etag
+            if modified := entry.headers.get("last-modified"):
+                headers["If-Modified-Since"] = modified
+        raw = await self._send("GET", url, headers)
+        now = time.time()
+        if raw.status_code == 304 and entry is not None:
+            merged = entry.headers | _kept_headers(raw.headers)
+            entry = CacheEntry(entry.url, entry.status, merged, entry.content, now, immutable)
+            if store is not None:
+                await asyncio.to_thread(store.store, key, entry)
+            return entry.response()
+        if raw.status_code >= 400:
+            raise HttpStatusError(url, raw.status_code)
+        final_url = str(raw.url)
+        if store is not None and raw.status_code == 200:
+            fresh = CacheEntry(
+                final_url, 200, _kept_headers(raw.headers), raw.content, now, immutable
+            )
+            await asyncio.to_thread(store.store, key, fresh)
+        return Response(final_url, raw.status_code, _all_headers(raw.headers), raw.content)
+
+    async def head(self, url: str) -> Response:
+        """Send a ``HEAD`` request (never cached); raises like :meth:`get`."""
+        if urlsplit(url).scheme == "file":
+            found = await asyncio.to_thread(_read_file_url, url)
+            return Response(found.url, found.status, found.headers, b"")
+        self._require_online(url)
+        raw = await self._send("HEAD", url, {})
+        if raw.status_code >= 400:
+            raise HttpStatusError(url, raw.status_code)
+        return Response(str(raw.url), raw.status_code, _all_headers(raw.headers), b"")
+
+    async def get_range(self, url: str, start: int, end: int) -> bytes:
+        """Return bytes ``[start, end)`` of ``url`` with an HTTP ``Range`` request.
+
+        :raises RangeNotSupportedError: the server answered 200 (it ignores ranges); the
+            body is not read, so the caller can fall back to a full download cheaply.
+        """
+        if end <= start:
+            return b""
+        if urlsplit(url).scheme == "file":
+            return await asyncio.to_thread(_read_file_span, url, start, end)
+        self._require_online(url)
+        raw = await self._send("GET", url, _range_headers(f"bytes={start}-{end - 1}"), ranged=True)
+        first, _ = _content_range(url, raw)
+        if first != start:
+            raise RangeNotSupportedError(url)
+        return raw.content[: end - start]
+
+    async def get_tail(self, url: str, length: int) -> tuple[int, bytes]:
+        """Return ``(offset, data)``: the last ``length`` bytes of ``url`` and where they start.
+
+        The file's size is ``offset + len(data)``. Raises like :meth:`get_range`.
+        """
+        if urlsplit(url).scheme == "file":
+            return await asyncio.to_thread(_read_file_tail, url, length)
+        self._require_online(url)
+        raw = await self._send("GET", url, _range_headers(f"bytes=-{length}"), ranged=True)
+        first, _ = _content_range(url, raw)
+        return first, raw.content
+
+    def _require_online(self, url: str) -> None:
+        if self.policy == "offline":
+            raise NotCachedError(url)
+
+    async def _send(
+        self, method: str, url: str, headers: dict[str, str], *, ranged: bool = False
+    ) -> httpx.Response:
+        """Send one request with retries; the body is read unless a range was ignored."""
+        attempt = 0
+        while True:
+            attempt += 1
+            delay: float
+            try:
+                async with self._semaphore:
+                    request = self._client.build_request(method, url, headers=headers)
+                    raw = await self._client.send(request, stream=True)
+                    if ranged and raw.status_code == 200:
+                        await raw.aclose()
+                        raise RangeNotSupportedError(url)
+                    try:
+                        await raw.aread()
+                    finally:
+                        await raw.aclose()
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+                if attempt >= self._attempts:
+                    raise IndexUnreachableError(url, _describe(error)) from error
+                delay = self._backoff(attempt)
+            except httpx.HTTPError as error:
+                raise IndexUnreachableError(url, _describe(error)) from error
+            else:
+                if raw.status_code not in _RETRY_STATUSES or attempt >= self._attempts:
+                    return raw
+                retry_after = _retry_after(raw.headers.get("retry-after"), time.time())
+                delay = retry_after if retry_after is not None else self._backoff(attempt)
+            await self._sleep(min(delay, self._max_retry_wait))
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter keeps many clients from retrying in lockstep; not for cryptography.
+        spread = 0.5 + random.random() / 2  # noqa: S311
+        return float(self._backoff_base * 2 ** (attempt - 1) * spread)
+
+
+class LoopThread:
+    """An event loop running in a daemon thread, for synchronous callers.
+
+    The solver's provider is synchronous; it submits coroutines here (many at once, as
+    prefetches) and blocks on the one it needs. Objects bound to a loop (an
+    :class:`HttpClient`) must be created and used on this loop: create them inside a
+    submitted coroutine.
+
+    >>> async def answer() -> int:
+    ...     return 42
+    >>> with LoopThread() as loop:
+    ...     loop.run(answer())
+    42
+    """
+
+    def __init__(self, name: str = "resolvent-io") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coro`` on the loop and return a future for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the loop and block until it finishes.
+
+        :raises RuntimeError: when called from the loop's own thread (it would deadlock).
+        """
+        if threading.current_thread() is self._thread:
+            coro.close()
+            msg = "LoopThread.run() called from its own loop; await the coroutine instead"
+            raise RuntimeError(msg)
+        return self.submit(coro).result(timeout)
+
+    def close(self) -> None:
+        """Cancel pending tasks, stop the loop and join the thread."""
+        if self.loop.is_closed():
+            return
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(_cancel_all(), self.loop).result()
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+        self.loop.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code that has no running loop.
+
+    >>> async def answer() -> int:
+    ...     return 42
+    >>> run_sync(answer())
+    42
+
+    :raises RuntimeError: when an event loop is already running in this thread; use a
+        :class:`LoopThread` (or ``await``) there instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    msg = "run_sync() called with an event loop running; await the coroutine instead"
+    raise RuntimeError(msg)
+
+
+async def _cancel_all() -> None:
+    current = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks() if task is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _range_headers(value: str) -> dict[str, str]:
+    # Offsets must count bytes of the file itself, never of a compressed encoding.
+    return {"Range": value, "Accept-Encoding": "identity"}
+
+
+def _content_range(url: str, raw: httpx.Response) -> tuple[int, int | None]:
+    """Return ``(first byte, total size)`` of a 206 answer; raise on anything else."""
+    if raw.status_code != 206:
+        raise HttpStatusError(url, raw.status_code)
+    match = _CONTENT_RANGE.fullmatch(raw.headers.get("content-range", "").strip())
+    if match is None:
+        raise RangeNotSupportedError(url)
+    total = match.group(3)
+    return int(match.group(1)), None if total == "*" else int(total)
+
+
+def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {name: headers[name] for name in _KEPT_HEADERS if name in headers}
+
+
+def _all_headers(headers: httpx.Headers) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
+
+
+def _cache_control(value: str) -> dict[str, str | None]:
+    directives: dict[str, str | None] = {}
+    for part in value.split(","):
+        name, sep, argument = part.strip().partition("=")
+        if name:
+            directives[name.lower()] = argument.strip('"') if sep else None
+    return directives
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Read ``Retry-After``: delay seconds or an HTTP date; ``None`` when absent or bad."""
+    if value is None:
+        return None
+    seconds = _int(value)
+    if seconds is not None:
+        return float(max(0, seconds))
+    when = _http_date(value)
+    return None if when is None else max(0.0, when - now)
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "the request timed out"
+    if isinstance(error, httpx.ConnectError):
+        return f"could not connect ({error or type(error).__name__})"
+    return str(error) or type(error).__name__
+
+
+def _file_path(url: str) -> Path:
+    return Path(url2pathname(urlsplit(url).path))
+
+
+def _read_file_url(url: str) -> Response:
+    """Answer a ``file:`` URL as pip does: a folder stands for its ``index.html``."""
+    path = _file_path(url)
+    content_type = "application/octet-stream"
+    if path.is_dir():
+        path /= "index.html"
+    if path.suffix in {".html", ".htm"}:
+        content_type = "text/html"
+    elif path.suffix == ".json":
+        content_type = "application/vnd.pypi.simple.v1+json"
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise HttpStatusError(url, 404) from None
+    except OSError as error:
+        raise IndexUnreachableError(url, str(error)) from error
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    headers = {
+        "content-type": content_type,
+        "content-length": str(len(content)),
+        "last-modified": email.utils.format_datetime(stamp, usegmt=True),
+    }
+    return Response(url, 200, headers, content)
+
+
+def _read_file_span(url: str, start: int, end: int) -> bytes:
+    try:
+        with _file_path(url).open("rb") as handle:
+            handle.seek(start)
+            return handle.read(end - start)
+    except FileNotFoundError:
+        raise HttpStatusError(url, 404) from None
+    except OSError as error:
+        raise IndexUnreachableError(url, str(error)) from error
+
+
+def _read_file_tail(url: str, length: int) -> tuple[int, bytes]:
+    try:
+        with _file_path(url).open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = max(0, size - length)
+            handle.seek(start)
+            return start, handle.read()
+    except FileNotFoundError:
+        raise HttpStatusError(url, 404) from None
+    except OSError as error:
+        raise IndexUnreachableError(url, str(error)) from error

@@ -1,0 +1,143 @@
+"""A link mode is how a file from the unpacked-wheel cache appears in an environment.
+
+Installing by linking is what makes a warm install take milliseconds: a hardlink or a
+reflink costs no data copy. A mode can fail for reasons of the file system (another
+device, no reflink support, a link limit), so the :class:`Linker` falls back to copying
+and reports the mode actually used, as uv's linker does.
+
+Example::
+
+    used = link_tree(cache_entry, staging, LinkMode.HARDLINK)
+    # LinkMode.HARDLINK, or LinkMode.COPY when staging is on another device
+"""
+
+# Hot paths use str paths and os calls, as DESIGN.md asks:
+# ruff: noqa: PTH100, PTH101, PTH102, PTH103, PTH104, PTH105, PTH106, PTH107, PTH108, PTH109, PTH110, PTH112, PTH113, PTH114, PTH115, PTH116, PTH118, PTH119, PTH120, PTH123, PTH211
+from __future__ import annotations
+
+import enum
+import errno
+import os
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["LinkMode", "Linker", "link_tree"]
+
+# Linux's FICLONE ioctl number (_IOW(0x94, 9, int)); fcntl names it from Python 3.12 on.
+_FICLONE = 0x40049409
+
+# errno values that mean "this file system cannot do that", not "you may not write here".
+_FALLBACK_ERRNOS = frozenset(
+    {
+        errno.EXDEV,
+        errno.EPERM,
+        errno.EMLINK,
+        errno.EOPNOTSUPP,
+        errno.ENOTSUP,
+        errno.EINVAL,
+        errno.ENOTTY,
+        errno.ENOSYS,
+    }
+)
+
+
+class LinkMode(enum.Enum):
+    """How files are placed: the requested mode, or the mode a fallback ended on."""
+
+    HARDLINK = "hardlink"
+    REFLINK = "reflink"
+    SYMLINK = "symlink"
+    COPY = "copy"
+
+
+def _copy(src: str, dst: str) -> None:
+    shutil.copyfile(src, dst)
+    shutil.copymode(src, dst)
+
+
+def _reflink(src: str, dst: str) -> None:
+    if not sys.platform.startswith("linux"):
+        raise OSError(errno.EOPNOTSUPP, "reflink is only implemented on Linux", dst)
+    import fcntl  # noqa: PLC0415 -- POSIX only; imported where it is certain to exist
+
+    src_fd = os.open(src, os.O_RDONLY)
+    try:
+        dst_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, os.stat(src).st_mode & 0o777)
+        try:
+            fcntl.ioctl(dst_fd, getattr(fcntl, "FICLONE", _FICLONE), src_fd)
+        except OSError:
+            os.close(dst_fd)
+            os.unlink(dst)
+            raise
+        os.close(dst_fd)
+    finally:
+        os.close(src_fd)
+
+
+class Linker:
+    """Places files in one mode and falls back to copying, once, for the rest.
+
+    ``mode`` starts as the requested mode; after the first file the file system refuses
+    to link, it becomes :attr:`LinkMode.COPY` and stays so: the reason (another device,
+    no reflink support) holds for the remaining files too.
+    """
+
+    __slots__ = ("mode",)
+
+    def __init__(self, mode: LinkMode = LinkMode.HARDLINK) -> None:
+        self.mode = mode
+
+    def link(self, src: str, dst: str, *, is_symlink: bool | None = None) -> None:
+        """Make ``dst`` (which must not exist) have the contents of file ``src``.
+
+        A symlink at ``src`` is recreated as the same symlink, whatever the mode; pass
+        ``is_symlink`` when known (from ``os.scandir``) to save a ``stat``.
+        """
+        if os.path.islink(src) if is_symlink is None else is_symlink:
+            os.symlink(os.readlink(src), dst)
+            return
+        mode = self.mode
+        if mode is LinkMode.COPY:
+            _copy(src, dst)
+            return
+        try:
+            if mode is LinkMode.HARDLINK:
+                os.link(src, dst, follow_symlinks=False)
+            elif mode is LinkMode.REFLINK:
+                _reflink(src, dst)
+            else:
+                os.symlink(os.path.abspath(src), dst)
+        except OSError as error:
+            if error.errno not in _FALLBACK_ERRNOS:
+                raise
+            self.mode = LinkMode.COPY
+            _copy(src, dst)
+
+
+def link_tree(src: Path | str, dst: Path | str, mode: LinkMode = LinkMode.HARDLINK) -> LinkMode:
+    """Recreate the tree ``src`` at ``dst``: real folders, files placed by ``mode``.
+
+    ``dst`` may exist (its folders are merged into), but none of the files may. Returns
+    the mode actually used: ``mode``, or :attr:`LinkMode.COPY` after a fallback.
+
+    Example::
+
+        link_tree(Path("cache/archive-v1/ab12..."), Path("site-packages"))
+    """
+    linker = Linker(mode)
+    stack = [(os.fspath(src), os.fspath(dst))]
+    while stack:
+        source_dir, target_dir = stack.pop()
+        os.makedirs(target_dir, exist_ok=True)
+        with os.scandir(source_dir) as entries:
+            for entry in entries:
+                target = os.path.join(target_dir, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, target))
+                else:
+                    linker.link(entry.path, target, is_symlink=entry.is_symlink())
+    return linker.mode

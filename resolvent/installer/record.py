@@ -1,0 +1,153 @@
+"""A RECORD entry is one line of a wheel's or an installation's file list: path, hash, size.
+
+RECORD is how a wheel proves its contents and how an installation knows what to remove;
+parsing and writing it in one place keeps the CSV dialect and the hash encoding (urlsafe
+base64 without padding, per the binary distribution format) identical everywhere.
+
+Example::
+
+    entry = RecordEntry.for_data("pkg/__init__.py", b"")
+    entry.to_row()  # ('pkg/__init__.py', 'sha256=47DEQpj8...', '0')
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+__all__ = [
+    "ALLOWED_HASHES",
+    "Hash",
+    "RecordEntry",
+    "copy_with_hash",
+    "hash_file",
+    "parse_record",
+    "serialize_record",
+]
+
+#: Algorithms RECORD may use: the spec forbids md5 and sha1, so sha256 and stronger.
+ALLOWED_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
+
+_CHUNK = 1 << 20
+
+
+def _encode(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Hash:
+    """A RECORD hash: algorithm name and urlsafe-base64 digest without padding."""
+
+    name: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Hash:
+        """Parse ``sha256=<digest>``; raise :class:`ValueError` when malformed."""
+        name, sep, value = text.partition("=")
+        if not sep or not name or not value:
+            raise ValueError(f"malformed hash `{text}`")
+        return cls(name, value)
+
+    @classmethod
+    def of(cls, data: bytes, name: str = "sha256") -> Hash:
+        """Hash ``data`` with ``name``."""
+        return cls(name, _encode(hashlib.new(name, data).digest()))
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEntry:
+    """One RECORD line: a ``/``-separated path, and the file's hash and size when known."""
+
+    path: str
+    hash: Hash | None = None
+    size: int | None = None
+
+    @classmethod
+    def for_data(cls, path: str, data: bytes) -> RecordEntry:
+        """Return the entry of a file at ``path`` holding ``data`` (sha256)."""
+        return cls(path, Hash.of(data), len(data))
+
+    def to_row(self) -> tuple[str, str, str]:
+        """Return the three CSV fields."""
+        return (
+            self.path,
+            "" if self.hash is None else str(self.hash),
+            "" if self.size is None else str(self.size),
+        )
+
+
+def parse_record(text: str) -> list[RecordEntry]:
+    r"""Parse the text of a RECORD file; raise :class:`ValueError` on a malformed line.
+
+    Example::
+
+        parse_record("a.py,sha256=abc,3\nx.dist-info/RECORD,,\n")
+    """
+    entries = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise ValueError(f"line {number} has {len(row)} fields, not 3")
+        path, hash_text, size_text = row
+        if not path:
+            raise ValueError(f"line {number} has an empty path")
+        try:
+            size = int(size_text) if size_text else None
+        except ValueError:
+            raise ValueError(f"line {number} has a malformed size `{size_text}`") from None
+        if size is not None and size < 0:
+            raise ValueError(f"line {number} has a negative size")
+        entries.append(RecordEntry(path, Hash.parse(hash_text) if hash_text else None, size))
+    return entries
+
+
+def serialize_record(entries: Iterable[RecordEntry]) -> bytes:
+    """Return RECORD bytes for ``entries``, in the order given, newline line endings."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n")
+    writer.writerows(entry.to_row() for entry in entries)
+    return buffer.getvalue().encode("utf-8")
+
+
+def copy_with_hash(
+    source: BinaryIO, target: BinaryIO, name: str = "sha256", *, limit: int | None = None
+) -> tuple[Hash, int]:
+    """Copy ``source`` to ``target`` and return its hash and size, touching the data once.
+
+    ``limit`` bounds the bytes copied: one more raises :class:`OverflowError` (zip bombs
+    that lie about their sizes stop here).
+    """
+    hasher = hashlib.new(name)
+    size = 0
+    while chunk := source.read(_CHUNK):
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise OverflowError(size)
+        hasher.update(chunk)
+        target.write(chunk)
+    return Hash(name, _encode(hasher.digest())), size
+
+
+def hash_file(path: Path | str, name: str = "sha256") -> tuple[Hash, int]:
+    """Return the RECORD hash and the size of the file at ``path``."""
+    hasher = hashlib.new(name)
+    size = 0
+    with open(path, "rb") as stream:  # noqa: PTH123  # str paths in hot loops
+        while chunk := stream.read(_CHUNK):
+            size += len(chunk)
+            hasher.update(chunk)
+    return Hash(name, _encode(hasher.digest())), size

@@ -1,0 +1,204 @@
+"""The clause encoding of a universe: one Boolean per (package, version), grown lazily.
+
+Each known package gets one variable per choosable version (``universe.versions``, best
+first) and an at-most-one constraint over them. Each loaded version ``p == v`` adds one
+clause per dependency, ``x[p,v] -> OR x[q,w] for w in range``, and the root adds one
+clause per root requirement. Versions whose metadata is unavailable get the unit clause
+``-x[p,v]``. Every clause except the at-most-one constraints belongs to a
+:class:`Group`, the unit an unsatisfiability explanation speaks about.
+
+The encoding follows ``pubgrub-rs/pubgrub: tests/sat_dependency_provider.rs``; see
+``specs/encoding.md`` for the argument that it is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pysat.card import CardEnc, EncType
+from pysat.formula import IDPool
+
+from resolvent.solver.provider import Unavailable
+from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.version import Version
+
+    from resolvent.solver.ranges import VersionRange
+    from resolvent.solver.universe import Universe
+
+__all__ = ["Cnf", "Group", "GroupKind"]
+
+GroupKind = Literal["root", "dependency", "unavailable"]
+
+# At most this many versions use the pairwise at-most-one encoding; above it, the
+# sequential counter (3n clauses, n auxiliary variables) is smaller.
+_PAIRWISE_LIMIT = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One requirement group: a clause that an explanation can cite as a sentence.
+
+    ``kind`` is ``root`` (the user requires ``target``), ``dependency`` (``package ==
+    version`` requires ``target`` in ``range``) or ``unavailable`` (``package == version``
+    cannot be used because ``reason``).
+    """
+
+    index: int
+    kind: GroupKind
+    package: str
+    version: Version
+    target: str | None
+    range: VersionRange | None
+    specifier: str
+    reason: str
+    clause: tuple[int, ...]
+
+
+class Cnf:
+    """The clauses known so far for one universe, and where each came from.
+
+    :param universe: the problem; read lazily through ``versions`` and ``dependencies``.
+
+    New clauses accumulate until :meth:`drain` hands them to an incremental solver.
+
+    Example::
+
+        cnf = Cnf(universe)
+        cnf.load_root()
+        solver.append_formula(cnf.drain())
+    """
+
+    def __init__(self, universe: Universe) -> None:
+        self.universe = universe
+        self.pool = IDPool()
+        self.lits: dict[str, tuple[int, ...]] = {}
+        self.versions: dict[str, Sequence[Version]] = {}
+        self.at_most_one: list[list[int]] = []
+        self.groups: list[Group] = []
+        self.loaded: dict[tuple[str, Version], tuple[Dependency, ...]] = {}
+        self._pending: list[list[int]] = []
+        self._phases: list[int] = []
+        self.clause_count = 0
+
+    # -- variables ---------------------------------------------------------------
+
+    def package_lits(self, package: str) -> tuple[int, ...]:
+        """Return the variables of ``package``'s versions, best first, creating them."""
+        lits = self.lits.get(package)
+        if lits is not None:
+            return lits
+        versions = self.universe.versions(package)
+        lits = tuple(self.pool.id((package, version)) for version in versions)
+        self.lits[package] = lits
+        self.versions[package] = versions
+        if len(lits) > 1:
+            if len(lits) <= _PAIRWISE_LIMIT:
+                encoding = EncType.pairwise
+            else:
+                encoding = EncType.seqcounter
+            amo = CardEnc.atmost(list(lits), bound=1, vpool=self.pool, encoding=encoding)
+            clauses = [list(c) for c in amo.clauses]
+            self.at_most_one.extend(clauses)
+            self._pending.extend(clauses)
+        # Phases: lean towards the best version, away from the others.
+        self._phases.extend(lit if rank == 0 else -lit for rank, lit in enumerate(lits))
+        return lits
+
+    def lit(self, package: str, version: Version) -> int:
+        """Return the variable of ``package == version`` (the package must be known)."""
+        return int(self.pool.obj2id[(package, version)])
+
+    def fresh(self) -> int:
+        """Return a new variable that belongs to no package (selectors, activations)."""
+        self.pool.top += 1
+        return int(self.pool.top)
+
+    # -- clauses -----------------------------------------------------------------
+
+    def load_root(self) -> tuple[Dependency, ...]:
+        """Add the root requirements' clauses and return the root's dependencies."""
+        deps = self.universe.dependencies(ROOT, ROOT_VERSION)
+        assert not isinstance(deps, Unavailable)
+        deps = tuple(deps)
+        for dep in deps:
+            self._add_dependency(ROOT, ROOT_VERSION, None, dep)
+        self.loaded[(ROOT, ROOT_VERSION)] = deps
+        return deps
+
+    def load(self, package: str, version: Version) -> tuple[Dependency, ...]:
+        """Add the clauses of ``package == version``'s requirements; return them.
+
+        Loading twice is harmless (the second call returns the first answer). Every
+        target's versions are listed, and the best allowed version of each target is
+        announced to the provider through ``universe.prefetch``.
+        """
+        known = self.loaded.get((package, version))
+        if known is not None:
+            return known
+        own = self.lit(package, version)
+        deps = self.universe.dependencies(package, version)
+        if isinstance(deps, Unavailable):
+            self._add_group("unavailable", package, version, None, None, "", deps.reason, [-own])
+            self.loaded[(package, version)] = ()
+            return ()
+        deps = tuple(deps)
+        for dep in deps:
+            self._add_dependency(package, version, own, dep)
+        self.loaded[(package, version)] = deps
+        for dep in deps:
+            hint = self.best_unloaded(dep.package, dep.range)
+            if hint is not None:
+                self.universe.prefetch(dep.package, [hint])
+        return deps
+
+    def best_unloaded(self, package: str, rng: VersionRange) -> Version | None:
+        """Return the best version of ``package`` in ``rng`` whose requirements are unknown."""
+        for version in self.versions.get(package, ()):
+            if version in rng:
+                return None if (package, version) in self.loaded else version
+        return None
+
+    def _add_dependency(self, package: str, version: Version, own: int | None, dep: Dependency) -> None:
+        lits = self.package_lits(dep.package)
+        versions = self.versions[dep.package]
+        allowed = [lit for lit, w in zip(lits, versions, strict=True) if w in dep.range]
+        clause = allowed if own is None else [-own, *allowed]
+        kind: GroupKind = "root" if own is None else "dependency"
+        self._add_group(kind, package, version, dep.package, dep.range, dep.specifier, "", clause)
+
+    def _add_group(
+        self,
+        kind: GroupKind,
+        package: str,
+        version: Version,
+        target: str | None,
+        rng: VersionRange | None,
+        specifier: str,
+        reason: str,
+        clause: list[int],
+    ) -> None:
+        group = Group(
+            len(self.groups), kind, package, version, target, rng, specifier, reason, tuple(clause)
+        )
+        self.groups.append(group)
+        self._pending.append(clause)
+
+    def drain(self) -> list[list[int]]:
+        """Return the clauses added since the last call, in the order they were made."""
+        pending, self._pending = self._pending, []
+        self.clause_count += len(pending)
+        return pending
+
+    def drain_phases(self) -> list[int]:
+        """Return the preferred polarities of variables created since the last call."""
+        phases, self._phases = self._phases, []
+        return phases
+
+    def all_clauses(self) -> list[list[int]]:
+        """Return every clause so far: at-most-one constraints, then groups in order."""
+        return [*self.at_most_one, *(list(g.clause) for g in self.groups)]

@@ -1,0 +1,299 @@
+"""The PubGrub core is the loop of unit propagation, conflict resolution and decision making.
+
+It follows the algorithm of Dart's pub (``doc/solver.md``) as ``pubgrub-rs/pubgrub:
+src/internal/core.rs`` and ``src/solver.rs`` lay it out: propagate what the
+incompatibilities force, resolve a conflict to its root cause and backjump, otherwise
+choose a package (by priority) and its first preferred version that fits, adding the
+version's dependencies as incompatibilities on the way. Versions and dependencies come
+from a :class:`~resolvent.solver.universe.Universe`; the core never looks anywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from resolvent.solver.provider import Unavailable
+from resolvent.solver.ranges import exactly
+from resolvent.solver.result import BudgetExceeded
+from resolvent.solver.universe import ROOT, ROOT_VERSION
+
+from .incompatibility import Incompatibility
+from .partial_solution import PartialSolution
+from .term import Relation, Term
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+    from resolvent.solver.provider import Reporter
+    from resolvent.solver.ranges import VersionRange
+    from resolvent.solver.universe import Universe
+
+__all__ = ["ENGINE", "SolverState", "Unsolvable"]
+
+ENGINE = "pubgrub"
+
+#: How many of a newly seen package's preferred versions to hint the provider about.
+_PREFETCH = 5
+#: After this many conflicts a package is decided as early as a pinned one (as uv does).
+_CONFLICT_THRESHOLD = 5
+#: How often (in steps) a reporter is asked whether to cancel.
+_POLL_EVERY = 64
+
+_SATISFIED = Relation.SATISFIED
+_INCONCLUSIVE = Relation.INCONCLUSIVE
+
+
+class Unsolvable(Exception):  # noqa: N818 - a result of the search, not an error
+    """Raised inside the core when the root itself is shown impossible."""
+
+    def __init__(self, incompatibility: Incompatibility) -> None:
+        super().__init__("the requirements are unsatisfiable")
+        self.incompatibility = incompatibility
+
+
+class SolverState:
+    """One PubGrub search over a universe.
+
+    :param universe: the problem.
+    :param reporter: optional progress hooks (and cancellation).
+    :param budget: the most steps (decisions plus conflict-resolution rounds) allowed.
+
+    Example::
+
+        selected = SolverState(universe).solve()  # or raises Unsolvable
+    """
+
+    def __init__(
+        self,
+        universe: Universe,
+        *,
+        reporter: Reporter | None = None,
+        budget: int | None = None,
+    ) -> None:
+        self.universe = universe
+        self.reporter = reporter
+        self.budget = budget
+        self.solution = PartialSolution()
+        self.decisions = 0
+        self.conflicts = 0
+        self.steps = 0
+        # Incompatibilities per package, oldest first (a dict keeps order and removes fast).
+        self._incompatibilities: dict[str, dict[Incompatibility, None]] = {}
+        # Dependency incompatibilities per (dependent, dependency), for merging.
+        self._merged: dict[tuple[str, str], list[Incompatibility]] = {}
+        # Discovery order of packages: the last tie-breaker of prioritization.
+        self._order: dict[str, int] = {}
+        self._direct: dict[str, bool] = {}
+        self._conflict_counts: dict[str, int] = {}
+        # Per package: the range last examined, its first preferred version, and whether
+        # it admits at most one listed version.
+        self._candidates: dict[str, tuple[VersionRange, Version | None, bool]] = {}
+        self._dependencies_added: set[tuple[str, Version]] = set()
+
+    # -- the main loop ---------------------------------------------------------------------
+
+    def solve(self) -> dict[str, Version]:
+        """Run the search; return the chosen version of every package but the root.
+
+        :raises Unsolvable: when the root requirements cannot be met.
+        :raises BudgetExceeded: past the step budget, or when the reporter cancels.
+        """
+        if self.reporter is not None:
+            self.reporter.starting(ENGINE)
+        self._discover(ROOT)
+        self._add(Incompatibility.root(ROOT, ROOT_VERSION))
+        next_package: str | None = ROOT
+        while next_package is not None:
+            self._propagate(next_package)
+            next_package = self._decide()
+        selected = self.solution.decisions()
+        selected.pop(ROOT, None)
+        return selected
+
+    def _tick(self) -> None:
+        self.steps += 1
+        if self.budget is not None and self.steps > self.budget:
+            raise BudgetExceeded(ENGINE, self.steps)
+        reporter = self.reporter
+        if reporter is not None and self.steps % _POLL_EVERY == 0 and reporter.should_cancel():
+            raise BudgetExceeded(ENGINE, self.steps)
+
+    # -- incompatibilities -------------------------------------------------------------------
+
+    def _add(self, incompatibility: Incompatibility) -> None:
+        index = self._incompatibilities
+        for package in incompatibility.terms:
+            bucket = index.get(package)
+            if bucket is None:
+                bucket = index[package] = {}
+            bucket[incompatibility] = None
+
+    def _remove(self, incompatibility: Incompatibility) -> None:
+        index = self._incompatibilities
+        for package in incompatibility.terms:
+            index[package].pop(incompatibility, None)
+
+    def _add_dependency(self, incompatibility: Incompatibility) -> Incompatibility:
+        """Add a dependency edge, merged with an earlier one of the same shape if any."""
+        info = incompatibility.dependency
+        assert info is not None
+        past = self._merged.setdefault((info[0], info[1]), [])
+        for position, earlier in enumerate(past):
+            merged = incompatibility.merge_dependents(earlier)
+            if merged is not None:
+                self._remove(earlier)
+                past[position] = merged
+                self._add(merged)
+                return merged
+        past.append(incompatibility)
+        self._add(incompatibility)
+        return incompatibility
+
+    # -- unit propagation ----------------------------------------------------------------------
+
+    def _propagate(self, package: str) -> None:
+        solution = self.solution
+        changed: dict[str, None] = {package: None}
+        while changed:
+            current = next(reversed(changed))
+            del changed[current]
+            bucket = self._incompatibilities.get(current)
+            if not bucket:
+                continue
+            for incompatibility in reversed(bucket):
+                relation, unsatisfied = solution.relation(incompatibility)
+                if relation is _SATISFIED:
+                    root_cause, culprit = self._resolve_conflict(incompatibility)
+                    changed.clear()
+                    changed[culprit] = None
+                    term = root_cause.terms[culprit]
+                    solution.add_derivation(culprit, term.negate(), root_cause)
+                    break
+                if unsatisfied is not None:
+                    term = incompatibility.terms[unsatisfied]
+                    solution.add_derivation(unsatisfied, term.negate(), incompatibility)
+                    changed[unsatisfied] = None
+
+    # -- conflict resolution ---------------------------------------------------------------------
+
+    def _resolve_conflict(self, incompatibility: Incompatibility) -> tuple[Incompatibility, str]:
+        """Find the root cause of a satisfied incompatibility and backjump.
+
+        Returns the root cause (learned) and the package it is almost satisfied on.
+        """
+        self.conflicts += 1
+        self._note_conflict(incompatibility)
+        solution = self.solution
+        learned = False
+        while True:
+            if incompatibility.is_terminal(ROOT):
+                raise Unsolvable(incompatibility)
+            self._tick()
+            found = solution.satisfier(incompatibility)
+            satisfier = found.assignment
+            if satisfier.cause is None or found.previous_level != satisfier.level:
+                if learned:
+                    self._add(incompatibility)
+                solution.backtrack(found.previous_level)
+                return incompatibility, satisfier.package
+            incompatibility = Incompatibility.derived(
+                incompatibility, satisfier.cause, satisfier.package
+            )
+            learned = True
+
+    def _note_conflict(self, incompatibility: Incompatibility) -> None:
+        counts = self._conflict_counts
+        for package in incompatibility.terms:
+            if package != ROOT:
+                counts[package] = counts.get(package, 0) + 1
+        reporter = self.reporter
+        if reporter is not None:
+            reporter.conflict(repr(incompatibility))
+
+    # -- decision making ---------------------------------------------------------------------
+
+    def _discover(self, package: str) -> None:
+        if package in self._order:
+            return
+        self._order[package] = len(self._order)
+        self._direct[package] = package != ROOT and self.universe.is_direct(package)
+        versions = self.universe.versions(package)
+        if versions:
+            self.universe.prefetch(package, versions[:_PREFETCH])
+
+    def _candidate(self, package: str, allowed: VersionRange) -> tuple[Version | None, bool]:
+        """Return the first preferred version in ``allowed`` and whether it is the only one."""
+        cached = self._candidates.get(package)
+        if cached is not None and cached[0] is allowed:
+            return cached[1], cached[2]
+        first: Version | None = None
+        single = True
+        for version in self.universe.versions(package):
+            if version in allowed:
+                if first is not None:
+                    single = False
+                    break
+                first = version
+        self._candidates[package] = (allowed, first, single)
+        return first, single
+
+    def _pick(self) -> tuple[str, Term, Version | None] | None:
+        """Choose the next package to decide (uv's order), or ``None`` when all are decided."""
+        solution = self.solution
+        best: tuple[int, int] | None = None
+        choice: tuple[str, Term, Version | None] | None = None
+        order = self._order
+        counts = self._conflict_counts
+        for package in solution.pending():
+            term = solution.term(package)
+            version, single = self._candidate(package, term.range)
+            if single or counts.get(package, 0) >= _CONFLICT_THRESHOLD:
+                tier = 0
+            elif self._direct[package]:
+                tier = 1
+            else:
+                tier = 2
+            key = (tier, order[package])
+            if best is None or key < best:
+                best = key
+                choice = (package, term, version)
+        return choice
+
+    def _decide(self) -> str | None:
+        """Make one decision; return the package to propagate from, or ``None`` when done."""
+        choice = self._pick()
+        if choice is None:
+            return None
+        package, term, version = choice
+        self._tick()
+        if version is None:
+            self._add(Incompatibility.no_versions(package, term))
+            return package
+        dependencies = self.universe.dependencies(package, version)
+        if isinstance(dependencies, Unavailable):
+            self._add(Incompatibility.unavailable(package, version, dependencies.reason))
+            return package
+        solution = self.solution
+        conflict = False
+        key = (package, version)
+        first_time = key not in self._dependencies_added
+        if first_time:
+            self._dependencies_added.add(key)
+        point = exactly(version)
+        for dependency in dependencies:
+            target = dependency.package
+            if first_time:
+                self._discover(target)
+                self._add_dependency(Incompatibility.from_dependency(package, point, dependency))
+            if not conflict:
+                dependency_term = Term(False, dependency.range)
+                if dependency.range.is_empty:
+                    conflict = True
+                elif solution.term(target).relation(dependency_term) is _SATISFIED:
+                    conflict = True
+        if not conflict:
+            self.decisions += 1
+            solution.add_decision(package, version)
+            if self.reporter is not None and package != ROOT:
+                self.reporter.decided(package, version)
+        return package

@@ -1,0 +1,230 @@
+"""The partial solution is the ordered list of assignments PubGrub has made so far.
+
+An assignment is a decision (a version chosen for a package) or a derivation (a term
+implied by an incompatibility, its cause), stamped with the decision level it was made
+at. The partial solution keeps them per package with their running intersection, so the
+questions of unit propagation and conflict resolution ("what is known of this
+package?", "which assignment first satisfied this incompatibility?") cost one lookup or
+one scan of that package's own assignments (``pubgrub-rs/pubgrub:
+src/internal/partial_solution.rs``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from resolvent.solver.ranges import exactly
+
+from .term import ANY, Relation, Term
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from packaging.version import Version
+
+    from .incompatibility import Incompatibility
+
+__all__ = ["Assignment", "PartialSolution", "Satisfier"]
+
+_SATISFIED = Relation.SATISFIED
+
+
+class Assignment:
+    """One step of the partial solution: a decision or a derivation.
+
+    ``cause`` is ``None`` for a decision. ``accumulated`` is the intersection of this
+    package's assignments up to and including this one; ``index`` is the global order.
+    """
+
+    __slots__ = ("accumulated", "cause", "index", "level", "package", "term")
+
+    def __init__(
+        self,
+        package: str,
+        term: Term,
+        level: int,
+        index: int,
+        cause: Incompatibility | None,
+        accumulated: Term,
+    ) -> None:
+        self.package = package
+        self.term = term
+        self.level = level
+        self.index = index
+        self.cause = cause
+        self.accumulated = accumulated
+
+    @property
+    def is_decision(self) -> bool:
+        """Return whether this assignment is a decision."""
+        return self.cause is None
+
+    def __repr__(self) -> str:
+        kind = "decision" if self.cause is None else "derivation"
+        return f"<Assignment #{self.index} {kind} {self.package} {self.term!r} @{self.level}>"
+
+
+class Satisfier:
+    """What conflict resolution needs to know about where an incompatibility became true.
+
+    ``assignment`` is the satisfier, ``term`` the incompatibility's term on its package,
+    and ``previous_level`` the decision level to backjump to (never below 1).
+    """
+
+    __slots__ = ("assignment", "previous_level", "term")
+
+    def __init__(self, assignment: Assignment, term: Term, previous_level: int) -> None:
+        self.assignment = assignment
+        self.term = term
+        self.previous_level = previous_level
+
+
+class PartialSolution:
+    """Assignments with decision levels, indexed by package.
+
+    Example::
+
+        solution = PartialSolution()
+        solution.add_derivation("a", Term(True, r), cause)
+        solution.add_decision("a", Version("1.0"))
+        solution.term("a")  # the intersection of everything known about "a"
+    """
+
+    __slots__ = ("_by_package", "_decisions", "_pending", "_trail", "level")
+
+    def __init__(self) -> None:
+        self.level = 0
+        self._by_package: dict[str, list[Assignment]] = {}
+        self._trail: list[Assignment] = []
+        self._decisions: dict[str, Version] = {}
+        # Packages with a positive term and no decision: the candidates for deciding.
+        self._pending: dict[str, None] = {}
+
+    # -- reading ---------------------------------------------------------------------
+
+    def term(self, package: str) -> Term:
+        """Return the intersection of every assignment to ``package`` (``ANY`` if none)."""
+        assignments = self._by_package.get(package)
+        return assignments[-1].accumulated if assignments else ANY
+
+    def decisions(self) -> dict[str, Version]:
+        """Return the chosen version of every decided package, in decision order."""
+        return dict(self._decisions)
+
+    def pending(self) -> Iterator[str]:
+        """Yield the packages that must be chosen but are not decided yet."""
+        return iter(self._pending)
+
+    def relation(self, incompatibility: Incompatibility) -> tuple[Relation, str | None]:
+        """Return how the partial solution bears on an incompatibility.
+
+        ``(SATISFIED, None)``: every term holds, a conflict. ``(CONTRADICTED, None)``:
+        some term is false. ``(INCONCLUSIVE, package)``: every term but the one on
+        ``package`` holds (an "almost satisfied" incompatibility, ready to propagate).
+        ``(INCONCLUSIVE, None)``: two or more terms are undecided.
+        """
+        by_package = self._by_package
+        unsatisfied: str | None = None
+        for package, term in incompatibility.terms.items():
+            assignments = by_package.get(package)
+            known = assignments[-1].accumulated if assignments else ANY
+            rel = known.relation(term)
+            if rel is _SATISFIED:
+                continue
+            if rel is Relation.CONTRADICTED:
+                return Relation.CONTRADICTED, None
+            if unsatisfied is not None:
+                return Relation.INCONCLUSIVE, None
+            unsatisfied = package
+        if unsatisfied is None:
+            return Relation.SATISFIED, None
+        return Relation.INCONCLUSIVE, unsatisfied
+
+    # -- writing -----------------------------------------------------------------------
+
+    def add_decision(self, package: str, version: Version) -> None:
+        """Choose ``version`` for ``package`` at a new decision level."""
+        self.level += 1
+        self._decisions[package] = version
+        self._pending.pop(package, None)
+        self._push(package, Term(True, exactly(version)), None)
+
+    def add_derivation(self, package: str, term: Term, cause: Incompatibility) -> None:
+        """Record that ``term`` follows from ``cause`` at the current decision level."""
+        accumulated = self._push(package, term, cause)
+        if accumulated.positive and package not in self._decisions:
+            self._pending[package] = None
+
+    def _push(self, package: str, term: Term, cause: Incompatibility | None) -> Term:
+        assignments = self._by_package.get(package)
+        if assignments is None:
+            assignments = self._by_package[package] = []
+            accumulated = term
+        else:
+            accumulated = assignments[-1].accumulated.intersection(term)
+        assignment = Assignment(package, term, self.level, len(self._trail), cause, accumulated)
+        assignments.append(assignment)
+        self._trail.append(assignment)
+        return accumulated
+
+    def backtrack(self, level: int) -> None:
+        """Remove every assignment made at a decision level above ``level``."""
+        trail = self._trail
+        by_package = self._by_package
+        touched: dict[str, None] = {}
+        while trail and trail[-1].level > level:
+            assignment = trail.pop()
+            package = assignment.package
+            assignments = by_package[package]
+            assignments.pop()
+            if not assignments:
+                del by_package[package]
+            if assignment.cause is None:
+                del self._decisions[package]
+            touched[package] = None
+        for package in touched:
+            assignments = by_package.get(package)
+            if assignments and assignments[-1].accumulated.positive:
+                if package not in self._decisions:
+                    self._pending[package] = None
+            else:
+                self._pending.pop(package, None)
+        self.level = level
+
+    # -- conflict resolution -----------------------------------------------------------------
+
+    def satisfier(self, incompatibility: Incompatibility) -> Satisfier:
+        """Find the assignment that made a satisfied incompatibility true, and the backjump level.
+
+        The satisfier is the earliest assignment such that the incompatibility holds on
+        the partial solution up to and including it. The previous satisfier is the
+        earliest assignment before it such that the incompatibility holds on the partial
+        solution up to it plus the satisfier; its level (at least 1) is where to backjump.
+        """
+        by_package = self._by_package
+        found: dict[str, Assignment] = {}
+        best: Assignment | None = None
+        for package, term in incompatibility.terms.items():
+            assignment = _first_satisfying(by_package[package], term, None)
+            found[package] = assignment
+            if best is None or assignment.index > best.index:
+                best = assignment
+        assert best is not None, "an incompatibility without terms has no satisfier"
+        package = best.package
+        term = incompatibility.terms[package]
+        found[package] = _first_satisfying(by_package[package], term, best.term)
+        previous = max(a.index for a in found.values())
+        level = self._trail[previous].level
+        return Satisfier(best, term, max(level, 1))
+
+
+def _first_satisfying(assignments: list[Assignment], term: Term, start: Term | None) -> Assignment:
+    """Return the first assignment whose running intersection (with ``start``) implies ``term``."""
+    for assignment in assignments:
+        known = assignment.accumulated
+        if start is not None:
+            known = known.intersection(start)
+        if known.relation(term) is _SATISFIED:
+            return assignment
+    msg = "the incompatibility is not satisfied by the partial solution"
+    raise AssertionError(msg)

@@ -1,0 +1,156 @@
+"""An unsatisfiability explanation: a minimal set of requirement groups that conflict.
+
+Every group of the encoding (a root requirement, one version's requirement on one
+package, one version's unavailability) gets a selector literal; the at-most-one
+constraints stay hard. Solving under all selectors gives a core, which deletion shrinks
+until removing any one group makes the rest satisfiable. The groups left are rendered as
+plain sentences, with the versions the universe excluded and the projects it could not
+find where they matter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pysat.solvers import Solver
+
+from resolvent.solver.universe import ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from packaging.version import Version
+
+    from resolvent.solver._internal.cnf import Cnf, Group
+    from resolvent.solver.universe import Universe
+
+__all__ = ["minimal_core", "render"]
+
+
+def minimal_core(cnf: Cnf, backend: str, before_call: Callable[[], None]) -> list[Group]:
+    """Return a minimal unsatisfiable set of ``cnf``'s groups, in group order.
+
+    :param cnf: an encoding whose clauses are unsatisfiable.
+    :param backend: the pysat solver name.
+    :param before_call: called before every SAT call (budget and cancellation).
+
+    The result is irreducible: dropping any one group leaves a satisfiable formula.
+    Deletion runs in group order and the solver is deterministic, so the same encoding
+    always gives the same core.
+    """
+    selectors = {cnf.fresh(): group for group in cnf.groups}
+    with Solver(name=backend, bootstrap_with=cnf.at_most_one) as solver:
+        for sel, group in selectors.items():
+            solver.add_clause([*group.clause, -sel])
+        order = sorted(selectors, key=lambda s: selectors[s].index)
+        before_call()
+        if solver.solve(assumptions=order):  # pragma: no cover - caller's invariant
+            msg = "minimal_core called on a satisfiable encoding"
+            raise AssertionError(msg)
+        core = _restrict(order, solver.get_core())
+        i = 0
+        while i < len(core):
+            trial = core[:i] + core[i + 1 :]
+            before_call()
+            if solver.solve(assumptions=trial):
+                i += 1  # core[i] is necessary
+            else:
+                # Clause-set refinement: keep only what the new core used. Elements
+                # before i are necessary, so every core of ``trial`` still holds them.
+                core = _restrict(trial, solver.get_core())
+    return [selectors[s] for s in core]
+
+
+def _restrict(order: list[int], core: Sequence[int] | None) -> list[int]:
+    used = set(core or ())
+    return [lit for lit in order if lit in used]
+
+
+def _requirement(package: str, specifier: str) -> str:
+    return f"{package}{specifier}" if specifier else package
+
+
+def _and(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def render(universe: Universe, groups: Sequence[Group]) -> str:
+    """Return the sentences that explain why ``groups`` cannot hold together.
+
+    :param universe: the problem, for excluded versions and missing projects.
+    :param groups: a minimal core, in group order.
+
+    Example output::
+
+        You require a==1.0.0 and b==1.0.0.
+        a==1.0.0 depends on b==2.0.0.
+        Only one version of b can be installed, so these requirements conflict.
+        These requirements cannot be satisfied together.
+    """
+    lines: list[str] = []
+    roots = [_requirement(g.target or "", g.specifier) for g in groups if g.kind == "root"]
+    if roots:
+        lines.append(f"You require {_and(roots)}.")
+    # Versions of one package with the same requirement are told in one sentence.
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for group in groups:
+        if group.kind == "dependency":
+            key = (group.package, group.target or "", group.specifier)
+            merged.setdefault(key, []).append(f"{group.package}=={group.version}")
+        elif group.kind == "unavailable":
+            lines.append(f"{group.package}=={group.version} cannot be used: {group.reason}.")
+    for (_, target, specifier), dependents in merged.items():
+        verb = "depends" if len(dependents) == 1 else "depend"
+        lines.append(f"{_and(dependents)} {verb} on {_requirement(target, specifier)}.")
+    lines.extend(_facts(universe, groups))
+    lines.append("These requirements cannot be satisfied together.")
+    return "\n".join(lines)
+
+
+def _facts(universe: Universe, groups: Sequence[Group]) -> list[str]:
+    """Sentences about the targets of the core: missing, excluded, empty, conflicting."""
+    facts: list[str] = []
+    targets: dict[str, list[Group]] = {}
+    for group in groups:
+        if group.target is not None and group.target != ROOT:
+            targets.setdefault(group.target, []).append(group)
+    for target, requiring in targets.items():
+        missing = universe.missing(target)
+        if missing is not None:
+            facts.append(f"{target} is not available: {missing.reason}.")
+            continue
+        versions = universe.versions(target)
+        excluded = universe.excluded(target)
+        mentioned: list[str] = []
+        for group in requiring:
+            rng = group.range
+            assert rng is not None
+            for version in sorted(excluded):
+                text = f"{target}=={version} {excluded[version]}."
+                if version in rng and text not in mentioned:
+                    mentioned.append(text)
+            if not any(v in rng for v in versions):
+                text = f"No usable version of {target} satisfies {target}{group.specifier}."
+                if text not in mentioned:
+                    mentioned.append(text)
+        facts.extend(mentioned)
+        if _disjoint_demands(requiring, versions):
+            facts.append(
+                f"Only one version of {target} can be installed, so these requirements conflict."
+            )
+    return facts
+
+
+def _disjoint_demands(requiring: Sequence[Group], versions: Sequence[Version]) -> bool:
+    """Whether two different dependents ask for usable versions with none in common."""
+    for i, first in enumerate(requiring):
+        for second in requiring[i + 1 :]:
+            if first.package == second.package or first.range is None or second.range is None:
+                continue
+            one = {v for v in versions if v in first.range}
+            two = {v for v in versions if v in second.range}
+            if one and two and not one & two:
+                return True
+    return False

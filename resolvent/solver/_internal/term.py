@@ -1,0 +1,147 @@
+"""A term is a positive or negative statement about the version chosen for one package.
+
+``Term(True, r)`` reads "a version in ``r`` is selected"; ``Term(False, r)`` reads "no
+version in ``r`` is selected" (another version, or none at all). Terms are PubGrub's
+unit of reasoning (``pubgrub-rs/pubgrub: src/term.rs``); their set algebra is delegated
+entirely to :class:`~packaging.ranges.VersionRange`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from packaging.ranges import RangeRelation
+
+from resolvent.solver.ranges import EMPTY
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+    from resolvent.solver.ranges import VersionRange
+
+__all__ = ["ANY", "Relation", "Term"]
+
+
+class Relation(enum.Enum):
+    """How what is known of a package bears on a term.
+
+    ``SATISFIED``: the term must be true; ``CONTRADICTED``: it must be false;
+    ``INCONCLUSIVE``: either may still happen.
+    """
+
+    SATISFIED = enum.auto()
+    CONTRADICTED = enum.auto()
+    INCONCLUSIVE = enum.auto()
+
+
+_SATISFIED = Relation.SATISFIED
+_CONTRADICTED = Relation.CONTRADICTED
+_INCONCLUSIVE = Relation.INCONCLUSIVE
+_R_EMPTY = RangeRelation.EMPTY
+_R_SUBSET = RangeRelation.SUBSET
+_R_DISJOINT = RangeRelation.DISJOINT
+
+
+class Term:
+    """A positive or negative statement about one package's version (immutable).
+
+    :param positive: whether the statement says a version in ``range`` is selected.
+    :param range: the set of versions the statement is about.
+
+    Example::
+
+        Term(True, from_specifier(">=1")).intersection(Term(False, from_specifier(">=2")))
+        # -> Term(True, [1, 2.dev0)): a version in >=1 is selected, and it is not >=2
+    """
+
+    __slots__ = ("positive", "range")
+
+    positive: bool
+    range: VersionRange
+
+    def __init__(self, positive: bool, range: VersionRange) -> None:  # noqa: A002, FBT001
+        self.positive = positive
+        self.range = range
+
+    # -- basics ----------------------------------------------------------------------
+
+    def negate(self) -> Term:
+        """Return the term that is true exactly when this one is false."""
+        return Term(not self.positive, self.range)
+
+    def is_any(self) -> bool:
+        """Return whether the term holds whatever is chosen (``not`` of nothing)."""
+        return not self.positive and self.range.is_empty
+
+    def contains(self, version: Version) -> bool:
+        """Return whether choosing ``version`` makes the term true."""
+        return (version in self.range) is self.positive
+
+    # -- set algebra ------------------------------------------------------------------
+
+    def intersection(self, other: Term) -> Term:
+        """Return the term true exactly when both terms are."""
+        if self.positive:
+            if other.positive:
+                return Term(True, self.range.intersection(other.range))
+            return Term(True, self.range.difference(other.range))
+        if other.positive:
+            return Term(True, other.range.difference(self.range))
+        return Term(False, self.range.union(other.range))
+
+    def union(self, other: Term) -> Term:
+        """Return the term true exactly when either term is."""
+        if self.positive:
+            if other.positive:
+                return Term(True, self.range.union(other.range))
+            return Term(False, other.range.difference(self.range))
+        if other.positive:
+            return Term(False, self.range.difference(other.range))
+        return Term(False, self.range.intersection(other.range))
+
+    def relation(self, other: Term) -> Relation:
+        """Return how this term, taken as everything known of a package, bears on ``other``.
+
+        ``SATISFIED`` when ``self`` implies ``other``, ``CONTRADICTED`` when they cannot
+        both hold, ``INCONCLUSIVE`` otherwise.
+        """
+        mine = self.range
+        theirs = other.range
+        if self.positive:
+            rel = _R_SUBSET if mine is theirs else mine.relation(theirs)
+            if other.positive:
+                if rel is _R_SUBSET or rel is _R_EMPTY:
+                    return _SATISFIED
+                return _CONTRADICTED if rel is _R_DISJOINT else _INCONCLUSIVE
+            if rel is _R_DISJOINT or rel is _R_EMPTY:
+                return _SATISFIED
+            return _CONTRADICTED if rel is _R_SUBSET else _INCONCLUSIVE
+        # Not selecting anything in ``mine`` leaves "not selected at all" possible, so a
+        # positive ``other`` is at best contradicted, and a negative one satisfied only
+        # when it excludes no more than ``mine`` does.
+        if theirs is not mine and not theirs.is_subset(mine):
+            return _INCONCLUSIVE
+        return _SATISFIED if not other.positive else _CONTRADICTED
+
+    def satisfies(self, other: Term) -> bool:
+        """Return whether ``self`` implies ``other`` (``self`` is a subset of ``other``)."""
+        return self.relation(other) is _SATISFIED
+
+    # -- value semantics -------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Term):
+            return NotImplemented
+        return self.positive == other.positive and self.range == other.range
+
+    def __hash__(self) -> int:
+        return hash((self.positive, self.range))
+
+    def __repr__(self) -> str:
+        sign = "" if self.positive else "not "
+        return f"<Term {sign}{self.range!r}>"
+
+
+#: The term that always holds: nothing is excluded.
+ANY = Term(False, EMPTY)

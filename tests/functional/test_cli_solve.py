@@ -1,0 +1,131 @@
+"""``resolvent solve`` end to end, as a subprocess: JSON contract, exit codes, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAT = """
+name = "sat"
+[root]
+requires = ["a"]
+[expected]
+satisfiable = true
+[packages.a.versions."1.0.0"]
+requires = ["b>=2"]
+[packages.a.versions."2.0.0"]
+requires = ["b<1"]
+[packages.b.versions."2.0.0"]
+"""
+
+UNSAT = """
+name = "unsat"
+[root]
+requires = ["a", "b==1.0.0"]
+[expected]
+satisfiable = false
+[packages.a.versions."1.0.0"]
+requires = ["b==2.0.0"]
+[packages.b.versions."1.0.0"]
+[packages.b.versions."2.0.0"]
+"""
+
+
+def rv(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "resolvent", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    sat = tmp_path / "sat.toml"
+    sat.write_text(SAT)
+    unsat = tmp_path / "unsat.toml"
+    unsat.write_text(UNSAT)
+    return sat, unsat
+
+
+@pytest.mark.parametrize("solver", ["auto", "both", "sat", "pubgrub"])
+def test_json_contract(files, solver):
+    sat, unsat = files
+    result = rv("solve", "--json", "--solver", solver, str(sat), str(unsat))
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["scenario"] == str(sat)
+    assert first["satisfiable"] is True
+    assert first["packages"] == {"a": "1.0.0", "b": "2.0.0"}
+    assert first["explanation"] == ""
+    assert second["satisfiable"] is False
+    assert second["packages"] == {}
+    assert "b" in second["explanation"]
+    if solver in ("both", "auto"):
+        assert first["agree"] is True
+        assert second["agree"] is True
+        assert set(first["solvers"]) == {"sat", "pubgrub"}
+    else:
+        assert set(first["solvers"]) == {solver}
+    for run in first["solvers"].values():
+        assert run["satisfiable"] is True
+        assert run["time"] >= 0
+
+
+def test_human_output(files):
+    sat, unsat = files
+    result = rv("solve", str(sat), str(unsat))
+    assert result.returncode == 0, result.stderr
+    assert "satisfiable: a==1.0.0, b==2.0.0" in result.stdout
+    assert "unsatisfiable" in result.stdout
+
+
+def test_optimal(files):
+    sat, _ = files
+    result = rv("solve", "--json", "--optimal", "--solver", "sat", str(sat))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["packages"] == {"a": "1.0.0", "b": "2.0.0"}
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (None, "cannot read scenario"),
+        ("name = 'x'\n[root\n", "not valid TOML"),
+        ("name='x'\n[root]\nrequires=['a>>']\n[expected]\nsatisfiable=true\n", "invalid requirement"),
+        ("\x00\xff", "not valid TOML"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, content, needle):
+    path = tmp_path / "bad.toml"
+    if content is not None:
+        path.write_text(content)
+    result = rv("solve", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert needle in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_values(files):
+    sat, _ = files
+    result = rv("solve", "--python-platform", "nope", str(sat))
+    assert result.returncode == 2
+    assert "unknown Python platform" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_folder_of_scenarios(files):
+    sat, _ = files
+    result = rv("solve", "--json", str(sat.parent))
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 2

@@ -1,0 +1,152 @@
+"""Build small, real wheels and sdists from a description, for tests.
+
+Tests never reach the internet: they make the distributions they install or serve. A
+wheel built here is a valid binary distribution (``.dist-info`` with ``METADATA``,
+``WHEEL``, ``RECORD`` with sha256 hashes, optional ``entry_points.txt`` and ``.data``);
+an sdist is a valid ``.tar.gz`` with ``PKG-INFO`` and a ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+__all__ = ["Dist", "build_sdist", "build_wheel", "metadata_text", "record_hash"]
+
+
+@dataclass(frozen=True)
+class Dist:
+    """What a distribution declares and contains.
+
+    ``files`` maps paths inside the wheel (``pkg/__init__.py``,
+    ``name-1.0.data/scripts/tool``) to contents; by default a package with one
+    ``__init__.py`` named after the project is added. ``extras`` maps extra names to
+    their requirements (written as ``Requires-Dist: ...; extra == "x"``).
+    """
+
+    name: str
+    version: str
+    requires: Sequence[str] = ()
+    extras: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    requires_python: str | None = None
+    files: Mapping[str, bytes | str] | None = None
+    entry_points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    tag: str = "py3-none-any"
+
+    @property
+    def module(self) -> str:
+        """The import name of the default package."""
+        return canonicalize_name(self.name).replace("-", "_")
+
+    @property
+    def dist_info(self) -> str:
+        """The ``.dist-info`` folder name."""
+        return f"{self.module}-{self.version}.dist-info"
+
+    @property
+    def wheel_name(self) -> str:
+        """The wheel's file name."""
+        return f"{self.module}-{self.version}-{self.tag}.whl"
+
+    @property
+    def sdist_name(self) -> str:
+        """The sdist's file name."""
+        return f"{self.module}-{self.version}.tar.gz"
+
+
+def record_hash(data: bytes) -> str:
+    """Return a RECORD hash field: ``sha256=`` and urlsafe base64 without padding."""
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def metadata_text(dist: Dist) -> str:
+    """Return the core metadata (``METADATA``/``PKG-INFO``) of a distribution."""
+    lines = ["Metadata-Version: 2.3", f"Name: {dist.name}", f"Version: {dist.version}"]
+    if dist.requires_python:
+        lines.append(f"Requires-Python: {dist.requires_python}")
+    lines.extend(f"Requires-Dist: {req}" for req in dist.requires)
+    for extra, reqs in dist.extras.items():
+        lines.append(f"Provides-Extra: {extra}")
+        for req in reqs:
+            joiner = " and " if ";" in req else "; "
+            if ";" in req:
+                base, marker = req.split(";", 1)
+                lines.append(
+                    f'Requires-Dist: {base.strip()}; ({marker.strip()}) and extra == "{extra}"'
+                )
+            else:
+                lines.append(f'Requires-Dist: {req}{joiner}extra == "{extra}"')
+    return "\n".join(lines) + "\n\n"
+
+
+def build_wheel(dest: Path, dist: Dist) -> Path:
+    """Write ``dist`` as a wheel into folder ``dest`` and return its path."""
+    files: dict[str, bytes] = {}
+    source = (
+        dist.files
+        if dist.files is not None
+        else {f"{dist.module}/__init__.py": f'__version__ = "{dist.version}"\n'}
+    )
+    for path, content in source.items():
+        files[path] = content.encode() if isinstance(content, str) else content
+    info = dist.dist_info
+    files[f"{info}/METADATA"] = metadata_text(dist).encode()
+    files[f"{info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: resolvent-tests\nRoot-Is-Purelib: true\nTag: {dist.tag}\n\n"
+    ).encode()
+    if dist.entry_points:
+        text = "".join(
+            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in entries.items()) + "\n"
+            for group, entries in dist.entry_points.items()
+        )
+        files[f"{info}/entry_points.txt"] = text.encode()
+    record = "".join(f"{path},{record_hash(data)},{len(data)}\n" for path, data in files.items())
+    files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / dist.wheel_name
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            archive.writestr(zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    return target
+
+
+def build_sdist(dest: Path, dist: Dist) -> Path:
+    """Write ``dist`` as an sdist (setuptools-free ``pyproject.toml`` via flit_core)."""
+    root = f"{dist.module}-{dist.version}"
+    deps = ", ".join(f'"{r}"' for r in dist.requires)
+    optional = "".join(
+        f"{extra} = [{', '.join(repr(r) for r in reqs)}]\n" for extra, reqs in dist.extras.items()
+    )
+    rp = f'requires-python = "{dist.requires_python}"\n' if dist.requires_python else ""
+    pyproject = (
+        '[build-system]\nrequires = ["flit_core>=3.2,<4"]\nbuild-backend = "flit_core.buildapi"\n\n'
+        f'[project]\nname = "{dist.name}"\nversion = "{dist.version}"\ndescription = "test"\n'
+        f"{rp}dependencies = [{deps}]\n"
+        + (f"\n[project.optional-dependencies]\n{optional}" if optional else "")
+    )
+    members = {
+        f"{root}/pyproject.toml": pyproject.encode(),
+        f"{root}/PKG-INFO": metadata_text(dist).encode(),
+        f"{root}/{dist.module}/__init__.py": f'"""Test package."""\n__version__ = "{dist.version}"\n'.encode(),
+    }
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / dist.sdist_name
+    with tarfile.open(target, "w:gz") as archive:
+        for path, data in members.items():
+            entry = tarfile.TarInfo(path)
+            entry.size = len(data)
+            entry.mtime = 1577836800
+            archive.addfile(entry, io.BytesIO(data))
+    return target

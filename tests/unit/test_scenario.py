@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+from packaging.version import Version
+
+from resolvent.errors import ScenarioError
+from resolvent.solver.scenario import parse_scenario
+from resolvent.solver.universe import ROOT, ROOT_VERSION
+
+GOOD = """
+name = "demo"
+description = "a demo"
+
+[root]
+requires = ["a[x]"]
+
+[expected]
+satisfiable = true
+
+[expected.packages]
+a = "1.0.0"
+
+[packages.a.versions."1.0.0"]
+requires = ["b"]
+extras = { x = ["c; python_version >= '3'"] }
+
+[packages.a.versions."2.0.0"]
+wheel_tags = ["py3-none-macosx_10_0_ppc64"]
+sdist = false
+
+[packages.a.versions."3.0.0"]
+requires_python = ">=3.13"
+
+[packages.b.versions."1.0.0"]
+yanked = true
+
+[packages.c.versions."1.0.0"]
+
+[resolver_options]
+no_build = ["c"]
+"""
+
+
+def test_parse_and_universe():
+    (scenario,) = parse_scenario(GOOD, "demo.toml")
+    assert scenario.name == "demo"
+    assert scenario.expected.packages == {"a": Version("1.0.0")}
+    universe = scenario.universe()
+    assert list(universe.versions("a")) == [Version("1.0.0")]
+    excluded = universe.excluded("a")
+    assert "matching platform" in excluded[Version("2.0.0")]
+    assert "requires Python" in excluded[Version("3.0.0")]
+    assert "yanked" in universe.excluded("b")[Version("1.0.0")]
+    (root,) = [d.package for d in universe.dependencies(ROOT, ROOT_VERSION) if d.package == "a[x]"]
+    assert root == "a[x]"
+    extra = universe.dependencies("a[x]", Version("1.0.0"))
+    assert [d.package for d in extra] == ["a", "c"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name = 'x'\n[root]\nrequires=['a']\n", "missing `expected`"),
+        ("name = 'x'\nbogus = 1\n[root]\n[expected]\nsatisfiable = true\n", "unknown field `bogus`"),
+        ("name = 'x'\n[root]\nrequires=['a >> 1']\n[expected]\nsatisfiable=true\n", "invalid requirement"),
+        ("name = 'x'\n[root]\n[expected]\nsatisfiable='yes'\n", "must be true or false"),
+        (
+            "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n[packages.a.versions.'not a version']\n",
+            "invalid version",
+        ),
+        ("name = 'x'\n[root\n", "not valid TOML"),
+        (
+            "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n[resolver_options]\npython_platform='nope'\n",
+            "unknown Python platform",
+        ),
+    ],
+)
+def test_bad_scenarios(text, message):
+    with pytest.raises(ScenarioError, match=message) as info:
+        parse_scenario(text, "bad.toml")
+    assert "\n" not in info.value.message
+
+
+def test_json_list():
+    text = '[{"name": "j", "root": {"requires": []}, "expected": {"satisfiable": true}}]'
+    (scenario,) = parse_scenario(text, "x.json", fmt="json")
+    assert scenario.requires == ()
+
+
+def test_every_shared_scenario_parses(shared_scenarios):
+    count = 0
+    for path in sorted(shared_scenarios.rglob("*.toml")):
+        count += len(parse_scenario(path.read_text(), str(path)))
+    assert count >= 150

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from resolvent.solver.memory import InMemoryProvider, Release
+from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.solver.ranges import from_specifier
+from resolvent.solver.universe import ROOT, ROOT_VERSION, Options, Universe, base_name, package_key
+
+V = Version
+
+
+def make(table, requires, target, **options):
+    provider = InMemoryProvider.from_simple(table)
+    return Universe(
+        provider,
+        [Requirement(r) for r in requires],
+        target.markers(),
+        target.python_version,
+        Options(**options),
+    )
+
+
+def test_keys():
+    assert package_key("Foo.Bar", "Some_Extra") == "foo-bar[some-extra]"
+    assert base_name("foo-bar[x]") == "foo-bar"
+    assert base_name("foo") == "foo"
+
+
+def test_versions_newest_first_and_finals_before_prereleases(target):
+    u = make({"a": {"1.0": [], "2.0a1": [], "1.5": []}}, ["a"], target)
+    assert list(u.versions("a")) == [V("1.5"), V("1.0"), V("2.0a1")]
+    assert u.versions(ROOT) == (ROOT_VERSION,)
+
+
+def test_lowest_and_lowest_direct(target):
+    table = {"a": {"1.0": ["b"], "2.0": ["b"]}, "b": {"1.0": [], "2.0": []}}
+    lowest = make(table, ["a"], target, resolution="lowest")
+    assert lowest.versions("a")[0] == V("1.0")
+    assert lowest.versions("b")[0] == V("1.0")
+    direct = make(table, ["a"], target, resolution="lowest-direct")
+    assert direct.versions("a")[0] == V("1.0")
+    assert direct.versions("b")[0] == V("2.0")
+
+
+def test_prerelease_modes(target):
+    table = {"a": {"1.0": [], "2.0b1": []}, "b": {"1.0rc1": []}}
+    allow = make(table, ["a", "b"], target, prerelease="allow")
+    assert allow.versions("a")[0] == V("2.0b1")
+    disallow = make(table, ["a", "b"], target, prerelease="disallow")
+    assert list(disallow.versions("a")) == [V("1.0")]
+    assert list(disallow.versions("b")) == []
+    assert "pre-release" in disallow.excluded("b")[V("1.0rc1")]
+    necessary = make(table, ["a", "b"], target, prerelease="if-necessary")
+    assert list(necessary.versions("a")) == [V("1.0")]
+    assert list(necessary.versions("b")) == [V("1.0rc1")]
+    explicit = make(table, ["a>=2.0b1", "b"], target, prerelease="explicit")
+    assert V("2.0b1") in explicit.versions("a")
+    assert list(explicit.versions("b")) == []
+
+
+def test_dependencies_markers_and_extras(target):
+    table = {
+        "a": {
+            "1.0": [
+                "b>=1",
+                "b<3",
+                "c[x,y]>=2",
+                "win-only; sys_platform == 'win32'",
+                "a",
+            ]
+        },
+        "c": {"2.0": ["d; extra == 'x'", "e>1; extra == 'y' and python_version >= '3'", "f"]},
+    }
+    u = make(table, ["a"], target)
+    (root_dep,) = u.dependencies(ROOT, ROOT_VERSION)
+    assert root_dep.package == "a"
+    deps = u.dependencies("a", V("1.0"))
+    assert not isinstance(deps, Unavailable)
+    by_key = {d.package: d for d in deps}
+    assert set(by_key) == {"b", "c", "c[x]", "c[y]"}
+    assert by_key["b"].range == from_specifier(">=1,<3")
+    assert by_key["b"].specifier == ">=1,<3"
+    base = u.dependencies("c", V("2.0"))
+    assert not isinstance(base, Unavailable)
+    assert [d.package for d in base] == ["f"]
+    extra = u.dependencies("c[y]", V("2.0"))
+    assert not isinstance(extra, Unavailable)
+    assert [d.package for d in extra] == ["c", "e"]
+    assert V("2.0") in extra[0].range
+    assert V("2.0+local") not in extra[0].range
+
+
+def test_yanked_requires_python_unusable_and_missing(target):
+    provider = InMemoryProvider(
+        {
+            "a": [
+                Release(VersionInfo(V("1.0"))),
+                Release(VersionInfo(V("2.0"), yanked=True, yanked_reason="broken")),
+                Release(VersionInfo(V("3.0"), requires_python=SpecifierSet(">=3.13"))),
+                Release(VersionInfo(V("0.9"), requires_python=SpecifierSet("<3.0,>=2.7"))),
+                Release(VersionInfo(V("0.8"), unusable="has no wheels")),
+            ]
+        }
+    )
+    u = Universe(provider, [Requirement("a"), Requirement("zzz")], target.markers(), target.python_version)
+    assert list(u.versions("a")) == [V("1.0"), V("0.9")]
+    excluded = u.excluded("a")
+    assert "yanked (reason: broken)" in excluded[V("2.0")]
+    assert "requires Python >=3.13" in excluded[V("3.0")]
+    assert excluded[V("0.8")] == "has no wheels"
+    assert u.versions("zzz") == ()
+    missing = u.missing("zzz")
+    assert missing is not None
+    assert "not found" in missing.reason
+    pinned = Universe(provider, [Requirement("a==2.0")], target.markers(), target.python_version)
+    assert V("2.0") in pinned.versions("a")
+
+
+def test_constraints_and_overrides(target):
+    table = {"a": {"1.0": ["b>=2"]}, "b": {"1.0": [], "2.0": [], "3.0": []}}
+    constrained = make(table, ["a"], target, constraints={"b": from_specifier("<3")})
+    assert list(constrained.versions("b")) == [V("2.0"), V("1.0")]
+    overridden = make(table, ["a"], target, overrides={"b": [Requirement("b<2")]})
+    deps = overridden.dependencies("a", V("1.0"))
+    assert not isinstance(deps, Unavailable)
+    assert deps[0].range == from_specifier("<2")
+
+
+def test_unavailable_metadata(target):
+    u = make({"a": {"1.0": []}}, ["a"], target)
+    assert isinstance(u.dependencies("a", V("9.9")), Unavailable)
