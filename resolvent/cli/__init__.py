@@ -22,6 +22,8 @@ __all__ = ["COMMANDS", "main"]
 
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
+    "index": "resolvent.cli.index:index",
+    "pip": "resolvent.cli.pip:pip",
     "solve": "resolvent.cli.solve:solve",
 }
 

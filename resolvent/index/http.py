@@ -1,4 +1,4 @@
-"""The HTTP client is resolvent's one way to fetch bytes from an index, with retries and a disk cache.
+"""The HTTP client is resolvent's one way to fetch bytes from an index: retrying and cached.
 
 Resolution is dominated by round trips, so every fetch goes through one pooled
 ``httpx.AsyncClient`` (HTTP/1.1, keep-alive) with bounded concurrency, retries with
@@ -14,7 +14,6 @@ a daemon thread so sync code can submit many fetches at once and wait for one.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import email.utils
 import hashlib
@@ -43,7 +42,8 @@ from resolvent.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine, Mapping
+    import concurrent.futures
+    from collections.abc import Awaitable, Callable, Coroutine
     from types import TracebackType
 
 __all__ = [
@@ -131,7 +131,7 @@ class CacheEntry:
         return False
 
     def response(self) -> Response:
-        """The entry as a response marked ``from_cache``."""
+        """Return the entry as a response marked ``from_cache``."""
         return Response(self.url, self.status, dict(self.headers), self.content, from_cache=True)
 
 
@@ -156,7 +156,7 @@ class HttpCache:
         return hashlib.sha256(f"{url}\0{accept or ''}".encode()).hexdigest()
 
     def path(self, key: str) -> Path:
-        """The file that holds the entry of ``key``."""
+        """Return the file that holds the entry of ``key``."""
         return self.root / key[:2] / key
 
     def load(self, key: str) -> CacheEntry | None:
@@ -249,18 +249,26 @@ class HttpClient:
         self._max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._client = httpx.AsyncClient(
-            http1=True,
-            http2=False,
-            follow_redirects=True,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(
+        self._client_options: dict[str, Any] = {
+            "http1": True,
+            "http2": False,
+            "follow_redirects": True,
+            "timeout": httpx.Timeout(timeout, connect=connect_timeout),
+            "limits": httpx.Limits(
                 max_connections=max_concurrency, max_keepalive_connections=max_concurrency
             ),
-            headers={"User-Agent": f"resolvent/{__version__}"},
-            transport=transport,
-            verify=verify,
-        )
+            "headers": {"User-Agent": f"resolvent/{__version__}"},
+            "transport": transport,
+            "verify": verify,
+        }
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        # Created on first use: building the TLS context costs a noticeable fraction of
+        # a second, which a warm run answered wholly from the cache never pays.
+        if self._client is None:
+            self._client = httpx.AsyncClient(**self._client_options)
+        return self._client
 
     async def __aenter__(self) -> Self:
         return self
@@ -275,7 +283,9 @@ class HttpClient:
 
     async def aclose(self) -> None:
         """Close pooled connections."""
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def get(
         self, url: str, *, accept: str | None = None, cache: bool = True, immutable: bool = False
@@ -381,8 +391,9 @@ class HttpClient:
             delay: float
             try:
                 async with self._semaphore:
-                    request = self._client.build_request(method, url, headers=headers)
-                    raw = await self._client.send(request, stream=True)
+                    client = self._http()
+                    request = client.build_request(method, url, headers=headers)
+                    raw = await client.send(request, stream=True)
                     if ranged and raw.status_code == 200:
                         await raw.aclose()
                         raise RangeNotSupportedError(url)
@@ -571,7 +582,7 @@ def _describe(error: httpx.HTTPError) -> str:
     if isinstance(error, httpx.TimeoutException):
         return "the request timed out"
     if isinstance(error, httpx.ConnectError):
-        return f"could not connect ({error or type(error).__name__})"
+        return f"could not connect ({str(error) or type(error).__name__})"
     return str(error) or type(error).__name__
 
 

@@ -85,6 +85,7 @@ _CHUNK = 64 * 1024
 _RACY_NS = 2_000_000_000
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 _ALLOWED_METHODS = "GET, HEAD"
+_MAX_DISCARD = 1 << 20  # request bodies (of refused methods) read and dropped
 
 Kind = Literal["wheel", "sdist"]
 
@@ -546,14 +547,14 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | Literal["unsatisfi
                 return "unsatisfiable"
             return max(size - length, 0), size - 1
         start = int(first)
-        end = int(last) if last else size - 1
+        end = int(last) if last else None
     except ValueError:
         return None
-    if start < 0 or end < start:
+    if start < 0 or (end is not None and end < start):
         return None
     if start >= size:
         return "unsatisfiable"
-    return start, min(end, size - 1)
+    return start, size - 1 if end is None else min(end, size - 1)
 
 
 class IndexRequestHandler(BaseHTTPRequestHandler):
@@ -572,7 +573,7 @@ class IndexRequestHandler(BaseHTTPRequestHandler):
 
     @property
     def folder(self) -> Path:
-        """The folder this server serves (hooks use it to find a file's real bytes)."""
+        """The folder this server serves (for hooks that need the real files)."""
         return self.server.catalog.folder
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -592,9 +593,22 @@ class IndexRequestHandler(BaseHTTPRequestHandler):
         hooks = self.server.hooks
         if hooks is not None and hooks.intercept(self, path):
             return
-        # The request may carry a body we do not read, so the connection cannot be reused.
-        self.close_connection = True
+        self._discard_body()
         self._send_simple(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": _ALLOWED_METHODS}, head=False)
+
+    def _discard_body(self) -> None:
+        """Read and drop a request body, so the connection stays usable.
+
+        Closing a socket with unread input makes the kernel send a reset, which can
+        destroy the response before the client reads it; a body too large or of unknown
+        length is not read, and the connection is closed after the response instead.
+        """
+        length = self.headers.get("Content-Length", "")
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if length.isdigit() and int(length) <= _MAX_DISCARD and not chunked:
+            self.rfile.read(int(length))
+        elif length or chunked:
+            self.close_connection = True
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _not_allowed  # noqa: N815
 
@@ -645,7 +659,7 @@ class IndexRequestHandler(BaseHTTPRequestHandler):
         headers = {
             "Cache-Control": _PAGE_CACHE_CONTROL,
             "ETag": etag,
-            "Vary": "Accept, Accept-Encoding",
+            "Vary": "Accept",
         }
         if_none_match = self.headers.get("If-None-Match")
         if if_none_match is not None and _etag_matches(if_none_match, etag):
@@ -780,13 +794,12 @@ class IndexRequestHandler(BaseHTTPRequestHandler):
 
 
 def _is_safe_segment(segment: str) -> bool:
-    """Whether one URL path segment can name a project or a file (no path tricks)."""
-    return (
-        bool(segment)
-        and segment not in {".", ".."}
-        and not any(char in segment for char in ("/", "\\", "\0"))
-        and not segment.startswith(".")
-    )
+    """Whether one URL path segment can name a project or a file (no path tricks).
+
+    Files are only ever looked up by exact name in the scanned listing, so this is a
+    second fence: no empty name, no ``.``/``..`` or hidden name, no separator or NUL.
+    """
+    return bool(segment) and not segment.startswith(".") and not any(c in segment for c in "/\\\0")
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -15,7 +15,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH101, PTH102, PTH103, PTH104, PTH105, PTH106, PTH107, PTH108, PTH109, PTH110, PTH112, PTH113, PTH114, PTH115, PTH116, PTH118, PTH119, PTH120, PTH123, PTH211
+# ruff: noqa: PTH102, PTH112, PTH118, PTH211
 from __future__ import annotations
 
 import os
@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
-from resolvent.installer.record import copy_with_hash
+from resolvent.installer.record import Hash, copy_with_hash
 from resolvent.installer.wheel import (
     check_data_dir,
     check_names,
     check_record,
     check_symlink,
     find_dist_info,
+    parse_entry_points,
     read_wheel_info,
 )
 
@@ -172,6 +173,10 @@ class WheelArchive:
         self._record = check_record(
             self.label, info, record_text.decode("utf-8", errors="replace"), dict(files)
         )
+        entry_points = f"{dist_info}/entry_points.txt"
+        if entry_points in files:
+            text = self._read(archive, entry_points, _MAX_METADATA)
+            parse_entry_points(self.label, text.decode("utf-8", errors="replace"))
         self._info = info
         return info
 
@@ -207,7 +212,11 @@ class WheelArchive:
                 self._makedirs(root, parts[:-1], made)
                 path = os.path.join(root, *parts)
                 if name in links:
-                    os.symlink(self._read(archive, name, _MAX_LINK).decode("utf-8"), path)
+                    data = self._read(archive, name, _MAX_LINK)
+                    entry = self._record.get(name)
+                    algorithm = entry.hash.name if entry and entry.hash else "sha256"
+                    self._check_hash(name, Hash.of(data, algorithm), len(data))
+                    os.symlink(data.decode("utf-8"), path)
                     continue
                 mode = 0o755 if _is_executable(member) or name.startswith(scripts) else 0o644
                 self._extract_file(archive, member, path, mode)
@@ -247,10 +256,15 @@ class WheelArchive:
                 raise InvalidWheelError(
                     self.label, f"has a corrupt entry `{name}`: {error}"
                 ) from None
-        if entry is not None and entry.hash is not None:
-            if digest != entry.hash:
-                raise InvalidWheelError(self.label, f"`{name}` does not match its `RECORD` hash")
-            if entry.size is not None and size != entry.size:
-                raise InvalidWheelError(
-                    self.label, f"`{name}` has {size} bytes but `RECORD` says {entry.size}"
-                )
+        self._check_hash(name, digest, size)
+
+    def _check_hash(self, name: str, digest: Hash, size: int) -> None:
+        entry = self._record.get(name)
+        if entry is None or entry.hash is None:
+            return
+        if digest != entry.hash:
+            raise InvalidWheelError(self.label, f"`{name}` does not match its `RECORD` hash")
+        if entry.size is not None and size != entry.size:
+            raise InvalidWheelError(
+                self.label, f"`{name}` has {size} bytes but `RECORD` says {entry.size}"
+            )

@@ -12,7 +12,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH101, PTH102, PTH103, PTH104, PTH105, PTH106, PTH107, PTH108, PTH109, PTH110, PTH112, PTH113, PTH114, PTH115, PTH116, PTH118, PTH119, PTH120, PTH123, PTH211
+# ruff: noqa: PTH100, PTH103, PTH108, PTH114, PTH115, PTH116, PTH118, PTH211
 from __future__ import annotations
 
 import enum

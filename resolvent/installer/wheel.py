@@ -14,7 +14,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH101, PTH102, PTH103, PTH104, PTH105, PTH106, PTH107, PTH108, PTH109, PTH110, PTH112, PTH113, PTH114, PTH115, PTH116, PTH118, PTH119, PTH120, PTH123, PTH211
+# ruff: noqa: PTH112, PTH115, PTH118, PTH123
 from __future__ import annotations
 
 import configparser
@@ -298,7 +298,7 @@ def parse_entry_points(wheel: str, text: str) -> list[EntryPoint]:
                 raise UnsafeWheelError(wheel, f"has an entry point with an unsafe name `{name}`")
             target = value.partition("[")[0].strip()
             module, _, attr = (part.strip() for part in target.partition(":"))
-            if not _IDENTIFIER_PATH.match(module) or (attr and not _IDENTIFIER_PATH.match(attr)):
+            if not _IDENTIFIER_PATH.match(module) or not _IDENTIFIER_PATH.match(attr):
                 raise UnsafeWheelError(
                     wheel, f"has an entry point `{name}` with a malformed target `{value}`"
                 )
@@ -401,6 +401,7 @@ class UnpackedWheel:
             raise InvalidWheelError(self.label, f"has no `{dist_info}/RECORD`")
         sizes: dict[str, int | None] = {name: None for name, _, _ in files}
         record = check_record(self.label, info, record_text, sizes)
+        parse_entry_points(self.label, self.read_text(f"{dist_info}/entry_points.txt") or "")
         if self.verify_hashes:
             for name, path, is_link in files:
                 entry = record.get(name)

@@ -76,6 +76,8 @@ def check_solution(universe: Universe, selected: Mapping[str, Version]) -> list[
         extra = _extra_of(parent)
         for requirement in requirements:
             env["extra"] = extra or ""
+            if extra is not None and requirement.marker is None:
+                continue  # the base project's own requirement, checked there
             if requirement.marker is not None:
                 holds = requirement.marker.evaluate(env)
                 if extra is not None:

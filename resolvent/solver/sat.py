@@ -48,6 +48,7 @@ __all__ = ["BACKEND", "SatEngine"]
 BACKEND = "minisat22"
 #: The SAT oracle inside RC2 for ``optimal`` mode.
 RC2_BACKEND = "g4"
+WARM_UP = True
 
 
 class _Steps:
@@ -158,7 +159,7 @@ class _Greedy:
         self.chosen: list[Version] = []
         self.marks: list[int] = []  # len(order) right after each decision
         self.position: dict[int, int] = {}  # assumption literal -> index in fixed
-        self.model: set[int] = set()
+        self.model: list[int] = []  # pysat model: model[v - 1] is +v or -v
 
     # -- the solver --------------------------------------------------------------
 
@@ -174,7 +175,7 @@ class _Greedy:
         self.steps.before_call()
         self._flush()
         if self.solver.solve(assumptions=assumptions):
-            self.model = {lit for lit in self.solver.get_model() if lit > 0}
+            self.model = self.solver.get_model()
             return True
         return False
 
@@ -183,9 +184,47 @@ class _Greedy:
 
     # -- the search --------------------------------------------------------------
 
+    def _warm_up(self) -> bool:
+        """Load what models reach until a model reaches only loaded versions.
+
+        Returns false if the formula is unsatisfiable. The greedy search that follows
+        then meets most conflicts as clauses already known instead of as backtracks.
+        """
+        while True:
+            if not self._call([]):
+                return False
+            pending = self._model_frontier()
+            if not pending:
+                return True
+            for package, version in pending:
+                self.steps.load(self.cnf, package, version)
+
+    def _model_frontier(self) -> list[tuple[str, Version]]:
+        """Return the model's selected versions reachable from the root, not yet loaded."""
+        model = self.model
+        cnf = self.cnf
+        seen = set(self.order[: self.root_count])
+        queue = list(self.order[: self.root_count])
+        pending: list[tuple[str, Version]] = []
+        for package in queue:
+            lits = cnf.lits[package]
+            index = next(i for i, lit in enumerate(lits) if model[lit - 1] > 0)
+            version = cnf.versions[package][index]
+            deps = cnf.loaded.get((package, version))
+            if deps is None:
+                pending.append((package, version))
+                continue
+            for dep in deps:
+                if dep.package not in seen:
+                    seen.add(dep.package)
+                    queue.append(dep.package)
+        return pending
+
     def run(self) -> dict[str, Version] | None:
         """Return the greedy choice of every required package, or ``None`` if unsatisfiable."""
         try:
+            if WARM_UP and not self._warm_up():
+                return None
             while True:
                 k = len(self.fixed)
                 if k == len(self.order):
@@ -247,7 +286,8 @@ class _Greedy:
         return found
 
     def _model_index(self, lits: Sequence[int]) -> int:
-        return next(i for i, lit in enumerate(lits) if lit in self.model)
+        model = self.model
+        return next(i for i, lit in enumerate(lits) if model[lit - 1] > 0)
 
     def _commit(self, package: str, index: int) -> None:
         version = self.cnf.versions[package][index]

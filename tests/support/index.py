@@ -14,13 +14,14 @@ Example::
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING
 
 from resolvent.index.serve import IndexRequestHandler, IndexServer, ServerHooks
 from tests.support.dists import Dist, build_sdist, build_wheel
@@ -28,6 +29,8 @@ from tests.support.dists import Dist, build_sdist, build_wheel
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
+
+    from _typeshed import ReadableBuffer
 
 __all__ = [
     "DropConnection",
@@ -100,7 +103,7 @@ class Request:
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
 
 
 class RequestLog:
@@ -112,7 +115,9 @@ class RequestLog:
 
     def intercept(self, handler: IndexRequestHandler, path: str) -> bool:
         with self._lock:
-            self.requests.append(Request(handler.command, path, dict(handler.headers.items())))
+            self.requests.append(
+                Request(handler.command, path, {k.lower(): v for k, v in handler.headers.items()})
+            )
         return False
 
     def paths(self, method: str = "GET") -> list[str]:
@@ -186,7 +191,7 @@ class ServerError(_Bounded):
         return True
 
 
-class _BodyFilter:
+class _BodyFilter(io.BufferedIOBase):
     """Wrap a connection's writer so that the body of the next response is transformed.
 
     The server writes a response's headers in one call, then the body; the filter reads
@@ -194,27 +199,38 @@ class _BodyFilter:
     ``transform``, and is transparent afterwards, so a kept-alive connection stays sound.
     """
 
-    def __init__(self, inner: BinaryIO, transform: Callable[[BinaryIO, bytes], None]) -> None:
+    def __init__(
+        self, inner: io.BufferedIOBase, transform: Callable[[io.BufferedIOBase, bytes], None]
+    ) -> None:
+        super().__init__()
         self._inner = inner
         self._transform = transform
         self._remaining: int | None = None  # None: headers not written yet
 
-    def write(self, data: bytes) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        chunk = bytes(data)
         if self._remaining is None:
-            match = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", bytes(data))
+            match = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", chunk)
             self._remaining = int(match.group(1)) if match else 0
-            return self._inner.write(data)
+            return self._inner.write(chunk)
         if self._remaining <= 0:
-            return self._inner.write(data)
-        body, rest = bytes(data[: self._remaining]), bytes(data[self._remaining :])
+            return self._inner.write(chunk)
+        body, rest = chunk[: self._remaining], chunk[self._remaining :]
         self._remaining -= len(body)
         self._transform(self._inner, body)
         if rest:
             self._inner.write(rest)
-        return len(data)
+        return len(chunk)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 @dataclass(init=False)
@@ -232,7 +248,7 @@ class SlowBody(_Bounded):
             return False
         stalled = False
 
-        def stall(out: BinaryIO, body: bytes) -> None:
+        def stall(out: io.BufferedIOBase, body: bytes) -> None:
             nonlocal stalled
             if stalled:
                 out.write(body)
@@ -244,7 +260,7 @@ class SlowBody(_Bounded):
             time.sleep(self.delay)
             out.write(body[half:])
 
-        handler.wfile = _BodyFilter(handler.wfile, stall)  # type: ignore[assignment]
+        handler.wfile = _BodyFilter(handler.wfile, stall)
         return False
 
 
@@ -256,8 +272,8 @@ class WrongBody(_Bounded):
         if handler.command != "GET" or not self._claim(path):
             return False
 
-        def corrupt(out: BinaryIO, body: bytes) -> None:
+        def corrupt(out: io.BufferedIOBase, body: bytes) -> None:
             out.write(bytes(byte ^ 0xFF for byte in body))
 
-        handler.wfile = _BodyFilter(handler.wfile, corrupt)  # type: ignore[assignment]
+        handler.wfile = _BodyFilter(handler.wfile, corrupt)
         return False

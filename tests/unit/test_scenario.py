@@ -61,8 +61,14 @@ def test_parse_and_universe():
     ("text", "message"),
     [
         ("name = 'x'\n[root]\nrequires=['a']\n", "missing `expected`"),
-        ("name = 'x'\nbogus = 1\n[root]\n[expected]\nsatisfiable = true\n", "unknown field `bogus`"),
-        ("name = 'x'\n[root]\nrequires=['a >> 1']\n[expected]\nsatisfiable=true\n", "invalid requirement"),
+        (
+            "name = 'x'\nbogus = 1\n[root]\n[expected]\nsatisfiable = true\n",
+            "unknown field `bogus`",
+        ),
+        (
+            "name = 'x'\n[root]\nrequires=['a >> 1']\n[expected]\nsatisfiable=true\n",
+            "invalid requirement",
+        ),
         ("name = 'x'\n[root]\n[expected]\nsatisfiable='yes'\n", "must be true or false"),
         (
             "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n[packages.a.versions.'not a version']\n",

@@ -105,7 +105,9 @@ def test_yanked_requires_python_unusable_and_missing(target):
             ]
         }
     )
-    u = Universe(provider, [Requirement("a"), Requirement("zzz")], target.markers(), target.python_version)
+    u = Universe(
+        provider, [Requirement("a"), Requirement("zzz")], target.markers(), target.python_version
+    )
     assert list(u.versions("a")) == [V("1.0"), V("0.9")]
     excluded = u.excluded("a")
     assert "yanked (reason: broken)" in excluded[V("2.0")]

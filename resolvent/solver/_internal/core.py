@@ -10,10 +10,11 @@ from a :class:`~resolvent.solver.universe.Universe`; the core never looks anywhe
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from resolvent.solver.provider import Unavailable
-from resolvent.solver.ranges import exactly
+from resolvent.solver.ranges import FULL, VersionRange
 from resolvent.solver.result import BudgetExceeded
 from resolvent.solver.universe import ROOT, ROOT_VERSION
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from resolvent.solver.provider import Reporter
-    from resolvent.solver.ranges import VersionRange
     from resolvent.solver.universe import Universe
 
 __all__ = ["ENGINE", "SolverState", "Unsolvable"]
@@ -89,6 +89,7 @@ class SolverState:
         # it admits at most one listed version.
         self._candidates: dict[str, tuple[VersionRange, Version | None, bool]] = {}
         self._dependencies_added: set[tuple[str, Version]] = set()
+        self._sorted: dict[str, list[Version]] = {}
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -221,6 +222,26 @@ class SolverState:
         if versions:
             self.universe.prefetch(package, versions[:_PREFETCH])
 
+    def _gap(self, package: str, version: Version) -> VersionRange:
+        """Return the widest range around ``version`` holding no other usable version.
+
+        Dependency and unavailability facts are stated over this range rather than the
+        single version, as pub does: it is equivalent (nothing else in it can be chosen),
+        adjacent versions with equal dependencies then merge into one interval, and no
+        "no versions in the gaps" facts clutter the explanations.
+        """
+        known = self._sorted.get(package)
+        if known is None:
+            known = self._sorted[package] = sorted(self.universe.versions(package))
+        at = bisect_left(known, version)
+        lower = known[at - 1] if at > 0 else None
+        upper = known[at + 1] if at + 1 < len(known) else None
+        if lower is None and upper is None:
+            return FULL
+        return VersionRange.from_bounds(
+            lower, upper, include_lower=False, include_upper=False, prereleases=True
+        )
+
     def _candidate(self, package: str, allowed: VersionRange) -> tuple[Version | None, bool]:
         """Return the first preferred version in ``allowed`` and whether it is the only one."""
         cached = self._candidates.get(package)
@@ -271,7 +292,8 @@ class SolverState:
             return package
         dependencies = self.universe.dependencies(package, version)
         if isinstance(dependencies, Unavailable):
-            self._add(Incompatibility.unavailable(package, version, dependencies.reason))
+            gap = self._gap(package, version)
+            self._add(Incompatibility.unavailable(package, gap, dependencies.reason))
             return package
         solution = self.solution
         conflict = False
@@ -279,18 +301,20 @@ class SolverState:
         first_time = key not in self._dependencies_added
         if first_time:
             self._dependencies_added.add(key)
-        point = exactly(version)
+        if first_time:
+            gap = self._gap(package, version)
+            for dependency in dependencies:
+                self._discover(dependency.package)
+                self._add_dependency(Incompatibility.from_dependency(package, gap, dependency))
         for dependency in dependencies:
-            target = dependency.package
-            if first_time:
-                self._discover(target)
-                self._add_dependency(Incompatibility.from_dependency(package, point, dependency))
-            if not conflict:
-                dependency_term = Term(False, dependency.range)
-                if dependency.range.is_empty:
-                    conflict = True
-                elif solution.term(target).relation(dependency_term) is _SATISFIED:
-                    conflict = True
+            # Deciding must not satisfy one of the version's own dependency facts at once.
+            if dependency.range.is_empty:
+                conflict = True
+                break
+            known = solution.term(dependency.package)
+            if known.relation(Term(False, dependency.range)) is _SATISFIED:
+                conflict = True
+                break
         if not conflict:
             self.decisions += 1
             solution.add_decision(package, version)

@@ -74,9 +74,9 @@ class Incompatibility:
         return cls({package: term}, "no-versions")
 
     @classmethod
-    def unavailable(cls, package: str, version: Version, reason: str) -> Incompatibility:
-        """Return ``{package == version}``: that version cannot be used, for ``reason``."""
-        return cls({package: Term(True, exactly(version))}, "unavailable", reason=reason)
+    def unavailable(cls, package: str, versions: VersionRange, reason: str) -> Incompatibility:
+        """Return ``{package in versions}``: those versions cannot be used, for ``reason``."""
+        return cls({package: Term(True, versions)}, "unavailable", reason=reason)
 
     @classmethod
     def from_dependency(

@@ -1,0 +1,1 @@
+"""Benchmarks: the installer comparison harness (``python -m bench``) and solver benchmarks."""

@@ -1,0 +1,213 @@
+"""``resolvent pip ...``: the pip-compatible surface (``compile`` and friends)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from resolvent.cli._errors import run
+
+__all__ = ["pip"]
+
+
+def _parse_exclude_newer(text: str | None) -> datetime | None:
+    """Read ``--exclude-newer``: an RFC 3339 timestamp, or a date meaning its start in UTC.
+
+    uv reads a bare date in the local time zone; we read it in UTC so that the same
+    command resolves identically on every machine (the point of the flag).
+    """
+    from resolvent.errors import BadInputError  # noqa: PLC0415
+
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInputError(
+            f"invalid `--exclude-newer` value `{text}`",
+            hint="use a date like `2026-01-01` or a timestamp like `2026-01-01T12:00:00Z`",
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _binary_policy(values: tuple[str, ...]) -> bool | frozenset[str]:
+    if ":all:" in values:
+        return True
+    names = {v for value in values for v in value.split(",") if v and v != ":none:"}
+    return frozenset(names) if names else False
+
+
+@click.group()
+def pip() -> None:
+    """Pip-compatible commands: compile requirements into pins."""
+
+
+@pip.command("compile")
+@click.argument("src_files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write the pins here.")
+@click.option("-c", "--constraint", "constraints", multiple=True, type=click.Path(path_type=Path))
+@click.option("--override", "overrides", multiple=True, type=click.Path(path_type=Path))
+@click.option("--extra", "extras", multiple=True, help="Include an optional-dependency group.")
+@click.option("--all-extras", is_flag=True, help="Include every optional-dependency group.")
+@click.option("-i", "--index-url", default=None, help="The package index (PEP 503/691).")
+@click.option("--extra-index-url", "extra_index_urls", multiple=True, help="More indexes.")
+@click.option("-f", "--find-links", "find_links", multiple=True, help="Folders or pages of dists.")
+@click.option("--no-index", is_flag=True, help="Ignore indexes; use --find-links only.")
+@click.option(
+    "--index-strategy",
+    type=click.Choice(["first-index", "unsafe-best-match"]),
+    default=None,
+    help="How several indexes combine (default: first-index, as uv).",
+)
+@click.option(
+    "--resolution",
+    type=click.Choice(["highest", "lowest", "lowest-direct"]),
+    default="highest",
+    show_default=True,
+)
+@click.option(
+    "--prerelease",
+    type=click.Choice(
+        ["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
+    ),
+    default=None,
+    help="Pre-release policy (default: if-necessary-or-explicit).",
+)
+@click.option("--pre", is_flag=True, help="Same as --prerelease allow.")
+@click.option("--exclude-newer", default=None, help="Ignore files uploaded after this date.")
+@click.option("--generate-hashes", is_flag=True, help="Add --hash lines for every file.")
+@click.option("--no-annotate", is_flag=True, help="Leave out the `# via` comments.")
+@click.option("--no-header", is_flag=True, help="Leave out the header comment.")
+@click.option(
+    "--solver",
+    type=click.Choice(["auto", "pubgrub", "sat", "both"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--optimal", is_flag=True, help="SAT engine: solve the MaxSAT objective.")
+@click.option("--python-version", default=None, help="Resolve for this Python (e.g. 3.11).")
+@click.option("--python-platform", default=None, help="Resolve for this platform (uv's names).")
+@click.option("--no-build", "no_build_flag", is_flag=True, help="Never build sdists.")
+@click.option("--no-binary", "no_binary", multiple=True, help="Never use wheels (:all: or names).")
+@click.option("--only-binary", "only_binary", multiple=True, help="Never build (:all: or names).")
+@click.option("--offline", is_flag=True, help="Use only the cache.")
+@click.option("--refresh", is_flag=True, help="Ignore cached responses.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the pins (or errors).")
+def compile_command(  # noqa: PLR0917 - one parameter per documented option
+    src_files: tuple[Path, ...],
+    output_file: Path | None,
+    constraints: tuple[Path, ...],
+    overrides: tuple[Path, ...],
+    extras: tuple[str, ...],
+    index_url: str | None,
+    extra_index_urls: tuple[str, ...],
+    find_links: tuple[str, ...],
+    index_strategy: str | None,
+    resolution: str,
+    prerelease: str | None,
+    exclude_newer: str | None,
+    solver: str,
+    python_version: str | None,
+    python_platform: str | None,
+    no_binary: tuple[str, ...],
+    only_binary: tuple[str, ...],
+    cache_dir: Path | None,
+    *,
+    all_extras: bool,
+    no_index: bool,
+    pre: bool,
+    generate_hashes: bool,
+    no_annotate: bool,
+    no_header: bool,
+    optimal: bool,
+    no_build_flag: bool,
+    offline: bool,
+    refresh: bool,
+    quiet: bool,
+) -> None:
+    """Resolve requirements into pinned `name==version` lines with `# via` annotations."""
+
+    def action() -> None:
+        from resolvent.project.compile import CompileRequest, compile_requirements  # noqa: PLC0415
+        from resolvent.target import (  # noqa: PLC0415
+            Target,
+            host_target,
+            parse_platform,
+            parse_python_version,
+        )
+
+        host = host_target()
+        target = Target(
+            parse_python_version(python_version) if python_version else host.python_version,
+            parse_platform(python_platform) if python_platform else host.platform,
+        )
+        command = "resolvent pip compile " + " ".join(
+            arg for arg in sys.argv[3:] if not arg.startswith("--cache-dir")
+        )
+        start = time.perf_counter()
+        no_build = True if no_build_flag else _binary_policy(only_binary)
+        result = compile_requirements(
+            CompileRequest(
+                inputs=list(src_files),
+                target=target,
+                constraints=constraints,
+                overrides=overrides,
+                extras=extras,
+                all_extras=all_extras,
+                index_url=index_url,
+                extra_index_urls=list(extra_index_urls) or None,
+                find_links=list(find_links) or None,
+                no_index=no_index,
+                index_strategy=index_strategy,
+                resolution=resolution,  # type: ignore[arg-type]
+                prerelease="allow" if pre else prerelease,  # type: ignore[arg-type]
+                exclude_newer=_parse_exclude_newer(exclude_newer),
+                generate_hashes=generate_hashes,
+                annotate=not no_annotate,
+                header=not no_header,
+                solver=solver,  # type: ignore[arg-type]
+                optimal=optimal,
+                no_build=no_build,
+                no_binary=_binary_policy(no_binary),
+                offline=offline,
+                refresh=refresh,
+                cache_dir=cache_dir,
+                command=command.strip(),
+                clock=time.perf_counter,
+            )
+        )
+        elapsed = time.perf_counter() - start
+        if output_file is not None:
+            _write_atomically(output_file, result.text)
+        else:
+            click.echo(result.text, nl=False)
+        if not quiet:
+            count = len(result.pinned.pins)
+            click.echo(
+                f"Resolved {count} package{'s' * (count != 1)} in {elapsed * 1000:.0f}ms", err=True
+            )
+
+    run(action)

@@ -1,0 +1,240 @@
+"""The index configuration says which package indexes and find-links locations to use.
+
+resolvent never names an index host in its source: like pip, it takes the index from the
+command line, then the environment, then pip's own configuration files, and last from
+pip's built-in default read through pip itself. Users who already configured pip (a
+mirror, a private index) get the same answers from resolvent without configuring it.
+
+Order, first found wins, for each setting:
+
+1. the command line (the arguments of :func:`resolve_index_config`);
+2. ``RESOLVENT_INDEX_URL`` / ``RESOLVENT_EXTRA_INDEX_URL`` / ``RESOLVENT_FIND_LINKS``;
+3. ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL`` / ``PIP_FIND_LINKS``;
+4. pip's configuration files (``install`` section over ``global``), as pip reads them;
+5. for the index URL only, pip's built-in default.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+
+from resolvent.errors import BadInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+__all__ = ["IndexConfig", "IndexStrategy", "pip_default_index_url", "resolve_index_config"]
+
+IndexStrategy = Literal["first-index", "unsafe-best-match"]
+
+_SECTIONS = ("global", "install")  # later sections override earlier ones, as in pip
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """Where to look for distributions.
+
+    ``strategy`` decides how several indexes combine: ``first-index`` takes a project's
+    versions from the first index that has the project (safe against dependency
+    confusion, uv's default); ``unsafe-best-match`` merges all indexes (pip's behaviour).
+    """
+
+    index_url: str
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    strategy: IndexStrategy = "first-index"
+
+    @property
+    def index_urls(self) -> tuple[str, ...]:
+        """Every index URL, the main one first."""
+        return (self.index_url, *self.extra_index_urls)
+
+
+def resolve_index_config(
+    *,
+    index_url: str | None = None,
+    extra_index_urls: Sequence[str] | None = None,
+    find_links: Sequence[str] | None = None,
+    strategy: str | None = None,
+) -> IndexConfig:
+    """Combine flags, environment and pip's configuration into an :class:`IndexConfig`.
+
+    :param index_url: ``--index-url``.
+    :param extra_index_urls: ``--extra-index-url`` (``None`` when not given).
+    :param find_links: ``--find-links`` (``None`` when not given).
+    :param strategy: ``--index-strategy``; else ``RESOLVENT_INDEX_STRATEGY``; else
+        ``first-index``.
+    :raises BadInputError: no index URL can be found anywhere, or the strategy is unknown.
+
+    >>> resolve_index_config(index_url="http://127.0.0.1:8000/simple/").index_url
+    'http://127.0.0.1:8000/simple/'
+    """
+    environ = os.environ
+    pip_config: dict[str, str] | None = None
+
+    def from_pip(option: str) -> str | None:
+        nonlocal pip_config
+        if pip_config is None:
+            pip_config = _pip_configuration()
+        return pip_config.get(option)
+
+    main = (
+        _clean(index_url)
+        or _clean(environ.get("RESOLVENT_INDEX_URL"))
+        or _clean(environ.get("PIP_INDEX_URL"))
+        or _clean(from_pip("index-url"))
+        or pip_default_index_url()
+    )
+    if not main:
+        raise BadInputError(
+            "no package index is configured, and pip's default could not be read",
+            hint="pass `--index-url URL`, or set `RESOLVENT_INDEX_URL`",
+        )
+    extras = _first_list(
+        extra_index_urls,
+        environ.get("RESOLVENT_EXTRA_INDEX_URL"),
+        environ.get("PIP_EXTRA_INDEX_URL"),
+        lambda: from_pip("extra-index-url"),
+    )
+    links = _first_list(
+        find_links,
+        environ.get("RESOLVENT_FIND_LINKS"),
+        environ.get("PIP_FIND_LINKS"),
+        lambda: from_pip("find-links"),
+    )
+    chosen = strategy or environ.get("RESOLVENT_INDEX_STRATEGY") or "first-index"
+    if chosen not in get_args(IndexStrategy):
+        choices = ", ".join(f"`{s}`" for s in get_args(IndexStrategy))
+        raise BadInputError(f"unknown index strategy `{chosen}`", hint=f"use one of {choices}")
+    extras = tuple(url for url in dict.fromkeys(extras) if url != main)
+    return IndexConfig(main, extras, tuple(dict.fromkeys(links)), cast("IndexStrategy", chosen))
+
+
+def pip_default_index_url() -> str | None:
+    """Return pip's built-in default index URL, read from pip itself, or ``None``.
+
+    Reading the constant contacts nothing; pip is imported lazily, only when no other
+    source named an index.
+    """
+    try:
+        from pip._internal.models.index import PyPI  # noqa: PLC0415
+    except ImportError:
+        return None
+    url = getattr(PyPI, "simple_url", None)
+    return url if isinstance(url, str) and url else None
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _first_list(
+    flag: Sequence[str] | None, *sources: str | Callable[[], str | None] | None
+) -> tuple[str, ...]:
+    """Return the flag's values, else the first source that is set, split on whitespace."""
+    if flag is not None:
+        return tuple(item.strip() for item in flag if item.strip())
+    for source in sources:
+        value = source() if callable(source) else source
+        if value is not None and value.strip():
+            return tuple(value.split())
+    return ()
+
+
+def _pip_configuration() -> dict[str, str]:
+    """Return pip's configured options (``install`` over ``global``), keyed without section.
+
+    pip's own loader is used when pip is importable, so files are found and merged
+    exactly as pip does it; otherwise the standard locations are parsed here. Variables of
+    the environment are left out: the caller reads ``PIP_*`` itself, in its own order.
+    """
+    try:
+        from pip._internal.configuration import Configuration  # noqa: PLC0415
+
+        configuration = Configuration(isolated=False)
+        configuration.load()
+        items: Mapping[str, object] = _flatten(configuration.items())
+    except Exception:  # noqa: BLE001 - pip's internals vary by version; fall back quietly.
+        items = _parse_config_files(_config_files())
+    return _select_sections(items)
+
+
+def _flatten(items: Iterable[tuple[str, Any]]) -> dict[str, object]:
+    """Merge pip's loaded items, lowest priority first, into ``section.key`` items.
+
+    pip up to 23 yields ``(section.key, value)``; later versions yield ``(file, {section.key:
+    value})`` per file, in override order. Both shapes are accepted.
+    """
+    merged: dict[str, object] = {}
+    for key, value in items:
+        if isinstance(value, dict):
+            merged.update({str(k): v for k, v in value.items()})
+        else:
+            merged[key] = value
+    return merged
+
+
+def _select_sections(items: Mapping[str, object]) -> dict[str, str]:
+    """Flatten ``section.key`` items: ``install`` beats ``global`` whatever file set them."""
+    options: dict[str, str] = {}
+    for section in _SECTIONS:
+        prefix = f"{section}."
+        for key, value in items.items():
+            if key.startswith(prefix) and isinstance(value, str):
+                options[key.removeprefix(prefix)] = value
+    return options
+
+
+def _config_files() -> list[Path]:
+    """Return pip's configuration files, lowest priority first, as pip locates them."""
+    home = Path.home()
+    env_file = os.environ.get("PIP_CONFIG_FILE")
+    files: list[Path] = []
+    if sys.platform == "win32":
+        program_data = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
+        files.append(Path(program_data) / "pip" / "pip.ini")
+        user = [home / "pip" / "pip.ini"]
+        appdata = os.environ.get("APPDATA")
+        if appdata:
+            user.append(Path(appdata) / "pip" / "pip.ini")
+        site_name = "pip.ini"
+    else:
+        if sys.platform == "darwin":
+            files.append(Path("/Library/Application Support/pip/pip.conf"))
+            config_home = home / "Library" / "Application Support"
+        else:
+            xdg_dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+            files.extend(Path(d) / "pip" / "pip.conf" for d in xdg_dirs.split(os.pathsep) if d)
+            files.append(Path("/etc/pip.conf"))
+            config_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+        user = [home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf"]
+        site_name = "pip.conf"
+    # pip skips the user's files when PIP_CONFIG_FILE names an existing file.
+    if not (env_file and Path(env_file).exists()):
+        files.extend(user)
+    files.append(Path(sys.prefix) / site_name)
+    if env_file and env_file != os.devnull:
+        files.append(Path(env_file))
+    return files
+
+
+def _parse_config_files(files: Sequence[Path]) -> dict[str, str]:
+    """Merge files into ``section.key`` items, a later file overriding an earlier one."""
+    items: dict[str, str] = {}
+    for path in files:
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        for section in parser.sections():
+            for key, value in parser.items(section):
+                items[f"{section}.{key.replace('_', '-').lower()}"] = value
+    return items

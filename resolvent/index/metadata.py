@@ -1,0 +1,418 @@
+"""Core metadata is a distribution's ``METADATA`` file, the source of its requirements.
+
+The resolver needs ``Requires-Dist`` and ``Requires-Python`` of many versions it will
+never install, so downloading whole wheels would dominate resolution time. This module
+gets the metadata as cheaply as the index allows: (a) the PEP 658/714 ``.metadata``
+file when the page advertises one (its hash checked), (b) else HTTP range requests into
+the wheel's zip central directory (the tail, then the one member), (c) else the whole
+file. Results are cached by the file's sha256 (or URL), so each is fetched once ever.
+Source distributions need a PEP 517 build and are reported as unavailable here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import re
+import struct
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from resolvent.errors import (
+    HttpStatusError,
+    IndexDataError,
+    NotCachedError,
+    RangeNotSupportedError,
+)
+from resolvent.index.http import CacheEntry, HttpCache
+from resolvent.solver.provider import Unavailable
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
+    from resolvent.index.http import HttpClient
+    from resolvent.index.pages import DistFile
+
+__all__ = ["CoreMetadata", "MetadataFetcher", "parse_core_metadata"]
+
+_log = logging.getLogger(__name__)
+
+_TAIL_SIZE = 64 * 1024
+# Extra bytes fetched after a member's expected end, in case its local extra field is
+# longer than the central directory's copy; saves a second request in the common case.
+_LOCAL_SLACK = 512
+_FALLBACK_STATUSES = frozenset({405, 416, 501})
+
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD_SIGNATURE = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_CENTRAL_SIGNATURE = b"PK\x01\x02"
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_ZIP64_EXTRA_ID = 0x0001
+_UTF8_FLAG = 0x800
+_METADATA_MEMBER = re.compile(r"([^/]+)\.dist-info/METADATA")
+
+
+@dataclass(frozen=True, slots=True)
+class CoreMetadata:
+    """What resolution needs from a ``METADATA`` file.
+
+    ``requires_dist`` keeps markers and extras unevaluated; ``provides_extra`` holds
+    normalized extra names.
+    """
+
+    name: NormalizedName
+    version: Version
+    requires_dist: tuple[Requirement, ...]
+    requires_python: SpecifierSet | None
+    provides_extra: tuple[NormalizedName, ...]
+
+
+def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
+    r"""Parse a ``METADATA`` (or ``PKG-INFO``) file leniently.
+
+    ``Requires-Dist`` entries and a ``Requires-Python`` that do not parse are skipped with
+    a logged warning, as installers have always tolerated them.
+
+    :param data: the file's bytes.
+    :param source: where it came from, for messages.
+    :raises IndexDataError: ``Name`` or ``Version`` is missing or invalid.
+
+    >>> meta = parse_core_metadata(b"Name: Demo\nVersion: 1.0\nRequires-Dist: idna>=2\n")
+    >>> meta.name, str(meta.requires_dist[0])
+    ('demo', 'idna>=2')
+    """
+    raw, _unparsed = parse_email(data)
+    name = raw.get("name")
+    version_text = raw.get("version")
+    if not name or not version_text:
+        raise IndexDataError(source, "the metadata has no `Name` or no `Version`")
+    try:
+        version = Version(version_text)
+    except InvalidVersion:
+        raise IndexDataError(
+            source, f"the metadata's version `{version_text}` is invalid"
+        ) from None
+    requirements: list[Requirement] = []
+    for text in raw.get("requires_dist", []):
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as error:
+            _log.warning("%s: skipping invalid Requires-Dist `%s`: %s", source, text, error)
+    requires_python: SpecifierSet | None = None
+    if python := raw.get("requires_python"):
+        try:
+            requires_python = SpecifierSet(python)
+        except InvalidSpecifier:
+            _log.warning("%s: ignoring invalid Requires-Python `%s`", source, python)
+    extras = tuple(dict.fromkeys(canonicalize_name(e) for e in raw.get("provides_extra", [])))
+    return CoreMetadata(
+        canonicalize_name(name), version, tuple(requirements), requires_python, extras
+    )
+
+
+class MetadataFetcher:
+    """Fetches the core metadata of index files through an :class:`HttpClient`.
+
+    Must be used on the client's event loop.
+
+    :param client: the HTTP client (its cache and offline policy apply).
+    :param tail_size: bytes fetched from a wheel's end to find its central directory.
+
+    Example::
+
+        fetcher = MetadataFetcher(client)
+        meta = await fetcher.fetch(page.files[0])  # CoreMetadata | Unavailable
+    """
+
+    def __init__(self, client: HttpClient, *, tail_size: int = _TAIL_SIZE) -> None:
+        self._client = client
+        self._tail_size = tail_size
+        # One task per file: a prefetch and a later request for the same file share it.
+        self._tasks: dict[str, asyncio.Task[CoreMetadata | Unavailable]] = {}
+
+    async def fetch(self, file: DistFile) -> CoreMetadata | Unavailable:
+        """Return the metadata of ``file``, or why it cannot be had.
+
+        Expected unavailability (an sdist, an offline cache miss, a wheel without valid
+        metadata, metadata naming another project or version) is an :class:`Unavailable`
+        value; network failures and hash mismatches raise
+        :class:`resolvent.errors.NetworkError` subclasses (and are not remembered, so a
+        later call tries again). Concurrent calls for one file share one download.
+        """
+        if file.kind != "wheel":
+            return Unavailable(
+                f"`{file.filename}` is a source distribution; its metadata needs a build"
+            )
+        identity = f"sha256:{file.sha256}" if file.sha256 else file.url
+        task = self._tasks.get(identity)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(file, identity))
+            self._tasks[identity] = task
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            if self._tasks.get(identity) is task:
+                del self._tasks[identity]
+            raise
+
+    async def _fetch(self, file: DistFile, identity: str) -> CoreMetadata | Unavailable:
+        cache = self._client.cache
+        key = HttpCache.key(f"core-metadata:{identity}")
+        data: bytes | None = None
+        if cache is not None and self._client.policy != "refresh":
+            entry = await asyncio.to_thread(cache.load, key)
+            data = entry.content if entry is not None else None
+        if data is None:
+            try:
+                data = await self._download(file)
+            except NotCachedError as error:
+                return Unavailable(str(error))
+            except _NoMetadataError as error:
+                return Unavailable(f"`{file.filename}`: {error}")
+            if cache is not None:
+                entry = CacheEntry(file.url, 200, {}, data, time.time(), immutable=True)
+                await asyncio.to_thread(cache.store, key, entry)
+        try:
+            meta = parse_core_metadata(data, source=file.url)
+        except IndexDataError as error:
+            return Unavailable(error.problem)
+        if meta.name != file.name or meta.version != file.version:
+            return Unavailable(
+                f"the metadata of `{file.filename}` describes `{meta.name}` {meta.version}"
+            )
+        return meta
+
+    async def _download(self, file: DistFile) -> bytes:
+        if self._client.policy == "offline":
+            raise NotCachedError(file.metadata_url or file.url)
+        if file.metadata_url is not None and file.core_metadata is not None:
+            try:
+                response = await self._client.get(file.metadata_url, cache=False)
+            except HttpStatusError as error:
+                # PEP 658 advertised, but missing: the wheel itself still has it.
+                if error.status != 404:
+                    raise
+            else:
+                _check_hashes(file.metadata_url, response.content, file.core_metadata)
+                return response.content
+        try:
+            return await self._from_ranges(file)
+        except (RangeNotSupportedError, _ZipLayoutError):
+            pass
+        except HttpStatusError as error:
+            if error.status not in _FALLBACK_STATUSES:
+                raise
+        return await self._from_whole_file(file)
+
+    async def _from_ranges(self, file: DistFile) -> bytes:
+        """Read ``METADATA`` with range requests: the tail, maybe the directory, the member."""
+        offset, tail = await self._client.get_tail(file.url, self._tail_size)
+        reader = _SpanReader(self._client, file.url, offset, tail)
+        cd_offset, cd_size = await _central_directory_bounds(reader, offset, tail)
+        directory = await reader.read(cd_offset, cd_offset + cd_size)
+        members = {member.name: member for member in _central_members(directory)}
+        chosen = members[_choose_metadata(list(members), file)]
+        expected_end = (
+            chosen.header_offset + _LOCAL.size + chosen.name_length + chosen.extra_length
+        ) + chosen.compressed_size
+        await reader.prefetch(chosen.header_offset, min(cd_offset, expected_end + _LOCAL_SLACK))
+        header = _LOCAL.unpack(
+            await reader.read(chosen.header_offset, chosen.header_offset + _LOCAL.size)
+        )
+        if header[0] != _LOCAL_SIGNATURE:
+            raise _ZipLayoutError("bad local header signature")
+        start = chosen.header_offset + _LOCAL.size + header[10] + header[11]
+        compressed = await reader.read(start, start + chosen.compressed_size)
+        return _inflate(chosen, compressed)
+
+    async def _from_whole_file(self, file: DistFile) -> bytes:
+        response = await self._client.get(file.url, cache=False)
+        if file.hashes:
+            _check_hashes(file.url, response.content, file.hashes)
+        try:
+            with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+                return archive.read(_choose_metadata(archive.namelist(), file))
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+            raise _NoMetadataError(f"the wheel is not a valid zip archive ({error})") from None
+
+
+class _ZipLayoutError(Exception):
+    """The archive's structure could not be read over ranges; fall back to a download."""
+
+
+class _NoMetadataError(Exception):
+    """The wheel holds no usable ``.dist-info/METADATA``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    name: str
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+    header_offset: int
+    name_length: int
+    extra_length: int
+
+
+class _SpanReader:
+    """Byte spans of a remote file fetched so far; reads hit them before the network."""
+
+    def __init__(self, client: HttpClient, url: str, offset: int, data: bytes) -> None:
+        self._client = client
+        self._url = url
+        self._spans: list[tuple[int, bytes]] = [(offset, data)]
+
+    def cached(self, start: int, end: int) -> bytes | None:
+        for offset, data in self._spans:
+            if offset <= start and end <= offset + len(data):
+                return data[start - offset : end - offset]
+        return None
+
+    async def prefetch(self, start: int, end: int) -> None:
+        if end > start and self.cached(start, end) is None:
+            self._spans.append((start, await self._client.get_range(self._url, start, end)))
+
+    async def read(self, start: int, end: int) -> bytes:
+        if start < 0 or end < start:
+            raise _ZipLayoutError(f"bad span {start}-{end}")
+        await self.prefetch(start, end)
+        data = self.cached(start, end)
+        if data is None:
+            raise _ZipLayoutError(f"short read at {start}-{end}")
+        return data
+
+
+async def _central_directory_bounds(
+    reader: _SpanReader, offset: int, tail: bytes
+) -> tuple[int, int]:
+    """Find the End Of Central Directory in ``tail``; return the directory's offset and size."""
+    position = tail.rfind(_EOCD_SIGNATURE)
+    while position >= 0 and position + _EOCD.size > len(tail):
+        position = tail.rfind(_EOCD_SIGNATURE, 0, position)
+    if position < 0:
+        raise _ZipLayoutError("no end of central directory record")
+    record = _EOCD.unpack_from(tail, position)
+    cd_size, cd_offset = record[5], record[6]
+    eocd_at = offset + position
+    locator_at = eocd_at - _ZIP64_LOCATOR.size
+    if locator_at >= 0:
+        locator = _ZIP64_LOCATOR.unpack(await reader.read(locator_at, eocd_at))
+        if locator[0] == _ZIP64_LOCATOR_SIGNATURE:
+            zip64_at = locator[2]
+            zip64 = _ZIP64_EOCD.unpack(await reader.read(zip64_at, zip64_at + _ZIP64_EOCD.size))
+            if zip64[0] != _ZIP64_EOCD_SIGNATURE:
+                raise _ZipLayoutError("bad zip64 end of central directory")
+            cd_size, cd_offset = zip64[8], zip64[9]
+    if cd_offset + cd_size > eocd_at:
+        raise _ZipLayoutError("central directory overlaps its end record")
+    return cd_offset, cd_size
+
+
+def _central_members(directory: bytes) -> list[_Member]:
+    members: list[_Member] = []
+    position = 0
+    while position + _CENTRAL.size <= len(directory):
+        fields = _CENTRAL.unpack_from(directory, position)
+        if fields[0] != _CENTRAL_SIGNATURE:
+            break
+        name_length, extra_length, comment_length = fields[12], fields[13], fields[14]
+        name_at = position + _CENTRAL.size
+        raw_name = directory[name_at : name_at + name_length]
+        extra = directory[name_at + name_length : name_at + name_length + extra_length]
+        name = raw_name.decode("utf-8" if fields[5] & _UTF8_FLAG else "cp437")
+        size, compressed, offset = _zip64_values(fields[11], fields[10], fields[18], extra)
+        members.append(
+            _Member(name, fields[6], fields[9], compressed, size, offset, name_length, extra_length)
+        )
+        position = name_at + name_length + extra_length + comment_length
+    if not members:
+        raise _ZipLayoutError("empty or unreadable central directory")
+    return members
+
+
+def _zip64_values(size: int, compressed: int, offset: int, extra: bytes) -> tuple[int, int, int]:
+    """Replace 0xFFFFFFFF placeholders with the ZIP64 extra field's 8-byte values, in order."""
+    position = 0
+    while position + 4 <= len(extra):
+        kind, length = struct.unpack_from("<2H", extra, position)
+        body = extra[position + 4 : position + 4 + length]
+        position += 4 + length
+        if kind != _ZIP64_EXTRA_ID:
+            continue
+        values = [v for (v,) in struct.iter_unpack("<Q", body[: len(body) // 8 * 8])]
+        found = iter(values)
+        try:
+            if size == 0xFFFFFFFF:
+                size = next(found)
+            if compressed == 0xFFFFFFFF:
+                compressed = next(found)
+            if offset == 0xFFFFFFFF:
+                offset = next(found)
+        except StopIteration:
+            raise _ZipLayoutError("truncated zip64 extra field") from None
+    return size, compressed, offset
+
+
+def _choose_metadata(names: list[str], file: DistFile) -> str:
+    """Pick ``<name>-<version>.dist-info/METADATA`` of the wheel's own project."""
+    candidates: list[str] = []
+    for member in names:
+        match = _METADATA_MEMBER.fullmatch(member)
+        if match is None:
+            continue
+        candidates.append(member)
+        project, _, version = match.group(1).rpartition("-")
+        try:
+            if canonicalize_name(project) == file.name and Version(version) == file.version:
+                return member
+        except InvalidVersion:
+            continue
+    if len(candidates) == 1:
+        return candidates[0]
+    raise _NoMetadataError(f"no `.dist-info/METADATA` for {file.name} {file.version}")
+
+
+def _inflate(member: _Member, data: bytes) -> bytes:
+    if member.method == zipfile.ZIP_STORED:
+        content = data
+    elif member.method == zipfile.ZIP_DEFLATED:
+        try:
+            inflater = zlib.decompressobj(-15)
+            content = inflater.decompress(data) + inflater.flush()
+        except zlib.error as error:
+            raise _ZipLayoutError(f"bad deflate stream: {error}") from None
+    else:
+        raise _ZipLayoutError(f"compression method {member.method}")
+    if len(content) != member.size or zlib.crc32(content) != member.crc:
+        raise _ZipLayoutError("size or CRC mismatch")
+    return content
+
+
+def _check_hashes(url: str, content: bytes, hashes: dict[str, str]) -> None:
+    for algorithm, expected in hashes.items():
+        if algorithm not in hashlib.algorithms_guaranteed:
+            continue
+        actual = hashlib.new(algorithm, content).hexdigest()
+        if actual != expected.lower():
+            raise IndexDataError(
+                url, f"{algorithm} is {actual}, but the index says {expected.lower()}"
+            )

@@ -1,0 +1,331 @@
+"""The cache is one folder of versioned buckets shared by every resolvent process of a user.
+
+Installs are fast because each wheel is unpacked once, into ``archive-v1/<sha256>/``,
+and linked from there into every environment that needs it. Many processes use the cache
+at once, so every entry appears by one atomic ``os.replace`` of a finished folder, made
+under a per-entry file lock: a reader sees a whole entry or none, and a crash leaves only
+a ``.tmp-`` folder that :meth:`Cache.prune` removes.
+
+Buckets (each name carries its layout version, so a new layout never reads an old one):
+
+- ``archive-v1/<sha256>/``: unpacked wheels, keyed by the archive's sha256;
+- ``wheels-v1/<source>/<wheel file name>.sha256``: which archive a wheel file unpacked
+  to (the references :meth:`Cache.prune` keeps); the index client may keep wheels there;
+- ``built-v1/``: wheels built from sdists;
+- ``http-v1/``: index pages and metadata with their HTTP validators (index client).
+
+Example::
+
+    cache = Cache.default()
+    tree = cache.unpack_wheel(Path("demo-1.0-py3-none-any.whl"))
+"""
+
+# Hot paths use str paths and os calls, as DESIGN.md asks:
+# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH120, PTH123
+from __future__ import annotations
+
+import enum
+import functools
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+
+from resolvent.errors import InstallError, InvalidWheelError
+from resolvent.installer.archive import WheelArchive
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from resolvent.installer.archive import ZipLimits
+
+__all__ = ["Cache", "CacheBucket"]
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SOURCE = re.compile(r"^[\w.-]+$")
+_TMP = ".tmp-"
+_LOCK = ".lock"
+_POINTER = ".sha256"
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This is a cache of resolvent.\n"
+
+
+class CacheBucket(enum.Enum):
+    """A top-level cache folder; the value is its name, layout version included."""
+
+    WHEELS = "wheels-v1"
+    ARCHIVE = "archive-v1"
+    BUILT = "built-v1"
+    HTTP = "http-v1"
+
+
+def _file_sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _nothing() -> None:
+    return None
+
+
+def _remove_tree(path: str) -> None:
+    """Make ``path`` disappear at once (rename), then delete it at leisure."""
+    trash = f"{os.path.dirname(path)}/{_TMP}trash-{os.urandom(6).hex()}"
+    try:
+        os.replace(path, trash)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+class Cache:
+    """The resolvent cache rooted at ``root`` (created on first write)."""
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"Cache({str(self.root)!r})"
+
+    @classmethod
+    def default(cls) -> Cache:
+        """Return the user's cache: ``$RESOLVENT_CACHE_DIR``, else the XDG cache folder.
+
+        The XDG folder is ``$XDG_CACHE_HOME/resolvent`` when that variable holds an
+        absolute path, else ``~/.cache/resolvent`` (``%LOCALAPPDATA%`` on Windows).
+        """
+        explicit = os.environ.get("RESOLVENT_CACHE_DIR")
+        if explicit:
+            return cls(Path(explicit).expanduser())
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if xdg and os.path.isabs(xdg):
+            return cls(Path(xdg) / "resolvent")
+        if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+            return cls(Path(os.environ["LOCALAPPDATA"]) / "resolvent" / "cache")
+        return cls(Path.home() / ".cache" / "resolvent")
+
+    def bucket(self, bucket: CacheBucket) -> Path:
+        """Return the folder of ``bucket``, creating the cache and bucket when missing."""
+        path = self.root / bucket.value
+        if not path.is_dir():
+            self._initialize()
+            path.mkdir(exist_ok=True)
+        return path
+
+    def _initialize(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "*\n")):
+            target = self.root / name
+            if not target.exists():
+                fd, temp = tempfile.mkstemp(prefix=_TMP, dir=self.root)
+                with os.fdopen(fd, "w") as stream:
+                    stream.write(text)
+                os.replace(temp, target)
+
+    @staticmethod
+    def _key(sha256: str) -> str:
+        key = sha256.lower()
+        if not _SHA256.match(key):
+            raise InstallError(f"`{sha256}` is not a sha256 hex digest")
+        return key
+
+    def unpacked(self, sha256: str) -> Path | None:
+        """Return the unpacked tree of the wheel whose archive hashes to ``sha256``."""
+        path = self.root / CacheBucket.ARCHIVE.value / self._key(sha256)
+        return path if path.is_dir() else None
+
+    def unpack_wheel(
+        self,
+        wheel_path: Path,
+        sha256: str | None = None,
+        *,
+        source: str = "local",
+        limits: ZipLimits | None = None,
+    ) -> Path:
+        """Return the unpacked tree of ``wheel_path``, unpacking it first if needed.
+
+        ``sha256`` is the archive's expected digest (from a lock or an index); the file
+        must match it. The wheel is fully checked (paths, links, sizes, RECORD hashes)
+        while it is extracted into a private ``.tmp-`` folder, which is renamed into
+        place only when whole; concurrent callers wait on the entry's lock and get the
+        same folder. The wheel is remembered under ``wheels-v1/<source>/``.
+
+        Example::
+
+            cache.unpack_wheel(Path("demo-1.0-py3-none-any.whl"), sha256="ab12...")
+        """
+        actual = _file_sha256(wheel_path) if wheel_path.is_file() else None
+        if actual is None:
+            raise InvalidWheelError(wheel_path.name, "does not exist")
+        if sha256 is not None and self._key(sha256) != actual:
+            raise InvalidWheelError(
+                wheel_path.name, f"has sha256 `{actual}`, but `{sha256.lower()}` was expected"
+            )
+        bucket = self.bucket(CacheBucket.ARCHIVE)
+        entry = bucket / actual
+        if not entry.is_dir():
+            with FileLock(os.fspath(bucket / f"{actual}{_LOCK}")):
+                if not entry.is_dir():
+                    self._unpack(wheel_path, entry, limits)
+        self.remember(wheel_path.name, actual, source=source)
+        return entry
+
+    @staticmethod
+    def _unpack(wheel_path: Path, entry: Path, limits: ZipLimits | None) -> None:
+        staging = tempfile.mkdtemp(prefix=f"{_TMP}{entry.name}-", dir=entry.parent)
+        try:
+            tree = Path(staging) / "tree"
+            WheelArchive(wheel_path, limits=limits).extract(tree)
+            try:
+                os.replace(tree, entry)
+            except OSError:
+                # Another writer (one that ignored the lock) finished first: keep theirs.
+                if not entry.is_dir():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def remember(self, filename: str, sha256: str, *, source: str = "local") -> Path:
+        """Record that wheel file ``filename`` from ``source`` unpacks to ``sha256``."""
+        if not _SOURCE.match(source) or not _SOURCE.match(filename):
+            raise InstallError(f"cannot remember `{source}/{filename}` in the cache")
+        folder = self.bucket(CacheBucket.WHEELS) / source
+        folder.mkdir(exist_ok=True)
+        pointer = folder / f"{filename}{_POINTER}"
+        key = self._key(sha256)
+        try:
+            if pointer.read_text(encoding="ascii").strip() == key:
+                return pointer
+        except (OSError, UnicodeDecodeError):
+            pass
+        fd, temp = tempfile.mkstemp(prefix=_TMP, dir=folder)
+        with os.fdopen(fd, "w", encoding="ascii") as stream:
+            stream.write(key + "\n")
+        os.replace(temp, pointer)
+        return pointer
+
+    def recall(self, filename: str, *, source: str = "local") -> str | None:
+        """Return the sha256 that wheel ``filename`` from ``source`` was remembered with."""
+        pointer = self.root / CacheBucket.WHEELS.value / source / f"{filename}{_POINTER}"
+        try:
+            key = pointer.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return key if _SHA256.match(key) else None
+
+    def _pointers(self) -> list[tuple[Path, str]]:
+        found = []
+        for bucket in (CacheBucket.WHEELS, CacheBucket.BUILT):
+            root = self.root / bucket.value
+            if not root.is_dir():
+                continue
+            for pointer in root.rglob(f"*{_POINTER}"):
+                try:
+                    found.append((pointer, pointer.read_text(encoding="ascii").strip()))
+                except (OSError, UnicodeDecodeError):
+                    continue
+        return found
+
+    def prune(self, keep: Iterable[str] = ()) -> list[Path]:
+        """Remove leftovers and unreferenced entries; return what was removed.
+
+        Removes ``.tmp-`` folders and files of writers that are gone, unpacked wheels
+        that no ``wheels-v1``/``built-v1`` pointer (nor ``keep``) names, dangling
+        pointers, and lock files of absent entries. Each archive entry is removed under
+        its lock, and a temporary folder only when its entry's lock is free. Like
+        ``uv cache prune``, it is meant for when no install is running.
+        """
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        pointers = self._pointers()
+        referenced = {key for _, key in pointers} | {k.lower() for k in keep}
+        archive = self.root / CacheBucket.ARCHIVE.value
+        entries = list(os.scandir(archive)) if archive.is_dir() else []
+        for item in entries:
+            name = item.name
+            remove = functools.partial(_remove_tree, item.path)
+            if name.startswith(_TMP):
+                owner = name[len(_TMP) :].split("-", 1)[0]
+                if not _SHA256.match(owner):  # an abandoned trash folder
+                    remove()
+                    removed.append(Path(item.path))
+                elif self._try_locked(archive, owner, remove):
+                    removed.append(Path(item.path))
+            elif _SHA256.match(name) and name not in referenced:
+                if self._try_locked(archive, name, remove):
+                    removed.append(Path(item.path))
+            elif (
+                name.endswith(_LOCK)
+                and not os.path.isdir(archive / name[: -len(_LOCK)])
+                # The lock is removed while held; a racing writer that opens the removed
+                # file still publishes by atomic rename, so correctness does not need it.
+                and self._try_locked(archive, name[: -len(_LOCK)], _nothing, unlink=True)
+            ):
+                removed.append(Path(item.path))
+        for pointer, key in pointers:
+            if not (archive / key).is_dir():
+                pointer.unlink(missing_ok=True)
+                removed.append(pointer)
+        for path in self.root.rglob(f"{_TMP}*"):
+            if path.parent != archive and path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
+    @staticmethod
+    def _try_locked(
+        folder: Path, key: str, action: Callable[[], None], *, unlink: bool = False
+    ) -> bool:
+        lock_path = folder / f"{key}{_LOCK}"
+        lock = FileLock(os.fspath(lock_path), timeout=0)
+        try:
+            with lock:
+                action()
+                if unlink:
+                    lock_path.unlink(missing_ok=True)
+        except Timeout:
+            return False
+        return True
+
+    def clean(self) -> None:
+        """Remove the whole cache (each bucket disappears at once, then is deleted)."""
+        if not self.root.is_dir():
+            return
+        with os.scandir(self.root) as children:
+            paths = [child.path for child in children]
+        for path in paths:
+            if os.path.isdir(path) and not os.path.islink(path):
+                _remove_tree(path)
+            else:
+                os.unlink(path)
+
+    def size(self) -> int:
+        """Return the bytes the cache uses (each hardlinked file counted once)."""
+        seen: set[tuple[int, int]] = set()
+        total = 0
+        stack = [os.fspath(self.root)]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    total += info.st_size
+        return total

@@ -1,0 +1,305 @@
+"""A wheel destination is an install scheme on disk, written to all at once or not at all.
+
+An install places files in five scheme paths (purelib, platlib, scripts, headers, data)
+and may remove an older version's files. :class:`SchemeDestination` stages every new file
+in a private folder inside the environment (same file system, so moves are renames),
+then moves each into place, keeping what it replaces; on any error it puts everything
+back, so an environment never holds half a package.
+
+Example::
+
+    destination = SchemeDestination(scheme, python="/venv/bin/python")
+    destination.begin("purelib")
+    destination.link("purelib", "demo/__init__.py", "/cache/archive-v1/ab.../demo/__init__.py")
+    destination.commit()
+"""
+
+# Hot paths use str paths and os calls, as DESIGN.md asks:
+# ruff: noqa: PTH100, PTH102, PTH103, PTH105, PTH106, PTH108, PTH112, PTH114, PTH117, PTH118, PTH120
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from packaging.utils import canonicalize_name
+
+from resolvent.errors import InstallError
+from resolvent.installer.link import Linker, LinkMode
+from resolvent.installer.record import RecordEntry, parse_record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from resolvent.installer.wheel import DataKey
+
+__all__ = ["InstalledFiles", "Scheme", "SchemeDestination", "find_installed", "installed_files"]
+
+_STAGING_PREFIX = ".resolvent-staging-"
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """The five folders an install writes to, and the environment root they all live in.
+
+    ``root`` bounds every write and every removal (a RECORD that names a path outside it
+    is refused).
+    """
+
+    purelib: Path
+    platlib: Path
+    scripts: Path
+    headers: Path
+    data: Path
+    root: Path
+
+    def path(self, key: DataKey) -> Path:
+        """Return the folder of scheme key ``key``."""
+        return getattr(self, key)  # type: ignore[no-any-return]  # one of five Paths
+
+
+def _refuse_folder(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise InstallError(f"cannot install a file over the folder `{path}`")
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledFiles:
+    """An installed distribution's files by RECORD: where they are, as absolute paths."""
+
+    dist_info: Path
+    paths: tuple[str, ...]
+
+
+def find_installed(site_packages: Path, name: str) -> Path | None:
+    """Return the ``.dist-info`` folder of project ``name`` in ``site_packages``, if any."""
+    wanted = canonicalize_name(name)
+    try:
+        entries = list(os.scandir(site_packages))
+    except FileNotFoundError:
+        return None
+    for entry in entries:
+        if entry.name.endswith(".dist-info") and entry.is_dir():
+            project = entry.name[: -len(".dist-info")].rpartition("-")[0]
+            if canonicalize_name(project) == wanted:
+                return Path(entry.path)
+    return None
+
+
+def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
+    """Read the RECORD of ``dist_info`` and return the absolute paths it names.
+
+    Also names the bytecode of each listed ``.py`` file. Raises :class:`InstallError`
+    when RECORD is missing or names a path outside ``root``.
+    """
+    try:
+        text = (dist_info / "RECORD").read_text(encoding="utf-8")
+        entries = parse_record(text)
+    except (OSError, ValueError) as error:
+        raise InstallError(f"cannot read the `RECORD` of `{dist_info}`: {error}") from None
+    base = os.path.dirname(os.path.abspath(dist_info))
+    boundary = os.path.abspath(root)
+    paths: list[str] = []
+    for entry in entries:
+        if os.path.isabs(entry.path) or "\\" in entry.path:
+            path = os.path.normpath(entry.path)
+        else:
+            path = os.path.normpath(os.path.join(base, entry.path))
+        if not _inside(path, boundary) or path == boundary:
+            raise InstallError(
+                f"refusing to remove `{entry.path}`: `RECORD` of `{dist_info.name}` "
+                f"names a path outside `{root}`"
+            )
+        paths.append(path)
+        if path.endswith(".py"):
+            folder, file = os.path.split(path)
+            cache = os.path.join(folder, "__pycache__")
+            stem = file[:-3] + "."
+            try:
+                with os.scandir(cache) as found:
+                    paths.extend(
+                        e.path for e in found if e.name.startswith(stem) and e.name.endswith(".pyc")
+                    )
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+    with os.scandir(os.path.abspath(dist_info)) as found:
+        paths.extend(e.path for e in found)
+    return InstalledFiles(dist_info, tuple(dict.fromkeys(paths)))
+
+
+class SchemeDestination:
+    """Writes one install at a time into a :class:`Scheme`, as a transaction.
+
+    :meth:`begin` opens a staging folder; :meth:`link`, :meth:`write` and :meth:`remove`
+    plan; :meth:`commit` applies the plan or restores the environment; :meth:`abort`
+    discards it. ``python`` is the interpreter scripts' shebangs name.
+    """
+
+    __slots__ = (
+        "_finals",
+        "_linker",
+        "_made",
+        "_placements",
+        "_removals",
+        "_root_key",
+        "_stage",
+        "link_mode",
+        "python",
+        "scheme",
+    )
+
+    def __init__(
+        self, scheme: Scheme, *, python: str, link_mode: LinkMode = LinkMode.HARDLINK
+    ) -> None:
+        self.scheme = scheme
+        self.python = python
+        self.link_mode = link_mode
+        self._linker = Linker(link_mode)
+        self._stage: str | None = None
+        self._root_key: DataKey = "purelib"
+        self._placements: dict[str, str] = {}
+        self._finals: set[str] = set()
+        self._removals: list[str] = []
+        self._made: set[str] = set()
+
+    def begin(self, root_key: Literal["purelib", "platlib"]) -> None:
+        """Open a transaction whose RECORD paths are relative to ``root_key``'s folder."""
+        if self._stage is not None:
+            raise InstallError("an install into this destination is already in progress")
+        os.makedirs(self.scheme.root, exist_ok=True)
+        self._stage = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.scheme.root)
+        self._root_key = root_key
+        self._linker = Linker(self.link_mode)
+        self._placements = {}
+        self._finals = set()
+        self._removals = []
+        self._made = set()
+
+    def _final(self, key: DataKey, path: str) -> str:
+        return os.path.join(os.fspath(self.scheme.path(key)), *path.split("/"))
+
+    def _staged(self, key: DataKey, path: str) -> str:
+        if self._stage is None:
+            raise InstallError("no install in progress; call `begin()` first")
+        final = self._final(key, path)
+        if final in self._finals:
+            raise InstallError(f"two files of the wheel install to `{final}`")
+        self._finals.add(final)
+        staged = os.path.join(self._stage, str(len(self._placements)))
+        self._placements[staged] = final
+        return staged
+
+    def record_path(self, key: DataKey, path: str) -> str:
+        """Return how RECORD names file ``path`` of scheme ``key`` (relative, ``/``)."""
+        final = self._final(key, path)
+        root = os.fspath(self.scheme.path(self._root_key))
+        return os.path.relpath(final, root).replace(os.sep, "/")
+
+    def link(self, key: DataKey, path: str, source: str, *, is_symlink: bool = False) -> None:
+        """Plan file ``path`` of scheme ``key`` as a link to ``source`` (never modified)."""
+        self._linker.link(source, self._staged(key, path), is_symlink=is_symlink)
+
+    def write(
+        self, key: DataKey, path: str, data: bytes, *, executable: bool = False
+    ) -> RecordEntry:
+        """Plan a new file ``path`` of scheme ``key`` holding ``data``; return its entry."""
+        staged = self._staged(key, path)
+        mode = 0o755 if executable else 0o644
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        return RecordEntry.for_data(self.record_path(key, path), data)
+
+    def remove(self, paths: Iterable[str]) -> None:
+        """Plan the removal of installed files (absolute paths), e.g. an older version's."""
+        self._removals.extend(paths)
+
+    def commit(self) -> LinkMode:
+        """Move the plan into place, or restore everything and raise; return the link mode."""
+        stage = self._stage
+        if stage is None:
+            raise InstallError("no install in progress; call `begin()` first")
+        backups = os.path.join(stage, "backup")
+        os.mkdir(backups)
+        undo: list[tuple[str, str | None]] = []  # (path, backup) in the order applied
+        try:
+            for path in self._removals:
+                if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
+                    backup = os.path.join(backups, str(len(undo)))
+                    os.replace(path, backup)
+                    undo.append((path, backup))
+            for staged, final in self._placements.items():
+                self._makedirs(os.path.dirname(final), undo)
+                if os.path.lexists(final):
+                    _refuse_folder(final)
+                    backup = os.path.join(backups, str(len(undo)))
+                    os.replace(final, backup)
+                    undo.append((final, backup))
+                os.replace(staged, final)
+                undo.append((final, None))
+        except BaseException:
+            self._undo(undo)
+            self._close()
+            raise
+        self._prune_folders(self._removals)
+        mode = self._linker.mode
+        self._close()
+        return mode
+
+    def abort(self) -> None:
+        """Discard the staged plan; the environment was not touched."""
+        self._close()
+
+    def _makedirs(self, folder: str, undo: list[tuple[str, str | None]]) -> None:
+        missing: list[str] = []
+        while folder not in self._made and not os.path.isdir(folder):
+            missing.append(folder)
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for path in reversed(missing):
+            os.mkdir(path)
+            undo.append((path, ""))  # "" marks a folder we created
+        self._made.update(missing)
+
+    def _undo(self, undo: list[tuple[str, str | None]]) -> None:
+        for path, backup in reversed(undo):
+            try:
+                if backup == "":
+                    os.rmdir(path)
+                elif backup is None:
+                    os.unlink(path)
+                else:
+                    os.replace(backup, path)
+            except OSError:
+                continue  # best effort: keep restoring the rest
+
+    def _prune_folders(self, removed: Iterable[str]) -> None:
+        keep = {os.fspath(self.scheme.path(key)) for key in ("purelib", "platlib", "scripts")}
+        keep.add(os.fspath(self.scheme.root))
+        folders = sorted({os.path.dirname(p) for p in removed}, key=len, reverse=True)
+        for start in folders:
+            folder = start
+            while folder not in keep and _inside(folder, os.fspath(self.scheme.root)):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+
+    def _close(self) -> None:
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+        self._stage = None
+        self._placements = {}
+        self._finals = set()
+        self._removals = []

@@ -1,0 +1,252 @@
+"""Installing is moving a validated wheel's files into a scheme and recording what was placed.
+
+:func:`install` only orchestrates, as pypa/installer's core does: the source (an
+unpacked wheel) knows the archive, the destination knows the disk. The wheel is checked
+whole before the destination is touched, then every file is planned (linked from the
+cache, or written new when it must change: rewritten ``#!python`` scripts, launchers,
+``INSTALLER``, ``RECORD``), and the destination applies the plan at once.
+
+Example::
+
+    source = UnpackedWheel(cache.unpack_wheel(wheel, sha256))
+    install(source, venv.destination(), requested=True)
+    uninstall(venv.site_packages, "demo")
+"""
+
+# Hot paths use str paths and os calls, as DESIGN.md asks:
+# ruff: noqa: PTH100, PTH113, PTH118, PTH120
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from resolvent.errors import InstallError
+from resolvent.installer.archive import WheelArchive, ZipLimits
+from resolvent.installer.destination import (
+    Scheme,
+    SchemeDestination,
+    find_installed,
+    installed_files,
+)
+from resolvent.installer.record import RecordEntry, serialize_record
+from resolvent.installer.scripts import launcher_text, rewrite_shebang
+from resolvent.installer.wheel import SIGNATURE_FILES, UnpackedWheel, parse_entry_points
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from resolvent.installer.cache import Cache
+    from resolvent.installer.link import LinkMode
+    from resolvent.installer.wheel import DataKey, WheelSource
+
+__all__ = ["InstalledDistribution", "compile_files", "install", "install_wheel", "uninstall"]
+
+_OWN_FILES = ("INSTALLER", "REQUESTED", "direct_url.json", *SIGNATURE_FILES)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledDistribution:
+    """What an install placed: the project, its ``.dist-info`` and the link mode used."""
+
+    name: str
+    version: str
+    dist_info: Path
+    link_mode: LinkMode
+    files: int
+
+
+def install(
+    source: WheelSource,
+    destination: SchemeDestination,
+    *,
+    requested: bool = False,
+    direct_url: Mapping[str, object] | None = None,
+    installer: str = "resolvent",
+    compile_bytecode: bool = False,
+) -> InstalledDistribution:
+    """Install ``source`` into ``destination``; on error the environment is unchanged.
+
+    An installed version of the same project is replaced in the same transaction.
+
+    :param requested: write ``REQUESTED`` (the user asked for this project by name).
+    :param direct_url: the PEP 610 ``direct_url.json`` contents, when installed from a URL.
+    :param installer: the ``INSTALLER`` contents.
+    :param compile_bytecode: compile the new ``.py`` files with the destination's
+        interpreter, in one batch, after the install.
+
+    Example::
+
+        install(UnpackedWheel(entry), venv.destination(), requested=True)
+    """
+    source.validate()
+    info = source.info
+    record = source.record()
+    entry_points_text = source.read_text(f"{info.dist_info}/entry_points.txt")
+    entry_points = parse_entry_points(source.label, entry_points_text or "")
+    root_key: Literal["purelib", "platlib"] = "purelib" if info.root_is_purelib else "platlib"
+    scheme = destination.scheme
+    previous = find_installed(scheme.purelib, info.name) or find_installed(
+        scheme.platlib, info.name
+    )
+    old_files = installed_files(previous, scheme.root).paths if previous else ()
+
+    destination.begin(root_key)
+    try:
+        destination.remove(old_files)
+        entries: list[RecordEntry] = []
+        python_files: list[str] = []
+        skip = {f"{info.dist_info}/{name}" for name in _OWN_FILES}
+        data_prefix = info.data_dir + "/"
+        for name, path, is_link in source.files():
+            if name in skip:
+                continue
+            key: DataKey = root_key
+            target = name
+            if name.startswith(data_prefix):
+                data_key, _, target = name[len(data_prefix) :].partition("/")
+                key = data_key  # type: ignore[assignment]  # checked by the source
+                if key == "headers":
+                    target = f"{info.name}/{target}"
+                elif key == "scripts" and not is_link:
+                    with open(path, "rb") as stream:  # noqa: PTH123
+                        rewritten = rewrite_shebang(stream.read(), destination.python)
+                    if rewritten is not None:
+                        entries.append(destination.write(key, target, rewritten, executable=True))
+                        continue
+            destination.link(key, target, path, is_symlink=is_link)
+            wheel_entry = record.get(name)
+            record_path = destination.record_path(key, target)
+            entries.append(
+                RecordEntry(record_path, wheel_entry.hash, wheel_entry.size)
+                if wheel_entry
+                else RecordEntry(record_path)
+            )
+            if key in {"purelib", "platlib"} and target.endswith(".py"):
+                python_files.append(os.path.join(scheme.path(key), *target.split("/")))
+        for entry_point in entry_points:
+            text = launcher_text(destination.python, entry_point.module, entry_point.attr)
+            entries.append(
+                destination.write("scripts", entry_point.name, text.encode(), executable=True)
+            )
+        own: list[tuple[str, bytes]] = [("INSTALLER", f"{installer}\n".encode())]
+        if requested:
+            own.append(("REQUESTED", b""))
+        if direct_url is not None:
+            own.append(("direct_url.json", json.dumps(dict(direct_url), sort_keys=True).encode()))
+        entries.extend(
+            destination.write(root_key, f"{info.dist_info}/{filename}", data)
+            for filename, data in own
+        )
+        record_name = f"{info.dist_info}/RECORD"
+        entries.append(RecordEntry(destination.record_path(root_key, record_name)))
+        destination.write(root_key, record_name, serialize_record(entries))
+        mode = destination.commit()
+    except BaseException:
+        destination.abort()
+        raise
+    if compile_bytecode:
+        compile_files(destination.python, python_files)
+    return InstalledDistribution(
+        info.name,
+        info.version,
+        scheme.path(root_key) / info.dist_info,
+        mode,
+        len(entries),
+    )
+
+
+def install_wheel(
+    wheel: Path,
+    destination: SchemeDestination,
+    *,
+    cache: Cache | None = None,
+    sha256: str | None = None,
+    limits: ZipLimits | None = None,
+    requested: bool = False,
+    direct_url: Mapping[str, object] | None = None,
+    compile_bytecode: bool = False,
+) -> InstalledDistribution:
+    """Install a wheel file: unpack it (into ``cache`` when given) then :func:`install`.
+
+    Without a cache the wheel is unpacked into a temporary folder and linked from there
+    (the links outlive the folder; across devices the files are copied).
+    """
+    if cache is not None:
+        tree = cache.unpack_wheel(wheel, sha256, limits=limits)
+        return install(
+            UnpackedWheel(tree, label=wheel.name),
+            destination,
+            requested=requested,
+            direct_url=direct_url,
+            compile_bytecode=compile_bytecode,
+        )
+    with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as folder:
+        tree = Path(folder) / "wheel"
+        WheelArchive(wheel, limits=limits).extract(tree)
+        return install(
+            UnpackedWheel(tree, label=wheel.name),
+            destination,
+            requested=requested,
+            direct_url=direct_url,
+            compile_bytecode=compile_bytecode,
+        )
+
+
+def uninstall(site_packages: Path, name: str, *, root: Path | None = None) -> list[str]:
+    """Remove project ``name`` from ``site_packages`` by its RECORD; return removed paths.
+
+    ``root`` bounds removals (default: the environment holding ``site_packages``, found
+    by its ``pyvenv.cfg``, else its ``prefix``); a RECORD naming a path outside it is
+    refused before anything is removed.
+
+    Example::
+
+        uninstall(venv.site_packages, "demo")  # ['/venv/lib/.../demo/__init__.py', ...]
+    """
+    dist_info = find_installed(site_packages, name)
+    if dist_info is None:
+        raise InstallError(f"`{name}` is not installed in `{site_packages}`")
+    boundary = root or _environment_root(site_packages)
+    files = installed_files(dist_info, boundary)
+    scheme = Scheme(site_packages, site_packages, site_packages, site_packages, boundary, boundary)
+    destination = SchemeDestination(scheme, python=sys.executable)
+    destination.begin("purelib")
+    destination.remove(files.paths)
+    destination.commit()
+    return list(files.paths)
+
+
+def _environment_root(site_packages: Path) -> Path:
+    folder = os.path.abspath(site_packages)
+    while True:
+        if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
+            return Path(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            # lib/pythonX.Y/site-packages -> the prefix three levels up.
+            return Path(os.path.abspath(site_packages)).parent.parent.parent
+        folder = parent
+
+
+def compile_files(python: str, files: Sequence[str]) -> bool:
+    """Compile ``files`` to bytecode with ``python`` in one ``compileall`` run.
+
+    Returns whether every file compiled; a file that does not (Python 2 syntax in an old
+    wheel) is left without bytecode, as pip and uv do.
+    """
+    if not files:
+        return True
+    completed = subprocess.run(  # noqa: S603 -- our own interpreter, fixed arguments
+        [python, "-m", "compileall", "-q", "-q", "-j", "0", "-i", "-"],
+        input="\n".join(files),
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    return completed.returncode == 0

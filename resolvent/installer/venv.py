@@ -1,0 +1,435 @@
+"""A virtual environment is a folder whose ``pyvenv.cfg`` gives a base Python its own packages.
+
+Creating one needs no subprocess beyond one query of the base interpreter: the layout
+(``pyvenv.cfg``, ``bin/python*`` links to the base executable, ``lib/pythonX.Y/
+site-packages``, activation scripts) is plain files, so writing them directly takes
+milliseconds where ``python -m venv`` with ensurepip takes seconds. The new folder is
+built beside its target and renamed into place, so a failed creation leaves nothing.
+
+Example::
+
+    venv = create_venv(Path(".venv"), python=Path("/usr/bin/python3"))
+    venv.python  # PosixPath('.venv/bin/python')
+"""
+
+# Hot paths use str paths and os calls, as DESIGN.md asks:
+# ruff: noqa: PTH100, PTH119, PTH120
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from resolvent.errors import VenvError
+from resolvent.installer.destination import Scheme, SchemeDestination
+from resolvent.installer.install import install_wheel
+from resolvent.installer.link import LinkMode
+
+__all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
+
+_BASE = "/@resolvent-base@"
+
+# Runs inside the target interpreter (any Python 3): what a venv needs to know of it.
+_QUERY = f"""
+import json, os, sys, sysconfig
+names = sysconfig.get_scheme_names()
+scheme = "venv" if "venv" in names else ("nt" if os.name == "nt" else "posix_prefix")
+base = {_BASE!r}
+bundled = os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled")
+def names_in(folder):
+    try:
+        return sorted(n for n in os.listdir(folder) if n.endswith(".whl"))
+    except OSError:
+        return []
+paths = sysconfig.get_paths(scheme, vars={{"base": base, "platbase": base,
+    "installed_base": base, "installed_platbase": base}})
+print(json.dumps({{
+    "version": list(sys.version_info),
+    "implementation": sys.implementation.name,
+    "prefix": sys.prefix,
+    "base_prefix": sys.base_prefix,
+    "executable": sys.executable,
+    "base_executable": getattr(sys, "_base_executable", sys.executable),
+    "platform": sys.platform,
+    "is_64bit": sys.maxsize > 2 ** 32,
+    "paths": {{k: v for k, v in paths.items() if k in ("purelib", "platlib", "scripts")}},
+    "bundled": [os.path.join(bundled, name) for name in names_in(bundled)],
+}}))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreter:
+    """What a venv needs to know of a base Python, from one query of it."""
+
+    executable: str
+    base_executable: str
+    prefix: str
+    base_prefix: str
+    version: tuple[int, int, int]
+    release: str
+    implementation: str
+    platform: str
+    is_64bit: bool
+    purelib: str
+    platlib: str
+    scripts: str
+    bundled_wheels: tuple[str, ...] = ()
+
+    @property
+    def version_text(self) -> str:
+        """``X.Y.Z`` (with ``a1``, ``rc1``... for pre-releases), as ``pyvenv.cfg`` writes."""
+        return ".".join(map(str, self.version)) + self.release
+
+    @property
+    def short_version(self) -> str:
+        """``X.Y``."""
+        return f"{self.version[0]}.{self.version[1]}"
+
+
+def _relative(path: str) -> str:
+    if not path.startswith(_BASE):
+        raise VenvError(f"the interpreter reports a path outside its prefix: `{path}`")
+    return path[len(_BASE) :].lstrip("/\\")
+
+
+@functools.cache
+def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
+    try:
+        completed = subprocess.run(  # noqa: S603 -- the interpreter the user chose
+            [executable, "-I", "-S", "-c", _QUERY],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise VenvError(f"cannot run the interpreter `{executable}`: {error}") from None
+    try:
+        data = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        detail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise VenvError(
+            f"`{executable}` did not answer as a Python interpreter: {detail[0]}"
+        ) from None
+    major, minor, micro, level, serial = data["version"]
+    release = {"alpha": f"a{serial}", "beta": f"b{serial}", "candidate": f"rc{serial}"}
+    paths = data["paths"]
+    return Interpreter(
+        executable=data["executable"],
+        base_executable=data["base_executable"] or data["executable"],
+        prefix=data["prefix"],
+        base_prefix=data["base_prefix"],
+        version=(major, minor, micro),
+        release=release.get(level, ""),
+        implementation=data["implementation"],
+        platform=data["platform"],
+        is_64bit=data["is_64bit"],
+        purelib=_relative(paths["purelib"]),
+        platlib=_relative(paths["platlib"]),
+        scripts=_relative(paths["scripts"]),
+        bundled_wheels=tuple(data.get("bundled", ())),
+    )
+
+
+def query_interpreter(python: Path) -> Interpreter:
+    """Ask ``python`` once for its version, prefixes and layout (cached per file state).
+
+    Raises :class:`VenvError` when ``python`` does not exist or is not a Python.
+    """
+    try:
+        info = python.stat()
+    except OSError:
+        raise VenvError(f"no interpreter at `{python}`") from None
+    return _query(os.path.abspath(python), (info.st_ino, info.st_size, info.st_mtime_ns))
+
+
+@dataclass(frozen=True, slots=True)
+class Venv:
+    """A virtual environment on disk: where its interpreter, scripts and packages are."""
+
+    root: Path
+    python: Path
+    scripts: Path
+    site_packages: Path
+    platlib: Path
+    version: tuple[int, int, int]
+
+    @classmethod
+    def open(cls, root: Path) -> Venv:
+        """Return the venv at ``root`` from its ``pyvenv.cfg`` and layout.
+
+        Raises :class:`VenvError` when ``root`` is not a virtual environment.
+        """
+        config = _read_config(root / "pyvenv.cfg")
+        if config is None:
+            raise VenvError(f"`{root}` is not a virtual environment (no `pyvenv.cfg`)")
+        text = config.get("version_info") or config.get("version") or ""
+        numbers = [int(part) for part in text.split(".")[:3] if part.isdigit()]
+        if len(numbers) < 2:
+            raise VenvError(f"`{root / 'pyvenv.cfg'}` names no Python version")
+        version = (numbers[0], numbers[1], numbers[2] if len(numbers) > 2 else 0)
+        if os.name == "nt":
+            scripts, site = root / "Scripts", root / "Lib" / "site-packages"
+            python = scripts / "python.exe"
+        else:
+            scripts, python = root / "bin", root / "bin" / "python"
+            site = root / "lib" / f"python{version[0]}.{version[1]}" / "site-packages"
+            if not site.is_dir():
+                found = sorted((root / "lib").glob("*/site-packages"))
+                site = found[0] if found else site
+        return cls(root, python, scripts, site, site, version)
+
+    @property
+    def scheme(self) -> Scheme:
+        """The install scheme: packages, scripts, headers and data of this venv."""
+        major, minor, _ = self.version
+        headers = self.root / "include" / "site" / f"python{major}.{minor}"
+        return Scheme(self.site_packages, self.platlib, self.scripts, headers, self.root, self.root)
+
+    def destination(self, link_mode: LinkMode = LinkMode.HARDLINK) -> SchemeDestination:
+        """Return a destination that installs into this venv with ``link_mode``."""
+        return SchemeDestination(self.scheme, python=os.fspath(self.python), link_mode=link_mode)
+
+
+def _read_config(path: Path) -> dict[str, str] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    config = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            config[key.strip().lower()] = value.strip()
+    return config
+
+
+def create_venv(
+    path: Path,
+    *,
+    python: Path,
+    seed: bool = False,
+    prompt: str | None = None,
+    system_site_packages: bool = False,
+    clear: bool = False,
+) -> Venv:
+    """Create a virtual environment at ``path`` for the interpreter ``python``.
+
+    :param python: any Python executable; a venv's python is followed to its base.
+    :param seed: also install pip: the wheel the interpreter's ``ensurepip`` bundles,
+        or, when it has none, by running ``ensurepip`` inside the new venv.
+    :param prompt: the activation prompt (default: the folder name; ``.``: the current
+        folder's name).
+    :param system_site_packages: let the venv see the base interpreter's packages.
+    :param clear: replace an existing venv at ``path``; without it that is an error.
+
+    Raises :class:`VenvError` when ``path`` is a file, a folder that is not a venv and not
+    empty, or an existing venv without ``clear``.
+
+    Example::
+
+        venv = create_venv(Path(".venv"), python=Path(sys.executable))
+    """
+    interpreter = query_interpreter(python)
+    target = Path(os.path.abspath(path))
+    existing = _check_target(target, clear=clear)
+    if prompt == ".":
+        prompt = Path.cwd().name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        build.chmod(0o755)  # mkdtemp makes it private; a venv is not
+        venv = _write_layout(build, target, interpreter, prompt, system_site_packages)
+        if existing:
+            trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            target.replace(trash / "venv")
+            build.replace(target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            build.replace(target)  # an empty folder at ``target`` is replaced
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    if seed:
+        _seed(venv, interpreter)
+    return venv
+
+
+def _check_target(target: Path, *, clear: bool) -> bool:
+    """Return whether ``target`` is a venv to replace; raise when it cannot be used."""
+    if not os.path.lexists(target):
+        return False
+    if not target.is_dir() or target.is_symlink():
+        raise VenvError(f"`{target}` exists and is not a folder")
+    if (target / "pyvenv.cfg").is_file():
+        if not clear:
+            raise VenvError(
+                f"`{target}` is already a virtual environment",
+                hint="pass `clear=True` (`--clear`) to replace it",
+            )
+        return True
+    if any(target.iterdir()):
+        raise VenvError(
+            f"`{target}` exists and is not a virtual environment",
+            hint="choose another path, or empty the folder first",
+        )
+    return False
+
+
+def _write_layout(
+    build: Path,
+    target: Path,
+    interpreter: Interpreter,
+    prompt: str | None,
+    system_site_packages: bool,  # noqa: FBT001 -- private, positional by design
+) -> Venv:
+    """Write the venv for ``target`` into ``build``; return it as it will be at ``target``."""
+    if interpreter.platform == "win32":
+        raise VenvError("creating virtual environments for Windows is not supported yet")
+    base = interpreter.base_executable
+    version = interpreter.short_version
+    lines = [
+        f"home = {os.path.dirname(base)}",
+        f"implementation = {_IMPLEMENTATIONS.get(interpreter.implementation, 'CPython')}",
+        f"version_info = {interpreter.version_text}",
+        f"include-system-site-packages = {'true' if system_site_packages else 'false'}",
+        f"version = {interpreter.version_text}",
+        f"executable = {os.path.realpath(base)}",
+        f"command = {sys.executable} -m resolvent venv {target}",
+        f"resolvent = {_own_version()}",
+    ]
+    if prompt is not None:
+        lines.append(f"prompt = {prompt}")
+    (build / "pyvenv.cfg").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (build / ".gitignore").write_text("# created by resolvent\n*\n", encoding="utf-8")
+    scripts = build / interpreter.scripts
+    scripts.mkdir(parents=True)
+    names = ["python", "python3", f"python{version}"]
+    if interpreter.implementation == "pypy":
+        names += ["pypy", "pypy3", f"pypy{version}"]
+    for name in dict.fromkeys(names):
+        (scripts / name).symlink_to(base)
+    site_packages = build / interpreter.purelib
+    site_packages.mkdir(parents=True)
+    (build / interpreter.platlib).mkdir(parents=True, exist_ok=True)
+    if (
+        interpreter.is_64bit
+        and interpreter.platform.startswith("linux")
+        and not (build / "lib64").exists()
+    ):
+        (build / "lib64").symlink_to("lib")
+    shown = prompt if prompt is not None else target.name
+    activate = _ACTIVATE.replace("__VENV_DIR__", _sh_quote(os.fspath(target)))
+    activate = activate.replace("__VENV_PROMPT__", _sh_quote(f"({shown}) "))
+    activate = activate.replace("__VENV_BIN_NAME__", interpreter.scripts.split("/")[-1])
+    (scripts / "activate").write_text(activate, encoding="utf-8")
+    return Venv(
+        root=target,
+        python=target / interpreter.scripts / "python",
+        scripts=target / interpreter.scripts,
+        site_packages=target / interpreter.purelib,
+        platlib=target / interpreter.platlib,
+        version=interpreter.version,
+    )
+
+
+def _seed(venv: Venv, interpreter: Interpreter) -> None:
+    """Install pip: from the wheel ensurepip bundles (fast), else by running ensurepip."""
+    bundled = [
+        wheel for wheel in interpreter.bundled_wheels if os.path.basename(wheel).startswith("pip-")
+    ]
+    if bundled:
+        install_wheel(Path(bundled[-1]), venv.destination())
+        return
+    completed = subprocess.run(  # noqa: S603 -- the venv's own interpreter, fixed arguments
+        [os.fspath(venv.python), "-m", "ensurepip", "--default-pip"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        detail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise VenvError(f"seeding pip into `{venv.root}` failed: {detail[0]}")
+
+
+def _own_version() -> str:
+    try:
+        from importlib.metadata import version  # noqa: PLC0415 -- only venv creation needs it
+
+        return version("resolvent")
+    except Exception:  # noqa: BLE001 -- a source checkout without metadata
+        return "0+unknown"
+
+
+def _sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
+
+# The POSIX ``activate`` script (bash, zsh, dash, ksh), modeled on CPython's template.
+_ACTIVATE = """\
+# This file must be used with "source bin/activate" *from bash or a POSIX sh*.
+# You cannot run it directly.
+
+deactivate () {
+    if [ -n "${_OLD_VIRTUAL_PATH:-}" ] ; then
+        PATH="${_OLD_VIRTUAL_PATH:-}"
+        export PATH
+        unset _OLD_VIRTUAL_PATH
+    fi
+    if [ -n "${_OLD_VIRTUAL_PYTHONHOME:-}" ] ; then
+        PYTHONHOME="${_OLD_VIRTUAL_PYTHONHOME:-}"
+        export PYTHONHOME
+        unset _OLD_VIRTUAL_PYTHONHOME
+    fi
+
+    # Forget remembered command locations (bash, zsh).
+    hash -r 2> /dev/null || true
+
+    if [ -n "${_OLD_VIRTUAL_PS1:-}" ] ; then
+        PS1="${_OLD_VIRTUAL_PS1:-}"
+        export PS1
+        unset _OLD_VIRTUAL_PS1
+    fi
+
+    unset VIRTUAL_ENV
+    unset VIRTUAL_ENV_PROMPT
+    if [ ! "${1:-}" = "nondestructive" ] ; then
+        unset -f deactivate
+    fi
+}
+
+# Unset irrelevant variables.
+deactivate nondestructive
+
+VIRTUAL_ENV=__VENV_DIR__
+export VIRTUAL_ENV
+
+_OLD_VIRTUAL_PATH="$PATH"
+PATH="$VIRTUAL_ENV/__VENV_BIN_NAME__:$PATH"
+export PATH
+
+VIRTUAL_ENV_PROMPT=__VENV_PROMPT__
+export VIRTUAL_ENV_PROMPT
+
+if [ -n "${PYTHONHOME:-}" ] ; then
+    _OLD_VIRTUAL_PYTHONHOME="${PYTHONHOME:-}"
+    unset PYTHONHOME
+fi
+
+if [ -z "${VIRTUAL_ENV_DISABLE_PROMPT:-}" ] ; then
+    _OLD_VIRTUAL_PS1="${PS1:-}"
+    PS1="${VIRTUAL_ENV_PROMPT}${PS1:-}"
+    export PS1
+fi
+
+hash -r 2> /dev/null || true
+"""

@@ -1,0 +1,256 @@
+r"""Requirements files: pip's ``requirements.txt`` format, read as pip and uv read it.
+
+Supported: comments, blank lines, ``\\`` continuations, ``${VAR}`` expansion, nested
+``-r``/``--requirement`` and ``-c``/``--constraint`` files (relative to the including
+file), ``-e``/``--editable``, per-requirement ``--hash``, and the global options
+``--index-url``/``-i``, ``--extra-index-url``, ``--find-links``/``-f``, ``--no-index``,
+``--pre``; ``--trusted-host``, ``--prefer-binary``, ``--no-binary`` and ``--only-binary``
+are accepted. An unknown option or an unparsable requirement is a one-line error that
+names the file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from resolvent.errors import BadInputError
+
+__all__ = [
+    "RequirementLine",
+    "RequirementsFile",
+    "parse_requirements_file",
+    "parse_requirements_text",
+]
+
+_ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_FLAG_ONLY = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
+_VALUED = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--trusted-host": "--trusted-host",
+    "--no-binary": "--no-binary",
+    "--only-binary": "--only-binary",
+    "-r": "-r",
+    "--requirement": "-r",
+    "-c": "-c",
+    "--constraint": "-c",
+    "-e": "-e",
+    "--editable": "-e",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementLine:
+    """One requirement, where it came from and what came with it."""
+
+    requirement: Requirement
+    source: str
+    line: int
+    hashes: tuple[str, ...] = ()
+    editable: bool = False
+    path: Path | None = None
+
+
+@dataclass(slots=True)
+class RequirementsFile:
+    """Everything a requirements file (and the files it includes) says."""
+
+    requirements: list[RequirementLine] = field(default_factory=list)
+    constraints: list[RequirementLine] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+    no_index: bool = False
+    pre: bool = False
+    require_hashes: bool = False
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Join continuations, drop comments; keep the first physical line number."""
+    lines: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not buffer:
+            start = number
+        stripped = _COMMENT.sub("", raw)
+        if stripped.endswith("\\"):
+            buffer += stripped[:-1] + " "
+            continue
+        buffer += stripped
+        if buffer.strip():
+            lines.append((start, buffer.strip()))
+        buffer = ""
+    if buffer.strip():
+        lines.append((start, buffer.strip()))
+    return lines
+
+
+def _expand(text: str) -> str:
+    return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(0)), text)
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        text.startswith((".", "/", "~"))
+        or text.endswith((".whl", ".tar.gz", ".zip"))
+        or os.sep in text.split(";", 1)[0].split("[", 1)[0]
+    )
+
+
+def _path_requirement(text: str, base: Path, where: str) -> tuple[Requirement, Path]:
+    """Turn a local path (a wheel, an sdist or a project folder) into ``name @ file://``."""
+    spec, _, marker = text.partition(";")
+    spec = spec.strip()
+    extras = ""
+    if spec.endswith("]") and "[" in spec:
+        spec, extras = spec[: spec.index("[")], spec[spec.index("[") :]
+    path = (base / Path(spec).expanduser()).absolute()
+    name = _name_of_path(path)
+    if name is None:
+        raise BadInputError(f"{where}: cannot tell the project name of `{spec}`")
+    suffix = f"; {marker.strip()}" if marker.strip() else ""
+    return Requirement(f"{name}{extras} @ {path.as_uri()}{suffix}"), path
+
+
+def _name_of_path(path: Path) -> str | None:
+    from packaging.utils import (  # noqa: PLC0415 - only for path requirements
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if path.name.endswith(".whl"):
+            return parse_wheel_filename(path.name)[0]
+        if path.name.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(path.name)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    pyproject = path / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib  # noqa: PLC0415
+
+        try:
+            name = (
+                tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
+            )
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            return None
+        return name if isinstance(name, str) else None
+    return None
+
+
+def parse_requirements_text(
+    text: str, source: str, *, base: Path | None = None, _seen: frozenset[Path] = frozenset()
+) -> RequirementsFile:
+    r"""Parse requirements text; ``base`` resolves relative paths and includes.
+
+    >>> parse_requirements_text("a>=1  # why\n--pre\n", "x").requirements[0].requirement.name
+    'a'
+    """
+    base = base or Path.cwd()
+    result = RequirementsFile()
+    for number, line in _logical_lines(_expand(text)):
+        where = f"`{source}` line {number}"
+        _parse_line(line, where, source, number, base, result, _seen)
+    return result
+
+
+def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
+    line: str,
+    where: str,
+    source: str,
+    number: int,
+    base: Path,
+    result: RequirementsFile,
+    seen: frozenset[Path],
+) -> None:
+    if line.startswith("-"):
+        try:
+            parts = shlex.split(line)
+        except ValueError as error:
+            raise BadInputError(f"{where}: {error}") from None
+        option, _, inline = parts[0].partition("=")
+        values = [inline] if inline else parts[1:]
+        if option in _FLAG_ONLY:
+            result.no_index |= option == "--no-index"
+            result.pre |= option == "--pre"
+            result.require_hashes |= option == "--require-hashes"
+            return
+        canonical = _VALUED.get(option)
+        if canonical is None:
+            raise BadInputError(f"{where}: unknown option `{option}`")
+        if not values:
+            raise BadInputError(f"{where}: `{option}` needs a value")
+        value = values[0]
+        if canonical in ("-r", "-c"):
+            included = _include(base / value, where, seen)
+            if canonical == "-r":
+                result.requirements.extend(included.requirements)
+                result.constraints.extend(included.constraints)
+            else:
+                result.constraints.extend(included.requirements)
+            result.index_url = result.index_url or included.index_url
+            result.extra_index_urls.extend(included.extra_index_urls)
+            result.find_links.extend(included.find_links)
+        elif canonical == "-e":
+            editable, folder = _path_requirement(value, base, where)
+            result.requirements.append(
+                RequirementLine(editable, source, number, editable=True, path=folder)
+            )
+        elif canonical == "--index-url":
+            result.index_url = value
+        elif canonical == "--extra-index-url":
+            result.extra_index_urls.append(value)
+        elif canonical == "--find-links":
+            result.find_links.append(value)
+        return
+    hashes: list[str] = []
+    spec = line
+    if " --" in line:
+        spec, _, options = line.partition(" --")
+        for option in shlex.split("--" + options):
+            name, _, value = option.partition("=")
+            if name != "--hash" or ":" not in value:
+                raise BadInputError(f"{where}: unknown per-requirement option `{name}`")
+            hashes.append(value)
+    spec = spec.strip()
+    path: Path | None = None
+    try:
+        if _looks_like_path(spec) and " @ " not in spec:
+            requirement, path = _path_requirement(spec, base, where)
+        else:
+            requirement = Requirement(spec)
+    except InvalidRequirement as error:
+        first = str(error).splitlines()[0]
+        raise BadInputError(f"{where}: invalid requirement `{spec}`: {first}") from None
+    result.requirements.append(
+        RequirementLine(requirement, source, number, tuple(hashes), path=path)
+    )
+
+
+def _include(path: Path, where: str, seen: frozenset[Path]) -> RequirementsFile:
+    key = path.absolute()
+    if key in seen:
+        raise BadInputError(f"{where}: `{path}` includes itself")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInputError(f"{where}: cannot read `{path}` ({error.__class__.__name__})") from None
+    return parse_requirements_text(text, str(path), base=path.parent, _seen=seen | {key})
+
+
+def parse_requirements_file(path: Path) -> RequirementsFile:
+    """Read and parse a requirements file and everything it includes."""
+    return _include(path, f"`{path}`", frozenset())

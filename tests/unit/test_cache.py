@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from resolvent.errors import InstallError, InvalidWheelError
+from resolvent.installer.cache import Cache, CacheBucket
+from tests.support.dists import Dist, build_wheel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    return build_wheel(tmp_path / "wheels", Dist("demo", "1.0"))
+
+
+def test_default_reads_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RESOLVENT_CACHE_DIR", str(tmp_path / "explicit"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert Cache.default().root == tmp_path / "explicit"
+    monkeypatch.delenv("RESOLVENT_CACHE_DIR")
+    assert Cache.default().root == tmp_path / "xdg" / "resolvent"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert Cache.default().root == tmp_path / "home" / ".cache" / "resolvent"
+
+
+def test_buckets_are_versioned(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    assert {b.value for b in CacheBucket} == {"wheels-v1", "archive-v1", "built-v1", "http-v1"}
+    assert cache.bucket(CacheBucket.HTTP) == tmp_path / "c" / "http-v1"
+    assert (tmp_path / "c" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f59")
+
+
+def test_unpack_once_and_find_again(tmp_path: Path, wheel: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    digest = sha256(wheel)
+    assert cache.unpacked(digest) is None
+    tree = cache.unpack_wheel(wheel, digest.upper())
+    assert tree == tmp_path / "c" / "archive-v1" / digest
+    assert (tree / "demo" / "__init__.py").read_text() == '__version__ = "1.0"\n'
+    assert cache.unpacked(digest) == tree
+    inode = (tree / "demo" / "__init__.py").stat().st_ino
+    assert cache.unpack_wheel(wheel) == tree  # no second extraction
+    assert (tree / "demo" / "__init__.py").stat().st_ino == inode
+    assert cache.recall(wheel.name) == digest
+    assert not [p for p in tree.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_hash_mismatch_is_refused(tmp_path: Path, wheel: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    with pytest.raises(InvalidWheelError, match="was expected"):
+        cache.unpack_wheel(wheel, "0" * 64)
+    with pytest.raises(InstallError, match="not a sha256"):
+        cache.unpacked("../../etc")
+    assert not (tmp_path / "c" / "archive-v1").exists()
+
+
+def test_failed_unpack_leaves_no_entry(tmp_path: Path) -> None:
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"PK\x03\x04 not really a zip")
+    cache = Cache(tmp_path / "c")
+    with pytest.raises(InvalidWheelError, match="truncated or corrupt"):
+        cache.unpack_wheel(wheel)
+    archive = tmp_path / "c" / "archive-v1"
+    assert [p.name for p in archive.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_writer_that_finds_entry_done_keeps_it(tmp_path: Path, wheel: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    tree = cache.unpack_wheel(wheel)
+    marker = tree / "marker"
+    marker.write_text("first")
+    # A writer that raced past the lock check publishes onto a finished entry.
+    Cache._unpack(wheel, tree, None)
+    assert marker.read_text() == "first"
+    assert not [p for p in tree.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_concurrent_processes_unpack_one_entry(tmp_path: Path, wheel: Path) -> None:
+    # A bigger wheel, so the extractions overlap for real.
+    files = {f"demo/m{i}.py": f"x = {i}\n" * 200 for i in range(300)}
+    wheel = build_wheel(tmp_path / "big", Dist("demo", "2.0", files=files))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(ROOT)!r})
+        from resolvent.installer.cache import Cache
+        print(Cache(Path({str(tmp_path / "c")!r})).unpack_wheel(Path({str(wheel)!r})))
+        """
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0, 0], outputs
+    paths = {out.decode().strip() for out, _ in outputs}
+    assert paths == {str(tmp_path / "c" / "archive-v1" / sha256(wheel))}
+    entries = [p.name for p in (tmp_path / "c" / "archive-v1").iterdir()]
+    assert sorted(entries) == sorted([sha256(wheel), sha256(wheel) + ".lock"])
+    assert len(list(Path(paths.pop()).rglob("*.py"))) == 300
+
+
+def test_prune_removes_leftovers_and_unreferenced(tmp_path: Path, wheel: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    kept = cache.unpack_wheel(wheel)
+    other = build_wheel(tmp_path / "wheels", Dist("other", "1.0"))
+    orphan = cache.unpack_wheel(other)
+    (tmp_path / "c" / "wheels-v1" / "local" / f"{other.name}.sha256").unlink()
+    leftover = tmp_path / "c" / "archive-v1" / f".tmp-{'a' * 64}-crashed"
+    (leftover / "tree").mkdir(parents=True)
+    pinned = cache.unpack_wheel(build_wheel(tmp_path / "w3", Dist("pinned", "1.0")))
+    (tmp_path / "c" / "wheels-v1" / "local" / "pinned-1.0-py3-none-any.whl.sha256").unlink()
+
+    removed = cache.prune(keep=[pinned.name])
+    assert orphan in removed
+    assert leftover in removed
+    assert kept.is_dir()
+    assert pinned.is_dir()
+    assert not orphan.exists()
+    assert not leftover.exists()
+    assert not (tmp_path / "c" / "archive-v1" / f"{orphan.name}.lock").exists()
+
+
+def test_prune_spares_temp_folders_of_running_writers(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    archive = cache.bucket(CacheBucket.ARCHIVE)
+    key = "b" * 64
+    busy = archive / f".tmp-{key}-running"
+    busy.mkdir()
+    with FileLock(str(archive / f"{key}.lock")):
+        assert cache.prune() == []
+    assert busy.is_dir()
+    assert busy in cache.prune()
+
+
+def test_size_and_clean(tmp_path: Path, wheel: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    tree = cache.unpack_wheel(wheel)
+    before = cache.size()
+    assert before > 0
+    (tree / "demo" / "again.py").hardlink_to(tree / "demo" / "__init__.py")
+    assert cache.size() == before  # a hardlinked file counts once
+    cache.clean()
+    assert list((tmp_path / "c").iterdir()) == []
+    assert cache.size() == 0
+    assert cache.unpacked(sha256(wheel)) is None

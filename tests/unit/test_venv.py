@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resolvent.errors import BadInputError, VenvError
+from resolvent.installer import venv as venv_module
+from resolvent.installer.venv import Venv, create_venv, query_interpreter
+
+PYTHON = Path(sys.executable)
+
+
+def run(python: Path, code: str) -> str:
+    completed = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, check=True, env={}
+    )
+    return completed.stdout.strip()
+
+
+def config(root: Path) -> dict[str, str]:
+    lines = (root / "pyvenv.cfg").read_text().splitlines()
+    return {k.strip(): v.strip() for k, _, v in (line.partition("=") for line in lines)}
+
+
+def test_layout_and_python_recognizes_the_venv(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "env", python=PYTHON)
+    root = tmp_path / "env"
+    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert venv.root == root
+    assert venv.python == root / "bin" / "python"
+    assert venv.site_packages == root / "lib" / f"python{short}" / "site-packages"
+    assert venv.site_packages.is_dir()
+    assert venv.version == tuple(sys.version_info[:3])
+    for name in ("python", "python3", f"python{short}"):
+        assert (root / "bin" / name).is_symlink()
+    cfg = config(root)
+    assert cfg["home"] == str(Path(sys._base_executable).parent)  # type: ignore[attr-defined]
+    assert cfg["include-system-site-packages"] == "false"
+    assert cfg["version"].startswith(short)
+    assert cfg["version_info"] == cfg["version"]
+    assert "executable" in cfg
+    assert "command" in cfg
+    assert "resolvent" in cfg
+    assert "prompt" not in cfg
+    if sys.platform.startswith("linux"):
+        assert (root / "lib64").readlink() == Path("lib")
+    out = run(venv.python, "import sys, site; print(sys.prefix); print(sys.base_prefix)")
+    prefix, base_prefix = out.splitlines()
+    assert prefix == str(root)
+    assert base_prefix != prefix
+    paths = run(venv.python, "import sys; print('\\n'.join(sys.path))").splitlines()
+    assert str(venv.site_packages) in paths
+
+
+def test_activate_script(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "my env", python=PYTHON, prompt="demo")
+    script = (
+        f'. "{venv.scripts / "activate"}"; echo "$VIRTUAL_ENV"; echo "$VIRTUAL_ENV_PROMPT"; '
+        'command -v python; deactivate; echo "${VIRTUAL_ENV:-gone}"'
+    )
+    out = subprocess.run(
+        ["sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout.splitlines()
+    assert out == [str(venv.root), "(demo) ", str(venv.python), "gone"]
+    assert config(venv.root)["prompt"] == "demo"
+
+
+def test_system_site_packages_flag(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "env", python=PYTHON, system_site_packages=True)
+    assert config(venv.root)["include-system-site-packages"] == "true"
+
+
+def test_from_a_venv_python_links_the_base(tmp_path: Path) -> None:
+    first = create_venv(tmp_path / "one", python=PYTHON)
+    second = create_venv(tmp_path / "two", python=first.python)
+    assert (second.root / "bin" / "python").readlink() == (first.root / "bin" / "python").readlink()
+
+
+def test_refuses_a_folder_that_is_not_a_venv(tmp_path: Path) -> None:
+    target = tmp_path / "project"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    for clear in (False, True):
+        with pytest.raises(VenvError, match="is not a virtual environment") as raised:
+            create_venv(target, python=PYTHON, clear=clear)
+        assert isinstance(raised.value, BadInputError)
+        assert isinstance(raised.value, ValueError)
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]
+
+
+def test_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(VenvError, match="not a folder"):
+        create_venv(tmp_path / "file", python=PYTHON)
+
+
+def test_empty_folder_is_used(tmp_path: Path) -> None:
+    (tmp_path / "env").mkdir()
+    venv = create_venv(tmp_path / "env", python=PYTHON)
+    assert (venv.root / "pyvenv.cfg").is_file()
+
+
+def test_existing_venv_needs_clear(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "env", python=PYTHON)
+    (venv.site_packages / "old.py").write_text("")
+    with pytest.raises(VenvError, match="already a virtual environment") as raised:
+        create_venv(tmp_path / "env", python=PYTHON)
+    assert "hint:" in str(raised.value)
+    assert (venv.site_packages / "old.py").exists()
+    again = create_venv(tmp_path / "env", python=PYTHON, clear=True)
+    assert not (again.site_packages / "old.py").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]
+
+
+def test_interpreter_is_queried_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    venv_module._query.cache_clear()
+    calls: list[object] = []
+    real_run = subprocess.run
+
+    def counting_run(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    create_venv(tmp_path / "a", python=PYTHON)
+    create_venv(tmp_path / "b", python=PYTHON)
+    info = query_interpreter(PYTHON)
+    assert len(calls) == 1
+    assert info.version == tuple(sys.version_info[:3])
+
+
+def test_not_an_interpreter(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho nope\n")
+    fake.chmod(0o755)
+    with pytest.raises(VenvError, match="did not answer as a Python"):
+        create_venv(tmp_path / "env", python=fake)
+    with pytest.raises(VenvError, match="no interpreter"):
+        create_venv(tmp_path / "env", python=tmp_path / "missing")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["python"]
+
+
+def test_open_reads_an_existing_venv(tmp_path: Path) -> None:
+    created = create_venv(tmp_path / "env", python=PYTHON)
+    assert Venv.open(tmp_path / "env") == created
+    with pytest.raises(VenvError, match="not a virtual environment"):
+        Venv.open(tmp_path)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ensurepip") is None, reason="no ensurepip")
+def test_seed_installs_pip(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "env", python=PYTHON, seed=True)
+    assert run(venv.python, "import pip, sys; print(pip.__file__.startswith(sys.prefix))") == "True"
+    assert (venv.scripts / "pip").is_file()
+    version = subprocess.run(
+        [venv.scripts / "pip", "--version"], capture_output=True, text=True, check=True
+    )
+    assert str(venv.site_packages) in version.stdout

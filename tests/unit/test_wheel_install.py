@@ -1,0 +1,316 @@
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from resolvent.errors import InstallError
+from resolvent.installer.cache import Cache
+from resolvent.installer.install import install, install_wheel, uninstall
+from resolvent.installer.link import LinkMode
+from resolvent.installer.record import Hash, RecordEntry, parse_record, serialize_record
+from resolvent.installer.scripts import launcher_text, rewrite_shebang, shebang
+from resolvent.installer.venv import Venv, create_venv
+from resolvent.installer.wheel import UnpackedWheel
+from tests.support.dists import Dist, build_wheel, record_hash
+
+DEMO = Dist(
+    "Demo.Pkg",
+    "1.0",
+    files={
+        "demo_pkg/__init__.py": "def main():\n    print('hello from demo')\n    return 0\n",
+        "demo_pkg/sub/mod.py": "VALUE = 42\n",
+        "demo_pkg-1.0.data/scripts/tool": "#!python\nimport sys\nprint('tool', sys.prefix)\n",
+        "demo_pkg-1.0.data/scripts/plain.sh": "#!/bin/sh\necho plain\n",
+        "demo_pkg-1.0.data/headers/demo.h": "#define DEMO 1\n",
+        "demo_pkg-1.0.data/data/share/demo/data.txt": "payload\n",
+        "demo_pkg-1.0.data/purelib/demo_extra.py": "EXTRA = True\n",
+    },
+    entry_points={
+        "console_scripts": {
+            "demo": "demo_pkg:main",
+            "demo-mod": "demo_pkg.sub.mod:VALUE.bit_length",
+        },
+        "gui_scripts": {"demo-gui": "demo_pkg:main"},
+    },
+)
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder, name)
+            is_data = path.is_file() and not path.is_symlink()
+            found[str(path.relative_to(root))] = path.read_bytes() if is_data else None
+    return found
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Venv:
+    return create_venv(tmp_path / "env", python=Path(sys.executable))
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    return Cache(tmp_path / "cache")
+
+
+@pytest.fixture
+def demo_wheel(tmp_path: Path) -> Path:
+    return build_wheel(tmp_path / "wheels", DEMO)
+
+
+def test_install_imports_and_runs_entry_points(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    result = install_wheel(demo_wheel, venv.destination(), cache=cache, requested=True)
+    assert result.name == "Demo.Pkg"
+    assert result.version == "1.0"
+    assert result.link_mode is LinkMode.HARDLINK
+    assert result.dist_info == venv.site_packages / "demo_pkg-1.0.dist-info"
+    out = subprocess.run(
+        [venv.python, "-c", "import demo_pkg.sub.mod as m, demo_extra; print(m.VALUE)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout == "42\n"
+    run = subprocess.run([venv.scripts / "demo"], capture_output=True, text=True, check=True)
+    assert run.stdout == "hello from demo\n"
+    exit_code = subprocess.run([venv.scripts / "demo-mod"], check=False).returncode
+    assert exit_code == 6  # sys.exit((42).bit_length())
+    assert os.access(venv.scripts / "demo-gui", os.X_OK)
+    assert (venv.scripts / "demo").read_text().startswith(f"#!{venv.python}\n")
+
+
+def test_data_lands_in_the_scheme(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    install_wheel(demo_wheel, venv.destination(), cache=cache)
+    tool = venv.scripts / "tool"
+    assert tool.read_text().splitlines()[0] == f"#!{venv.python}"
+    assert os.access(tool, os.X_OK)
+    run = subprocess.run([tool], capture_output=True, text=True, check=True)
+    assert run.stdout == f"tool {venv.root}\n"
+    assert (venv.scripts / "plain.sh").read_text() == "#!/bin/sh\necho plain\n"
+    assert os.access(venv.scripts / "plain.sh", os.X_OK)
+    short = f"python{venv.version[0]}.{venv.version[1]}"
+    header = venv.root / "include" / "site" / short / "Demo.Pkg" / "demo.h"
+    assert header.read_text() == "#define DEMO 1\n"
+    assert (venv.root / "share" / "demo" / "data.txt").read_text() == "payload\n"
+    assert (venv.site_packages / "demo_extra.py").is_file()
+    assert not (venv.site_packages / "demo_pkg-1.0.data").exists()
+
+
+def test_cache_files_are_linked_never_modified(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    tree = cache.unpack_wheel(demo_wheel)
+    before = snapshot(tree)
+    install(UnpackedWheel(tree), venv.destination())
+    assert snapshot(tree) == before
+    cached = tree / "demo_pkg" / "__init__.py"
+    assert (venv.site_packages / "demo_pkg" / "__init__.py").stat().st_ino == cached.stat().st_ino
+    cached_tool = tree / "demo_pkg-1.0.data" / "scripts" / "tool"
+    assert (venv.scripts / "tool").stat().st_ino != cached_tool.stat().st_ino
+    assert cached_tool.read_text().startswith("#!python\n")
+    cached_record = tree / "demo_pkg-1.0.dist-info" / "RECORD"
+    assert (result_record := venv.site_packages / "demo_pkg-1.0.dist-info" / "RECORD").exists()
+    assert result_record.stat().st_ino != cached_record.stat().st_ino
+
+
+def test_record_lists_every_installed_file(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    existing = {os.path.normpath(venv.root / name) for name in snapshot(venv.root)}
+    result = install_wheel(
+        demo_wheel,
+        venv.destination(),
+        cache=cache,
+        requested=True,
+        direct_url={"url": "file:///wheels/demo.whl", "archive_info": {}},
+    )
+    text = (result.dist_info / "RECORD").read_text()
+    rows = list(csv.reader(text.splitlines()))
+    assert all(len(row) == 3 for row in rows)
+    listed = set()
+    for path, digest, size in rows:
+        target = os.path.normpath(venv.site_packages / path)
+        listed.add(target)
+        if path.endswith("dist-info/RECORD"):
+            assert (digest, size) == ("", "")
+            continue
+        data = Path(target).read_bytes()
+        assert digest == record_hash(data), path
+        assert int(size) == len(data), path
+    on_disk = {
+        os.path.normpath(Path(folder, name))
+        for folder, _, files in os.walk(venv.root)
+        for name in files
+    } - existing
+    assert on_disk == listed
+    info = result.dist_info
+    assert (info / "INSTALLER").read_text() == "resolvent\n"
+    assert (info / "REQUESTED").read_bytes() == b""
+    assert json.loads((info / "direct_url.json").read_text())["url"] == "file:///wheels/demo.whl"
+    scripts = {row[0] for row in rows if "/bin/" in f"/{row[0]}"}
+    short = f"python{venv.version[0]}.{venv.version[1]}"
+    assert "../../../bin/demo" in scripts
+    assert f"../../../include/site/{short}/Demo.Pkg/demo.h" in {row[0] for row in rows}
+
+
+def test_not_requested_and_no_direct_url(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    result = install_wheel(demo_wheel, venv.destination(), cache=cache)
+    assert not (result.dist_info / "REQUESTED").exists()
+    assert not (result.dist_info / "direct_url.json").exists()
+
+
+def test_install_without_cache_and_with_copy(venv: Venv, demo_wheel: Path) -> None:
+    result = install_wheel(demo_wheel, venv.destination(LinkMode.COPY))
+    assert result.link_mode is LinkMode.COPY
+    assert (venv.site_packages / "demo_pkg" / "sub" / "mod.py").read_text() == "VALUE = 42\n"
+
+
+def test_bytecode_is_compiled_on_request(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    install_wheel(demo_wheel, venv.destination(), cache=cache)
+    assert not (venv.site_packages / "demo_pkg" / "__pycache__").exists()
+    install_wheel(demo_wheel, venv.destination(), cache=cache, compile_bytecode=True)
+    assert list((venv.site_packages / "demo_pkg" / "__pycache__").glob("__init__.*.pyc"))
+    assert list((venv.site_packages / "demo_pkg" / "sub" / "__pycache__").glob("mod.*.pyc"))
+
+
+def test_platlib_root(venv: Venv, tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "w", Dist("native", "1.0"))
+    patched = tmp_path / "p" / wheel.name
+    patched.parent.mkdir()
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(patched, "w") as target:
+        files = {name: source.read(name) for name in source.namelist()}
+        info = "native-1.0.dist-info"
+        files[f"{info}/WHEEL"] = files[f"{info}/WHEEL"].replace(
+            b"Root-Is-Purelib: true", b"Root-Is-Purelib: false"
+        )
+        entries = [
+            RecordEntry(name, Hash.parse(record_hash(data)), len(data))
+            for name, data in files.items()
+            if not name.endswith("RECORD")
+        ]
+        files[f"{info}/RECORD"] = serialize_record([*entries, RecordEntry(f"{info}/RECORD")])
+        for name, data in files.items():
+            target.writestr(name, data)
+    result = install_wheel(patched, venv.destination())
+    assert result.dist_info == venv.platlib / "native-1.0.dist-info"
+
+
+def test_upgrade_replaces_the_old_version(venv: Venv, cache: Cache, tmp_path: Path) -> None:
+    old = Dist("demo", "1.0", files={"demo/__init__.py": "V = 1\n", "demo/old_only.py": ""})
+    new = Dist("demo", "2.0", files={"demo/__init__.py": "V = 2\n"})
+    install_wheel(build_wheel(tmp_path / "w", old), venv.destination(), cache=cache)
+    install_wheel(build_wheel(tmp_path / "w", new), venv.destination(), cache=cache)
+    assert not (venv.site_packages / "demo" / "old_only.py").exists()
+    assert not (venv.site_packages / "demo-1.0.dist-info").exists()
+    assert (venv.site_packages / "demo" / "__init__.py").read_text() == "V = 2\n"
+
+
+def test_uninstall_by_record(venv: Venv, cache: Cache, demo_wheel: Path) -> None:
+    before = snapshot(venv.root)
+    install_wheel(demo_wheel, venv.destination(), cache=cache, compile_bytecode=True)
+    removed = uninstall(venv.site_packages, "demo-pkg")
+    assert str(venv.scripts / "demo") in removed
+    after = snapshot(venv.root)
+    assert after == before
+    with pytest.raises(InstallError, match="not installed"):
+        uninstall(venv.site_packages, "demo-pkg")
+
+
+def test_uninstall_refuses_paths_outside_the_environment(
+    venv: Venv, cache: Cache, demo_wheel: Path, tmp_path: Path
+) -> None:
+    result = install_wheel(demo_wheel, venv.destination(), cache=cache)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    record = result.dist_info / "RECORD"
+    entries = parse_record(record.read_text())
+    escape = os.path.relpath(victim, venv.site_packages)
+    record.write_bytes(serialize_record([*entries, RecordEntry(escape)]))
+    before = snapshot(venv.root)
+    with pytest.raises(InstallError, match="outside"):
+        uninstall(venv.site_packages, "demo.pkg")
+    assert victim.read_text() == "keep me"
+    assert snapshot(venv.root) == before
+
+
+def test_failure_while_moving_into_place_restores_everything(
+    venv: Venv, cache: Cache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Dist("demo", "1.0", files={"demo/__init__.py": "V = 1\n", "demo/old_only.py": ""})
+    new = Dist("demo", "2.0", files={f"demo/m{i}.py": "" for i in range(10)})
+    install_wheel(build_wheel(tmp_path / "w", old), venv.destination(), cache=cache)
+    new_wheel = build_wheel(tmp_path / "w", new)
+    cache.unpack_wheel(new_wheel)  # so that only the install's own moves are counted
+    before = snapshot(venv.root)
+    real_replace = os.replace
+    calls = []
+
+    def flaky_replace(src: str, dst: str) -> None:
+        calls.append(dst)
+        if len(calls) == 8:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="No space"):
+        install_wheel(new_wheel, venv.destination(), cache=cache)
+    monkeypatch.undo()
+    assert len(calls) > 8  # the failing move, then the rollback moving files back
+    assert snapshot(venv.root) == before
+
+
+def test_failure_while_staging_leaves_nothing(
+    venv: Venv, cache: Cache, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(venv.root)
+
+    def broken(*_: object, **__: object) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("resolvent.installer.install.launcher_text", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        install_wheel(demo_wheel, venv.destination(), cache=cache)
+    assert snapshot(venv.root) == before
+
+
+def test_shebangs() -> None:
+    assert shebang("/venv/bin/python") == "#!/venv/bin/python\n"
+    long = "/" + "x" * 130 + "/python"
+    assert shebang(long).startswith("#!/bin/sh\n'''exec' '")
+    assert (
+        shebang("/my venv/bin/python").splitlines()[1]
+        == "'''exec' '/my venv/bin/python' \"$0\" \"$@\""
+    )
+    assert rewrite_shebang(b"#!python\nx\n", "/v/python") == b"#!/v/python\nx\n"
+    assert rewrite_shebang(b"#!pythonw -u\r\nx", "/v/python") == b"#!/v/python -u\nx"
+    assert rewrite_shebang(b"#!/usr/bin/env python\n", "/v/python") is None
+    assert rewrite_shebang(b"#!python3\n", "/v/python") is None
+
+
+def test_launcher_runs_with_a_space_in_the_path(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "with space" / "env", python=Path(sys.executable))
+    wheel = build_wheel(
+        tmp_path / "w",
+        Dist(
+            "sp",
+            "1.0",
+            files={"sp/__init__.py": "def main():\n    print('spaced')\n"},
+            entry_points={"console_scripts": {"sp": "sp:main"}},
+        ),
+    )
+    install_wheel(wheel, venv.destination())
+    text = (venv.scripts / "sp").read_text()
+    assert text.startswith("#!/bin/sh\n")
+    run = subprocess.run([venv.scripts / "sp"], capture_output=True, text=True, check=True)
+    assert run.stdout == "spaced\n"
+
+
+def test_launcher_template() -> None:
+    text = launcher_text("/v/bin/python", "pkg.cli", "App.main")
+    assert "from pkg.cli import App\n" in text
+    assert "sys.exit(App.main())" in text
