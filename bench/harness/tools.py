@@ -62,6 +62,8 @@ PINS: dict[str, str] = {
     "py-rattler": "0.28.0",
     # The rattler driver parses wheel metadata with packaging.
     "packaging": "26.4",
+    # ... and writes .conda packages (zstd tarballs) with zstandard.
+    "zstandard": "0.25.0",
 }
 
 _STAMP = ".bench-tool.json"
@@ -651,7 +653,11 @@ class Conda(Tool):
     label = "conda ecosystem via rattler"
     lockfile = True  # conda-lock / pixi.lock; rattler.LockFile
     manages_python = True
-    packages = (f"py-rattler=={PINS['py-rattler']}", f"packaging=={PINS['packaging']}")
+    packages = (
+        f"py-rattler=={PINS['py-rattler']}",
+        f"packaging=={PINS['packaging']}",
+        f"zstandard=={PINS['zstandard']}",
+    )
 
     def version(self) -> str:
         """Return ``py-rattler <version>``."""

@@ -12,17 +12,20 @@ being fetched.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal, Self
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from resolvent.errors import HttpStatusError, NotCachedError
+from resolvent.errors import HttpStatusError, IndexDataError, NotCachedError
 from resolvent.index.find_links import FindLinks
 from resolvent.index.http import HttpClient, LoopThread
 from resolvent.index.metadata import CoreMetadata, MetadataFetcher
 from resolvent.index.pages import PAGE_ACCEPT, DistFile, parse_page
+from resolvent.index.sdist_metadata import pkg_info_from_sdist, static_metadata
 from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.solver.universe import python_allowed
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
     from resolvent.target import Target
 
 __all__ = ["BinaryPolicy", "IndexProvider"]
+
+#: Seconds that background fetches may take to finish when the provider closes.
+_CLOSE_GRACE = 2.0
 
 #: ``True`` means every project; a collection names some projects.
 BinaryPolicy = bool | Collection[str]
@@ -138,6 +144,14 @@ class IndexProvider:
         meta = self._loop.run(self._metadata(name, version, file))
         if isinstance(meta, Unavailable):
             return meta
+        if meta.requires_python is not None and not python_allowed(
+            meta.requires_python, self.target.python_version
+        ):
+            # The page did not say so, but the metadata does.
+            return Unavailable(
+                f"requires Python {meta.requires_python}, "
+                f"but the target Python is {self.target.python_version}"
+            )
         return meta.requires_dist
 
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
@@ -160,8 +174,25 @@ class IndexProvider:
     def close(self) -> None:
         """Close connections and stop the I/O thread."""
         if not self._loop.loop.is_closed():
-            self._loop.run(self._client.aclose())
+            self._loop.run(self._drain())
             self._loop.close()
+
+    async def _drain(self) -> None:
+        """Let background fetches finish briefly, cancel the rest, then close connections.
+
+        Cancelling a request in the middle of connecting leaves coroutines of the HTTP
+        stack unawaited; giving speculative fetches a short grace avoids that in the
+        common case, where they are about to finish anyway.
+        """
+        pending = [
+            t for t in (*self._page_tasks.values(), *self._meta_tasks.values()) if not t.done()
+        ]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=_CLOSE_GRACE)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._client.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -307,12 +338,35 @@ class IndexProvider:
 
     async def _fetch_metadata(self, file: DistFile) -> CoreMetadata | Unavailable:
         self.requests += 1
-        meta = await self._fetcher.fetch(file)
+        if file.kind == "sdist":
+            meta = await self._sdist_metadata(file)
+        else:
+            meta = await self._fetcher.fetch(file)
         if not isinstance(meta, Unavailable):
             # The solver will want the listings of what this version requires.
             for requirement in meta.requires_dist:
                 if requirement.marker is None or requirement.marker.evaluate(self._markers):
                     self._start_page(canonicalize_name(requirement.name))
+        return meta
+
+    async def _sdist_metadata(self, file: DistFile) -> CoreMetadata | Unavailable:
+        """Read an sdist's static ``PKG-INFO`` (PEP 643); dynamic metadata needs a build."""
+        try:
+            response = await self._client.get(file.url, immutable=file.sha256 is not None)
+        except NotCachedError as error:
+            return Unavailable(str(error))
+        expected = file.sha256
+        if expected is not None and hashlib.sha256(response.content).hexdigest() != expected:
+            raise IndexDataError(file.url, "the file's sha256 does not match the index")
+        pkg_info = pkg_info_from_sdist(response.content, file.filename)
+        meta = static_metadata(pkg_info, file.filename) if pkg_info is not None else None
+        if meta is None:
+            return Unavailable(
+                f"`{file.filename}` has no static metadata (PEP 643), and building "
+                "sdists for their metadata is not supported yet"
+            )
+        if meta.name != file.name or meta.version != file.version:
+            return Unavailable(f"`{file.filename}` declares `{meta.name}=={meta.version}`")
         return meta
 
 

@@ -54,6 +54,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from resolvent.index.sdist_metadata import pkg_info_from_sdist
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from types import TracebackType
@@ -183,22 +185,7 @@ def _wheel_metadata(path: Path, project: str, version: Version) -> bytes | None:
 
 def _sdist_pkg_info(path: Path) -> bytes | None:
     """Return the top-level ``PKG-INFO`` of an sdist, to learn its Requires-Python."""
-    if path.name.endswith(".zip"):
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.count("/") == 1 and name.endswith("/PKG-INFO"):
-                    return archive.read(name)
-        return None
-    with tarfile.open(path, "r:gz") as archive:
-        for member in archive:
-            if (
-                member.isfile()
-                and member.name.count("/") == 1
-                and member.name.endswith("/PKG-INFO")
-            ):
-                extracted = archive.extractfile(member)
-                return extracted.read() if extracted is not None else None
-    return None
+    return pkg_info_from_sdist(path.read_bytes(), path.name)
 
 
 def _read_facts(path: Path, project: str, version: Version, kind: Kind) -> _Facts:

@@ -123,7 +123,7 @@ def check_names(wheel: str, names: Iterable[str]) -> None:
             raise UnsafeWheelError(wheel, problem)
         key = _fold(name.rstrip("/"))
         if key in seen:
-            if seen[key] == name:
+            if seen[key].rstrip("/") == name.rstrip("/"):
                 raise UnsafeWheelError(wheel, f"has the entry `{name}` twice")
             raise UnsafeWheelError(
                 wheel, f"has entries `{seen[key]}` and `{name}` that differ only in case"

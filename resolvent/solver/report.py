@@ -198,7 +198,7 @@ class _Writer:
         if first.kind == "from-dependency" and second.kind == "from-dependency":
             assert one is not None
             assert two is not None
-            if one[0] == two[0] and first.terms[one[0]] == second.terms[two[0]]:
+            if one[0] == two[0] and first.terms[one[0]].same_as(second.terms[two[0]]):
                 text = self._dependency(first)
                 return f"{text} and {self._required(second)}"
             if two[0] == one[1] and one[0] != ROOT:

@@ -40,6 +40,7 @@ __all__ = [
     "Universe",
     "base_name",
     "package_key",
+    "python_allowed",
 ]
 
 ROOT = "<root>"
@@ -107,14 +108,17 @@ class Options:
     overrides: Mapping[NormalizedName, Sequence[Requirement]] = field(default_factory=dict)
 
 
-def _lower_bounds_only(spec: SpecifierSet) -> SpecifierSet:
-    """Drop upper bounds of a ``requires-python``, as uv does.
+def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
+    """Return whether a ``requires-python`` admits ``python``, ignoring upper bounds as uv does.
 
     Upper bounds on ``requires-python`` are widely wrong (set defensively, never raised)
     and uv ignores them; we follow uv so that the same inputs resolve the same way.
+
+    >>> python_allowed(SpecifierSet(">=3.8,<3.11"), Version("3.12"))
+    True
     """
-    kept = [s for s in spec if s.operator not in ("<", "<=")]
-    return SpecifierSet(",".join(str(s) for s in kept))
+    kept = [s for s in requires_python if s.operator not in ("<", "<=")]
+    return SpecifierSet(",".join(str(s) for s in kept)).contains(python, prereleases=True)
 
 
 class Universe:
@@ -246,13 +250,13 @@ class Universe:
         if info.yanked and info.version not in self._pinned.get(name, ()):
             reason = f" (reason: {info.yanked_reason})" if info.yanked_reason else ""
             return f"was yanked{reason}"
-        if info.requires_python is not None:
-            spec = _lower_bounds_only(info.requires_python)
-            if not spec.contains(self.python_version, prereleases=True):
-                return (
-                    f"requires Python {info.requires_python}, "
-                    f"but the target Python is {self.python_version}"
-                )
+        if info.requires_python is not None and not python_allowed(
+            info.requires_python, self.python_version
+        ):
+            return (
+                f"requires Python {info.requires_python}, "
+                f"but the target Python is {self.python_version}"
+            )
         if constraint is not None and info.version not in constraint:
             return "is excluded by a constraint"
         return None

@@ -40,7 +40,7 @@ _CONFLICT_THRESHOLD = 5
 _POLL_EVERY = 64
 
 _SATISFIED = Relation.SATISFIED
-_INCONCLUSIVE = Relation.INCONCLUSIVE
+_CONTRADICTED = Relation.CONTRADICTED
 
 
 class Unsolvable(Exception):  # noqa: N818 - a result of the search, not an error
@@ -90,6 +90,9 @@ class SolverState:
         self._candidates: dict[str, tuple[VersionRange, Version | None, bool]] = {}
         self._dependencies_added: set[tuple[str, Version]] = set()
         self._sorted: dict[str, list[Version]] = {}
+        # Incompatibilities known to be contradicted, with the decision level at which
+        # that became true: they cannot propagate until a backjump below that level.
+        self._contradicted: dict[Incompatibility, int] = {}
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -161,7 +164,10 @@ class SolverState:
             bucket = self._incompatibilities.get(current)
             if not bucket:
                 continue
+            contradicted = self._contradicted
             for incompatibility in reversed(bucket):
+                if incompatibility in contradicted:
+                    continue
                 relation, unsatisfied = solution.relation(incompatibility)
                 if relation is _SATISFIED:
                     root_cause, culprit = self._resolve_conflict(incompatibility)
@@ -169,10 +175,14 @@ class SolverState:
                     changed[culprit] = None
                     term = root_cause.terms[culprit]
                     solution.add_derivation(culprit, term.negate(), root_cause)
+                    self._contradicted[root_cause] = solution.level
                     break
-                if unsatisfied is not None:
+                if relation is _CONTRADICTED:
+                    contradicted[incompatibility] = solution.level
+                elif unsatisfied is not None:
                     term = incompatibility.terms[unsatisfied]
                     solution.add_derivation(unsatisfied, term.negate(), incompatibility)
+                    contradicted[incompatibility] = solution.level
                     changed[unsatisfied] = None
 
     # -- conflict resolution ---------------------------------------------------------------------
@@ -195,7 +205,11 @@ class SolverState:
             if satisfier.cause is None or found.previous_level != satisfier.level:
                 if learned:
                     self._add(incompatibility)
-                solution.backtrack(found.previous_level)
+                level = found.previous_level
+                solution.backtrack(level)
+                self._contradicted = {
+                    known: at for known, at in self._contradicted.items() if at <= level
+                }
                 return incompatibility, satisfier.package
             incompatibility = Incompatibility.derived(
                 incompatibility, satisfier.cause, satisfier.package

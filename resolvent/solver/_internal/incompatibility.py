@@ -139,7 +139,12 @@ class Incompatibility:
         if mine is None or theirs is None or mine[:2] != theirs[:2]:
             return None
         dependent, target, _ = mine
-        if self.terms.get(target) != other.terms.get(target):
+        mine_target = self.terms.get(target)
+        theirs_target = other.terms.get(target)
+        if mine_target is None or theirs_target is None:
+            if mine_target is not theirs_target:
+                return None
+        elif not mine_target.same_as(theirs_target):
             return None
         versions = self.terms[dependent].range.union(other.terms[dependent].range)
         terms = {dependent: Term(True, versions)}

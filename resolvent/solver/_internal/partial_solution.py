@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["Assignment", "PartialSolution", "Satisfier"]
 
 _SATISFIED = Relation.SATISFIED
+_CONTRADICTED = Relation.CONTRADICTED
+_INCONCLUSIVE = Relation.INCONCLUSIVE
 
 
 class Assignment:
@@ -127,12 +129,16 @@ class PartialSolution:
         unsatisfied: str | None = None
         for package, term in incompatibility.terms.items():
             assignments = by_package.get(package)
-            known = assignments[-1].accumulated if assignments else ANY
-            rel = known.relation(term)
+            if assignments:
+                rel = assignments[-1].accumulated.relation(term)
+            elif term.range.is_empty:
+                rel = _CONTRADICTED if term.positive else _SATISFIED
+            else:
+                rel = _INCONCLUSIVE
             if rel is _SATISFIED:
                 continue
-            if rel is Relation.CONTRADICTED:
-                return Relation.CONTRADICTED, None
+            if rel is _CONTRADICTED:
+                return _CONTRADICTED, None
             if unsatisfied is not None:
                 return Relation.INCONCLUSIVE, None
             unsatisfied = package
@@ -222,9 +228,9 @@ def _first_satisfying(assignments: list[Assignment], term: Term, start: Term | N
     """Return the first assignment whose running intersection (with ``start``) implies ``term``."""
     for assignment in assignments:
         known = assignment.accumulated
-        if start is not None:
-            known = known.intersection(start)
         if known.relation(term) is _SATISFIED:
+            return assignment
+        if start is not None and known.intersection(start).relation(term) is _SATISFIED:
             return assignment
     msg = "the incompatibility is not satisfied by the partial solution"
     raise AssertionError(msg)

@@ -55,7 +55,7 @@ class Term:
         # -> Term(True, [1, 2.dev0)): a version in >=1 is selected, and it is not >=2
     """
 
-    __slots__ = ("positive", "range")
+    __slots__ = ("_memo", "positive", "range")
 
     positive: bool
     range: VersionRange
@@ -63,6 +63,9 @@ class Term:
     def __init__(self, positive: bool, range: VersionRange) -> None:  # noqa: A002, FBT001
         self.positive = positive
         self.range = range
+        # Relations already computed with other terms, keyed by identity: the partial
+        # solution asks the same questions of the same terms over and over.
+        self._memo: dict[int, tuple[Term, Relation]] | None = None
 
     # -- basics ----------------------------------------------------------------------
 
@@ -104,8 +107,21 @@ class Term:
         """Return how this term, taken as everything known of a package, bears on ``other``.
 
         ``SATISFIED`` when ``self`` implies ``other``, ``CONTRADICTED`` when they cannot
-        both hold, ``INCONCLUSIVE`` otherwise.
+        both hold, ``INCONCLUSIVE`` otherwise. Answers are memoized per pair of terms.
         """
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        else:
+            hit = memo.get(id(other))
+            if hit is not None and hit[0] is other:
+                return hit[1]
+        relation = self._relation(other)
+        # The term is stored with the answer so that a recycled id never matches.
+        memo[id(other)] = (other, relation)
+        return relation
+
+    def _relation(self, other: Term) -> Relation:
         mine = self.range
         theirs = other.range
         if self.positive:
@@ -130,13 +146,9 @@ class Term:
 
     # -- value semantics -------------------------------------------------------------------
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Term):
-            return NotImplemented
+    def same_as(self, other: Term) -> bool:
+        """Return whether both terms say the same thing (terms compare by identity)."""
         return self.positive == other.positive and self.range == other.range
-
-    def __hash__(self) -> int:
-        return hash((self.positive, self.range))
 
     def __repr__(self) -> str:
         sign = "" if self.positive else "not "
