@@ -108,12 +108,10 @@ def layered(
         layers = max(2, packages // 40)
     if versions < 2 or layers < 1 or packages < layers:
         raise ValueError("layered() needs versions >= 2 and at least one package per layer")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - benchmark data, not cryptography
     width = [packages // layers + (1 if i < packages % layers else 0) for i in range(layers)]
     names = [[f"l{i}p{j}" for j in range(width[i])] for i in range(layers)]
-    planted = {
-        name: rng.randint(1, max(1, versions // 4)) for layer in names for name in layer
-    }
+    planted = {name: rng.randint(1, max(1, versions // 4)) for layer in names for name in layer}
     # The bottom layer agrees through one shared package: its planted version is 1.0.0
     # and non-planted versions of bottom packages pin it to scattered exact versions.
     planted[_SINK] = 1
@@ -124,7 +122,9 @@ def layered(
             children = sorted(rng.sample(below, min(fanout, len(below))))
             if not below:
                 children = [_SINK]
-            salt = {child: (rng.randrange(1, 1 << 16), rng.randrange(1 << 16)) for child in children}
+            salt = {
+                child: (rng.randrange(1, 1 << 16), rng.randrange(1 << 16)) for child in children
+            }
             entries: dict[str, list[str]] = {}
             for k in range(1, versions + 1):
                 requires = []
@@ -161,7 +161,7 @@ def wide(packages: int = 500, versions: int = 10, *, deps: int = 2, seed: int = 
     :param deps: dependencies per version (on later packages, so the graph is acyclic).
     :param seed: the random seed.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - benchmark data, not cryptography
     names = [f"w{i}" for i in range(packages)]
     table: Table = {}
     for i, name in enumerate(names):
@@ -194,11 +194,9 @@ def chain(length: int = 100, versions: int = 10, *, holes: float = 0.3, seed: in
     :param holes: the share of versions (above ``1.0.0``) each package leaves out.
     :param seed: the random seed.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - benchmark data, not cryptography
     names = [f"c{i}" for i in range(length)]
-    present = [
-        [1, *(k for k in range(2, versions + 1) if rng.random() >= holes)] for _ in names
-    ]
+    present = [[1, *(k for k in range(2, versions + 1) if rng.random() >= holes)] for _ in names]
     table: Table = {}
     for i, name in enumerate(names):
         last = i + 1 == length

@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from resolvent.cli._errors import run
+from resolvent.cli._lazy import LazyGroup
 
-__all__ = ["pip"]
+__all__ = ["PIP_COMMANDS", "compile_command", "pip"]
 
 
 def _parse_exclude_newer(text: str | None) -> datetime | None:
@@ -59,12 +60,18 @@ def _binary_policy(values: tuple[str, ...]) -> bool | frozenset[str]:
     return frozenset(names) if names else False
 
 
-@click.group()
+#: The pip-compatible subcommands, each imported only when used.
+PIP_COMMANDS: dict[str, str] = {
+    "compile": "resolvent.cli.pip:compile_command",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=PIP_COMMANDS)
 def pip() -> None:
     """Pip-compatible commands: compile requirements into pins."""
 
 
-@pip.command("compile")
+@click.command("compile")
 @click.argument("src_files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write the pins here.")
 @click.option("-c", "--constraint", "constraints", multiple=True, type=click.Path(path_type=Path))
@@ -152,6 +159,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
 
     def action() -> None:
         from resolvent.project.compile import CompileRequest, compile_requirements  # noqa: PLC0415
+        from resolvent.project.resolve import ResolveSettings  # noqa: PLC0415
         from resolvent.target import (  # noqa: PLC0415
             Target,
             host_target,
@@ -169,34 +177,37 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
         )
         start = time.perf_counter()
         no_build = True if no_build_flag else _binary_policy(only_binary)
+        settings = ResolveSettings(
+            target=target,
+            index_url=index_url,
+            extra_index_urls=list(extra_index_urls) or None,
+            find_links=list(find_links) or None,
+            no_index=no_index,
+            index_strategy=index_strategy,
+            resolution=resolution,  # type: ignore[arg-type]
+            prerelease="allow" if pre else prerelease,  # type: ignore[arg-type]
+            exclude_newer=_parse_exclude_newer(exclude_newer),
+            solver=solver,  # type: ignore[arg-type]
+            optimal=optimal,
+            no_build=no_build,
+            no_binary=_binary_policy(no_binary),
+            offline=offline,
+            refresh=refresh,
+            cache_dir=cache_dir,
+            clock=time.perf_counter,
+        )
         result = compile_requirements(
             CompileRequest(
                 inputs=list(src_files),
-                target=target,
+                settings=settings,
                 constraints=constraints,
                 overrides=overrides,
                 extras=extras,
                 all_extras=all_extras,
-                index_url=index_url,
-                extra_index_urls=list(extra_index_urls) or None,
-                find_links=list(find_links) or None,
-                no_index=no_index,
-                index_strategy=index_strategy,
-                resolution=resolution,  # type: ignore[arg-type]
-                prerelease="allow" if pre else prerelease,  # type: ignore[arg-type]
-                exclude_newer=_parse_exclude_newer(exclude_newer),
                 generate_hashes=generate_hashes,
                 annotate=not no_annotate,
                 header=not no_header,
-                solver=solver,  # type: ignore[arg-type]
-                optimal=optimal,
-                no_build=no_build,
-                no_binary=_binary_policy(no_binary),
-                offline=offline,
-                refresh=refresh,
-                cache_dir=cache_dir,
                 command=command.strip(),
-                clock=time.perf_counter,
             )
         )
         elapsed = time.perf_counter() - start

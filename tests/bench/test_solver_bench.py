@@ -11,7 +11,7 @@ that in ``extra_info`` instead of failing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import pytest
 
@@ -72,7 +72,9 @@ def test_solver(benchmark: BenchmarkFixture, shape: Shape, engine_name: EngineNa
             return error
 
     rounds = 1 if benchmark.disabled else ROUNDS
-    outcome = benchmark.pedantic(solve, setup=setup, rounds=rounds, iterations=1)
+    # pytest-benchmark's fixture is untyped; name the shape of the one call we make.
+    pedantic = cast("Callable[..., Outcome | BudgetExceeded]", benchmark.pedantic)
+    outcome = pedantic(solve, setup=setup, rounds=rounds, iterations=1)
     benchmark.extra_info["packages"] = len(synthetic)
     if isinstance(outcome, BudgetExceeded):
         assert budget is not None, "only PubGrub on the full sizes runs under a budget"
@@ -86,9 +88,7 @@ def test_solver(benchmark: BenchmarkFixture, shape: Shape, engine_name: EngineNa
 @pytest.mark.parametrize("shape", ["layered", "wide", "chain"])
 def test_engines_agree_on_small_universes(shape: Shape) -> None:
     synthetic = _SMALL[shape]()
-    outcomes = {
-        name: _engine(name).solve(synthetic.universe()) for name in ("sat", "pubgrub")
-    }
+    outcomes = {name: _engine(name).solve(synthetic.universe()) for name in ("sat", "pubgrub")}
     for name, outcome in outcomes.items():
         assert isinstance(outcome, Solution), name
         assert check_solution(synthetic.universe(), outcome.selected) == [], name

@@ -231,9 +231,7 @@ def universes(
                 _requirements(draw, pick_name, name, 1, 2) if _weighted(draw, 15) else ()
             )
             items.append(
-                RandomVersion(
-                    listed[version], requires, extra_requires, yanked=_weighted(draw, 10)
-                )
+                RandomVersion(listed[version], requires, extra_requires, yanked=_weighted(draw, 10))
             )
         packages.append((name, tuple(items)))
     root: list[str] = []

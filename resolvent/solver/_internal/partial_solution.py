@@ -225,12 +225,26 @@ class PartialSolution:
 
 
 def _first_satisfying(assignments: list[Assignment], term: Term, start: Term | None) -> Assignment:
-    """Return the first assignment whose running intersection (with ``start``) implies ``term``."""
-    for assignment in assignments:
-        known = assignment.accumulated
-        if known.relation(term) is _SATISFIED:
-            return assignment
-        if start is not None and known.intersection(start).relation(term) is _SATISFIED:
-            return assignment
-    msg = "the incompatibility is not satisfied by the partial solution"
-    raise AssertionError(msg)
+    """Return the first assignment whose running intersection (with ``start``) implies ``term``.
+
+    Running intersections only narrow along the list, so "implies ``term``" is monotone
+    and a binary search finds the first one.
+    """
+    low = 0
+    high = len(assignments) - 1
+    if not _implies(assignments[high].accumulated, start, term):
+        msg = "the incompatibility is not satisfied by the partial solution"
+        raise AssertionError(msg)
+    while low < high:
+        middle = (low + high) // 2
+        if _implies(assignments[middle].accumulated, start, term):
+            high = middle
+        else:
+            low = middle + 1
+    return assignments[low]
+
+
+def _implies(known: Term, start: Term | None, term: Term) -> bool:
+    if known.relation(term) is _SATISFIED:
+        return True
+    return start is not None and known.intersection(start).relation(term) is _SATISFIED

@@ -1,0 +1,174 @@
+"""Resolving requirements against indexes: the step ``pip compile`` and ``pip install`` share.
+
+:class:`ResolveSettings` gathers what every resolving command takes (target, indexes,
+policies, engines); :func:`open_provider` builds the index provider for it and
+:func:`resolve_requirements` returns a certified solution or raises a user-facing error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from resolvent.errors import CrossCheckError, SolverError
+from resolvent.solver.ranges import from_specifier
+from resolvent.solver.result import Solution
+from resolvent.solver.universe import Options, Universe
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    from resolvent.index.provider import BinaryPolicy, IndexProvider
+    from resolvent.solver.crosscheck import EngineChoice, Resolution
+    from resolvent.solver.ranges import VersionRange
+    from resolvent.solver.universe import PrereleaseMode, ResolutionMode
+    from resolvent.target import Target
+
+__all__ = [
+    "ResolveSettings",
+    "Resolved",
+    "UnsatisfiableError",
+    "open_provider",
+    "resolve_requirements",
+]
+
+
+class UnsatisfiableError(SolverError):
+    """The requirements have no solution; the message is the engines' explanation."""
+
+    def __init__(self, explanation: str) -> None:
+        indented = "\n".join(f"  {line}" if line else "" for line in explanation.splitlines())
+        super().__init__(f"no solution found when resolving dependencies:\n{indented}")
+        self.explanation = explanation
+
+
+@dataclass(slots=True)
+class ResolveSettings:
+    """Where to look and how to choose; the defaults are uv's."""
+
+    target: Target
+    index_url: str | None = None
+    extra_index_urls: Sequence[str] | None = None
+    find_links: Sequence[str] | None = None
+    no_index: bool = False
+    index_strategy: str | None = None
+    resolution: ResolutionMode = "highest"
+    prerelease: PrereleaseMode | None = None
+    exclude_newer: datetime | None = None
+    solver: EngineChoice = "auto"
+    optimal: bool = False
+    no_build: BinaryPolicy = False
+    no_binary: BinaryPolicy = False
+    offline: bool = False
+    refresh: bool = False
+    cache_dir: Path | None = None
+    clock: Callable[[], float] = field(default=lambda: 0.0)
+
+
+@dataclass(slots=True)
+class Resolved:
+    """A certified solution with the universe it solves (for ``# via`` and installs)."""
+
+    universe: Universe
+    solution: Solution
+    resolution: Resolution
+
+
+def open_provider(settings: ResolveSettings) -> IndexProvider:
+    """Build the index provider the settings describe (close it when done)."""
+    from resolvent.index.config import IndexConfig, resolve_index_config  # noqa: PLC0415
+    from resolvent.index.provider import IndexProvider  # noqa: PLC0415
+    from resolvent.installer.cache import Cache, CacheBucket  # noqa: PLC0415
+
+    if settings.no_index:
+        config = IndexConfig(index_url="", find_links=tuple(settings.find_links or ()))
+    else:
+        config = resolve_index_config(
+            index_url=settings.index_url,
+            extra_index_urls=settings.extra_index_urls,
+            find_links=settings.find_links,
+            strategy=settings.index_strategy,
+        )
+    cache = Cache(settings.cache_dir) if settings.cache_dir else Cache.default()
+    policy: Literal["normal", "offline", "refresh"] = (
+        "offline" if settings.offline else "refresh" if settings.refresh else "normal"
+    )
+    return IndexProvider(
+        config,
+        settings.target,
+        cache_dir=cache.bucket(CacheBucket.HTTP),
+        policy=policy,
+        exclude_newer=settings.exclude_newer,
+        no_build=settings.no_build,
+        no_binary=settings.no_binary,
+    )
+
+
+def _constraint_ranges(
+    constraints: Sequence[Requirement], markers: dict[str, str]
+) -> dict[NormalizedName, VersionRange]:
+    ranges: dict[NormalizedName, VersionRange] = {}
+    env = markers | {"extra": ""}
+    for requirement in constraints:
+        if requirement.marker is not None and not requirement.marker.evaluate(env):
+            continue
+        name = canonicalize_name(requirement.name)
+        rng = from_specifier(str(requirement.specifier))
+        current = ranges.get(name)
+        ranges[name] = rng if current is None else current.intersection(rng)
+    return ranges
+
+
+def _by_name(requirements: Sequence[Requirement]) -> dict[NormalizedName, list[Requirement]]:
+    grouped: dict[NormalizedName, list[Requirement]] = {}
+    for requirement in requirements:
+        grouped.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    return grouped
+
+
+def resolve_requirements(
+    provider: IndexProvider,
+    requirements: Sequence[Requirement],
+    settings: ResolveSettings,
+    *,
+    constraints: Sequence[Requirement] = (),
+    overrides: Sequence[Requirement] = (),
+    pre: bool = False,
+) -> Resolved:
+    """Resolve ``requirements`` for the settings' target and certify the answer.
+
+    :param pre: the inputs asked for pre-releases (``--pre`` in a requirements file).
+    :raises UnsatisfiableError: no solution exists (the message explains why).
+    :raises CrossCheckError: the engines disagree or the checker rejects a solution.
+    """
+    from resolvent.solver.crosscheck import resolve  # noqa: PLC0415
+
+    markers = settings.target.markers()
+    prerelease: PrereleaseMode = settings.prerelease or (
+        "allow" if pre else "if-necessary-or-explicit"
+    )
+    options = Options(
+        prerelease=prerelease,
+        resolution=settings.resolution,
+        constraints=_constraint_ranges(constraints, markers),
+        overrides=_by_name(overrides),
+    )
+    universe = Universe(provider, requirements, markers, settings.target.python_version, options)
+    resolution = resolve(
+        universe, solver=settings.solver, optimal=settings.optimal, clock=settings.clock
+    )
+    if resolution.problems:
+        raise CrossCheckError(
+            "the resolution could not be certified:\n"
+            + "\n".join(f"  {p}" for p in resolution.problems)
+        )
+    outcome = resolution.outcome
+    if not isinstance(outcome, Solution):
+        raise UnsatisfiableError(outcome.explanation)
+    return Resolved(universe, outcome, resolution)
