@@ -11,7 +11,9 @@ from __future__ import annotations
 
 __all__ = [
     "BadInputError",
+    "BuildError",
     "CrossCheckError",
+    "HashMismatchError",
     "HttpStatusError",
     "IndexDataError",
     "IndexUnreachableError",
@@ -88,6 +90,24 @@ class UnsafeWheelError(InvalidWheelError):
     """A wheel that would write outside its destination: traversal, absolute paths, links."""
 
     kind = "unsafe"
+
+
+class HashMismatchError(InstallError, ValueError):
+    """A downloaded or local file whose hash is not one the lock, ``--hash`` or index expects."""
+
+    def __init__(self, filename: str, actual: str, expected: list[str]) -> None:
+        super().__init__(
+            f"hash mismatch for `{filename}`: computed `{actual}`, "
+            f"expected {' or '.join(f'`{value}`' for value in expected)}",
+            hint="the file was not unpacked; check the `--hash` values or the index",
+        )
+        self.filename = filename
+        self.actual = actual
+        self.expected = expected
+
+
+class BuildError(InstallError):
+    """Building a wheel from a source distribution or a local project failed."""
 
 
 class VenvError(InstallError, BadInputError):

@@ -9,8 +9,10 @@ skipped, never an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
+from packaging.tags import parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -58,10 +60,14 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     """
     wanted = canonicalize_name(project) if project is not None else None
     if filename.endswith(".whl"):
-        try:
-            name, version, build, tags = parse_wheel_filename(filename)
-        except (InvalidWheelFilename, InvalidVersion):
-            return None
+        fast = _fast_wheel(filename)
+        if fast is not None:
+            name, version, build, tags = fast
+        else:
+            try:
+                name, version, build, tags = parse_wheel_filename(filename)
+            except (InvalidWheelFilename, InvalidVersion):
+                return None
         if wanted is not None and name != wanted:
             return None
         return DistFilename("wheel", name, version, tags, build)
@@ -76,6 +82,37 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     if wanted is not None and name != wanted:
         return _parse_legacy_sdist(filename, wanted)
     return DistFilename("sdist", name, version)
+
+
+@lru_cache(maxsize=16384)
+def _cached_version(text: str) -> Version:
+    return Version(text)
+
+
+@lru_cache(maxsize=8192)
+def _cached_tags(text: str) -> frozenset[Tag]:
+    return parse_tag(text)
+
+
+def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, frozenset[Tag]] | None:
+    """Parse the common shape of wheel names with memoized versions and tag sets.
+
+    A project page lists hundreds of wheels that share a few dozen tag sets and one
+    version per release; parsing each from scratch dominated reading a large page.
+    Anything unusual (build tags, odd characters) returns ``None`` and takes packaging's
+    full parser, which stays the authority.
+    """
+    parts = filename[:-4].split("-")
+    if len(parts) != 5 or not parts[0] or any(c in parts[0] for c in " .,"):
+        return None
+    try:
+        version = _cached_version(parts[1])
+        tags = _cached_tags("-".join(parts[2:]))
+    except (InvalidVersion, ValueError):
+        return None
+    if parts[0] != parts[0].replace("-", "_") or not parts[0].replace("_", "").isalnum():
+        return None
+    return canonicalize_name(parts[0]), version, (), tags
 
 
 def _parse_legacy_sdist(filename: str, wanted: NormalizedName) -> DistFilename | None:

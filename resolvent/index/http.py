@@ -95,6 +95,10 @@ class Response:
         return self.headers.get("content-type")
 
 
+#: Seconds a response with no caching headers stays fresh (RFC 9111 heuristic freshness).
+HEURISTIC_LIFETIME = 600.0
+
+
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
     """One cached response; ``immutable`` entries never need revalidation."""
@@ -124,11 +128,18 @@ class CacheEntry:
         if max_age is not None:
             lifetime = _int(max_age)
             return lifetime is not None and age < lifetime
-        expires = _http_date(self.headers.get("expires"))
-        if expires is not None:
+        if "expires" in self.headers:
+            # An Expires that does not parse means "already expired" (RFC 9111 5.3).
+            expires = _http_date(self.headers["expires"])
+            if expires is None:
+                return False
             date = _http_date(self.headers.get("date")) or self.fetched_at
             return age < expires - date
-        return False
+        # No explicit freshness at all: RFC 9111 (4.2.2) lets a cache assign a heuristic
+        # lifetime. Indexes state `max-age=600` for project pages; a proxy that strips
+        # every caching header (as on some networks) would otherwise turn each warm
+        # run into a full re-download, so we grant the same ten minutes.
+        return age < HEURISTIC_LIFETIME
 
     def response(self) -> Response:
         """Return the entry as a response marked ``from_cache``."""

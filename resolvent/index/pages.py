@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -201,7 +202,7 @@ def _json_file(entry: Any, project: NormalizedName, page_url: str) -> DistFile |
     filename = entry.get("filename")
     if not isinstance(href, str) or not isinstance(filename, str):
         return None
-    absolute, _ = urldefrag(urljoin(page_url, href))
+    absolute = _absolute(page_url, href)
     yanked = entry.get("yanked", False)
     metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
     size = entry.get("size")
@@ -272,6 +273,15 @@ def _check_api_version(version: str | None, url: str) -> None:
         raise IndexDataError(url, f"unsupported repository API version `{version}`")
 
 
+def _absolute(page_url: str, href: str) -> str:
+    """Resolve a file URL against its page; absolute URLs (the common case) skip urljoin."""
+    if href.startswith(("https://", "http://")) and "#" not in href:
+        return href
+    absolute, _ = urldefrag(urljoin(page_url, href))
+    return absolute
+
+
+@lru_cache(maxsize=4096)
 def _parse_requires_python(value: str | None) -> SpecifierSet | None:
     # pip ignores a requires-python it cannot parse rather than rejecting the file.
     if value is None or not value.strip():

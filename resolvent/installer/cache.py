@@ -277,10 +277,14 @@ class Cache:
             if not (archive / key).is_dir():
                 pointer.unlink(missing_ok=True)
                 removed.append(pointer)
-        for path in self.root.rglob(f"{_TMP}*"):
-            if path.parent != archive and path.is_file():
+        for path in sorted(self.root.rglob(f"{_TMP}*"), key=lambda p: len(p.parts)):
+            if path.parent == archive or not os.path.lexists(path):
+                continue
+            if path.is_dir() and not path.is_symlink():  # a download or build's leftovers
+                _remove_tree(os.fspath(path))
+            else:
                 path.unlink(missing_ok=True)
-                removed.append(path)
+            removed.append(path)
         return removed
 
     @staticmethod

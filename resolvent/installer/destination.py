@@ -131,7 +131,12 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
                 pass
     with os.scandir(os.path.abspath(dist_info)) as found:
         paths.extend(e.path for e in found)
-    return InstalledFiles(dist_info, tuple(dict.fromkeys(paths)))
+    # RECORD goes last: removals apply in order, so a process killed part way leaves
+    # RECORD naming every file that may remain (a rerun can still finish the job).
+    record = os.path.join(os.path.abspath(dist_info), "RECORD")
+    ordered = [path for path in dict.fromkeys(paths) if path != record]
+    ordered.append(record)
+    return InstalledFiles(dist_info, tuple(ordered))
 
 
 class SchemeDestination:

@@ -87,6 +87,10 @@ def check_solution(universe: Universe, selected: Mapping[str, Version]) -> list[
                 if not holds:
                     continue
             if extra is None and canonicalize_name(requirement.name) == parent:
+                # A project requiring itself adds nothing, but requiring its own extra
+                # adds the extra (at the project's own version, which must match).
+                if requirement.extras:
+                    require(parent, requirement)
                 continue
             require(parent, requirement)
         if extra is not None:

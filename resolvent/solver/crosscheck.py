@@ -28,13 +28,51 @@ if TYPE_CHECKING:
     from resolvent.solver.result import Engine, Outcome
     from resolvent.solver.universe import Universe
 
-__all__ = ["AUTO_PUBGRUB_BUDGET", "EngineChoice", "EngineRun", "Resolution", "resolve"]
+__all__ = [
+    "AUTO_PUBGRUB_BUDGET",
+    "AUTO_PUBGRUB_SECONDS",
+    "EngineChoice",
+    "EngineRun",
+    "Resolution",
+    "resolve",
+]
 
 EngineChoice = Literal["auto", "pubgrub", "sat", "both"]
 
 #: PubGrub's step budget in ``auto`` mode: generous for real-world graphs (thousands of
 #: decisions), small enough that adversarial instances stop in about a second.
 AUTO_PUBGRUB_BUDGET = 20_000
+
+#: PubGrub's time budget in ``auto`` mode, in seconds of the caller's clock: the
+#: certification may not make an answered question slow. Applies only when a clock is
+#: given (the solver has none of its own).
+AUTO_PUBGRUB_SECONDS = 1.0
+
+
+class _Deadline:
+    """A reporter that asks an engine to stop once the caller's clock passes a moment."""
+
+    def __init__(self, inner: Reporter | None, clock: Callable[[], float], seconds: float) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._end = clock() + seconds
+
+    def starting(self, engine: str) -> None:
+        if self._inner is not None:
+            self._inner.starting(engine)
+
+    def decided(self, package: str, version: Version) -> None:
+        if self._inner is not None:
+            self._inner.decided(package, version)
+
+    def conflict(self, description: str) -> None:
+        if self._inner is not None:
+            self._inner.conflict(description)
+
+    def should_cancel(self) -> bool:
+        if self._inner is not None and self._inner.should_cancel():
+            return True
+        return self._clock() > self._end
 
 
 @dataclass(slots=True)
@@ -122,6 +160,7 @@ def resolve(
     reporter: Reporter | None = None,
     clock: Callable[[], float] = lambda: 0.0,
     pubgrub_budget: int = AUTO_PUBGRUB_BUDGET,
+    pubgrub_seconds: float = AUTO_PUBGRUB_SECONDS,
 ) -> Resolution:
     """Resolve ``universe`` with the chosen engine(s) and certify the answer.
 
@@ -129,7 +168,8 @@ def resolve(
         (both to completion), or one engine alone.
     :param optimal: let the SAT engine solve its MaxSAT objective instead of the
         lexicographic preference.
-    :param clock: a monotonic clock for the runs' timings (the solver has none).
+    :param clock: a monotonic clock for the runs' timings and PubGrub's time budget in
+        ``auto`` mode (the solver has none).
     :return: the answer with every run; ``problems`` lists checker failures and
         disagreements, empty when the answer is certified.
 
@@ -144,10 +184,14 @@ def resolve(
         plan = [("sat", None), ("pubgrub", None)]
     else:
         plan = [("sat", None), ("pubgrub", pubgrub_budget)]
-    runs = [
-        _run(universe, name, optimal=optimal, budget=budget, reporter=reporter, clock=clock)
-        for name, budget in plan
-    ]
+    runs = []
+    for name, budget in plan:
+        limited = reporter
+        if budget is not None:
+            limited = _Deadline(reporter, clock, pubgrub_seconds)
+        runs.append(
+            _run(universe, name, optimal=optimal, budget=budget, reporter=limited, clock=clock)
+        )
     problems = [f"{run.engine}: {p}" for run in runs for p in run.problems]
     finished = [run for run in runs if run.outcome is not None]
     if not finished:

@@ -215,7 +215,7 @@ class _Writer:
 
     def _dependency(self, incompatibility: Incompatibility) -> str:
         assert incompatibility.dependency is not None
-        dependent, target, specifier = incompatibility.dependency
+        dependent = incompatibility.dependency[0]
         # The requirement as written reads better than its range rebuilt.
         required = self._required(incompatibility)
         return self._depends(dependent, incompatibility.terms[dependent], required)
@@ -359,10 +359,7 @@ class _Writer:
 def _both_external(incompatibility: Incompatibility) -> bool:
     first, second = incompatibility.cause1, incompatibility.cause2
     return (
-        first is not None
-        and second is not None
-        and first.cause1 is None
-        and second.cause1 is None
+        first is not None and second is not None and first.cause1 is None and second.cause1 is None
     )
 
 
@@ -406,7 +403,10 @@ def explain(root: Incompatibility, universe: Universe) -> str:
     """
     writer = _Writer(universe, root)
     if root.cause1 is None:
-        body = f"Because {writer.external(root)}, we can conclude that your requirements are unsatisfiable."
+        body = (
+            f"Because {writer.external(root)}, "
+            "we can conclude that your requirements are unsatisfiable."
+        )
     else:
         writer.visit(root)
         body = writer.text()

@@ -190,12 +190,9 @@ def _specifier(draw: st.DrawFn, most: int) -> str:
     return ",".join(draw(_OPERATOR) + _version_string(draw) for _ in range(count))
 
 
-def _requirement(draw: st.DrawFn, names: st.SearchStrategy[str], parent: str) -> str:
+def _requirement(draw: st.DrawFn, names: st.SearchStrategy[str]) -> str:
     name = MISSING if _weighted(draw, 4) else draw(names)
-    # A project that requires its own extra (`p0` needing `p0[x]`) is left out: the
-    # universe and the checker read it differently, an open issue pinned by
-    # test_engines.py::test_project_requiring_its_own_extra.
-    extras = f"[{_EXTRA}]" if name != parent and _weighted(draw, 12) else ""
+    extras = f"[{_EXTRA}]" if _weighted(draw, 12) else ""
     text = f"{name}{extras}{_specifier(draw, 2)}"
     if _weighted(draw, 8):
         # A marker that is false on the target (ignored) or true (kept).
@@ -204,10 +201,10 @@ def _requirement(draw: st.DrawFn, names: st.SearchStrategy[str], parent: str) ->
 
 
 def _requirements(
-    draw: st.DrawFn, names: st.SearchStrategy[str], parent: str, least: int, most: int
+    draw: st.DrawFn, names: st.SearchStrategy[str], least: int, most: int
 ) -> tuple[str, ...]:
     count = draw(st.integers(least, most))
-    return tuple(_requirement(draw, names, parent) for _ in range(count))
+    return tuple(_requirement(draw, names) for _ in range(count))
 
 
 @st.composite
@@ -226,10 +223,8 @@ def universes(
             listed.setdefault(Version(text), text)
         items = []
         for version in sorted(listed):
-            requires = _requirements(draw, pick_name, name, 0, max_requires)
-            extra_requires = (
-                _requirements(draw, pick_name, name, 1, 2) if _weighted(draw, 15) else ()
-            )
+            requires = _requirements(draw, pick_name, 0, max_requires)
+            extra_requires = _requirements(draw, pick_name, 1, 2) if _weighted(draw, 15) else ()
             items.append(
                 RandomVersion(listed[version], requires, extra_requires, yanked=_weighted(draw, 10))
             )

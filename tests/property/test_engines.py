@@ -22,6 +22,7 @@ from resolvent.solver.pubgrub import PubGrubEngine
 from resolvent.solver.ranges import from_specifier
 from resolvent.solver.result import NoSolution, Solution
 from resolvent.solver.sat import SatEngine
+from resolvent.solver.scenario import parse_scenario
 from tests.property.strategies import (
     DETERMINISTIC,
     RandomUniverse,
@@ -102,15 +103,6 @@ def test_removing_a_dependency_keeps_a_solvable_universe_solvable(
         assert isinstance(_solve(engine, smaller), Solution), engine.name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open issue: `p0==1.0` requiring `p0[x]` makes the universe add the edge "
-        "`p0 -> p0[x]` (both engines select `p0[x]`), while the checker skips every "
-        "self-requirement, extras included, and rejects the solution with "
-        "'`p0[x]==1.0` is chosen but nothing requires it'"
-    ),
-)
 def test_project_requiring_its_own_extra() -> None:
     problem = RandomUniverse(
         (
@@ -153,3 +145,13 @@ def test_range_intersection_matches_both_specifiers(first: str, second: str, ver
         second
     ).contains(version, prereleases=True)
     assert (Version(version) in both) == expected
+
+
+@settings(DETERMINISTIC, max_examples=40)
+@given(universes())
+def test_counterexamples_render_as_equivalent_scenarios(problem: RandomUniverse) -> None:
+    # A failing example is reported as a scenario file; it must describe the same problem.
+    (scenario,) = parse_scenario(problem.to_toml(), "counterexample.toml")
+    direct = _fingerprint(_solve(SatEngine(), problem))
+    replayed = _fingerprint(SatEngine().solve(scenario.universe(), budget=_BUDGET))
+    assert direct == replayed

@@ -19,6 +19,7 @@ from resolvent.errors import (
     RangeNotSupportedError,
 )
 from resolvent.index.http import (
+    HEURISTIC_LIFETIME,
     CacheEntry,
     HttpCache,
     HttpClient,
@@ -235,14 +236,17 @@ def test_changed_content_replaces_entry(server: TestServer, tmp_path: Path) -> N
     assert offline.content == b"two"
 
 
-def test_no_caching_headers_still_stored_and_revalidated(
+def test_no_caching_headers_still_stored_with_heuristic_freshness(
     server: TestServer, tmp_path: Path
 ) -> None:
     server.routes["/bare"] = Route(b"bare")
     run(fetch(tmp_path, server.url("/bare")))
     assert any(p.is_file() for p in tmp_path.rglob("*"))
     second = run(fetch(tmp_path, server.url("/bare")))
-    assert second.content == b"bare"
+    assert (second.content, second.from_cache) == (b"bare", True)
+    assert server.count("/bare") == 1
+    refreshed = run(fetch(tmp_path, server.url("/bare"), policy="refresh"))
+    assert (refreshed.content, refreshed.from_cache) == (b"bare", False)
     assert server.count("/bare") == 2
     offline = run(fetch(tmp_path, server.url("/bare"), policy="offline"))
     assert (offline.content, offline.from_cache) == (b"bare", True)
@@ -324,7 +328,8 @@ EPOCH_PLUS_100 = "Thu, 01 Jan 1970 00:01:40 GMT"
 @pytest.mark.parametrize(
     ("headers", "age", "fresh"),
     [
-        ({}, 0.0, False),
+        ({}, 0.0, True),
+        ({}, HEURISTIC_LIFETIME + 1, False),
         ({"cache-control": "max-age=60"}, 30.0, True),
         ({"cache-control": "max-age=60"}, 61.0, False),
         ({"cache-control": "max-age=60", "age": "50"}, 20.0, False),

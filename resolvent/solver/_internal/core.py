@@ -11,6 +11,7 @@ from a :class:`~resolvent.solver.universe.Universe`; the core never looks anywhe
 from __future__ import annotations
 
 from bisect import bisect_left
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from resolvent.solver.provider import Unavailable
@@ -93,6 +94,9 @@ class SolverState:
         # Incompatibilities known to be contradicted, with the decision level at which
         # that became true: they cannot propagate until a backjump below that level.
         self._contradicted: dict[Incompatibility, int] = {}
+        # Decision queue: (tier, discovery order, package), checked lazily on use. Every
+        # pending package has an entry whose tier is at most its current one.
+        self._queue: list[tuple[int, int, str]] = []
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -176,6 +180,7 @@ class SolverState:
                     term = root_cause.terms[culprit]
                     solution.add_derivation(culprit, term.negate(), root_cause)
                     self._contradicted[root_cause] = solution.level
+                    self._enqueue(culprit)
                     break
                 if relation is _CONTRADICTED:
                     contradicted[incompatibility] = solution.level
@@ -184,6 +189,7 @@ class SolverState:
                     solution.add_derivation(unsatisfied, term.negate(), incompatibility)
                     contradicted[incompatibility] = solution.level
                     changed[unsatisfied] = None
+                    self._enqueue(unsatisfied)
 
     # -- conflict resolution ---------------------------------------------------------------------
 
@@ -206,7 +212,8 @@ class SolverState:
                 if learned:
                     self._add(incompatibility)
                 level = found.previous_level
-                solution.backtrack(level)
+                for package in solution.backtrack(level):
+                    self._enqueue(package)
                 self._contradicted = {
                     known: at for known, at in self._contradicted.items() if at <= level
                 }
@@ -220,7 +227,9 @@ class SolverState:
         counts = self._conflict_counts
         for package in incompatibility.terms:
             if package != ROOT:
-                counts[package] = counts.get(package, 0) + 1
+                count = counts[package] = counts.get(package, 0) + 1
+                if count == _CONFLICT_THRESHOLD:
+                    self._enqueue(package)
         reporter = self.reporter
         if reporter is not None:
             reporter.conflict(repr(incompatibility))
@@ -272,27 +281,40 @@ class SolverState:
         self._candidates[package] = (allowed, first, single)
         return first, single
 
-    def _pick(self) -> tuple[str, Term, Version | None] | None:
-        """Choose the next package to decide (uv's order), or ``None`` when all are decided."""
+    def _tier(self, package: str, allowed: VersionRange) -> tuple[int, Version | None]:
+        """Return the package's priority tier (lower first) and its candidate version."""
+        version, single = self._candidate(package, allowed)
+        if single or self._conflict_counts.get(package, 0) >= _CONFLICT_THRESHOLD:
+            return 0, version
+        return (1 if self._direct[package] else 2), version
+
+    def _enqueue(self, package: str) -> None:
         solution = self.solution
-        best: tuple[int, int] | None = None
-        choice: tuple[str, Term, Version | None] | None = None
-        order = self._order
-        counts = self._conflict_counts
-        for package in solution.pending():
+        if solution.is_pending(package):
+            tier, _ = self._tier(package, solution.term(package).range)
+            heappush(self._queue, (tier, self._order[package], package))
+
+    def _pick(self) -> tuple[str, Term, Version | None] | None:
+        """Choose the next package to decide (uv's order), or ``None`` when all are decided.
+
+        Pinned (single-candidate) and conflict-prone packages come first, then the user's
+        direct requirements, then the rest in the order they were discovered.
+        """
+        queue = self._queue
+        solution = self.solution
+        while queue:
+            tier, order, package = queue[0]
+            if not solution.is_pending(package):
+                heappop(queue)
+                continue
             term = solution.term(package)
-            version, single = self._candidate(package, term.range)
-            if single or counts.get(package, 0) >= _CONFLICT_THRESHOLD:
-                tier = 0
-            elif self._direct[package]:
-                tier = 1
-            else:
-                tier = 2
-            key = (tier, order[package])
-            if best is None or key < best:
-                best = key
-                choice = (package, term, version)
-        return choice
+            actual, version = self._tier(package, term.range)
+            if actual != tier:
+                heappop(queue)
+                heappush(queue, (actual, order, package))
+                continue
+            return package, term, version
+        return None
 
     def _decide(self) -> str | None:
         """Make one decision; return the package to propagate from, or ``None`` when done."""
@@ -326,7 +348,7 @@ class SolverState:
                 conflict = True
                 break
             known = solution.term(dependency.package)
-            if known.relation(Term(False, dependency.range)) is _SATISFIED:
+            if known.relation(Term(positive=False, range=dependency.range)) is _SATISFIED:
                 conflict = True
                 break
         if not conflict:

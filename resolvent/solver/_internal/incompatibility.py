@@ -66,7 +66,7 @@ class Incompatibility:
     @classmethod
     def root(cls, package: str, version: Version) -> Incompatibility:
         """Return ``{not root}``: it is incompatible not to choose the root."""
-        return cls({package: Term(False, exactly(version))}, "root")
+        return cls({package: Term(positive=False, range=exactly(version))}, "root")
 
     @classmethod
     def no_versions(cls, package: str, term: Term) -> Incompatibility:
@@ -76,7 +76,7 @@ class Incompatibility:
     @classmethod
     def unavailable(cls, package: str, versions: VersionRange, reason: str) -> Incompatibility:
         """Return ``{package in versions}``: those versions cannot be used, for ``reason``."""
-        return cls({package: Term(True, versions)}, "unavailable", reason=reason)
+        return cls({package: Term(positive=True, range=versions)}, "unavailable", reason=reason)
 
     @classmethod
     def from_dependency(
@@ -87,9 +87,9 @@ class Incompatibility:
         A dependency on an empty range keeps only the dependent's term (nothing can
         satisfy the dependency, so the dependent versions are out by themselves).
         """
-        terms = {package: Term(True, versions)}
+        terms = {package: Term(positive=True, range=versions)}
         if not dependency.range.is_empty:
-            terms[dependency.package] = Term(False, dependency.range)
+            terms[dependency.package] = Term(positive=False, range=dependency.range)
         info = (package, dependency.package, dependency.specifier)
         return cls(terms, "from-dependency", dependency=info)
 
@@ -147,7 +147,7 @@ class Incompatibility:
         elif not mine_target.same_as(theirs_target):
             return None
         versions = self.terms[dependent].range.union(other.terms[dependent].range)
-        terms = {dependent: Term(True, versions)}
+        terms = {dependent: Term(positive=True, range=versions)}
         target_term = self.terms.get(target)
         if target_term is not None:
             terms[target] = target_term

@@ -40,7 +40,7 @@ class Assignment:
 
     __slots__ = ("accumulated", "cause", "index", "level", "package", "term")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - built in one hot place, positionally
         self,
         package: str,
         term: Term,
@@ -87,7 +87,7 @@ class PartialSolution:
     Example::
 
         solution = PartialSolution()
-        solution.add_derivation("a", Term(True, r), cause)
+        solution.add_derivation("a", Term(positive=True, range=r), cause)
         solution.add_decision("a", Version("1.0"))
         solution.term("a")  # the intersection of everything known about "a"
     """
@@ -116,6 +116,10 @@ class PartialSolution:
     def pending(self) -> Iterator[str]:
         """Yield the packages that must be chosen but are not decided yet."""
         return iter(self._pending)
+
+    def is_pending(self, package: str) -> bool:
+        """Return whether ``package`` must be chosen but is not decided yet."""
+        return package in self._pending
 
     def relation(self, incompatibility: Incompatibility) -> tuple[Relation, str | None]:
         """Return how the partial solution bears on an incompatibility.
@@ -153,7 +157,9 @@ class PartialSolution:
         self.level += 1
         self._decisions[package] = version
         self._pending.pop(package, None)
-        self._push(package, Term(True, exactly(version)), None)
+        accumulated = self._push(package, Term(positive=True, range=exactly(version)), None)
+        if not accumulated.range.is_empty:
+            accumulated.single = version
 
     def add_derivation(self, package: str, term: Term, cause: Incompatibility) -> None:
         """Record that ``term`` follows from ``cause`` at the current decision level."""
@@ -173,8 +179,11 @@ class PartialSolution:
         self._trail.append(assignment)
         return accumulated
 
-    def backtrack(self, level: int) -> None:
-        """Remove every assignment made at a decision level above ``level``."""
+    def backtrack(self, level: int) -> list[str]:
+        """Remove every assignment made at a decision level above ``level``.
+
+        Returns the packages whose assignments changed, in a stable order.
+        """
         trail = self._trail
         by_package = self._by_package
         touched: dict[str, None] = {}
@@ -189,13 +198,14 @@ class PartialSolution:
                 del self._decisions[package]
             touched[package] = None
         for package in touched:
-            assignments = by_package.get(package)
-            if assignments and assignments[-1].accumulated.positive:
+            remaining = by_package.get(package)
+            if remaining and remaining[-1].accumulated.positive:
                 if package not in self._decisions:
                     self._pending[package] = None
             else:
                 self._pending.pop(package, None)
         self.level = level
+        return list(touched)
 
     # -- conflict resolution -----------------------------------------------------------------
 

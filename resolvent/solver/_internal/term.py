@@ -1,7 +1,8 @@
 """A term is a positive or negative statement about the version chosen for one package.
 
-``Term(True, r)`` reads "a version in ``r`` is selected"; ``Term(False, r)`` reads "no
-version in ``r`` is selected" (another version, or none at all). Terms are PubGrub's
+``Term(positive=True, range=r)`` reads "a version in ``r`` is selected";
+``Term(positive=False, range=r)`` reads "no version in ``r`` is selected" (another
+version, or none at all). Terms are PubGrub's
 unit of reasoning (``pubgrub-rs/pubgrub: src/term.rs``); their set algebra is delegated
 entirely to :class:`~packaging.ranges.VersionRange`.
 """
@@ -9,16 +10,15 @@ entirely to :class:`~packaging.ranges.VersionRange`.
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from packaging.ranges import RangeRelation
+from packaging.ranges import RangeRelation, VersionRange
 
 from resolvent.solver.ranges import EMPTY
 
 if TYPE_CHECKING:
     from packaging.version import Version
-
-    from resolvent.solver.ranges import VersionRange
 
 __all__ = ["ANY", "Relation", "Term"]
 
@@ -42,6 +42,10 @@ _R_EMPTY = RangeRelation.EMPTY
 _R_SUBSET = RangeRelation.SUBSET
 _R_DISJOINT = RangeRelation.DISJOINT
 
+#: Range relations by value: derived terms rebuild equal ranges over and over.
+_range_relation = lru_cache(maxsize=1 << 16)(VersionRange.relation)
+_is_subset = lru_cache(maxsize=1 << 16)(VersionRange.is_subset)
+
 
 class Term:
     """A positive or negative statement about one package's version (immutable).
@@ -51,18 +55,27 @@ class Term:
 
     Example::
 
-        Term(True, from_specifier(">=1")).intersection(Term(False, from_specifier(">=2")))
-        # -> Term(True, [1, 2.dev0)): a version in >=1 is selected, and it is not >=2
+        at_least_1 = Term(positive=True, range=from_specifier(">=1"))
+        at_least_1.intersection(Term(positive=False, range=from_specifier(">=2")))
+        # -> a version in [1, 2) is selected
     """
 
-    __slots__ = ("_memo", "positive", "range")
+    __slots__ = ("_memo", "positive", "range", "single")
 
     positive: bool
     range: VersionRange
 
-    def __init__(self, positive: bool, range: VersionRange) -> None:  # noqa: A002, FBT001
+    def __init__(
+        self,
+        positive: bool,  # noqa: FBT001
+        range: VersionRange,  # noqa: A002
+        single: Version | None = None,
+    ) -> None:
         self.positive = positive
         self.range = range
+        # For a positive term known to admit at most this one version (a decision):
+        # relations then reduce to one membership test.
+        self.single = single
         # Relations already computed with other terms, keyed by identity: the partial
         # solution asks the same questions of the same terms over and over.
         self._memo: dict[int, tuple[Term, Relation]] | None = None
@@ -71,7 +84,7 @@ class Term:
 
     def negate(self) -> Term:
         """Return the term that is true exactly when this one is false."""
-        return Term(not self.positive, self.range)
+        return Term(positive=not self.positive, range=self.range)
 
     def is_any(self) -> bool:
         """Return whether the term holds whatever is chosen (``not`` of nothing)."""
@@ -87,21 +100,21 @@ class Term:
         """Return the term true exactly when both terms are."""
         if self.positive:
             if other.positive:
-                return Term(True, self.range.intersection(other.range))
-            return Term(True, self.range.difference(other.range))
+                return Term(positive=True, range=self.range.intersection(other.range))
+            return Term(positive=True, range=self.range.difference(other.range))
         if other.positive:
-            return Term(True, other.range.difference(self.range))
-        return Term(False, self.range.union(other.range))
+            return Term(positive=True, range=other.range.difference(self.range))
+        return Term(positive=False, range=self.range.union(other.range))
 
     def union(self, other: Term) -> Term:
         """Return the term true exactly when either term is."""
         if self.positive:
             if other.positive:
-                return Term(True, self.range.union(other.range))
-            return Term(False, other.range.difference(self.range))
+                return Term(positive=True, range=self.range.union(other.range))
+            return Term(positive=False, range=other.range.difference(self.range))
         if other.positive:
-            return Term(False, self.range.difference(other.range))
-        return Term(False, self.range.intersection(other.range))
+            return Term(positive=False, range=self.range.difference(other.range))
+        return Term(positive=False, range=self.range.intersection(other.range))
 
     def relation(self, other: Term) -> Relation:
         """Return how this term, taken as everything known of a package, bears on ``other``.
@@ -122,10 +135,14 @@ class Term:
         return relation
 
     def _relation(self, other: Term) -> Relation:
+        single = self.single
+        if single is not None:
+            inside = single in other.range
+            return _SATISFIED if inside is other.positive else _CONTRADICTED
         mine = self.range
         theirs = other.range
         if self.positive:
-            rel = _R_SUBSET if mine is theirs else mine.relation(theirs)
+            rel = _R_SUBSET if mine is theirs else _range_relation(mine, theirs)
             if other.positive:
                 if rel is _R_SUBSET or rel is _R_EMPTY:
                     return _SATISFIED
@@ -136,7 +153,7 @@ class Term:
         # Not selecting anything in ``mine`` leaves "not selected at all" possible, so a
         # positive ``other`` is at best contradicted, and a negative one satisfied only
         # when it excludes no more than ``mine`` does.
-        if theirs is not mine and not theirs.is_subset(mine):
+        if theirs is not mine and not _is_subset(theirs, mine):
             return _INCONCLUSIVE
         return _SATISFIED if not other.positive else _CONTRADICTED
 
@@ -156,4 +173,4 @@ class Term:
 
 
 #: The term that always holds: nothing is excluded.
-ANY = Term(False, EMPTY)
+ANY = Term(positive=False, range=EMPTY)

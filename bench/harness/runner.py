@@ -1,0 +1,275 @@
+"""The runner makes measurements: each tool, each stack, cold and warm, several runs.
+
+A *cold* run gets a fresh cache folder and a fresh environment; the *warm* run that
+follows it gets a fresh environment and the cache the cold run filled. Each run's
+commands are timed as a whole (:func:`bench.harness.process.run_commands`); after each
+run the environment's distribution set is read, every run of a tool must agree, and
+then every tool must agree with the others (:mod:`bench.harness.distributions`): a tool
+whose set differs gets a failure with the difference instead of a number. The
+resolution benchmark times lock/compile commands after one untimed run has warmed the
+tool's metadata cache.
+
+Example::
+
+    >>> runner = Runner(Path("bench/.work"), runs=3)
+    >>> results, failures = runner.install(tools, stack, source)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bench.harness.distributions import (
+    DistributionMismatchError,
+    DistributionSet,
+    installed,
+    reference_set,
+)
+from bench.harness.process import CommandFailedError, run_commands
+from bench.harness.results import Failure, Phase, Result
+from bench.harness.tools import Context, Tool, ToolUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from bench.harness.stacks import Stack
+
+__all__ = ["Outcome", "Runner", "Source", "count_locked"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where tools get packages from for one stack."""
+
+    index_url: str
+    python: Path
+    live: bool = False
+    find_links: Path | None = None
+    conda_channel: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What measuring one stack produced: results, failures, notes, distribution sets."""
+
+    results: list[Result] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sets: dict[str, DistributionSet] = field(default_factory=dict)
+
+    def extend(self, other: Outcome) -> None:
+        """Add ``other``'s contents to this outcome."""
+        self.results += other.results
+        self.failures += other.failures
+        self.notes += other.notes
+        self.sets.update(other.sets)
+
+
+_PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==", re.MULTILINE)
+
+
+def count_locked(folder: Path) -> int:
+    """Count the packages a lock/compile command wrote into ``folder``.
+
+    ``poetry.lock`` and ``pdm.lock`` count ``[[package]]`` tables; requirements files
+    count ``name==version`` lines (the first file found).
+    """
+    for name in ("poetry.lock", "pdm.lock", "project/poetry.lock", "project/pdm.lock"):
+        path = folder / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8").count("[[package]]")
+    for path in sorted(folder.glob("requirements*.txt")):
+        return len(_PINNED.findall(path.read_text(encoding="utf-8")))
+    return 0
+
+
+def _fresh(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # For a failed command, the last lines of its output say the most.
+    if isinstance(error, CommandFailedError) and len(lines) > 1:
+        return f"{lines[0]} ... {lines[-1]}"
+    return lines[0] if lines else type(error).__name__
+
+
+class Runner:
+    """Run measurements under ``work`` (``runs/``, ``cache/`` and ``logs/`` inside it)."""
+
+    def __init__(
+        self,
+        work: Path,
+        *,
+        runs: int = 3,
+        phases: Sequence[Phase] = ("cold", "warm"),
+        keep: bool = False,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        if runs < 1:
+            raise ValueError("runs must be at least 1")
+        self.work = work
+        self.runs = runs
+        self.phases = tuple(phases)
+        self.keep = keep
+        self.say = say
+
+    # ----------------------------------------------------------------- install
+
+    def _context(self, stack: Stack, source: Source, workdir: Path, cache: Path) -> Context:
+        return Context(
+            stack=stack,
+            python=source.python,
+            workdir=workdir,
+            cache=cache,
+            index_url=source.index_url,
+            live=source.live,
+            find_links=source.find_links,
+            conda_channel=source.conda_channel,
+        )
+
+    def _one(
+        self, tool: Tool, stack: Stack, source: Source, label: str, cache: Path
+    ) -> tuple[float, DistributionSet, str | None]:
+        workdir = _fresh(self.work / "runs" / tool.name / stack.name / label)
+        plan = tool.install_plan(self._context(stack, source, workdir, cache))
+        log = self.work / "logs" / tool.name / stack.name / f"{label}.log"
+        try:
+            seconds = run_commands(plan.commands, env=plan.env, log=log)
+            found = installed(plan.environment, keep=plan.keep)
+        finally:
+            if not self.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+        return seconds, found, plan.note
+
+    def install_tool(self, tool: Tool, stack: Stack, source: Source) -> Outcome:
+        """Measure one tool on one stack: ``runs`` cold runs, each followed by a warm run."""
+        outcome = Outcome()
+        times: dict[Phase, list[float]] = {phase: [] for phase in self.phases}
+        sets: set[DistributionSet] = set()
+        phase: Phase = "cold"
+        try:
+            for index in range(self.runs):
+                cache = _fresh(self.work / "cache" / tool.name / stack.name / f"run-{index}")
+                for phase in ("cold", "warm"):
+                    if phase == "warm" and "warm" not in self.phases:
+                        break
+                    seconds, found, note = self._one(
+                        tool, stack, source, f"{phase}-{index}", cache
+                    )
+                    if note and note not in outcome.notes:
+                        outcome.notes.append(note)
+                    sets.add(found)
+                    if phase in times:
+                        times[phase].append(seconds)
+                        self.say(
+                            f"  {tool.name:<10} {stack.name} {phase} run {index + 1}: "
+                            f"{seconds:.2f} s, {len(found)} distributions"
+                        )
+                if not self.keep:
+                    shutil.rmtree(cache, ignore_errors=True)
+        except (CommandFailedError, ToolUnavailableError, OSError) as error:
+            self.say(f"  {tool.name:<10} {stack.name} {phase}: failed: {_first_line(error)}")
+            outcome.failures.append(Failure(tool.name, stack.name, phase, _first_line(error)))
+            return outcome
+        if len(sets) > 1:
+            runs = {f"run {i}": s for i, s in enumerate(sorted(sets, key=sorted))}
+            error = DistributionMismatchError(f"{tool.name} on {stack.name}", reference_set(runs)[1])
+            outcome.failures.append(Failure(tool.name, stack.name, "cold", str(error)))
+            return outcome
+        (found,) = sets
+        outcome.sets[tool.name] = found
+        for phase_name, values in times.items():
+            outcome.results.append(
+                Result.from_runs(
+                    tool.name,
+                    stack.name,
+                    phase_name,
+                    values,
+                    distributions=len(found),
+                    label=tool.label,
+                )
+            )
+        return outcome
+
+    def install(self, tools: Sequence[Tool], stack: Stack, source: Source) -> Outcome:
+        """Measure every tool on ``stack``; drop the numbers of tools that did other work."""
+        outcome = Outcome()
+        for tool in tools:
+            outcome.extend(self.install_tool(tool, stack, source))
+        reference, differences = reference_set(outcome.sets)
+        if differences:
+            error = DistributionMismatchError(stack.name, differences)
+            self.say(str(error))
+            for who in differences:
+                reason = str(DistributionMismatchError(stack.name, {who: differences[who]}))
+                outcome.failures.append(Failure(who, stack.name, "cold", reason))
+            outcome.results = [r for r in outcome.results if r.tool not in differences]
+        if reference:
+            outcome.notes.append(
+                f"{stack.name}: every reported tool installed the same {len(reference)} "
+                "distributions (pip, setuptools and wheel seeded by environment creators "
+                "are not counted)"
+            )
+        return outcome
+
+    # ----------------------------------------------------------------- resolve
+
+    def resolve_tool(self, tool: Tool, stack: Stack, source: Source) -> Outcome:
+        """Time ``tool``'s lock/compile of ``stack`` after one untimed warm-up run."""
+        outcome = Outcome()
+        cache = self.work / "cache" / "resolve" / tool.name / tool.label.replace(" ", "-")
+        cache.mkdir(parents=True, exist_ok=True)
+        try:
+            workdir = _fresh(self.work / "runs" / "resolve" / tool.name / stack.name / "warmup")
+            variants = tool.resolve_plans(self._context(stack, source, workdir, cache))
+        except (ToolUnavailableError, CommandFailedError) as error:
+            outcome.failures.append(Failure(tool.name, stack.name, "resolve", _first_line(error)))
+            return outcome
+        for variant, warmup in variants:
+            name = variant or tool.name
+            log_dir = self.work / "logs" / "resolve" / tool.name / stack.name
+            try:
+                run_commands(warmup.commands, env=warmup.env, log=log_dir / f"{name}-warmup.log")
+                times: list[float] = []
+                count = 0
+                for index in range(self.runs):
+                    workdir = _fresh(
+                        self.work / "runs" / "resolve" / tool.name / stack.name / f"{index}"
+                    )
+                    plans = dict(tool.resolve_plans(self._context(stack, source, workdir, cache)))
+                    plan = plans[variant]
+                    times.append(
+                        run_commands(plan.commands, env=plan.env, log=log_dir / f"{name}-{index}.log")
+                    )
+                    count = count_locked(workdir)
+                    self.say(
+                        f"  {name:<12} {stack.name} resolve run {index + 1}: {times[-1]:.2f} s, "
+                        f"{count} packages locked"
+                    )
+            except CommandFailedError as error:
+                self.say(f"  {name:<12} {stack.name} resolve: failed: {_first_line(error)}")
+                reason = f"{name}: {_first_line(error)}"
+                outcome.failures.append(Failure(tool.name, stack.name, "resolve", reason))
+                continue
+            outcome.results.append(
+                Result.from_runs(
+                    tool.name,
+                    stack.name,
+                    "resolve",
+                    times,
+                    distributions=count,
+                    variant=variant,
+                    label=tool.label,
+                )
+            )
+        return outcome

@@ -1,0 +1,64 @@
+"""``resolvent venv``: create a virtual environment directly, in milliseconds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from resolvent.cli._errors import run
+
+__all__ = ["venv"]
+
+
+@click.command("venv")
+@click.argument("path", required=False, default=".venv", type=click.Path(path_type=Path))
+@click.option(
+    "-p",
+    "--python",
+    "python",
+    default=None,
+    help="Interpreter: a path, a venv, a name on PATH or a version like 3.12.",
+)
+@click.option("--seed", is_flag=True, help="Install pip into the environment.")
+@click.option("--prompt", default=None, help="The prompt `activate` shows ('.': folder name).")
+@click.option("--clear", is_flag=True, help="Replace an existing virtual environment.")
+@click.option(
+    "--system-site-packages", is_flag=True, help="Let the venv see the base interpreter's packages."
+)
+def venv(
+    path: Path,
+    python: str | None,
+    prompt: str | None,
+    *,
+    seed: bool,
+    clear: bool,
+    system_site_packages: bool,
+) -> None:
+    """Create a virtual environment at PATH (default: .venv)."""
+
+    def action() -> None:
+        from resolvent.installer.discovery import find_python  # noqa: PLC0415
+        from resolvent.installer.venv import create_venv, query_interpreter  # noqa: PLC0415
+
+        interpreter = find_python(python)
+        info = query_interpreter(interpreter)
+        click.echo(
+            f"Using Python {info.version_text} interpreter at: {info.base_executable}", err=True
+        )
+        created = create_venv(
+            path,
+            python=interpreter,
+            seed=seed,
+            prompt=prompt,
+            clear=clear,
+            system_site_packages=system_site_packages,
+        )
+        click.echo(f"Creating virtual environment at: {path}", err=True)
+        if seed:
+            click.echo(" + pip", err=True)
+        shown = os.path.relpath(created.scripts / "activate")
+        click.echo(f"Activate with: source {shown}", err=True)
+
+    run(action)

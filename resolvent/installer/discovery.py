@@ -1,0 +1,128 @@
+"""Discovery finds the interpreter or environment a command means (``--python``, venvs).
+
+Users name interpreters in several ways (a path, a venv folder, a version like
+``3.11``, a name like ``python3.12``), and commands that act on an environment pick
+one as uv does: an explicit ``--python``, else ``--system``'s interpreter, else the
+active ``VIRTUAL_ENV``, else a ``.venv`` in the working folder or one of its parents.
+
+Example::
+
+    find_python("3.11")             # PosixPath('/usr/bin/python3.11')
+    find_environment(None).root     # the active venv, or ./.venv
+"""
+
+# ruff: noqa: PTH100, PTH110
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from resolvent.errors import VenvError
+from resolvent.installer.venv import Venv, query_interpreter
+
+__all__ = ["environment_of", "find_environment", "find_python"]
+
+_VERSION = re.compile(r"^(?:(?:python|py|cpython)[-@]?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+
+
+def _venv_python(folder: Path) -> Path:
+    if os.name == "nt":
+        return folder / "Scripts" / "python.exe"
+    return folder / "bin" / "python"
+
+
+def find_python(request: str | None) -> Path:
+    """Return the interpreter that ``request`` names (``None``: the one running resolvent).
+
+    ``request`` may be a path to an executable, a venv folder, an executable name on
+    ``PATH`` (``python3.12``) or a version (``3``, ``3.12``, ``3.12.1``).
+
+    :raises VenvError: nothing matches.
+    """
+    if request is None:
+        return Path(getattr(sys, "_base_executable", None) or sys.executable)
+    text = request.strip()
+    candidate = Path(text).expanduser()
+    if os.sep in text or text.startswith(".") or candidate.exists():
+        if candidate.is_dir():
+            candidate = _venv_python(candidate)
+        if not os.path.exists(candidate):
+            raise VenvError(f"no Python interpreter at `{request}`")
+        return Path(os.path.abspath(candidate))
+    match = _VERSION.match(text)
+    if match is None:
+        found = shutil.which(text)
+        if found is None:
+            raise VenvError(f"no Python interpreter named `{request}` on `PATH`")
+        return Path(found)
+    wanted = tuple(int(part) for part in match.groups() if part is not None)
+    names = []
+    if len(wanted) >= 2:
+        names.append(f"python{wanted[0]}.{wanted[1]}")
+    names += [f"python{wanted[0]}", "python3", "python"]
+    for name in dict.fromkeys(names):
+        found = shutil.which(name)
+        if found is None:
+            continue
+        try:
+            version = query_interpreter(Path(found)).version
+        except VenvError:
+            continue
+        if version[: len(wanted)] == wanted:
+            return Path(found)
+    raise VenvError(
+        f"no Python {'.'.join(map(str, wanted))} interpreter found on `PATH`",
+        hint="pass the interpreter's path with `--python`",
+    )
+
+
+def environment_of(python: Path) -> Venv:
+    """Return the environment ``python`` installs into: its venv, or its own prefix.
+
+    :raises VenvError: ``python`` is not a Python interpreter.
+    """
+    info = query_interpreter(python)
+    prefix = Path(info.prefix)
+    if (prefix / "pyvenv.cfg").is_file():
+        return Venv.open(prefix)
+    return Venv(
+        root=prefix,
+        python=Path(info.executable),
+        scripts=prefix / info.scripts,
+        site_packages=prefix / info.purelib,
+        platlib=prefix / info.platlib,
+        version=info.version,
+    )
+
+
+def find_environment(python: str | None = None, *, system: bool = False) -> Venv:
+    """Return the environment a pip-style command acts on, chosen as uv chooses.
+
+    :param python: an explicit interpreter or venv (see :func:`find_python`).
+    :param system: use the first ``python3`` on ``PATH`` even outside a venv.
+    :raises VenvError: no environment can be found.
+    """
+    if python is not None:
+        return environment_of(find_python(python))
+    if system:
+        found = shutil.which("python3") or shutil.which("python")
+        if found is None:
+            raise VenvError("no `python3` on `PATH` for `--system`")
+        return environment_of(Path(found))
+    active = os.environ.get("VIRTUAL_ENV")
+    if active:
+        return Venv.open(Path(active))
+    folder = Path(os.path.abspath(os.curdir))
+    while True:
+        if (folder / ".venv" / "pyvenv.cfg").is_file():
+            return Venv.open(folder / ".venv")
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    raise VenvError(
+        "no virtual environment found",
+        hint="create one with `resolvent venv`, or pass `--python` or `--system`",
+    )

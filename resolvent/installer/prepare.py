@@ -1,0 +1,336 @@
+"""Preparing is getting every distribution a plan fetches into the cache as an unpacked wheel.
+
+Downloads run concurrently on one event loop (httpx, pooled connections), each streamed
+to a private temporary file and hashed while it streams; the digest is checked against
+what the lock, ``--hash`` or the index expects *before* anything is unpacked, so a
+tampered file never reaches the cache. Unpacking (and building, for sdists) runs in
+worker threads while other downloads continue. A progress line is drawn only when
+asked (the CLI asks on a terminal).
+
+Example::
+
+    with Preparer(cache, builder=builder) as preparer:
+        ready = preparer.prepare(plan.remote)  # CachedDist for each, same order
+"""
+
+# Paths touched in coroutines are single stat/open/unlink calls, not worth a thread:
+# ruff: noqa: ASYNC240
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Self, TextIO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from resolvent import __version__
+from resolvent.errors import (
+    HashMismatchError,
+    HttpStatusError,
+    IndexUnreachableError,
+    InstallError,
+    NotCachedError,
+    ResolventError,
+)
+from resolvent.index.http import LoopThread
+from resolvent.installer.cache import CacheBucket
+from resolvent.installer.plan import CachedDist, Wanted, source_key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from types import TracebackType
+
+    import httpx
+
+    from resolvent.installer.build import Builder
+    from resolvent.installer.cache import Cache
+
+__all__ = ["Expected", "Preparer", "check_digests", "expected_digests"]
+
+_CHUNK = 1 << 16
+_ATTEMPTS = 3
+
+#: Algorithm -> accepted hex digests (any one matching is enough).
+Expected = dict[str, set[str]]
+
+
+def expected_digests(
+    hashes: Iterable[str], index_hashes: Mapping[str, str] | None = None
+) -> tuple[Expected, Expected]:
+    """Split ``--hash``/lock digests (``alg:hex``) and the index's into two requirements.
+
+    Both must hold: the file must match one of the user's digests (when any are given)
+    and every digest the index states.
+    """
+    user: Expected = {}
+    for item in hashes:
+        algorithm, _, value = item.partition(":")
+        user.setdefault(algorithm.lower(), set()).add(value.lower())
+    index: Expected = {}
+    for algorithm, value in (index_hashes or {}).items():
+        if algorithm.lower() in hashlib.algorithms_available:
+            index.setdefault(algorithm.lower(), set()).add(value.lower())
+    return user, index
+
+
+def check_digests(
+    filename: str, digests: Mapping[str, str], user: Expected, index: Expected
+) -> None:
+    """Raise :class:`HashMismatchError` unless ``digests`` meet both requirements."""
+    for algorithm, values in index.items():
+        actual = digests.get(algorithm)
+        if actual is not None and actual not in values:
+            raise HashMismatchError(
+                filename, f"{algorithm}:{actual}", [f"{algorithm}:{v}" for v in sorted(values)]
+            )
+    if user and not any(digests.get(alg) in values for alg, values in user.items()):
+        shown = next(iter(user))
+        raise HashMismatchError(
+            filename,
+            f"{shown}:{digests.get(shown, '?')}",
+            sorted(f"{alg}:{v}" for alg, values in user.items() for v in values),
+        )
+
+
+def _hashers(user: Expected, index: Expected) -> dict[str, hashlib._Hash]:
+    names = {"sha256", *user, *index}
+    return {
+        name: hashlib.new(name) for name in sorted(names) if name in hashlib.algorithms_available
+    }
+
+
+def _hash_local(path: Path, user: Expected, index: Expected) -> dict[str, str]:
+    hashers = _hashers(user, index)
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            for hasher in hashers.values():
+                hasher.update(chunk)
+    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+class _Progress:
+    """One line on a terminal: files done, bytes fetched."""
+
+    def __init__(self, total: int, stream: TextIO | None) -> None:
+        self.total = total
+        self.done = 0
+        self.bytes = 0
+        self.stream = stream
+        self._shown = 0.0
+
+    def advance(self, size: int = 0, *, finished: bool = False) -> None:
+        self.bytes += size
+        self.done += finished
+        now = time.monotonic()
+        if self.stream is None or (not finished and now - self._shown < 0.1):
+            return
+        self._shown = now
+        mib = self.bytes / (1 << 20)
+        self.stream.write(f"\rPreparing packages ({self.done}/{self.total}, {mib:.1f} MiB)")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.total:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+class Preparer:
+    """Gets wanted distributions into the cache: download, check, unpack, build.
+
+    :param cache: where unpacked wheels go.
+    :param builder: builds sdists (``None``: an sdist is an error).
+    :param offline: never use the network (a file not yet cached is an error).
+    :param progress: draw a progress line (on ``sys.stderr``).
+    :param max_concurrency: downloads in flight at once.
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        builder: Builder | None = None,
+        offline: bool = False,
+        progress: bool = False,
+        max_concurrency: int = 16,
+    ) -> None:
+        self.cache = cache
+        self.builder = builder
+        self.offline = offline
+        self.progress = progress
+        self.max_concurrency = max_concurrency
+        self._loop: LoopThread | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close connections and stop the I/O thread, if they were started."""
+        if self._loop is not None:
+            if self._client is not None:
+                self._loop.run(self._client.aclose())
+                self._client = None
+            self._loop.close()
+            self._loop = None
+
+    def prepare(self, items: Sequence[Wanted]) -> list[CachedDist]:
+        """Fetch, check and unpack ``items``; return them cached, in the same order.
+
+        :raises HashMismatchError: a file does not match its expected digest.
+        :raises NotCachedError: offline, and a file must be downloaded.
+        :raises BuildError: an sdist does not build.
+        """
+        if not items:
+            return []
+        if self._loop is None:
+            self._loop = LoopThread(name="resolvent-prepare")
+        progress = _Progress(len(items), sys.stderr if self.progress else None)
+        try:
+            return self._loop.run(self._prepare_all(items, progress))
+        finally:
+            progress.close()
+
+    async def _prepare_all(self, items: Sequence[Wanted], progress: _Progress) -> list[CachedDist]:
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(self._prepare_one(item, semaphore, progress))
+                    for item in items
+                ]
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
+        return [task.result() for task in tasks]
+
+    async def _prepare_one(
+        self, item: Wanted, semaphore: asyncio.Semaphore, progress: _Progress
+    ) -> CachedDist:
+        file = item.file
+        if file is None:
+            if item.tree is None:
+                raise InstallError(f"`{item.label}` has no file to install from")
+            progress.advance(finished=True)
+            return CachedDist(item, item.tree)
+        user, index = expected_digests(item.hashes, file.hashes)
+        url = file.url
+        source = source_key(url)
+        if urlsplit(url).scheme == "file":
+            path = Path(url2pathname(urlsplit(url).path))
+            if not path.is_file():
+                raise InstallError(f"`{path}` does not exist")
+            digests = await asyncio.to_thread(_hash_local, path, user, index)
+            check_digests(file.filename, digests, user, index)
+            tree = await asyncio.to_thread(self._unpack, path, file.filename, digests, source)
+            progress.advance(path.stat().st_size, finished=True)
+            return CachedDist(item, tree)
+        if self.offline:
+            raise NotCachedError(url)
+        folder = self.cache.bucket(CacheBucket.WHEELS)
+        fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
+        os.close(fd)
+        temp = Path(temp_name)
+        try:
+            async with semaphore:
+                digests = await self._download(url, temp, user, index, progress)
+            check_digests(file.filename, digests, user, index)
+            tree = await asyncio.to_thread(self._unpack, temp, file.filename, digests, source)
+        finally:
+            temp.unlink(missing_ok=True)
+        progress.advance(finished=True)
+        return CachedDist(item, tree)
+
+    def _unpack(self, path: Path, filename: str, digests: Mapping[str, str], source: str) -> Path:
+        if path.name == filename:
+            return self._unpack_named(path, digests["sha256"], source)
+        # The cache reads a wheel's name and version from its file name: give it that.
+        with tempfile.TemporaryDirectory(prefix=".tmp-named-", dir=path.parent) as folder:
+            named = Path(folder) / filename
+            try:
+                os.link(path, named)
+            except OSError:
+                shutil.copyfile(path, named)
+            return self._unpack_named(named, digests["sha256"], source)
+
+    def _unpack_named(self, path: Path, sha256: str, source: str) -> Path:
+        if path.name.endswith(".whl"):
+            return self.cache.unpack_wheel(path, sha256, source=source)
+        if self.builder is None:
+            raise InstallError(f"`{path.name}` is a source distribution and building is disabled")
+        return self.builder.build_sdist(path, sha256)
+
+    async def _download(
+        self, url: str, target: Path, user: Expected, index: Expected, progress: _Progress
+    ) -> dict[str, str]:
+        import httpx  # noqa: PLC0415 -- only downloads need it
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                follow_redirects=True,
+                timeout=httpx.Timeout(60.0, connect=10.0),
+                limits=httpx.Limits(max_connections=self.max_concurrency),
+                headers={"User-Agent": f"resolvent/{__version__}"},
+            )
+        client = self._client
+        attempt = 0
+        while True:
+            attempt += 1
+            hashers = _hashers(user, index)
+            fetched = 0
+            try:
+                async with client.stream("GET", url) as response:
+                    if response.status_code >= 400:
+                        if response.status_code in {429, 500, 502, 503, 504} and (
+                            attempt < _ATTEMPTS
+                        ):
+                            await asyncio.sleep(0.2 * attempt)
+                            continue
+                        raise HttpStatusError(url, response.status_code)
+                    with target.open("wb") as stream:
+                        async for chunk in response.aiter_bytes(_CHUNK):
+                            for hasher in hashers.values():
+                                hasher.update(chunk)
+                            stream.write(chunk)
+                            fetched += len(chunk)
+                            progress.advance(len(chunk))
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+                progress.advance(-fetched)
+                if attempt >= _ATTEMPTS:
+                    raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
+                await asyncio.sleep(0.2 * attempt)
+                continue
+            except httpx.HTTPError as error:
+                raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
+            return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """Return the error to report from a task group: a user-facing one if there is any."""
+    leaves: list[BaseException] = []
+
+    def collect(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                collect(inner)
+        else:
+            leaves.append(error)
+
+    collect(group)
+    for leaf in leaves:
+        if isinstance(leaf, ResolventError):
+            return leaf
+    return leaves[0] if leaves else group

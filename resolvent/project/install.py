@@ -1,0 +1,637 @@
+"""Installing requirements is resolve, plan, prepare and link, into one environment at a time.
+
+This is the library behind ``resolvent pip install``, ``pip sync`` and ``pip uninstall``:
+read the requirements, resolve them for the environment's own interpreter (preferring
+what is already installed, as uv does), compare with the environment
+(:mod:`resolvent.installer.plan`), fetch and unpack what the cache lacks
+(:mod:`resolvent.installer.prepare`, building sdists and local projects with
+:mod:`resolvent.installer.build`), then install each distribution in its own
+transaction. The environment is locked for the whole run, so two commands on one venv
+take turns, and a run killed at any moment leaves a state a rerun repairs.
+
+Example::
+
+    report = install_requirements(InstallRequest(Venv.open(Path(".venv")), settings,
+                                                 packages=["demo>=1"]))
+    [f"{sign} {name}=={version}" for sign, name, version in report.changes]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from filelock import FileLock
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from resolvent.errors import BadInputError, BuildError, InstallError
+from resolvent.index.filenames import parse_dist_filename
+from resolvent.index.metadata import CoreMetadata, parse_core_metadata
+from resolvent.index.pages import DistFile
+from resolvent.installer.build import Builder, BuildRequirementsInstaller
+from resolvent.installer.cache import Cache
+from resolvent.installer.install import compile_files, install, uninstall
+from resolvent.installer.link import LinkMode
+from resolvent.installer.plan import CachedDist, Plan, Planner, Wanted
+from resolvent.installer.prepare import Preparer, check_digests, expected_digests
+from resolvent.installer.site import InstalledDist, SitePackages
+from resolvent.installer.venv import query_interpreter
+from resolvent.installer.wheel import UnpackedWheel
+from resolvent.project.inputs import read_input
+from resolvent.project.requirements_txt import (
+    RequirementLine,
+    RequirementsFile,
+    parse_requirements_text,
+)
+from resolvent.project.resolve import (
+    UnsatisfiableError,
+    open_provider,
+    resolve_requirements,
+)
+from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.target import Target, host_platform
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from resolvent.installer.install import InstalledDistribution
+    from resolvent.installer.venv import Venv
+    from resolvent.project.resolve import ResolveSettings
+
+__all__ = [
+    "InstallReport",
+    "InstallRequest",
+    "environment_lock",
+    "environment_target",
+    "install_requirements",
+    "uninstall_packages",
+]
+
+_MAX_BUILD_DEPTH = 4
+_build_depth = threading.local()
+
+
+@dataclass(slots=True)
+class InstallRequest:
+    """What to install where, and how.
+
+    :param environment: the venv (or interpreter prefix) to install into.
+    :param settings: indexes and policies; the target is replaced by the environment's.
+    :param packages: requirements given on the command line (specs, paths, URLs).
+    :param requirement_files: ``-r`` files (requirements files or ``pyproject.toml``).
+    :param editables: ``-e`` project folders.
+    :param constraint_files: ``-c`` files.
+    :param exact: make the environment hold exactly the requirements (``pip sync``):
+        no dependencies are added and everything else is removed.
+    :param no_deps: install the requirements without their dependencies.
+    :param reinstall: reinstall every wanted distribution, even when present.
+    :param upgrade: do not prefer the installed versions when resolving.
+    :param require_hashes: every requirement must be pinned and carry ``--hash``.
+    :param link_mode: how files are placed from the cache.
+    :param compile_bytecode: compile the installed ``.py`` files in one batch.
+    :param progress: draw progress on stderr.
+    :param cache: the cache (default: ``settings.cache_dir`` or the user's).
+    """
+
+    environment: Venv
+    settings: ResolveSettings
+    packages: Sequence[str] = ()
+    requirement_files: Sequence[Path] = ()
+    editables: Sequence[str] = ()
+    constraint_files: Sequence[Path] = ()
+    exact: bool = False
+    no_deps: bool = False
+    reinstall: bool = False
+    upgrade: bool = False
+    require_hashes: bool = False
+    link_mode: LinkMode = LinkMode.HARDLINK
+    compile_bytecode: bool = False
+    progress: bool = False
+    cache: Cache | None = None
+
+
+@dataclass(slots=True)
+class InstallReport:
+    """What an install did: counts, changes (``+``/``-``, name, version) and timings."""
+
+    resolved: int = 0
+    prepared: int = 0
+    installed: list[InstalledDistribution] = field(default_factory=list)
+    removed: list[InstalledDist] = field(default_factory=list)
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    link_mode: LinkMode | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def environment_target(environment: Venv) -> Target:
+    """Return the resolution target of ``environment``: its interpreter on this machine."""
+    info = query_interpreter(environment.python)
+    return Target(Version(info.version_text), host_platform())
+
+
+@contextlib.contextmanager
+def environment_lock(environment: Venv) -> Iterator[None]:
+    """Hold the environment's lock: one install or uninstall at a time per environment."""
+    root = environment.root
+    if (root / "pyvenv.cfg").is_file():
+        path = root / ".lock"
+    else:
+        digest = hashlib.sha256(os.fspath(root).encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"resolvent-env-{digest}.lock"
+    with FileLock(os.fspath(path)):
+        _clean_staging(root)
+        yield
+
+
+def _clean_staging(root: Path) -> None:
+    """Remove the staging folders of installs that were killed (we hold the lock)."""
+    with contextlib.suppress(OSError), os.scandir(root) as entries:
+        stale = [e.path for e in entries if e.name.startswith(".resolvent-staging-")]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# -- reading the inputs -----------------------------------------------------------------
+
+
+def _read_request(request: InstallRequest) -> RequirementsFile:
+    merged = RequirementsFile()
+
+    def merge(part: RequirementsFile) -> None:
+        merged.requirements.extend(part.requirements)
+        merged.constraints.extend(part.constraints)
+        merged.index_url = merged.index_url or part.index_url
+        merged.extra_index_urls.extend(part.extra_index_urls)
+        merged.find_links.extend(part.find_links)
+        merged.no_index |= part.no_index
+        merged.pre |= part.pre
+        merged.require_hashes |= part.require_hashes
+
+    lines = list(request.packages) + [f"-e {e}" for e in request.editables]
+    if lines:
+        merge(parse_requirements_text("\n".join(lines), "<command line>"))
+    for path in request.requirement_files:
+        merge(read_input(path))
+    for path in request.constraint_files:
+        merged.constraints.extend(read_input(path).requirements)
+    return merged
+
+
+def _check_hash_mode(lines: Sequence[RequirementLine]) -> None:
+    for line in lines:
+        requirement = line.requirement
+        where = f"`{line.source}` line {line.line}" if line.line else f"`{requirement}`"
+        if line.editable:
+            raise BadInputError(f"{where}: editable requirements cannot be hash-checked")
+        pinned = requirement.url is not None or (
+            len(requirement.specifier) == 1
+            and next(iter(requirement.specifier)).operator in {"==", "==="}
+            and "*" not in str(requirement.specifier)
+        )
+        if not pinned:
+            raise BadInputError(
+                f"{where}: `{requirement}` must be pinned with `==` in hash-checking mode"
+            )
+        if not line.hashes:
+            raise BadInputError(
+                f"{where}: `{requirement}` has no `--hash` and hashes are required",
+                hint="add `--hash=sha256:...` lines (`resolvent pip compile --generate-hashes`)",
+            )
+
+
+# -- direct (URL and path) requirements ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Direct:
+    """A URL or path requirement, prepared before resolution (its metadata needs it)."""
+
+    line: RequirementLine
+    tree: Path
+    metadata: CoreMetadata
+    direct_url: dict[str, object]
+    always_reinstall: bool
+
+
+def _path_of(requirement: Requirement, line: RequirementLine) -> Path | None:
+    if line.path is not None:
+        return line.path
+    url = requirement.url or ""
+    if urlsplit(url).scheme == "file":
+        return Path(url2pathname(urlsplit(url).path))
+    return None
+
+
+def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
+    requirement = line.requirement
+    path = _path_of(requirement, line)
+    url = requirement.url or ""
+    if path is not None and path.is_dir():
+        built = context.builder.build_project(path, editable=line.editable)
+        tree = built.tree
+        direct_url: dict[str, object] = {"url": path.absolute().as_uri(), "dir_info": {}}
+        if line.editable:
+            direct_url["dir_info"] = {"editable": True}
+        always = True
+    else:
+        if line.editable:
+            raise BadInputError(f"`{requirement}`: only project folders can be editable")
+        if path is not None:
+            if not path.is_file():
+                raise BadInputError(f"`{path}` does not exist")
+            file = _local_dist_file(path)
+        else:
+            file = _remote_dist_file(url)
+        (cached,) = context.preparer.prepare([Wanted(file.name, file.version, file=file)])
+        tree = cached.tree
+        sha256 = _sha256_of(path) if path is not None else None
+        user, _ = expected_digests(line.hashes)
+        if path is not None and user:
+            check_digests(path.name, {"sha256": sha256 or ""}, user, {})
+        direct_url = {"url": path.absolute().as_uri() if path is not None else url}
+        if sha256 is not None:
+            direct_url["archive_info"] = {"hash": f"sha256={sha256}", "hashes": {"sha256": sha256}}
+        else:
+            direct_url["archive_info"] = {}
+        always = False
+    source = UnpackedWheel(tree)
+    info = source.info
+    text = source.read_text(f"{info.dist_info}/METADATA") or ""
+    metadata = parse_core_metadata(text.encode(), source=f"{tree}/{info.dist_info}/METADATA")
+    if metadata.name != canonicalize_name(requirement.name):
+        raise BadInputError(
+            f"`{requirement}` names `{requirement.name}`, but the distribution is `{metadata.name}`"
+        )
+    return _Direct(line, tree, metadata, direct_url, always)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _local_dist_file(path: Path) -> DistFile:
+    from resolvent.index.find_links import local_file  # noqa: PLC0415
+
+    file = local_file(path)
+    if file is None:
+        raise BadInputError(f"`{path}` is not a wheel or a source distribution")
+    return file
+
+
+def _remote_dist_file(url: str) -> DistFile:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        raise BadInputError(f"unsupported URL `{url}`")
+    filename = parts.path.rsplit("/", 1)[-1]
+    parsed = parse_dist_filename(filename)
+    if parsed is None:
+        raise BadInputError(f"`{url}` does not name a wheel or a source distribution")
+    hashes = {}
+    algorithm, _, value = parts.fragment.partition("=")
+    if algorithm and value:
+        hashes[algorithm] = value
+    return DistFile(
+        filename=filename,
+        url=url.split("#", 1)[0],
+        hashes=hashes,
+        requires_python=None,
+        yanked=False,
+        yanked_reason=None,
+        core_metadata=None,
+        upload_time=None,
+        size=None,
+        kind=parsed.kind,
+        name=parsed.name,
+        version=parsed.version,
+        tags=parsed.tags,
+        build=parsed.build,
+    )
+
+
+class _Overlay:
+    """The index provider, with direct requirements' metadata and ``--no-deps`` laid over it."""
+
+    def __init__(
+        self, inner: object, direct: Mapping[NormalizedName, CoreMetadata], *, no_deps: bool
+    ) -> None:
+        from resolvent.index.provider import IndexProvider  # noqa: PLC0415
+
+        assert isinstance(inner, IndexProvider)
+        self.inner = inner
+        self.direct = direct
+        self.no_deps = no_deps
+
+    def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
+        meta = self.direct.get(name)
+        if meta is not None:
+            return [VersionInfo(meta.version, requires_python=meta.requires_python)]
+        return self.inner.list_versions(name)
+
+    def get_requirements(
+        self, name: NormalizedName, version: Version
+    ) -> Sequence[Requirement] | Unavailable:
+        if self.no_deps:
+            return ()
+        meta = self.direct.get(name)
+        if meta is not None:
+            return meta.requires_dist
+        return self.inner.get_requirements(name, version)
+
+    def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
+        if not self.no_deps and name not in self.direct:
+            self.inner.prefetch(name, versions)
+
+
+# -- the flow -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Context:
+    request: InstallRequest
+    cache: Cache
+    preparer: Preparer
+    builder: Builder
+
+
+def _preferences(
+    site: SitePackages, roots: Sequence[Requirement], direct: Mapping[NormalizedName, object]
+) -> list[Requirement]:
+    """Pin what is installed, unless a root requirement itself rules the version out."""
+    specs: dict[NormalizedName, list[Requirement]] = {}
+    for requirement in roots:
+        specs.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    kept = []
+    for dist in site:
+        if dist.name in direct or dist.direct_url() is not None:
+            continue
+        if all(
+            r.specifier.contains(dist.version, prereleases=True) for r in specs.get(dist.name, ())
+        ):
+            kept.append(Requirement(f"{dist.name}=={dist.version}"))
+    return kept
+
+
+def install_requirements(request: InstallRequest) -> InstallReport:
+    """Install the request's requirements into its environment; see :class:`InstallRequest`.
+
+    :raises BadInputError: unreadable inputs, or hash-checking mode violations.
+    :raises UnsatisfiableError: the requirements have no solution.
+    :raises HashMismatchError: a file does not match its expected hash (nothing unpacked).
+    :raises InstallError: installing failed; the package being installed was rolled back.
+    """
+    report = InstallReport()
+    started = time.perf_counter()
+    parsed = _read_request(request)
+    if not parsed.requirements and not request.exact:
+        raise BadInputError(
+            "no requirements given", hint="name packages, or pass `-r requirements.txt`"
+        )
+    require_hashes = request.require_hashes or parsed.require_hashes
+    if require_hashes:
+        _check_hash_mode(parsed.requirements)
+    environment = request.environment
+    settings = replace(request.settings, target=environment_target(environment))
+    settings.index_url = settings.index_url or parsed.index_url
+    if settings.extra_index_urls is None and parsed.extra_index_urls:
+        settings.extra_index_urls = parsed.extra_index_urls
+    if settings.find_links is None and parsed.find_links:
+        settings.find_links = parsed.find_links
+    settings.no_index |= parsed.no_index
+    cache = request.cache or (
+        Cache(settings.cache_dir) if settings.cache_dir is not None else Cache.default()
+    )
+    markers = settings.target.markers() | {"extra": ""}
+    lines = [
+        line
+        for line in parsed.requirements
+        if line.requirement.marker is None or line.requirement.marker.evaluate(markers)
+    ]
+    hashes: dict[NormalizedName, frozenset[str]] = {}
+    for line in lines:
+        if line.hashes:
+            name = canonicalize_name(line.requirement.name)
+            hashes[name] = hashes.get(name, frozenset()) | frozenset(h.lower() for h in line.hashes)
+
+    with (
+        environment_lock(environment),
+        Preparer(cache, offline=settings.offline, progress=request.progress) as preparer,
+    ):
+        builder = Builder(
+            cache,
+            python=environment.python,
+            install=_build_installer(settings, cache),
+        )
+        preparer.builder = builder
+        context = _Context(request, cache, preparer, builder)
+        site = SitePackages.scan([environment.site_packages, environment.platlib])
+
+        direct: dict[NormalizedName, _Direct] = {}
+        roots: list[Requirement] = []
+        for line in lines:
+            requirement = line.requirement
+            if requirement.url is not None or line.path is not None or line.editable:
+                prepared = _prepare_direct(line, context)
+                direct[prepared.metadata.name] = prepared
+                extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+                roots.append(
+                    Requirement(f"{prepared.metadata.name}{extras}=={prepared.metadata.version}")
+                )
+            else:
+                roots.append(requirement)
+        report.timings["direct"] = time.perf_counter() - started
+
+        constraints = [line.requirement for line in parsed.constraints]
+        with open_provider(settings) as provider:
+            overlay = _Overlay(
+                provider,
+                {name: d.metadata for name, d in direct.items()},
+                no_deps=request.no_deps or request.exact,
+            )
+            resolve_started = time.perf_counter()
+            resolved = None
+            if not request.upgrade and not request.exact and len(site):
+                preferred = _preferences(site, roots, direct)
+                if preferred:
+                    with contextlib.suppress(UnsatisfiableError):
+                        resolved = resolve_requirements(
+                            overlay,  # type: ignore[arg-type]  # the same protocol
+                            roots,
+                            settings,
+                            constraints=[*constraints, *preferred],
+                            pre=parsed.pre,
+                        )
+            if resolved is None:
+                resolved = resolve_requirements(
+                    overlay,  # type: ignore[arg-type]  # the same protocol
+                    roots,
+                    settings,
+                    constraints=constraints,
+                    pre=parsed.pre,
+                )
+            report.timings["resolve"] = time.perf_counter() - resolve_started
+            pins = resolved.solution.packages()
+            report.resolved = len(pins)
+            requested = {canonicalize_name(r.name) for r in roots}
+            wanted: list[Wanted] = []
+            for name, version in pins.items():
+                item = direct.get(name)
+                if item is not None:
+                    wanted.append(
+                        Wanted(
+                            name,
+                            version,
+                            tree=item.tree,
+                            requested=True,
+                            direct_url=item.direct_url,
+                            always_reinstall=item.always_reinstall,
+                        )
+                    )
+                    continue
+                file = provider.best_file(name, version)
+                if file is None:
+                    raise InstallError(f"no installable file for `{name}=={version}`")
+                if require_hashes and name not in hashes:
+                    raise BadInputError(
+                        f"`{name}=={version}` has no `--hash` and hashes are required",
+                        hint="list every dependency with its hashes, or pass `--no-deps`",
+                    )
+                wanted.append(
+                    Wanted(
+                        name,
+                        version,
+                        file=file,
+                        hashes=hashes.get(name, frozenset()),
+                        requested=name in requested,
+                    )
+                )
+
+        broken = site.broken_names()
+        wanted_names = {item.name for item in wanted}
+        repair = {name for name in broken if name in wanted_names}
+        plan = Planner(cache, reinstall=request.reinstall).plan(
+            wanted, site, exact=request.exact, force=repair
+        )
+        report.warnings.extend(
+            f"`{folder}` is incomplete (no `METADATA` or `RECORD`); it was left alone"
+            for name, folders in broken.items()
+            if name not in repair
+            for folder in folders
+        )
+
+        prepare_started = time.perf_counter()
+        ready = [*plan.cached, *preparer.prepare(plan.remote)]
+        report.prepared = len(plan.remote)
+        report.timings["prepare"] = time.perf_counter() - prepare_started
+
+        link_started = time.perf_counter()
+        _apply(plan, ready=ready, repair=repair, broken=broken, context=context, report=report)
+        report.timings["link"] = time.perf_counter() - link_started
+    report.timings["total"] = time.perf_counter() - started
+    return report
+
+
+def _apply(
+    plan: Plan,
+    *,
+    ready: Sequence[CachedDist],
+    repair: set[NormalizedName],
+    broken: Mapping[NormalizedName, Sequence[Path]],
+    context: _Context,
+    report: InstallReport,
+) -> None:
+    request = context.request
+    environment = request.environment
+    for dist in plan.extraneous:
+        uninstall(dist.location, dist.name, root=environment.root)
+        report.removed.append(dist)
+        report.changes.append(("-", dist.name, str(dist.version)))
+    replaced = {dist.name: dist for dist in plan.reinstalls}
+    installed_py: list[str] = []
+    for cached in sorted(ready, key=lambda c: c.wanted.name):
+        wanted = cached.wanted
+        if wanted.name in repair:
+            for folder in broken.get(wanted.name, ()):
+                shutil.rmtree(folder, ignore_errors=True)
+        destination = environment.destination(request.link_mode)
+        done = install(
+            UnpackedWheel(cached.tree, label=wanted.filename),
+            destination,
+            requested=wanted.requested,
+            direct_url=wanted.direct_url,
+        )
+        report.installed.append(done)
+        old = replaced.get(wanted.name)
+        if old is not None:
+            report.removed.append(old)
+            report.changes.append(("-", old.name, str(old.version)))
+        report.changes.append(("+", wanted.name, str(wanted.version)))
+        if done.link_mode is not request.link_mode or report.link_mode is None:
+            report.link_mode = done.link_mode
+        if request.compile_bytecode:
+            dist = InstalledDist(
+                canonicalize_name(done.name), Version(done.version), done.dist_info
+            )
+            installed_py.extend(p for p, _ in dist.record_paths() if p.endswith(".py"))
+    if installed_py:
+        compile_files(os.fspath(environment.python), installed_py)
+    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
+
+
+def _build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirementsInstaller:
+    """Return the callback that installs build requirements into a build environment."""
+
+    def install_build_requirements(requirements: Sequence[Requirement], venv: Venv) -> None:
+        depth = getattr(_build_depth, "value", 0)
+        if depth >= _MAX_BUILD_DEPTH:
+            raise BuildError(
+                "build requirements nest too deeply (a cycle of source distributions?)"
+            )
+        _build_depth.value = depth + 1
+        try:
+            install_requirements(
+                InstallRequest(
+                    venv,
+                    replace(settings),
+                    packages=[str(r) for r in requirements],
+                    cache=cache,
+                )
+            )
+        finally:
+            _build_depth.value = depth
+
+    return install_build_requirements
+
+
+def uninstall_packages(
+    environment: Venv, names: Sequence[str]
+) -> tuple[list[InstalledDist], list[str]]:
+    """Remove the named distributions; return those removed and the names not installed."""
+    removed: list[InstalledDist] = []
+    missing: list[str] = []
+    with environment_lock(environment):
+        site = SitePackages.scan([environment.site_packages, environment.platlib])
+        for name in dict.fromkeys(canonicalize_name(n) for n in names):
+            dist = site.get(name)
+            if dist is None:
+                missing.append(name)
+                continue
+            uninstall(dist.location, dist.name, root=environment.root)
+            removed.append(dist)
+    return removed, missing
