@@ -24,7 +24,11 @@ Example::
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
+import sys
+from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -64,6 +68,26 @@ class Synthetic(dict[str, dict[str, list[str]]]):
             target.markers(),
             target.python_version,
         )
+
+    def to_scenario(self, name: str) -> str:
+        """Return the universe as a packse scenario file, for ``resolvent solve``."""
+        lines = [
+            f'name = "{name}"',
+            'description = "A synthetic universe made by bench/universes.py."',
+            "",
+            "[root]",
+            f"requires = [{', '.join(json.dumps(r) for r in self.root)}]",
+            "",
+            "[expected]",
+            "satisfiable = true",
+        ]
+        for package, versions in sorted(self.items()):
+            for version, requires in versions.items():
+                lines.extend(("", f'[packages.{package}.versions."{version}"]'))
+                lines.append('requires_python = ">=3"')
+                if requires:
+                    lines.append(f"requires = [{', '.join(json.dumps(r) for r in requires)}]")
+        return "\n".join(lines) + "\n"
 
 
 _SINK = "sink"
@@ -206,3 +230,30 @@ def chain(length: int = 100, versions: int = 10, *, holes: float = 0.3, seed: in
     common = max(set.intersection(*(set(p) for p in present)))
     planted = {name: _version(common) for name in names}
     return Synthetic(table, [names[0]], planted)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write a generated universe as a scenario file: ``python -m bench.universes``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("shape", choices=["layered", "wide", "chain"])
+    parser.add_argument("--packages", type=int, default=200)
+    parser.add_argument("--versions", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-o", "--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.shape == "layered":
+        made = layered(args.packages, args.versions, seed=args.seed)
+    elif args.shape == "wide":
+        made = wide(args.packages, args.versions, seed=args.seed)
+    else:
+        made = chain(args.packages, args.versions, seed=args.seed)
+    text = made.to_scenario(f"{args.shape}-{args.packages}x{args.versions}-seed{args.seed}")
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

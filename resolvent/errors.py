@@ -113,6 +113,8 @@ class BuildError(InstallError):
 class VenvError(InstallError, BadInputError):
     """A virtual environment cannot be created or opened at the path given."""
 
+    exit_code = 2  # bad input (a path, an interpreter request), as BadInputError
+
 
 class NetworkError(ResolventError):
     """A package index could not be reached, refused a request or sent unusable data."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email.parser
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
@@ -26,14 +25,15 @@ from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
 
 __all__ = [
     "SEED_PACKAGES",
     "DistributionMismatchError",
     "DistributionSet",
     "compare",
-    "reference_set",
     "installed",
+    "reference_set",
     "site_packages",
 ]
 
@@ -45,7 +45,9 @@ SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
 class DistributionMismatchError(RuntimeError):
     """Tools (or runs of one tool) installed different distribution sets."""
 
-    def __init__(self, what: str, differences: Mapping[str, tuple[DistributionSet, DistributionSet]]):
+    def __init__(
+        self, what: str, differences: Mapping[str, tuple[DistributionSet, DistributionSet]]
+    ) -> None:
         super().__init__(what, differences)
         self.what = what
         #: who -> (what it has that the reference lacks, what it lacks)

@@ -37,11 +37,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
-from packaging.version import Version
 
 from bench.harness.process import CommandFailedError, clean_env, run_quiet
 
@@ -50,9 +48,11 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Self
 
-    from resolvent.index.serve import IndexServer
+    from packaging.markers import Marker
+    from packaging.version import Version
 
     from bench.harness.stacks import Stack
+    from resolvent.index.serve import IndexServer
 
 __all__ = [
     "OTHER_PLATFORMS",
@@ -129,10 +129,7 @@ def wheel_metadata(path: Path) -> email.message.Message:
 def _evaluate(marker: Marker | None, env: dict[str, str], extras: Iterable[str]) -> bool:
     if marker is None:
         return True
-    for extra in ("", *extras):
-        if marker.evaluate({**env, "extra": extra}):
-            return True
-    return False
+    return any(marker.evaluate({**env, "extra": extra}) for extra in ("", *extras))
 
 
 class Mirror:
@@ -160,15 +157,23 @@ class Mirror:
         stamp = self.stamps / f"{stack.name}.json"
         if not stamp.is_file():
             return False
-        return json.loads(stamp.read_text(encoding="utf-8")) == self._stamp_for(
-            stack, find_links
-        )
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+        return bool(recorded == self._stamp_for(stack, find_links))
 
     def _pip(self, args: Sequence[str], index_url: str) -> str:
         env = {**clean_env(), "PIP_CONFIG_FILE": "/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         return run_quiet(
-            [str(self.python), "-m", "pip", "download", "--dest", str(self.files),
-             "--index-url", index_url, *args],
+            [
+                str(self.python),
+                "-m",
+                "pip",
+                "download",
+                "--dest",
+                str(self.files),
+                "--index-url",
+                index_url,
+                *args,
+            ],
             env=env,
         )
 
@@ -217,8 +222,7 @@ class Mirror:
             for name, (specifier, platform) in sorted(todo.items()):
                 tried.add(name)
                 requirement = f"{name}{specifier}"
-                args = ["--no-deps", "--only-binary=:all:", "--python-version",
-                        self.python_minor]
+                args = ["--no-deps", "--only-binary=:all:", "--python-version", self.python_minor]
                 for tag in platform.tags:
                     args += ["--platform", tag]
                 try:
@@ -235,7 +239,9 @@ class Mirror:
     @functools.cached_property
     def python_minor(self) -> str:
         """The ``X.Y`` version of the interpreter the mirror is fetched for."""
-        out = run_quiet([str(self.python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        out = run_quiet(
+            [str(self.python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+        )
         return out.strip()
 
     def _missing(
@@ -245,8 +251,13 @@ class Mirror:
         minor = self.python_minor
         missing: dict[str, tuple[SpecifierSet, TargetPlatform]] = {}
         for platform in OTHER_PLATFORMS:
-            env = {**platform.markers, "python_version": minor, "python_full_version": f"{minor}.0",
-                   "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+            env = {
+                **platform.markers,
+                "python_version": minor,
+                "python_full_version": f"{minor}.0",
+                "implementation_name": "cpython",
+                "platform_python_implementation": "CPython",
+            }
             seen: set[tuple[str, frozenset[str]]] = set()
             queue = [Requirement(line) for line in stack.requirements()]
             while queue:

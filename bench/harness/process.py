@@ -10,7 +10,7 @@ they say how to reach the network, not what to install.
 
 Example::
 
-    >>> elapsed = run_commands([Command(("true",))], env=clean_env(), log=Path("log"))  # doctest: +SKIP
+    >>> run_commands([Command(("true",))], env=clean_env(), log=Path("l"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -81,16 +81,21 @@ def run_commands(
             stream.write(f"$ {' '.join(command.argv)}\n")
             stream.flush()
             start = time.perf_counter()
-            completed = subprocess.run(
-                command.argv,
-                cwd=command.cwd,
-                env={**env, **command.env},
-                stdin=subprocess.DEVNULL,
-                stdout=stream,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
+            try:
+                completed = subprocess.run(
+                    command.argv,
+                    cwd=command.cwd,
+                    env={**env, **command.env},
+                    stdin=subprocess.DEVNULL,
+                    stdout=stream,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise CommandFailedError(
+                    command.argv, -1, f"timed out after {timeout:.0f} s"
+                ) from None
             elapsed += time.perf_counter() - start
             if completed.returncode != 0:
                 stream.flush()

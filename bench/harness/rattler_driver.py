@@ -39,14 +39,16 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import Specifier, SpecifierSet
 from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 __all__ = ["conda_spec", "main"]
 
@@ -63,7 +65,7 @@ def _rattler() -> Any:
 
 
 def _bump(version: Version) -> str:
-    """The upper bound of ``~=version``: drop the last release part, add one to the next."""
+    """Return the upper bound of ``~=version`` (drop the last release part, bump the next)."""
     release = list(version.release[:-1])
     release[-1] += 1
     return ".".join(str(part) for part in release)
@@ -118,8 +120,8 @@ def _metadata(archive: zipfile.ZipFile) -> tuple[str, Any, bool]:
 
 
 def _requirements(metadata: Any, extras: frozenset[str]) -> list[Requirement]:
-    """The dependencies of a wheel (with ``extras``) on this interpreter."""
-    env: dict[str, str] = dict(default_environment())
+    """Return the dependencies of a wheel (with ``extras``) on this interpreter."""
+    env = {key: str(value) for key, value in default_environment().items()}
     found: list[Requirement] = []
     for line in metadata.get_all("Requires-Dist") or []:
         try:
@@ -281,7 +283,7 @@ class _Converter:
 
 
 def _script(content: bytes) -> tuple[bytes, bool, int]:
-    """A wheel's ``scripts`` file: ``#!python`` shebangs point at the prefix's Python."""
+    """Rewrite a wheel's ``scripts`` file: ``#!python`` points at the prefix's Python."""
     if content.startswith((b"#!python", b"#! python")):
         rest = content.split(b"\n", 1)[1] if b"\n" in content else b""
         return f"#!{PLACEHOLDER}/bin/python\n".encode() + rest, True, 0o755
@@ -346,15 +348,13 @@ def build_channel(wheels_dir: Path, channel: Path) -> list[str]:
     for wheel in wheels:
         converter.convert(wheel)
     rattler = _rattler()
-    asyncio.run(
-        rattler.index.index_fs(channel, write_zst=False, write_shards=False, force=True)
-    )
+    asyncio.run(rattler.index.index_fs(channel, write_zst=False, write_shards=False, force=True))
     return converter.warnings
 
 
 def conda_specs(lines: list[str]) -> list[str]:
     """Turn the stack's PEP 508 lines into match specs (extras become their deps)."""
-    env: dict[str, str] = dict(default_environment())
+    env = {key: str(value) for key, value in default_environment().items()}
     specs: list[str] = []
     for line in lines:
         requirement = Requirement(line)

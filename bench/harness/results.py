@@ -65,9 +65,7 @@ class SchemaError(ValueError):
 
 def _benchmark(name: str, runs: Sequence[float]) -> Any:
     """Return a pyperf benchmark holding ``runs`` (seconds) as one run's values."""
-    run = pyperf.Run(
-        list(runs), metadata={"name": name, "unit": "second"}, collect_metadata=False
-    )
+    run = pyperf.Run(list(runs), metadata={"name": name, "unit": "second"}, collect_metadata=False)
     return pyperf.Benchmark([run])
 
 

@@ -113,6 +113,7 @@ class Runner:
         runs: int = 3,
         phases: Sequence[Phase] = ("cold", "warm"),
         keep: bool = False,
+        timeout: float = 3600,
         say: Callable[[str], None] = print,
     ) -> None:
         if runs < 1:
@@ -121,6 +122,7 @@ class Runner:
         self.runs = runs
         self.phases = tuple(phases)
         self.keep = keep
+        self.timeout = timeout
         self.say = say
 
     # ----------------------------------------------------------------- install
@@ -144,7 +146,7 @@ class Runner:
         plan = tool.install_plan(self._context(stack, source, workdir, cache))
         log = self.work / "logs" / tool.name / stack.name / f"{label}.log"
         try:
-            seconds = run_commands(plan.commands, env=plan.env, log=log)
+            seconds = run_commands(plan.commands, env=plan.env, log=log, timeout=self.timeout)
             found = installed(plan.environment, keep=plan.keep)
         finally:
             if not self.keep:
@@ -163,9 +165,7 @@ class Runner:
                 for phase in ("cold", "warm"):
                     if phase == "warm" and "warm" not in self.phases:
                         break
-                    seconds, found, note = self._one(
-                        tool, stack, source, f"{phase}-{index}", cache
-                    )
+                    seconds, found, note = self._one(tool, stack, source, f"{phase}-{index}", cache)
                     if note and note not in outcome.notes:
                         outcome.notes.append(note)
                     sets.add(found)
@@ -183,8 +183,10 @@ class Runner:
             return outcome
         if len(sets) > 1:
             runs = {f"run {i}": s for i, s in enumerate(sorted(sets, key=sorted))}
-            error = DistributionMismatchError(f"{tool.name} on {stack.name}", reference_set(runs)[1])
-            outcome.failures.append(Failure(tool.name, stack.name, "cold", str(error)))
+            mismatch = DistributionMismatchError(
+                f"{tool.name} on {stack.name}", reference_set(runs)[1]
+            )
+            outcome.failures.append(Failure(tool.name, stack.name, "cold", str(mismatch)))
             return outcome
         (found,) = sets
         outcome.sets[tool.name] = found
@@ -237,9 +239,16 @@ class Runner:
             return outcome
         for variant, warmup in variants:
             name = variant or tool.name
+            if warmup.note and warmup.note not in outcome.notes:
+                outcome.notes.append(warmup.note)
             log_dir = self.work / "logs" / "resolve" / tool.name / stack.name
             try:
-                run_commands(warmup.commands, env=warmup.env, log=log_dir / f"{name}-warmup.log")
+                run_commands(
+                    warmup.commands,
+                    env=warmup.env,
+                    log=log_dir / f"{name}-warmup.log",
+                    timeout=self.timeout,
+                )
                 times: list[float] = []
                 count = 0
                 for index in range(self.runs):
@@ -249,7 +258,12 @@ class Runner:
                     plans = dict(tool.resolve_plans(self._context(stack, source, workdir, cache)))
                     plan = plans[variant]
                     times.append(
-                        run_commands(plan.commands, env=plan.env, log=log_dir / f"{name}-{index}.log")
+                        run_commands(
+                            plan.commands,
+                            env=plan.env,
+                            log=log_dir / f"{name}-{index}.log",
+                            timeout=self.timeout,
+                        )
                     )
                     count = count_locked(workdir)
                     self.say(

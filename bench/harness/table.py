@@ -1,7 +1,7 @@
 """The comparison table is a record rendered as Markdown, in the published table's shape.
 
 One install table per stack, one row per tool in the published order (pip + venv,
-poetry, conda, uv, pdm, resolvent): the cold and warm medians with their min–max
+poetry, conda, uv, pdm, resolvent): the cold and warm medians with their min-max
 range, whether the tool writes a lockfile and manages Python installs, the "vs uv"
 ratios (tool median / uv median), and the number of distributions installed. A tool
 that could not be measured keeps its row, with the reason instead of numbers. Resolution
@@ -45,16 +45,16 @@ def _yes(value: object) -> str:
 
 def _cell(result: Result | None) -> str:
     if result is None:
-        return "—"
+        return "-"
     if len(result.runs) == 1:
         return format_seconds(result.median)
-    return f"{format_seconds(result.median)} ({result.minimum:.2f}–{result.maximum:.2f})"
+    return f"{format_seconds(result.median)} ({result.minimum:.2f}-{result.maximum:.2f})"
 
 
 def _ratio(result: Result | None, uv: Result | None) -> str:
     if result is None or uv is None or uv.median <= 0:
-        return "—"
-    return f"{result.median / uv.median:.1f}×"
+        return "-"
+    return f"{result.median / uv.median:.1f}x"
 
 
 def _escape(text: str) -> str:
@@ -81,8 +81,10 @@ def render_install(record: Record, stack: str) -> str:
     lines = [
         f"#### `{stack}`",
         "",
-        "| tool | cold | warm | lockfile | manages Python | cold vs uv | warm vs uv "
-        "| distributions |",
+        (
+            "| tool | cold | warm | lockfile | manages Python | cold vs uv | warm vs uv "
+            "| distributions |"
+        ),
         "|---|---|---|---|---|---|---|---|",
     ]
     for tool in tools:
@@ -92,12 +94,13 @@ def render_install(record: Record, stack: str) -> str:
         name = f"{label} ({version})" if version else label
         cold, warm = results.get((tool, "cold")), results.get((tool, "warm"))
         lockfile, python = _yes(about.get("lockfile")), _yes(about.get("manages_python"))
-        if cold is None and warm is None:
-            failure = failures.get(tool)
-            reason = _escape(failure.reason) if failure else "not measured"
-            lines.append(f"| {name} | {reason} | — | {lockfile} | {python} | — | — | — |")
+        measured = cold or warm
+        if measured is None:
+            failed = failures.get(tool)
+            reason = _escape(failed.reason) if failed is not None else "not measured"
+            lines.append(f"| {name} | {reason} | - | {lockfile} | {python} | - | - | - |")
             continue
-        count = (cold or warm).distributions if (cold or warm) else 0
+        count = measured.distributions
         lines.append(
             f"| {name} | {_cell(cold)} | {_cell(warm)} | {lockfile} | {python} "
             f"| {_ratio(cold, uv_cold)} | {_ratio(warm, uv_warm)} | {count} |"
@@ -115,9 +118,7 @@ def render_resolve(record: Record) -> str:
     rows: dict[str, dict[str, str]] = {}
     for result in results:
         row = f"{result.label or result.tool}" + (f" ({result.variant})" if result.variant else "")
-        rows.setdefault(row, {})[result.stack] = (
-            f"{_cell(result)}, {result.distributions} pkgs"
-        )
+        rows.setdefault(row, {})[result.stack] = f"{_cell(result)}, {result.distributions} pkgs"
     for failure in failures:
         row = _DEFAULT_LABELS.get(failure.tool, failure.tool)
         for result in results:
@@ -132,7 +133,7 @@ def render_resolve(record: Record) -> str:
         "|---|" + "---|" * len(stacks),
     ]
     lines += [
-        f"| {row} | " + " | ".join(cells.get(s, "—") for s in stacks) + " |"
+        f"| {row} | " + " | ".join(cells.get(s, "-") for s in stacks) + " |"
         for row, cells in rows.items()
     ]
     return "\n".join(lines)
@@ -150,9 +151,10 @@ def _machine_line(record: Record) -> str:
 
 def render(record: Record) -> str:
     """Return the whole Markdown report: one table per stack, resolution, and notes."""
-    stacks = sorted({r.stack for r in record.results if r.phase != "resolve"} | {
-        f.stack for f in record.failures if f.phase != "resolve"
-    })
+    stacks = sorted(
+        {r.stack for r in record.results if r.phase != "resolve"}
+        | {f.stack for f in record.failures if f.phase != "resolve"}
+    )
     parts = [render_install(record, stack) for stack in stacks]
     resolve = render_resolve(record)
     if resolve:

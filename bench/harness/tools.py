@@ -27,14 +27,15 @@ import subprocess
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
 
 from bench.harness.process import Command, clean_env, run_quiet
 from bench.harness.stacks import REPO
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
     from bench.harness.stacks import Stack
 
@@ -58,6 +59,7 @@ PINS: dict[str, str] = {
     "uv": "0.13.9",
     "poetry": "2.5.1",
     "pdm": "2.29.4",
+    "hishel": "1.4.0",
     "pip-tools": "7.6.2",
     "py-rattler": "0.28.0",
     # The rattler driver parses wheel metadata with packaging.
@@ -110,10 +112,13 @@ class Plan:
 
 
 def _python_minor(python: Path) -> str:
-    out = run_quiet(
-        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
-    )
+    out = run_quiet([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
     return out.strip()
+
+
+def _host(url: str) -> str:
+    """Return ``host:port`` of a URL."""
+    return urlsplit(url).netloc
 
 
 def _venv_python(environment: Path) -> Path:
@@ -187,7 +192,7 @@ class Tool(ABC):
 
     # ----------------------------------------------------------------- measurements
 
-    def base_env(self, ctx: Context) -> dict[str, str]:
+    def base_env(self, ctx: Context) -> dict[str, str]:  # noqa: ARG002 - adapters use it
         """Return the clean environment plus the tool's cache settings."""
         return clean_env()
 
@@ -197,11 +202,15 @@ class Tool(ABC):
 
     def resolve_plans(self, ctx: Context) -> list[tuple[str | None, Plan]]:
         """Return (variant, plan) pairs that lock ``ctx.stack`` without installing it."""
-        raise ToolUnavailableError(f"{self.name} has no resolution benchmark")
+        raise ToolUnavailableError(f"{self.name} has no resolution benchmark for {ctx.stack.name}")
 
     def about(self) -> dict[str, object]:
         """Return what the table says about the row (label, lockfile, manages Python)."""
-        return {"label": self.label, "lockfile": self.lockfile, "manages_python": self.manages_python}
+        return {
+            "label": self.label,
+            "lockfile": self.lockfile,
+            "manages_python": self.manages_python,
+        }
 
 
 # --------------------------------------------------------------------------- pip
@@ -232,6 +241,10 @@ class Pip(Tool):
 
     def _source_args(self, ctx: Context) -> list[str]:
         args = ["--index-url", ctx.index_url]
+        if not ctx.live:
+            # pip mounts a non-caching adapter on every plain-http URL unless its host is
+            # trusted; the real index is https and cached, so the mirror's host is trusted.
+            args += ["--trusted-host", _host(ctx.index_url)]
         if ctx.find_links is not None:
             args += ["--find-links", str(ctx.find_links)]
         return args
@@ -273,8 +286,8 @@ class PipTools(Tool):
         return PINS["pip-tools"]
 
     def install_plan(self, ctx: Context) -> Plan:
-        """pip-tools is measured for resolution only."""
-        raise ToolUnavailableError("pip-tools is only used for the resolution benchmark")
+        """Refuse: pip-tools is measured for resolution only."""
+        raise ToolUnavailableError(f"pip-tools does not install (asked for {ctx.stack.name})")
 
     def resolve_plans(self, ctx: Context) -> list[tuple[str | None, Plan]]:
         """``pip-compile -o OUT STACK`` with pip's cache in the harness."""
@@ -296,7 +309,7 @@ class PipTools(Tool):
             str(ctx.workdir / "requirements.txt"),
             str(ctx.stack.path),
         ]
-        return [("pip-compile", Plan((Command(tuple(args), cwd=ctx.workdir),), env, ctx.workdir))]
+        return [(None, Plan((Command(tuple(args), cwd=ctx.workdir),), env, ctx.workdir))]
 
 
 # --------------------------------------------------------------------------- uv
@@ -409,6 +422,14 @@ class Poetry(Tool):
             "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         }
 
+    def _note(self, ctx: Context) -> str | None:
+        if ctx.live:
+            return (
+                "poetry: the index is configured as an explicit primary source, so poetry "
+                "reads its simple API (its JSON API answered 404 for some releases here)"
+            )
+        return None
+
     def _write_project(self, ctx: Context, project: Path) -> None:
         project.mkdir(parents=True, exist_ok=True)
         minor = ctx.python_minor
@@ -422,22 +443,20 @@ class Poetry(Tool):
             "[tool.poetry]",
             "package-mode = false",
             "",
+            # The mirror, or (live) the real index read through its simple API.
+            "[[tool.poetry.source]]",
+            'name = "index"',
+            f"url = {_toml_string(ctx.index_url)}",
+            'priority = "primary"',
+            "",
         ]
-        if not ctx.live:
-            lines += [
-                "[[tool.poetry.source]]",
-                'name = "mirror"',
-                f"url = {_toml_string(ctx.index_url)}",
-                'priority = "primary"',
-                "",
-            ]
         (project / "pyproject.toml").write_text("\n".join(lines), encoding="utf-8")
 
     def install_plan(self, ctx: Context) -> Plan:
         """``poetry install --no-root`` (lock, create ``.venv``, install) in a new project."""
         project = ctx.workdir / "project"
         self._write_project(ctx, project)
-        note = None
+        note = self._note(ctx)
         if ctx.live and ctx.find_links is not None:
             note = "poetry cannot read a --find-links folder; it took wheels from the index"
         return Plan(
@@ -451,7 +470,12 @@ class Poetry(Tool):
         """``poetry lock`` in a new project (poetry's lock is universal)."""
         project = ctx.workdir / "project"
         self._write_project(ctx, project)
-        plan = Plan((Command((self.exe, "lock"), cwd=project),), self.base_env(ctx), project)
+        plan = Plan(
+            (Command((self.exe, "lock"), cwd=project),),
+            self.base_env(ctx),
+            project,
+            note=self._note(ctx),
+        )
         return [(None, plan)]
 
 
@@ -465,7 +489,9 @@ class Pdm(Tool):
     label = "pdm"
     lockfile = True
     manages_python = True  # `pdm python install`
-    packages = (f"pdm=={PINS['pdm']}",)
+    # pdm's own `locked` extra pins hishel 1.4.0 (hishel 2 broke pdm's cache) but also a
+    # certifi release the index no longer has, so hishel is pinned here directly.
+    packages = (f"pdm=={PINS['pdm']}", f"hishel[httpx2]=={PINS['hishel']}")
 
     @property
     def exe(self) -> str:
@@ -557,9 +583,10 @@ class Resolvent(Tool):
         out = run_quiet([*self._cli(), "--version"]).strip().split()[-1]
         try:
             commit = run_quiet(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).strip()
-        except (OSError, subprocess.CalledProcessError, RuntimeError):
+            changed = run_quiet(["git", "-C", str(REPO), "status", "--porcelain", "resolvent"])
+        except (OSError, RuntimeError):
             return out
-        return f"{out}+g{commit}"
+        return f"{out}+g{commit}" + (".dirty" if changed.strip() else "")
 
     def _has(self, *subcommand: str) -> bool:
         completed = subprocess.run(
@@ -572,13 +599,13 @@ class Resolvent(Tool):
 
     def unavailable(self) -> str | None:
         """Say so when this version has no ``pip install`` or ``venv`` subcommand."""
-        missing = [
-            " ".join(sub) for sub in (("venv",), ("pip", "install")) if not self._has(*sub)
-        ]
+        missing = [" ".join(sub) for sub in (("venv",), ("pip", "install")) if not self._has(*sub)]
         if missing:
-            return "not available in this version (no `resolvent " + "`, `resolvent ".join(
-                missing
-            ) + "`)"
+            return (
+                "not available in this version (no `resolvent "
+                + "`, `resolvent ".join(missing)
+                + "`)"
+            )
         return None
 
     def base_env(self, ctx: Context) -> dict[str, str]:
@@ -586,12 +613,14 @@ class Resolvent(Tool):
         return {**clean_env(), "RESOLVENT_CACHE_DIR": str(ctx.cache)}
 
     def install_plan(self, ctx: Context) -> Plan:
-        """``resolvent venv ENV --python PY`` then ``resolvent pip install -r STACK``."""
+        """Run ``resolvent venv ENV --python PY``, then ``resolvent pip install -r STACK``."""
         environment = ctx.workdir / "env"
         install = [
             *self._cli(),
             "pip",
             "install",
+            "--cache-dir",
+            str(ctx.cache),
             "--python",
             str(_venv_python(environment)),
             "--index-url",
@@ -610,11 +639,9 @@ class Resolvent(Tool):
         )
 
     def resolve_plans(self, ctx: Context) -> list[tuple[str | None, Plan]]:
-        """``resolvent pip compile STACK`` once with each solver."""
+        """Run ``resolvent pip compile STACK`` once with each solver."""
         if not self._has("pip", "compile"):
-            raise ToolUnavailableError(
-                "not available in this version (no `resolvent pip compile`)"
-            )
+            raise ToolUnavailableError("not available in this version (no `resolvent pip compile`)")
         plans: list[tuple[str | None, Plan]] = []
         for solver in ("pubgrub", "sat"):
             args = (
@@ -623,8 +650,9 @@ class Resolvent(Tool):
                 "compile",
                 "--solver",
                 solver,
-                "--python",
-                str(self.python),
+                "--python-version",
+                ctx.python_minor,
+                "--quiet",
                 "--index-url",
                 ctx.index_url,
                 "-o",
@@ -669,7 +697,7 @@ class Conda(Tool):
         return [str(_venv_python(self.home)), str(_DRIVER)]
 
     def base_env(self, ctx: Context) -> dict[str, str]:
-        """The clean environment (rattler's caches are passed as arguments)."""
+        """Return the clean environment (rattler's caches are also passed as arguments)."""
         return {**clean_env(), "RATTLER_CACHE_DIR": str(ctx.cache)}
 
     def install_plan(self, ctx: Context) -> Plan:

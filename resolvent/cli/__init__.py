@@ -22,9 +22,11 @@ __all__ = ["COMMANDS", "main"]
 
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
+    "cache": "resolvent.cli.cache:cache",
     "index": "resolvent.cli.index:index",
     "pip": "resolvent.cli.pip:pip",
     "solve": "resolvent.cli.solve:solve",
+    "venv": "resolvent.cli.venv:venv",
 }
 
 

@@ -62,7 +62,15 @@ def _binary_policy(values: tuple[str, ...]) -> bool | frozenset[str]:
 
 #: The pip-compatible subcommands, each imported only when used.
 PIP_COMMANDS: dict[str, str] = {
+    "check": "resolvent.cli.pip_env:check_command",
     "compile": "resolvent.cli.pip:compile_command",
+    "freeze": "resolvent.cli.pip_env:freeze_command",
+    "install": "resolvent.cli.pip_env:install_command",
+    "list": "resolvent.cli.pip_env:list_command",
+    "show": "resolvent.cli.pip_env:show_command",
+    "sync": "resolvent.cli.pip_env:sync_command",
+    "uninstall": "resolvent.cli.pip_env:uninstall_command",
+    "verify": "resolvent.cli.pip_env:verify_command",
 }
 
 

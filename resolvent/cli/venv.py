@@ -58,7 +58,8 @@ def venv(
         click.echo(f"Creating virtual environment at: {path}", err=True)
         if seed:
             click.echo(" + pip", err=True)
-        shown = os.path.relpath(created.scripts / "activate")
+        activate = created.scripts / "activate"
+        shown = activate if path.is_absolute() else os.path.relpath(activate)
         click.echo(f"Activate with: source {shown}", err=True)
 
     run(action)

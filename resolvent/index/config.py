@@ -51,8 +51,8 @@ class IndexConfig:
 
     @property
     def index_urls(self) -> tuple[str, ...]:
-        """Every index URL, the main one first."""
-        return (self.index_url, *self.extra_index_urls)
+        """Every index URL, the main one first (none with ``--no-index``: it is empty)."""
+        return tuple(url for url in (self.index_url, *self.extra_index_urls) if url)
 
 
 def resolve_index_config(

@@ -151,12 +151,16 @@ class Cache:
         *,
         source: str = "local",
         limits: ZipLimits | None = None,
+        verified: bool = False,
     ) -> Path:
         """Return the unpacked tree of ``wheel_path``, unpacking it first if needed.
 
         ``sha256`` is the archive's expected digest (from a lock or an index); the file
-        must match it. The wheel is fully checked (paths, links, sizes, RECORD hashes)
-        while it is extracted into a private ``.tmp-`` folder, which is renamed into
+        must match it. ``verified`` says the caller hashed this very file already (while
+        downloading it) and ``sha256`` is that digest, so it is not read twice.
+
+        The wheel is fully checked (paths, links, sizes, RECORD hashes) while it is
+        extracted into a private ``.tmp-`` folder, which is renamed into
         place only when whole; concurrent callers wait on the entry's lock and get the
         same folder. The wheel is remembered under ``wheels-v1/<source>/``.
 
@@ -164,7 +168,10 @@ class Cache:
 
             cache.unpack_wheel(Path("demo-1.0-py3-none-any.whl"), sha256="ab12...")
         """
-        actual = _file_sha256(wheel_path) if wheel_path.is_file() else None
+        if verified and sha256 is not None and wheel_path.is_file():
+            actual: str | None = self._key(sha256)
+        else:
+            actual = _file_sha256(wheel_path) if wheel_path.is_file() else None
         if actual is None:
             raise InvalidWheelError(wheel_path.name, "does not exist")
         if sha256 is not None and self._key(sha256) != actual:

@@ -18,6 +18,7 @@ Example::
 # ruff: noqa: PTH100, PTH102, PTH103, PTH105, PTH106, PTH108, PTH112, PTH114, PTH117, PTH118, PTH120
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -154,16 +155,30 @@ class SchemeDestination:
         "_placements",
         "_removals",
         "_root_key",
+        "_shared",
         "_stage",
+        "_token",
         "link_mode",
         "python",
         "scheme",
     )
 
     def __init__(
-        self, scheme: Scheme, *, python: str, link_mode: LinkMode = LinkMode.HARDLINK
+        self,
+        scheme: Scheme,
+        *,
+        python: str,
+        link_mode: LinkMode = LinkMode.HARDLINK,
+        staging: str | None = None,
     ) -> None:
         self.scheme = scheme
+        # A staging folder shared by several transactions (one per run, made by the
+        # caller inside ``scheme.root``, removed by it): creating and removing a folder
+        # per install costs milliseconds on some file systems. Each transaction names
+        # its files with its own token; replaced files stay there until the caller's
+        # cleanup (or the next run's, after a crash).
+        self._shared = staging
+        self._token = ""
         self.python = python
         self.link_mode = link_mode
         self._linker = Linker(link_mode)
@@ -179,7 +194,12 @@ class SchemeDestination:
         if self._stage is not None:
             raise InstallError("an install into this destination is already in progress")
         os.makedirs(self.scheme.root, exist_ok=True)
-        self._stage = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.scheme.root)
+        if self._shared is not None:
+            self._stage = self._shared
+            self._token = os.urandom(6).hex() + "-"
+        else:
+            self._stage = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.scheme.root)
+            self._token = ""
         self._root_key = root_key
         self._linker = Linker(self.link_mode)
         self._placements = {}
@@ -197,12 +217,14 @@ class SchemeDestination:
         if final in self._finals:
             raise InstallError(f"two files of the wheel install to `{final}`")
         self._finals.add(final)
-        staged = os.path.join(self._stage, str(len(self._placements)))
+        staged = os.path.join(self._stage, f"{self._token}{len(self._placements)}")
         self._placements[staged] = final
         return staged
 
     def record_path(self, key: DataKey, path: str) -> str:
         """Return how RECORD names file ``path`` of scheme ``key`` (relative, ``/``)."""
+        if key == self._root_key or self.scheme.path(key) == self.scheme.path(self._root_key):
+            return path  # a checked archive path (no ``..``, no empty part) is already relative
         final = self._final(key, path)
         root = os.fspath(self.scheme.path(self._root_key))
         return os.path.relpath(final, root).replace(os.sep, "/")
@@ -232,20 +254,23 @@ class SchemeDestination:
         stage = self._stage
         if stage is None:
             raise InstallError("no install in progress; call `begin()` first")
-        backups = os.path.join(stage, "backup")
-        os.mkdir(backups)
+        if self._token:
+            backups = stage
+        else:
+            backups = os.path.join(stage, "backup")
+            os.mkdir(backups)
         undo: list[tuple[str, str | None]] = []  # (path, backup) in the order applied
         try:
             for path in self._removals:
                 if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
-                    backup = os.path.join(backups, str(len(undo)))
+                    backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(path, backup)
                     undo.append((path, backup))
             for staged, final in self._placements.items():
                 self._makedirs(os.path.dirname(final), undo)
                 if os.path.lexists(final):
                     _refuse_folder(final)
-                    backup = os.path.join(backups, str(len(undo)))
+                    backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(final, backup)
                     undo.append((final, backup))
                 os.replace(staged, final)
@@ -272,7 +297,10 @@ class SchemeDestination:
                 break
             folder = parent
         for path in reversed(missing):
-            os.mkdir(path)
+            try:
+                os.mkdir(path)
+            except FileExistsError:  # another transaction (a parallel install) made it
+                continue
             undo.append((path, ""))  # "" marks a folder we created
         self._made.update(missing)
 
@@ -302,8 +330,12 @@ class SchemeDestination:
                 folder = os.path.dirname(folder)
 
     def _close(self) -> None:
-        if self._stage is not None:
+        if self._stage is not None and self._shared is None:
             shutil.rmtree(self._stage, ignore_errors=True)
+        elif self._stage is not None:
+            for staged in self._placements:  # unplaced after an error; placed ones moved
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(staged)
         self._stage = None
         self._placements = {}
         self._finals = set()

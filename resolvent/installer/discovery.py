@@ -84,10 +84,14 @@ def environment_of(python: Path) -> Venv:
 
     :raises VenvError: ``python`` is not a Python interpreter.
     """
+    # A venv is found by its ``pyvenv.cfg`` beside or above the (unresolved) executable;
+    # the query runs with ``-S``, which leaves ``sys.prefix`` at the base on 3.11.
+    folder = Path(os.path.abspath(python)).parent
+    for candidate in (folder, folder.parent):
+        if (candidate / "pyvenv.cfg").is_file():
+            return Venv.open(candidate)
     info = query_interpreter(python)
     prefix = Path(info.prefix)
-    if (prefix / "pyvenv.cfg").is_file():
-        return Venv.open(prefix)
     return Venv(
         root=prefix,
         python=Path(info.executable),

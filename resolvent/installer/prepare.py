@@ -268,7 +268,7 @@ class Preparer:
 
     def _unpack_named(self, path: Path, sha256: str, source: str) -> Path:
         if path.name.endswith(".whl"):
-            return self.cache.unpack_wheel(path, sha256, source=source)
+            return self.cache.unpack_wheel(path, sha256, source=source, verified=True)
         if self.builder is None:
             raise InstallError(f"`{path.name}` is a source distribution and building is disabled")
         return self.builder.build_sdist(path, sha256)

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from resolvent.errors import IndexDataError
-from resolvent.index.metadata import CoreMetadata, parse_core_metadata
 from resolvent.installer.record import RecordEntry, hash_file, parse_record
 
 if TYPE_CHECKING:
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckProblem",
+    "DistMetadata",
     "InstalledDist",
     "Problem",
     "SitePackages",
@@ -47,6 +47,35 @@ __all__ = [
 _DIST_INFO = ".dist-info"
 # Files a venv's scripts folder holds that no distribution records.
 _VENV_SCRIPT_PREFIXES = ("python", "pypy", "graalpy", "activate", "Activate", "deactivate")
+
+
+@dataclass(frozen=True, slots=True)
+class DistMetadata:
+    """What ``show`` and ``check`` need from an installed ``METADATA``.
+
+    Parsed here rather than with the index's metadata reader, which would load the
+    HTTP stack into commands that never touch the network.
+    """
+
+    name: str
+    requires_dist: tuple[Requirement, ...]
+    requires_python: str | None
+
+
+def _parse_metadata(data: bytes, fallback: str) -> DistMetadata:
+    from email.parser import BytesHeaderParser  # noqa: PLC0415 -- only when metadata is read
+
+    message = BytesHeaderParser().parsebytes(data)
+    requirements = []
+    for text in message.get_all("Requires-Dist") or []:
+        try:
+            requirements.append(Requirement(str(text)))
+        except InvalidRequirement:
+            continue  # installers have always tolerated these
+    python = message.get("Requires-Python")
+    return DistMetadata(
+        str(message.get("Name") or fallback), tuple(requirements), str(python) if python else None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +98,13 @@ class InstalledDist:
         except (OSError, UnicodeDecodeError):
             return None
 
-    def metadata(self) -> CoreMetadata:
-        """Parse ``METADATA`` (name, version, ``Requires-Dist``...)."""
+    def metadata(self) -> DistMetadata:
+        """Parse ``METADATA`` (name, ``Requires-Dist``, ``Requires-Python``)."""
         try:
             with open(os.path.join(self.dist_info, "METADATA"), "rb") as stream:
-                return parse_core_metadata(stream.read(), source=os.fspath(self.dist_info))
-        except (OSError, IndexDataError):
-            return CoreMetadata(self.name, self.version, (), None, ())
+                return _parse_metadata(stream.read(), self.name)
+        except OSError:
+            return DistMetadata(self.name, (), None)
 
     def display_name(self) -> str:
         """Return the name as ``METADATA`` spells it (``Foo_Bar``), else the normalized name."""
@@ -225,7 +254,7 @@ class CheckProblem:
 
     def __str__(self) -> str:
         if self.installed is None:
-            name = self.requirement.split(";")[0]
+            name = Requirement(self.requirement).name
             return f"{self.dist} {self.version} requires {name}, which is not installed."
         return (
             f"{self.dist} {self.version} has requirement {self.requirement}, "

@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ from resolvent.index.metadata import CoreMetadata, parse_core_metadata
 from resolvent.index.pages import DistFile
 from resolvent.installer.build import Builder, BuildRequirementsInstaller
 from resolvent.installer.cache import Cache
+from resolvent.installer.destination import SchemeDestination
 from resolvent.installer.install import compile_files, install, uninstall
 from resolvent.installer.link import LinkMode
 from resolvent.installer.plan import CachedDist, Plan, Planner, Wanted
@@ -80,6 +82,7 @@ __all__ = [
 ]
 
 _MAX_BUILD_DEPTH = 4
+_LINK_THREADS = 4
 _build_depth = threading.local()
 
 
@@ -563,32 +566,60 @@ def _apply(
         report.removed.append(dist)
         report.changes.append(("-", dist.name, str(dist.version)))
     replaced = {dist.name: dist for dist in plan.reinstalls}
-    installed_py: list[str] = []
-    for cached in sorted(ready, key=lambda c: c.wanted.name):
+
+    def link_one(cached: CachedDist) -> InstalledDistribution:
         wanted = cached.wanted
         if wanted.name in repair:
             for folder in broken.get(wanted.name, ()):
                 shutil.rmtree(folder, ignore_errors=True)
-        destination = environment.destination(request.link_mode)
-        done = install(
+        destination = SchemeDestination(
+            environment.scheme,
+            python=os.fspath(environment.python),
+            link_mode=request.link_mode,
+            staging=staging,
+        )
+        return install(
             UnpackedWheel(cached.tree, label=wanted.filename),
             destination,
             requested=wanted.requested,
             direct_url=wanted.direct_url,
         )
-        report.installed.append(done)
+
+    # One transaction per distribution; they touch disjoint files, and most of their time
+    # is system calls (which release the GIL), so a few run at once.
+    ordered = sorted(ready, key=lambda c: c.wanted.name)
+    outcomes: list[InstalledDistribution | BaseException] = []
+    staging = tempfile.mkdtemp(prefix=".resolvent-staging-", dir=environment.root)
+    try:
+        with ThreadPoolExecutor(max_workers=_LINK_THREADS) as pool:
+            futures = [pool.submit(link_one, cached) for cached in ordered]
+            for future in futures:
+                error = future.exception()
+                outcomes.append(error if error is not None else future.result())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    installed_py: list[str] = []
+    failure: BaseException | None = None
+    for cached, outcome in zip(ordered, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            failure = failure or outcome
+            continue
+        wanted = cached.wanted
+        report.installed.append(outcome)
         old = replaced.get(wanted.name)
         if old is not None:
             report.removed.append(old)
             report.changes.append(("-", old.name, str(old.version)))
         report.changes.append(("+", wanted.name, str(wanted.version)))
-        if done.link_mode is not request.link_mode or report.link_mode is None:
-            report.link_mode = done.link_mode
+        if outcome.link_mode is not request.link_mode or report.link_mode is None:
+            report.link_mode = outcome.link_mode
         if request.compile_bytecode:
             dist = InstalledDist(
-                canonicalize_name(done.name), Version(done.version), done.dist_info
+                canonicalize_name(outcome.name), Version(outcome.version), outcome.dist_info
             )
             installed_py.extend(p for p, _ in dist.record_paths() if p.endswith(".py"))
+    if failure is not None:
+        raise failure
     if installed_py:
         compile_files(os.fspath(environment.python), installed_py)
     report.changes.sort(key=lambda change: (change[1], change[0] == "+"))

@@ -31,7 +31,7 @@ from pysat.solvers import Solver
 from resolvent.solver._internal.cnf import Cnf
 from resolvent.solver._internal.sat_explain import minimal_core, render
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
-from resolvent.solver.universe import ROOT, ROOT_VERSION
+from resolvent.solver.universe import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -39,16 +39,16 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from resolvent.solver.provider import Reporter
+    from resolvent.solver.ranges import VersionRange
     from resolvent.solver.result import Outcome
-    from resolvent.solver.universe import Universe
+    from resolvent.solver.universe import Dependency, Universe
 
 __all__ = ["BACKEND", "SatEngine"]
 
 #: The pysat backend of the incremental solver (see ``specs/encoding.md`` for figures).
-BACKEND = "minisat22"
+BACKEND = "cadical195"
 #: The SAT oracle inside RC2 for ``optimal`` mode.
 RC2_BACKEND = "g4"
-WARM_UP = True
 
 
 class _Steps:
@@ -117,10 +117,8 @@ class SatEngine:
         steps = _Steps(budget, reporter)
         cnf = Cnf(universe)
         root_deps = cnf.load_root()
-        if self.optimal:
-            selected = _optimal(cnf, steps)
-        else:
-            selected = _Greedy(cnf, steps, [d.package for d in root_deps]).run()
+        search = _optimal if self.optimal else _greedy
+        selected = search(cnf, steps, root_deps)
         stats = {
             "sat_calls": steps.sat_calls,
             "variables": int(cnf.pool.top),
@@ -129,12 +127,12 @@ class SatEngine:
         }
         if selected is None:
             core = minimal_core(cnf, BACKEND, steps.before_call)
-            keys = {key for g in core for key in (g.package, g.target) if key not in (None, ROOT)}
+            keys = {key for g in core for key in (g.package, g.target) if key is not None}
             stats["sat_calls"] = steps.sat_calls
             return NoSolution(
                 engine=self.name,
                 explanation=render(universe, core),
-                core=tuple(sorted(k for k in keys if k is not None)),
+                core=tuple(sorted(keys - {ROOT})),
                 stats=stats,
             )
         return Solution(engine=self.name, selected=selected, stats=stats)
@@ -145,196 +143,192 @@ class _Greedy:
 
     ``fixed`` holds one assumption literal per decided package, in breadth-first order;
     ``order`` lists the packages that the root and the decided versions require, in the
-    order they were discovered.
+    order they were discovered. Every satisfiable call is *closed* before it counts: the
+    requirements of every version its model selects and reaches from the root are
+    loaded, and the call repeated if they break the model. A closed model is a model of
+    the whole universe (``specs/encoding.md``), so no decision ever has to be undone.
     """
 
-    def __init__(self, cnf: Cnf, steps: _Steps, root_targets: Sequence[str]) -> None:
+    def __init__(self, cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> None:
         self.cnf = cnf
         self.steps = steps
         self.solver = Solver(name=BACKEND)
-        self.order: list[str] = list(dict.fromkeys(root_targets))
-        self.root_count = len(self.order)
+        # package -> the ranges that the root and the decided versions require of it
+        self.demands: dict[str, list[VersionRange]] = {}
+        for dep in root_deps:
+            self.demands.setdefault(dep.package, []).append(dep.range)
+        self.roots: list[str] = list(self.demands)
+        self.order: list[str] = list(self.roots)
         self.queued: set[str] = set(self.order)
         self.fixed: list[int] = []
         self.chosen: list[Version] = []
-        self.marks: list[int] = []  # len(order) right after each decision
-        self.position: dict[int, int] = {}  # assumption literal -> index in fixed
         self.model: list[int] = []  # pysat model: model[v - 1] is +v or -v
+        self.model_ok = False  # the model satisfies every clause handed to the solver
+        # The last closed model, restricted to what it reaches from the root: package ->
+        # index of its version. It stays a model of the whole universe whatever clauses
+        # are added later, so it witnesses the decisions even after failed calls.
+        self.witness: dict[str, int] = {}
+        self._flush()
 
     # -- the solver --------------------------------------------------------------
 
     def _flush(self) -> None:
+        """Hand new clauses to the solver; keep the model only if it satisfies them."""
         clauses = self.cnf.drain()
         if clauses:
             self.solver.append_formula(clauses)
+            if self.model_ok:
+                self.model_ok = all(any(self._true(lit) for lit in c) for c in clauses)
         phases = self.cnf.drain_phases()
         if phases:
             self.solver.set_phases(phases)
 
-    def _call(self, assumptions: list[int]) -> bool:
+    def _true(self, lit: int) -> bool:
+        """Whether ``lit`` holds in the model (variables newer than the model are false)."""
+        var = abs(lit)
+        if var > len(self.model):
+            return lit < 0
+        return (self.model[var - 1] > 0) == (lit > 0)
+
+    def _solve(self, assumptions: list[int]) -> bool:
         self.steps.before_call()
         self._flush()
         if self.solver.solve(assumptions=assumptions):
             self.model = self.solver.get_model()
+            self.model_ok = True
             return True
         return False
 
-    def _core(self) -> list[int]:
-        return list(self.solver.get_core() or ())
-
-    # -- the search --------------------------------------------------------------
-
-    def _warm_up(self) -> bool:
-        """Load what models reach until a model reaches only loaded versions.
-
-        Returns false if the formula is unsatisfiable. The greedy search that follows
-        then meets most conflicts as clauses already known instead of as backtracks.
-        """
+    def _call(self, assumptions: list[int]) -> bool:
+        """Solve under ``assumptions`` and close the model; false if unsatisfiable."""
+        if not self._solve(assumptions):
+            return False
         while True:
-            if not self._call([]):
-                return False
-            pending = self._model_frontier()
-            if not pending:
+            frontier = self._frontier()
+            if not frontier:
                 return True
-            for package, version in pending:
+            for package, version in frontier:
                 self.steps.load(self.cnf, package, version)
+            self._flush()
+            if not self.model_ok and not self._solve(assumptions):
+                return False
 
-    def _model_frontier(self) -> list[tuple[str, Version]]:
-        """Return the model's selected versions reachable from the root, not yet loaded."""
-        model = self.model
+    def _frontier(self) -> list[tuple[str, Version]]:
+        """Return the model's versions reachable from the root whose requirements are unknown."""
         cnf = self.cnf
-        seen = set(self.order[: self.root_count])
-        queue = list(self.order[: self.root_count])
-        pending: list[tuple[str, Version]] = []
+        seen = set(self.roots)
+        queue = list(self.roots)
+        frontier: list[tuple[str, Version]] = []
+        reached: dict[str, int] = {}
+        model = self.model
         for package in queue:
-            lits = cnf.lits[package]
-            index = next(i for i, lit in enumerate(lits) if model[lit - 1] > 0)
+            # A closed-over package's variables all predate the model (they appear in the
+            # clause that requires the package, which the model satisfies).
+            index = next(i for i, lit in enumerate(cnf.lits[package]) if model[lit - 1] > 0)
+            reached[package] = index
             version = cnf.versions[package][index]
             deps = cnf.loaded.get((package, version))
             if deps is None:
-                pending.append((package, version))
+                frontier.append((package, version))
                 continue
             for dep in deps:
                 if dep.package not in seen:
                     seen.add(dep.package)
                     queue.append(dep.package)
-        return pending
+        if not frontier:
+            self.witness = reached
+        return frontier
+
+    def _call_any(self, lits: Sequence[int]) -> bool:
+        """Solve with the decisions and "one of ``lits``" (via a one-off activation literal)."""
+        act = self.cnf.fresh()
+        self.solver.add_clause([-act, *lits])
+        found = self._call([*self.fixed, act])
+        self.solver.add_clause([-act])  # retire the activation literal for good
+        return found
+
+    # -- the search --------------------------------------------------------------
 
     def run(self) -> dict[str, Version] | None:
         """Return the greedy choice of every required package, or ``None`` if unsatisfiable."""
         try:
-            if WARM_UP and not self._warm_up():
+            if not self.model_ok and not self._call([]):
                 return None
-            while True:
-                k = len(self.fixed)
-                if k == len(self.order):
-                    if self._call(self.fixed):
-                        return self._selected()
-                    if not self._backtrack(self._core()):
-                        return None
-                    continue
-                package = self.order[k]
-                choice = self._decide(package)
-                if choice is None:
-                    if not self._backtrack(self._core()):
-                        return None
-                    continue
-                self._commit(package, choice)
+            while len(self.fixed) < len(self.order):
+                package = self.order[len(self.fixed)]
+                self._commit(package, self._decide(package))
+            return dict(zip(self.order, self.chosen, strict=True))
         finally:
             self.solver.delete()
 
-    def _selected(self) -> dict[str, Version]:
-        return dict(zip(self.order, self.chosen, strict=True))
+    def _decide(self, package: str) -> int:
+        """Return the index of the best version consistent with the decisions so far.
 
-    def _decide(self, package: str) -> int | None:
-        """Return the index of the best consistent version, or ``None`` if none is.
-
-        ``None`` leaves the solver's last answer an unsatisfiable call under exactly the
-        current decisions, so its core names decisions to undo.
+        The witness satisfies the decisions, so it picks a version of ``package`` (which
+        the decisions require); only better versions that every decided dependent
+        admits are tried: first the best alone, then "any of the rest", then halves.
         """
-        lits = self.cnf.package_lits(package)
-        assumptions = self.fixed
-        if lits:
-            if self._call([*assumptions, lits[0]]):
-                return 0
-            core = self._core()
-            if lits[0] not in core:
-                return None  # the decisions so far are already inconsistent
-        # Invariant: lits[:lo] are each inconsistent with the decisions; find the first
-        # consistent one with "any of lits[lo:hi]" queries (hi: a known consistent one).
-        lo, hi = 1, len(lits)
-        if lo < hi and self._call_any(assumptions, lits[lo:hi]):
-            hi = self._model_index(lits)
-            while lo < hi:
-                mid = (lo + hi - 1) // 2
-                if self._call_any(assumptions, lits[lo : mid + 1]):
-                    hi = self._model_index(lits)
-                else:
-                    lo = mid + 1
+        lits = self.cnf.lits[package]
+        hi = self.witness[package]
+        admitted = self._admitted(package)
+        better = [i for i in admitted if i < hi]
+        if not better:
             return hi
-        # No version fits; the package is required by a decision (or the root), so the
-        # decisions are inconsistent: ask again for a core over them alone.
-        self._call(assumptions)
-        return None
+        if self._call([*self.fixed, lits[better[0]]]):
+            return better[0]
+        better = better[1:]
+        while better:
+            half = better if len(better) == 1 else better[: (len(better) + 1) // 2]
+            if self._call_any([lits[i] for i in half]):
+                hi = self.witness[package]
+                better = [i for i in half if i < hi]
+            else:
+                better = better[len(half) :]
+        return hi
 
-    def _call_any(self, assumptions: list[int], lits: Sequence[int]) -> bool:
-        """Solve with the decisions and "one of ``lits``" (via a one-off activation literal)."""
-        act = self.cnf.fresh()
-        self.solver.add_clause([-act, *lits])
-        found = self._call([*assumptions, act])
-        self.solver.add_clause([-act])  # retire the activation literal for good
-        return found
-
-    def _model_index(self, lits: Sequence[int]) -> int:
-        model = self.model
-        return next(i for i, lit in enumerate(lits) if model[lit - 1] > 0)
+    def _admitted(self, package: str) -> list[int]:
+        """Return the indices of the versions every decided dependent admits, best first."""
+        admitted: set[int] | None = None
+        for rng in self.demands[package]:
+            allowed = self.cnf.allowed(package, rng)
+            admitted = set(allowed) if admitted is None else admitted.intersection(allowed)
+        return sorted(admitted or ())
 
     def _commit(self, package: str, index: int) -> None:
         version = self.cnf.versions[package][index]
-        lit = self.cnf.lits[package][index]
         reporter = self.steps.reporter
         if reporter is not None:
             reporter.decided(package, version)
-        self.position[lit] = len(self.fixed)
-        self.fixed.append(lit)
+        self.fixed.append(self.cnf.lits[package][index])
         self.chosen.append(version)
-        self.steps.load(self.cnf, package, version)
+        phases: list[int] = []
         for dep in self.cnf.loaded[(package, version)]:
+            self.demands.setdefault(dep.package, []).append(dep.range)
             if dep.package not in self.queued:
                 self.queued.add(dep.package)
                 self.order.append(dep.package)
-        self.marks.append(len(self.order))
-
-    def _backtrack(self, core: list[int]) -> bool:
-        """Undo decisions down to the latest one in ``core``; false if ``core`` has none."""
-        positions = [self.position[lit] for lit in core if lit in self.position]
-        if not positions:
-            return False
-        keep = max(positions)
-        reporter = self.steps.reporter
-        if reporter is not None:
-            undone = self.order[keep]
-            reporter.conflict(f"{undone}=={self.chosen[keep]} conflicts with earlier choices")
-        for lit in self.fixed[keep:]:
-            del self.position[lit]
-        del self.fixed[keep:]
-        del self.chosen[keep:]
-        del self.marks[keep:]
-        cut = self.marks[-1] if self.marks else self.root_count
-        for package in self.order[cut:]:
-            self.queued.discard(package)
-        del self.order[cut:]
-        return True
+            # Lean the solver towards the best version the decisions still admit, so
+            # that its models (and the versions they make us load) follow the greedy.
+            admitted = self._admitted(dep.package)
+            best = admitted[0] if admitted else -1
+            lits = self.cnf.lits[dep.package]
+            phases.extend(lit if i == best else -lit for i, lit in enumerate(lits))
+        if phases:
+            self.solver.set_phases(phases)
 
 
-def _optimal(cnf: Cnf, steps: _Steps) -> dict[str, Version] | None:
+def _greedy(cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> dict[str, Version] | None:
+    """Return the lexicographic greedy resolution, or ``None`` if unsatisfiable."""
+    return _Greedy(cnf, steps, root_deps).run()
+
+
+def _optimal(cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> dict[str, Version] | None:
     """Return a rank-sum optimum over the full universe, or ``None`` if unsatisfiable.
 
     Each round solves the MaxSAT problem over the clauses known so far, then loads the
     reachable selected versions whose requirements are unknown; a round that loads
     nothing is optimal for the whole universe (``specs/encoding.md``).
     """
-    root_deps = cnf.loaded[(ROOT, ROOT_VERSION)]
     while True:
         wcnf = WCNF()
         for clause in cnf.all_clauses():

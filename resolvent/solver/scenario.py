@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -211,13 +212,29 @@ def _strings(value: object, where: str, source: str) -> list[str]:
     return value
 
 
+@lru_cache(maxsize=65536)
+def _cached_requirement(text: str) -> Requirement:
+    """Parse a requirement once per text: synthetic and real universes repeat them a lot."""
+    return Requirement(text)
+
+
 def _requirement(text: str, where: str, source: str) -> Requirement:
     try:
-        return Requirement(text)
+        return _cached_requirement(text)
     except InvalidRequirement as error:
         raise ScenarioError(
             source, f"invalid requirement `{text}` in {where}: {str(error).splitlines()[0]}"
         ) from None
+
+
+@lru_cache(maxsize=4096)
+def _cached_specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+@lru_cache(maxsize=4096)
+def _cached_tag(text: str) -> frozenset[Tag]:
+    return parse_tag(text)
 
 
 def _version(text: object, where: str, source: str) -> Version:
@@ -229,7 +246,7 @@ def _version(text: object, where: str, source: str) -> Version:
 
 def _specifier(text: object, where: str, source: str) -> SpecifierSet:
     try:
-        return SpecifierSet(str(text))
+        return _cached_specifier(str(text))
     except InvalidSpecifier:
         raise ScenarioError(source, f"invalid requires-python `{text}` in {where}") from None
 
@@ -241,7 +258,7 @@ def _parse_version(raw: object, name: str, version_text: str, source: str) -> Sc
     tags: list[frozenset[Tag]] = []
     for tag in _strings(data.get("wheel_tags", ["py3-none-any"]), f"{where} wheel_tags", source):
         try:
-            tags.append(parse_tag(tag))
+            tags.append(_cached_tag(tag))
         except ValueError:
             raise ScenarioError(source, f"invalid wheel tag `{tag}` in {where}") from None
     extras = {

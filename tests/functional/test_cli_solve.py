@@ -98,7 +98,10 @@ def test_optimal(files):
     [
         (None, "cannot read scenario"),
         ("name = 'x'\n[root\n", "not valid TOML"),
-        ("name='x'\n[root]\nrequires=['a>>']\n[expected]\nsatisfiable=true\n", "invalid requirement"),
+        (
+            "name='x'\n[root]\nrequires=['a>>']\n[expected]\nsatisfiable=true\n",
+            "invalid requirement",
+        ),
         ("\x00\xff", "not valid TOML"),
     ],
 )

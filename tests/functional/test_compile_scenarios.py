@@ -47,7 +47,9 @@ def _pins(text: str) -> dict[str, str]:
     return pins
 
 
-@pytest.mark.skipif(not FILES, reason="../shared/scenarios is absent (a clone outside the workplace)")
+@pytest.mark.skipif(
+    not FILES, reason="../shared/scenarios is absent (a clone outside the workplace)"
+)
 @pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
 def test_compile_scenario(path: Path, tmp_path: Path) -> None:
     (scenario,) = parse_scenario(path.read_text(encoding="utf-8"), str(path))

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-__all__ = ["Dist", "build_sdist", "build_wheel", "metadata_text", "record_hash"]
+__all__ = [
+    "IN_TREE_BACKEND",
+    "Dist",
+    "build_sdist",
+    "build_wheel",
+    "metadata_text",
+    "project_files",
+    "record_hash",
+    "write_project",
+]
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,8 @@ def build_wheel(dest: Path, dist: Dist) -> Path:
     info = dist.dist_info
     files[f"{info}/METADATA"] = metadata_text(dist).encode()
     files[f"{info}/WHEEL"] = (
-        f"Wheel-Version: 1.0\nGenerator: resolvent-tests\nRoot-Is-Purelib: true\nTag: {dist.tag}\n\n"
+        "Wheel-Version: 1.0\nGenerator: resolvent-tests\nRoot-Is-Purelib: true\n"
+        f"Tag: {dist.tag}\n\n"
     ).encode()
     if dist.entry_points:
         text = "".join(
@@ -122,24 +132,133 @@ def build_wheel(dest: Path, dist: Dist) -> Path:
     return target
 
 
-def build_sdist(dest: Path, dist: Dist) -> Path:
-    """Write ``dist`` as an sdist (setuptools-free ``pyproject.toml`` via flit_core)."""
-    root = f"{dist.module}-{dist.version}"
+#: A PEP 517 backend with no dependencies, shipped inside sdists built with
+#: ``in_tree_backend=True`` (``backend-path = ["."]``), so builds need no index. It
+#: packs the project's module folder and the sdist's ``PKG-INFO`` into a wheel, and
+#: builds editable wheels as one ``.pth`` file pointing at the project folder.
+IN_TREE_BACKEND = r'''
+"""A minimal build backend for tests."""
+import base64, hashlib, os, zipfile
+
+def _meta():
+    with open("PKG-INFO", encoding="utf-8") as f:
+        text = f.read()
+    head = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+    return text, head["Name"], head["Version"]
+
+def _record_hash(data):
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+def _wheel(directory, files):
+    text, name, version = _meta()
+    stem = name.replace("-", "_").lower()
+    info = f"{stem}-{version}.dist-info"
+    files[f"{info}/METADATA"] = text.encode()
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: rv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n"
+    )
+    if os.path.exists("entry_points.txt"):
+        with open("entry_points.txt", "rb") as f:
+            files[f"{info}/entry_points.txt"] = f.read()
+    record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in files.items())
+    files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+    filename = f"{stem}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return filename
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+get_requires_for_build_editable = get_requires_for_build_wheel
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _, name, _ = _meta()
+    module = name.replace("-", "_").lower()
+    files = {}
+    for folder, _, names in os.walk(module):
+        for item in sorted(names):
+            if item.endswith(".pyc"):
+                continue
+            path = os.path.join(folder, item)
+            with open(path, "rb") as f:
+                files[path.replace(os.sep, "/")] = f.read()
+    return _wheel(wheel_directory, files)
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    _, name, _ = _meta()
+    module = name.replace("-", "_").lower()
+    return _wheel(wheel_directory, {f"__editable__.{module}.pth": (os.getcwd() + "\n").encode()})
+'''
+
+
+def project_files(dist: Dist, *, in_tree_backend: bool = False) -> dict[str, bytes]:
+    """Return the files of a source tree of ``dist`` (relative paths to contents).
+
+    By default the project builds with flit_core (which the build must install); with
+    ``in_tree_backend`` it builds with :data:`IN_TREE_BACKEND`, needing nothing.
+    """
     deps = ", ".join(f'"{r}"' for r in dist.requires)
     optional = "".join(
         f"{extra} = [{', '.join(repr(r) for r in reqs)}]\n" for extra, reqs in dist.extras.items()
     )
     rp = f'requires-python = "{dist.requires_python}"\n' if dist.requires_python else ""
+    system = (
+        '[build-system]\nrequires = []\nbuild-backend = "_rv_backend"\nbackend-path = ["."]\n\n'
+        if in_tree_backend
+        else '[build-system]\nrequires = ["flit_core>=3.2,<4"]\n'
+        'build-backend = "flit_core.buildapi"\n\n'
+    )
     pyproject = (
-        '[build-system]\nrequires = ["flit_core>=3.2,<4"]\nbuild-backend = "flit_core.buildapi"\n\n'
-        f'[project]\nname = "{dist.name}"\nversion = "{dist.version}"\ndescription = "test"\n'
+        system
+        + f'[project]\nname = "{dist.name}"\nversion = "{dist.version}"\ndescription = "test"\n'
         f"{rp}dependencies = [{deps}]\n"
         + (f"\n[project.optional-dependencies]\n{optional}" if optional else "")
     )
+    files = {
+        "pyproject.toml": pyproject.encode(),
+        "PKG-INFO": metadata_text(dist).encode(),
+    }
+    sources = (
+        dist.files
+        if dist.files is not None
+        else {
+            f"{dist.module}/__init__.py": f'"""Test package."""\n__version__ = "{dist.version}"\n'
+        }
+    )
+    for path, content in sources.items():
+        files[path] = content.encode() if isinstance(content, str) else content
+    if in_tree_backend:
+        files["_rv_backend.py"] = IN_TREE_BACKEND.encode()
+        if dist.entry_points:
+            files["entry_points.txt"] = "".join(
+                f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in entries.items()) + "\n"
+                for group, entries in dist.entry_points.items()
+            ).encode()
+    return files
+
+
+def write_project(dest: Path, dist: Dist, *, in_tree_backend: bool = False) -> Path:
+    """Write a source tree of ``dist`` into folder ``dest`` (see :func:`project_files`)."""
+    for path, data in project_files(dist, in_tree_backend=in_tree_backend).items():
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return dest
+
+
+def build_sdist(dest: Path, dist: Dist, *, in_tree_backend: bool = False) -> Path:
+    """Write ``dist`` as an sdist (setuptools-free ``pyproject.toml`` via flit_core).
+
+    With ``in_tree_backend`` the sdist carries its own build backend
+    (:data:`IN_TREE_BACKEND`), so building it needs no build requirements.
+    """
+    root = f"{dist.module}-{dist.version}"
     members = {
-        f"{root}/pyproject.toml": pyproject.encode(),
-        f"{root}/PKG-INFO": metadata_text(dist).encode(),
-        f"{root}/{dist.module}/__init__.py": f'"""Test package."""\n__version__ = "{dist.version}"\n'.encode(),
+        f"{root}/{path}": data
+        for path, data in project_files(dist, in_tree_backend=in_tree_backend).items()
     }
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / dist.sdist_name

@@ -81,6 +81,10 @@ class Cnf:
         self.at_most_one: list[list[int]] = []
         self.groups: list[Group] = []
         self.loaded: dict[tuple[str, Version], tuple[Dependency, ...]] = {}
+        # (package, id(range)) -> (range, indices): keyed by identity because hashing a
+        # VersionRange is slow, and ranges repeat as the same (cached) objects; the range
+        # is kept in the value so its id cannot be reused.
+        self._allowed: dict[tuple[str, int], tuple[VersionRange, tuple[int, ...]]] = {}
         self._pending: list[list[int]] = []
         self._phases: list[int] = []
         self.clause_count = 0
@@ -97,10 +101,8 @@ class Cnf:
         self.lits[package] = lits
         self.versions[package] = versions
         if len(lits) > 1:
-            if len(lits) <= _PAIRWISE_LIMIT:
-                encoding = EncType.pairwise
-            else:
-                encoding = EncType.seqcounter
+            small = len(lits) <= _PAIRWISE_LIMIT
+            encoding = EncType.pairwise if small else EncType.seqcounter
             amo = CardEnc.atmost(list(lits), bound=1, vpool=self.pool, encoding=encoding)
             clauses = [list(c) for c in amo.clauses]
             self.at_most_one.extend(clauses)
@@ -143,7 +145,7 @@ class Cnf:
         own = self.lit(package, version)
         deps = self.universe.dependencies(package, version)
         if isinstance(deps, Unavailable):
-            self._add_group("unavailable", package, version, None, None, "", deps.reason, [-own])
+            self._add_group("unavailable", package, version, reason=deps.reason, clause=[-own])
             self.loaded[(package, version)] = ()
             return ()
         deps = tuple(deps)
@@ -156,30 +158,51 @@ class Cnf:
                 self.universe.prefetch(dep.package, [hint])
         return deps
 
-    def best_unloaded(self, package: str, rng: VersionRange) -> Version | None:
-        """Return the best version of ``package`` in ``rng`` whose requirements are unknown."""
-        for version in self.versions.get(package, ()):
-            if version in rng:
-                return None if (package, version) in self.loaded else version
-        return None
+    def allowed(self, package: str, rng: VersionRange) -> tuple[int, ...]:
+        """Return the indices of ``package``'s versions inside ``rng``, best first."""
+        key = (package, id(rng))
+        found = self._allowed.get(key)
+        if found is None:
+            versions = self.versions[package]
+            found = (rng, tuple(i for i, version in enumerate(versions) if version in rng))
+            self._allowed[key] = found
+        return found[1]
 
-    def _add_dependency(self, package: str, version: Version, own: int | None, dep: Dependency) -> None:
+    def best_unloaded(self, package: str, rng: VersionRange) -> Version | None:
+        """Return the best version of ``package`` in ``rng`` if its requirements are unknown."""
+        allowed = self.allowed(package, rng)
+        if not allowed:
+            return None
+        version = self.versions[package][allowed[0]]
+        return None if (package, version) in self.loaded else version
+
+    def _add_dependency(
+        self, package: str, version: Version, own: int | None, dep: Dependency
+    ) -> None:
         lits = self.package_lits(dep.package)
-        versions = self.versions[dep.package]
-        allowed = [lit for lit, w in zip(lits, versions, strict=True) if w in dep.range]
+        allowed = [lits[i] for i in self.allowed(dep.package, dep.range)]
         clause = allowed if own is None else [-own, *allowed]
         kind: GroupKind = "root" if own is None else "dependency"
-        self._add_group(kind, package, version, dep.package, dep.range, dep.specifier, "", clause)
+        self._add_group(
+            kind,
+            package,
+            version,
+            target=dep.package,
+            rng=dep.range,
+            specifier=dep.specifier,
+            clause=clause,
+        )
 
     def _add_group(
         self,
         kind: GroupKind,
         package: str,
         version: Version,
-        target: str | None,
-        rng: VersionRange | None,
-        specifier: str,
-        reason: str,
+        *,
+        target: str | None = None,
+        rng: VersionRange | None = None,
+        specifier: str = "",
+        reason: str = "",
         clause: list[int],
     ) -> None:
         group = Group(

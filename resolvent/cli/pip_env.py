@@ -1,0 +1,454 @@
+"""``resolvent pip install|uninstall|sync|list|freeze|show|check|verify``: pip's environment verbs.
+
+Each command picks its environment as uv does (``--python``, ``--system``, the active
+``VIRTUAL_ENV``, else ``./.venv``), calls one library function and renders the result;
+progress and summaries go to stderr, data (``list``, ``freeze``, ``show``) to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from resolvent.cli._errors import fail, run
+
+if TYPE_CHECKING:
+    from resolvent.installer.site import SitePackages
+    from resolvent.installer.venv import Venv
+    from resolvent.project.install import InstallReport
+    from resolvent.project.resolve import ResolveSettings
+
+__all__ = [
+    "check_command",
+    "freeze_command",
+    "install_command",
+    "list_command",
+    "show_command",
+    "sync_command",
+    "uninstall_command",
+    "verify_command",
+]
+
+F = Any  # a click callback being decorated
+
+
+def _target_options(function: F) -> F:
+    function = click.option(
+        "--system", is_flag=True, help="Use the first `python3` on PATH, even outside a venv."
+    )(function)
+    return click.option(
+        "-p",
+        "--python",
+        "python",
+        default=None,
+        help="The environment's interpreter or venv folder, or a version like 3.12.",
+    )(function)
+
+
+def _index_options(function: F) -> F:
+    options = [
+        click.option("-i", "--index-url", default=None, help="The package index (PEP 503/691)."),
+        click.option("--extra-index-url", "extra_index_urls", multiple=True, help="More indexes."),
+        click.option(
+            "-f", "--find-links", "find_links", multiple=True, help="Folders or pages of dists."
+        ),
+        click.option("--no-index", is_flag=True, help="Ignore indexes; use --find-links only."),
+        click.option(
+            "--index-strategy",
+            type=click.Choice(["first-index", "unsafe-best-match"]),
+            default=None,
+            help="How several indexes combine (default: first-index, as uv).",
+        ),
+        click.option("--exclude-newer", default=None, help="Ignore files uploaded after this."),
+        click.option("--offline", is_flag=True, help="Use only the cache; never the network."),
+        click.option("--refresh", is_flag=True, help="Revalidate every cached index response."),
+        click.option("--cache-dir", type=click.Path(path_type=Path), default=None),
+        click.option(
+            "--link-mode",
+            type=click.Choice(["hardlink", "reflink", "symlink", "copy"]),
+            default="hardlink",
+            show_default=True,
+            help="How files are placed from the cache.",
+        ),
+        click.option(
+            "--compile-bytecode", is_flag=True, help="Compile installed files to bytecode."
+        ),
+        click.option("--reinstall", is_flag=True, help="Reinstall every package, even if present."),
+        click.option(
+            "--require-hashes", is_flag=True, help="Require a matching --hash for every package."
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print only errors."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return _target_options(function)
+
+
+def _settings(options: dict[str, Any]) -> ResolveSettings:
+    from resolvent.cli.pip import _parse_exclude_newer  # noqa: PLC0415
+    from resolvent.project.resolve import ResolveSettings  # noqa: PLC0415
+    from resolvent.target import host_target  # noqa: PLC0415
+
+    return ResolveSettings(
+        target=host_target(),  # replaced by the environment's own
+        index_url=options["index_url"],
+        extra_index_urls=list(options["extra_index_urls"]) or None,
+        find_links=list(options["find_links"]) or None,
+        no_index=options["no_index"],
+        index_strategy=options["index_strategy"],
+        exclude_newer=_parse_exclude_newer(options["exclude_newer"]),
+        offline=options["offline"],
+        refresh=options["refresh"],
+        cache_dir=options["cache_dir"],
+        prerelease="allow" if options.get("pre") else None,
+    )
+
+
+def _environment(python: str | None, *, system: bool) -> Venv:
+    from resolvent.installer.discovery import find_environment  # noqa: PLC0415
+
+    return find_environment(python, system=system)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
+
+
+def _plural(count: int, word: str = "package") -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if quiet:
+        return
+    timings = report.timings
+    click.echo(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}", err=True)
+    if report.prepared:
+        click.echo(
+            f"Prepared {_plural(report.prepared)} in {_ms(timings.get('prepare', 0))}", err=True
+        )
+    removed = len(report.removed) - sum(
+        1 for dist in report.removed if any(i.name == dist.name for i in report.installed)
+    )
+    if removed:
+        click.echo(f"Uninstalled {_plural(removed)} in {_ms(timings.get('link', 0))}", err=True)
+    if report.installed:
+        click.echo(
+            f"Installed {_plural(len(report.installed))} in {_ms(timings.get('link', 0))}",
+            err=True,
+        )
+    if not report.installed and not removed:
+        click.echo(f"Audited {_plural(report.resolved)} in {_ms(timings['total'])}", err=True)
+    if report.link_mode is not None and report.link_mode.value != requested_mode:
+        click.echo(
+            f"warning: failed to {requested_mode} files; fell back to {report.link_mode.value}",
+            err=True,
+        )
+    for sign, name, version in report.changes:
+        click.echo(f" {sign} {name}=={version}", err=True)
+
+
+def _run_install(
+    options: dict[str, Any],
+    *,
+    packages: tuple[str, ...] = (),
+    requirement_files: tuple[Path, ...] = (),
+    editables: tuple[str, ...] = (),
+    constraint_files: tuple[Path, ...] = (),
+    exact: bool = False,
+    no_deps: bool = False,
+    upgrade: bool = False,
+) -> None:
+    from resolvent.installer.link import LinkMode  # noqa: PLC0415
+    from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
+
+    environment = _environment(options["python"], system=options["system"])
+    quiet = options["quiet"]
+    report = install_requirements(
+        InstallRequest(
+            environment,
+            _settings(options),
+            packages=packages,
+            requirement_files=requirement_files,
+            editables=editables,
+            constraint_files=constraint_files,
+            exact=exact,
+            no_deps=no_deps,
+            reinstall=options["reinstall"],
+            upgrade=upgrade,
+            require_hashes=options["require_hashes"],
+            link_mode=LinkMode(options["link_mode"]),
+            compile_bytecode=options["compile_bytecode"],
+            progress=not quiet and sys.stderr.isatty(),
+        )
+    )
+    _render(report, quiet=quiet, requested_mode=options["link_mode"])
+
+
+@click.command("install")
+@click.argument("packages", nargs=-1)
+@click.option(
+    "-r", "--requirement", "requirement_files", multiple=True, type=click.Path(path_type=Path)
+)
+@click.option("-e", "--editable", "editables", multiple=True, help="A project folder, editable.")
+@click.option(
+    "-c", "--constraint", "constraint_files", multiple=True, type=click.Path(path_type=Path)
+)
+@click.option("--no-deps", is_flag=True, help="Install the packages without their dependencies.")
+@click.option("-U", "--upgrade", is_flag=True, help="Do not prefer installed versions.")
+@click.option("--pre", is_flag=True, help="Allow pre-releases.")
+@_index_options
+def install_command(
+    packages: tuple[str, ...],
+    requirement_files: tuple[Path, ...],
+    editables: tuple[str, ...],
+    constraint_files: tuple[Path, ...],
+    *,
+    no_deps: bool,
+    upgrade: bool,
+    **options: Any,
+) -> None:
+    """Install packages into an environment (resolve, then link from the cache)."""
+    run(
+        lambda: _run_install(
+            options,
+            packages=packages,
+            requirement_files=requirement_files,
+            editables=editables,
+            constraint_files=constraint_files,
+            no_deps=no_deps,
+            upgrade=upgrade,
+        )
+    )
+
+
+@click.command("sync")
+@click.argument("src_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--pre", is_flag=True, help="Allow pre-releases.")
+@_index_options
+def sync_command(src_files: tuple[Path, ...], **options: Any) -> None:
+    """Make an environment hold exactly the packages of requirements files."""
+    run(lambda: _run_install(options, requirement_files=src_files, exact=True))
+
+
+@click.command("uninstall")
+@click.argument("packages", nargs=-1)
+@click.option(
+    "-r", "--requirement", "requirement_files", multiple=True, type=click.Path(path_type=Path)
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@_target_options
+def uninstall_command(
+    packages: tuple[str, ...],
+    requirement_files: tuple[Path, ...],
+    python: str | None,
+    *,
+    system: bool,
+    quiet: bool,
+) -> None:
+    """Remove packages from an environment."""
+
+    def action() -> None:
+        from resolvent.errors import BadInputError  # noqa: PLC0415
+        from resolvent.project.inputs import read_input  # noqa: PLC0415
+        from resolvent.project.install import uninstall_packages  # noqa: PLC0415
+
+        names = list(packages)
+        for path in requirement_files:
+            names.extend(line.requirement.name for line in read_input(path).requirements)
+        if not names:
+            raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
+        environment = _environment(python, system=system)
+        started = time.perf_counter()
+        removed, missing = uninstall_packages(environment, names)
+        for name in missing:
+            click.echo(f"warning: skipping `{name}`: it is not installed", err=True)
+        if quiet:
+            return
+        elapsed = time.perf_counter() - started
+        click.echo(f"Uninstalled {_plural(len(removed))} in {_ms(elapsed)}", err=True)
+        for dist in removed:
+            click.echo(f" - {dist.name}=={dist.version}", err=True)
+
+    run(action)
+
+
+def _site(python: str | None, *, system: bool) -> tuple[Venv, SitePackages]:
+    from resolvent.installer.site import SitePackages  # noqa: PLC0415
+
+    environment = _environment(python, system=system)
+    return environment, SitePackages.scan([environment.site_packages, environment.platlib])
+
+
+def _freeze_line(dist: Any) -> str:
+    editable = dist.editable_location()
+    if editable is not None:
+        return f"-e {editable}"
+    direct = dist.direct_url()
+    name = dist.display_name()
+    if direct is not None and isinstance(direct.get("url"), str):
+        return f"{name} @ {direct['url']}"
+    return f"{name}=={dist.version}"
+
+
+@click.command("list")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["columns", "freeze", "json"]),
+    default="columns",
+    show_default=True,
+)
+@_target_options
+def list_command(output_format: str, python: str | None, *, system: bool) -> None:
+    """List the installed packages."""
+
+    def action() -> None:
+        _, site = _site(python, system=system)
+        dists = list(site)
+        if output_format == "json":
+            rows = []
+            for dist in dists:
+                row = {"name": dist.display_name(), "version": str(dist.version)}
+                editable = dist.editable_location()
+                if editable is not None:
+                    row["editable_project_location"] = editable
+                rows.append(row)
+            click.echo(json.dumps(rows))
+        elif output_format == "freeze":
+            for dist in dists:
+                click.echo(f"{dist.display_name()}=={dist.version}")
+        else:
+            table = [("Package", "Version")] + [
+                (dist.display_name(), str(dist.version)) for dist in dists
+            ]
+            width = max(len(name) for name, _ in table)
+            vwidth = max(len(version) for _, version in table)
+            for number, (name, version) in enumerate(table):
+                click.echo(f"{name:<{width}} {version}".rstrip())
+                if number == 0:
+                    click.echo(f"{'-' * width} {'-' * vwidth}")
+
+    run(action)
+
+
+@click.command("freeze")
+@_target_options
+def freeze_command(python: str | None, *, system: bool) -> None:
+    """Print the installed packages as requirements (`name==version`)."""
+
+    def action() -> None:
+        _, site = _site(python, system=system)
+        for dist in site:
+            click.echo(_freeze_line(dist))
+
+    run(action)
+
+
+@click.command("show")
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-f", "--files", "show_files", is_flag=True, help="List each package's files.")
+@_target_options
+def show_command(
+    packages: tuple[str, ...], python: str | None, *, system: bool, show_files: bool
+) -> None:
+    """Show details of installed packages."""
+
+    def action() -> None:
+        from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+        _, site = _site(python, system=system)
+        required_by: dict[str, list[str]] = {}
+        for other in site:
+            for requirement in other.metadata().requires_dist:
+                if requirement.marker is None:
+                    required_by.setdefault(canonicalize_name(requirement.name), []).append(
+                        other.display_name()
+                    )
+        missing = []
+        first = True
+        for package in packages:
+            dist = site.get(package)
+            if dist is None:
+                missing.append(package)
+                continue
+            if not first:
+                click.echo("---")
+            first = False
+            meta = dist.metadata()
+            requires = sorted(
+                {str(r.name) for r in meta.requires_dist if r.marker is None}, key=str.lower
+            )
+            click.echo(f"Name: {dist.display_name()}")
+            click.echo(f"Version: {dist.version}")
+            click.echo(f"Location: {dist.location}")
+            editable = dist.editable_location()
+            if editable is not None:
+                click.echo(f"Editable project location: {editable}")
+            click.echo(f"Requires: {', '.join(requires)}")
+            click.echo(f"Required-by: {', '.join(sorted(required_by.get(dist.name, [])))}")
+            click.echo(f"Installer: {dist.installer() or ''}")
+            if show_files:
+                click.echo("Files:")
+                for entry in dist.record():
+                    click.echo(f"  {entry.path}")
+        if missing:
+            fail(f"package(s) not found: {', '.join(missing)}", 1)
+
+    run(action)
+
+
+@click.command("check")
+@_target_options
+def check_command(python: str | None, *, system: bool) -> None:
+    """Check that every installed package's requirements are installed."""
+
+    def action() -> None:
+        from resolvent.installer.site import check_requirements  # noqa: PLC0415
+        from resolvent.project.install import environment_target  # noqa: PLC0415
+
+        environment, site = _site(python, system=system)
+        problems = check_requirements(site, environment_target(environment).markers())
+        for problem in problems:
+            click.echo(str(problem))
+        if problems:
+            sys.exit(1)
+        click.echo(f"Checked {_plural(len(site))}: no broken requirements found.")
+
+    run(action)
+
+
+@click.command("verify")
+@_target_options
+def verify_command(python: str | None, *, system: bool) -> None:
+    """Check every installed file against its RECORD hash (modified, missing, unrecorded)."""
+
+    def action() -> None:
+        import os  # noqa: PLC0415
+
+        from resolvent.installer.site import verify_environment  # noqa: PLC0415
+
+        environment, site = _site(python, system=system)
+        report = verify_environment(site, scripts=environment.scripts)
+        for problem in report.problems:
+            shown = os.path.relpath(problem.path, environment.root)
+            owner = f" ({problem.owner})" if problem.owner else ""
+            click.echo(f"{problem.kind}: {shown}{owner}")
+        for folder in site.broken:
+            click.echo(f"incomplete: {os.path.relpath(folder, environment.root)}")
+        summary = f"Verified {_plural(report.distributions)} and {_plural(report.files, 'file')}"
+        if report.ok and not site.broken:
+            click.echo(f"{summary}: everything matches its RECORD", err=True)
+            return
+        count = len(report.problems) + len(site.broken)
+        click.echo(f"{summary}: {_plural(count, 'problem')}", err=True)
+        sys.exit(1)
+
+    run(action)

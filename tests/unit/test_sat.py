@@ -1,0 +1,411 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from resolvent.solver.memory import InMemoryProvider, Release
+from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
+from resolvent.solver.sat import SatEngine
+from resolvent.solver.universe import Universe
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from packaging.utils import NormalizedName
+
+MARKERS = {
+    "python_version": "3.12",
+    "python_full_version": "3.12.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "platform_release": "",
+    "platform_version": "",
+    "implementation_version": "3.12.0",
+}
+
+Table = dict[str, dict[str, list[str]]]
+
+
+def universe(
+    table: Mapping[str, Mapping[str, Sequence[str]]], *requirements: str
+) -> tuple[Universe, InMemoryProvider]:
+    provider = InMemoryProvider.from_simple(table)
+    return _universe(provider, requirements), provider
+
+
+def _universe(provider: InMemoryProvider, requirements: Sequence[str]) -> Universe:
+    return Universe(
+        provider,
+        [Requirement(r) for r in requirements],
+        markers=MARKERS,
+        python_version=Version("3.12"),
+    )
+
+
+def solve(table: Table, *requirements: str, optimal: bool = False) -> Solution | NoSolution:
+    return SatEngine(optimal=optimal).solve(universe(table, *requirements)[0])
+
+
+def picked(outcome: Solution | NoSolution) -> dict[str, str]:
+    assert isinstance(outcome, Solution), outcome
+    return {key: str(version) for key, version in sorted(outcome.selected.items())}
+
+
+def test_engine_name_and_stats() -> None:
+    outcome = solve({"a": {"1.0": []}}, "a")
+    assert SatEngine.name == "sat"
+    assert isinstance(outcome, Solution)
+    assert outcome.engine == "sat"
+    assert set(outcome.stats) >= {"sat_calls", "variables", "clauses", "loaded"}
+    assert outcome.stats["loaded"] == 1
+
+
+def test_no_requirements() -> None:
+    assert picked(solve({})) == {}
+
+
+def test_newest_first() -> None:
+    table: Table = {
+        "a": {"1.0": [], "2.0": ["b>=1"], "1.5": []},
+        "b": {"1.0": [], "3.0": [], "2.0": []},
+    }
+    assert picked(solve(table, "a")) == {"a": "2.0", "b": "3.0"}
+
+
+def test_backtracks_to_an_older_version() -> None:
+    table: Table = {
+        "a": {"1.0": ["c<2"], "2.0": ["c>=2"]},
+        "b": {"1.0": ["c<2"]},
+        "c": {"1.0": [], "2.0": []},
+    }
+    # a is decided first; a==2.0 cannot work with b, so the greedy takes a==1.0.
+    assert picked(solve(table, "a", "b")) == {"a": "1.0", "b": "1.0", "c": "1.0"}
+
+
+def test_greedy_is_lexicographic_in_discovery_order() -> None:
+    # Either a==2 with b==1 or a==1 with b==2: the package discovered first wins.
+    table: Table = {"a": {"1": [], "2": ["b<2"]}, "b": {"1": [], "2": []}}
+    assert picked(solve(table, "a", "b")) == {"a": "2", "b": "1"}
+    assert picked(solve(table, "b", "a")) == {"a": "1", "b": "2"}
+
+
+def test_deep_backtracking_chain() -> None:
+    # Only a==1 leads to a consistent c; the newer a versions each fail one level down.
+    table: Table = {
+        "a": {"3": ["b==3"], "2": ["b==2"], "1": ["b==1"]},
+        "b": {"3": ["c==3"], "2": ["c==2"], "1": ["c==1"]},
+        "c": {"1": [], "2": ["d>=5"], "3": ["missing-pkg"]},
+        "d": {"1": []},
+    }
+    assert picked(solve(table, "a")) == {"a": "1", "b": "1", "c": "1"}
+
+
+def test_unsatisfiable_with_minimal_core() -> None:
+    table: Table = {
+        "a": {"1.0.0": ["b==2.0.0"]},
+        "b": {"1.0.0": [], "2.0.0": []},
+        "c": {"1.0.0": []},
+    }
+    outcome = solve(table, "a==1.0.0", "b==1.0.0", "c")
+    assert isinstance(outcome, NoSolution)
+    assert outcome.engine == "sat"
+    assert outcome.core == ("a", "b")
+    assert outcome.explanation == (
+        "You require a==1.0.0 and b==1.0.0.\n"
+        "a==1.0.0 depends on b==2.0.0.\n"
+        "Only one version of b can be installed, so these requirements conflict.\n"
+        "These requirements cannot be satisfied together."
+    )
+
+
+def test_unsatisfiable_through_every_version() -> None:
+    table: Table = {
+        "a": {"1": ["x<2"], "2": ["y<2"]},
+        "x": {"1": ["z==1"]},
+        "y": {"1": ["z==1"]},
+        "z": {"1": [], "2": []},
+    }
+    outcome = solve(table, "a", "z==2")
+    assert isinstance(outcome, NoSolution)
+    assert outcome.core == ("a", "x", "y", "z")
+    lines = outcome.explanation.splitlines()
+    assert lines[0] == "You require a and z==2."
+    assert "a==1 depends on x<2." in lines
+    assert "a==2 depends on y<2." in lines
+    assert "x==1 and y==1" not in outcome.explanation  # different dependents: one each
+    assert "x==1 depends on z==1." in lines
+    assert lines[-1] == "These requirements cannot be satisfied together."
+
+
+def test_core_is_minimal() -> None:
+    # Two independent reasons; the core names only one, and dropping any group of it
+    # would leave a satisfiable problem.
+    table: Table = {"a": {"1": ["c==1"]}, "b": {"1": ["c==2"]}, "c": {"1": [], "2": []}}
+    outcome = solve(table, "a", "b", "c==3")
+    assert isinstance(outcome, NoSolution)
+    assert outcome.core == ("c",)
+    assert outcome.explanation.splitlines()[:2] == [
+        "You require c==3.",
+        "No usable version of c satisfies c==3.",
+    ]
+
+
+def test_merges_versions_with_the_same_requirement() -> None:
+    table: Table = {"a": {"1": ["b>=5"], "2": ["b>=5"]}, "b": {"1": []}}
+    outcome = solve(table, "a")
+    assert isinstance(outcome, NoSolution)
+    assert "a==2 and a==1 depend on b>=5." in outcome.explanation.splitlines()
+
+
+def test_extras() -> None:
+    table: Table = {
+        "a": {"1.0": ["b[x]"]},
+        "b": {"1.0": ["c; extra == 'x'"], "2.0": ["c>=2; extra == 'x'"]},
+        "c": {"1.0": [], "2.0": []},
+    }
+    assert picked(solve(table, "a")) == {"a": "1.0", "b": "2.0", "b[x]": "2.0", "c": "2.0"}
+
+
+def test_extras_pin_the_base_version() -> None:
+    table: Table = {"b": {"1.0": ["c; extra == 'x'"], "2.0": []}, "c": {"1.0": []}}
+    # b[x]==2.0 would need no c, but the root pins b==1.0 and b[x] must follow it.
+    assert picked(solve(table, "b[x]", "b==1.0")) == {"b": "1.0", "b[x]": "1.0", "c": "1.0"}
+
+
+def test_missing_package() -> None:
+    outcome = solve({"a": {"1.0": ["nope"]}}, "a")
+    assert isinstance(outcome, NoSolution)
+    assert outcome.core == ("a", "nope")
+    assert "a==1.0 depends on nope." in outcome.explanation
+    assert "nope is not available: `nope` was not found in the package registry." in (
+        outcome.explanation
+    )
+
+
+def test_missing_package_is_avoided_when_possible() -> None:
+    assert picked(solve({"a": {"1.0": [], "2.0": ["nope"]}}, "a")) == {"a": "1.0"}
+
+
+class NoMetadata(InMemoryProvider):
+    """Has the listing of every release but the requirements of none at version 2.0."""
+
+    def get_requirements(
+        self, name: NormalizedName, version: Version
+    ) -> Sequence[Requirement] | Unavailable:
+        if version == Version("2.0"):
+            return Unavailable(f"no metadata for `{name}=={version}`")
+        return super().get_requirements(name, version)
+
+
+class Recording(InMemoryProvider):
+    """Remembers which versions' requirements were asked for."""
+
+    def __init__(self, table: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        simple = InMemoryProvider.from_simple(table)
+        super().__init__({str(name): list(r.values()) for name, r in simple._releases.items()})
+        self.asked: list[str] = []
+
+    def get_requirements(
+        self, name: NormalizedName, version: Version
+    ) -> Sequence[Requirement] | Unavailable:
+        self.asked.append(f"{name}=={version}")
+        return super().get_requirements(name, version)
+
+
+def test_unavailable_metadata() -> None:
+    broken = NoMetadata({"a": [Release(VersionInfo(Version(v))) for v in ("1.0", "2.0")]})
+    assert picked(SatEngine().solve(_universe(broken, ["a"]))) == {"a": "1.0"}
+    outcome = SatEngine().solve(_universe(broken, ["a==2.0"]))
+    assert isinstance(outcome, NoSolution)
+    assert outcome.core == ("a",)
+    assert "a==2.0 cannot be used: no metadata for `a==2.0`." in outcome.explanation
+
+
+def test_excluded_versions_are_explained() -> None:
+    provider = InMemoryProvider(
+        {
+            "a": [
+                Release(VersionInfo(Version("1.0"))),
+                Release(VersionInfo(Version("2.0"), yanked=True, yanked_reason="broken")),
+            ]
+        }
+    )
+    outcome = SatEngine().solve(_universe(provider, ["a>=2"]))
+    assert isinstance(outcome, NoSolution)
+    assert "a==2.0 was yanked (reason: broken)." in outcome.explanation
+    assert "No usable version of a satisfies a>=2." in outcome.explanation
+
+
+def test_lazy_loading_skips_unreachable_versions() -> None:
+    table: Table = {
+        "a": {str(v): ["b"] for v in range(1, 11)},
+        "b": {str(v): [] for v in range(1, 11)},
+        "unrelated": {"1": ["b==1"]},
+    }
+    u, provider = universe(table, "a")
+    assert picked(SatEngine().solve(u)) == {"a": "10", "b": "10"}
+    assert provider.requests == 2  # a==10 and b==10 only
+
+
+def test_lazy_loading_after_a_conflict() -> None:
+    table: Table = {
+        "a": {"3": ["c==9"], "2": ["b==1"], "1": []},
+        "b": {"1": [], "2": []},
+        "c": {"1": []},
+    }
+    provider = Recording(table)
+    assert picked(SatEngine().solve(_universe(provider, ["a"]))) == {"a": "2", "b": "1"}
+    assert provider.asked[:2] == ["a==3", "a==2"]
+    assert "b==2" not in provider.asked  # no model ever reaches it
+
+
+def test_optimal_mode_minimizes_rank_sum() -> None:
+    # Greedy (a first) takes a==3 and then must take b==1 (ranks 0 + 2 = 2); the
+    # optimum is a==2 with b==3 (ranks 1 + 0 = 1).
+    table: Table = {
+        "a": {"3": ["b<2"], "2": ["b>=3"], "1": []},
+        "b": {"3": [], "2": [], "1": []},
+    }
+    assert picked(solve(table, "a", "b")) == {"a": "3", "b": "1"}
+    assert picked(solve(table, "a", "b", optimal=True)) == {"a": "2", "b": "3"}
+
+
+def test_optimal_mode_unsatisfiable() -> None:
+    table: Table = {"a": {"1.0.0": ["b==2.0.0"]}, "b": {"1.0.0": [], "2.0.0": []}}
+    greedy = solve(table, "a==1.0.0", "b==1.0.0")
+    optimal = solve(table, "a==1.0.0", "b==1.0.0", optimal=True)
+    assert isinstance(greedy, NoSolution)
+    assert isinstance(optimal, NoSolution)
+    assert optimal.explanation == greedy.explanation
+    assert optimal.core == greedy.core
+
+
+def test_optimal_mode_loads_lazily() -> None:
+    table: Table = {"a": {"2": ["b"], "1": ["b"]}, "b": {"2": [], "1": []}, "z": {"1": []}}
+    u, provider = universe(table, "a")
+    assert picked(SatEngine(optimal=True).solve(u)) == {"a": "2", "b": "2"}
+    assert provider.requests == 2
+
+
+def _layered(width: int, depth: int, versions: int) -> Table:
+    table: Table = {}
+    for level in range(depth):
+        for i in range(width):
+            table[f"p{level}-{i}"] = {
+                str(k): (
+                    [f"p{level + 1}-{(i + d) % width}>={max(1, k - d)},<{k + 2}" for d in (0, 1)]
+                    if level + 1 < depth
+                    else []
+                )
+                for k in range(1, versions + 1)
+            }
+    return table
+
+
+def test_determinism_across_runs() -> None:
+    table = _layered(4, 4, 6)
+    roots = [f"p0-{i}" for i in range(4)]
+    first = solve(table, *roots)
+    again = solve(table, *roots)
+    assert picked(first) == picked(again)
+    assert first.stats == again.stats
+    unsat: Table = {
+        "a": {"1": ["b==1"], "2": ["b==2"]},
+        "b": {"1": ["c<1"], "2": ["c>1"]},
+        "c": {"1": []},
+    }
+    one = solve(unsat, "a")
+    two = solve(unsat, "a")
+    assert isinstance(one, NoSolution)
+    assert isinstance(two, NoSolution)
+    assert one.explanation == two.explanation
+    assert one.core == two.core
+
+
+def test_determinism_across_processes() -> None:
+    code = (
+        "from tests.unit.test_sat import solve;"
+        "o = solve({'a': {'1': ['b==1'], '2': ['b==2']}, 'b': {'1': ['c<1'], '2': ['c>1']},"
+        " 'c': {'1': []}}, 'a');"
+        "print(repr(o.explanation), o.core)"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+
+
+def test_budget() -> None:
+    table = _layered(4, 4, 6)
+    roots = [f"p0-{i}" for i in range(4)]
+    u, _ = universe(table, *roots)
+    with pytest.raises(BudgetExceeded) as info:
+        SatEngine().solve(u, budget=3)
+    assert info.value.engine == "sat"
+    assert info.value.steps == 4
+    assert isinstance(SatEngine().solve(universe(table, *roots)[0], budget=10_000), Solution)
+
+
+class Recorder:
+    def __init__(self, cancel_after: int | None = None) -> None:
+        self.events: list[str] = []
+        self.polls = 0
+        self.cancel_after = cancel_after
+
+    def starting(self, engine: str) -> None:
+        self.events.append(f"start {engine}")
+
+    def decided(self, package: str, version: Version) -> None:
+        self.events.append(f"{package}=={version}")
+
+    def conflict(self, description: str) -> None:
+        self.events.append(description)
+
+    def should_cancel(self) -> bool:
+        self.polls += 1
+        return self.cancel_after is not None and self.polls > self.cancel_after
+
+
+def test_reporter_hooks() -> None:
+    recorder = Recorder()
+    u, _ = universe({"a": {"1": ["b"]}, "b": {"1": []}}, "a")
+    SatEngine().solve(u, reporter=recorder)
+    assert recorder.events == ["start sat", "a==1", "b==1"]
+    assert recorder.polls > 0
+
+
+def test_cancellation() -> None:
+    u, _ = universe({"a": {"1": ["b"]}, "b": {"1": []}}, "a")
+    with pytest.raises(BudgetExceeded):
+        SatEngine().solve(u, reporter=Recorder(cancel_after=0))
+
+
+@pytest.mark.parametrize("optimal", [False, True])
+def test_layered_universe_solutions_are_valid(optimal: bool) -> None:
+    table = _layered(5, 5, 8)
+    roots = [f"p0-{i}" for i in range(5)]
+    outcome = solve(table, *roots, optimal=optimal)
+    selected = picked(outcome)
+    for package, version in selected.items():
+        for text in table[package][version]:
+            requirement = Requirement(text)
+            assert requirement.specifier.contains(selected[requirement.name])
