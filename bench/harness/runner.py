@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.harness.distributions import (
@@ -34,7 +35,6 @@ from bench.harness.tools import Context, Tool, ToolUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from pathlib import Path
 
     from bench.harness.stacks import Stack
 
@@ -95,11 +95,13 @@ def _fresh(path: Path) -> Path:
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    # For a failed command, the last lines of its output say the most.
-    if isinstance(error, CommandFailedError) and len(lines) > 1:
-        return f"{lines[0]} ... {lines[-1]}"
+    """Return a one-line reason: for a failed command, its name and last output line."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if isinstance(error, CommandFailedError):
+        words = [Path(error.argv[0]).name] if error.argv else []
+        words += [a for a in error.argv[1:5] if not a.startswith(("/", "http", "-"))]
+        last = error.output.strip().splitlines()[-1:] or [""]
+        return f"`{' '.join(words)}` exited with {error.returncode}: {last[0].strip()}"
     return lines[0] if lines else type(error).__name__
 
 
