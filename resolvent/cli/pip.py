@@ -76,7 +76,7 @@ PIP_COMMANDS: dict[str, str] = {
 
 @click.group(cls=LazyGroup, lazy_commands=PIP_COMMANDS)
 def pip() -> None:
-    """Pip-compatible commands: compile, install, sync, uninstall, list, freeze, show, check, verify."""
+    """Pip-compatible commands: compile, install, sync, uninstall, list, check, verify."""
 
 
 @click.command("compile")

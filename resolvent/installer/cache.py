@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["Cache", "CacheBucket"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SOURCE = re.compile(r"^[\w.-]+$")
+_SOURCE = re.compile(r"^[\w.+-]+$")
 _TMP = ".tmp-"
 _LOCK = ".lock"
 _POINTER = ".sha256"

@@ -18,7 +18,7 @@ def _id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
-@pytest.mark.skipif(not FILES, reason="../shared/scenarios is absent (a clone outside the workplace)")
+@pytest.mark.skipif(not FILES, reason="../shared/scenarios is absent (a clone elsewhere)")
 @pytest.mark.parametrize("path", FILES, ids=[_id(p) for p in FILES])
 def test_shared_scenario(path: Path) -> None:
     (scenario,) = parse_scenario(path.read_text(encoding="utf-8"), str(path))

@@ -39,8 +39,8 @@ def materialize(scenario: Scenario, folder: Path, *, raw_tags: dict[str, list[st
             )
             files: list[Path] = []
             if item.wheel:
-                for tag in raw_tags.get(f"{name}=={item.version}", ["py3-none-any"]):
-                    files.append(build_wheel(folder, _with_tag(base, tag)))
+                tags = raw_tags.get(f"{name}=={item.version}", ["py3-none-any"])
+                files.extend(build_wheel(folder, _with_tag(base, tag)) for tag in tags)
             if item.sdist:
                 files.append(build_sdist(folder, base))
             if item.yanked:

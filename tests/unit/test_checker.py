@@ -9,7 +9,7 @@ from resolvent.solver.provider import VersionInfo
 from resolvent.solver.universe import Universe
 
 V = Version
-TABLE = {
+TABLE: dict[str, dict[str, list[str]]] = {
     "a": {"1.0": ["b>=2", "c[x]", "skip; sys_platform == 'win32'"], "2.0": ["b<2"]},
     "b": {"1.0": [], "2.0": []},
     "c": {"1.0": ["d; extra == 'x'"], "2.0": []},

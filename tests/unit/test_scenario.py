@@ -4,6 +4,7 @@ import pytest
 from packaging.version import Version
 
 from resolvent.errors import ScenarioError
+from resolvent.solver.provider import Unavailable
 from resolvent.solver.scenario import parse_scenario
 from resolvent.solver.universe import ROOT, ROOT_VERSION
 
@@ -51,7 +52,9 @@ def test_parse_and_universe():
     assert "matching platform" in excluded[Version("2.0.0")]
     assert "requires Python" in excluded[Version("3.0.0")]
     assert "yanked" in universe.excluded("b")[Version("1.0.0")]
-    (root,) = [d.package for d in universe.dependencies(ROOT, ROOT_VERSION) if d.package == "a[x]"]
+    root_deps = universe.dependencies(ROOT, ROOT_VERSION)
+    assert not isinstance(root_deps, Unavailable)
+    (root,) = [d.package for d in root_deps if d.package == "a[x]"]
     assert root == "a[x]"
     extra = universe.dependencies("a[x]", Version("1.0.0"))
     assert [d.package for d in extra] == ["a", "c"]  # type: ignore[union-attr]
@@ -71,12 +74,18 @@ def test_parse_and_universe():
         ),
         ("name = 'x'\n[root]\n[expected]\nsatisfiable='yes'\n", "must be true or false"),
         (
-            "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n[packages.a.versions.'not a version']\n",
+            (
+                "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n"
+                "[packages.a.versions.'not a version']\n"
+            ),
             "invalid version",
         ),
         ("name = 'x'\n[root\n", "not valid TOML"),
         (
-            "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n[resolver_options]\npython_platform='nope'\n",
+            (
+                "name = 'x'\n[root]\n[expected]\nsatisfiable=true\n"
+                "[resolver_options]\npython_platform='nope'\n"
+            ),
             "unknown Python platform",
         ),
     ],

@@ -46,7 +46,7 @@ def test_lowest_and_lowest_direct(target):
 
 
 def test_prerelease_modes(target):
-    table = {"a": {"1.0": [], "2.0b1": []}, "b": {"1.0rc1": []}}
+    table: dict[str, dict[str, list[str]]] = {"a": {"1.0": [], "2.0b1": []}, "b": {"1.0rc1": []}}
     allow = make(table, ["a", "b"], target, prerelease="allow")
     assert allow.versions("a")[0] == V("2.0b1")
     disallow = make(table, ["a", "b"], target, prerelease="disallow")

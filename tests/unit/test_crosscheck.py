@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from resolvent.solver import crosscheck
+from resolvent.solver.crosscheck import resolve
+from resolvent.solver.memory import InMemoryProvider
+from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
+from resolvent.solver.universe import Universe
+
+V = Version
+TABLE = {"a": {"1.0": ["b>=1"], "2.0": ["b>=2"]}, "b": {"1.0": [], "2.0": []}}
+
+
+def universe(target, requires=("a",), table=TABLE):
+    return Universe(
+        InMemoryProvider.from_simple(table),
+        [Requirement(r) for r in requires],
+        target.markers(),
+        target.python_version,
+    )
+
+
+class FixedEngine:
+    def __init__(self, name, outcome):
+        self.name = name
+        self.outcome = outcome
+
+    def solve(self, universe, *, reporter=None, budget=None):
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def with_engines(monkeypatch, **engines):
+    monkeypatch.setattr(crosscheck, "_engine", lambda name, *, optimal: engines[name])
+
+
+@pytest.mark.parametrize("solver", ["auto", "both", "sat", "pubgrub"])
+def test_modes_agree_and_certify(target, solver):
+    resolution = resolve(universe(target), solver=solver)
+    assert resolution.problems == []
+    assert resolution.satisfiable
+    assert resolution.outcome.packages() == {"a": V("2.0"), "b": V("2.0")}  # type: ignore[union-attr]
+    assert resolution.agree is (None if solver in ("sat", "pubgrub") else True)
+    assert resolution.differences() == {}
+
+
+def test_unsatisfiable_prefers_pubgrub_explanation(target):
+    resolution = resolve(universe(target, ("a", "b<1")), solver="both")
+    assert not resolution.satisfiable
+    assert isinstance(resolution.outcome, NoSolution)
+    assert resolution.outcome.engine == "pubgrub"
+    assert "we can conclude" in resolution.outcome.explanation
+
+
+def test_disagreement_is_a_problem(target, monkeypatch):
+    u = universe(target)
+    with_engines(
+        monkeypatch,
+        sat=FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("2.0")})),
+        pubgrub=FixedEngine("pubgrub", NoSolution("pubgrub", "impossible")),
+    )
+    resolution = resolve(u, solver="both")
+    assert resolution.agree is False
+    assert any("disagree" in p for p in resolution.problems)
+
+
+def test_checker_failure_is_a_problem_and_differences_reported(target, monkeypatch):
+    u = universe(target)
+    with_engines(
+        monkeypatch,
+        sat=FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("1.0")})),
+        pubgrub=FixedEngine("pubgrub", Solution("pubgrub", {"a": V("1.0"), "b": V("1.0")})),
+    )
+    resolution = resolve(u, solver="both")
+    assert resolution.agree is True
+    assert any(p.startswith("sat: ") and "b==1.0" in p for p in resolution.problems)
+    assert resolution.differences() == {"a": (V("2.0"), V("1.0"))}
+
+
+def test_pubgrub_budget_in_auto_mode_keeps_the_sat_answer(target, monkeypatch):
+    u = universe(target)
+    with_engines(
+        monkeypatch,
+        sat=FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("2.0")})),
+        pubgrub=FixedEngine("pubgrub", BudgetExceeded("pubgrub", 7)),
+    )
+    resolution = resolve(u)
+    assert resolution.satisfiable
+    assert resolution.problems == []
+    assert resolution.agree is None
+    assert resolution.runs[1].gave_up == "the pubgrub solver gave up after 7 steps"
+
+
+def test_no_engine_finished_raises(target, monkeypatch):
+    with_engines(monkeypatch, sat=FixedEngine("sat", BudgetExceeded("sat", 3)))
+    with pytest.raises(BudgetExceeded):
+        resolve(universe(target), solver="sat")
+
+
+def test_time_budget_uses_the_callers_clock(target):
+    # A chain long enough for PubGrub to poll its reporter (every 64 steps).
+    table = {f"p{i}": {"1.0": [f"p{i + 1}"] if i < 300 else []} for i in range(301)}
+    ticks = itertools.count()
+    resolution = resolve(
+        universe(target, ("p0",), table),
+        clock=lambda: float(next(ticks)),
+        pubgrub_seconds=1.0,
+    )
+    assert resolution.satisfiable
+    pubgrub = resolution.runs[1]
+    assert pubgrub.outcome is None
+    assert pubgrub.gave_up is not None
+    assert resolution.runs[0].seconds > 0
