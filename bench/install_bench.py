@@ -9,6 +9,13 @@ the ``cp -al`` floor: hardlinking the installed tree, the least a hardlink insta
 Bytecode compilation is off for every tool (uv's and resolvent's default; pip is given
 ``--no-compile``). Venv creation is timed separately and not included.
 
+Rounds interleave the tools (round 1: each tool cold then warm; round 2: again...), so
+a machine whose load changes during the run slows every tool alike; the table reports
+the median and the best. resolvent's own source is byte-compiled first, as an installed
+package is: with ``PYTHONDONTWRITEBYTECODE`` set (as in many CI shells) every run would
+otherwise recompile the modules changed since the last compile. resolvent's phases
+(resolve, prepare, link, as it reports them) are kept as medians too.
+
 Without ``--wheelhouse`` it builds one from distributions installed in this interpreter's
 environment (each repacked from its RECORD into a wheel, binary ones included), so it
 runs offline.
@@ -29,6 +36,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -157,6 +165,17 @@ def build_wheelhouse(out: Path, names: Sequence[str] = DEFAULT_STACK) -> list[Pa
     return built
 
 
+_PHASE = re.compile(r"(Resolved|Prepared|Installed) \d+ packages? in ([\d.]+)(ms|s)\b")
+
+
+def _phases(stderr: str) -> dict[str, float]:
+    """Read resolvent's summary lines: seconds spent resolving, preparing, linking."""
+    return {
+        name.lower(): float(value) / (1000 if unit == "ms" else 1)
+        for name, value, unit in _PHASE.findall(stderr)
+    }
+
+
 @dataclass
 class Measurement:
     """Seconds per run of one tool in one state (``cold``/``warm``), and the best and median."""
@@ -164,6 +183,12 @@ class Measurement:
     tool: str
     state: str
     runs: list[float] = field(default_factory=list)
+    phases: list[dict[str, float]] = field(default_factory=list)
+
+    def phase_median(self, name: str) -> float | None:
+        """Return the median seconds of one phase the tool reported (``None``: no phases)."""
+        values = [phases[name] for phases in self.phases if name in phases]
+        return statistics.median(values) if values else None
 
     @property
     def best(self) -> float:
@@ -187,13 +212,13 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
-def _timed(command: Sequence[str], env: dict[str, str]) -> float:
+def _timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stderr[-2000:]}")
-    return elapsed
+    return elapsed, completed.stderr
 
 
 def measure(
@@ -213,11 +238,16 @@ def measure(
     from resolvent.index.serve import IndexServer  # noqa: PLC0415 -- after the path setup
 
     python = sys.executable
+    # Byte-compile resolvent as an installed package is (see the module docstring).
+    subprocess.run(
+        [python, "-m", "compileall", "-q", os.fspath(REPO / "resolvent")],
+        check=True,
+        capture_output=True,
+    )
     names = sorted({p.name.split("-")[0] for p in wheelhouse.glob("*.whl")})
     work = work or Path(tempfile.mkdtemp(prefix="install-bench-"))
     requirements = work / "requirements.txt"
     requirements.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
-    results: list[Measurement] = []
     facts: dict[str, Any] = {"packages": len(names), "python": python}
     counter = iter(range(10**6))
 
@@ -228,14 +258,14 @@ def measure(
         url = server.url
         rv = [python, "-m", "resolvent"]
 
-        def resolvent(cache: Path) -> float:
+        def resolvent(cache: Path) -> tuple[float, str]:
             env = _clean_env(RESOLVENT_CACHE_DIR=os.fspath(cache))
             venv = venv_path()
             subprocess.run([*rv, "venv", os.fspath(venv)], env=env, check=True, capture_output=True)
             install = [*rv, "pip", "install", "--python", os.fspath(venv), "-i", url]
             return _timed([*install, "-r", os.fspath(requirements)], env)
 
-        def uv_tool(cache: Path) -> float:
+        def uv_tool(cache: Path) -> tuple[float, str]:
             assert uv is not None
             env = _clean_env(UV_CACHE_DIR=os.fspath(cache), UV_PYTHON_DOWNLOADS="never")
             venv = venv_path()
@@ -248,7 +278,7 @@ def measure(
             install = [uv, "pip", "install", "--python", os.fspath(venv / "bin" / "python")]
             return _timed([*install, "-i", url, "-r", os.fspath(requirements)], env)
 
-        def pip_tool(cache: Path) -> float:
+        def pip_tool(cache: Path) -> tuple[float, str]:
             env = _clean_env(PIP_CACHE_DIR=os.fspath(cache))
             venv = venv_path()
             subprocess.run(
@@ -266,52 +296,69 @@ def measure(
                 [*install, "--no-compile", "-q", "-i", url, "-r", os.fspath(requirements)], env
             )
 
-        tools: list[tuple[str, Callable[[Path], float]]] = [("resolvent", resolvent)]
+        tools: list[tuple[str, Callable[[Path], tuple[float, str]]]] = [("resolvent", resolvent)]
         if uv is not None:
             tools.append(("uv", uv_tool))
         if pip:
             tools.append(("pip", pip_tool))
-        for tool, run in tools:
-            cold = Measurement(tool, "cold")
-            warm = Measurement(tool, "warm")
-            for number in range(rounds):
+        table = {
+            (tool, state): Measurement(tool, state)
+            for tool, _ in tools
+            for state in ("cold", "warm")
+        }
+        for number in range(rounds):  # rounds outside, tools inside: see the docstring
+            for tool, run in tools:
                 cache = work / f"cache-{tool}-{number}"
-                cold.runs.append(run(cache))
-                warm.runs.append(run(cache))
-            results += [cold, warm]
+                for state in ("cold", "warm"):
+                    elapsed, stderr = run(cache)
+                    table[tool, state].runs.append(elapsed)
+                    if tool == "resolvent":
+                        table[tool, state].phases.append(_phases(stderr))
+        results = list(table.values())
     # The floor: hardlink the tree resolvent installed (site-packages and scripts).
     installed = next(p for p in sorted(work.glob("env-*")) if (p / "lib").is_dir())
     tree = installed / "lib"
     files = sum(1 for p in tree.rglob("*") if p.is_file())
     size = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
     floors = []
-    for number in range(max(rounds, 3)):
+    for number in range(max(rounds, 5)):
         target = work / f"floor-{number}"
         started = time.perf_counter()
         subprocess.run(["cp", "-al", os.fspath(tree), os.fspath(target)], check=True)
         floors.append(time.perf_counter() - started)
-    facts |= {"files": files, "bytes": size, "cp_al_floor": min(floors), "work": os.fspath(work)}
+    facts |= {
+        "files": files,
+        "bytes": size,
+        "cp_al_floor": statistics.median(floors),
+        "cp_al_floor_best": min(floors),
+        "work": os.fspath(work),
+    }
     return results, facts
 
 
 def _table(results: Sequence[Measurement], facts: dict[str, Any]) -> str:
     floor = float(facts["cp_al_floor"])
-    reference = {m.state: m.best for m in results if m.tool == "uv"}
+    reference = {m.state: m.median for m in results if m.tool == "uv"}
     mib = float(facts["bytes"]) / 2**20
     header = f"{facts['packages']} wheels, {facts['files']} files, {mib:.1f} MiB installed"
     lines = [
         f"{header}; bytecode compilation off",
         "",
-        "| tool | state | best (s) | median (s) | vs uv | vs cp -al floor |",
+        "| tool | state | median (s) | best (s) | median vs uv | median vs cp -al floor |",
         "|---|---|---|---|---|---|",
     ]
     for m in results:
-        versus = f"{m.best / reference[m.state]:.2f}x" if m.state in reference else "-"
+        versus = f"{m.median / reference[m.state]:.2f}x" if m.state in reference else "-"
         lines.append(
-            f"| {m.tool} | {m.state} | {m.best:.3f} | {m.median:.3f} | {versus} | "
-            f"{m.best / floor:.1f}x |"
+            f"| {m.tool} | {m.state} | {m.median:.3f} | {m.best:.3f} | {versus} | "
+            f"{m.median / floor:.1f}x |"
         )
     lines.append(f"| cp -al | floor | {floor:.3f} | - | - | 1.0x |")
+    for m in results:
+        phases = [(name, m.phase_median(name)) for name in ("resolved", "prepared", "installed")]
+        shown = ", ".join(f"{name} {value:.3f} s" for name, value in phases if value is not None)
+        if shown:
+            lines.append(f"\n{m.tool} {m.state}, median phases as it reports them: {shown}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,6 @@ the few standard errors that mean bad input at a boundary; ``--verbose`` shows i
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
@@ -40,6 +39,8 @@ def run(action: Callable[[], T]) -> T:
         return action()
     except ResolventError as error:
         if _verbose():
+            import traceback  # noqa: PLC0415 - only --verbose needs it; start-up stays lean
+
             traceback.print_exc()
         fail(str(error), error.exit_code)
     except KeyboardInterrupt:

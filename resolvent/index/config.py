@@ -12,11 +12,18 @@ Order, first found wins, for each setting:
 3. ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL`` / ``PIP_FIND_LINKS``;
 4. pip's configuration files (``install`` section over ``global``), as pip reads them;
 5. for the index URL only, pip's built-in default.
+
+Loading pip's configuration machinery takes ~100 ms, more than a warm resolution, so
+when a cache folder is given the outcome of steps 4 and 5 is remembered in a small file,
+valid while every configuration file pip would read (and pip itself) is unchanged: same
+paths, sizes and modification times.
 """
 
 from __future__ import annotations
 
 import configparser
+import contextlib
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -28,7 +35,16 @@ from resolvent.errors import BadInputError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["IndexConfig", "IndexStrategy", "pip_default_index_url", "resolve_index_config"]
+__all__ = [
+    "PIP_CONFIG_CACHE",
+    "IndexConfig",
+    "IndexStrategy",
+    "pip_default_index_url",
+    "resolve_index_config",
+]
+
+#: The file, in the cache folder, that remembers pip's configuration (layout version 1).
+PIP_CONFIG_CACHE = "pip-config-v1.json"
 
 IndexStrategy = Literal["first-index", "unsafe-best-match"]
 
@@ -61,6 +77,7 @@ def resolve_index_config(
     extra_index_urls: Sequence[str] | None = None,
     find_links: Sequence[str] | None = None,
     strategy: str | None = None,
+    cache_dir: Path | None = None,
 ) -> IndexConfig:
     """Combine flags, environment and pip's configuration into an :class:`IndexConfig`.
 
@@ -69,26 +86,24 @@ def resolve_index_config(
     :param find_links: ``--find-links`` (``None`` when not given).
     :param strategy: ``--index-strategy``; else ``RESOLVENT_INDEX_STRATEGY``; else
         ``first-index``.
+    :param cache_dir: a folder where pip's configuration may be remembered (see above).
     :raises BadInputError: no index URL can be found anywhere, or the strategy is unknown.
 
     >>> resolve_index_config(index_url="http://127.0.0.1:8000/simple/").index_url
     'http://127.0.0.1:8000/simple/'
     """
     environ = os.environ
-    pip_config: dict[str, str] | None = None
+    pip: _PipView = _PipView(cache_dir)
 
     def from_pip(option: str) -> str | None:
-        nonlocal pip_config
-        if pip_config is None:
-            pip_config = _pip_configuration()
-        return pip_config.get(option)
+        return pip.options().get(option)
 
     main = (
         _clean(index_url)
         or _clean(environ.get("RESOLVENT_INDEX_URL"))
         or _clean(environ.get("PIP_INDEX_URL"))
         or _clean(from_pip("index-url"))
-        or pip_default_index_url()
+        or pip.default_index_url()
     )
     if not main:
         raise BadInputError(
@@ -113,6 +128,91 @@ def resolve_index_config(
         raise BadInputError(f"unknown index strategy `{chosen}`", hint=f"use one of {choices}")
     extras = tuple(url for url in dict.fromkeys(extras) if url != main)
     return IndexConfig(main, extras, tuple(dict.fromkeys(links)), cast("IndexStrategy", chosen))
+
+
+class _PipView:
+    """pip's configured options and default index, loaded once, maybe from the cache file."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self._file = cache_dir / PIP_CONFIG_CACHE if cache_dir is not None else None
+        self._loaded: tuple[dict[str, str], str | None] | None = None
+
+    def options(self) -> dict[str, str]:
+        return self._load()[0]
+
+    def default_index_url(self) -> str | None:
+        return self._load()[1]
+
+    def _load(self) -> tuple[dict[str, str], str | None]:
+        if self._loaded is None:
+            if self._file is None:
+                self._loaded = (_pip_configuration(), pip_default_index_url())
+            else:
+                self._loaded = _cached_pip_view(self._file)
+        return self._loaded
+
+
+def _cached_pip_view(file: Path) -> tuple[dict[str, str], str | None]:
+    """Return pip's options and default index from ``file`` when still valid, else load them.
+
+    The file is a cache: unreadable, corrupt or stale content is ignored and replaced.
+    """
+    stamp = _pip_stamp()
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(file.read_bytes())
+        if isinstance(data, dict) and data.get("stamp") == stamp:
+            options, default = data.get("options"), data.get("default")
+            if (
+                isinstance(options, dict)
+                and all(isinstance(v, str) for v in options.values())
+                and (default is None or isinstance(default, str))
+            ):
+                return {str(k): v for k, v in options.items()}, default
+    options, default = _pip_configuration(), pip_default_index_url()
+    text = json.dumps({"stamp": stamp, "options": options, "default": default}, sort_keys=True)
+    with contextlib.suppress(OSError):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # noqa: PLC0415 - costly (random, shutil); warm runs write nothing
+
+        fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            Path(temp).replace(file)
+        except OSError:
+            Path(temp).unlink(missing_ok=True)
+    return options, default
+
+
+def _pip_stamp() -> list[object]:
+    """Describe everything pip's answer depends on: its files, their state, pip itself."""
+    import importlib.util  # noqa: PLC0415 - only to locate pip, without importing it
+
+    states: list[object] = []
+    try:
+        spec = importlib.util.find_spec("pip")
+    except (ImportError, ValueError):
+        spec = None
+    origin = spec.origin if spec is not None else None
+    candidates = [*_config_files(), *_user_config_files()]
+    if origin:
+        # pip's version decides its default index and how it reads files.
+        candidates.append(Path(origin))
+    for path in candidates:
+        try:
+            info = path.stat()
+        except OSError:
+            states.append([str(path), None])
+        else:
+            states.append([str(path), info.st_size, info.st_mtime_ns, info.st_ino])
+    return [sys.prefix, origin, states]
+
+
+def _user_config_files() -> list[Path]:
+    """Return the user's files, which :func:`_config_files` skips under ``PIP_CONFIG_FILE``."""
+    home = Path.home()
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return [home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf"]
 
 
 def pip_default_index_url() -> str | None:

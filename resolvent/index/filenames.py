@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.utils import BuildTag, NormalizedName
 
-__all__ = ["DistFilename", "DistKind", "parse_dist_filename"]
+__all__ = ["DistFilename", "DistKind", "cached_tags", "cached_version", "parse_dist_filename"]
 
 DistKind = Literal["wheel", "sdist"]
 
@@ -84,13 +84,15 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     return DistFilename("sdist", name, version)
 
 
-@lru_cache(maxsize=16384)
-def _cached_version(text: str) -> Version:
+@lru_cache(maxsize=65536)
+def cached_version(text: str) -> Version:
+    """Return ``Version(text)``, memoized: pages repeat each version once per file."""
     return Version(text)
 
 
 @lru_cache(maxsize=8192)
-def _cached_tags(text: str) -> frozenset[Tag]:
+def cached_tags(text: str) -> frozenset[Tag]:
+    """Return ``parse_tag(text)``, memoized: a few dozen tag sets recur across a page."""
     return parse_tag(text)
 
 
@@ -106,8 +108,8 @@ def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, froze
     if len(parts) != 5 or not parts[0] or any(c in parts[0] for c in " .,"):
         return None
     try:
-        version = _cached_version(parts[1])
-        tags = _cached_tags("-".join(parts[2:]))
+        version = cached_version(parts[1])
+        tags = cached_tags("-".join(parts[2:]))
     except (InvalidVersion, ValueError):
         return None
     if parts[0] != parts[0].replace("-", "_") or not parts[0].replace("_", "").isalnum():

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.pages import DistFile, parse_html_page
@@ -58,31 +57,83 @@ def local_file(path: Path) -> DistFile | None:
 
 
 class FindLinks:
-    """The files of every find-links location, read once and grouped by project."""
+    """The files of every find-links location, read once and grouped by project.
+
+    Folders are listed synchronously (so a warm resolution needs no event loop), and a
+    file is hashed only when its project is asked for: a wheelhouse may hold huge wheels
+    of projects the resolution never touches. Pages of links need the HTTP client.
+    """
 
     def __init__(self, locations: tuple[str, ...]) -> None:
         self.locations = locations
-        self._files: dict[NormalizedName, list[DistFile]] | None = None
+        # Per location, in order: the folder's files by project, or a page's files.
+        self._found: list[dict[NormalizedName, list[Path] | list[DistFile]]] | None = None
+        self._local: list[dict[NormalizedName, list[Path] | list[DistFile]]] | None = None
+        self._files: dict[NormalizedName, list[DistFile]] = {}
+
+    @property
+    def local(self) -> bool:
+        """Whether every location is a folder (none needs the HTTP client)."""
+        return not any(_is_remote(location) for location in self.locations)
+
+    def local_files(self, name: NormalizedName) -> list[DistFile]:
+        """Return the files of ``name``; only when :attr:`local` is true."""
+        if self._found is None:
+            self._found = [_scan_folder(location) for location in self.locations]
+        return self._files_of(name, self._found)
 
     async def files(self, client: HttpClient, name: NormalizedName) -> list[DistFile]:
         """Return the files of ``name`` across all locations."""
-        if self._files is None:
-            grouped: dict[NormalizedName, list[DistFile]] = {}
+        if self._found is None:
+            found: list[dict[NormalizedName, list[Path] | list[DistFile]]] = []
             for location in self.locations:
-                for file in await self._read(client, location):
-                    grouped.setdefault(file.name, []).append(file)
-            self._files = grouped
-        return self._files.get(name, [])
+                if _is_remote(location):
+                    response = await client.get(location, accept="text/html")
+                    text = response.content.decode("utf-8", "replace")
+                    page = parse_html_page(text, url=response.url)
+                    by_name: dict[NormalizedName, list[DistFile]] = {}
+                    for file in page.files:
+                        by_name.setdefault(file.name, []).append(file)
+                    found.append(dict(by_name))
+                else:
+                    found.append(_scan_folder(location))
+            self._found = found
+        return self._files_of(name, self._found)
 
-    @staticmethod
-    async def _read(client: HttpClient, location: str) -> list[DistFile]:
-        scheme = urlsplit(location).scheme
-        if scheme in ("http", "https"):
-            response = await client.get(location, accept="text/html")
-            page = parse_html_page(response.content.decode("utf-8", "replace"), url=response.url)
-            return list(page.files)
-        folder = Path(url2pathname(urlsplit(location).path)) if scheme == "file" else Path(location)
-        if not folder.is_dir():
-            return []
-        found = (local_file(entry) for entry in sorted(folder.iterdir()))
-        return [file for file in found if file is not None]
+    def _files_of(
+        self,
+        name: NormalizedName,
+        found: list[dict[NormalizedName, list[Path] | list[DistFile]]],
+    ) -> list[DistFile]:
+        files = self._files.get(name)
+        if files is None:
+            files = []
+            for location in found:
+                for item in location.get(name, ()):
+                    file = local_file(item) if isinstance(item, Path) else item
+                    if file is not None:
+                        files.append(file)
+            self._files[name] = files
+        return files
+
+
+def _is_remote(location: str) -> bool:
+    return urlsplit(location).scheme in ("http", "https")
+
+
+def _scan_folder(location: str) -> dict[NormalizedName, list[Path] | list[DistFile]]:
+    """Group a folder's distribution files by project, by name alone (nothing is read)."""
+    parts = urlsplit(location)
+    folder = Path(location)
+    if parts.scheme == "file":
+        from urllib.request import url2pathname  # noqa: PLC0415 - pulls in http.client
+
+        folder = Path(url2pathname(parts.path))
+    if not folder.is_dir():
+        return {}
+    grouped: dict[NormalizedName, list[Path]] = {}
+    for entry in sorted(folder.iterdir()):
+        parsed = parse_dist_filename(entry.name)
+        if parsed is not None:
+            grouped.setdefault(parsed.name, []).append(entry)
+    return dict(grouped)

@@ -14,14 +14,10 @@ a daemon thread so sync code can submit many fetches at once and wait for one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import email.utils
 import hashlib
-import json
 import os
 import random
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,9 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
-
-import httpx
 
 from resolvent import __version__
 from resolvent.errors import (
@@ -40,13 +33,23 @@ from resolvent.errors import (
     NotCachedError,
     RangeNotSupportedError,
 )
+from resolvent.index.httpcache import (
+    HEURISTIC_LIFETIME,
+    CacheEntry,
+    HttpCache,
+    _http_date,
+    _int,
+)
 
 if TYPE_CHECKING:
     import concurrent.futures
     from collections.abc import Awaitable, Callable, Coroutine
     from types import TracebackType
 
+    import httpx
+
 __all__ = [
+    "HEURISTIC_LIFETIME",
     "CacheEntry",
     "CachePolicy",
     "HttpCache",
@@ -80,7 +83,8 @@ class Response:
 
     ``url`` is the final URL after redirects (relative links resolve against it);
     ``from_cache`` is true when the body came from the disk cache, with or without a
-    revalidation request.
+    revalidation request; ``digest`` is the body's sha256 when the body is (now) cached,
+    which keys data derived from it (:meth:`HttpCache.load_derived`).
     """
 
     url: str
@@ -88,133 +92,12 @@ class Response:
     headers: dict[str, str] = field(hash=False)
     content: bytes
     from_cache: bool = False
+    digest: str | None = field(default=None, compare=False)
 
     @property
     def content_type(self) -> str | None:
         """The ``Content-Type`` header, if any."""
         return self.headers.get("content-type")
-
-
-#: Seconds a response with no caching headers stays fresh (RFC 9111 heuristic freshness).
-HEURISTIC_LIFETIME = 600.0
-
-
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
-    """One cached response; ``immutable`` entries never need revalidation."""
-
-    url: str
-    status: int
-    headers: dict[str, str] = field(hash=False)
-    content: bytes
-    fetched_at: float
-    immutable: bool = False
-
-    def is_fresh(self, now: float) -> bool:
-        """Whether the entry may be used without asking the server (RFC 9111 freshness).
-
-        >>> CacheEntry("u", 200, {"cache-control": "max-age=60"}, b"", 0.0).is_fresh(59.0)
-        True
-        """
-        if self.immutable:
-            return True
-        directives = _cache_control(self.headers.get("cache-control", ""))
-        # no-store is treated as no-cache: this is a private cache, and keeping the body
-        # is what lets `--offline` work later.
-        if "no-cache" in directives or "no-store" in directives:
-            return False
-        age = now - self.fetched_at + (_int(self.headers.get("age")) or 0)
-        max_age = directives.get("max-age")
-        if max_age is not None:
-            lifetime = _int(max_age)
-            return lifetime is not None and age < lifetime
-        if "expires" in self.headers:
-            # An Expires that does not parse means "already expired" (RFC 9111 5.3).
-            expires = _http_date(self.headers["expires"])
-            if expires is None:
-                return False
-            date = _http_date(self.headers.get("date")) or self.fetched_at
-            return age < expires - date
-        # No explicit freshness at all: RFC 9111 (4.2.2) lets a cache assign a heuristic
-        # lifetime. Indexes state `max-age=600` for project pages; a proxy that strips
-        # every caching header (as on some networks) would otherwise turn each warm
-        # run into a full re-download, so we grant the same ten minutes.
-        return age < HEURISTIC_LIFETIME
-
-    def response(self) -> Response:
-        """Return the entry as a response marked ``from_cache``."""
-        return Response(self.url, self.status, dict(self.headers), self.content, from_cache=True)
-
-
-class HttpCache:
-    """A folder of cached responses, one file per key, written atomically.
-
-    A key is the sha256 of the URL and the ``Accept`` variant; a file holds one JSON
-    header line (url, status, kept headers, fetch time) followed by the raw body. Entries
-    appear by ``os.replace`` of a temporary file, so a crash never leaves a half entry.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @staticmethod
-    def key(url: str, accept: str | None = None) -> str:
-        """Return the cache key of a URL fetched with a given ``Accept`` header.
-
-        >>> len(HttpCache.key("http://h/x"))
-        64
-        """
-        return hashlib.sha256(f"{url}\0{accept or ''}".encode()).hexdigest()
-
-    def path(self, key: str) -> Path:
-        """Return the file that holds the entry of ``key``."""
-        return self.root / key[:2] / key
-
-    def load(self, key: str) -> CacheEntry | None:
-        """Return the entry of ``key``, or ``None`` when it is missing or unreadable."""
-        try:
-            raw = self.path(key).read_bytes()
-        except OSError:
-            return None
-        header, sep, body = raw.partition(b"\n")
-        if not sep:
-            return None
-        try:
-            meta = json.loads(header)
-            return CacheEntry(
-                url=str(meta["url"]),
-                status=int(meta["status"]),
-                headers={str(k): str(v) for k, v in meta["headers"].items()},
-                content=body,
-                fetched_at=float(meta["fetched_at"]),
-                immutable=bool(meta.get("immutable", False)),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    def store(self, key: str, entry: CacheEntry) -> None:
-        """Write ``entry`` under ``key``, replacing any previous entry atomically."""
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        header = json.dumps(
-            {
-                "url": entry.url,
-                "status": entry.status,
-                "headers": entry.headers,
-                "fetched_at": entry.fetched_at,
-                "immutable": entry.immutable,
-            },
-            sort_keys=True,
-        ).encode()
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(header + b"\n" + entry.content)
-            Path(temp).replace(target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temp).unlink()
-            raise
 
 
 class HttpClient:
@@ -264,10 +147,8 @@ class HttpClient:
             "http1": True,
             "http2": False,
             "follow_redirects": True,
-            "timeout": httpx.Timeout(timeout, connect=connect_timeout),
-            "limits": httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
+            "timeout": (timeout, connect_timeout),
+            "limits": max_concurrency,
             "headers": {"User-Agent": f"resolvent/{__version__}"},
             "transport": transport,
             "verify": verify,
@@ -278,7 +159,16 @@ class HttpClient:
         # Created on first use: building the TLS context costs a noticeable fraction of
         # a second, which a warm run answered wholly from the cache never pays.
         if self._client is None:
-            self._client = httpx.AsyncClient(**self._client_options)
+            import httpx  # noqa: PLC0415 - imported only when a request is really sent
+
+            options = dict(self._client_options)
+            timeout, connect_timeout = options.pop("timeout")
+            limit = options.pop("limits")
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout, connect=connect_timeout),
+                limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+                **options,
+            )
         return self._client
 
     async def __aenter__(self) -> Self:
@@ -321,9 +211,9 @@ class HttpClient:
         if self.policy == "offline":
             if entry is None:
                 raise NotCachedError(url)
-            return entry.response()
+            return _cached(entry)
         if entry is not None and entry.is_fresh(time.time()):
-            return entry.response()
+            return _cached(entry)
         headers = {"Accept": accept} if accept else {}
         if entry is not None:
             if etag := entry.headers.get("etag"):
@@ -334,19 +224,26 @@ class HttpClient:
         now = time.time()
         if raw.status_code == 304 and entry is not None:
             merged = entry.headers | _kept_headers(raw.headers)
-            entry = CacheEntry(entry.url, entry.status, merged, entry.content, now, immutable)
+            known = entry.digest or hashlib.sha256(entry.content).hexdigest()
+            entry = CacheEntry(
+                entry.url, entry.status, merged, entry.content, now, immutable, known
+            )
             if store is not None:
                 await asyncio.to_thread(store.store, key, entry)
-            return entry.response()
+            return _cached(entry)
         if raw.status_code >= 400:
             raise HttpStatusError(url, raw.status_code)
         final_url = str(raw.url)
+        digest: str | None = None
         if store is not None and raw.status_code == 200:
+            digest = hashlib.sha256(raw.content).hexdigest()
             fresh = CacheEntry(
-                final_url, 200, _kept_headers(raw.headers), raw.content, now, immutable
+                final_url, 200, _kept_headers(raw.headers), raw.content, now, immutable, digest
             )
             await asyncio.to_thread(store.store, key, fresh)
-        return Response(final_url, raw.status_code, _all_headers(raw.headers), raw.content)
+        return Response(
+            final_url, raw.status_code, _all_headers(raw.headers), raw.content, digest=digest
+        )
 
     async def head(self, url: str) -> Response:
         """Send a ``HEAD`` request (never cached); raises like :meth:`get`."""
@@ -396,6 +293,8 @@ class HttpClient:
         self, method: str, url: str, headers: dict[str, str], *, ranged: bool = False
     ) -> httpx.Response:
         """Send one request with retries; the body is read unless a range was ignored."""
+        import httpx  # noqa: PLC0415 - see _http()
+
         attempt = 0
         while True:
             attempt += 1
@@ -520,6 +419,18 @@ async def _cancel_all() -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _cached(entry: CacheEntry) -> Response:
+    """Return a cached entry as a response marked ``from_cache``."""
+    return Response(
+        entry.url,
+        entry.status,
+        dict(entry.headers),
+        entry.content,
+        from_cache=True,
+        digest=entry.digest,
+    )
+
+
 def _range_headers(value: str) -> dict[str, str]:
     # Offsets must count bytes of the file itself, never of a compressed encoding.
     return {"Range": value, "Accept-Encoding": "identity"}
@@ -548,36 +459,6 @@ def _all_headers(headers: httpx.Headers) -> dict[str, str]:
     return merged
 
 
-def _cache_control(value: str) -> dict[str, str | None]:
-    directives: dict[str, str | None] = {}
-    for part in value.split(","):
-        name, sep, argument = part.strip().partition("=")
-        if name:
-            directives[name.lower()] = argument.strip('"') if sep else None
-    return directives
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
-def _http_date(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
-
-
 def _retry_after(value: str | None, now: float) -> float | None:
     """Read ``Retry-After``: delay seconds or an HTTP date; ``None`` when absent or bad."""
     if value is None:
@@ -590,6 +471,8 @@ def _retry_after(value: str | None, now: float) -> float | None:
 
 
 def _describe(error: httpx.HTTPError) -> str:
+    import httpx  # noqa: PLC0415 - see HttpClient._http()
+
     if isinstance(error, httpx.TimeoutException):
         return "the request timed out"
     if isinstance(error, httpx.ConnectError):
@@ -598,6 +481,8 @@ def _describe(error: httpx.HTTPError) -> str:
 
 
 def _file_path(url: str) -> Path:
+    from urllib.request import url2pathname  # noqa: PLC0415 - pulls in http.client
+
     return Path(url2pathname(urlsplit(url).path))
 
 
@@ -621,9 +506,15 @@ def _read_file_url(url: str) -> Response:
     headers = {
         "content-type": content_type,
         "content-length": str(len(content)),
-        "last-modified": email.utils.format_datetime(stamp, usegmt=True),
+        "last-modified": _format_http_date(stamp),
     }
     return Response(url, 200, headers, content)
+
+
+def _format_http_date(stamp: datetime) -> str:
+    import email.utils  # noqa: PLC0415 - costly; only file: URLs need it
+
+    return email.utils.format_datetime(stamp, usegmt=True)
 
 
 def _read_file_span(url: str, start: int, end: int) -> bytes:

@@ -7,23 +7,27 @@ file when the page advertises one (its hash checked), (b) else HTTP range reques
 the wheel's zip central directory (the tail, then the one member), (c) else the whole
 file. Results are cached by the file's sha256 (or URL), so each is fetched once ever.
 Source distributions need a PEP 517 build and are reported as unavailable here.
+
+Parsed summaries of fetched metadata are cached too and read synchronously
+(:func:`cached_metadata`), so warm runs need neither ``asyncio`` (imported inside the
+fetcher's methods) nor the ``email`` package (inside :func:`parse_core_metadata`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import hashlib
-import io
+import json
 import logging
+import os
 import re
 import struct
 import time
-import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -35,16 +39,26 @@ from resolvent.errors import (
     NotCachedError,
     RangeNotSupportedError,
 )
-from resolvent.index.http import CacheEntry, HttpCache
+from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.solver.provider import Unavailable
 
 if TYPE_CHECKING:
+    import asyncio
+
     from packaging.utils import NormalizedName
 
     from resolvent.index.http import HttpClient
     from resolvent.index.pages import DistFile
 
-__all__ = ["CoreMetadata", "MetadataFetcher", "parse_core_metadata"]
+__all__ = [
+    "CoreMetadata",
+    "MetadataFetcher",
+    "cached_metadata",
+    "file_identity",
+    "is_cached",
+    "parse_core_metadata",
+    "store_summary",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -66,7 +80,11 @@ _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _ZIP64_EXTRA_ID = 0x0001
 _UTF8_FLAG = 0x800
+_STORED, _DEFLATED = 0, 8  # zip compression methods (zipfile.ZIP_STORED, ZIP_DEFLATED)
 _METADATA_MEMBER = re.compile(r"([^/]+)\.dist-info/METADATA")
+# Cache namespaces: the raw METADATA bytes, and the parsed summary (versioned layout).
+_RAW = "core-metadata"
+_SUMMARY = "core-metadata-summary-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +101,118 @@ class CoreMetadata:
     requires_python: SpecifierSet | None
     provides_extra: tuple[NormalizedName, ...]
 
+    def to_json(self) -> bytes:
+        """Return the summary as JSON, which :meth:`from_json` reads far faster than METADATA."""
+        return json.dumps(
+            {
+                "name": self.name,
+                "version": str(self.version),
+                "requires_dist": [str(r) for r in self.requires_dist],
+                "requires_python": (
+                    None if self.requires_python is None else str(self.requires_python)
+                ),
+                "provides_extra": list(self.provides_extra),
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> CoreMetadata | None:
+        """Read :meth:`to_json` output; ``None`` when it is corrupt in any way."""
+        try:
+            raw = json.loads(data)
+            python = raw["requires_python"]
+            return cls(
+                canonicalize_name(raw["name"]),
+                Version(raw["version"]),
+                tuple(_requirement(text) for text in raw["requires_dist"]),
+                None if python is None else _specifier(python),
+                tuple(canonicalize_name(e) for e in raw["provides_extra"]),
+            )
+        except (ValueError, KeyError, TypeError, InvalidRequirement, InvalidSpecifier):
+            return None
+
+
+@lru_cache(maxsize=16384)
+def _requirement(text: str) -> Requirement:
+    """Parse a requirement, memoized: the versions of a project repeat the same lines.
+
+    Requirements are never mutated after parsing, so one object can serve every version.
+    """
+    return Requirement(text)
+
+
+@lru_cache(maxsize=1024)
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+def file_identity(file: DistFile) -> str:
+    """Return what names a file's content in the cache: its sha256 when known, else its URL."""
+    return f"sha256:{file.sha256}" if file.sha256 else file.url
+
+
+def _checked(meta: CoreMetadata, file: DistFile) -> CoreMetadata | Unavailable:
+    if meta.name != file.name or meta.version != file.version:
+        return Unavailable(
+            f"the metadata of `{file.filename}` describes `{meta.name}` {meta.version}"
+        )
+    return meta
+
+
+def cached_metadata(cache: HttpCache, file: DistFile) -> CoreMetadata | Unavailable | None:
+    """Return a file's metadata from the cache alone, synchronously; ``None`` when not cached.
+
+    Tries the parsed summary first, then the raw ``METADATA`` (whose summary it then
+    stores). Corrupt entries count as missing. Callers skip this under ``refresh``.
+    """
+    identity = file_identity(file)
+    entry = cache.load(HttpCache.key(f"{_SUMMARY}:{identity}"))
+    if entry is not None:
+        if entry.headers.get("x-unavailable") is not None:
+            return Unavailable(entry.headers["x-unavailable"])
+        meta = CoreMetadata.from_json(entry.content)
+        if meta is not None:
+            return _checked(meta, file)
+    if file.kind != "wheel":
+        return None
+    entry = cache.load(HttpCache.key(f"{_RAW}:{identity}"))
+    if entry is None:
+        return None
+    try:
+        parsed = parse_core_metadata(entry.content, source=file.url)
+    except IndexDataError as error:
+        return Unavailable(error.problem)
+    store_summary(cache, file, parsed)
+    return _checked(parsed, file)
+
+
+def is_cached(cache: HttpCache, file: DistFile) -> bool:
+    """Whether the cache holds a file's metadata (summary or raw), without reading it."""
+    identity = file_identity(file)
+    if os.path.exists(cache.file(HttpCache.key(f"{_SUMMARY}:{identity}"))):  # noqa: PTH110
+        return True
+    raw = cache.file(HttpCache.key(f"{_RAW}:{identity}"))
+    return file.kind == "wheel" and os.path.exists(raw)  # noqa: PTH110 - str path, hot
+
+
+def store_summary(cache: HttpCache, file: DistFile, meta: CoreMetadata | Unavailable) -> None:
+    """Store the parsed summary of a file's metadata (an immutable entry); errors are ignored.
+
+    An :class:`Unavailable` is stored only for reasons the file's content decides (an
+    sdist without static metadata), never for network or offline failures; should
+    resolvent learn to build sdists for metadata, the summary namespace's version must
+    change so that these answers are forgotten.
+    """
+    if isinstance(meta, Unavailable):
+        headers = {"x-unavailable": meta.reason}
+        entry = CacheEntry(file.url, 200, headers, b"", time.time(), immutable=True)
+    else:
+        entry = CacheEntry(file.url, 200, {}, meta.to_json(), time.time(), immutable=True)
+    # A read-only cache still answers; the metadata is then parsed again next time.
+    with contextlib.suppress(OSError):
+        cache.store(HttpCache.key(f"{_SUMMARY}:{file_identity(file)}"), entry)
+
 
 def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
     r"""Parse a ``METADATA`` (or ``PKG-INFO``) file leniently.
@@ -98,6 +228,8 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
     >>> meta.name, str(meta.requires_dist[0])
     ('demo', 'idna>=2')
     """
+    from packaging.metadata import parse_email  # noqa: PLC0415 - the email package is costly
+
     raw, _unparsed = parse_email(data)
     name = raw.get("name")
     version_text = raw.get("version")
@@ -112,13 +244,13 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
     requirements: list[Requirement] = []
     for text in raw.get("requires_dist", []):
         try:
-            requirements.append(Requirement(text))
+            requirements.append(_requirement(text))
         except InvalidRequirement as error:
             _log.warning("%s: skipping invalid Requires-Dist `%s`: %s", source, text, error)
     requires_python: SpecifierSet | None = None
     if python := raw.get("requires_python"):
         try:
-            requires_python = SpecifierSet(python)
+            requires_python = _specifier(python)
         except InvalidSpecifier:
             _log.warning("%s: ignoring invalid Requires-Python `%s`", source, python)
     extras = tuple(dict.fromkeys(canonicalize_name(e) for e in raw.get("provides_extra", [])))
@@ -147,6 +279,14 @@ class MetadataFetcher:
         # One task per file: a prefetch and a later request for the same file share it.
         self._tasks: dict[str, asyncio.Task[CoreMetadata | Unavailable]] = {}
 
+    def unfinished(self) -> list[asyncio.Task[CoreMetadata | Unavailable]]:
+        """Return the downloads still running, for an orderly shutdown.
+
+        A caller that stops waiting for a fetch (cancelled) leaves its shared download
+        running; whoever closes the client must wait for or cancel these first.
+        """
+        return [task for task in self._tasks.values() if not task.done()]
+
     async def fetch(self, file: DistFile) -> CoreMetadata | Unavailable:
         """Return the metadata of ``file``, or why it cannot be had.
 
@@ -156,6 +296,8 @@ class MetadataFetcher:
         :class:`resolvent.errors.NetworkError` subclasses (and are not remembered, so a
         later call tries again). Concurrent calls for one file share one download.
         """
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         if file.kind != "wheel":
             return Unavailable(
                 f"`{file.filename}` is a source distribution; its metadata needs a build"
@@ -173,31 +315,29 @@ class MetadataFetcher:
             raise
 
     async def _fetch(self, file: DistFile, identity: str) -> CoreMetadata | Unavailable:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         cache = self._client.cache
-        key = HttpCache.key(f"core-metadata:{identity}")
-        data: bytes | None = None
         if cache is not None and self._client.policy != "refresh":
-            entry = await asyncio.to_thread(cache.load, key)
-            data = entry.content if entry is not None else None
-        if data is None:
-            try:
-                data = await self._download(file)
-            except NotCachedError as error:
-                return Unavailable(str(error))
-            except _NoMetadataError as error:
-                return Unavailable(f"`{file.filename}`: {error}")
-            if cache is not None:
-                entry = CacheEntry(file.url, 200, {}, data, time.time(), immutable=True)
-                await asyncio.to_thread(cache.store, key, entry)
+            found = await asyncio.to_thread(cached_metadata, cache, file)
+            if found is not None:
+                return found
+        try:
+            data = await self._download(file)
+        except NotCachedError as error:
+            return Unavailable(str(error))
+        except _NoMetadataError as error:
+            return Unavailable(f"`{file.filename}`: {error}")
+        if cache is not None:
+            entry = CacheEntry(file.url, 200, {}, data, time.time(), immutable=True)
+            await asyncio.to_thread(cache.store, HttpCache.key(f"{_RAW}:{identity}"), entry)
         try:
             meta = parse_core_metadata(data, source=file.url)
         except IndexDataError as error:
             return Unavailable(error.problem)
-        if meta.name != file.name or meta.version != file.version:
-            return Unavailable(
-                f"the metadata of `{file.filename}` describes `{meta.name}` {meta.version}"
-            )
-        return meta
+        if cache is not None:
+            await asyncio.to_thread(store_summary, cache, file, meta)
+        return _checked(meta, file)
 
     async def _download(self, file: DistFile) -> bytes:
         if self._client.policy == "offline":
@@ -243,6 +383,9 @@ class MetadataFetcher:
         return _inflate(chosen, compressed)
 
     async def _from_whole_file(self, file: DistFile) -> bytes:
+        import io  # noqa: PLC0415 - zipfile costs ~10 ms to import; rarely needed
+        import zipfile  # noqa: PLC0415
+
         response = await self._client.get(file.url, cache=False)
         if file.hashes:
             _check_hashes(file.url, response.content, file.hashes)
@@ -392,9 +535,9 @@ def _choose_metadata(names: list[str], file: DistFile) -> str:
 
 
 def _inflate(member: _Member, data: bytes) -> bytes:
-    if member.method == zipfile.ZIP_STORED:
+    if member.method == _STORED:
         content = data
-    elif member.method == zipfile.ZIP_DEFLATED:
+    elif member.method == _DEFLATED:
         try:
             inflater = zlib.decompressobj(-15)
             content = inflater.decompress(data) + inflater.flush()

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from resolvent.errors import IndexDataError
-from resolvent.index.filenames import parse_dist_filename
+from resolvent.index.filenames import cached_tags, cached_version, parse_dist_filename
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -35,10 +34,14 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "PAGE_ACCEPT",
     "DistFile",
+    "FileRecord",
     "ProjectPage",
+    "epoch_microseconds",
+    "page_records",
     "parse_html_page",
     "parse_json_page",
     "parse_page",
+    "parse_requires_python",
 ]
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -50,6 +53,8 @@ PAGE_ACCEPT = (
     "text/html;q=0.01"
 )
 _SUPPORTED_MAJOR = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,85 @@ class ProjectPage:
     api_version: str | None = None
 
 
+class FileRecord(NamedTuple):
+    """A :class:`DistFile` in compact, target-independent form: strings and numbers only.
+
+    A large project page lists thousands of files, of which resolution looks at a few:
+    records are cheap to build, group, store as JSON and load, and become full
+    :class:`DistFile` values (parsed tags, specifier sets, datetimes) only on demand.
+    ``upload_time`` counts microseconds since the epoch (UTC; a time without an offset
+    is read as UTC); ``version`` is the normalized version; ``tags`` is the wheel's
+    ``python-abi-platform`` text (empty for sdists).
+    """
+
+    filename: str
+    url: str
+    hashes: dict[str, str]
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    core_metadata: dict[str, str] | None
+    upload_time: int | None
+    size: int | None
+    kind: DistKind
+    version: str
+    tags: str
+    build: BuildTag
+
+    def dist(self, name: NormalizedName) -> DistFile:
+        """Return the full :class:`DistFile` of this record, listed under project ``name``."""
+        return DistFile(
+            filename=self.filename,
+            url=self.url,
+            hashes=self.hashes,
+            requires_python=parse_requires_python(self.requires_python),
+            yanked=self.yanked,
+            yanked_reason=self.yanked_reason,
+            core_metadata=self.core_metadata,
+            upload_time=(
+                None if self.upload_time is None else _EPOCH + self.upload_time * _MICROSECOND
+            ),
+            size=self.size,
+            kind=self.kind,
+            name=name,
+            version=cached_version(self.version),
+            tags=cached_tags(self.tags) if self.tags else frozenset(),
+            build=self.build,
+        )
+
+    @classmethod
+    def of(cls, file: DistFile) -> FileRecord:
+        """Return the record of a full :class:`DistFile` (find-links files, tests)."""
+        return cls(
+            filename=file.filename,
+            url=file.url,
+            hashes=file.hashes,
+            requires_python=None if file.requires_python is None else str(file.requires_python),
+            yanked=file.yanked,
+            yanked_reason=file.yanked_reason,
+            core_metadata=file.core_metadata,
+            upload_time=epoch_microseconds(file.upload_time),
+            size=file.size,
+            kind=file.kind,
+            version=str(file.version),
+            tags=_tag_text(file.filename) if file.kind == "wheel" else "",
+            build=file.build,
+        )
+
+
+def page_records(
+    content: bytes, *, url: str, content_type: str | None = None, name: str | None = None
+) -> tuple[NormalizedName, list[FileRecord]]:
+    """Parse a project page like :func:`parse_page`, into the project name and compact records."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    text = content.decode("utf-8", errors="replace")
+    if media_type == JSON_CONTENT_TYPE or media_type.endswith("+json"):
+        project, records, _ = _json_records(text, url=url, name=name)
+    else:
+        project, records, _ = _html_records(text, url=url, name=name)
+    return project, records
+
+
 def parse_page(
     content: bytes, *, url: str, content_type: str | None = None, name: str | None = None
 ) -> ProjectPage:
@@ -131,20 +215,29 @@ def parse_html_page(text: str, *, url: str, name: str | None = None) -> ProjectP
     >>> page.files[0].url, page.files[0].hashes
     ('http://h/f/demo-1.0.tar.gz', {'sha256': 'ab'})
     """
-    parser = _AnchorParser()
+    project, records, api_version = _html_records(text, url=url, name=name)
+    return ProjectPage(project, tuple(r.dist(project) for r in records), api_version)
+
+
+def _html_records(
+    text: str, *, url: str, name: str | None
+) -> tuple[NormalizedName, list[FileRecord], str | None]:
+    from resolvent.index.html_anchors import AnchorParser  # noqa: PLC0415 - html.parser is costly
+
+    parser = AnchorParser()
     parser.feed(text)
     parser.close()
     base = urljoin(url, parser.base) if parser.base else url
     project = _project_name(url, name)
     _check_api_version(parser.api_version, url)
-    files: list[DistFile] = []
+    records: list[FileRecord] = []
     for attrs in parser.anchors:
         href = attrs.get("href")
         if not href:
             continue
         absolute, fragment = urldefrag(urljoin(base, href.strip()))
         metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
-        dist = _make_file(
+        record = _make_record(
             project,
             url=absolute,
             hashes=_fragment_hashes(fragment),
@@ -155,9 +248,9 @@ def parse_html_page(text: str, *, url: str, name: str | None = None) -> ProjectP
             upload_time=None,
             size=None,
         )
-        if dist is not None:
-            files.append(dist)
-    return ProjectPage(project, tuple(files), parser.api_version)
+        if record is not None:
+            records.append(record)
+    return project, records, parser.api_version
 
 
 def parse_json_page(text: str, *, url: str, name: str | None = None) -> ProjectPage:
@@ -174,6 +267,13 @@ def parse_json_page(text: str, *, url: str, name: str | None = None) -> ProjectP
     >>> page.files[0].version
     <Version('1.0')>
     """
+    project, records, api_version = _json_records(text, url=url, name=name)
+    return ProjectPage(project, tuple(r.dist(project) for r in records), api_version)
+
+
+def _json_records(
+    text: str, *, url: str, name: str | None
+) -> tuple[NormalizedName, list[FileRecord], str | None]:
     try:
         data = json.loads(text)
     except ValueError as error:
@@ -187,15 +287,15 @@ def parse_json_page(text: str, *, url: str, name: str | None = None) -> ProjectP
     page_name = data.get("name")
     project = _project_name(url, name or (page_name if isinstance(page_name, str) else None))
     entries = data.get("files")
-    files: list[DistFile] = []
+    records: list[FileRecord] = []
     for entry in entries if isinstance(entries, list) else ():
-        dist = _json_file(entry, project, url)
-        if dist is not None:
-            files.append(dist)
-    return ProjectPage(project, tuple(files), api_version)
+        record = _json_record(entry, project, url)
+        if record is not None:
+            records.append(record)
+    return project, records, api_version
 
 
-def _json_file(entry: Any, project: NormalizedName, page_url: str) -> DistFile | None:
+def _json_record(entry: Any, project: NormalizedName, page_url: str) -> FileRecord | None:
     if not isinstance(entry, dict):
         return None
     href = entry.get("url")
@@ -207,7 +307,7 @@ def _json_file(entry: Any, project: NormalizedName, page_url: str) -> DistFile |
     metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
     size = entry.get("size")
     requires_python = entry.get("requires-python")
-    return _make_file(
+    return _make_record(
         project,
         url=absolute,
         filename=filename,
@@ -217,12 +317,12 @@ def _json_file(entry: Any, project: NormalizedName, page_url: str) -> DistFile |
         yanked=yanked is True or isinstance(yanked, str),
         yanked_reason=yanked if isinstance(yanked, str) else None,
         core_metadata=_json_metadata(metadata),
-        upload_time=_parse_time(entry.get("upload-time")),
+        upload_time=epoch_microseconds(_parse_time(entry.get("upload-time"))),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
     )
 
 
-def _make_file(
+def _make_record(
     project: NormalizedName,
     *,
     url: str,
@@ -231,31 +331,44 @@ def _make_file(
     yanked: bool,
     yanked_reason: str | None,
     core_metadata: dict[str, str] | None,
-    upload_time: datetime | None,
+    upload_time: int | None,
     size: int | None,
     filename: str | None = None,
-) -> DistFile | None:
+) -> FileRecord | None:
     if filename is None:
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     parsed = parse_dist_filename(filename, project)
     if parsed is None:
         return None
-    return DistFile(
+    return FileRecord(
         filename=filename,
         url=url,
         hashes=hashes,
-        requires_python=_parse_requires_python(requires_python),
+        requires_python=requires_python,
         yanked=yanked,
         yanked_reason=(yanked_reason or None) if yanked else None,
         core_metadata=core_metadata,
         upload_time=upload_time,
         size=size,
         kind=parsed.kind,
-        name=parsed.name,
-        version=parsed.version,
-        tags=parsed.tags,
+        version=str(parsed.version),
+        tags=_tag_text(filename) if parsed.kind == "wheel" else "",
         build=parsed.build,
     )
+
+
+def _tag_text(filename: str) -> str:
+    """Return a wheel name's ``python-abi-platform`` part (its last three fields)."""
+    return "-".join(filename[: -len(".whl")].split("-")[-3:])
+
+
+def epoch_microseconds(moment: datetime | None) -> int | None:
+    """Return microseconds since the epoch; a naive time is read as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def _project_name(url: str, name: str | None) -> NormalizedName:
@@ -282,8 +395,12 @@ def _absolute(page_url: str, href: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _parse_requires_python(value: str | None) -> SpecifierSet | None:
-    # pip ignores a requires-python it cannot parse rather than rejecting the file.
+def parse_requires_python(value: str | None) -> SpecifierSet | None:
+    """Return a ``requires-python`` value as a specifier set, memoized.
+
+    pip ignores a requires-python it cannot parse rather than rejecting the file; so
+    does this (``None``).
+    """
     if value is None or not value.strip():
         return None
     try:
@@ -333,25 +450,3 @@ def _parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
-
-
-class _AnchorParser(HTMLParser):
-    """Collects the attributes of every ``<a>``, the first ``<base href>`` and PEP 629 meta."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[dict[str, str | None]] = []
-        self.base: str | None = None
-        self.api_version: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "a":
-            self.anchors.append(attributes)
-        elif tag == "base" and self.base is None and attributes.get("href"):
-            self.base = attributes["href"]
-        elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
-            self.api_version = attributes.get("content")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)

@@ -2,33 +2,50 @@
 
 It turns project pages into version listings (yanked, ``requires-python``, whether any
 file installs on the target, ``--exclude-newer``) and fetches core metadata without
-downloading wheels (PEP 658 files, else range requests into the wheel). All network work
-runs concurrently on one event loop in a background thread: the solver's calls are
-synchronous and block only on what they need, while metadata the solver is likely to ask
-for next (the versions it will try, the projects a fetched version requires) is already
-being fetched.
+downloading wheels (PEP 658 files, else range requests into the wheel).
+
+Two paths answer the solver's synchronous calls. What the cache can answer (a fresh
+page, metadata fetched before) is answered right here, in the calling thread, from
+compact side files (:mod:`resolvent.index.listing`, metadata summaries): a warm run
+never starts the event loop, never imports the HTTP stack, and never waits on another
+thread. Everything else goes to one event loop in a background thread, created on first
+need, where network work runs concurrently: the caller blocks only on what it needs,
+while metadata the solver is likely to ask for next (the versions it hints at, the
+projects a fetched version requires) is already being fetched.
+
+``asyncio`` (with ``ssl`` and ``socket``) is imported inside the loop-side methods, not at
+the top: a warm run never runs them, and the import alone would cost it ~40 ms.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import hashlib
+import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal, Self
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion
 
 from resolvent.errors import HttpStatusError, IndexDataError, NotCachedError
+from resolvent.index.filenames import cached_tags, cached_version
 from resolvent.index.find_links import FindLinks
-from resolvent.index.http import HttpClient, LoopThread
-from resolvent.index.metadata import CoreMetadata, MetadataFetcher
-from resolvent.index.pages import PAGE_ACCEPT, DistFile, parse_page
-from resolvent.index.sdist_metadata import pkg_info_from_sdist, static_metadata
+from resolvent.index.httpcache import CacheEntry, HttpCache
+from resolvent.index.listing import PageRecords, group_by_version, listing_kind
+from resolvent.index.metadata import cached_metadata, is_cached, store_summary
+from resolvent.index.pages import (
+    PAGE_ACCEPT,
+    FileRecord,
+    epoch_microseconds,
+    parse_requires_python,
+)
 from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.solver.universe import python_allowed
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    import asyncio
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -36,6 +53,9 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from resolvent.index.config import IndexConfig
+    from resolvent.index.http import HttpClient, LoopThread
+    from resolvent.index.metadata import CoreMetadata, MetadataFetcher
+    from resolvent.index.pages import DistFile
     from resolvent.target import Target
 
 __all__ = ["BinaryPolicy", "IndexProvider"]
@@ -46,11 +66,54 @@ _CLOSE_GRACE = 2.0
 #: ``True`` means every project; a collection names some projects.
 BinaryPolicy = bool | Collection[str]
 
+_UNRANKED = -1
+
 
 def _applies(policy: BinaryPolicy, name: NormalizedName) -> bool:
     if isinstance(policy, bool):
         return policy
     return name in policy
+
+
+def _build_key(build: tuple[()] | tuple[int, str]) -> tuple[int, ...]:
+    return tuple(-x if isinstance(x, int) else 0 for x in build)
+
+
+def _sdist_key(record: FileRecord) -> tuple[bool, str]:
+    return (not record.filename.endswith(".tar.gz"), record.filename)
+
+
+class _VersionFiles:
+    """The files of one listed version: decoded on first use when they come from a page.
+
+    ``some`` lists the indices of the page's records that ``--exclude-newer`` admits
+    (``None``: all of them); ``best`` indexes the admitted records' metadata file.
+    """
+
+    __slots__ = ("_records", "best", "page", "some", "text")
+
+    def __init__(
+        self,
+        page: PageRecords | None,
+        text: str,
+        some: list[int] | None,
+        records: list[FileRecord] | None,
+        best: int | None,
+    ) -> None:
+        self.page = page
+        self.text = text
+        self.some = some
+        self._records = records
+        self.best = best
+
+    def records(self) -> list[FileRecord]:
+        """Return the admitted records of the version."""
+        if self._records is None:
+            assert self.page is not None
+            group = self.page.group(self.text)
+            some = self.some
+            self._records = group if some is None else [group[i] for i in some if i < len(group)]
+        return self._records
 
 
 class IndexProvider:
@@ -91,46 +154,156 @@ class IndexProvider:
         self.no_binary = (
             no_binary if isinstance(no_binary, bool) else {canonicalize_name(n) for n in no_binary}
         )
+        self.policy: Literal["normal", "offline", "refresh"] = policy
+        self._limit = None
+        if exclude_newer is not None:
+            # Compared with records' upload times, in microseconds since the epoch.
+            self._limit = epoch_microseconds(exclude_newer)
         self._markers = target.markers() | {"extra": ""}
-        self._loop = LoopThread()
+        self._cache_dir = cache_dir
+        self._cache = HttpCache(cache_dir) if cache_dir is not None else None
+        self._max_concurrency = max_concurrency
         self._find_links = FindLinks(config.find_links)
-        self._client: HttpClient = self._loop.run(
-            self._make_client(cache_dir, policy, max_concurrency)
-        )
-        self._fetcher = MetadataFetcher(self._client)
+        # The I/O side, created on first need (see _io()).
+        self._loop: LoopThread | None = None
+        self._client: HttpClient | None = None
+        self._fetcher: MetadataFetcher | None = None
         # Owned by the loop thread: running or finished tasks.
-        self._page_tasks: dict[NormalizedName, asyncio.Task[list[DistFile] | Unavailable]] = {}
+        self._page_tasks: dict[NormalizedName, asyncio.Task[list[FileRecord] | Unavailable]] = {}
         self._meta_tasks: dict[
             tuple[NormalizedName, Version], asyncio.Task[CoreMetadata | Unavailable]
         ] = {}
+        # Written by the loop thread when a task succeeds, read by the calling thread
+        # (single dict operations are atomic): answers that need no second round trip.
+        self._page_done: dict[NormalizedName, list[FileRecord] | Unavailable] = {}
+        self._meta_done: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
         # Owned by the calling thread.
-        self._files: dict[NormalizedName, dict[Version, list[DistFile]]] = {}
+        self._files: dict[NormalizedName, dict[Version, _VersionFiles]] = {}
+        self._best: dict[tuple[NormalizedName, Version], DistFile | None] = {}
+        self._listing_params: list[object] | None = None
+        self._meta: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
+        self._asked_pages: set[NormalizedName] = set()
+        self._asked_meta: set[tuple[NormalizedName, Version]] = set()
+        self._probed: set[NormalizedName] = set()
+        self._tag_ranks: dict[str, int] = {}
         self.requests = 0
-
-    @staticmethod
-    async def _make_client(
-        cache_dir: Path | None, policy: Literal["normal", "offline", "refresh"], limit: int
-    ) -> HttpClient:
-        return HttpClient(cache_dir=cache_dir, policy=policy, max_concurrency=limit)
 
     # -- the provider protocol ----------------------------------------------------
 
     def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
         """Return the versions the indexes list for ``name``, judged for the target."""
-        files = self._loop.run(self._page_files(name))
-        if isinstance(files, Unavailable):
-            return files
-        by_version: dict[Version, list[DistFile]] = {}
-        for file in files:
-            if (
-                self.exclude_newer is not None
-                and file.url.startswith(("http:", "https:"))
-                and (file.upload_time is None or file.upload_time > self.exclude_newer)
-            ):
+        source = self._records(name)
+        if isinstance(source, Unavailable):
+            return source
+        if isinstance(source, PageRecords):
+            return self._page_listing(name, source)
+        by_version = group_by_version(r for r in source if self._admitted(r))
+        files: dict[Version, _VersionFiles] = {}
+        infos: list[VersionInfo] = []
+        for version, group in by_version.items():
+            info, best = self._judge(name, version, group)
+            files[version] = _VersionFiles(None, "", None, group, best)
+            infos.append(info)
+        self._files[name] = files
+        return infos
+
+    def _admitted(self, record: FileRecord) -> bool:
+        """Whether ``--exclude-newer`` lets the file in (local files always pass)."""
+        limit = self._limit
+        return (
+            limit is None
+            or not record.url.startswith(("http:", "https:"))
+            or (record.upload_time is not None and record.upload_time <= limit)
+        )
+
+    def _page_listing(self, name: NormalizedName, page: PageRecords) -> list[VersionInfo]:
+        """Judge one cached page's versions, through its per-target side file if present."""
+        cache, digest = page.cache, page.digest
+        kind = self._listing_kind(name) if cache is not None and digest is not None else None
+        if kind is not None:
+            assert cache is not None
+            assert digest is not None
+            rows = cache.load_derived(page.key, kind, digest)
+            infos = self._listing_from_rows(name, page, rows)
+            if infos is not None:
+                return infos
+        files: dict[Version, _VersionFiles] = {}
+        infos = []
+        stored: list[list[object]] = []
+        for version, text, group in page.groups():
+            admitted = [i for i, r in enumerate(group) if self._admitted(r)]
+            if not admitted:
                 continue
-            by_version.setdefault(file.version, []).append(file)
-        self._files[name] = by_version
-        return [self._info(name, version, group) for version, group in by_version.items()]
+            kept = group if len(admitted) == len(group) else [group[i] for i in admitted]
+            info, best = self._judge(name, version, kept)
+            some = None if kept is group else admitted
+            files[version] = _VersionFiles(page, text, some, kept, best)
+            infos.append(info)
+            stored.append(
+                [
+                    text,
+                    info.yanked,
+                    info.yanked_reason,
+                    None if info.requires_python is None else str(info.requires_python),
+                    info.unusable,
+                    some,
+                    best,
+                ]
+            )
+        self._files[name] = files
+        if kind is not None:
+            assert cache is not None
+            assert digest is not None
+            # A read-only cache still answers; the page is judged again next time.
+            with contextlib.suppress(OSError):
+                cache.store_derived(page.key, kind, digest, stored)
+        return infos
+
+    def _listing_from_rows(
+        self, name: NormalizedName, page: PageRecords, rows: object
+    ) -> list[VersionInfo] | None:
+        """Rebuild the infos stored by :meth:`_page_listing`; ``None`` if malformed."""
+        if not isinstance(rows, list):
+            return None
+        files: dict[Version, _VersionFiles] = {}
+        infos: list[VersionInfo] = []
+        try:
+            for text, yanked, reason, python, unusable, some, best in rows:
+                version = cached_version(text)
+                if not (
+                    isinstance(yanked, bool)
+                    and (reason is None or isinstance(reason, str))
+                    and (unusable is None or isinstance(unusable, str))
+                    and (some is None or all(isinstance(i, int) for i in some))
+                    and (best is None or isinstance(best, int))
+                ):
+                    return None
+                files[version] = _VersionFiles(page, text, some, None, best)
+                infos.append(
+                    VersionInfo(
+                        version,
+                        yanked=yanked,
+                        yanked_reason=reason,
+                        requires_python=parse_requires_python(python),
+                        unusable=unusable,
+                    )
+                )
+        except (TypeError, ValueError, InvalidVersion):
+            return None
+        self._files[name] = files
+        return infos
+
+    def _listing_kind(self, name: NormalizedName) -> str:
+        """Name the per-target side file: a hash of all that the listing depends on."""
+        if self._listing_params is None:
+            tags = "\n".join(str(tag) for tag in self.target.tags)
+            self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), self._limit]
+        params = [
+            *self._listing_params,
+            _applies(self.no_binary, name),
+            _applies(self.no_build, name),
+        ]
+        return listing_kind(params)
 
     def get_requirements(
         self, name: NormalizedName, version: Version
@@ -141,7 +314,7 @@ class IndexProvider:
             return Unavailable(
                 f"no file of `{name}=={version}` can provide metadata for the target"
             )
-        meta = self._loop.run(self._metadata(name, version, file))
+        meta = self._metadata_of(name, version, file)
         if isinstance(meta, Unavailable):
             return meta
         if meta.requires_python is not None and not python_allowed(
@@ -155,27 +328,45 @@ class IndexProvider:
         return meta.requires_dist
 
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
-        """Start fetching metadata of these versions in the background."""
+        """Start fetching metadata of these versions in the background.
+
+        Versions whose metadata is cached are skipped (they are read on demand, cheaply),
+        and so is everything when offline; the rest go to the loop in one hand-over.
+        """
+        if self.policy == "offline":
+            return
+        wanted: list[tuple[NormalizedName, Version, DistFile]] = []
         for version in versions:
+            key = (name, version)
+            if key in self._meta or key in self._asked_meta:
+                continue
             file = self._metadata_file(name, version)
-            if file is not None:
-                self._loop.submit(self._start_metadata(name, version, file))
+            if file is None:
+                continue
+            if self.policy == "normal" and self._cache is not None and is_cached(self._cache, file):
+                continue
+            self._asked_meta.add(key)
+            wanted.append((name, version, file))
+        if wanted:
+            self._io().submit(self._start_metadata_batch(wanted))
 
     # -- extras for callers (hashes, installs) -----------------------------------
 
     def files(self, name: NormalizedName, version: Version) -> list[DistFile]:
         """Return every file of a listed version (after ``--exclude-newer``)."""
-        return list(self._files.get(name, {}).get(version, ()))
+        found = self._files.get(name, {}).get(version)
+        return [record.dist(name) for record in found.records()] if found is not None else []
 
     def best_file(self, name: NormalizedName, version: Version) -> DistFile | None:
         """Return the file an install would use: the best compatible wheel, else the sdist."""
         return self._metadata_file(name, version)
 
     def close(self) -> None:
-        """Close connections and stop the I/O thread."""
-        if not self._loop.loop.is_closed():
-            self._loop.run(self._drain())
-            self._loop.close()
+        """Close connections and stop the I/O thread (if one was started)."""
+        loop = self._loop
+        if loop is not None and not loop.loop.is_closed():
+            loop.run(self._drain())
+            loop.close()
 
     async def _drain(self) -> None:
         """Let background fetches finish briefly, cancel the rest, then close connections.
@@ -184,6 +375,8 @@ class IndexProvider:
         stack unawaited; giving speculative fetches a short grace avoids that in the
         common case, where they are about to finish anyway.
         """
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         pending = [
             t for t in (*self._page_tasks.values(), *self._meta_tasks.values()) if not t.done()
         ]
@@ -192,7 +385,14 @@ class IndexProvider:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        await self._client.aclose()
+        # Downloads shared through the fetcher outlive a cancelled caller: stop them too,
+        # before the client closes under them.
+        inner = self._fetcher.unfinished() if self._fetcher is not None else []
+        for download in inner:
+            download.cancel()
+        await asyncio.gather(*inner, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -202,51 +402,62 @@ class IndexProvider:
 
     # -- listing ------------------------------------------------------------------
 
-    def _usable_wheels(self, name: NormalizedName, files: list[DistFile]) -> list[DistFile]:
+    def _tag_rank(self, tags: str) -> int:
+        """Return the best rank of a wheel's tag set for the target (``-1``: unusable)."""
+        rank = self._tag_ranks.get(tags)
+        if rank is None:
+            ranks = [r for r in map(self.target.tag_rank, cached_tags(tags)) if r is not None]
+            rank = min(ranks) if ranks else _UNRANKED
+            self._tag_ranks[tags] = rank
+        return rank
+
+    def _best_wheel(self, name: NormalizedName, records: list[FileRecord]) -> FileRecord | None:
+        """Return the wheel an install would pick: best tag rank, then build, then name."""
         if _applies(self.no_binary, name):
-            return []
-        ranked = []
-        for file in files:
-            if file.kind != "wheel":
+            return None
+        best: tuple[int, tuple[int, ...], str] | None = None
+        chosen = None
+        for record in records:
+            if record.kind != "wheel":
                 continue
-            ranks = [r for r in (self.target.tag_rank(t) for t in file.tags) if r is not None]
-            if ranks:
-                ranked.append((min(ranks), file.build, file.filename, file))
-        ranked.sort(
-            key=lambda item: (
-                item[0],
-                tuple(-x if isinstance(x, int) else 0 for x in item[1]),
-                item[2],
-            )
-        )
-        return [item[3] for item in ranked]
+            rank = self._tag_rank(record.tags)
+            if rank == _UNRANKED:
+                continue
+            key = (rank, _build_key(record.build), record.filename)
+            if best is None or key < best:
+                best, chosen = key, record
+        return chosen
 
-    def _sdists(self, name: NormalizedName, files: list[DistFile]) -> list[DistFile]:
+    def _best_sdist(self, name: NormalizedName, records: list[FileRecord]) -> FileRecord | None:
         if _applies(self.no_build, name):
-            return []
-        return sorted(
-            (f for f in files if f.kind == "sdist"),
-            key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename),
-        )
+            return None
+        sdists = [r for r in records if r.kind == "sdist"]
+        return min(sdists, key=_sdist_key) if sdists else None
 
-    def _info(self, name: NormalizedName, version: Version, files: list[DistFile]) -> VersionInfo:
-        wheels = self._usable_wheels(name, files)
-        sdists = self._sdists(name, files)
-        chosen = (wheels or sdists or files)[0]
+    def _judge(
+        self, name: NormalizedName, version: Version, files: list[FileRecord]
+    ) -> tuple[VersionInfo, int | None]:
+        """Return what the listing says of a version, and which file gives its metadata."""
+        chosen = self._best_wheel(name, files) or self._best_sdist(name, files)
         unusable = None
-        if not wheels and not sdists:
+        best = None
+        if chosen is None:
             unusable = self._why_unusable(name, files)
+            chosen = files[0]
+        else:
+            best = next(i for i, f in enumerate(files) if f is chosen)
         yanked = all(f.yanked for f in files)
         reason = next((f.yanked_reason for f in files if f.yanked_reason), None) if yanked else None
-        return VersionInfo(
+        info = VersionInfo(
             version,
             yanked=yanked,
             yanked_reason=reason,
-            requires_python=chosen.requires_python,
+            requires_python=parse_requires_python(chosen.requires_python),
             unusable=unusable,
         )
+        return info, best
 
-    def _why_unusable(self, name: NormalizedName, files: list[DistFile]) -> str:
+    def _why_unusable(self, name: NormalizedName, files: list[FileRecord]) -> str:
         has_wheels = any(f.kind == "wheel" for f in files)
         has_sdist = any(f.kind == "sdist" for f in files)
         if has_sdist and _applies(self.no_build, name):
@@ -258,18 +469,148 @@ class IndexProvider:
         return "has no wheels for the target platform or Python, and no source distribution"
 
     def _metadata_file(self, name: NormalizedName, version: Version) -> DistFile | None:
-        files = self._files.get(name, {}).get(version)
-        if not files:
+        key = (name, version)
+        if key in self._best:
+            return self._best[key]
+        found = self._files.get(name, {}).get(version)
+        chosen = None
+        if found is not None and found.best is not None:
+            records = found.records()
+            if found.best < len(records):  # only a corrupt side file says otherwise
+                chosen = records[found.best].dist(name)
+        self._best[key] = chosen
+        return chosen
+
+    # -- the calling thread's side: the cache, else the loop -----------------------
+
+    def _records(self, name: NormalizedName) -> PageRecords | list[FileRecord] | Unavailable:
+        """Return the records of every source for ``name``; from the cache when it can.
+
+        One cached page and nothing else comes back whole (:class:`PageRecords`), so
+        that its per-target listing can be used.
+        """
+        done = self._page_done.get(name)
+        if done is not None:
+            return done
+        if name not in self._asked_pages:
+            found = self._cached_records(name)
+            if found is not None:
+                return found
+            self._asked_pages.add(name)
+        return self._io().run(self._page_files(name))
+
+    def _page_key(self, index: str, name: NormalizedName) -> tuple[str, str]:
+        url = f"{index.rstrip('/')}/{name}/"
+        return url, HttpCache.key(url, PAGE_ACCEPT)
+
+    def _cached_records(
+        self, name: NormalizedName
+    ) -> PageRecords | list[FileRecord] | Unavailable | None:
+        """Answer a listing from the cache alone, as the loop would; ``None`` if it cannot.
+
+        Mirrors :meth:`_fetch_files`: a page is usable when fresh (or, offline, when
+        cached at all); an offline miss means "not on this index". ``file:`` indexes,
+        remote find-links, stale or missing pages go to the loop.
+        """
+        cache = self._cache
+        if cache is None or self.policy == "refresh" or not self._find_links.local:
             return None
-        wheels = self._usable_wheels(name, files)
-        if wheels:
-            return wheels[0]
-        sdists = self._sdists(name, files)
-        return sdists[0] if sdists else None
+        offline = self.policy == "offline"
+        pages: list[PageRecords] = []
+        for index in self.config.index_urls:
+            url, key = self._page_key(index, name)
+            if not url.startswith(("http:", "https:")):
+                return None
+            entry = cache.load(key, body=False)
+            if entry is None:
+                if offline:
+                    continue
+                return None
+            if not offline and not entry.is_fresh(time.time()):
+                return None
+            page = PageRecords.load(cache, key, entry, name)
+            if page.texts():
+                pages.append(page)
+                if self.config.strategy == "first-index":
+                    break
+        local = self._find_links.local_files(name)
+        if len(pages) == 1 and not local:
+            return pages[0]
+        found = [record for page in pages for _, _, group in page.groups() for record in group]
+        found.extend(FileRecord.of(f) for f in local)
+        if not found:
+            return Unavailable(f"`{name}` was not found in the package registry")
+        return found
+
+    def _metadata_of(
+        self, name: NormalizedName, version: Version, file: DistFile
+    ) -> CoreMetadata | Unavailable:
+        key = (name, version)
+        meta = self._meta.get(key) or self._meta_done.get(key)
+        if meta is None and key not in self._asked_meta:
+            cache = self._cache
+            if cache is not None and self.policy != "refresh":
+                meta = cached_metadata(cache, file)
+                if meta is not None and not isinstance(meta, Unavailable):
+                    self._probe_pages(meta.requires_dist)
+        if meta is None:
+            self._asked_meta.add(key)
+            meta = self._io().run(self._metadata(name, version, file))
+        self._meta[key] = meta
+        return meta
+
+    def _probe_pages(self, requirements: Iterable[Requirement]) -> None:
+        """Start fetching the pages of what a version requires, if the cache cannot answer.
+
+        The loop does this for metadata it fetched; for metadata read from the cache it
+        happens here, so that stale pages are revalidated concurrently, not one by one.
+        """
+        cache = self._cache
+        if self.policy != "normal" or cache is None:
+            return
+        stale: list[NormalizedName] = []
+        for requirement in requirements:
+            if requirement.marker is not None and not requirement.marker.evaluate(self._markers):
+                continue
+            name = canonicalize_name(requirement.name)
+            if name in self._probed or name in self._files or name in self._asked_pages:
+                continue
+            self._probed.add(name)
+            index = self.config.index_urls[0] if self.config.index_urls else None
+            if index is None or not index.startswith(("http:", "https:")):
+                continue
+            entry = cache.load(self._page_key(index, name)[1], body=False)
+            if entry is None or not entry.is_fresh(time.time()):
+                self._asked_pages.add(name)
+                stale.append(name)
+        if stale:
+            self._io().submit(self._start_pages(stale))
+
+    def _io(self) -> LoopThread:
+        """Return the I/O loop, starting it (thread, HTTP client) on first need."""
+        if self._loop is None:
+            from resolvent.index.http import LoopThread  # noqa: PLC0415 - only when needed
+
+            loop = LoopThread()
+            self._client = loop.run(self._make_client())
+            self._loop = loop
+        return self._loop
+
+    async def _make_client(self) -> HttpClient:
+        from resolvent.index.http import HttpClient  # noqa: PLC0415 - see _io()
+        from resolvent.index.metadata import MetadataFetcher  # noqa: PLC0415
+
+        client = HttpClient(
+            cache_dir=self._cache_dir, policy=self.policy, max_concurrency=self._max_concurrency
+        )
+        self._fetcher = MetadataFetcher(client)
+        return client
 
     # -- on the loop thread -------------------------------------------------------
 
-    async def _page_files(self, name: NormalizedName) -> list[DistFile] | Unavailable:
+    async def _page_files(self, name: NormalizedName) -> list[FileRecord] | Unavailable:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         task = self._page_tasks.get(name)
         if task is None:
             task = asyncio.ensure_future(self._fetch_files(name))
@@ -277,13 +618,22 @@ class IndexProvider:
         return await asyncio.shield(task)
 
     def _start_page(self, name: NormalizedName) -> None:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         if name not in self._page_tasks:
             self._page_tasks[name] = asyncio.ensure_future(self._fetch_files(name))
             self._page_tasks[name].add_done_callback(_quiet)
 
-    async def _fetch_files(self, name: NormalizedName) -> list[DistFile] | Unavailable:
-        found: list[DistFile] = []
-        pages = []
+    async def _start_pages(self, names: list[NormalizedName]) -> None:
+        for name in names:
+            self._start_page(name)
+
+    async def _fetch_files(self, name: NormalizedName) -> list[FileRecord] | Unavailable:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
+        assert self._client is not None
+        found: list[FileRecord] = []
+        pages: list[list[FileRecord]] = []
         if self.config.strategy == "first-index":
             for index in self.config.index_urls:
                 page = await self._fetch_page(index, name)
@@ -300,13 +650,18 @@ class IndexProvider:
             ]
         for page in pages:
             found.extend(page)
-        found.extend(await self._find_links.files(self._client, name))
+        found.extend(FileRecord.of(f) for f in await self._find_links.files(self._client, name))
+        result: list[FileRecord] | Unavailable = found
         if not found:
-            return Unavailable(f"`{name}` was not found in the package registry")
-        return found
+            result = Unavailable(f"`{name}` was not found in the package registry")
+        self._page_done[name] = result
+        return result
 
-    async def _fetch_page(self, index: str, name: NormalizedName) -> list[DistFile] | None:
-        url = f"{index.rstrip('/')}/{name}/"
+    async def _fetch_page(self, index: str, name: NormalizedName) -> list[FileRecord] | None:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
+        assert self._client is not None
+        url, key = self._page_key(index, name)
         self.requests += 1
         try:
             response = await self._client.get(url, accept=PAGE_ACCEPT)
@@ -316,27 +671,46 @@ class IndexProvider:
             raise
         except NotCachedError:
             return None
-        page = parse_page(
+        # The response as a cache entry, so that parsed records are shared through the
+        # cache's side file (keyed by the body's digest) with later runs.
+        entry = CacheEntry(
+            response.url,
+            response.status,
+            response.headers,
             response.content,
-            url=response.url,
-            content_type=response.headers.get("content-type"),
-            name=name,
+            0.0,
+            digest=response.digest,
         )
-        return list(page.files)
+        cache = self._cache if response.digest is not None else None
+        page = await asyncio.to_thread(PageRecords.load, cache, key, entry, name)
+        return [record for _, _, group in page.groups() for record in group]
 
     async def _start_metadata(self, name: NormalizedName, version: Version, file: DistFile) -> None:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         key = (name, version)
         if key not in self._meta_tasks:
-            self._meta_tasks[key] = asyncio.ensure_future(self._fetch_metadata(file))
+            self._meta_tasks[key] = asyncio.ensure_future(self._fetch_metadata(key, file))
             self._meta_tasks[key].add_done_callback(_quiet)
+
+    async def _start_metadata_batch(
+        self, wanted: list[tuple[NormalizedName, Version, DistFile]]
+    ) -> None:
+        for name, version, file in wanted:
+            await self._start_metadata(name, version, file)
 
     async def _metadata(
         self, name: NormalizedName, version: Version, file: DistFile
     ) -> CoreMetadata | Unavailable:
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
         await self._start_metadata(name, version, file)
         return await asyncio.shield(self._meta_tasks[(name, version)])
 
-    async def _fetch_metadata(self, file: DistFile) -> CoreMetadata | Unavailable:
+    async def _fetch_metadata(
+        self, key: tuple[NormalizedName, Version], file: DistFile
+    ) -> CoreMetadata | Unavailable:
+        assert self._fetcher is not None
         self.requests += 1
         if file.kind == "sdist":
             meta = await self._sdist_metadata(file)
@@ -347,10 +721,24 @@ class IndexProvider:
             for requirement in meta.requires_dist:
                 if requirement.marker is None or requirement.marker.evaluate(self._markers):
                     self._start_page(canonicalize_name(requirement.name))
+        self._meta_done[key] = meta
         return meta
 
     async def _sdist_metadata(self, file: DistFile) -> CoreMetadata | Unavailable:
         """Read an sdist's static ``PKG-INFO`` (PEP 643); dynamic metadata needs a build."""
+        import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
+
+        from resolvent.index.sdist_metadata import (  # noqa: PLC0415 - tarfile, rarely needed
+            pkg_info_from_sdist,
+            static_metadata,
+        )
+
+        assert self._client is not None
+        cache = self._client.cache
+        if cache is not None and self.policy != "refresh":
+            found = await asyncio.to_thread(cached_metadata, cache, file)
+            if found is not None:
+                return found
         try:
             response = await self._client.get(file.url, immutable=file.sha256 is not None)
         except NotCachedError as error:
@@ -360,14 +748,20 @@ class IndexProvider:
             raise IndexDataError(file.url, "the file's sha256 does not match the index")
         pkg_info = pkg_info_from_sdist(response.content, file.filename)
         meta = static_metadata(pkg_info, file.filename) if pkg_info is not None else None
+        result: CoreMetadata | Unavailable
         if meta is None:
-            return Unavailable(
+            result = Unavailable(
                 f"`{file.filename}` has no static metadata (PEP 643), and building "
                 "sdists for their metadata is not supported yet"
             )
-        if meta.name != file.name or meta.version != file.version:
-            return Unavailable(f"`{file.filename}` declares `{meta.name}=={meta.version}`")
-        return meta
+        elif meta.name != file.name or meta.version != file.version:
+            result = Unavailable(f"`{file.filename}` declares `{meta.name}=={meta.version}`")
+        else:
+            result = meta
+        if cache is not None and expected is not None:
+            # Decided by the file's content alone: worth remembering, even when negative.
+            await asyncio.to_thread(store_summary, cache, file, result)
+        return result
 
 
 def _quiet(task: asyncio.Task[object]) -> None:

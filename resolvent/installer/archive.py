@@ -18,17 +18,22 @@ Example::
 # ruff: noqa: PTH102, PTH112, PTH118, PTH211
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+import struct
+import threading
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
-from resolvent.installer.record import Hash, copy_with_hash
+from resolvent.installer.manifest import Manifest, build_manifest
+from resolvent.installer.record import Hash, copy_with_hash, encode_digest
 from resolvent.installer.wheel import (
     check_data_dir,
     check_names,
@@ -45,13 +50,24 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from resolvent.installer.record import RecordEntry
-    from resolvent.installer.wheel import WheelInfo
+    from resolvent.installer.wheel import EntryPoint, WheelInfo
 
 __all__ = ["WheelArchive", "ZipLimits"]
 
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 _MAX_LINK = 4096
 _MAX_METADATA = 16 << 20
+# Members up to this size are read, inflated, checked and written in one piece each;
+# bigger ones stream through zipfile in chunks (bounded memory).
+_WHOLE_MEMBER = 32 << 20
+# A local file header: signature, versions, flags, method, time, date, CRC, sizes,
+# name length, extra length (APPNOTE 4.3.7).
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+# A wheel with many members is written by up to this many threads, each with at least
+# this many members.
+_EXTRACT_THREADS = 4
+_MEMBERS_PER_THREAD = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +94,46 @@ def _is_executable(member: zipfile.ZipInfo) -> bool:
     return bool((member.external_attr >> 16) & 0o111)
 
 
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    """``os.pread`` where it exists; else seek and read under a lock (Windows)."""
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        chunks = []
+        while size > 0:
+            chunk = os.read(fd, size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+
+_SEEK_LOCK = threading.Lock()
+_read_at = getattr(os, "pread", _pread)
+
+
+def _fits_whole(member: zipfile.ZipInfo) -> bool:
+    """Whether the member is read whole by offset: stored or deflated, clear, modest."""
+    return (
+        member.compress_type in {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+        and not member.flag_bits & 0x1  # encrypted: zipfile reports it properly
+        and member.file_size <= _WHOLE_MEMBER
+        and member.compress_size <= _WHOLE_MEMBER
+    )
+
+
 class WheelArchive:
     """A wheel file on disk, read as an untrusted zip archive."""
 
-    __slots__ = ("_info", "_record", "limits", "path")
+    __slots__ = ("_entry_points", "_info", "_members", "_record", "limits", "path")
 
     def __init__(self, path: Path, *, limits: ZipLimits | None = None) -> None:
         self.path = path
         self.limits = limits or ZipLimits()
         self._info: WheelInfo | None = None
         self._record: dict[str, RecordEntry] = {}
+        self._members: list[tuple[str, bool]] = []
+        self._entry_points: list[EntryPoint] = []
 
     @property
     def label(self) -> str:
@@ -174,11 +220,21 @@ class WheelArchive:
             self.label, info, record_text.decode("utf-8", errors="replace"), dict(files)
         )
         entry_points = f"{dist_info}/entry_points.txt"
+        self._entry_points = []
         if entry_points in files:
             text = self._read(archive, entry_points, _MAX_METADATA)
-            parse_entry_points(self.label, text.decode("utf-8", errors="replace"))
+            self._entry_points = parse_entry_points(
+                self.label, text.decode("utf-8", errors="replace")
+            )
+        self._members = [(name, name in links) for name in files]
         self._info = info
         return info
+
+    def manifest(self) -> Manifest:
+        """Return the install manifest of the checked wheel (after :meth:`validate`)."""
+        if self._info is None:
+            raise InvalidWheelError(self.label, "was not checked yet")
+        return build_manifest(self._info, self._members, self._record, self._entry_points)
 
     def validate(self) -> WheelInfo:
         """Check names, sizes, links, layout, metadata and RECORD coverage; hash nothing.
@@ -195,6 +251,11 @@ class WheelArchive:
         On error ``target`` may hold part of the wheel: callers extract into a private
         folder and discard it (the cache does). Scripts in ``.data/scripts`` are made
         executable here, so installs can link them without touching their mode.
+
+        Each member is touched once: read raw from the archive, inflated, checked
+        (size, CRC, RECORD hash) in memory, and only then written, so even the private
+        folder never holds a file that does not match. Members zipfile must handle
+        (other compressions, encryption, very large files) stream through it instead.
         """
         with self._open() as archive:
             info = self._check(archive)
@@ -202,25 +263,117 @@ class WheelArchive:
             os.mkdir(target)
             root = os.fspath(target)
             made: set[str] = {""}
-            links = frozenset(m.filename for m in archive.infolist() if _is_symlink(m))
-            for member in archive.infolist():
-                name = member.filename
-                parts = name.rstrip("/").split("/")
+            members = archive.infolist()
+            whole: list[tuple[zipfile.ZipInfo, str, int]] = []
+            streamed: list[tuple[zipfile.ZipInfo, str, int]] = []
+            links: list[tuple[zipfile.ZipInfo, str]] = []
+            for member in members:  # every folder first: the writers below only write files
+                parts = member.filename.rstrip("/").split("/")
                 if member.is_dir():
                     self._makedirs(root, parts, made)
                     continue
                 self._makedirs(root, parts[:-1], made)
                 path = os.path.join(root, *parts)
-                if name in links:
-                    data = self._read(archive, name, _MAX_LINK)
-                    entry = self._record.get(name)
-                    algorithm = entry.hash.name if entry and entry.hash else "sha256"
-                    self._check_hash(name, Hash.of(data, algorithm), len(data))
-                    os.symlink(data.decode("utf-8"), path)
+                if _is_symlink(member):
+                    links.append((member, path))
                     continue
-                mode = 0o755 if _is_executable(member) or name.startswith(scripts) else 0o644
+                executable = _is_executable(member) or member.filename.startswith(scripts)
+                item = (member, path, 0o755 if executable else 0o644)
+                (whole if _fits_whole(member) else streamed).append(item)
+            self._extract_whole(whole)
+            for member, path, mode in streamed:
                 self._extract_file(archive, member, path, mode)
+            for member, path in links:
+                name = member.filename
+                data = self._read(archive, name, _MAX_LINK)
+                entry = self._record.get(name)
+                algorithm = entry.hash.name if entry and entry.hash else "sha256"
+                self._check_hash(name, Hash.of(data, algorithm), len(data))
+                os.symlink(data.decode("utf-8"), path)
         return info
+
+    def _extract_whole(self, items: list[tuple[zipfile.ZipInfo, str, int]]) -> None:
+        """Write ``items`` (member, path, mode) from the archive, in a few threads if many.
+
+        Creating a file is a system call that costs far more than the Python around it
+        on many file systems, and it releases the GIL, as inflating and hashing do; so a
+        big wheel is written by several threads at once, each with its share of the
+        members, reading the archive by offset (``os.pread``) through one descriptor.
+        """
+        if not items:
+            return
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            threads = min(_EXTRACT_THREADS, len(items) // _MEMBERS_PER_THREAD)
+            if threads <= 1:
+                for member, path, mode in items:
+                    self._write_checked(member.filename, self._inflate(fd, member), path, mode)
+                return
+            failed = threading.Event()
+
+            def work(share: list[tuple[zipfile.ZipInfo, str, int]]) -> None:
+                try:
+                    for member, path, mode in share:
+                        if failed.is_set():
+                            return
+                        data = self._inflate(fd, member)
+                        self._write_checked(member.filename, data, path, mode)
+                except BaseException:
+                    failed.set()
+                    raise
+
+            # Interleaved shares: members of one folder, often of one size, spread out.
+            with ThreadPoolExecutor(threads, thread_name_prefix="resolvent-unzip") as pool:
+                futures = [pool.submit(work, items[i::threads]) for i in range(threads)]
+            for future in futures:
+                future.result()  # the first error, if any
+        finally:
+            os.close(fd)
+
+    def _inflate(self, fd: int, member: zipfile.ZipInfo) -> bytes:
+        """Return the bytes of a member :func:`_fits_whole` accepts, checked (size, CRC)."""
+        name = member.filename
+        header = _read_at(fd, _LOCAL_HEADER.size, member.header_offset)
+        if len(header) != _LOCAL_HEADER.size:
+            raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
+        fields = _LOCAL_HEADER.unpack(header)
+        if fields[0] != _LOCAL_SIGNATURE:
+            raise InvalidWheelError(self.label, f"has a corrupt entry `{name}`: bad local header")
+        start = member.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+        packed = _read_at(fd, member.compress_size, start)
+        if len(packed) != member.compress_size:
+            raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
+        if member.compress_type == zipfile.ZIP_STORED:
+            data = packed
+        else:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                data = inflater.decompress(packed, member.file_size + 1)
+            except zlib.error as error:
+                raise InvalidWheelError(
+                    self.label, f"has a corrupt entry `{name}`: {error}"
+                ) from None
+        if len(data) > member.file_size:
+            raise InvalidWheelError(
+                self.label, f"`{name}` inflates past its declared size (a zip bomb?)"
+            )
+        if len(data) != member.file_size or zlib.crc32(data) != member.CRC:
+            raise InvalidWheelError(self.label, f"has a corrupt entry `{name}`: bad CRC or size")
+        return data
+
+    def _write_checked(self, name: str, data: bytes, path: str, mode: int) -> None:
+        entry = self._record.get(name)
+        algorithm = entry.hash.name if entry and entry.hash else "sha256"
+        digest = hashlib.sha256(data) if algorithm == "sha256" else hashlib.new(algorithm, data)
+        self._check_hash(name, Hash(algorithm, encode_digest(digest.digest())), len(data))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            os.fchmod(fd, mode)  # O_CREAT's mode is masked by the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _makedirs(root: str, parts: list[str], made: set[str]) -> None:

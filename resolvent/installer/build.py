@@ -26,7 +26,6 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from filelock import FileLock
 from packaging.requirements import InvalidRequirement, Requirement
 
 from resolvent.errors import BuildError
@@ -175,6 +174,8 @@ class Builder:
         if found is not None:
             return found
         bucket = self.cache.bucket(CacheBucket.BUILT)
+        from filelock import FileLock  # noqa: PLC0415 -- only builds lock (not warm runs)
+
         with FileLock(os.fspath(bucket / f"{key}.lock")):
             found = built_tree(self.cache, key)
             if found is not None:

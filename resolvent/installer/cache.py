@@ -24,6 +24,7 @@ Example::
 # ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH120, PTH123
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import hashlib
@@ -35,10 +36,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
-
 from resolvent.errors import InstallError, InvalidWheelError
 from resolvent.installer.archive import WheelArchive
+from resolvent.installer.manifest import Manifest, load_manifest, manifest_path, store_manifest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -52,6 +52,7 @@ _SOURCE = re.compile(r"^[\w.+-]+$")
 _TMP = ".tmp-"
 _LOCK = ".lock"
 _POINTER = ".sha256"
+_MANIFEST = manifest_path("")  # the suffix of an entry's manifest
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This is a cache of resolvent.\n"
 
 
@@ -74,6 +75,13 @@ def _file_sha256(path: Path) -> str:
 
 def _nothing() -> None:
     return None
+
+
+def _unlink_if_orphan(path: str, suffix: str) -> None:
+    """Remove the manifest ``path`` unless its entry appeared meanwhile (we hold the lock)."""
+    if not os.path.isdir(path[: -len(suffix)]):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _remove_tree(path: str) -> None:
@@ -144,6 +152,19 @@ class Cache:
         path = self.root / CacheBucket.ARCHIVE.value / self._key(sha256)
         return path if path.is_dir() else None
 
+    def manifest(self, tree: Path) -> Manifest | None:
+        """Return the install manifest stored beside the unpacked tree ``tree``, if any."""
+        return load_manifest(tree)
+
+    def store_manifest(self, tree: Path, manifest: Manifest) -> None:
+        """Store ``manifest`` for ``tree`` (an entry of this cache written before manifests).
+
+        Entries are immutable once published and the manifest is a function of the
+        entry, so concurrent writers write the same bytes; the write is atomic.
+        """
+        if tree.parent == self.root / CacheBucket.ARCHIVE.value:
+            store_manifest(tree, manifest)
+
     def unpack_wheel(
         self,
         wheel_path: Path,
@@ -181,6 +202,8 @@ class Cache:
         bucket = self.bucket(CacheBucket.ARCHIVE)
         entry = bucket / actual
         if not entry.is_dir():
+            from filelock import FileLock  # noqa: PLC0415 -- only writers lock (not warm runs)
+
             with FileLock(os.fspath(bucket / f"{actual}{_LOCK}")):
                 if not entry.is_dir():
                     self._unpack(wheel_path, entry, limits)
@@ -192,7 +215,10 @@ class Cache:
         staging = tempfile.mkdtemp(prefix=f"{_TMP}{entry.name}-", dir=entry.parent)
         try:
             tree = Path(staging) / "tree"
-            WheelArchive(wheel_path, limits=limits).extract(tree)
+            archive = WheelArchive(wheel_path, limits=limits)
+            archive.extract(tree)
+            # The manifest goes first: a published entry always has its own.
+            store_manifest(entry, archive.manifest(), scratch=staging)
             try:
                 os.replace(tree, entry)
             except OSError:
@@ -272,6 +298,20 @@ class Cache:
             elif _SHA256.match(name) and name not in referenced:
                 if self._try_locked(archive, name, remove):
                     removed.append(Path(item.path))
+                    manifest = f"{item.path}{_MANIFEST}"
+                    if os.path.lexists(manifest):
+                        os.unlink(manifest)
+                        removed.append(Path(manifest))
+            elif name.endswith(_MANIFEST):
+                key = name[: -len(_MANIFEST)]
+                if (
+                    os.path.lexists(item.path)  # not removed with its entry just now
+                    and not os.path.isdir(archive / key)
+                    and self._try_locked(
+                        archive, key, functools.partial(_unlink_if_orphan, item.path, _MANIFEST)
+                    )
+                ):
+                    removed.append(Path(item.path))
             elif (
                 name.endswith(_LOCK)
                 and not os.path.isdir(archive / name[: -len(_LOCK)])
@@ -298,6 +338,8 @@ class Cache:
     def _try_locked(
         folder: Path, key: str, action: Callable[[], None], *, unlink: bool = False
     ) -> bool:
+        from filelock import FileLock, Timeout  # noqa: PLC0415 -- see unpack_wheel
+
         lock_path = folder / f"{key}{_LOCK}"
         lock = FileLock(os.fspath(lock_path), timeout=0)
         try:

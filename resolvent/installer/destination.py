@@ -6,6 +6,13 @@ in a private folder inside the environment (same file system, so moves are renam
 then moves each into place, keeping what it replaces; on any error it puts everything
 back, so an environment never holds half a package.
 
+The bulk of a wheel (its root scheme) is staged as one tree of links
+(:meth:`SchemeDestination.link_tree`) and moved into place a top-level folder at a
+time: a package folder that the environment does not have yet costs one rename, not
+one per file. Only where a folder already exists (a namespace package, an upgrade) is
+the tree merged into it entry by entry. The ``.dist-info`` folder moves last, and RECORD
+after it, so a process killed part way leaves no RECORD that claims a whole install.
+
 Example::
 
     destination = SchemeDestination(scheme, python="/venv/bin/python")
@@ -19,8 +26,10 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +42,21 @@ from resolvent.installer.link import Linker, LinkMode
 from resolvent.installer.record import RecordEntry, parse_record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from resolvent.installer.wheel import DataKey
 
 __all__ = ["InstalledFiles", "Scheme", "SchemeDestination", "find_installed", "installed_files"]
 
 _STAGING_PREFIX = ".resolvent-staging-"
+
+# How to undo one step of a commit (the step's path, and the other path involved).
+_RMDIR = 0  # a folder the commit made: remove it
+_UNLINK = 1  # a file placed from nowhere: remove it
+_RESTORE = 2  # a file moved aside to a backup: move it back
+_UNMOVE = 3  # a staged file or folder moved into place: move it back to staging
+# A rename onto a folder fails with these when the folder appeared meanwhile.
+_FOLDER_EXISTS = frozenset({errno.EEXIST, errno.ENOTEMPTY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +157,28 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
     return InstalledFiles(dist_info, tuple(ordered))
 
 
+class _StagedTree:
+    """A staged tree of links, where it goes, and (on demand) the set of its file paths."""
+
+    __slots__ = ("_names", "files", "final", "links", "staged")
+
+    def __init__(self, staged: str, final: str, files: Sequence[str], links: Sequence[str]) -> None:
+        self.staged = staged
+        self.final = final
+        self.files = files
+        self.links = links
+        self._names: frozenset[str] | None = None
+
+    def holds(self, final: str) -> bool:
+        """Whether the tree places a file at ``final`` (another file there is a clash)."""
+        root = self.final.rstrip(os.sep) + os.sep
+        if not final.startswith(root):
+            return False
+        if self._names is None:
+            self._names = frozenset((*self.files, *self.links))
+        return final[len(root) :].replace(os.sep, "/") in self._names
+
+
 class SchemeDestination:
     """Writes one install at a time into a :class:`Scheme`, as a transaction.
 
@@ -158,6 +197,7 @@ class SchemeDestination:
         "_shared",
         "_stage",
         "_token",
+        "_trees",
         "link_mode",
         "python",
         "scheme",
@@ -188,6 +228,7 @@ class SchemeDestination:
         self._finals: set[str] = set()
         self._removals: list[str] = []
         self._made: set[str] = set()
+        self._trees: list[_StagedTree] = []
 
     def begin(self, root_key: Literal["purelib", "platlib"]) -> None:
         """Open a transaction whose RECORD paths are relative to ``root_key``'s folder."""
@@ -206,6 +247,7 @@ class SchemeDestination:
         self._finals = set()
         self._removals = []
         self._made = set()
+        self._trees = []
 
     def _final(self, key: DataKey, path: str) -> str:
         return os.path.join(os.fspath(self.scheme.path(key)), *path.split("/"))
@@ -214,7 +256,7 @@ class SchemeDestination:
         if self._stage is None:
             raise InstallError("no install in progress; call `begin()` first")
         final = self._final(key, path)
-        if final in self._finals:
+        if final in self._finals or any(tree.holds(final) for tree in self._trees):
             raise InstallError(f"two files of the wheel install to `{final}`")
         self._finals.add(final)
         staged = os.path.join(self._stage, f"{self._token}{len(self._placements)}")
@@ -228,6 +270,32 @@ class SchemeDestination:
         final = self._final(key, path)
         root = os.fspath(self.scheme.path(self._root_key))
         return os.path.relpath(final, root).replace(os.sep, "/")
+
+    def link_tree(
+        self,
+        key: DataKey,
+        source: str,
+        dirs: Sequence[str],
+        files: Sequence[str],
+        links: Sequence[str] = (),
+    ) -> None:
+        """Plan files ``files`` and links ``links`` of folder ``source`` at scheme ``key``.
+
+        All paths are relative and ``/``-separated (a checked manifest's); ``dirs`` lists
+        every folder they need, each after its parent. Staged as one tree of links.
+        """
+        if self._stage is None:
+            raise InstallError("no install in progress; call `begin()` first")
+        tree = os.path.join(self._stage, f"{self._token}t{len(self._trees)}")
+        os.mkdir(tree)
+        self._trees.append(_StagedTree(tree, os.fspath(self.scheme.path(key)), files, links))
+        mkdir = os.mkdir
+        prefix = tree + "/"
+        for folder in dirs:
+            mkdir(prefix + folder)
+        self._linker.link_files(source, tree, files)
+        for name in links:
+            self._linker.link(os.path.join(source, name), os.path.join(tree, name), is_symlink=True)
 
     def link(self, key: DataKey, path: str, source: str, *, is_symlink: bool = False) -> None:
         """Plan file ``path`` of scheme ``key`` as a link to ``source`` (never modified)."""
@@ -259,22 +327,25 @@ class SchemeDestination:
         else:
             backups = os.path.join(stage, "backup")
             os.mkdir(backups)
-        undo: list[tuple[str, str | None]] = []  # (path, backup) in the order applied
+        undo: list[tuple[int, str, str]] = []  # (action, path, other) in the order applied
         try:
             for path in self._removals:
                 if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
                     backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(path, backup)
-                    undo.append((path, backup))
+                    undo.append((_RESTORE, path, backup))
+            for tree in self._trees:
+                self._makedirs(tree.final, undo)
+                self._merge(tree.staged, tree.final, backups, undo)
             for staged, final in self._placements.items():
                 self._makedirs(os.path.dirname(final), undo)
                 if os.path.lexists(final):
                     _refuse_folder(final)
                     backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(final, backup)
-                    undo.append((final, backup))
+                    undo.append((_RESTORE, final, backup))
                 os.replace(staged, final)
-                undo.append((final, None))
+                undo.append((_UNLINK, final, ""))
         except BaseException:
             self._undo(undo)
             self._close()
@@ -288,7 +359,54 @@ class SchemeDestination:
         """Discard the staged plan; the environment was not touched."""
         self._close()
 
-    def _makedirs(self, folder: str, undo: list[tuple[str, str | None]]) -> None:
+    def _merge(
+        self, staged: str, final: str, backups: str, undo: list[tuple[int, str, str]]
+    ) -> None:
+        """Move the children of staged folder ``staged`` into existing folder ``final``."""
+        with os.scandir(staged) as entries:
+            children = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+        # ``.dist-info`` last: it says the package is there, so it should be, first.
+        children.sort(key=lambda child: (child[0].endswith(".dist-info"), child[0]))
+        for name, is_dir in children:
+            self._place(
+                os.path.join(staged, name), os.path.join(final, name), is_dir, backups, undo
+            )
+
+    def _place(
+        self,
+        staged: str,
+        final: str,
+        is_dir: bool,  # noqa: FBT001 -- internal, positional for speed
+        backups: str,
+        undo: list[tuple[int, str, str]],
+    ) -> None:
+        try:
+            mode: int | None = os.lstat(final).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is None:
+            try:
+                os.replace(staged, final)  # a whole new folder: one rename
+            except OSError as error:
+                if not (is_dir and error.errno in _FOLDER_EXISTS):
+                    raise
+                # A parallel install (a namespace package) made the folder meanwhile.
+                self._merge(staged, final, backups, undo)
+                return
+            undo.append((_UNMOVE, final, staged))
+            return
+        if stat.S_ISDIR(mode):
+            if is_dir:
+                self._merge(staged, final, backups, undo)
+                return
+            raise InstallError(f"cannot install a file over the folder `{final}`")
+        backup = os.path.join(backups, f"{self._token}b{len(undo)}")
+        os.replace(final, backup)
+        undo.append((_RESTORE, final, backup))
+        os.replace(staged, final)
+        undo.append((_UNMOVE, final, staged))
+
+    def _makedirs(self, folder: str, undo: list[tuple[int, str, str]]) -> None:
         missing: list[str] = []
         while folder not in self._made and not os.path.isdir(folder):
             missing.append(folder)
@@ -301,18 +419,20 @@ class SchemeDestination:
                 os.mkdir(path)
             except FileExistsError:  # another transaction (a parallel install) made it
                 continue
-            undo.append((path, ""))  # "" marks a folder we created
+            undo.append((_RMDIR, path, ""))
         self._made.update(missing)
 
-    def _undo(self, undo: list[tuple[str, str | None]]) -> None:
-        for path, backup in reversed(undo):
+    def _undo(self, undo: list[tuple[int, str, str]]) -> None:
+        for action, path, other in reversed(undo):
             try:
-                if backup == "":
+                if action == _RMDIR:
                     os.rmdir(path)
-                elif backup is None:
+                elif action == _UNLINK:
                     os.unlink(path)
+                elif action == _RESTORE:
+                    os.replace(other, path)
                 else:
-                    os.replace(backup, path)
+                    os.replace(path, other)
             except OSError:
                 continue  # best effort: keep restoring the rest
 
@@ -336,7 +456,10 @@ class SchemeDestination:
             for staged in self._placements:  # unplaced after an error; placed ones moved
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(staged)
+            for tree in self._trees:  # what was merged leaves empty folders behind
+                shutil.rmtree(tree.staged, ignore_errors=True)
         self._stage = None
         self._placements = {}
         self._finals = set()
         self._removals = []
+        self._trees = []

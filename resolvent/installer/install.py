@@ -34,9 +34,9 @@ from resolvent.installer.destination import (
     find_installed,
     installed_files,
 )
-from resolvent.installer.record import RecordEntry, serialize_record
+from resolvent.installer.record import Hash, RecordEntry, serialize_record
 from resolvent.installer.scripts import launcher_text, rewrite_shebang
-from resolvent.installer.wheel import SIGNATURE_FILES, UnpackedWheel, parse_entry_points
+from resolvent.installer.wheel import UnpackedWheel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
     from resolvent.installer.wheel import DataKey, WheelSource
 
 __all__ = ["InstalledDistribution", "compile_files", "install", "install_wheel", "uninstall"]
-
-_OWN_FILES = ("INSTALLER", "REQUESTED", "direct_url.json", *SIGNATURE_FILES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,52 +82,56 @@ def install(
 
         install(UnpackedWheel(entry), venv.destination(), requested=True)
     """
-    source.validate()
-    info = source.info
-    record = source.record()
-    entry_points_text = source.read_text(f"{info.dist_info}/entry_points.txt")
-    entry_points = parse_entry_points(source.label, entry_points_text or "")
+    manifest = source.manifest()  # validates the tree unless the cache vouched for it
+    info = manifest.info
     root_key: Literal["purelib", "platlib"] = "purelib" if info.root_is_purelib else "platlib"
     scheme = destination.scheme
     previous = find_installed(scheme.purelib, info.name) or find_installed(
         scheme.platlib, info.name
     )
     old_files = installed_files(previous, scheme.root).paths if previous else ()
+    source_root = os.fspath(source.root)
+    root_folder = os.fspath(scheme.path(root_key))
 
     destination.begin(root_key)
     try:
         destination.remove(old_files)
+        # The bulk of the wheel: one tree of links, with RECORD rows computed once.
+        destination.link_tree(root_key, source_root, manifest.dirs, manifest.files, manifest.links)
+        python_files = (
+            [
+                os.path.join(root_folder, *name.split("/"))
+                for name in manifest.files
+                if name.endswith(".py")
+            ]
+            if compile_bytecode
+            else []
+        )
         entries: list[RecordEntry] = []
-        python_files: list[str] = []
-        skip = {f"{info.dist_info}/{name}" for name in _OWN_FILES}
         data_prefix = info.data_dir + "/"
-        for name, path, is_link in source.files():
-            if name in skip:
-                continue
-            key: DataKey = root_key
-            target = name
-            if name.startswith(data_prefix):
-                data_key, _, target = name[len(data_prefix) :].partition("/")
-                key = data_key  # type: ignore[assignment]  # checked by the source
-                if key == "headers":
-                    target = f"{info.name}/{target}"
-                elif key == "scripts" and not is_link:
-                    with open(path, "rb") as stream:  # noqa: PTH123
-                        rewritten = rewrite_shebang(stream.read(), destination.python)
-                    if rewritten is not None:
-                        entries.append(destination.write(key, target, rewritten, executable=True))
-                        continue
+        for name, is_link, digest, size in manifest.data:
+            path = os.path.join(source_root, *name.split("/"))
+            data_key, _, target = name[len(data_prefix) :].partition("/")
+            key: DataKey = data_key  # type: ignore[assignment]  # checked when unpacked
+            if key == "headers":
+                target = f"{info.name}/{target}"
+            elif key == "scripts" and not is_link:
+                with open(path, "rb") as stream:  # noqa: PTH123
+                    rewritten = rewrite_shebang(stream.read(), destination.python)
+                if rewritten is not None:
+                    entries.append(destination.write(key, target, rewritten, executable=True))
+                    continue
             destination.link(key, target, path, is_symlink=is_link)
-            wheel_entry = record.get(name)
-            record_path = destination.record_path(key, target)
             entries.append(
-                RecordEntry(record_path, wheel_entry.hash, wheel_entry.size)
-                if wheel_entry
-                else RecordEntry(record_path)
+                RecordEntry(
+                    destination.record_path(key, target),
+                    Hash.parse(digest) if digest else None,
+                    size if size >= 0 else None,
+                )
             )
-            if key in {"purelib", "platlib"} and target.endswith(".py"):
+            if key in {"purelib", "platlib"} and target.endswith(".py") and compile_bytecode:
                 python_files.append(os.path.join(scheme.path(key), *target.split("/")))
-        for entry_point in entry_points:
+        for entry_point in manifest.entry_points:
             text = launcher_text(destination.python, entry_point.module, entry_point.attr)
             entries.append(
                 destination.write("scripts", entry_point.name, text.encode(), executable=True)
@@ -145,7 +147,10 @@ def install(
         )
         record_name = f"{info.dist_info}/RECORD"
         entries.append(RecordEntry(destination.record_path(root_key, record_name)))
-        destination.write(root_key, record_name, serialize_record(entries))
+        # RECORD is placed last: until it is there, the install is not an install.
+        destination.write(
+            root_key, record_name, manifest.record.encode("utf-8") + serialize_record(entries)
+        )
         mode = destination.commit()
     except BaseException:
         destination.abort()
@@ -157,7 +162,7 @@ def install(
         info.version,
         scheme.path(root_key) / info.dist_info,
         mode,
-        len(entries),
+        len(manifest.files) + len(manifest.links) + len(entries),
     )
 
 
@@ -180,7 +185,7 @@ def install_wheel(
     if cache is not None:
         tree = cache.unpack_wheel(wheel, sha256, limits=limits)
         return install(
-            UnpackedWheel(tree, label=wheel.name),
+            UnpackedWheel(tree, label=wheel.name, manifest=cache.manifest(tree)),
             destination,
             requested=requested,
             direct_url=direct_url,
@@ -188,9 +193,10 @@ def install_wheel(
         )
     with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as folder:
         tree = Path(folder) / "wheel"
-        WheelArchive(wheel, limits=limits).extract(tree)
+        archive = WheelArchive(wheel, limits=limits)
+        archive.extract(tree)
         return install(
-            UnpackedWheel(tree, label=wheel.name),
+            UnpackedWheel(tree, label=wheel.name, manifest=archive.manifest()),
             destination,
             requested=requested,
             direct_url=direct_url,

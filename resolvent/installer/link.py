@@ -23,6 +23,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 __all__ = ["LinkMode", "Linker", "link_tree"]
@@ -116,6 +117,32 @@ class Linker:
                 raise
             self.mode = LinkMode.COPY
             _copy(src, dst)
+
+    def link_files(self, source: str, target: str, names: Sequence[str]) -> None:
+        """Place each file of ``names`` (relative, ``/``-separated) from ``source`` at ``target``.
+
+        The folders must exist and the files must not. This is the hot loop of a warm
+        install: for hardlinks it is one ``os.link`` per file and nothing else; the first
+        refusal of the file system switches the rest to :meth:`link` (copying).
+        """
+        done = 0
+        if self.mode is LinkMode.HARDLINK:
+            link = os.link
+            source += "/"
+            target += "/"
+            try:
+                for name in names:
+                    link(source + name, target + name)
+                    done += 1
+            except OSError as error:
+                if error.errno not in _FALLBACK_ERRNOS:
+                    raise
+                self.mode = LinkMode.COPY
+            source = source[:-1]
+            target = target[:-1]
+        join = os.path.join
+        for name in names[done:] if done else names:
+            self.link(join(source, name), join(target, name), is_symlink=False)
 
 
 def link_tree(src: Path | str, dst: Path | str, mode: LinkMode = LinkMode.HARDLINK) -> LinkMode:

@@ -26,8 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Self, TextIO
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote, urlsplit
 
 from resolvent import __version__
 from resolvent.errors import (
@@ -51,13 +50,28 @@ if TYPE_CHECKING:
     from resolvent.installer.build import Builder
     from resolvent.installer.cache import Cache
 
-__all__ = ["Expected", "Preparer", "check_digests", "expected_digests"]
+__all__ = ["Expected", "Preparer", "check_digests", "expected_digests", "file_url_path"]
 
 _CHUNK = 1 << 16
 _ATTEMPTS = 3
 
 #: Algorithm -> accepted hex digests (any one matching is enough).
 Expected = dict[str, set[str]]
+
+
+def file_url_path(url: str) -> str:
+    """Return the local path of a ``file:`` URL.
+
+    ``urllib.request.url2pathname`` does this, but importing ``urllib.request`` (it
+    loads ``http.client`` and ``ssl``) costs a warm install ~20 ms; on POSIX the
+    conversion is only unquoting.
+    """
+    path = urlsplit(url).path
+    if os.name == "nt":  # pragma: no cover -- drive letters and UNC hosts
+        from nturl2path import url2pathname  # noqa: PLC0415
+
+        return url2pathname(path)
+    return unquote(path)
 
 
 def expected_digests(
@@ -230,7 +244,7 @@ class Preparer:
         url = file.url
         source = source_key(url)
         if urlsplit(url).scheme == "file":
-            path = Path(url2pathname(urlsplit(url).path))
+            path = Path(file_url_path(url))
             if not path.is_file():
                 raise InstallError(f"`{path}` does not exist")
             digests = await asyncio.to_thread(_hash_local, path, user, index)

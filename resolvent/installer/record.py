@@ -28,6 +28,7 @@ __all__ = [
     "Hash",
     "RecordEntry",
     "copy_with_hash",
+    "encode_digest",
     "hash_file",
     "parse_record",
     "serialize_record",
@@ -39,7 +40,8 @@ ALLOWED_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384"
 _CHUNK = 1 << 20
 
 
-def _encode(digest: bytes) -> str:
+def encode_digest(digest: bytes) -> str:
+    """Encode a raw digest as RECORD does: urlsafe base64 without padding."""
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -61,7 +63,7 @@ class Hash:
     @classmethod
     def of(cls, data: bytes, name: str = "sha256") -> Hash:
         """Hash ``data`` with ``name``."""
-        return cls(name, _encode(hashlib.new(name, data).digest()))
+        return cls(name, encode_digest(hashlib.new(name, data).digest()))
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
@@ -139,7 +141,7 @@ def copy_with_hash(
             raise OverflowError(size)
         hasher.update(chunk)
         target.write(chunk)
-    return Hash(name, _encode(hasher.digest())), size
+    return Hash(name, encode_digest(hasher.digest())), size
 
 
 def hash_file(path: Path | str, name: str = "sha256") -> tuple[Hash, int]:
@@ -150,4 +152,4 @@ def hash_file(path: Path | str, name: str = "sha256") -> tuple[Hash, int]:
         while chunk := stream.read(_CHUNK):
             size += len(chunk)
             hasher.update(chunk)
-    return Hash(name, _encode(hasher.digest())), size
+    return Hash(name, encode_digest(hasher.digest())), size

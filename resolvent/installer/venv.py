@@ -13,10 +13,13 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH119, PTH120
+# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH116, PTH118, PTH119, PTH120
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -138,8 +141,13 @@ def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
     )
 
 
-def query_interpreter(python: Path) -> Interpreter:
+def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interpreter:
     """Ask ``python`` once for its version, prefixes and layout (cached per file state).
+
+    With ``cache_root`` (a resolvent cache folder) the answer is also kept on disk, as
+    uv keeps its interpreter info: starting a Python to ask it costs tens of
+    milliseconds, a good share of a warm install. The answer is keyed by the path and
+    reused only while the executable (and the venv's ``pyvenv.cfg``) is unchanged.
 
     Raises :class:`VenvError` when ``python`` does not exist or is not a Python.
     """
@@ -147,7 +155,59 @@ def query_interpreter(python: Path) -> Interpreter:
         info = python.stat()
     except OSError:
         raise VenvError(f"no interpreter at `{python}`") from None
-    return _query(os.path.abspath(python), (info.st_ino, info.st_size, info.st_mtime_ns))
+    executable = os.path.abspath(python)
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    if cache_root is None:
+        return _query(executable, stamp)
+    config = os.path.join(os.path.dirname(os.path.dirname(executable)), "pyvenv.cfg")
+    try:
+        config_info = os.stat(config)
+        config_stamp = [config_info.st_ino, config_info.st_size, config_info.st_mtime_ns]
+    except OSError:
+        config_stamp = []
+    key = [executable, *stamp, *config_stamp, _QUERY_VERSION]
+    record = os.path.join(
+        cache_root, _INTERPRETER_BUCKET, hashlib.sha256(executable.encode()).hexdigest()[:32]
+    )
+    found = _load_interpreter(record, key)
+    if found is not None:
+        return found
+    interpreter = _query(executable, stamp)
+    with contextlib.suppress(OSError):
+        _store_interpreter(record, key, interpreter)
+    return interpreter
+
+
+_INTERPRETER_BUCKET = "interpreter-v1"
+_QUERY_VERSION = hashlib.sha256(_QUERY.encode()).hexdigest()[:16]
+
+
+def _load_interpreter(record: str, key: list[object]) -> Interpreter | None:
+    try:
+        with open(record, encoding="utf-8") as stream:  # noqa: PTH123
+            data = json.load(stream)
+        if data["key"] != key:
+            return None
+        fields = data["interpreter"]
+        fields["version"] = tuple(fields["version"])
+        fields["bundled_wheels"] = tuple(fields["bundled_wheels"])
+        return Interpreter(**fields)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store_interpreter(record: str, key: list[object], interpreter: Interpreter) -> None:
+    folder = os.path.dirname(record)
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump({"key": key, "interpreter": dataclasses.asdict(interpreter)}, stream)
+        os.replace(temp, record)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 @dataclass(frozen=True, slots=True)

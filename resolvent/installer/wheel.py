@@ -22,7 +22,6 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.utils import canonicalize_name
@@ -35,7 +34,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from pathlib import Path
 
+    from resolvent.installer.manifest import Manifest
+
 __all__ = [
+    "DATA_KEYS",
     "SIGNATURE_FILES",
     "DataKey",
     "EntryPoint",
@@ -54,7 +56,7 @@ __all__ = [
 
 #: The subfolders of ``<name>-<version>.data`` and the scheme paths they go to.
 DataKey = Literal["purelib", "platlib", "scripts", "headers", "data"]
-_DATA_KEYS: frozenset[str] = frozenset({"purelib", "platlib", "scripts", "headers", "data"})
+DATA_KEYS: frozenset[str] = frozenset({"purelib", "platlib", "scripts", "headers", "data"})
 
 #: Files of ``.dist-info`` that RECORD does not list (it cannot hash itself or its signature).
 SIGNATURE_FILES = ("RECORD", "RECORD.jws", "RECORD.p7s")
@@ -187,6 +189,8 @@ def read_wheel_info(
     ``expected`` is the (canonical name, version) of the wheel's file name; the folder
     name and ``METADATA`` must agree with it and with each other.
     """
+    from email.parser import HeaderParser  # noqa: PLC0415 -- not needed by warm installs
+
     folder_name, folder_version = _split_dist_info(wheel, dist_info)
     files = {}
     for filename in ("WHEEL", "METADATA"):
@@ -317,6 +321,10 @@ class WheelSource(Protocol):
     def info(self) -> WheelInfo:
         """The wheel's checked metadata."""
 
+    @property
+    def root(self) -> Path:
+        """The folder the wheel is unpacked in."""
+
     def validate(self) -> None:
         """Raise :class:`InvalidWheelError` unless the whole wheel is safe to install."""
 
@@ -329,6 +337,9 @@ class WheelSource(Protocol):
     def record(self) -> dict[str, RecordEntry]:
         """Return the wheel's RECORD entries by archive path."""
 
+    def manifest(self) -> Manifest:
+        """Return what an install links and writes (validates first when needed)."""
+
 
 class UnpackedWheel:
     """A wheel unpacked into a folder (a cache entry): the source installs link from.
@@ -336,12 +347,31 @@ class UnpackedWheel:
     The cache only publishes trees that passed :class:`~resolvent.installer.archive.
     WheelArchive`'s full check, so :meth:`validate` re-checks layout, paths, links and
     RECORD coverage but re-hashes file contents only when ``verify_hashes`` is set.
+
+    ``manifest`` is the manifest the cache stored with the entry when it verified it:
+    given one, an install takes the entry's files from it and skips the walk and the
+    checks (it installs only the files the manifest lists). Without one, the tree is
+    validated and the manifest computed from it.
     """
 
-    __slots__ = ("_files", "_info", "_record", "label", "root", "verify_hashes")
+    __slots__ = (
+        "_files",
+        "_info",
+        "_manifest",
+        "_record",
+        "_stored",
+        "label",
+        "root",
+        "verify_hashes",
+    )
 
     def __init__(
-        self, root: Path, *, label: str | None = None, verify_hashes: bool = False
+        self,
+        root: Path,
+        *,
+        label: str | None = None,
+        verify_hashes: bool = False,
+        manifest: Manifest | None = None,
     ) -> None:
         self.root = root
         self.label = label or root.name
@@ -349,6 +379,30 @@ class UnpackedWheel:
         self._info: WheelInfo | None = None
         self._files: list[tuple[str, str, bool]] | None = None
         self._record: dict[str, RecordEntry] | None = None
+        self._manifest = None if verify_hashes else manifest
+        self._stored = self._manifest is not None
+
+    @property
+    def manifest_was_stored(self) -> bool:
+        """Whether the manifest came with the tree (else it is computed: worth storing)."""
+        return self._stored
+
+    def manifest(self) -> Manifest:
+        """Return the install manifest: the stored one, else one computed after validating."""
+        if self._manifest is None:
+            from resolvent.installer.manifest import build_manifest  # noqa: PLC0415 -- cycle
+
+            files = self.files()
+            info = self.info
+            self._manifest = build_manifest(
+                info,
+                ((name, is_link) for name, _, is_link in files),
+                self.record(),
+                parse_entry_points(
+                    self.label, self.read_text(f"{info.dist_info}/entry_points.txt") or ""
+                ),
+            )
+        return self._manifest
 
     def _read(self, path: str) -> bytes:
         try:
@@ -443,7 +497,7 @@ def check_data_dir(wheel: str, info: WheelInfo, names: Iterable[str]) -> None:
     for name in names:
         if name.startswith(prefix):
             key = name[len(prefix) :].split("/", 1)
-            if len(key) < 2 or key[0] not in _DATA_KEYS:
+            if len(key) < 2 or key[0] not in DATA_KEYS:
                 raise InvalidWheelError(
-                    wheel, f"has `{name}`; `.data` may only hold {', '.join(sorted(_DATA_KEYS))}"
+                    wheel, f"has `{name}`; `.data` may only hold {', '.join(sorted(DATA_KEYS))}"
                 )

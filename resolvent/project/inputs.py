@@ -9,8 +9,6 @@ their source, so ``# via -r FILE`` can name it.
 
 from __future__ import annotations
 
-import configparser
-import tomllib
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -40,6 +38,8 @@ def _requirement(text: str, source: str) -> Requirement:
 
 
 def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> RequirementsFile:
+    import tomllib  # noqa: PLC0415 - only pyproject inputs need it; keeps start-up lean
+
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -81,6 +81,8 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
 
 
 def _read_setup_cfg(path: Path, extras: Sequence[str], *, all_extras: bool) -> RequirementsFile:
+    import configparser  # noqa: PLC0415 - only setup.cfg inputs need it
+
     source = str(path)
     parser = configparser.ConfigParser()
     try:

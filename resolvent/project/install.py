@@ -30,9 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
-from filelock import FileLock
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -46,8 +44,14 @@ from resolvent.installer.cache import Cache
 from resolvent.installer.destination import SchemeDestination
 from resolvent.installer.install import compile_files, install, uninstall
 from resolvent.installer.link import LinkMode
+from resolvent.installer.lock import exclusive_lock
 from resolvent.installer.plan import CachedDist, Plan, Planner, Wanted
-from resolvent.installer.prepare import Preparer, check_digests, expected_digests
+from resolvent.installer.prepare import (
+    Preparer,
+    check_digests,
+    expected_digests,
+    file_url_path,
+)
 from resolvent.installer.site import InstalledDist, SitePackages
 from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
@@ -139,9 +143,14 @@ class InstallReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def environment_target(environment: Venv) -> Target:
-    """Return the resolution target of ``environment``: its interpreter on this machine."""
-    info = query_interpreter(environment.python)
+def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
+    """Return the resolution target of ``environment``: its interpreter on this machine.
+
+    With ``cache``, the interpreter's answer is kept there (no subprocess next time).
+    """
+    info = query_interpreter(
+        environment.python, cache_root=cache.root if cache is not None else None
+    )
     return Target(Version(info.version_text), host_platform())
 
 
@@ -154,7 +163,7 @@ def environment_lock(environment: Venv) -> Iterator[None]:
     else:
         digest = hashlib.sha256(os.fspath(root).encode()).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"resolvent-env-{digest}.lock"
-    with FileLock(os.fspath(path)):
+    with exclusive_lock(os.fspath(path)):
         _clean_staging(root)
         yield
 
@@ -234,7 +243,7 @@ def _path_of(requirement: Requirement, line: RequirementLine) -> Path | None:
         return line.path
     url = requirement.url or ""
     if urlsplit(url).scheme == "file":
-        return Path(url2pathname(urlsplit(url).path))
+        return Path(file_url_path(url))
     return None
 
 
@@ -410,16 +419,18 @@ def install_requirements(request: InstallRequest) -> InstallReport:
     if require_hashes:
         _check_hash_mode(parsed.requirements)
     environment = request.environment
-    settings = replace(request.settings, target=environment_target(environment))
+    cache = request.cache or (
+        Cache(request.settings.cache_dir)
+        if request.settings.cache_dir is not None
+        else Cache.default()
+    )
+    settings = replace(request.settings, target=environment_target(environment, cache))
     settings.index_url = settings.index_url or parsed.index_url
     if settings.extra_index_urls is None and parsed.extra_index_urls:
         settings.extra_index_urls = parsed.extra_index_urls
     if settings.find_links is None and parsed.find_links:
         settings.find_links = parsed.find_links
     settings.no_index |= parsed.no_index
-    cache = request.cache or (
-        Cache(settings.cache_dir) if settings.cache_dir is not None else Cache.default()
-    )
     markers = settings.target.markers() | {"extra": ""}
     lines = [
         line
@@ -578,12 +589,18 @@ def _apply(
             link_mode=request.link_mode,
             staging=staging,
         )
-        return install(
-            UnpackedWheel(cached.tree, label=wanted.filename),
-            destination,
-            requested=wanted.requested,
-            direct_url=wanted.direct_url,
+        # The manifest the cache stored when it verified the entry spares re-checking
+        # the tree; an entry from before manifests is checked once and gets one.
+        source = UnpackedWheel(
+            cached.tree, label=wanted.filename, manifest=context.cache.manifest(cached.tree)
         )
+        outcome = install(
+            source, destination, requested=wanted.requested, direct_url=wanted.direct_url
+        )
+        if not source.manifest_was_stored:
+            with contextlib.suppress(OSError):
+                context.cache.store_manifest(cached.tree, source.manifest())
+        return outcome
 
     # One transaction per distribution; they touch disjoint files, and most of their time
     # is system calls (which release the GIL), so a few run at once.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from resolvent.solver._internal.collector import fewer_collections
 from resolvent.solver._internal.core import ENGINE, SolverState, Unsolvable
+from resolvent.solver._internal.term import reset_memo
 from resolvent.solver.report import explain, external_packages
 from resolvent.solver.result import NoSolution, Solution
 
@@ -51,16 +53,19 @@ class PubGrubEngine:
         :raises BudgetExceeded: past ``budget`` steps, or when the reporter cancels.
         """
         state = SolverState(universe, reporter=reporter, budget=budget)
-        try:
-            selected = state.solve()
-        except Unsolvable as failure:
-            root = failure.incompatibility
-            return NoSolution(
-                engine=ENGINE,
-                explanation=explain(root, universe),
-                core=external_packages(root),
-                stats=_stats(state),
-            )
+        with fewer_collections():
+            try:
+                selected = state.solve()
+            except Unsolvable as failure:
+                root = failure.incompatibility
+                return NoSolution(
+                    engine=ENGINE,
+                    explanation=explain(root, universe),
+                    core=external_packages(root),
+                    stats=_stats(state),
+                )
+            finally:
+                reset_memo()
         return Solution(engine=ENGINE, selected=selected, stats=_stats(state))
 
 

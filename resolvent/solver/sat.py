@@ -29,6 +29,7 @@ from pysat.formula import WCNF
 from pysat.solvers import Solver
 
 from resolvent.solver._internal.cnf import Cnf
+from resolvent.solver._internal.collector import fewer_collections
 from resolvent.solver._internal.sat_explain import minimal_core, render
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
 from resolvent.solver.universe import ROOT
@@ -49,6 +50,11 @@ __all__ = ["BACKEND", "SatEngine"]
 BACKEND = "cadical195"
 #: The SAT oracle inside RC2 for ``optimal`` mode.
 RC2_BACKEND = "g4"
+#: Speculative loading runs only on rounds whose frontier is this small: a model that
+#: reveals one or two new versions per round is walking down a path (speculation closes
+#: it in one round); a wide frontier means the model is wandering, where guessing ahead
+#: loads versions that no model will select.
+_SPECULATE_BELOW = 2
 
 
 class _Steps:
@@ -112,13 +118,28 @@ class SatEngine:
 
         A step is one SAT call or one version whose requirements were loaded.
         """
+        with fewer_collections():
+            return self._solve(universe, reporter, budget)
+
+    def _solve(self, universe: Universe, reporter: Reporter | None, budget: int | None) -> Outcome:
         if reporter is not None:
             reporter.starting(self.name)
         steps = _Steps(budget, reporter)
         cnf = Cnf(universe)
         root_deps = cnf.load_root()
-        search = _optimal if self.optimal else _greedy
-        selected = search(cnf, steps, root_deps)
+        if self.optimal:
+            selected = _optimal(cnf, steps, root_deps)
+        else:
+            selected = _Greedy(cnf, steps, root_deps, speculate=True).run()
+            if selected is None:
+                # The explanation is a minimal core of the clauses loaded when the first
+                # call failed, and speculative loading changes which those are: replay
+                # the first call without it, so that the core (and its sentences) is
+                # the one the plain lazy loop finds (``specs/encoding.md``, 3 and 5).
+                cnf = Cnf(universe)
+                root_deps = cnf.load_root()
+                selected = _Greedy(cnf, steps, root_deps, speculate=False).run()
+                assert selected is None, "satisfiability does not depend on what is loaded"
         stats = {
             "sat_calls": steps.sat_calls,
             "variables": int(cnf.pool.top),
@@ -149,9 +170,12 @@ class _Greedy:
     the whole universe (``specs/encoding.md``), so no decision ever has to be undone.
     """
 
-    def __init__(self, cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> None:
+    def __init__(
+        self, cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency], *, speculate: bool
+    ) -> None:
         self.cnf = cnf
         self.steps = steps
+        self.speculate = speculate
         self.solver = Solver(name=BACKEND)
         # package -> the ranges that the root and the decided versions require of it
         self.demands: dict[str, list[VersionRange]] = {}
@@ -207,15 +231,50 @@ class _Greedy:
             frontier = self._frontier()
             if not frontier:
                 return True
-            for package, version in frontier:
-                self.steps.load(self.cnf, package, version)
+            self._load(frontier)
             self._flush()
             if not self.model_ok and not self._solve(assumptions):
                 return False
 
+    def _load(self, frontier: list[tuple[str, Version]]) -> None:
+        """Load the frontier's versions and, when speculating, the path they lead along.
+
+        Speculation loads, for each requirement of a version just loaded, the best
+        version inside its range, and so on down: the versions the next model will most
+        likely select (the phases lean towards them). One round then closes a whole
+        path instead of one step of it. What is loaded never changes an answer (closed
+        calls are exact), only how many rounds it takes.
+        """
+        cnf = self.cnf
+        loaded = cnf.loaded
+        steps = self.steps
+        speculate = self.speculate and len(frontier) <= _SPECULATE_BELOW
+        stack = frontier[::-1]
+        while stack:
+            package, version = stack.pop()
+            if (package, version) in loaded:
+                continue
+            steps.load(cnf, package, version)
+            if not speculate:
+                continue
+            ahead: list[tuple[str, Version]] = []
+            for dep in loaded[(package, version)]:
+                target = dep.package
+                allowed = cnf.allowed(target, dep.range)
+                if not allowed:
+                    continue
+                versions = cnf.versions[target]
+                if any((target, versions[i]) in loaded for i in allowed):
+                    continue  # the model can already take a known version there
+                ahead.append((target, versions[allowed[0]]))
+            stack.extend(reversed(ahead))
+
     def _frontier(self) -> list[tuple[str, Version]]:
         """Return the model's versions reachable from the root whose requirements are unknown."""
         cnf = self.cnf
+        first = cnf.first
+        versions = cnf.versions
+        loaded = cnf.loaded
         seen = set(self.roots)
         queue = list(self.roots)
         frontier: list[tuple[str, Version]] = []
@@ -223,11 +282,14 @@ class _Greedy:
         model = self.model
         for package in queue:
             # A closed-over package's variables all predate the model (they appear in the
-            # clause that requires the package, which the model satisfies).
-            index = next(i for i, lit in enumerate(cnf.lits[package]) if model[lit - 1] > 0)
+            # clause that requires the package, which the model satisfies), and they are
+            # consecutive: the one true among them is the largest literal of the slice.
+            start = first[package]
+            candidates = versions[package]
+            index = max(model[start - 1 : start - 1 + len(candidates)]) - start
             reached[package] = index
-            version = cnf.versions[package][index]
-            deps = cnf.loaded.get((package, version))
+            version = candidates[index]
+            deps = loaded.get((package, version))
             if deps is None:
                 frontier.append((package, version))
                 continue
@@ -315,11 +377,6 @@ class _Greedy:
             phases.extend(lit if i == best else -lit for i, lit in enumerate(lits))
         if phases:
             self.solver.set_phases(phases)
-
-
-def _greedy(cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> dict[str, Version] | None:
-    """Return the lexicographic greedy resolution, or ``None`` if unsatisfiable."""
-    return _Greedy(cnf, steps, root_deps).run()
 
 
 def _optimal(cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> dict[str, Version] | None:

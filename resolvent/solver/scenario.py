@@ -150,14 +150,15 @@ class Scenario:
         )
 
     def _info(self, name: NormalizedName, item: ScenarioVersion, target: Target) -> VersionInfo:
-        wheel_ok = (
+        # The wheel check (tag matching) matters only when no source distribution can
+        # be used, so it runs only then.
+        sdist_ok = item.sdist and name not in self.no_build
+        unusable = None
+        if not sdist_ok and not (
             item.wheel
             and name not in self.no_binary
             and any(target.accepts(tags) for tags in item.wheel_tags)
-        )
-        sdist_ok = item.sdist and name not in self.no_build
-        unusable = None
-        if not (wheel_ok or sdist_ok):
+        ):
             unusable = _why_unusable(
                 name, item, no_build=name in self.no_build, no_binary=name in self.no_binary
             )
@@ -237,9 +238,15 @@ def _cached_tag(text: str) -> frozenset[Tag]:
     return parse_tag(text)
 
 
+@lru_cache(maxsize=65536)
+def _cached_version(text: str) -> Version:
+    """Parse a version once per text: every package of a scenario lists the same ones."""
+    return Version(text)
+
+
 def _version(text: object, where: str, source: str) -> Version:
     try:
-        return Version(str(text))
+        return _cached_version(str(text))
     except InvalidVersion:
         raise ScenarioError(source, f"invalid version `{text}` in {where}") from None
 

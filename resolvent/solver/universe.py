@@ -121,6 +121,36 @@ def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
     return SpecifierSet(",".join(str(s) for s in kept)).contains(python, prereleases=True)
 
 
+#: Requirement parts by raw text: (name, specifier strings, extras) -> (canonical name,
+#: canonical specifier text, package keys). Bounded; see :func:`_requirement_parts`.
+_PARTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[str, str, tuple[str, ...]]] = {}
+_PARTS_LIMIT = 1 << 16
+
+
+def _requirement_parts(requirement: Requirement) -> tuple[str, str, tuple[str, ...]]:
+    """Return a requirement's canonical name, specifier text and package keys.
+
+    ``str(SpecifierSet)`` sorts and de-duplicates its specifiers (parsing versions to
+    compare them) on every call; it is a function of the specifiers' own strings, so the
+    answer is cached under those, which are cheap to read. Requirements with the same
+    text then cost one dictionary lookup, however many objects carry them.
+    """
+    raw = (
+        requirement.name,
+        tuple(str(s) for s in requirement.specifier),
+        tuple(sorted(requirement.extras)),
+    )
+    found = _PARTS.get(raw)
+    if found is None:
+        name = canonicalize_name(requirement.name)
+        keys = (name, *(package_key(name, e) for e in raw[2]))
+        found = (name, str(requirement.specifier), keys)
+        if len(_PARTS) > _PARTS_LIMIT:
+            _PARTS.clear()
+        _PARTS[raw] = found
+    return found
+
+
 class Universe:
     """The resolution problem: root requirements, a target environment and a provider.
 
@@ -155,6 +185,9 @@ class Universe:
         self._missing: dict[NormalizedName, Unavailable] = {}
         self._infos: dict[NormalizedName, dict[Version, VersionInfo]] = {}
         self._dependencies: dict[tuple[str, Version], tuple[Dependency, ...] | Unavailable] = {}
+        self._requirement_cache: dict[int, tuple[Requirement, str, tuple[str, ...]]] = {}
+        self._marker_cache: dict[tuple[int, str], tuple[Requirement, bool]] = {}
+        self._python_cache: dict[int, tuple[SpecifierSet, bool]] = {}
         self._root_deps = self._edges(self.requirements, extra=None, parent=None)
         self._direct = frozenset(base_name(d.package) for d in self._root_deps)
         self._pinned = self._exact_pins(self.requirements)
@@ -250,9 +283,7 @@ class Universe:
         if info.yanked and info.version not in self._pinned.get(name, ()):
             reason = f" (reason: {info.yanked_reason})" if info.yanked_reason else ""
             return f"was yanked{reason}"
-        if info.requires_python is not None and not python_allowed(
-            info.requires_python, self.python_version
-        ):
+        if info.requires_python is not None and not self._python_allowed(info.requires_python):
             return (
                 f"requires Python {info.requires_python}, "
                 f"but the target Python is {self.python_version}"
@@ -260,6 +291,19 @@ class Universe:
         if constraint is not None and info.version not in constraint:
             return "is excluded by a constraint"
         return None
+
+    def _python_allowed(self, requires_python: SpecifierSet) -> bool:
+        """Return :func:`python_allowed` for the target, once per specifier object.
+
+        Listings share their ``requires-python`` objects (a scenario parses each text
+        once; an index page repeats a few), and each check builds a new specifier set.
+        Keyed by identity, with the specifier kept in the value.
+        """
+        found = self._python_cache.get(id(requires_python))
+        if found is None:
+            found = (requires_python, python_allowed(requires_python, self.python_version))
+            self._python_cache[id(requires_python)] = found
+        return found[1]
 
     def _apply_prerelease_policy(
         self, name: NormalizedName, usable: list[Version], excluded: dict[Version, str]
@@ -301,8 +345,7 @@ class Universe:
         # A virtual extra package pins its base project to the same version and adds
         # only the extra's own requirements: those whose marker holds with the extra
         # and not without it.
-        base = self.markers | {"extra": ""}
-        own = [r for r in requirements if r.marker is not None and not r.marker.evaluate(base)]
+        own = [r for r in requirements if r.marker is not None and not self._marker_holds(r, None)]
         edges = self._edges(own, extra=extra, parent=name)
         return (Dependency(name, exactly(version), f"=={version}"), *edges)
 
@@ -314,16 +357,12 @@ class Universe:
         parent: NormalizedName | None,
     ) -> tuple[Dependency, ...]:
         """Turn requirements into merged dependency edges for one parent and extra."""
-        env = dict(self.markers)
-        env["extra"] = extra or ""
         ranges: dict[str, VersionRange] = {}
         texts: dict[str, list[str]] = {}
         for requirement in self._with_overrides(requirements):
-            if requirement.marker is not None and not requirement.marker.evaluate(env):
+            if requirement.marker is not None and not self._marker_holds(requirement, extra):
                 continue
-            name = canonicalize_name(requirement.name)
-            spec = str(requirement.specifier)
-            keys = [name, *(package_key(name, e) for e in sorted(requirement.extras))]
+            _, spec, keys = self._parsed(requirement)
             for key in keys:
                 if key == parent and extra is None:
                     continue  # a project that requires itself adds nothing
@@ -333,6 +372,35 @@ class Universe:
                 if spec and spec not in parts:
                     parts.append(spec)
         return tuple(Dependency(key, ranges[key], ",".join(texts[key])) for key in ranges)
+
+    def _parsed(self, requirement: Requirement) -> tuple[Requirement, str, tuple[str, ...]]:
+        """Return ``(requirement, specifier text, package keys)``, computed once.
+
+        Rendering a ``SpecifierSet`` and normalizing names cost more than the rest of
+        turning a requirement into edges, and providers hand out the same requirement
+        objects again and again (every version of a package, every universe over one
+        provider). Keyed by identity, with the requirement kept in the value so that
+        its id cannot be recycled.
+        """
+        found = self._requirement_cache.get(id(requirement))
+        if found is None:
+            _, spec, keys = _requirement_parts(requirement)
+            found = (requirement, spec, keys)
+            self._requirement_cache[id(requirement)] = found
+        return found
+
+    def _marker_holds(self, requirement: Requirement, extra: str | None) -> bool:
+        """Return whether the requirement's marker holds for the target with ``extra``."""
+        key = (id(requirement), extra or "")
+        found = self._marker_cache.get(key)
+        if found is None:
+            marker = requirement.marker
+            assert marker is not None
+            env = dict(self.markers)
+            env["extra"] = extra or ""
+            found = (requirement, marker.evaluate(env))
+            self._marker_cache[key] = found
+        return found[1]
 
     def _with_overrides(self, requirements: Iterable[Requirement]) -> Iterable[Requirement]:
         overrides = self.options.overrides

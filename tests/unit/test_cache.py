@@ -112,7 +112,8 @@ def test_concurrent_processes_unpack_one_entry(tmp_path: Path, wheel: Path) -> N
     paths = {out.decode().strip() for out, _ in outputs}
     assert paths == {str(tmp_path / "c" / "archive-v1" / sha256(wheel))}
     entries = [p.name for p in (tmp_path / "c" / "archive-v1").iterdir()]
-    assert sorted(entries) == sorted([sha256(wheel), sha256(wheel) + ".lock"])
+    key = sha256(wheel)
+    assert sorted(entries) == sorted([key, key + ".lock", key + ".manifest"])
     assert len(list(Path(paths.pop()).rglob("*.py"))) == 300
 
 

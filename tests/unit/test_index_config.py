@@ -206,3 +206,39 @@ def test_fallback_locations_follow_pip(tmp_path: Path, monkeypatch: pytest.Monke
     files = config._config_files()
     assert files[-1] == env_file
     assert tmp_path / "xdg" / "pip" / "pip.conf" not in files
+
+
+def test_pip_configuration_is_remembered_while_its_files_are_unchanged(
+    pip_files: PipFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    pip_files.write("user", "[global]\nindex-url = http://127.0.0.1:1/first/\n")
+    assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/first/"
+    assert (cache / config.PIP_CONFIG_CACHE).is_file()
+
+    def refuse() -> dict[str, str]:
+        raise AssertionError("pip's configuration was loaded again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(config, "_pip_configuration", refuse)
+        assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/first/"
+    # A changed file (new size) or a new file invalidates what was remembered.
+    pip_files.write("user", "[global]\nindex-url = http://127.0.0.1:1/second-url/\n")
+    assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/second-url/"
+    pip_files.write("site", "[global]\nindex-url = http://127.0.0.1:1/site/\n")
+    assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/site/"
+    # Flags and the environment still win over what was remembered.
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:3/pip-env/")
+    assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:3/pip-env/"
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"stamp": 1}', b"[]"])
+def test_corrupt_pip_configuration_cache_is_ignored(
+    pip_files: PipFiles, tmp_path: Path, content: bytes
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / config.PIP_CONFIG_CACHE).write_bytes(content)
+    pip_files.write("global", "[global]\nindex-url = http://127.0.0.1:1/global/\n")
+    assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/global/"
+    assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/global/"

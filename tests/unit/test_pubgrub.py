@@ -503,3 +503,33 @@ def test_layered_universe_solves() -> None:
     outcome = solve(table, [f"l0p{i}" for i in range(20)])
     assert isinstance(outcome, Solution)
     assert len(outcome.selected) == 200
+
+
+def test_memoized_algebra_agrees_with_version_range() -> None:
+    from resolvent.solver._internal import term as term_module  # noqa: PLC0415
+
+    texts = ["", ">=1", "<2", ">=1,<2", "==1.5", "!=1.5", ">=2,<3", "<1", ">3"]
+    ranges = [from_specifier(t) for t in texts]
+    for a in ranges:
+        for b in ranges:
+            for _ in range(2):  # the second round answers from the memo tables
+                assert term_module.range_intersection(a, b) == a.intersection(b)
+                assert term_module.range_union(a, b) == a.union(b)
+                assert term_module.range_difference(a, b) == a.difference(b)
+                assert term_module.range_relation(a, b) is a.relation(b)
+            left, right = Term(positive=True, range=a), Term(positive=False, range=b)
+            assert left.intersection(right) is left.intersection(right)
+    term_module.reset_memo()
+
+
+def test_fewer_collections_restores_the_thresholds() -> None:
+    import gc  # noqa: PLC0415
+
+    from resolvent.solver._internal.collector import fewer_collections  # noqa: PLC0415
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        with fewer_collections():
+            assert gc.get_threshold()[0] >= before[0]
+        assert gc.get_threshold()[0] >= before[0]
+    assert gc.get_threshold() == before

@@ -409,3 +409,39 @@ def test_layered_universe_solutions_are_valid(optimal: bool) -> None:
         for text in table[package][version]:
             requirement = Requirement(text)
             assert requirement.specifier.contains(selected[requirement.name])
+
+
+def _plain_lazy_loop(u: Universe) -> list[str] | None:
+    """Run the greedy's first call without speculative loading; return its core's text."""
+    from resolvent.solver._internal.cnf import Cnf  # noqa: PLC0415 - internals under test
+    from resolvent.solver._internal.sat_explain import minimal_core, render  # noqa: PLC0415
+    from resolvent.solver.sat import BACKEND, _Greedy, _Steps  # noqa: PLC0415
+
+    steps = _Steps(None, None)
+    cnf = Cnf(u)
+    roots = cnf.load_root()
+    if _Greedy(cnf, steps, roots, speculate=False).run() is not None:
+        return None
+    return render(u, minimal_core(cnf, BACKEND, steps.before_call)).splitlines()
+
+
+def test_speculative_loading_closes_a_chain_in_few_calls() -> None:
+    # Each version pins the next package: a model walks the chain one step per round
+    # unless the rounds load the path ahead.
+    table = {f"c{i}": {"1.0": [f"c{i + 1}==1.0"] if i < 40 else []} for i in range(41)}
+    outcome = solve(table, "c0")
+    assert isinstance(outcome, Solution)
+    assert len(outcome.selected) == 41
+    assert outcome.stats["sat_calls"] < 10
+
+
+def test_unsatisfiable_explanation_is_that_of_the_plain_lazy_loop() -> None:
+    # Speculation would load the whole chain at once; the explanation must still be
+    # the core the plain loop finds (it is replayed without speculation).
+    table: Table = {f"c{i}": {"1.0": [f"c{i + 1}==1.0"]} for i in range(30)}
+    table["c30"] = {"1.0": ["z>=2"]}
+    table["z"] = {"1.0": []}
+    u, _ = universe(table, "c0")
+    outcome = SatEngine().solve(u)
+    assert isinstance(outcome, NoSolution)
+    assert outcome.explanation.splitlines() == _plain_lazy_loop(universe(table, "c0")[0])

@@ -121,8 +121,8 @@ def test_existing_venv_needs_clear(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]
 
 
-def test_interpreter_is_queried_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    venv_module._query.cache_clear()
+def _count_subprocess_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Wrap ``subprocess.run`` so a test can see how many interpreters were started."""
     calls: list[object] = []
     real_run = subprocess.run
 
@@ -131,6 +131,12 @@ def test_interpreter_is_queried_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
         return real_run(*args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(subprocess, "run", counting_run)
+    return calls
+
+
+def test_interpreter_is_queried_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    venv_module._query.cache_clear()
+    calls = _count_subprocess_runs(monkeypatch)
     create_venv(tmp_path / "a", python=PYTHON)
     create_venv(tmp_path / "b", python=PYTHON)
     info = query_interpreter(PYTHON)
@@ -165,3 +171,21 @@ def test_seed_installs_pip(tmp_path: Path) -> None:
         [venv.scripts / "pip", "--version"], capture_output=True, text=True, check=True
     )
     assert str(venv.site_packages) in version.stdout
+
+
+def test_interpreter_answer_is_kept_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = create_venv(tmp_path / "env", python=PYTHON)
+    cache = tmp_path / "cache"
+    first = query_interpreter(venv.python, cache_root=cache)
+    venv_module._query.cache_clear()
+    calls = _count_subprocess_runs(monkeypatch)
+    assert query_interpreter(venv.python, cache_root=cache) == first
+    assert calls == []  # answered from the cache: no interpreter started
+    # A changed environment (here its pyvenv.cfg) is asked again.
+    (venv.root / "pyvenv.cfg").write_text(
+        (venv.root / "pyvenv.cfg").read_text() + "# edited\n", encoding="utf-8"
+    )
+    assert query_interpreter(venv.python, cache_root=cache) == first
+    assert len(calls) == 1

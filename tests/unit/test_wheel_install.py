@@ -314,3 +314,92 @@ def test_launcher_template() -> None:
     text = launcher_text("/v/bin/python", "pkg.cli", "App.main")
     assert "from pkg.cli import App\n" in text
     assert "sys.exit(App.main())" in text
+
+
+def installed_record(venv: Venv, dist_info: str) -> dict[str, tuple[str, str]]:
+    text = (venv.site_packages / dist_info / "RECORD").read_text(encoding="utf-8")
+    return {row[0]: (row[1], row[2]) for row in csv.reader(text.splitlines()) if row}
+
+
+def test_stored_manifest_and_validated_tree_install_the_same(
+    tmp_path: Path, cache: Cache, demo_wheel: Path
+) -> None:
+    tree = cache.unpack_wheel(demo_wheel)
+    manifest = cache.manifest(tree)
+    assert manifest is not None
+    assert manifest == UnpackedWheel(tree).manifest()  # stored == recomputed from the tree
+    fast = create_venv(tmp_path / "fast", python=Path(sys.executable))
+    slow = create_venv(tmp_path / "slow", python=Path(sys.executable))
+    install(UnpackedWheel(tree, manifest=manifest), fast.destination())
+    install(UnpackedWheel(tree), slow.destination())
+
+    def relative(venv: Venv) -> dict[str, bytes | None]:
+        return {
+            name: data
+            for name, data in snapshot(venv.root).items()
+            if not name.startswith(("bin/python", "bin/activate", "pyvenv.cfg"))
+        }
+
+    assert relative(fast).keys() == relative(slow).keys()
+    dist_info = "demo_pkg-1.0.dist-info"
+    fast_record = installed_record(fast, dist_info)
+    slow_record = installed_record(slow, dist_info)
+    assert fast_record.keys() == slow_record.keys()
+
+    def same_everywhere(record: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        # Scripts name each venv's own interpreter, so their hashes differ.
+        return {path: row for path, row in record.items() if "/bin/" not in path}
+
+    assert same_everywhere(fast_record) == same_everywhere(slow_record)
+
+
+def test_manifest_install_ignores_files_planted_in_the_cache(
+    venv: Venv, cache: Cache, demo_wheel: Path
+) -> None:
+    tree = cache.unpack_wheel(demo_wheel)
+    (tree / "demo_pkg" / "planted.py").write_text("raise SystemExit('planted')\n")
+    (tree / "demo_pkg" / "out").symlink_to("../../..")
+    install(UnpackedWheel(tree, manifest=cache.manifest(tree)), venv.destination())
+    assert (venv.site_packages / "demo_pkg" / "__init__.py").is_file()
+    assert not (venv.site_packages / "demo_pkg" / "planted.py").exists()
+    assert not os.path.lexists(venv.site_packages / "demo_pkg" / "out")
+
+
+def test_damaged_or_unsafe_manifest_is_not_used(cache: Cache, demo_wheel: Path) -> None:
+    tree = cache.unpack_wheel(demo_wheel)
+    path = Path(f"{tree}.manifest")
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good[: len(good) // 2], encoding="utf-8")
+    assert cache.manifest(tree) is None
+    escape = json.loads(good)
+    escape["files"].append("../../evil.py")
+    path.write_text(json.dumps(escape), encoding="utf-8")
+    assert cache.manifest(tree) is None
+    elsewhere = json.loads(good)
+    elsewhere["data"].append(["demo_pkg-1.0.data/root/evil.py", False, "", -1])
+    path.write_text(json.dumps(elsewhere), encoding="utf-8")
+    assert cache.manifest(tree) is None  # not one of the five scheme keys
+    path.write_text(good, encoding="utf-8")
+    assert cache.manifest(tree) is not None
+    path.unlink()
+    assert cache.manifest(tree) is None
+
+
+def test_upgrade_merges_into_existing_folders_and_namespace_packages(
+    venv: Venv, cache: Cache, tmp_path: Path
+) -> None:
+    old = Dist("demo", "1.0", files={"demo/__init__.py": "V = 1\n", "demo/old_only.py": ""})
+    new = Dist("demo", "2.0", files={"demo/__init__.py": "V = 2\n", "demo/sub/new.py": ""})
+    one = Dist("nsone", "1.0", files={"shared_ns/one/__init__.py": "A = 1\n"})
+    two = Dist("nstwo", "1.0", files={"shared_ns/two/__init__.py": "B = 2\n"})
+    for dist in (old, new, one, two):
+        install_wheel(build_wheel(tmp_path / "w", dist), venv.destination(), cache=cache)
+    site = venv.site_packages
+    assert (site / "demo" / "__init__.py").read_text() == "V = 2\n"
+    assert (site / "demo" / "sub" / "new.py").is_file()
+    assert not (site / "demo" / "old_only.py").exists()
+    assert not (site / "demo-1.0.dist-info").exists()
+    assert (site / "shared_ns" / "one" / "__init__.py").is_file()
+    assert (site / "shared_ns" / "two" / "__init__.py").is_file()
+    staging = [p for p in venv.root.iterdir() if p.name.startswith(".resolvent-staging-")]
+    assert staging == []

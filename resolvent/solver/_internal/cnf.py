@@ -77,6 +77,9 @@ class Cnf:
         self.universe = universe
         self.pool = IDPool()
         self.lits: dict[str, tuple[int, ...]] = {}
+        # package -> its first variable: a package's variables are consecutive, best
+        # version first, so ``first + index`` is the variable of its ``index``-th version.
+        self.first: dict[str, int] = {}
         self.versions: dict[str, Sequence[Version]] = {}
         self.at_most_one: list[list[int]] = []
         self.groups: list[Group] = []
@@ -98,13 +101,15 @@ class Cnf:
             return lits
         versions = self.universe.versions(package)
         lits = tuple(self.pool.id((package, version)) for version in versions)
+        assert lits == tuple(range(lits[0], lits[0] + len(lits))) if lits else True
         self.lits[package] = lits
+        self.first[package] = lits[0] if lits else 0
         self.versions[package] = versions
         if len(lits) > 1:
             small = len(lits) <= _PAIRWISE_LIMIT
             encoding = EncType.pairwise if small else EncType.seqcounter
             amo = CardEnc.atmost(list(lits), bound=1, vpool=self.pool, encoding=encoding)
-            clauses = [list(c) for c in amo.clauses]
+            clauses = amo.clauses
             self.at_most_one.extend(clauses)
             self._pending.extend(clauses)
         # Phases: lean towards the best version, away from the others.

@@ -80,15 +80,22 @@ class SolverState:
         self.steps = 0
         # Incompatibilities per package, oldest first (a dict keeps order and removes fast).
         self._incompatibilities: dict[str, dict[Incompatibility, None]] = {}
-        # Dependency incompatibilities per (dependent, dependency), for merging.
-        self._merged: dict[tuple[str, str], list[Incompatibility]] = {}
+        # Dependency incompatibilities per (dependent, dependency), for merging, by their
+        # term on the dependency (``None`` when they have none). Two edges merge only
+        # when those terms are equal, and a merge keeps the earlier term, so each term
+        # occurs at most once per pair: a lookup finds the one edge a scan would.
+        self._merged: dict[
+            tuple[str, str], dict[tuple[bool, VersionRange] | None, Incompatibility]
+        ] = {}
         # Discovery order of packages: the last tie-breaker of prioritization.
         self._order: dict[str, int] = {}
         self._direct: dict[str, bool] = {}
         self._conflict_counts: dict[str, int] = {}
-        # Per package: the range last examined, its first preferred version, and whether
-        # it admits at most one listed version.
-        self._candidates: dict[str, tuple[VersionRange, Version | None, bool]] = {}
+        # Per package and range (by identity, the range kept in the value so that its id
+        # cannot be recycled): the first preferred version in the range and whether it
+        # admits at most one listed version. Ranges recur as the same objects (the term
+        # algebra interns them), above all after backjumps.
+        self._candidates: dict[str, dict[int, tuple[VersionRange, Version | None, bool]]] = {}
         self._dependencies_added: set[tuple[str, Version]] = set()
         self._sorted: dict[str, list[Version]] = {}
         # Incompatibilities known to be contradicted, with the decision level at which
@@ -145,15 +152,20 @@ class SolverState:
         """Add a dependency edge, merged with an earlier one of the same shape if any."""
         info = incompatibility.dependency
         assert info is not None
-        past = self._merged.setdefault((info[0], info[1]), [])
-        for position, earlier in enumerate(past):
+        past = self._merged.get((info[0], info[1]))
+        if past is None:
+            past = self._merged[info[0], info[1]] = {}
+        target = incompatibility.terms.get(info[1])
+        key = None if target is None else (target.positive, target.range)
+        earlier = past.get(key)
+        if earlier is not None:
             merged = incompatibility.merge_dependents(earlier)
             if merged is not None:
                 self._remove(earlier)
-                past[position] = merged
+                past[key] = merged
                 self._add(merged)
                 return merged
-        past.append(incompatibility)
+        past[key] = incompatibility
         self._add(incompatibility)
         return incompatibility
 
@@ -267,8 +279,11 @@ class SolverState:
 
     def _candidate(self, package: str, allowed: VersionRange) -> tuple[Version | None, bool]:
         """Return the first preferred version in ``allowed`` and whether it is the only one."""
-        cached = self._candidates.get(package)
-        if cached is not None and cached[0] is allowed:
+        known = self._candidates.get(package)
+        if known is None:
+            known = self._candidates[package] = {}
+        cached = known.get(id(allowed))
+        if cached is not None:
             return cached[1], cached[2]
         first: Version | None = None
         single = True
@@ -278,7 +293,7 @@ class SolverState:
                     single = False
                     break
                 first = version
-        self._candidates[package] = (allowed, first, single)
+        known[id(allowed)] = (allowed, first, single)
         return first, single
 
     def _tier(self, package: str, allowed: VersionRange) -> tuple[int, Version | None]:

@@ -10,7 +10,6 @@ entirely to :class:`~packaging.ranges.VersionRange`.
 from __future__ import annotations
 
 import enum
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from packaging.ranges import RangeRelation, VersionRange
@@ -20,7 +19,7 @@ from resolvent.solver.ranges import EMPTY
 if TYPE_CHECKING:
     from packaging.version import Version
 
-__all__ = ["ANY", "Relation", "Term"]
+__all__ = ["ANY", "Relation", "Term", "reset_memo"]
 
 
 class Relation(enum.Enum):
@@ -42,9 +41,93 @@ _R_EMPTY = RangeRelation.EMPTY
 _R_SUBSET = RangeRelation.SUBSET
 _R_DISJOINT = RangeRelation.DISJOINT
 
-#: Range relations by value: derived terms rebuild equal ranges over and over.
-_range_relation = lru_cache(maxsize=1 << 16)(VersionRange.relation)
-_is_subset = lru_cache(maxsize=1 << 16)(VersionRange.is_subset)
+#: Size past which the range memo tables below are emptied (they are caches only).
+_MEMO_LIMIT = 1 << 18
+
+# Set algebra memoized by the identity of its operands. Hashing a ``VersionRange`` walks
+# its whole interval structure (microseconds each time), and the search asks the same
+# questions of the same range objects over and over (every backjump recomputes running
+# intersections it has computed before), so these tables are keyed by ``id`` and keep
+# the operands in the value: a key's objects stay alive while the entry exists, so an
+# id can never be recycled under it. Nothing here changes an answer: a miss computes
+# the value with ``VersionRange`` itself. Results are deliberately *not* interned by
+# equality: equal ranges can still print differently (``<2`` and ``<2.0.0`` are one
+# set), and explanations must not depend on which one was seen first.
+_operations: dict[tuple[int, int, int], tuple[VersionRange, VersionRange, VersionRange]] = {}
+_relations: dict[tuple[int, int], tuple[VersionRange, VersionRange, RangeRelation]] = {}
+# Terms built by the algebra, one per (polarity, range object): a term rebuilt after a
+# backjump is then the very object it was before, with its memo of relations intact.
+_terms: dict[tuple[bool, int], Term] = {}
+_INTERSECTION = 0
+_UNION = 1
+_DIFFERENCE = 2
+
+
+def reset_memo() -> None:
+    """Empty the memo tables: when they grow past their bound, and after each search.
+
+    Dropping entries loses nothing but speed; emptying them after a search returns
+    their memory and leaves the next search no stale objects to keep alive.
+    """
+    _operations.clear()
+    _relations.clear()
+    _terms.clear()
+
+
+def _operation(kind: int, a: VersionRange, b: VersionRange) -> VersionRange:
+    key = (kind, id(a), id(b))
+    hit = _operations.get(key)
+    if hit is not None:
+        return hit[2]
+    if kind == _INTERSECTION:
+        result = a.intersection(b)
+    elif kind == _UNION:
+        result = a.union(b)
+    else:
+        result = a.difference(b)
+    if len(_operations) > _MEMO_LIMIT:
+        reset_memo()
+    _operations[key] = (a, b, result)
+    return result
+
+
+def range_intersection(a: VersionRange, b: VersionRange) -> VersionRange:
+    """Return ``a & b`` (memoized by identity)."""
+    return _operation(_INTERSECTION, a, b)
+
+
+def range_union(a: VersionRange, b: VersionRange) -> VersionRange:
+    """Return ``a | b`` (memoized by identity)."""
+    return _operation(_UNION, a, b)
+
+
+def range_difference(a: VersionRange, b: VersionRange) -> VersionRange:
+    """Return ``a - b`` (memoized by identity)."""
+    return _operation(_DIFFERENCE, a, b)
+
+
+def _term(positive: bool, range_: VersionRange) -> Term:  # noqa: FBT001
+    """Return the shared term for ``positive`` and ``range_`` (kept alive by the term)."""
+    key = (positive, id(range_))
+    term = _terms.get(key)
+    if term is None:
+        if len(_terms) > _MEMO_LIMIT:
+            reset_memo()
+        term = _terms[key] = Term(positive=positive, range=range_)
+    return term
+
+
+def range_relation(a: VersionRange, b: VersionRange) -> RangeRelation:
+    """Return ``a.relation(b)`` (memoized by identity)."""
+    key = (id(a), id(b))
+    hit = _relations.get(key)
+    if hit is not None:
+        return hit[2]
+    relation = a.relation(b)
+    if len(_relations) > _MEMO_LIMIT:
+        reset_memo()
+    _relations[key] = (a, b, relation)
+    return relation
 
 
 class Term:
@@ -84,7 +167,7 @@ class Term:
 
     def negate(self) -> Term:
         """Return the term that is true exactly when this one is false."""
-        return Term(positive=not self.positive, range=self.range)
+        return _term(not self.positive, self.range)
 
     def is_any(self) -> bool:
         """Return whether the term holds whatever is chosen (``not`` of nothing)."""
@@ -100,21 +183,21 @@ class Term:
         """Return the term true exactly when both terms are."""
         if self.positive:
             if other.positive:
-                return Term(positive=True, range=self.range.intersection(other.range))
-            return Term(positive=True, range=self.range.difference(other.range))
+                return _term(True, range_intersection(self.range, other.range))  # noqa: FBT003
+            return _term(True, range_difference(self.range, other.range))  # noqa: FBT003
         if other.positive:
-            return Term(positive=True, range=other.range.difference(self.range))
-        return Term(positive=False, range=self.range.union(other.range))
+            return _term(True, range_difference(other.range, self.range))  # noqa: FBT003
+        return _term(False, range_union(self.range, other.range))  # noqa: FBT003
 
     def union(self, other: Term) -> Term:
         """Return the term true exactly when either term is."""
         if self.positive:
             if other.positive:
-                return Term(positive=True, range=self.range.union(other.range))
-            return Term(positive=False, range=other.range.difference(self.range))
+                return _term(True, range_union(self.range, other.range))  # noqa: FBT003
+            return _term(False, range_difference(other.range, self.range))  # noqa: FBT003
         if other.positive:
-            return Term(positive=False, range=self.range.difference(other.range))
-        return Term(positive=False, range=self.range.intersection(other.range))
+            return _term(False, range_difference(self.range, other.range))  # noqa: FBT003
+        return _term(False, range_intersection(self.range, other.range))  # noqa: FBT003
 
     def relation(self, other: Term) -> Relation:
         """Return how this term, taken as everything known of a package, bears on ``other``.
@@ -142,7 +225,7 @@ class Term:
         mine = self.range
         theirs = other.range
         if self.positive:
-            rel = _R_SUBSET if mine is theirs else _range_relation(mine, theirs)
+            rel = range_relation(mine, theirs)
             if other.positive:
                 if rel is _R_SUBSET or rel is _R_EMPTY:
                     return _SATISFIED
@@ -153,7 +236,7 @@ class Term:
         # Not selecting anything in ``mine`` leaves "not selected at all" possible, so a
         # positive ``other`` is at best contradicted, and a negative one satisfied only
         # when it excludes no more than ``mine`` does.
-        if theirs is not mine and not _is_subset(theirs, mine):
+        if theirs is not mine and not range_relation(theirs, mine).is_subset:
             return _INCONCLUSIVE
         return _SATISFIED if not other.positive else _CONTRADICTED
 

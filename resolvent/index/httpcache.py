@@ -1,0 +1,227 @@
+"""The response cache on disk, apart from the HTTP client so that warm runs skip the client.
+
+A warm resolution is answered wholly from this folder, and importing the HTTP stack
+(httpx, asyncio, TLS) costs more than the answers themselves; so the cache, its
+freshness rules and the derived-data side files live here, importable without any of it.
+:mod:`resolvent.index.http` re-exports :class:`CacheEntry` and :class:`HttpCache`.
+
+A key is the sha256 of the URL and the ``Accept`` variant; a file holds one JSON header
+line (url, status, kept headers, fetch time, the body's sha256) followed by the raw body.
+Side files (``<key>.<kind>``) hold data derived from an entry, such as a parsed project
+page; each names the body digest it was derived from, so a changed body never meets a
+stale derivation. Every file appears by ``os.replace`` of a temporary file, so a crash
+never leaves a half entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["HEURISTIC_LIFETIME", "CacheEntry", "HttpCache"]
+
+#: Seconds a response with no caching headers stays fresh (RFC 9111 heuristic freshness).
+HEURISTIC_LIFETIME = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """One cached response; ``immutable`` entries never need revalidation.
+
+    ``digest`` is the body's sha256 (hex) as stored; ``None`` for entries written before
+    digests were recorded, or not yet stored. It is not part of equality: it is derived.
+    """
+
+    url: str
+    status: int
+    headers: dict[str, str] = field(hash=False)
+    content: bytes
+    fetched_at: float
+    immutable: bool = False
+    digest: str | None = field(default=None, compare=False)
+
+    def is_fresh(self, now: float) -> bool:
+        """Whether the entry may be used without asking the server (RFC 9111 freshness).
+
+        >>> CacheEntry("u", 200, {"cache-control": "max-age=60"}, b"", 0.0).is_fresh(59.0)
+        True
+        """
+        if self.immutable:
+            return True
+        directives = _cache_control(self.headers.get("cache-control", ""))
+        # no-store is treated as no-cache: this is a private cache, and keeping the body
+        # is what lets `--offline` work later.
+        if "no-cache" in directives or "no-store" in directives:
+            return False
+        age = now - self.fetched_at + (_int(self.headers.get("age")) or 0)
+        max_age = directives.get("max-age")
+        if max_age is not None:
+            lifetime = _int(max_age)
+            return lifetime is not None and age < lifetime
+        if "expires" in self.headers:
+            # An Expires that does not parse means "already expired" (RFC 9111 5.3).
+            expires = _http_date(self.headers["expires"])
+            if expires is None:
+                return False
+            date = _http_date(self.headers.get("date")) or self.fetched_at
+            return age < expires - date
+        # No explicit freshness at all: RFC 9111 (4.2.2) lets a cache assign a heuristic
+        # lifetime. Indexes state `max-age=600` for project pages; a proxy that strips
+        # every caching header (as on some networks) would otherwise turn each warm
+        # run into a full re-download, so we grant the same ten minutes.
+        return age < HEURISTIC_LIFETIME
+
+
+class HttpCache:
+    """A folder of cached responses, one file per key, written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        # Reads use str paths: pathlib's parsing showed up in warm runs' profiles.
+        self._prefix = os.fspath(root)
+
+    @staticmethod
+    def key(url: str, accept: str | None = None) -> str:
+        """Return the cache key of a URL fetched with a given ``Accept`` header.
+
+        >>> len(HttpCache.key("http://h/x"))
+        64
+        """
+        return hashlib.sha256(f"{url}\0{accept or ''}".encode()).hexdigest()
+
+    def path(self, key: str) -> Path:
+        """Return the file that holds the entry of ``key``."""
+        return self.root / key[:2] / key
+
+    def file(self, key: str, kind: str | None = None) -> str:
+        """Return :meth:`path` (or :meth:`derived_path` of ``kind``) as a str, cheaply."""
+        name = key if kind is None else f"{key}.{kind}"
+        return f"{self._prefix}{os.sep}{key[:2]}{os.sep}{name}"
+
+    def load(self, key: str, *, body: bool = True) -> CacheEntry | None:
+        """Return the entry of ``key``, or ``None`` when it is missing or unreadable.
+
+        :param body: ``False`` reads only the header line (``content`` is then ``b""``):
+            enough to judge freshness and find derived data without reading a large page.
+        """
+        try:
+            with open(self.file(key), "rb") as handle:  # noqa: PTH123 - str path, hot
+                header = handle.readline()
+                content = handle.read() if body else b""
+        except OSError:
+            return None
+        if not header.endswith(b"\n"):
+            return None
+        try:
+            meta = json.loads(header)
+            digest = meta.get("digest")
+            return CacheEntry(
+                url=str(meta["url"]),
+                status=int(meta["status"]),
+                headers={str(k): str(v) for k, v in meta["headers"].items()},
+                content=content,
+                fetched_at=float(meta["fetched_at"]),
+                immutable=bool(meta.get("immutable", False)),
+                digest=digest if isinstance(digest, str) else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def store(self, key: str, entry: CacheEntry) -> None:
+        """Write ``entry`` under ``key``, replacing any previous entry atomically."""
+        digest = entry.digest or hashlib.sha256(entry.content).hexdigest()
+        header = json.dumps(
+            {
+                "url": entry.url,
+                "status": entry.status,
+                "headers": entry.headers,
+                "fetched_at": entry.fetched_at,
+                "immutable": entry.immutable,
+                "digest": digest,
+            },
+            sort_keys=True,
+        ).encode()
+        self._write(self.path(key), header + b"\n" + entry.content)
+
+    def load_derived(self, key: str, kind: str, digest: str) -> Any:
+        """Return the JSON data derived from the body whose sha256 is ``digest``.
+
+        ``None`` when the side file is missing, unreadable, corrupt, or was derived from
+        another body (the entry changed since).
+        """
+        try:
+            with open(self.file(key, kind), "rb") as handle:  # noqa: PTH123 - str path, hot
+                data = json.loads(handle.read())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("digest") != digest:
+            return None
+        return data.get("data")
+
+    def store_derived(self, key: str, kind: str, digest: str, data: object) -> None:
+        """Write JSON ``data`` derived from the body whose sha256 is ``digest``."""
+        text = json.dumps({"digest": digest, "data": data}, separators=(",", ":"))
+        self._write(self.derived_path(key, kind), text.encode())
+
+    def derived_path(self, key: str, kind: str) -> Path:
+        """Return the side file of ``kind`` next to the entry of ``key``."""
+        return self.path(key).with_name(f"{key}.{kind}")
+
+    def write_atomically(self, target: Path, data: bytes) -> None:
+        """Write ``data`` to ``target`` (a file of this cache) by atomic replacement."""
+        self._write(target, data)
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # noqa: PLC0415 - costly (random, shutil); warm runs write nothing
+
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, target)  # noqa: PTH105 - the temp name is a str already
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)  # noqa: PTH108 - the temp name is a str already
+            raise
+
+
+def _cache_control(value: str) -> dict[str, str | None]:
+    directives: dict[str, str | None] = {}
+    for part in value.split(","):
+        name, sep, argument = part.strip().partition("=")
+        if name:
+            directives[name.lower()] = argument.strip('"') if sep else None
+    return directives
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    import email.utils  # noqa: PLC0415 - costly (sockets, random); few entries need dates
+
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()

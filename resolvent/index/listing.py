@@ -1,0 +1,276 @@
+"""A project listing: a page's files as compact records, grouped by version, cached parsed.
+
+Parsing a large project page (thousands of files, megabytes of JSON) cost more than any
+other step of a warm resolution, and it gave the same answer every time. So two kinds
+of side files live next to a page's HTTP cache entry, each tagged with the sha256 of the
+body it came from (a changed page has a new digest and is derived afresh, never matched
+with old data):
+
+- ``page-v2``: the page's records (:class:`~resolvent.index.pages.FileRecord`), one line
+  per version, so that a run decodes only the versions it looks at. Target-independent.
+- ``listing-v1-<target>``: what the provider concluded for one target and policy (per
+  version: yanked, ``requires-python``, why unusable, which files pass
+  ``--exclude-newer``, which file gives the metadata). It spares a warm run the per-file
+  work entirely. The suffix hashes everything the conclusions depend on; the provider
+  bumps :data:`LISTING_KIND` whenever its rules change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from packaging.version import InvalidVersion
+
+from resolvent.index.filenames import cached_version
+from resolvent.index.pages import FileRecord, page_records
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from resolvent.index.httpcache import CacheEntry, HttpCache
+
+__all__ = [
+    "LISTING_KIND",
+    "PAGE_KIND",
+    "PageRecords",
+    "group_by_version",
+    "listing_kind",
+    "records_from_json",
+    "records_to_json",
+]
+
+#: The side-file kind of parsed pages; the suffix versions the layout.
+PAGE_KIND = "page-v2"
+#: The side-file kind prefix of per-target conclusions; bump it when the rules change.
+LISTING_KIND = "listing-v1"
+
+_FIELDS = len(FileRecord._fields)
+_KINDS = frozenset({"wheel", "sdist"})
+
+
+def listing_kind(parameters: object) -> str:
+    """Return the side-file kind of a listing for the given (JSON-able) target parameters."""
+    text = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
+    return f"{LISTING_KIND}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
+def records_to_json(records: Iterable[FileRecord]) -> list[list[Any]]:
+    """Return records as JSON-ready rows (one list per record, fields in order)."""
+    return [list(record) for record in records]
+
+
+def records_from_json(rows: object) -> list[FileRecord] | None:
+    """Return the records of :func:`records_to_json` rows, or ``None`` if they are malformed.
+
+    Structure and the fields the provider relies on are checked, so a side file that
+    parses as JSON but holds something else counts as missing rather than failing later.
+
+    >>> rows = [["d-1.0.tar.gz", "http://h/d-1.0.tar.gz", {}, None, False, None, None,
+    ...          None, None, "sdist", "1.0", "", []]]
+    >>> records_from_json(rows)[0].version
+    '1.0'
+    >>> records_from_json([["short"]]) is None
+    True
+    """
+    if not isinstance(rows, list):
+        return None
+    records: list[FileRecord] = []
+    try:
+        for row in rows:
+            if (
+                not isinstance(row, list)
+                or len(row) != _FIELDS
+                or not isinstance(row[0], str)
+                or not isinstance(row[1], str)
+                or not isinstance(row[2], dict)
+                or row[9] not in _KINDS
+                or not isinstance(row[10], str)
+                or not isinstance(row[11], str)
+            ):
+                return None
+            row[12] = tuple(row[12])
+            records.append(FileRecord(*row))
+    except TypeError:
+        return None
+    return records
+
+
+def group_by_version(records: Iterable[FileRecord]) -> dict[Version, list[FileRecord]]:
+    """Group records by version (equal versions such as ``1.0`` and ``1.0.0`` together).
+
+    Records whose version text does not parse (only a corrupt side file has them) are
+    skipped.
+    """
+    grouped: dict[Version, list[FileRecord]] = {}
+    for record in records:
+        try:
+            version = cached_version(record.version)
+        except InvalidVersion:
+            continue
+        found = grouped.get(version)
+        if found is None:
+            grouped[version] = [record]
+        else:
+            found.append(record)
+    return grouped
+
+
+class PageRecords:
+    """The records of one cached page, by version, decoded one version at a time.
+
+    Build it with :meth:`load`. Versions keep the page's order of first appearance.
+    Should a version's line turn out corrupt, the page is parsed again (and the side
+    file rewritten), so a damaged cache costs time, never a wrong or failed answer.
+    """
+
+    def __init__(
+        self,
+        cache: HttpCache | None,
+        key: str,
+        entry: CacheEntry,
+        name: NormalizedName,
+        lines: dict[str, bytes | list[FileRecord]],
+    ) -> None:
+        self.cache = cache
+        self.key = key
+        self.entry = entry
+        self.name = name
+        self._lines = lines
+
+    @property
+    def digest(self) -> str | None:
+        """The sha256 of the page body these records come from (``None``: not cached)."""
+        return self.entry.digest
+
+    @classmethod
+    def load(
+        cls, cache: HttpCache | None, key: str, entry: CacheEntry, name: NormalizedName
+    ) -> PageRecords:
+        """Return the records of a cached page, from its side file or by parsing (then stored).
+
+        ``entry`` may have been loaded without its body; the body is read only when the
+        side file is missing, stale or corrupt.
+
+        :raises IndexDataError: the page cannot be parsed.
+        """
+        if cache is not None and entry.digest is not None:
+            lines = _read_side_file(cache, key, entry, name)
+            if lines is not None:
+                return cls(cache, key, entry, name, lines)
+        return cls._parse(cache, key, entry, name)
+
+    @classmethod
+    def _parse(
+        cls, cache: HttpCache | None, key: str, entry: CacheEntry, name: NormalizedName
+    ) -> PageRecords:
+        if not entry.content and cache is not None:
+            full = cache.load(key)
+            if full is not None:
+                entry = full
+        _, records = page_records(
+            entry.content, url=entry.url, content_type=entry.headers.get("content-type"), name=name
+        )
+        grouped = group_by_version(records)
+        lines: dict[str, bytes | list[FileRecord]] = {
+            str(version): group for version, group in grouped.items()
+        }
+        if cache is not None:
+            try:
+                if entry.digest is None:
+                    # An entry stored before digests were recorded: record one, so that
+                    # the side file written below can be matched on the next run.
+                    entry = replace(entry, digest=hashlib.sha256(entry.content).hexdigest())
+                    cache.store(key, entry)
+                _write_side_file(cache, key, entry, name, grouped)
+            except OSError:
+                pass  # a read-only cache still answers; the page is parsed again next time
+        return cls(cache, key, entry, name, lines)
+
+    def texts(self) -> list[str]:
+        """Return the version texts (normalized), in page order."""
+        return list(self._lines)
+
+    def group(self, text: str) -> list[FileRecord]:
+        """Return the records of one version (by its normalized text); ``[]`` if unknown."""
+        line = self._lines.get(text)
+        if line is None:
+            return []
+        if isinstance(line, list):
+            return line
+        try:
+            records = records_from_json(json.loads(line))
+        except ValueError:
+            records = None
+        if records is None:
+            self._repair()
+            return self.group(text)
+        self._lines[text] = records
+        return records
+
+    def groups(self) -> Iterator[tuple[Version, str, list[FileRecord]]]:
+        """Yield ``(version, text, records)`` for every version, decoding all of them."""
+        for text in list(self._lines):
+            try:
+                version = cached_version(text)
+            except InvalidVersion:
+                self._repair()
+                yield from self.groups()
+                return
+            yield version, text, self.group(text)
+
+    def _repair(self) -> None:
+        """Parse the page again, replacing a side file found corrupt."""
+        fresh = PageRecords._parse(self.cache, self.key, self.entry, self.name)
+        self.entry = fresh.entry
+        self._lines = fresh._lines  # noqa: SLF001 - same class
+
+
+def _header(entry: CacheEntry, name: NormalizedName) -> bytes:
+    meta = {
+        "digest": entry.digest,
+        "name": name,
+        "type": entry.headers.get("content-type"),
+        "url": entry.url,
+    }
+    return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _write_side_file(
+    cache: HttpCache,
+    key: str,
+    entry: CacheEntry,
+    name: NormalizedName,
+    grouped: dict[Version, list[FileRecord]],
+) -> None:
+    parts = [_header(entry, name)]
+    for version, group in grouped.items():
+        rows = json.dumps(records_to_json(group), separators=(",", ":"))
+        parts.append(f"{version}\t{rows}".encode())
+    cache.write_atomically(cache.derived_path(key, PAGE_KIND), b"\n".join(parts) + b"\n")
+
+
+def _read_side_file(
+    cache: HttpCache, key: str, entry: CacheEntry, name: NormalizedName
+) -> dict[str, bytes | list[FileRecord]] | None:
+    """Return the side file's undecoded lines by version text, if it matches ``entry``."""
+    try:
+        with open(cache.file(key, PAGE_KIND), "rb") as handle:  # noqa: PTH123 - str path, hot
+            data = handle.read()
+    except OSError:
+        return None
+    header, _, body = data.partition(b"\n")
+    if header != _header(entry, name) or not body.endswith(b"\n"):
+        return None
+    lines: dict[str, bytes | list[FileRecord]] = {}
+    for line in body[:-1].split(b"\n"):
+        text, tab, rows = line.partition(b"\t")
+        if not tab:
+            return None
+        lines[text.decode("utf-8", "replace")] = rows
+    return lines

@@ -1,0 +1,304 @@
+"""The warm path's cache layers: parsed pages, per-target listings, metadata summaries.
+
+Each layer must be invisible in results: a warm run answers exactly as a cold one, a
+changed page is never matched with old derived data, a corrupt side file counts as
+missing, and conclusions that depend on the target never leak to another target.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from resolvent.index import listing
+from resolvent.index.config import IndexConfig
+from resolvent.index.httpcache import CacheEntry, HttpCache
+from resolvent.index.listing import PAGE_KIND, PageRecords
+from resolvent.index.metadata import CoreMetadata, cached_metadata, store_summary
+from resolvent.index.pages import JSON_CONTENT_TYPE, FileRecord, parse_page
+from resolvent.index.provider import IndexProvider
+from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.target import Target, parse_platform
+from tests.support.dists import Dist
+from tests.support.index import RequestLog, serve_dists, set_upload_time
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from resolvent.index.serve import IndexServer
+
+NAME = canonicalize_name("demo")
+LINUX = Target(Version("3.11"), parse_platform("x86_64-manylinux_2_28"))
+WINDOWS = Target(Version("3.11"), parse_platform("x86_64-pc-windows-msvc"))
+
+
+def _json_page(files: list[dict[str, object]]) -> bytes:
+    return json.dumps({"meta": {"api-version": "1.1"}, "name": "demo", "files": files}).encode()
+
+
+def _file(filename: str, **extra: object) -> dict[str, object]:
+    return {"filename": filename, "url": f"/f/{filename}", "hashes": {"sha256": "ab"}, **extra}
+
+
+PAGE = _json_page(
+    [
+        _file("demo-1.0.tar.gz", **{"requires-python": ">=3.8"}),
+        _file("demo-1.0-py3-none-any.whl", **{"upload-time": "2024-01-01T00:00:00Z"}),
+        _file("demo-2.0-cp311-cp311-win_amd64.whl", yanked="broken"),
+        _file("demo-2.0.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
+    ]
+)
+URL = "http://h/simple/demo/"
+
+
+def _cached_page(cache: HttpCache, content: bytes = PAGE) -> tuple[str, CacheEntry]:
+    key = HttpCache.key(URL, "accept")
+    entry = CacheEntry(URL, 200, {"content-type": JSON_CONTENT_TYPE}, content, 0.0)
+    cache.store(key, entry)
+    loaded = cache.load(key, body=False)
+    assert loaded is not None
+    return key, loaded
+
+
+def _all(page: PageRecords) -> list[FileRecord]:
+    return [record for _, _, group in page.groups() for record in group]
+
+
+# -- the HTTP cache's digests and side files --------------------------------------------
+
+
+def test_entries_record_their_digest_and_load_without_body(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    key, header_only = _cached_page(cache)
+    assert header_only.content == b""
+    assert header_only.digest is not None
+    full = cache.load(key)
+    assert full is not None
+    assert full.content == PAGE
+    assert full.digest == header_only.digest
+
+
+def test_derived_data_is_tied_to_the_body_digest(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    cache.store_derived("k" * 64, "x-v1", "d1", {"a": 1})
+    assert cache.load_derived("k" * 64, "x-v1", "d1") == {"a": 1}
+    assert cache.load_derived("k" * 64, "x-v1", "d2") is None  # another body
+    assert cache.load_derived("k" * 64, "y-v1", "d1") is None  # another kind
+    cache.derived_path("k" * 64, "x-v1").write_bytes(b'{"digest": "d1", "da')
+    assert cache.load_derived("k" * 64, "x-v1", "d1") is None  # corrupt: missing
+
+
+# -- parsed pages -----------------------------------------------------------------------
+
+
+def test_records_become_the_same_files_as_the_page_parser(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    key, entry = _cached_page(cache)
+    records = _all(PageRecords.load(cache, key, entry, NAME))
+    expected = parse_page(PAGE, url=URL, content_type=JSON_CONTENT_TYPE, name="demo").files
+    # Grouped by version (1.0, then 2.0 with 2.0.0), page order within a version.
+    by_name = {f.filename: f for f in expected}
+    assert [r.dist(NAME) for r in records] == [by_name[r.filename] for r in records]
+    assert len(records) == len(expected)
+    assert [FileRecord.of(r.dist(NAME)) for r in records] == records
+
+
+def test_side_file_is_used_then_invalidated_by_a_new_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = HttpCache(tmp_path)
+    key, entry = _cached_page(cache)
+    first = _all(PageRecords.load(cache, key, entry, NAME))
+    assert cache.derived_path(key, PAGE_KIND).exists()
+
+    def refuse(*_: object, **__: object) -> object:
+        raise AssertionError("the page was parsed again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(listing, "page_records", refuse)
+        assert _all(PageRecords.load(cache, key, entry, NAME)) == first
+    # The page changed: its new digest does not match the side file, so it is parsed.
+    changed = _json_page([_file("demo-3.0-py3-none-any.whl")])
+    key, entry = _cached_page(cache, changed)
+    assert [r.version for r in _all(PageRecords.load(cache, key, entry, NAME))] == ["3.0"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"garbage\n" + data,  # wrong header
+        lambda data: data.replace(b'"sdist"', b'"other"'),  # bad row
+        lambda data: data.replace(b"\t[[", b"\t[[[", 1),  # bad JSON in one version
+    ],
+)
+def test_corrupt_side_file_counts_as_missing(tmp_path: Path, damage: object) -> None:
+    cache = HttpCache(tmp_path)
+    key, entry = _cached_page(cache)
+    expected = _all(PageRecords.load(cache, key, entry, NAME))
+    side = cache.derived_path(key, PAGE_KIND)
+    assert callable(damage)
+    side.write_bytes(damage(side.read_bytes()))
+    assert _all(PageRecords.load(cache, key, entry, NAME)) == expected
+
+
+def test_entry_without_digest_gets_one(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    key = HttpCache.key(URL, "accept")
+    # As written before digests were recorded.
+    header = {"url": URL, "status": 200, "headers": {"content-type": JSON_CONTENT_TYPE}}
+    cache.path(key).parent.mkdir(parents=True)
+    cache.path(key).write_bytes(json.dumps({**header, "fetched_at": 0.0}).encode() + b"\n" + PAGE)
+    old = cache.load(key, body=False)
+    assert old is not None
+    assert old.digest is None
+    assert len(_all(PageRecords.load(cache, key, old, NAME))) == 4
+    upgraded = cache.load(key, body=False)
+    assert upgraded is not None
+    assert upgraded.digest is not None
+    assert cache.derived_path(key, PAGE_KIND).exists()
+
+
+# -- metadata summaries -----------------------------------------------------------------
+
+
+def test_metadata_summary_round_trip_and_corruption(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    page = parse_page(PAGE, url=URL, content_type=JSON_CONTENT_TYPE, name="demo")
+    wheel = page.files[1]
+    assert cached_metadata(cache, wheel) is None
+    meta = CoreMetadata(NAME, Version("1.0"), (), None, ())
+    store_summary(cache, wheel, meta)
+    assert cached_metadata(cache, wheel) == meta
+    # Another project's metadata under this file's hash is refused, as when fetched.
+    store_summary(cache, wheel, CoreMetadata(NAME, Version("9"), (), None, ()))
+    assert isinstance(cached_metadata(cache, wheel), Unavailable)
+    summary = next(p for p in tmp_path.rglob("*") if p.is_file())
+    summary.write_bytes(summary.read_bytes()[:-5])
+    assert cached_metadata(cache, wheel) is None  # corrupt: missing
+
+
+# -- the provider, end to end over a local index ----------------------------------------
+
+
+DISTS = [
+    Dist("demo", "1.0", requires=["dep"]),
+    Dist("demo", "2.0", requires=["dep>=2"], tag="cp311-cp311-win_amd64"),
+    Dist("dep", "1.0"),
+    Dist("dep", "2.0"),
+]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> tuple[IndexServer, RequestLog]:
+    log = RequestLog()
+    server = serve_dists(tmp_path, DISTS, hooks=log)
+    set_upload_time(server.folder / "dep-2.0-py3-none-any.whl", datetime(2030, 1, 1, tzinfo=UTC))
+    return server, log
+
+
+def _resolve_view(
+    server: IndexServer,
+    cache: Path,
+    target: Target,
+    *,
+    policy: str = "normal",
+    exclude_newer: datetime | None = None,
+    loops: list[bool] | None = None,
+) -> tuple[dict[str, Sequence[VersionInfo] | Unavailable], dict[str, object]]:
+    """List both projects and read every usable version's requirements.
+
+    ``loops`` collects whether the provider had to start its I/O loop.
+    """
+    config = IndexConfig(server.url + "/")
+    listings: dict[str, Sequence[VersionInfo] | Unavailable] = {}
+    requirements: dict[str, object] = {}
+    with IndexProvider(
+        config,
+        target,
+        cache_dir=cache,
+        policy=policy,  # type: ignore[arg-type]
+        exclude_newer=exclude_newer,
+    ) as provider:
+        for name in ("demo", "dep"):
+            found = provider.list_versions(canonicalize_name(name))
+            listings[name] = found
+            assert not isinstance(found, Unavailable)
+            for info in found:
+                if info.unusable is None:
+                    reqs = provider.get_requirements(canonicalize_name(name), info.version)
+                    text = reqs if isinstance(reqs, Unavailable) else sorted(map(str, reqs))
+                    requirements[f"{name}=={info.version}"] = text
+        if loops is not None:
+            loops.append(provider._loop is not None)
+    return listings, requirements
+
+
+def test_warm_runs_answer_like_cold_ones_without_requests(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path
+) -> None:
+    server, log = served
+    cache = tmp_path / "cache"
+    with server:
+        loops: list[bool] = []
+        cold = _resolve_view(server, cache, LINUX, loops=loops)
+        cold_requests = len(log.paths())
+        assert cold_requests > 0
+        warm = _resolve_view(server, cache, LINUX, loops=loops)
+        assert len(log.paths()) == cold_requests  # fresh pages, immutable metadata
+        offline = _resolve_view(server, cache, LINUX, policy="offline", loops=loops)
+        assert len(log.paths()) == cold_requests
+    assert warm == cold
+    assert offline == cold
+    # Warm answers come straight from the cache, without the I/O thread.
+    assert loops == [True, False, False]
+
+
+def test_listing_conclusions_are_per_target_and_per_policy(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path
+) -> None:
+    server, _ = served
+    cache = tmp_path / "cache"
+    with server:
+        linux, _ = _resolve_view(server, cache, LINUX)
+        windows, _ = _resolve_view(server, cache, WINDOWS)
+        linux_again, _ = _resolve_view(server, cache, LINUX)
+        dated, _ = _resolve_view(
+            server, cache, LINUX, exclude_newer=datetime(2029, 1, 1, tzinfo=UTC)
+        )
+        fresh_linux, _ = _resolve_view(server, tmp_path / "other-cache", LINUX)
+        fresh_windows, _ = _resolve_view(server, tmp_path / "other-cache-2", WINDOWS)
+
+    def usable(found: object) -> list[str]:
+        assert isinstance(found, list)
+        return sorted(str(i.version) for i in found if i.unusable is None)
+
+    assert usable(linux["demo"]) == ["1.0"]  # 2.0 has only a Windows wheel
+    assert usable(windows["demo"]) == ["1.0", "2.0"]
+    assert linux_again == linux == fresh_linux
+    assert windows == fresh_windows
+    assert usable(linux["dep"]) == ["1.0", "2.0"]
+    assert usable(dated["dep"]) == ["1.0"]  # 2.0 was uploaded after the date
+
+
+def test_corrupt_listing_side_file_counts_as_missing(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path
+) -> None:
+    server, _ = served
+    cache = tmp_path / "cache"
+    with server:
+        expected = _resolve_view(server, cache, LINUX)
+        for side in cache.rglob(f"*.{listing.LISTING_KIND}-*"):
+            side.write_bytes(side.read_bytes().replace(b"1.0", b"[[", 1))
+        assert _resolve_view(server, cache, LINUX, policy="offline") == expected
+        for side in cache.rglob(f"*.{PAGE_KIND}"):
+            side.write_bytes(b"")
+        for side in cache.rglob(f"*.{listing.LISTING_KIND}-*"):
+            side.write_bytes(b"[1, 2]")
+        assert _resolve_view(server, cache, LINUX, policy="offline") == expected
