@@ -53,6 +53,8 @@ BENCH = REPO / "bench"
 DEFAULT_WORK = BENCH / ".work"
 DEFAULT_MIRROR = BENCH / ".mirror"
 DEFAULT_RESULTS = BENCH / "results"
+#: Seconds to wait (after a flush) before each timed install: see ``Runner._settle``.
+SETTLE_SECONDS = 6.0
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -279,6 +281,7 @@ def run_install(args: argparse.Namespace) -> int:
         phases=args.phases,
         keep=args.keep,
         timeout=args.timeout,
+        settle=SETTLE_SECONDS,
         say=_say,
     )
     outcome = Outcome()

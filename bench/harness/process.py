@@ -28,7 +28,17 @@ if TYPE_CHECKING:
 __all__ = ["Command", "CommandFailedError", "clean_env", "run_commands", "run_quiet"]
 
 _TOOL_PREFIXES = ("PIP_", "UV_", "POETRY_", "PDM_", "RESOLVENT_", "CONDA_", "MAMBA_", "PIXI_")
-_TOOL_VARIABLES = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE"}
+#: ``PYTHONDONTWRITEBYTECODE`` too: set in some shells and CI images, it makes every
+#: Python-written tool recompile its own modules on each run, which a user's machine
+#: does not do.
+_TOOL_VARIABLES = {
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONUSERBASE",
+    "PYTHONDONTWRITEBYTECODE",
+}
 #: How to reach the network is kept; what to install is not.
 _KEEP = {"PIP_CERT", "PIP_CLIENT_CERT", "PIP_DEFAULT_TIMEOUT", "PIP_PROXY", "PIP_TRUSTED_HOST"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -17,10 +17,12 @@ __all__ = ["PIP_COMMANDS", "compile_command", "pip"]
 
 
 def _parse_exclude_newer(text: str | None) -> datetime | None:
-    """Read ``--exclude-newer``: an RFC 3339 timestamp, or a date meaning its start in UTC.
+    """Read ``--exclude-newer``: an RFC 3339 timestamp, or a date that counts whole.
 
-    uv reads a bare date in the local time zone; we read it in UTC so that the same
-    command resolves identically on every machine (the point of the flag).
+    Like uv, a bare date admits the files uploaded during that day: the limit is the
+    midnight that ends it. uv takes that midnight in the local time zone; we take it in
+    UTC so that the same command resolves identically on every machine (the point of
+    the flag).
     """
     from resolvent.errors import BadInputError  # noqa: PLC0415
 
@@ -29,7 +31,7 @@ def _parse_exclude_newer(text: str | None) -> datetime | None:
     value = text.strip()
     try:
         if len(value) == 10:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return datetime.fromisoformat(value).replace(tzinfo=UTC) + timedelta(days=1)
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise BadInputError(

@@ -68,6 +68,13 @@ def _index_options(function: F) -> F:
         click.option("--offline", is_flag=True, help="Use only the cache; never the network."),
         click.option("--refresh", is_flag=True, help="Revalidate every cached index response."),
         click.option("--cache-dir", type=click.Path(path_type=Path), default=None),
+        click.option("--no-build", "no_build_flag", is_flag=True, help="Never build sdists."),
+        click.option(
+            "--only-binary", "only_binary", multiple=True, help="Never build (:all: or names)."
+        ),
+        click.option(
+            "--no-binary", "no_binary", multiple=True, help="Never use wheels (:all: or names)."
+        ),
         click.option(
             "--link-mode",
             type=click.Choice(["hardlink", "reflink", "symlink", "copy"]),
@@ -90,7 +97,7 @@ def _index_options(function: F) -> F:
 
 
 def _settings(options: dict[str, Any]) -> ResolveSettings:
-    from resolvent.cli.pip import _parse_exclude_newer  # noqa: PLC0415
+    from resolvent.cli.pip import _binary_policy, _parse_exclude_newer  # noqa: PLC0415
     from resolvent.project.resolve import ResolveSettings  # noqa: PLC0415
     from resolvent.target import host_target  # noqa: PLC0415
 
@@ -106,6 +113,8 @@ def _settings(options: dict[str, Any]) -> ResolveSettings:
         refresh=options["refresh"],
         cache_dir=options["cache_dir"],
         prerelease="allow" if options.get("pre") else None,
+        no_build=True if options["no_build_flag"] else _binary_policy(options["only_binary"]),
+        no_binary=_binary_policy(options["no_binary"]),
     )
 
 

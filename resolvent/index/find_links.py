@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from resolvent.index.filenames import parse_dist_filename
-from resolvent.index.pages import DistFile, parse_html_page
+from resolvent.index.pages import DistFile, parse_flat_page
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -90,11 +90,7 @@ class FindLinks:
                 if _is_remote(location):
                     response = await client.get(location, accept="text/html")
                     text = response.content.decode("utf-8", "replace")
-                    page = parse_html_page(text, url=response.url)
-                    by_name: dict[NormalizedName, list[DistFile]] = {}
-                    for file in page.files:
-                        by_name.setdefault(file.name, []).append(file)
-                    found.append(dict(by_name))
+                    found.append(dict(parse_flat_page(text, url=response.url)))
                 else:
                     found.append(_scan_folder(location))
             self._found = found

@@ -84,7 +84,8 @@ _STORED, _DEFLATED = 0, 8  # zip compression methods (zipfile.ZIP_STORED, ZIP_DE
 _METADATA_MEMBER = re.compile(r"([^/]+)\.dist-info/METADATA")
 # Cache namespaces: the raw METADATA bytes, and the parsed summary (versioned layout).
 _RAW = "core-metadata"
-_SUMMARY = "core-metadata-summary-v1"
+# v2: sdists without static metadata are built now; v1 remembered them as unavailable.
+_SUMMARY = "core-metadata-summary-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +200,8 @@ def is_cached(cache: HttpCache, file: DistFile) -> bool:
 def store_summary(cache: HttpCache, file: DistFile, meta: CoreMetadata | Unavailable) -> None:
     """Store the parsed summary of a file's metadata (an immutable entry); errors are ignored.
 
-    An :class:`Unavailable` is stored only for reasons the file's content decides (an
-    sdist without static metadata), never for network or offline failures; should
-    resolvent learn to build sdists for metadata, the summary namespace's version must
-    change so that these answers are forgotten.
+    An :class:`Unavailable` is stored only for reasons the file's content decides (metadata
+    that names another project, say), never for network, offline or build failures.
     """
     if isinstance(meta, Unavailable):
         headers = {"x-unavailable": meta.reason}

@@ -38,6 +38,7 @@ __all__ = [
     "ProjectPage",
     "epoch_microseconds",
     "page_records",
+    "parse_flat_page",
     "parse_html_page",
     "parse_json_page",
     "parse_page",
@@ -232,25 +233,64 @@ def _html_records(
     _check_api_version(parser.api_version, url)
     records: list[FileRecord] = []
     for attrs in parser.anchors:
-        href = attrs.get("href")
-        if not href:
-            continue
-        absolute, fragment = urldefrag(urljoin(base, href.strip()))
-        metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
-        record = _make_record(
-            project,
-            url=absolute,
-            hashes=_fragment_hashes(fragment),
-            requires_python=attrs.get("data-requires-python"),
-            yanked="data-yanked" in attrs,
-            yanked_reason=attrs.get("data-yanked"),
-            core_metadata=_html_metadata(metadata),
-            upload_time=None,
-            size=None,
-        )
+        record = _anchor_record(attrs, base, project)
         if record is not None:
             records.append(record)
     return project, records, parser.api_version
+
+
+def parse_flat_page(text: str, *, url: str) -> dict[NormalizedName, list[DistFile]]:
+    """Parse a find-links page: anchors to the files of any number of projects.
+
+    Unlike a PEP 503 project page, a flat page (a wheelhouse's directory listing, a
+    vendor's page of builds) is not about one project, so each file's project comes from
+    its own name; the files are returned grouped by project, in page order.
+
+    >>> page = parse_flat_page('<a href="a-1.0.tar.gz">a</a><a href="b-2-py3-none-any.whl">b</a>', url="http://h/w/")
+    >>> sorted(page)
+    ['a', 'b']
+    """
+    from resolvent.index.html_anchors import AnchorParser  # noqa: PLC0415 - html.parser is costly
+
+    parser = AnchorParser()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(url, parser.base) if parser.base else url
+    grouped: dict[NormalizedName, list[DistFile]] = {}
+    for attrs in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        path = urlsplit(urljoin(base, href.strip())).path
+        parsed = parse_dist_filename(unquote(path.rsplit("/", 1)[-1]))
+        if parsed is None:
+            continue
+        record = _anchor_record(attrs, base, parsed.name)
+        if record is not None:
+            grouped.setdefault(parsed.name, []).append(record.dist(parsed.name))
+    return grouped
+
+
+def _anchor_record(
+    attrs: dict[str, str | None], base: str, project: NormalizedName
+) -> FileRecord | None:
+    """Return the file an anchor links to, if it is a distribution of ``project``."""
+    href = attrs.get("href")
+    if not href:
+        return None
+    absolute, fragment = urldefrag(urljoin(base, href.strip()))
+    metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+    return _make_record(
+        project,
+        url=absolute,
+        hashes=_fragment_hashes(fragment),
+        requires_python=attrs.get("data-requires-python"),
+        yanked="data-yanked" in attrs,
+        yanked_reason=attrs.get("data-yanked"),
+        core_metadata=_html_metadata(metadata),
+        upload_time=None,
+        size=None,
+    )
 
 
 def parse_json_page(text: str, *, url: str, name: str | None = None) -> ProjectPage:

@@ -2,7 +2,11 @@
 
 It turns project pages into version listings (yanked, ``requires-python``, whether any
 file installs on the target, ``--exclude-newer``) and fetches core metadata without
-downloading wheels (PEP 658 files, else range requests into the wheel).
+downloading wheels (PEP 658 files, else range requests into the wheel). An sdist's
+metadata is its ``PKG-INFO`` when PEP 643 makes it static; otherwise the provider's
+:class:`MetadataBuilder` runs the sdist's build backend (PEP 517), synchronously in the
+calling thread and only when the solver asks for that version's requirements (never to
+prefetch), and the answer is cached by the sdist's sha256 like any other metadata.
 
 Two paths answer the solver's synchronous calls. What the cache can answer (a fresh
 page, metadata fetched before) is answered right here, in the calling thread, from
@@ -21,9 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import tempfile
 import time
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Literal, Self
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion
@@ -47,7 +54,6 @@ if TYPE_CHECKING:
     import asyncio
     from collections.abc import Iterable, Sequence
     from datetime import datetime
-    from pathlib import Path
 
     from packaging.requirements import Requirement
     from packaging.version import Version
@@ -58,7 +64,7 @@ if TYPE_CHECKING:
     from resolvent.index.pages import DistFile
     from resolvent.target import Target
 
-__all__ = ["BinaryPolicy", "IndexProvider"]
+__all__ = ["BinaryPolicy", "IndexProvider", "MetadataBuilder"]
 
 #: Seconds that background fetches may take to finish when the provider closes.
 _CLOSE_GRACE = 2.0
@@ -67,6 +73,26 @@ _CLOSE_GRACE = 2.0
 BinaryPolicy = bool | Collection[str]
 
 _UNRANKED = -1
+
+
+class MetadataBuilder(Protocol):
+    """Prepares the core metadata of an sdist through its build backend (PEP 517)."""
+
+    def sdist_metadata(self, sdist: Path, sha256: str) -> bytes:
+        """Return the ``METADATA`` bytes of the wheel ``sdist`` builds (cached by ``sha256``).
+
+        :raises BuildError: the backend fails.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _NeedsBuild(Unavailable):
+    """An sdist whose metadata is dynamic: only its build backend can tell (the loop's answer).
+
+    The sdist itself is not kept (prefetches would hold every such sdist in memory):
+    the calling thread fetches it again, from the HTTP cache as a rule.
+    """
 
 
 def _applies(policy: BinaryPolicy, name: NormalizedName) -> bool:
@@ -126,6 +152,8 @@ class IndexProvider:
     :param exclude_newer: ignore files uploaded after this moment (PEP 700).
     :param no_build: never build sdists (all projects, or the named ones).
     :param no_binary: never use wheels (all projects, or the named ones).
+    :param builder: prepares the metadata of sdists whose metadata is not static
+        (``None``: such versions are unavailable).
 
     Example::
 
@@ -144,8 +172,10 @@ class IndexProvider:
         no_build: BinaryPolicy = False,
         no_binary: BinaryPolicy = False,
         max_concurrency: int = 32,
+        builder: MetadataBuilder | None = None,
     ) -> None:
         self.config = config
+        self.builder = builder
         self.target = target
         self.exclude_newer = exclude_newer
         self.no_build = (
@@ -208,12 +238,16 @@ class IndexProvider:
         return infos
 
     def _admitted(self, record: FileRecord) -> bool:
-        """Whether ``--exclude-newer`` lets the file in (local files always pass)."""
+        """Whether ``--exclude-newer`` lets the file in (local files always pass).
+
+        As in uv, a file uploaded at the limit itself is excluded: the limit is the
+        first moment that no longer counts.
+        """
         limit = self._limit
         return (
             limit is None
             or not record.url.startswith(("http:", "https:"))
-            or (record.upload_time is not None and record.upload_time <= limit)
+            or (record.upload_time is not None and record.upload_time < limit)
         )
 
     def _page_listing(self, name: NormalizedName, page: PageRecords) -> list[VersionInfo]:
@@ -297,7 +331,8 @@ class IndexProvider:
         """Name the per-target side file: a hash of all that the listing depends on."""
         if self._listing_params is None:
             tags = "\n".join(str(tag) for tag in self.target.tags)
-            self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), self._limit]
+            # "<": files strictly before the limit (side files once admitted "<=").
+            self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), "<", self._limit]
         params = [
             *self._listing_params,
             _applies(self.no_binary, name),
@@ -309,7 +344,7 @@ class IndexProvider:
         self, name: NormalizedName, version: Version
     ) -> Sequence[Requirement] | Unavailable:
         """Return the ``Requires-Dist`` of one version from its best file's metadata."""
-        file = self._metadata_file(name, version)
+        file = self._metadata_source(name, version)
         if file is None:
             return Unavailable(
                 f"no file of `{name}=={version}` can provide metadata for the target"
@@ -340,7 +375,7 @@ class IndexProvider:
             key = (name, version)
             if key in self._meta or key in self._asked_meta:
                 continue
-            file = self._metadata_file(name, version)
+            file = self._metadata_source(name, version)
             if file is None:
                 continue
             if self.policy == "normal" and self._cache is not None and is_cached(self._cache, file):
@@ -356,6 +391,21 @@ class IndexProvider:
         """Return every file of a listed version (after ``--exclude-newer``)."""
         found = self._files.get(name, {}).get(version)
         return [record.dist(name) for record in found.records()] if found is not None else []
+
+    def sha256_of(self, file: DistFile) -> str:
+        """Return the file's sha256: the index's, else computed from a download.
+
+        Find-links pages and some indexes list files without hashes; ``--generate-hashes``
+        then needs the digest of the file itself, as uv computes it.
+        """
+        if file.sha256:
+            return file.sha256
+        return self._io().run(self._download_sha256(file))
+
+    async def _download_sha256(self, file: DistFile) -> str:
+        assert self._client is not None
+        response = await self._client.get(file.url, immutable=True)
+        return hashlib.sha256(response.content).hexdigest()
 
     def best_file(self, name: NormalizedName, version: Version) -> DistFile | None:
         """Return the file an install would use: the best compatible wheel, else the sdist."""
@@ -481,6 +531,50 @@ class IndexProvider:
         self._best[key] = chosen
         return chosen
 
+    def _metadata_source(self, name: NormalizedName, version: Version) -> DistFile | None:
+        """Return the file whose metadata stands for the version.
+
+        That is the file an install would use, except that an sdist gives way to a wheel
+        of the same version built for another platform or Python, as in uv: the files of
+        one version are taken to share their metadata, and reading a wheel's costs a
+        range request where the sdist's may need a build (which may not even run on the
+        target). The wheel closest to the target wins, as uv ranks them: an interpreter
+        and ABI pair the target accepts, then a known interpreter, then a known platform;
+        the index's order breaks ties.
+        """
+        file = self._metadata_file(name, version)
+        if file is None or file.kind != "sdist" or _applies(self.no_binary, name):
+            return file
+        found = self._files.get(name, {}).get(version)
+        if found is None:
+            return file
+        pairs, interpreters, platforms = self._target_tag_parts()
+        best: tuple[bool, bool, bool] | None = None
+        chosen = None
+        for record in found.records():
+            if record.kind != "wheel":
+                continue
+            tags = cached_tags(record.tags)
+            key = (
+                any((t.interpreter, t.abi) in pairs for t in tags),
+                any(t.interpreter in interpreters for t in tags),
+                any(t.platform in platforms for t in tags),
+            )
+            if best is None or key > best:
+                best, chosen = key, record
+        return file if chosen is None else chosen.dist(name)
+
+    def _target_tag_parts(
+        self,
+    ) -> tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]]:
+        """Return the target's (interpreter, ABI) pairs, interpreters and platforms."""
+        tags = self.target.tags
+        return (
+            frozenset((t.interpreter, t.abi) for t in tags),
+            frozenset(t.interpreter for t in tags),
+            frozenset(t.platform for t in tags),
+        )
+
     # -- the calling thread's side: the cache, else the loop -----------------------
 
     def _records(self, name: NormalizedName) -> PageRecords | list[FileRecord] | Unavailable:
@@ -556,8 +650,46 @@ class IndexProvider:
         if meta is None:
             self._asked_meta.add(key)
             meta = self._io().run(self._metadata(name, version, file))
+        if isinstance(meta, _NeedsBuild):
+            meta = self._built_metadata(file, meta)
         self._meta[key] = meta
         return meta
+
+    def _built_metadata(self, file: DistFile, needs: _NeedsBuild) -> CoreMetadata | Unavailable:
+        """Ask the builder for a dynamic sdist's metadata, here in the calling thread.
+
+        The summary is cached like fetched metadata (by the sdist's sha256), so a warm
+        run reads it without starting a build.
+
+        :raises BuildError: the sdist's backend fails (resolution stops, as in uv).
+        """
+        if self.builder is None:
+            return Unavailable(needs.reason)
+        from resolvent.index.metadata import parse_core_metadata  # noqa: PLC0415
+
+        content = self._io().run(self._sdist_content(file))
+        if isinstance(content, Unavailable):
+            return content
+        sha256 = hashlib.sha256(content).hexdigest()
+        with tempfile.TemporaryDirectory(prefix="resolvent-sdist-") as folder:
+            sdist = Path(folder) / file.filename
+            sdist.write_bytes(content)
+            del content
+            data = self.builder.sdist_metadata(sdist, sha256)
+        result: CoreMetadata | Unavailable
+        try:
+            meta = parse_core_metadata(data, source=f"the built metadata of `{file.filename}`")
+        except IndexDataError as error:
+            result = Unavailable(error.problem)
+        else:
+            if meta.name != file.name or meta.version != file.version:
+                result = Unavailable(f"`{file.filename}` builds `{meta.name}=={meta.version}`")
+            else:
+                result = meta
+                self._probe_pages(meta.requires_dist)
+        if self._cache is not None and file.sha256 is not None:
+            store_summary(self._cache, file, result)
+        return result
 
     def _probe_pages(self, requirements: Iterable[Requirement]) -> None:
         """Start fetching the pages of what a version requires, if the cache cannot answer.
@@ -739,22 +871,20 @@ class IndexProvider:
             found = await asyncio.to_thread(cached_metadata, cache, file)
             if found is not None:
                 return found
-        try:
-            response = await self._client.get(file.url, immutable=file.sha256 is not None)
-        except NotCachedError as error:
-            return Unavailable(str(error))
+        content = await self._sdist_content(file)
+        if isinstance(content, Unavailable):
+            return content
         expected = file.sha256
-        if expected is not None and hashlib.sha256(response.content).hexdigest() != expected:
-            raise IndexDataError(file.url, "the file's sha256 does not match the index")
-        pkg_info = pkg_info_from_sdist(response.content, file.filename)
+        pkg_info = pkg_info_from_sdist(content, file.filename)
         meta = static_metadata(pkg_info, file.filename) if pkg_info is not None else None
         result: CoreMetadata | Unavailable
         if meta is None:
-            result = Unavailable(
-                f"`{file.filename}` has no static metadata (PEP 643), and building "
-                "sdists for their metadata is not supported yet"
+            # The calling thread builds it when the solver asks (never a prefetch).
+            return _NeedsBuild(
+                f"`{file.filename}` has no static metadata (PEP 643) and no builder "
+                "was given to prepare it"
             )
-        elif meta.name != file.name or meta.version != file.version:
+        if meta.name != file.name or meta.version != file.version:
             result = Unavailable(f"`{file.filename}` declares `{meta.name}=={meta.version}`")
         else:
             result = meta
@@ -762,6 +892,18 @@ class IndexProvider:
             # Decided by the file's content alone: worth remembering, even when negative.
             await asyncio.to_thread(store_summary, cache, file, result)
         return result
+
+    async def _sdist_content(self, file: DistFile) -> bytes | Unavailable:
+        """Download an sdist (through the HTTP cache) and check it against the index's hash."""
+        assert self._client is not None
+        try:
+            response = await self._client.get(file.url, immutable=file.sha256 is not None)
+        except NotCachedError as error:
+            return Unavailable(str(error))
+        expected = file.sha256
+        if expected is not None and hashlib.sha256(response.content).hexdigest() != expected:
+            raise IndexDataError(file.url, "the file's sha256 does not match the index")
+        return response.content
 
 
 def _quiet(task: asyncio.Task[object]) -> None:

@@ -112,6 +112,22 @@ _SEEK_LOCK = threading.Lock()
 _read_at = getattr(os, "pread", _pread)
 
 
+def _read_umask() -> int | None:
+    """Return the process umask, read without changing it (Linux); ``None`` if unknown.
+
+    ``os.umask`` can only be read by setting it, which would race with other threads
+    creating files; ``/proc/self/status`` states it (Linux 4.7+).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as stream:  # noqa: PTH123
+            for line in stream:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _fits_whole(member: zipfile.ZipInfo) -> bool:
     """Whether the member is read whole by offset: stored or deflated, clear, modest."""
     return (
@@ -125,7 +141,7 @@ def _fits_whole(member: zipfile.ZipInfo) -> bool:
 class WheelArchive:
     """A wheel file on disk, read as an untrusted zip archive."""
 
-    __slots__ = ("_entry_points", "_info", "_members", "_record", "limits", "path")
+    __slots__ = ("_entry_points", "_info", "_members", "_record", "_umask", "limits", "path")
 
     def __init__(self, path: Path, *, limits: ZipLimits | None = None) -> None:
         self.path = path
@@ -134,6 +150,16 @@ class WheelArchive:
         self._record: dict[str, RecordEntry] = {}
         self._members: list[tuple[str, bool]] = []
         self._entry_points: list[EntryPoint] = []
+        self._umask: int | None = None
+
+    def _needs_chmod(self, mode: int) -> bool:
+        """Whether a file created with ``mode`` may lack bits of it (the umask masked them).
+
+        With the usual umask (022) the modes extraction uses (644, 755) come out whole,
+        and a ``fchmod`` per file (tens of thousands for a big wheel) is saved; an
+        unknown umask always asks for it.
+        """
+        return self._umask is None or bool(mode & self._umask)
 
     @property
     def label(self) -> str:
@@ -195,7 +221,7 @@ class WheelArchive:
             problem = check_symlink(name, target, links)
             if problem:
                 raise UnsafeWheelError(self.label, problem)
-        for member in members:
+        for member in members if links else ():  # most wheels have no links at all
             parent = member.filename.rstrip("/").rpartition("/")[0]
             while parent:
                 if parent in links:
@@ -253,12 +279,14 @@ class WheelArchive:
         executable here, so installs can link them without touching their mode.
 
         Each member is touched once: read raw from the archive, inflated, checked
-        (size, CRC, RECORD hash) in memory, and only then written, so even the private
-        folder never holds a file that does not match. Members zipfile must handle
-        (other compressions, encryption, very large files) stream through it instead.
+        (size and RECORD hash; the CRC where RECORD states no hash) in memory, and only
+        then written, so even the private folder never holds a file that does not match.
+        Members zipfile must handle (other compressions, encryption, very large files)
+        stream through it instead.
         """
         with self._open() as archive:
             info = self._check(archive)
+            self._umask = _read_umask()
             scripts = f"{info.data_dir}/scripts/"
             os.mkdir(target)
             root = os.fspath(target)
@@ -307,7 +335,8 @@ class WheelArchive:
             threads = min(_EXTRACT_THREADS, len(items) // _MEMBERS_PER_THREAD)
             if threads <= 1:
                 for member, path, mode in items:
-                    self._write_checked(member.filename, self._inflate(fd, member), path, mode)
+                    data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
+                    self._write_checked(member.filename, data, path, mode)
                 return
             failed = threading.Event()
 
@@ -316,7 +345,7 @@ class WheelArchive:
                     for member, path, mode in share:
                         if failed.is_set():
                             return
-                        data = self._inflate(fd, member)
+                        data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
                         self._write_checked(member.filename, data, path, mode)
                 except BaseException:
                     failed.set()
@@ -330,8 +359,21 @@ class WheelArchive:
         finally:
             os.close(fd)
 
-    def _inflate(self, fd: int, member: zipfile.ZipInfo) -> bytes:
-        """Return the bytes of a member :func:`_fits_whole` accepts, checked (size, CRC)."""
+    def _needs_crc(self, name: str) -> bool:
+        """Whether member ``name`` needs its CRC checked: RECORD states no hash for it.
+
+        A member RECORD hashes is checked against that hash before it is written, which
+        catches everything the CRC would (and more): computing both costs a second pass
+        over every byte of the wheel.
+        """
+        entry = self._record.get(name)
+        return entry is None or entry.hash is None
+
+    def _inflate(self, fd: int, member: zipfile.ZipInfo, *, crc: bool = True) -> bytes:
+        """Return the bytes of a member :func:`_fits_whole` accepts, checked (size, CRC).
+
+        ``crc=False`` skips the CRC, for members whose RECORD hash the caller checks.
+        """
         name = member.filename
         header = _read_at(fd, _LOCAL_HEADER.size, member.header_offset)
         if len(header) != _LOCAL_HEADER.size:
@@ -357,7 +399,7 @@ class WheelArchive:
             raise InvalidWheelError(
                 self.label, f"`{name}` inflates past its declared size (a zip bomb?)"
             )
-        if len(data) != member.file_size or zlib.crc32(data) != member.CRC:
+        if len(data) != member.file_size or (crc and zlib.crc32(data) != member.CRC):
             raise InvalidWheelError(self.label, f"has a corrupt entry `{name}`: bad CRC or size")
         return data
 
@@ -368,7 +410,8 @@ class WheelArchive:
         self._check_hash(name, Hash(algorithm, encode_digest(digest.digest())), len(data))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            os.fchmod(fd, mode)  # O_CREAT's mode is masked by the umask
+            if self._needs_chmod(mode):
+                os.fchmod(fd, mode)  # O_CREAT's mode is masked by the umask
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -391,7 +434,8 @@ class WheelArchive:
         name = member.filename
         entry = self._record.get(name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        os.fchmod(fd, mode)  # O_CREAT's mode is masked by the umask
+        if self._needs_chmod(mode):
+            os.fchmod(fd, mode)  # O_CREAT's mode is masked by the umask
         with os.fdopen(fd, "wb") as target:
             try:
                 with archive.open(member) as source:

@@ -8,6 +8,11 @@ interpreter into which resolvent itself resolves and installs ``build-system.req
 sha256>/``, so an sdist is built once per machine; the folder appears whole, by one
 atomic rename, under a per-sdist file lock.
 
+Resolution needs the metadata of sdists whose ``PKG-INFO`` is not static (PEP 643):
+:meth:`Builder.sdist_metadata` asks the backend's ``prepare_metadata_for_build_wheel``
+hook (else builds the wheel and keeps it for the install) and caches the ``METADATA``
+as ``built-v1/<sdist sha256>.metadata``, written by atomic rename under the same lock.
+
 Example::
 
     builder = Builder(cache, python=venv.python, install=install_into)
@@ -16,7 +21,9 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -28,23 +35,28 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from resolvent.errors import BuildError
+from resolvent.errors import BuildError, ResolventError
 from resolvent.installer.cache import CacheBucket
 from resolvent.installer.plan import built_tree
 from resolvent.installer.venv import create_venv
 from resolvent.installer.wheel import check_member_path
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from resolvent.installer.cache import Cache
     from resolvent.installer.venv import Venv
 
 __all__ = ["BuildRequirementsInstaller", "Builder", "BuiltProject", "read_build_system"]
 
+#: A traceback's last line: ``SomeError: why`` (dotted names and bare names included).
+_EXCEPTION_LINE = re.compile(
+    r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(: .*)?|error\b.*)$", re.IGNORECASE
+)
+
 _DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
 _DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
-_OUTPUT_LINES = 12
+_METADATA_SUFFIX = ".metadata"
 
 
 class BuildRequirementsInstaller(Protocol):
@@ -132,9 +144,12 @@ def _runner_for(log: list[str]) -> Any:
         )
         log.append(completed.stdout)
         if completed.returncode != 0:
-            tail = completed.stdout.strip().splitlines()[-_OUTPUT_LINES:]
-            detail = "\n".join(f"  {line}" for line in tail) or "  (no output)"
-            raise BuildError(f"the build backend failed (exit {completed.returncode}):\n{detail}")
+            # One line: the backend's last words (its exception, as a rule). The whole
+            # output would carry the backend's own traceback into resolvent's error.
+            raise BuildError(
+                f"the build backend failed (exit {completed.returncode}): "
+                f"{_last_line(completed.stdout) if completed.stdout.strip() else 'no output'}"
+            )
 
     return runner
 
@@ -149,12 +164,58 @@ class BuiltProject:
         self.filename = filename
 
 
+class _BuildEnv:
+    """A project's backend, ready in an isolated environment (see :meth:`Builder._env`)."""
+
+    def __init__(self, hooks: Any, install: Callable[[list[str]], None], label: str) -> None:
+        self.hooks = hooks
+        self.install = install
+        self.label = label
+
+    def prepare_metadata(self, out: Path) -> bytes | None:
+        """Run ``prepare_metadata_for_build_wheel``; ``None`` when the backend lacks it."""
+        from pyproject_hooks import HookMissing  # noqa: PLC0415 -- only builds need it
+
+        self.install(self.hooks.get_requires_for_build_wheel())
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            name = self.hooks.prepare_metadata_for_build_wheel(
+                os.fspath(out), _allow_fallback=False
+            )
+        except HookMissing:
+            return None
+        metadata = out / str(name) / "METADATA"
+        if not isinstance(name, str) or "/" in name or not metadata.is_file():
+            raise BuildError(
+                f"the build backend of {self.label} reported `{name}`, not a `.dist-info` folder"
+            )
+        return metadata.read_bytes()
+
+    def build(self, out: Path, *, editable: bool = False) -> Path:
+        """Build a wheel (``editable``: PEP 660) into ``out``; return its path."""
+        if editable:
+            self.install(self.hooks.get_requires_for_build_editable())
+            name = str(self.hooks.build_editable(os.fspath(out)))
+        else:
+            self.install(self.hooks.get_requires_for_build_wheel())
+            name = str(self.hooks.build_wheel(os.fspath(out)))
+        wheel = out / name
+        if not wheel.is_file() or not name.endswith(".whl"):
+            raise BuildError(f"the build backend of {self.label} reported `{name}`, not a wheel")
+        return wheel
+
+
 class Builder:
     """Builds sdists and local projects in isolated environments, caching sdist builds.
 
     :param cache: the cache whose ``built-v1`` bucket keeps wheels built from sdists.
     :param python: the interpreter to build for (a venv's python is followed to its base).
     :param install: installs build requirements into a build environment.
+
+    Besides wheels, it prepares the core metadata of sdists and projects (PEP 517's
+    ``prepare_metadata_for_build_wheel``, else a whole build), which resolution needs
+    when an sdist's ``PKG-INFO`` does not state its requirements statically. The
+    metadata of an sdist is cached as ``built-v1/<sdist sha256>.metadata``.
     """
 
     def __init__(self, cache: Cache, *, python: Path, install: BuildRequirementsInstaller) -> None:
@@ -183,31 +244,109 @@ class Builder:
             staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=bucket))
             try:
                 source = _extract_sdist(sdist, staging / "src")
-                entry = staging / key
-                entry.mkdir()
-                wheel = self._build(source, entry, editable=False)
-                tree = self.cache.unpack_wheel(wheel, source="built")
-                pointer = entry / f"{wheel.name}.sha256"
-                pointer.write_text(tree.name + "\n", encoding="ascii")
-                final = bucket / key
-                if final.exists():  # a stale entry without a usable pointer
-                    shutil.rmtree(final)
-                entry.replace(final)
+                with self._env(source, f"`{sdist.name}`") as env:
+                    return self._publish_build(env, key, staging)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return tree
+
+    def sdist_metadata(self, sdist: Path, sha256: str) -> bytes:
+        """Return the core metadata (``METADATA`` bytes) of the wheel ``sdist`` would build.
+
+        Asks the backend's ``prepare_metadata_for_build_wheel`` hook; a backend without
+        it builds the wheel, which is then kept in the cache for the install (as pip and
+        uv do). The answer is cached by ``sha256``, so an sdist's backend runs once per
+        machine; a failed build leaves nothing behind.
+
+        :raises BuildError: the sdist cannot be unpacked or its backend fails.
+        """
+        key = sha256.lower()
+        found = self._cached_metadata(key)
+        if found is not None:
+            return found
+        bucket = self.cache.bucket(CacheBucket.BUILT)
+        from filelock import FileLock  # noqa: PLC0415 -- only builds lock (not warm runs)
+
+        with FileLock(os.fspath(bucket / f"{key}.lock")):
+            found = self._cached_metadata(key)
+            if found is not None:
+                return found
+            staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=bucket))
+            try:
+                source = _extract_sdist(sdist, staging / "src")
+                with self._env(source, f"`{sdist.name}`") as env:
+                    data = env.prepare_metadata(staging / "metadata")
+                    if data is None:
+                        data = _wheel_metadata(self._publish_build(env, key, staging))
+                temp = staging / "METADATA"
+                temp.write_bytes(data)
+                temp.replace(bucket / f"{key}{_METADATA_SUFFIX}")
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            return data
+
+    def project_metadata(self, folder: Path) -> bytes:
+        """Return the core metadata of the project at ``folder`` (never cached: it may change).
+
+        :raises BuildError: the backend fails.
+        """
+        with (
+            tempfile.TemporaryDirectory(prefix="resolvent-metadata-") as out,
+            self._env(folder, f"`{folder}`") as env,
+        ):
+            data = env.prepare_metadata(Path(out) / "metadata")
+            if data is None:
+                wheel = env.build(Path(out))
+                data = _wheel_metadata(self.cache.unpack_wheel(wheel, source="local"))
+            return data
+
+    def _cached_metadata(self, key: str) -> bytes | None:
+        path = self.cache.root / CacheBucket.BUILT.value / f"{key}{_METADATA_SUFFIX}"
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        tree = built_tree(self.cache, key)
+        if tree is None:
+            return None
+        try:
+            return _wheel_metadata(tree)
+        except BuildError:
+            return None
+
+    def _publish_build(self, env: _BuildEnv, key: str, staging: Path) -> Path:
+        """Build the wheel, unpack it into the cache and publish ``built-v1/<key>/``."""
+        bucket = self.cache.bucket(CacheBucket.BUILT)
+        entry = staging / key
+        entry.mkdir()
+        wheel = env.build(entry)
+        tree = self.cache.unpack_wheel(wheel, source="built")
+        pointer = entry / f"{wheel.name}.sha256"
+        pointer.write_text(tree.name + "\n", encoding="ascii")
+        final = bucket / key
+        if final.exists():  # a stale entry without a usable pointer
+            shutil.rmtree(final)
+        entry.replace(final)
+        return tree
 
     def build_project(self, folder: Path, *, editable: bool = False) -> BuiltProject:
         """Build the project at ``folder`` (``editable``: PEP 660) and unpack it in the cache.
 
         :raises BuildError: the backend fails or has no editable hook.
         """
-        with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as out:
-            wheel = self._build(folder, Path(out), editable=editable)
+        with (
+            tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as out,
+            self._env(folder, f"`{folder}`") as env,
+        ):
+            wheel = env.build(Path(out), editable=editable)
             tree = self.cache.unpack_wheel(wheel, source="local")
             return BuiltProject(tree, wheel.name)
 
-    def _build(self, project: Path, out: Path, *, editable: bool) -> Path:
+    @contextlib.contextmanager
+    def _env(self, project: Path, label: str) -> Iterator[_BuildEnv]:
+        """Yield the project's backend in a fresh build environment (removed afterwards).
+
+        Errors of the backend become :class:`BuildError` naming ``label``.
+        """
         from pyproject_hooks import (  # noqa: PLC0415 -- only builds need it
             BackendUnavailable,
             BuildBackendHookCaller,
@@ -215,13 +354,30 @@ class Builder:
         )
 
         if not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():
-            raise BuildError(f"`{project}` has neither `pyproject.toml` nor `setup.py`")
+            raise BuildError(f"{label} has neither `pyproject.toml` nor `setup.py`")
         requires, backend, backend_path = read_build_system(project)
         log: list[str] = []
         with tempfile.TemporaryDirectory(prefix="resolvent-build-env-") as folder:
             venv = create_venv(Path(folder) / "env", python=self.python)
             if requires:
-                self.install(requires, venv)
+                try:
+                    self.install(requires, venv)
+                except BuildError:
+                    raise
+                except ResolventError as error:
+                    raise BuildError(
+                        f"cannot install the build requirements of {label}: {error}"
+                    ) from None
+
+            def install_more(extra: list[str]) -> None:
+                if not extra:
+                    return
+                try:
+                    parsed = [Requirement(r) for r in extra]
+                except InvalidRequirement as error:
+                    raise BuildError(f"the backend asked for {extra!r}: {error}") from None
+                self.install(parsed, venv)
+
             hooks = BuildBackendHookCaller(
                 os.fspath(project),
                 backend,
@@ -229,36 +385,43 @@ class Builder:
                 runner=_runner_for(log),
                 python_executable=os.fspath(venv.python),
             )
-            kind = "editable" if editable else "wheel"
             try:
-                if editable:
-                    extra = hooks.get_requires_for_build_editable()
-                else:
-                    extra = hooks.get_requires_for_build_wheel()
-                if extra:
-                    try:
-                        self.install([Requirement(r) for r in extra], venv)
-                    except InvalidRequirement as error:
-                        raise BuildError(f"the backend asked for {extra!r}: {error}") from None
-                if editable:
-                    name = hooks.build_editable(os.fspath(out))
-                else:
-                    name = hooks.build_wheel(os.fspath(out))
+                yield _BuildEnv(hooks, install_more, label)
             except BackendUnavailable as error:
                 raise BuildError(
-                    f"cannot import the build backend `{backend}` of `{project}`: "
+                    f"cannot import the build backend `{backend}` of {label}: "
                     f"{_last_line(error.traceback)}"
                 ) from None
-            except HookMissing:
+            except HookMissing as error:
                 raise BuildError(
-                    f"the build backend `{backend}` of `{project}` cannot build {kind}s"
+                    f"the build backend `{backend}` of {label} has no `{error.hook_name}` hook"
                 ) from None
-        wheel = out / name
-        if not wheel.is_file() or not name.endswith(".whl"):
-            raise BuildError(f"the build backend of `{project}` reported `{name}`, not a wheel")
-        return wheel
+            except BuildError as error:
+                if label in error.message:
+                    raise
+                raise BuildError(f"failed to build {label}: {error.message}") from None
+
+
+def _wheel_metadata(tree: Path) -> bytes:
+    """Return the ``METADATA`` of the unpacked wheel at ``tree``."""
+    found = sorted(tree.glob("*.dist-info/METADATA"))
+    if len(found) != 1:
+        raise BuildError(f"the built wheel at `{tree}` has no single `.dist-info/METADATA`")
+    return found[0].read_bytes()
 
 
 def _last_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[-1] if lines else "no detail"
+    """Return the line of a backend's output that says why it failed.
+
+    That is the last exception line of its traceback or ``error ...`` line of its own
+    (the very last line is often a caret marker such as ``~~~~^`` or a quoted input),
+    else the last line with any words in it.
+    """
+    lines = [line.strip() for line in text.strip().splitlines()]
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    for line in reversed(lines):
+        if any(char.isalnum() for char in line):
+            return line
+    return "no detail"

@@ -37,13 +37,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolvent.errors import InstallError, InvalidWheelError
-from resolvent.installer.archive import WheelArchive
-from resolvent.installer.manifest import Manifest, load_manifest, manifest_path, store_manifest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from resolvent.installer.archive import ZipLimits
+    from resolvent.installer.manifest import Manifest
 
 __all__ = ["Cache", "CacheBucket"]
 
@@ -52,7 +51,10 @@ _SOURCE = re.compile(r"^[\w.+-]+$")
 _TMP = ".tmp-"
 _LOCK = ".lock"
 _POINTER = ".sha256"
-_MANIFEST = manifest_path("")  # the suffix of an entry's manifest
+# The suffix of an entry's manifest (``resolvent.installer.manifest.manifest_path``):
+# spelled out so that resolving, which only reads the HTTP cache, imports none of the
+# installer's modules (about 45 ms of imports, ``zipfile`` and the manifest included).
+_MANIFEST = ".manifest"
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This is a cache of resolvent.\n"
 
 
@@ -154,6 +156,8 @@ class Cache:
 
     def manifest(self, tree: Path) -> Manifest | None:
         """Return the install manifest stored beside the unpacked tree ``tree``, if any."""
+        from resolvent.installer.manifest import load_manifest  # noqa: PLC0415 - see _MANIFEST
+
         return load_manifest(tree)
 
     def store_manifest(self, tree: Path, manifest: Manifest) -> None:
@@ -163,6 +167,8 @@ class Cache:
         entry, so concurrent writers write the same bytes; the write is atomic.
         """
         if tree.parent == self.root / CacheBucket.ARCHIVE.value:
+            from resolvent.installer.manifest import store_manifest  # noqa: PLC0415
+
             store_manifest(tree, manifest)
 
     def unpack_wheel(
@@ -212,6 +218,9 @@ class Cache:
 
     @staticmethod
     def _unpack(wheel_path: Path, entry: Path, limits: ZipLimits | None) -> None:
+        from resolvent.installer.archive import WheelArchive  # noqa: PLC0415 - see _MANIFEST
+        from resolvent.installer.manifest import store_manifest  # noqa: PLC0415
+
         staging = tempfile.mkdtemp(prefix=f"{_TMP}{entry.name}-", dir=entry.parent)
         try:
             tree = Path(staging) / "tree"

@@ -79,6 +79,22 @@ class Scheme:
         return getattr(self, key)  # type: ignore[no-any-return]  # one of five Paths
 
 
+def _removal_rank(path: str) -> int:
+    """Order removals so a killed uninstall still leaves a complete-looking ``.dist-info``.
+
+    Package files go first, then the ``.dist-info`` files, ``METADATA`` and ``RECORD``
+    last: until the very end the folder still names the install and lists its files,
+    so the next run sees the package, finds it extraneous and removes the rest (files
+    already gone are skipped), instead of meeting an incomplete ``.dist-info``.
+    """
+    folder, _, name = path.rpartition(os.sep)
+    if not folder.endswith(".dist-info"):
+        return 0
+    if name == "RECORD":
+        return 3
+    return 2 if name == "METADATA" else 1
+
+
 def _refuse_folder(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         raise InstallError(f"cannot install a file over the folder `{path}`")
@@ -329,7 +345,7 @@ class SchemeDestination:
             os.mkdir(backups)
         undo: list[tuple[int, str, str]] = []  # (action, path, other) in the order applied
         try:
-            for path in self._removals:
+            for path in sorted(self._removals, key=_removal_rank):
                 if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
                     backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(path, backup)

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from resolvent.errors import InstallError
-from resolvent.installer.archive import WheelArchive, ZipLimits
 from resolvent.installer.destination import (
     Scheme,
     SchemeDestination,
@@ -41,6 +40,7 @@ from resolvent.installer.wheel import UnpackedWheel
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from resolvent.installer.archive import ZipLimits
     from resolvent.installer.cache import Cache
     from resolvent.installer.link import LinkMode
     from resolvent.installer.wheel import DataKey, WheelSource
@@ -86,9 +86,9 @@ def install(
     info = manifest.info
     root_key: Literal["purelib", "platlib"] = "purelib" if info.root_is_purelib else "platlib"
     scheme = destination.scheme
-    previous = find_installed(scheme.purelib, info.name) or find_installed(
-        scheme.platlib, info.name
-    )
+    previous = find_installed(scheme.purelib, info.name)
+    if previous is None and scheme.platlib != scheme.purelib:  # one scan where they are one
+        previous = find_installed(scheme.platlib, info.name)
     old_files = installed_files(previous, scheme.root).paths if previous else ()
     source_root = os.fspath(source.root)
     root_folder = os.fspath(scheme.path(root_key))
@@ -191,6 +191,9 @@ def install_wheel(
             direct_url=direct_url,
             compile_bytecode=compile_bytecode,
         )
+    # Only unpacking needs the archive reader (a warm install links from the cache).
+    from resolvent.installer.archive import WheelArchive  # noqa: PLC0415
+
     with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as folder:
         tree = Path(folder) / "wheel"
         archive = WheelArchive(wheel, limits=limits)

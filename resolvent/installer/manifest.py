@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,9 +51,21 @@ OWN_FILES = ("INSTALLER", "REQUESTED", "direct_url.json", *SIGNATURE_FILES)
 
 _LAYOUT = 1
 _SUFFIX = ".manifest"
-# One search over all paths instead of a check per path: anything absolute, with a
-# backslash or NUL, or with an empty, ``.`` or ``..`` component.
-_UNSAFE = re.compile(r"^/|\\|\x00|^$|//|(^|/)\.\.?(/|$)|/$", re.MULTILINE)
+
+
+def _unsafe_paths(text: str) -> bool:
+    """Whether any of the newline-separated ``text`` paths is unsafe.
+
+    Unsafe: absolute, with a backslash or NUL, or with an empty, ``.`` or ``..``
+    component. With the paths framed by ``/`` on both ends and newlines as ``/`` too,
+    each of those is a substring (``//``, ``/./``, ``/../``): a few C-speed scans over
+    all paths at once, where one regular expression search took ~90 ms of a warm
+    install of 56 wheels (26,000 paths).
+    """
+    if "\\" in text or "\x00" in text:
+        return True
+    framed = "/" + text.replace("\n", "/") + "/"
+    return "//" in framed or "/./" in framed or "/../" in framed
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +146,7 @@ class Manifest:
             if not path.startswith(prefix) or key not in DATA_KEYS or not rest:
                 return False
         paths = (dist_info, *self.dirs, *self.files, *self.links, *(i[0] for i in self.data))
-        return _UNSAFE.search("\n".join(paths)) is None
+        return not _unsafe_paths("\n".join(paths))
 
 
 def build_manifest(

@@ -17,7 +17,6 @@ Example::
 # ruff: noqa: ASYNC240
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
@@ -37,16 +36,17 @@ from resolvent.errors import (
     NotCachedError,
     ResolventError,
 )
-from resolvent.index.http import LoopThread
 from resolvent.installer.cache import CacheBucket
 from resolvent.installer.plan import CachedDist, Wanted, source_key
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Iterable, Mapping, Sequence
     from types import TracebackType
 
     import httpx
 
+    from resolvent.index.http import LoopThread
     from resolvent.installer.build import Builder
     from resolvent.installer.cache import Cache
 
@@ -212,6 +212,10 @@ class Preparer:
         if not items:
             return []
         if self._loop is None:
+            # asyncio and the loop thread cost a warm install (nothing to fetch) ~30 ms
+            # of imports: only a run that prepares something pays for them.
+            from resolvent.index.http import LoopThread  # noqa: PLC0415
+
             self._loop = LoopThread(name="resolvent-prepare")
         progress = _Progress(len(items), sys.stderr if self.progress else None)
         try:
@@ -220,6 +224,8 @@ class Preparer:
             progress.close()
 
     async def _prepare_all(self, items: Sequence[Wanted], progress: _Progress) -> list[CachedDist]:
+        import asyncio  # noqa: PLC0415 -- see prepare()
+
         semaphore = asyncio.Semaphore(self.max_concurrency)
         try:
             async with asyncio.TaskGroup() as group:
@@ -234,6 +240,8 @@ class Preparer:
     async def _prepare_one(
         self, item: Wanted, semaphore: asyncio.Semaphore, progress: _Progress
     ) -> CachedDist:
+        import asyncio  # noqa: PLC0415 -- see prepare()
+
         file = item.file
         if file is None:
             if item.tree is None:
@@ -290,6 +298,8 @@ class Preparer:
     async def _download(
         self, url: str, target: Path, user: Expected, index: Expected, progress: _Progress
     ) -> dict[str, str]:
+        import asyncio  # noqa: PLC0415 -- see prepare()
+
         import httpx  # noqa: PLC0415 -- only downloads need it
 
         if self._client is None:

@@ -13,7 +13,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH116, PTH118, PTH119, PTH120
+# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH118, PTH119, PTH120
 from __future__ import annotations
 
 import contextlib
@@ -147,7 +147,7 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
     With ``cache_root`` (a resolvent cache folder) the answer is also kept on disk, as
     uv keeps its interpreter info: starting a Python to ask it costs tens of
     milliseconds, a good share of a warm install. The answer is keyed by the path and
-    reused only while the executable (and the venv's ``pyvenv.cfg``) is unchanged.
+    reused only while the executable (and the venv's ``pyvenv.cfg`` contents) is unchanged.
 
     Raises :class:`VenvError` when ``python`` does not exist or is not a Python.
     """
@@ -161,8 +161,11 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
         return _query(executable, stamp)
     config = os.path.join(os.path.dirname(os.path.dirname(executable)), "pyvenv.cfg")
     try:
-        config_info = os.stat(config)
-        config_stamp = [config_info.st_ino, config_info.st_size, config_info.st_mtime_ns]
+        # The venv's configuration by contents, not by file identity: a venv made again
+        # at the same path for the same interpreter (a fresh venv per CI job or benchmark
+        # run) answers the same, and should not cost a query.
+        with open(config, "rb") as stream:  # noqa: PTH123
+            config_stamp = [hashlib.sha256(stream.read()).hexdigest()[:32]]
     except OSError:
         config_stamp = []
     key = [executable, *stamp, *config_stamp, _QUERY_VERSION]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from resolvent.errors import BadInputError
 from resolvent.project.compile_output import PinnedSet, render_pins
 from resolvent.project.inputs import read_input, read_inputs
-from resolvent.project.resolve import open_provider, resolve_requirements
+from resolvent.project.resolve import LazyBuilder, open_cache, open_provider, resolve_requirements
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import base_name
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from resolvent.index.metadata import CoreMetadata
+    from resolvent.index.provider import IndexProvider
     from resolvent.project.requirements_txt import RequirementLine
     from resolvent.project.resolve import ResolveSettings
     from resolvent.solver.crosscheck import Resolution
@@ -81,10 +84,20 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         settings.extra_index_urls = parsed.extra_index_urls
     if settings.find_links is None and parsed.find_links:
         settings.find_links = parsed.find_links
-    with open_provider(settings) as provider:
+    builder = LazyBuilder(settings, open_cache(settings))
+    roots, direct = _direct_requirements(parsed.requirements, settings, builder)
+    with open_provider(settings, builder=builder) as provider:
+        source: IndexProvider = provider
+        if direct:
+            from resolvent.project.direct import DirectOverlay  # noqa: PLC0415
+
+            overlay = DirectOverlay(
+                provider, {name: d.metadata for name, d in direct.items()}, no_deps=False
+            )
+            source = overlay  # type: ignore[assignment]  # the same provider protocol
         resolved = resolve_requirements(
-            provider,
-            [line.requirement for line in parsed.requirements],
+            source,
+            roots,
             settings,
             constraints=constraints,
             overrides=overrides,
@@ -95,13 +108,66 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         hashes: dict[NormalizedName, list[str]] = {}
         if request.generate_hashes:
             for name, version in pins.items():
+                if name in direct:
+                    digest = direct[name].sha256
+                    hashes[name] = [f"sha256:{digest}"] if digest else []
+                    continue
                 files = provider.files(name, version)
-                hashes[name] = sorted({f"sha256:{f.sha256}" for f in files if f.sha256})
-    pinned = PinnedSet(pins, via, hashes)
+                hashes[name] = sorted({f"sha256:{provider.sha256_of(f)}" for f in files})
+    lines = {
+        name: f"-e {item.url}" if item.editable else f"{name} @ {item.url}"
+        for name, item in direct.items()
+    }
+    pinned = PinnedSet(pins, via, hashes, lines)
     text = render_pins(
         pinned, command=request.command, annotate=request.annotate, header=request.header
     )
     return CompileResult(pinned, text, resolved.resolution)
+
+
+@dataclass(frozen=True, slots=True)
+class _Direct:
+    metadata: CoreMetadata
+    url: str
+    sha256: str | None
+    editable: bool
+
+
+def _direct_requirements(
+    lines: Sequence[RequirementLine], settings: ResolveSettings, builder: LazyBuilder
+) -> tuple[list[Requirement], dict[NormalizedName, _Direct]]:
+    """Return the root requirements, direct ones (paths, URLs) pinned to their metadata.
+
+    :raises BadInputError: a path is missing or no distribution, or needs a forbidden build.
+    :raises BuildError: a build backend fails.
+    """
+    roots: list[Requirement] = []
+    direct: dict[NormalizedName, _Direct] = {}
+    for line in lines:
+        requirement = line.requirement
+        if requirement.url is None and line.path is None and not line.editable:
+            roots.append(requirement)
+            continue
+        from resolvent.project.direct import direct_metadata  # noqa: PLC0415
+
+        policy = settings.no_build
+        name = canonicalize_name(requirement.name)
+        no_build = (
+            policy if isinstance(policy, bool) else name in {canonicalize_name(n) for n in policy}
+        )
+        found = direct_metadata(line, no_build=no_build, builder=builder)
+        meta = found.metadata
+        url = str(line.path) if line.editable and line.path is not None else found.url
+        previous = direct.get(meta.name)
+        if previous is not None and previous.url != url:
+            raise BadInputError(
+                f"`{meta.name}` is required from two places: `{previous.url}` and `{url}`"
+            )
+        direct[meta.name] = _Direct(meta, url, found.sha256, line.editable)
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f"; {requirement.marker}" if requirement.marker is not None else ""
+        roots.append(Requirement(f"{meta.name}{extras}=={meta.version}{marker}"))
+    return roots, direct
 
 
 def _via(

@@ -45,6 +45,7 @@ from resolvent.installer.destination import SchemeDestination
 from resolvent.installer.install import compile_files, install, uninstall
 from resolvent.installer.link import LinkMode
 from resolvent.installer.lock import exclusive_lock
+from resolvent.installer.manifest import manifest_path
 from resolvent.installer.plan import CachedDist, Plan, Planner, Wanted
 from resolvent.installer.prepare import (
     Preparer,
@@ -55,6 +56,7 @@ from resolvent.installer.prepare import (
 from resolvent.installer.site import InstalledDist, SitePackages
 from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
+from resolvent.project.direct import DirectOverlay, forbid_build
 from resolvent.project.inputs import read_input
 from resolvent.project.requirements_txt import (
     RequirementLine,
@@ -66,7 +68,6 @@ from resolvent.project.resolve import (
     open_provider,
     resolve_requirements,
 )
-from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.target import Target, host_platform
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InstallReport",
     "InstallRequest",
+    "build_installer",
     "environment_lock",
     "environment_target",
     "install_requirements",
@@ -247,10 +249,22 @@ def _path_of(requirement: Requirement, line: RequirementLine) -> Path | None:
     return None
 
 
+def _no_build_for(settings: ResolveSettings, name: str) -> bool:
+    policy = settings.no_build
+    if isinstance(policy, bool):
+        return policy
+    return canonicalize_name(name) in {canonicalize_name(n) for n in policy}
+
+
 def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
     requirement = line.requirement
     path = _path_of(requirement, line)
     url = requirement.url or ""
+    no_build = _no_build_for(context.request.settings, requirement.name)
+    if no_build and path is not None and path.is_dir():
+        raise forbid_build(line, f"the project at `{path}`")
+    if no_build and not (path.name if path is not None else url.split("#")[0]).endswith(".whl"):
+        raise forbid_build(line, f"`{path.name if path is not None else url}`")
     if path is not None and path.is_dir():
         built = context.builder.build_project(path, editable=line.editable)
         tree = built.tree
@@ -337,40 +351,6 @@ def _remote_dist_file(url: str) -> DistFile:
     )
 
 
-class _Overlay:
-    """The index provider, with direct requirements' metadata and ``--no-deps`` laid over it."""
-
-    def __init__(
-        self, inner: object, direct: Mapping[NormalizedName, CoreMetadata], *, no_deps: bool
-    ) -> None:
-        from resolvent.index.provider import IndexProvider  # noqa: PLC0415
-
-        assert isinstance(inner, IndexProvider)
-        self.inner = inner
-        self.direct = direct
-        self.no_deps = no_deps
-
-    def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
-        meta = self.direct.get(name)
-        if meta is not None:
-            return [VersionInfo(meta.version, requires_python=meta.requires_python)]
-        return self.inner.list_versions(name)
-
-    def get_requirements(
-        self, name: NormalizedName, version: Version
-    ) -> Sequence[Requirement] | Unavailable:
-        if self.no_deps:
-            return ()
-        meta = self.direct.get(name)
-        if meta is not None:
-            return meta.requires_dist
-        return self.inner.get_requirements(name, version)
-
-    def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
-        if not self.no_deps and name not in self.direct:
-            self.inner.prefetch(name, versions)
-
-
 # -- the flow -----------------------------------------------------------------------------
 
 
@@ -424,7 +404,11 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         if request.settings.cache_dir is not None
         else Cache.default()
     )
-    settings = replace(request.settings, target=environment_target(environment, cache))
+    settings = replace(
+        request.settings,
+        target=environment_target(environment, cache),
+        build_python=environment.python,
+    )
     settings.index_url = settings.index_url or parsed.index_url
     if settings.extra_index_urls is None and parsed.extra_index_urls:
         settings.extra_index_urls = parsed.extra_index_urls
@@ -450,7 +434,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         builder = Builder(
             cache,
             python=environment.python,
-            install=_build_installer(settings, cache),
+            install=build_installer(settings, cache),
         )
         preparer.builder = builder
         context = _Context(request, cache, preparer, builder)
@@ -472,8 +456,8 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         report.timings["direct"] = time.perf_counter() - started
 
         constraints = [line.requirement for line in parsed.constraints]
-        with open_provider(settings) as provider:
-            overlay = _Overlay(
+        with open_provider(settings, builder=builder) as provider:
+            overlay = DirectOverlay(
                 provider,
                 {name: d.metadata for name, d in direct.items()},
                 no_deps=request.no_deps or request.exact,
@@ -542,12 +526,19 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         plan = Planner(cache, reinstall=request.reinstall).plan(
             wanted, site, exact=request.exact, force=repair
         )
-        report.warnings.extend(
-            f"`{folder}` is incomplete (no `METADATA` or `RECORD`); it was left alone"
-            for name, folders in broken.items()
-            if name not in repair
-            for folder in folders
-        )
+        for name, folders in broken.items():
+            if name in repair:
+                continue
+            for folder in folders:
+                if request.exact:
+                    # `sync` makes the environment hold exactly its requirements: an
+                    # incomplete `.dist-info` (a killed run's leftover) is not one of them.
+                    shutil.rmtree(folder, ignore_errors=True)
+                    report.warnings.append(f"removed the incomplete `{folder.name}`")
+                else:
+                    report.warnings.append(
+                        f"`{folder}` is incomplete (no `METADATA` or `RECORD`); it was left alone"
+                    )
 
         prepare_started = time.perf_counter()
         ready = [*plan.cached, *preparer.prepare(plan.remote)]
@@ -609,7 +600,11 @@ def _apply(
     staging = tempfile.mkdtemp(prefix=".resolvent-staging-", dir=environment.root)
     try:
         with ThreadPoolExecutor(max_workers=_LINK_THREADS) as pool:
-            futures = [pool.submit(link_one, cached) for cached in ordered]
+            # Biggest first (by the size of the stored manifest), so the wheel of 12,000
+            # files does not start last and link alone while the other workers idle.
+            by_size = sorted(ordered, key=_manifest_size, reverse=True)
+            submitted = {id(cached): pool.submit(link_one, cached) for cached in by_size}
+            futures = [submitted[id(cached)] for cached in ordered]
             for future in futures:
                 error = future.exception()
                 outcomes.append(error if error is not None else future.result())
@@ -642,7 +637,15 @@ def _apply(
     report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
 
 
-def _build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirementsInstaller:
+def _manifest_size(cached: CachedDist) -> int:
+    """Return the size of the manifest stored beside ``cached``'s tree (0 if none)."""
+    try:
+        return os.stat(manifest_path(cached.tree)).st_size  # noqa: PTH116 -- a str path
+    except OSError:
+        return 0
+
+
+def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirementsInstaller:
     """Return the callback that installs build requirements into a build environment."""
 
     def install_build_requirements(requirements: Sequence[Requirement], venv: Venv) -> None:

@@ -3,6 +3,10 @@
 :class:`ResolveSettings` gathers what every resolving command takes (target, indexes,
 policies, engines); :func:`open_provider` builds the index provider for it and
 :func:`resolve_requirements` returns a certified solution or raises a user-facing error.
+
+The provider gets a builder for the sdists whose metadata is dynamic (PEP 517, see
+:mod:`resolvent.installer.build`), unless ``--no-build`` forbids building altogether;
+it is created on first use, so a resolve that builds nothing imports none of it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from resolvent.errors import CrossCheckError, SolverError
+from resolvent.errors import BuildError, CrossCheckError, SolverError
 from resolvent.solver.ranges import from_specifier
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
@@ -24,16 +28,20 @@ if TYPE_CHECKING:
 
     from packaging.requirements import Requirement
 
-    from resolvent.index.provider import BinaryPolicy, IndexProvider
+    from resolvent.index.provider import BinaryPolicy, IndexProvider, MetadataBuilder
+    from resolvent.installer.build import Builder
+    from resolvent.installer.cache import Cache
     from resolvent.solver.crosscheck import EngineChoice, Resolution
     from resolvent.solver.ranges import VersionRange
     from resolvent.solver.universe import PrereleaseMode, ResolutionMode
     from resolvent.target import Target
 
 __all__ = [
+    "LazyBuilder",
     "ResolveSettings",
     "Resolved",
     "UnsatisfiableError",
+    "open_cache",
     "open_provider",
     "resolve_requirements",
 ]
@@ -69,6 +77,8 @@ class ResolveSettings:
     refresh: bool = False
     cache_dir: Path | None = None
     clock: Callable[[], float] = field(default=lambda: 0.0)
+    #: The interpreter that builds sdists for their metadata (default: resolvent's own).
+    build_python: Path | None = None
 
 
 @dataclass(slots=True)
@@ -80,13 +90,55 @@ class Resolved:
     resolution: Resolution
 
 
-def open_provider(settings: ResolveSettings) -> IndexProvider:
-    """Build the index provider the settings describe (close it when done)."""
+def open_cache(settings: ResolveSettings) -> Cache:
+    """Return the cache the settings name (``--cache-dir``, else the user's)."""
+    from resolvent.installer.cache import Cache  # noqa: PLC0415
+
+    return Cache(settings.cache_dir) if settings.cache_dir else Cache.default()
+
+
+class LazyBuilder:
+    """The provider's metadata builder: a :class:`Builder` made when first needed."""
+
+    def __init__(self, settings: ResolveSettings, cache: Cache) -> None:
+        self.settings = settings
+        self.cache = cache
+        self._builder: Builder | None = None
+
+    def builder(self) -> Builder:
+        """Return the builder, creating it on first use."""
+        if self._builder is None:
+            import sys  # noqa: PLC0415
+            from pathlib import Path  # noqa: PLC0415
+
+            from resolvent.installer.build import Builder  # noqa: PLC0415 - only builds need it
+            from resolvent.project.install import build_installer  # noqa: PLC0415 - a cycle
+
+            python = self.settings.build_python or Path(sys.executable)
+            self._builder = Builder(
+                self.cache, python=python, install=build_installer(self.settings, self.cache)
+            )
+        return self._builder
+
+    def sdist_metadata(self, sdist: Path, sha256: str) -> bytes:
+        """See :meth:`resolvent.installer.build.Builder.sdist_metadata`."""
+        return self.builder().sdist_metadata(sdist, sha256)
+
+
+def open_provider(
+    settings: ResolveSettings, *, builder: MetadataBuilder | None = None
+) -> IndexProvider:
+    """Build the index provider the settings describe (close it when done).
+
+    :param builder: prepares dynamic sdists' metadata (default: a builder for
+        ``settings.build_python`` over the settings' cache); never used with
+        ``--no-build``.
+    """
     from resolvent.index.config import IndexConfig, resolve_index_config  # noqa: PLC0415
     from resolvent.index.provider import IndexProvider  # noqa: PLC0415
-    from resolvent.installer.cache import Cache, CacheBucket  # noqa: PLC0415
+    from resolvent.installer.cache import CacheBucket  # noqa: PLC0415
 
-    cache = Cache(settings.cache_dir) if settings.cache_dir else Cache.default()
+    cache = open_cache(settings)
     http_cache = cache.bucket(CacheBucket.HTTP)
     if settings.no_index:
         config = IndexConfig(index_url="", find_links=tuple(settings.find_links or ()))
@@ -102,6 +154,10 @@ def open_provider(settings: ResolveSettings) -> IndexProvider:
     policy: Literal["normal", "offline", "refresh"] = (
         "offline" if settings.offline else "refresh" if settings.refresh else "normal"
     )
+    if settings.no_build is True:
+        builder = None
+    elif builder is None:
+        builder = LazyBuilder(settings, cache)
     return IndexProvider(
         config,
         settings.target,
@@ -110,6 +166,7 @@ def open_provider(settings: ResolveSettings) -> IndexProvider:
         exclude_newer=settings.exclude_newer,
         no_build=settings.no_build,
         no_binary=settings.no_binary,
+        builder=builder,
     )
 
 
@@ -163,9 +220,19 @@ def resolve_requirements(
         overrides=_by_name(overrides),
     )
     universe = Universe(provider, requirements, markers, settings.target.python_version, options)
-    resolution = resolve(
-        universe, solver=settings.solver, optimal=settings.optimal, clock=settings.clock
-    )
+    try:
+        resolution = resolve(
+            universe, solver=settings.solver, optimal=settings.optimal, clock=settings.clock
+        )
+    except BuildError:
+        if settings.solver != "auto":
+            raise
+        # The SAT engine's intermediate models may pick any version, and closing them
+        # loads the requirements of versions that no newest-first search visits (ancient
+        # sdists that no longer build). A failed build stops resolution, as in uv, only
+        # when PubGrub, which walks uv's order, needs it: it answers alone, with the
+        # requirements loaded so far.
+        resolution = resolve(universe, solver="pubgrub", clock=settings.clock)
     if resolution.problems:
         raise CrossCheckError(
             "the resolution could not be certified:\n"

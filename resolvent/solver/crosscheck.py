@@ -4,9 +4,12 @@ Every answer passes the independent checker. In the default ``auto`` mode the SA
 engine answers first (CDCL does not inherit PubGrub's exponential backtracking on
 instances where many newest versions conflict), then PubGrub runs under a step budget to
 certify satisfiability a second time and to explain failures; if PubGrub runs out of
-budget the checked SAT answer stands and the run says so. ``both`` waits for both
-engines without a budget. The two must agree on satisfiability; differences in chosen
-versions (both valid) are reported, not errors.
+budget the checked SAT answer stands and the run says so. Once the checker has accepted
+SAT's solution, the certification gets a much smaller time budget
+(:data:`AUTO_CERTIFY_SECONDS`) and prefetches nothing, since the answer is SAT's
+whatever PubGrub finds. ``both`` waits for both engines without a budget. The two must
+agree on satisfiability; differences in chosen versions (both valid) are reported, not
+errors.
 
 The solver package has no clock: callers that want timings pass one in.
 """
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from resolvent.solver.universe import Universe
 
 __all__ = [
+    "AUTO_CERTIFY_SECONDS",
     "AUTO_PUBGRUB_BUDGET",
     "AUTO_PUBGRUB_SECONDS",
     "EngineChoice",
@@ -43,10 +47,17 @@ EngineChoice = Literal["auto", "pubgrub", "sat", "both"]
 #: decisions), small enough that adversarial instances stop in about a second.
 AUTO_PUBGRUB_BUDGET = 20_000
 
-#: PubGrub's time budget in ``auto`` mode, in seconds of the caller's clock: the
-#: certification may not make an answered question slow. Applies only when a clock is
-#: given (the solver has none of its own).
+#: PubGrub's time budget in ``auto`` mode when SAT found no solution (or its solution
+#: failed the checker), in seconds of the caller's clock: PubGrub's derivation is the
+#: better explanation, worth a second. Applies only when a clock is given (the solver has
+#: none of its own).
 AUTO_PUBGRUB_SECONDS = 1.0
+
+#: PubGrub's time budget in ``auto`` mode once the checker accepted SAT's solution. The
+#: answer is SAT's either way, so the second opinion may not make an answered question
+#: noticeably slower: ample for real-world graphs (tens of milliseconds), while on
+#: adversarial universes PubGrub gives up early and the run says so.
+AUTO_CERTIFY_SECONDS = 0.2
 
 
 class _Deadline:
@@ -160,7 +171,7 @@ def resolve(
     reporter: Reporter | None = None,
     clock: Callable[[], float] = lambda: 0.0,
     pubgrub_budget: int = AUTO_PUBGRUB_BUDGET,
-    pubgrub_seconds: float = AUTO_PUBGRUB_SECONDS,
+    pubgrub_seconds: float | None = None,
 ) -> Resolution:
     """Resolve ``universe`` with the chosen engine(s) and certify the answer.
 
@@ -170,6 +181,9 @@ def resolve(
         lexicographic preference.
     :param clock: a monotonic clock for the runs' timings and PubGrub's time budget in
         ``auto`` mode (the solver has none).
+    :param pubgrub_seconds: PubGrub's time budget in ``auto`` mode; by default
+        :data:`AUTO_CERTIFY_SECONDS` after a checked SAT solution, else
+        :data:`AUTO_PUBGRUB_SECONDS`.
     :return: the answer with every run; ``problems`` lists checker failures and
         disagreements, empty when the answer is certified.
 
@@ -184,14 +198,31 @@ def resolve(
         plan = [("sat", None), ("pubgrub", None)]
     else:
         plan = [("sat", None), ("pubgrub", pubgrub_budget)]
-    runs = []
+    runs: list[EngineRun] = []
+    prefetching = universe.prefetching
     for name, budget in plan:
         limited = reporter
-        if budget is not None:
-            limited = _Deadline(reporter, clock, pubgrub_seconds)
-        runs.append(
-            _run(universe, name, optimal=optimal, budget=budget, reporter=limited, clock=clock)
+        # A second opinion on a solution the checker accepted: SAT's answer stands.
+        certifying = (
+            budget is not None
+            and bool(runs)
+            and all(isinstance(run.outcome, Solution) and not run.problems for run in runs)
         )
+        if budget is not None:
+            seconds = pubgrub_seconds
+            if seconds is None:
+                seconds = AUTO_CERTIFY_SECONDS if certifying else AUTO_PUBGRUB_SECONDS
+            limited = _Deadline(reporter, clock, seconds)
+        # The certification reads what it needs and guesses nothing ahead: its hints
+        # would start downloads (in a warm run, the whole I/O thread) for versions that
+        # the answer does not use.
+        universe.prefetching = prefetching and not certifying
+        try:
+            runs.append(
+                _run(universe, name, optimal=optimal, budget=budget, reporter=limited, clock=clock)
+            )
+        finally:
+            universe.prefetching = prefetching
     problems = [f"{run.engine}: {p}" for run in runs for p in run.problems]
     finished = [run for run in runs if run.outcome is not None]
     if not finished:

@@ -22,10 +22,9 @@ requirement groups told in sentences
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-from pysat.examples.rc2 import RC2
-from pysat.formula import WCNF
 from pysat.solvers import Solver
 
 from resolvent.solver._internal.cnf import Cnf
@@ -55,6 +54,8 @@ RC2_BACKEND = "g4"
 #: it in one round); a wide frontier means the model is wandering, where guessing ahead
 #: loads versions that no model will select.
 _SPECULATE_BELOW = 2
+#: The most versions of one package released in one round (see ``_Greedy._release``).
+_RELEASE_MAX = 32
 
 
 class _Steps:
@@ -125,7 +126,7 @@ class SatEngine:
         if reporter is not None:
             reporter.starting(self.name)
         steps = _Steps(budget, reporter)
-        cnf = Cnf(universe)
+        cnf = Cnf(universe, lazy_at_most_one=not self.optimal)
         root_deps = cnf.load_root()
         if self.optimal:
             selected = _optimal(cnf, steps, root_deps)
@@ -135,7 +136,8 @@ class SatEngine:
                 # The explanation is a minimal core of the clauses loaded when the first
                 # call failed, and speculative loading changes which those are: replay
                 # the first call without it, so that the core (and its sentences) is
-                # the one the plain lazy loop finds (``specs/encoding.md``, 3 and 5).
+                # the one the plain lazy loop finds (``specs/encoding.md``, 3 and 5),
+                # with every at-most-one constraint from the start.
                 cnf = Cnf(universe)
                 root_deps = cnf.load_root()
                 selected = _Greedy(cnf, steps, root_deps, speculate=False).run()
@@ -168,6 +170,16 @@ class _Greedy:
     requirements of every version its model selects and reaches from the root are
     loaded, and the call repeated if they break the model. A closed model is a model of
     the whole universe (``specs/encoding.md``), so no decision ever has to be undone.
+
+    Over a :class:`Cnf` with ``lazy_at_most_one``, a package's at-most-one constraint
+    is added only once a model takes two of its versions among the packages it reaches
+    from the root; such a model is discarded (nothing is loaded for it) and the call
+    repeated. Leaving constraints out only weakens the formula, so an unsatisfiable
+    call stays a proof; and a model in which every reached package has exactly one
+    version, restricted to those packages (every other variable false), satisfies
+    every constraint, so the closed model is still a model of the whole universe.
+    Most packages never need theirs (the phases keep models on one version each), and
+    the constraints are most of the encoding: 3 clauses per version.
     """
 
     def __init__(
@@ -178,6 +190,7 @@ class _Greedy:
         self.speculate = speculate
         self.solver = Solver(name=BACKEND)
         # package -> the ranges that the root and the decided versions require of it
+        self.root_deps = root_deps
         self.demands: dict[str, list[VersionRange]] = {}
         for dep in root_deps:
             self.demands.setdefault(dep.package, []).append(dep.range)
@@ -192,6 +205,12 @@ class _Greedy:
         # index of its version. It stays a model of the whole universe whatever clauses
         # are added later, so it witnesses the decisions even after failed calls.
         self.witness: dict[str, int] = {}
+        # The first variable of each package, in creation order, and the packages.
+        self._starts: list[int] = []
+        self._owners: list[str] = []
+        self._releases: dict[str, int] = {}  # package -> rounds that released its versions
+        self._unloaded: dict[int, None] = {}  # known version variables not loaded (ordered)
+        self._seen = 0  # how many of the CNF's packages the two lists have looked at
         self._flush()
 
     # -- the solver --------------------------------------------------------------
@@ -200,7 +219,9 @@ class _Greedy:
         """Hand new clauses to the solver; keep the model only if it satisfies them."""
         clauses = self.cnf.drain()
         if clauses:
-            self.solver.append_formula(clauses)
+            add = self.solver.add_clause
+            for clause in clauses:
+                add(clause)
             if self.model_ok:
                 self.model_ok = all(any(self._true(lit) for lit in c) for c in clauses)
         phases = self.cnf.drain_phases()
@@ -223,83 +244,180 @@ class _Greedy:
             return True
         return False
 
+    def _blocked(self) -> list[int]:
+        """Return ``-v`` for every known version variable whose requirements are unknown.
+
+        Solving under these assumptions keeps models on loaded versions. Without them,
+        an unloaded version, having no clauses yet, is the cheapest way out of any
+        conflict: the solver walks down a package's versions one round at a time and
+        every step fetches (or builds) the metadata of a version no newest-first
+        resolver would look at.
+        """
+        self._sync()
+        return [-v for v in self._unloaded]
+
+    def _sync(self) -> None:
+        """Take in the packages the CNF created since the last call."""
+        lits = self.cnf.lits
+        if self._seen == len(lits):
+            return
+        loaded = self.cnf.loaded_vars
+        # Packages are created in increasing variable order, as the dict keeps them; a
+        # package without versions has no variables (and no place in the order).
+        names = [name for name in list(lits)[self._seen :] if lits[name]]
+        self._seen = len(lits)
+        for name in names:
+            self._owners.append(name)
+            self._starts.append(self.cnf.first[name])
+            self._unloaded.update((v, None) for v in lits[name] if v not in loaded)
+
+    def _release(self, core: Sequence[int], blocked: list[int]) -> list[tuple[str, Version]]:
+        """Return, per package, the best blocked version in an unsatisfiable core."""
+        blocked_set = set(blocked)
+        best: dict[str, int] = {}
+        for lit in core:
+            if lit not in blocked_set:
+                continue
+            var = -lit
+            package = self._owner(var)
+            index = var - self.cnf.first[package]
+            if index < best.get(package, index + 1):
+                best[package] = index
+        # A package asked for again and again is being walked down (a hard conflict,
+        # as in adversarial universes): release more of its versions each time, so the
+        # walk takes logarithmically many rounds; its first two releases are one each.
+        release: list[tuple[str, Version]] = []
+        loaded = self.cnf.loaded_vars
+        for package, index in best.items():
+            count = self._releases.get(package, 0)
+            self._releases[package] = count + 1
+            wanted = 1 if count < 2 else min(1 << (count - 1), _RELEASE_MAX)
+            start = self.cnf.first[package]
+            versions = self.cnf.versions[package]
+            for i in range(index, len(versions)):
+                if start + i not in loaded:
+                    release.append((package, versions[i]))
+                    wanted -= 1
+                    if not wanted:
+                        break
+        return release
+
+    def _owner(self, var: int) -> str:
+        """Return the package whose version ``var`` is (variables are consecutive)."""
+        self._sync()
+        return self._owners[bisect_right(self._starts, var) - 1]
+
     def _call(self, assumptions: list[int]) -> bool:
-        """Solve under ``assumptions`` and close the model; false if unsatisfiable."""
-        if not self._solve(assumptions):
-            return False
+        """Solve under ``assumptions`` and close the model; false if unsatisfiable.
+
+        Unloaded versions are assumed false (:meth:`_blocked`); when that makes the
+        call unsatisfiable, the failed assumptions say which packages need another
+        version: the best blocked version of each is loaded and the call repeated. A
+        core without blocked versions is a proof over clauses of the whole universe.
+        """
+        solve = True
         while True:
-            frontier = self._frontier()
-            if not frontier:
+            if solve or not self.model_ok:
+                blocked = self._blocked()
+                if not self._solve([*assumptions, *blocked]):
+                    release = self._release(self.solver.get_core() or (), blocked)
+                    if not release:
+                        return False
+                    self._load(release)
+                    self._flush()
+                    continue
+                solve = False
+            frontier, crowded = self._frontier()
+            if crowded:
+                # The model breaks constraints that were left out: add them, solve again.
+                self.cnf.ensure_at_most_one(crowded)
+            elif not frontier:
                 return True
-            self._load(frontier)
+            else:
+                self._load(frontier)
             self._flush()
-            if not self.model_ok and not self._solve(assumptions):
-                return False
 
     def _load(self, frontier: list[tuple[str, Version]]) -> None:
         """Load the frontier's versions and, when speculating, the path they lead along.
 
         Speculation loads, for each requirement of a version just loaded, the best
         version inside its range, and so on down: the versions the next model will most
-        likely select (the phases lean towards them). One round then closes a whole
-        path instead of one step of it. What is loaded never changes an answer (closed
-        calls are exact), only how many rounds it takes.
+        likely select (the phases lean towards them), and the ones a newest-first
+        resolver would look at next. One round then closes a whole path instead of one
+        step of it. What is loaded never changes an answer (closed calls are exact),
+        only how many rounds it takes.
         """
         cnf = self.cnf
         loaded = cnf.loaded
         steps = self.steps
-        speculate = self.speculate and len(frontier) <= _SPECULATE_BELOW
         stack = frontier[::-1]
         while stack:
             package, version = stack.pop()
             if (package, version) in loaded:
                 continue
             steps.load(cnf, package, version)
-            if not speculate:
-                continue
-            ahead: list[tuple[str, Version]] = []
-            for dep in loaded[(package, version)]:
-                target = dep.package
-                allowed = cnf.allowed(target, dep.range)
-                if not allowed:
-                    continue
-                versions = cnf.versions[target]
-                if any((target, versions[i]) in loaded for i in allowed):
-                    continue  # the model can already take a known version there
-                ahead.append((target, versions[allowed[0]]))
-            stack.extend(reversed(ahead))
+            self._unloaded.pop(cnf.lit(package, version), None)
+            if self.speculate:
+                stack.extend(reversed(self._ahead(loaded[(package, version)])))
 
-    def _frontier(self) -> list[tuple[str, Version]]:
-        """Return the model's versions reachable from the root whose requirements are unknown."""
+    def _ahead(self, deps: Sequence[Dependency]) -> list[tuple[str, Version]]:
+        """Return the best version in range of each requirement no loaded version meets."""
+        cnf = self.cnf
+        loaded = cnf.loaded
+        ahead: list[tuple[str, Version]] = []
+        for dep in deps:
+            target = dep.package
+            allowed = cnf.allowed(target, dep.range)
+            if not allowed:
+                continue
+            versions = cnf.versions[target]
+            if any((target, versions[i]) in loaded for i in allowed):
+                continue  # the model can already take a known version there
+            ahead.append((target, versions[allowed[0]]))
+        return ahead
+
+    def _frontier(self) -> tuple[list[tuple[str, Version]], list[str]]:
+        """Return the model's unloaded reachable versions and its crowded packages.
+
+        The first are the versions it selects, reachable from the root, whose
+        requirements are unknown; the second, the reached packages of which it takes
+        several versions.
+        """
         cnf = self.cnf
         first = cnf.first
         versions = cnf.versions
-        loaded = cnf.loaded
+        loaded = cnf.loaded_vars
         seen = set(self.roots)
         queue = list(self.roots)
         frontier: list[tuple[str, Version]] = []
+        crowded: list[str] = []
         reached: dict[str, int] = {}
         model = self.model
         for package in queue:
-            # A closed-over package's variables all predate the model (they appear in the
-            # clause that requires the package, which the model satisfies), and they are
-            # consecutive: the one true among them is the largest literal of the slice.
+            # A package's variables are consecutive, and the model satisfies the clause
+            # that requires the package, so the largest literal of the slice is a true
+            # one. It is the only one exactly when the slice sums to it minus the other
+            # variables. (Variables that no clause mentions may postdate the model: they
+            # are false, and the slice is shorter.)
             start = first[package]
             candidates = versions[package]
-            index = max(model[start - 1 : start - 1 + len(candidates)]) - start
-            reached[package] = index
-            version = candidates[index]
-            deps = loaded.get((package, version))
+            values = model[start - 1 : start - 1 + len(candidates)]
+            var = max(values)
+            size = len(values)
+            if sum(values) != 2 * var - (2 * start + size - 1) * size // 2:
+                crowded.append(package)
+            reached[package] = var - start
+            deps = loaded.get(var)
             if deps is None:
-                frontier.append((package, version))
+                frontier.append((package, candidates[var - start]))
                 continue
             for dep in deps:
                 if dep.package not in seen:
                     seen.add(dep.package)
                     queue.append(dep.package)
-        if not frontier:
+        if not frontier and not crowded:
             self.witness = reached
-        return frontier
+        return frontier, crowded
 
     def _call_any(self, lits: Sequence[int]) -> bool:
         """Solve with the decisions and "one of ``lits``" (via a one-off activation literal)."""
@@ -314,7 +432,9 @@ class _Greedy:
     def run(self) -> dict[str, Version] | None:
         """Return the greedy choice of every required package, or ``None`` if unsatisfiable."""
         try:
-            if not self.model_ok and not self._call([]):
+            if self.speculate:
+                self._load(self._ahead(self.root_deps))
+            if not self._call([]):
                 return None
             while len(self.fixed) < len(self.order):
                 package = self.order[len(self.fixed)]
@@ -386,6 +506,10 @@ def _optimal(cnf: Cnf, steps: _Steps, root_deps: Sequence[Dependency]) -> dict[s
     reachable selected versions whose requirements are unknown; a round that loads
     nothing is optimal for the whole universe (``specs/encoding.md``).
     """
+    # RC2 and WCNF cost ~25 ms of imports that only ``--optimal`` needs.
+    from pysat.examples.rc2 import RC2  # noqa: PLC0415
+    from pysat.formula import WCNF  # noqa: PLC0415
+
     while True:
         wcnf = WCNF()
         for clause in cnf.all_clauses():

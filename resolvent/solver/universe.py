@@ -117,8 +117,21 @@ def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
     >>> python_allowed(SpecifierSet(">=3.8,<3.11"), Version("3.12"))
     True
     """
-    kept = [s for s in requires_python if s.operator not in ("<", "<=")]
-    return SpecifierSet(",".join(str(s) for s in kept)).contains(python, prereleases=True)
+    key = (tuple(str(s) for s in requires_python), python)
+    found = _PYTHON_ALLOWED.get(key)
+    if found is None:
+        kept = [s for s in requires_python if s.operator not in ("<", "<=")]
+        found = SpecifierSet(",".join(str(s) for s in kept)).contains(python, prereleases=True)
+        if len(_PYTHON_ALLOWED) > _PARTS_LIMIT:
+            _PYTHON_ALLOWED.clear()
+        _PYTHON_ALLOWED[key] = found
+    return found
+
+
+#: :func:`python_allowed` answers by (specifier strings, Python): an index lists a few
+#: distinct ``requires-python`` texts across thousands of files, and each check would
+#: build a new specifier set. Bounded like ``_PARTS``.
+_PYTHON_ALLOWED: dict[tuple[tuple[str, ...], Version], bool] = {}
 
 
 #: Requirement parts by raw text: (name, specifier strings, extras) -> (canonical name,
@@ -180,6 +193,9 @@ class Universe:
         self.markers = dict(markers)
         self.python_version = python_version
         self.options = options or Options()
+        #: Whether :meth:`prefetch` passes hints on to the provider (the cross-check
+        #: turns it off while PubGrub certifies an answer it already has).
+        self.prefetching = True
         self._versions: dict[str, tuple[Version, ...]] = {}
         self._excluded: dict[NormalizedName, dict[Version, str]] = {}
         self._missing: dict[NormalizedName, Unavailable] = {}
@@ -224,7 +240,7 @@ class Universe:
 
     def prefetch(self, package: str, versions: Sequence[Version]) -> None:
         """Tell the provider that these versions' requirements will be wanted soon."""
-        if package != ROOT and versions:
+        if self.prefetching and package != ROOT and versions:
             self.provider.prefetch(base_name(package), versions)
 
     def is_direct(self, package: str) -> bool:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
@@ -13,19 +12,11 @@ from click.testing import CliRunner
 from resolvent.cli import cli
 from resolvent.index.serve import IndexServer
 from resolvent.solver.scenario import parse_scenario
+from tests.support.environment import hermetic_env
 from tests.support.scenario_index import materialize
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "scenarios"
 FILES = sorted(CORPUS.rglob("*.toml")) if CORPUS.is_dir() else []
-
-
-def hermetic_env() -> dict[str, str | None]:
-    """No pip, uv or resolvent settings of the machine leak into the run."""
-    env: dict[str, str | None] = {
-        key: None for key in os.environ if key.startswith(("PIP_", "RESOLVENT_", "UV_"))
-    }
-    env["PIP_CONFIG_FILE"] = os.devnull
-    return env
 
 
 def _raw_tags(path: Path) -> dict[str, list[str]]:

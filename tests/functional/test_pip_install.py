@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from resolvent.cli import cli
+from resolvent.installer.destination import _removal_rank
 from tests.support.dists import Dist, build_sdist, build_wheel, write_project
 from tests.support.index import serve_dists
 
@@ -231,6 +232,36 @@ def test_sync_makes_the_environment_exact(rv: Runner, tmp_path: Path) -> None:
     assert not (venv / "bin" / "datatool").exists()
     assert not (venv / "share" / "datapkg").exists()
     rv("pip", "verify", "--python", str(venv))
+
+
+def test_sync_removes_an_incomplete_leftover(rv: Runner, tmp_path: Path) -> None:
+    # What a run killed at the end of an uninstall leaves: a `.dist-info` without RECORD.
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "delta")
+    (site_packages(venv) / "delta-0.5.dist-info" / "RECORD").unlink()
+    wanted = tmp_path / "requirements.txt"
+    wanted.write_text("beta==1.0\n")
+    result = rv("pip", "sync", "--python", str(venv), "-i", rv.index, str(wanted))
+    assert "removed the incomplete `delta-0.5.dist-info`" in result.stderr
+    assert not (site_packages(venv) / "delta-0.5.dist-info").exists()
+    assert freeze(rv, venv) == ["beta==1.0"]
+
+
+def test_uninstall_removes_the_dist_info_last() -> None:
+    paths = [
+        "/v/site/demo-1.0.dist-info/RECORD",
+        "/v/site/demo-1.0.dist-info/METADATA",
+        "/v/site/demo/__init__.py",
+        "/v/site/demo-1.0.dist-info/INSTALLER",
+        "/v/bin/demo",
+    ]
+    assert [p.rsplit("/", 1)[1] for p in sorted(paths, key=_removal_rank)] == [
+        "__init__.py",
+        "demo",
+        "INSTALLER",
+        "METADATA",
+        "RECORD",
+    ]
 
 
 def test_uninstall(rv: Runner, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "Dist",
     "build_sdist",
     "build_wheel",
+    "dynamic_pkg_info",
     "metadata_text",
     "project_files",
     "record_hash",
@@ -134,14 +135,27 @@ def build_wheel(dest: Path, dist: Dist) -> Path:
 
 #: A PEP 517 backend with no dependencies, shipped inside sdists built with
 #: ``in_tree_backend=True`` (``backend-path = ["."]``), so builds need no index. It
-#: packs the project's module folder and the sdist's ``PKG-INFO`` into a wheel, and
-#: builds editable wheels as one ``.pth`` file pointing at the project folder.
+#: packs the project's module folder and the sdist's ``PKG-INFO`` (``METADATA.in`` when
+#: present: a dynamic sdist's real metadata) into a wheel, and builds editable wheels as
+#: one ``.pth`` file pointing at the project folder. It has
+#: ``prepare_metadata_for_build_wheel`` unless the project holds a ``NO_PREPARE`` file;
+#: a ``FAIL`` file makes every hook raise. With ``RV_TEST_BUILD_LOG`` set, each hook
+#: appends ``<hook> <project>`` to that file, so tests can count builds.
 IN_TREE_BACKEND = r'''
 """A minimal build backend for tests."""
 import base64, hashlib, os, zipfile
 
+def _log(hook):
+    path = os.environ.get("RV_TEST_BUILD_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{hook} {os.path.basename(os.getcwd())}\n")
+    if os.path.exists("FAIL"):
+        raise RuntimeError("the test backend was told to fail")
+
 def _meta():
-    with open("PKG-INFO", encoding="utf-8") as f:
+    source = "METADATA.in" if os.path.exists("METADATA.in") else "PKG-INFO"
+    with open(source, encoding="utf-8") as f:
         text = f.read()
     head = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
     return text, head["Name"], head["Version"]
@@ -174,7 +188,20 @@ def get_requires_for_build_wheel(config_settings=None):
 
 get_requires_for_build_editable = get_requires_for_build_wheel
 
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _log("prepare_metadata_for_build_wheel")
+    text, name, version = _meta()
+    info = f"{name.replace('-', '_').lower()}-{version}.dist-info"
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return info
+
+if os.path.exists("NO_PREPARE"):
+    del prepare_metadata_for_build_wheel
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _log("build_wheel")
     _, name, _ = _meta()
     module = name.replace("-", "_").lower()
     files = {}
@@ -188,17 +215,30 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return _wheel(wheel_directory, files)
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    _log("build_editable")
     _, name, _ = _meta()
     module = name.replace("-", "_").lower()
     return _wheel(wheel_directory, {f"__editable__.{module}.pth": (os.getcwd() + "\n").encode()})
 '''
 
 
-def project_files(dist: Dist, *, in_tree_backend: bool = False) -> dict[str, bytes]:
+def dynamic_pkg_info(dist: Dist) -> str:
+    """Return a ``PKG-INFO`` that leaves the requirements to the build (PEP 643 ``Dynamic``)."""
+    return (
+        f"Metadata-Version: 2.2\nName: {dist.name}\nVersion: {dist.version}\n"
+        "Dynamic: Requires-Dist\nDynamic: Requires-Python\n\n"
+    )
+
+
+def project_files(
+    dist: Dist, *, in_tree_backend: bool = False, dynamic: bool = False
+) -> dict[str, bytes]:
     """Return the files of a source tree of ``dist`` (relative paths to contents).
 
     By default the project builds with flit_core (which the build must install); with
-    ``in_tree_backend`` it builds with :data:`IN_TREE_BACKEND`, needing nothing.
+    ``in_tree_backend`` it builds with :data:`IN_TREE_BACKEND`, needing nothing. With
+    ``dynamic`` (and the in-tree backend) its ``PKG-INFO`` marks the requirements as
+    dynamic and leaves them out: only the backend (``METADATA.in``) knows them.
     """
     deps = ", ".join(f'"{r}"' for r in dist.requires)
     optional = "".join(
@@ -219,8 +259,10 @@ def project_files(dist: Dist, *, in_tree_backend: bool = False) -> dict[str, byt
     )
     files = {
         "pyproject.toml": pyproject.encode(),
-        "PKG-INFO": metadata_text(dist).encode(),
+        "PKG-INFO": (dynamic_pkg_info(dist) if dynamic else metadata_text(dist)).encode(),
     }
+    if dynamic:
+        files["METADATA.in"] = metadata_text(dist).encode()
     sources = (
         dist.files
         if dist.files is not None
@@ -240,26 +282,37 @@ def project_files(dist: Dist, *, in_tree_backend: bool = False) -> dict[str, byt
     return files
 
 
-def write_project(dest: Path, dist: Dist, *, in_tree_backend: bool = False) -> Path:
+def write_project(
+    dest: Path, dist: Dist, *, in_tree_backend: bool = False, dynamic: bool = False
+) -> Path:
     """Write a source tree of ``dist`` into folder ``dest`` (see :func:`project_files`)."""
-    for path, data in project_files(dist, in_tree_backend=in_tree_backend).items():
+    for path, data in project_files(dist, in_tree_backend=in_tree_backend, dynamic=dynamic).items():
         target = dest / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     return dest
 
 
-def build_sdist(dest: Path, dist: Dist, *, in_tree_backend: bool = False) -> Path:
+def build_sdist(
+    dest: Path,
+    dist: Dist,
+    *,
+    in_tree_backend: bool = False,
+    dynamic: bool = False,
+    replace: Mapping[str, bytes | str] | None = None,
+) -> Path:
     """Write ``dist`` as an sdist (setuptools-free ``pyproject.toml`` via flit_core).
 
     With ``in_tree_backend`` the sdist carries its own build backend
-    (:data:`IN_TREE_BACKEND`), so building it needs no build requirements.
+    (:data:`IN_TREE_BACKEND`), so building it needs no build requirements; ``dynamic``
+    leaves its requirements to that backend (see :func:`project_files`). ``replace``
+    overrides files of the source tree (a broken ``pyproject.toml``, say).
     """
     root = f"{dist.module}-{dist.version}"
-    members = {
-        f"{root}/{path}": data
-        for path, data in project_files(dist, in_tree_backend=in_tree_backend).items()
-    }
+    files = project_files(dist, in_tree_backend=in_tree_backend, dynamic=dynamic)
+    for path, content in (replace or {}).items():
+        files[path] = content.encode() if isinstance(content, str) else content
+    members = {f"{root}/{path}": data for path, data in files.items()}
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / dist.sdist_name
     with tarfile.open(target, "w:gz") as archive:

@@ -161,3 +161,23 @@ def test_size_and_clean(tmp_path: Path, wheel: Path) -> None:
     assert list((tmp_path / "c").iterdir()) == []
     assert cache.size() == 0
     assert cache.unpacked(sha256(wheel)) is None
+
+
+def test_the_manifest_suffix_matches_the_manifest_module() -> None:
+    # cache.py spells the suffix out so that resolving imports no installer module.
+    from resolvent.installer import cache  # noqa: PLC0415
+    from resolvent.installer.manifest import manifest_path  # noqa: PLC0415
+
+    assert manifest_path("") == cache._MANIFEST
+
+
+def test_importing_the_cache_loads_no_installer_module() -> None:
+    code = (
+        "import sys, resolvent.installer.cache; "
+        "print(sorted(m for m in sys.modules if m.startswith('resolvent.installer.') "
+        "and m != 'resolvent.installer.cache'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

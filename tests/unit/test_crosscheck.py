@@ -117,3 +117,73 @@ def test_time_budget_uses_the_callers_clock(target):
     assert pubgrub.outcome is None
     assert pubgrub.gave_up is not None
     assert resolution.runs[0].seconds > 0
+
+
+class DeadlineProbe:
+    """A PubGrub stand-in that records how long its deadline lets it run."""
+
+    name = "pubgrub"
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.allowed = None
+
+    def solve(self, universe, *, reporter=None, budget=None):
+        start = self.clock.now
+        while not reporter.should_cancel():
+            self.clock.now += 0.05
+        self.allowed = self.clock.now - start
+        raise BudgetExceeded("pubgrub", 1)
+
+
+class ManualClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("sat_outcome", "expected"),
+    [
+        (Solution("sat", {"a": V("2.0"), "b": V("2.0")}), crosscheck.AUTO_CERTIFY_SECONDS),
+        (Solution("sat", {"a": V("2.0"), "b": V("1.0")}), crosscheck.AUTO_PUBGRUB_SECONDS),
+        (NoSolution("sat", "no"), crosscheck.AUTO_PUBGRUB_SECONDS),
+    ],
+    ids=["checked-solution", "rejected-solution", "no-solution"],
+)
+def test_auto_certification_budget_depends_on_sats_answer(
+    target, monkeypatch, sat_outcome, expected
+):
+    clock = ManualClock()
+    probe = DeadlineProbe(clock)
+    with_engines(monkeypatch, sat=FixedEngine("sat", sat_outcome), pubgrub=probe)
+    resolution = resolve(universe(target), clock=clock)
+    assert resolution.runs[1].gave_up is not None
+    assert probe.allowed == pytest.approx(expected, abs=0.06)
+
+
+class CountingProvider(InMemoryProvider):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hints = 0
+
+    def prefetch(self, name, versions):
+        self.hints += 1
+
+
+@pytest.mark.parametrize(("solver", "hinted"), [("auto", False), ("both", True)])
+def test_certification_of_a_checked_answer_does_not_prefetch(target, monkeypatch, solver, hinted):
+    u = universe(target)
+    provider = CountingProvider.from_simple(TABLE)  # type: ignore[arg-type]
+    assert isinstance(provider, CountingProvider)
+    u.provider = provider
+    sat = FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("2.0")}))
+    from resolvent.solver.pubgrub import PubGrubEngine  # noqa: PLC0415
+
+    with_engines(monkeypatch, sat=sat, pubgrub=PubGrubEngine())
+    resolution = resolve(u, solver=solver)
+    assert resolution.agree is True
+    assert (provider.hints > 0) is hinted
+    assert u.prefetching is True

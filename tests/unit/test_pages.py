@@ -12,6 +12,8 @@ from resolvent.errors import IndexDataError
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.pages import (
     JSON_CONTENT_TYPE,
+    DistFile,
+    parse_flat_page,
     parse_html_page,
     parse_json_page,
     parse_page,
@@ -266,3 +268,26 @@ def test_parse_dist_filename(
     else:
         assert parsed is not None
         assert (parsed.kind, parsed.name, str(parsed.version)) == expected
+
+
+def test_flat_page_groups_files_of_every_project() -> None:
+    text = """<html><head><base href="/files/"></head><body>
+    <a href="Lib_Core-1.0-py3-none-any.whl#sha256=AB12">w</a>
+    <a href="app-2.0.tar.gz" data-requires-python="&gt;=3.9">s</a>
+    <a href="lib-core-1.1.zip">z</a>
+    <a href="notes.txt">n</a><a>no href</a>
+    <a href="../other/app-1.0-py3-none-any.whl" data-yanked="broken">y</a>
+    </body></html>"""
+    flat = parse_flat_page(text, url="http://h/listing/index.html")
+    page: dict[str, list[DistFile]] = {str(name): files for name, files in flat.items()}
+    assert sorted(page) == ["app", "lib-core"]
+    core = page["lib-core"]
+    assert [f.url for f in core] == [
+        "http://h/files/Lib_Core-1.0-py3-none-any.whl",
+        "http://h/files/lib-core-1.1.zip",
+    ]
+    assert core[0].hashes == {"sha256": "ab12"}
+    assert [str(f.version) for f in page["app"]] == ["2.0", "1.0"]
+    assert page["app"][0].requires_python == SpecifierSet(">=3.9")
+    assert page["app"][1].yanked
+    assert page["app"][1].url == "http://h/other/app-1.0-py3-none-any.whl"

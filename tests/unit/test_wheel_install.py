@@ -403,3 +403,40 @@ def test_upgrade_merges_into_existing_folders_and_namespace_packages(
     assert (site / "shared_ns" / "two" / "__init__.py").is_file()
     staging = [p for p in venv.root.iterdir() if p.name.startswith(".resolvent-staging-")]
     assert staging == []
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o027])
+def test_unpacked_modes_do_not_depend_on_the_umask(
+    cache: Cache, demo_wheel: Path, umask: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        tree = cache.unpack_wheel(demo_wheel)
+    finally:
+        os.umask(previous)
+    assert (tree / "demo_pkg" / "__init__.py").stat().st_mode & 0o777 == 0o644
+    assert (tree / "demo_pkg-1.0.data" / "scripts" / "tool").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize(
+    ("paths", "unsafe"),
+    [
+        (["demo/__init__.py", "demo-1.0.dist-info/METADATA"], False),
+        (["demo/..x", "...", ".hidden/a", "a./b"], False),
+        (["/etc/passwd"], True),
+        (["demo/../../x"], True),
+        (["..", "a"], True),
+        (["a", "./b"], True),
+        (["a/."], True),
+        (["a//b"], True),
+        (["a/"], True),
+        (["a", ""], True),
+        (["a\\b"], True),
+        (["a\x00b"], True),
+        (["a\n/b"], True),
+    ],
+)
+def test_manifest_path_check(paths: list[str], unsafe: bool) -> None:
+    from resolvent.installer.manifest import _unsafe_paths  # noqa: PLC0415
+
+    assert _unsafe_paths("\n".join(paths)) is unsafe

@@ -1,7 +1,8 @@
 """The clause encoding of a universe: one Boolean per (package, version), grown lazily.
 
 Each known package gets one variable per choosable version (``universe.versions``, best
-first) and an at-most-one constraint over them. Each loaded version ``p == v`` adds one
+first) and an at-most-one constraint over them (added on demand with
+``lazy_at_most_one``). Each loaded version ``p == v`` adds one
 clause per dependency, ``x[p,v] -> OR x[q,w] for w in range``, and the root adds one
 clause per root requirement. Versions whose metadata is unavailable get the unit clause
 ``-x[p,v]``. Every clause except the at-most-one constraints belongs to a
@@ -23,7 +24,7 @@ from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from packaging.version import Version
 
@@ -63,6 +64,10 @@ class Cnf:
     """The clauses known so far for one universe, and where each came from.
 
     :param universe: the problem; read lazily through ``versions`` and ``dependencies``.
+    :param lazy_at_most_one: leave out the at-most-one constraints until
+        :meth:`ensure_at_most_one` asks for them (see ``_Greedy`` in
+        :mod:`resolvent.solver.sat`, which adds them for the packages whose models
+        take two versions); :meth:`all_clauses` always has them all.
 
     New clauses accumulate until :meth:`drain` hands them to an incremental solver.
 
@@ -73,8 +78,11 @@ class Cnf:
         solver.append_formula(cnf.drain())
     """
 
-    def __init__(self, universe: Universe) -> None:
+    def __init__(self, universe: Universe, *, lazy_at_most_one: bool = False) -> None:
         self.universe = universe
+        self.lazy_at_most_one = lazy_at_most_one
+        # Packages whose at-most-one constraint has been added.
+        self._constrained: set[str] = set()
         self.pool = IDPool()
         self.lits: dict[str, tuple[int, ...]] = {}
         # package -> its first variable: a package's variables are consecutive, best
@@ -84,6 +92,10 @@ class Cnf:
         self.at_most_one: list[list[int]] = []
         self.groups: list[Group] = []
         self.loaded: dict[tuple[str, Version], tuple[Dependency, ...]] = {}
+        # The same, keyed by the version's variable: cheaper to look up than a
+        # (name, Version) pair in the search's inner loops (no tuple, no version hash).
+        self.loaded_vars: dict[int, tuple[Dependency, ...]] = {}
+        self._vars: dict[tuple[str, Version], int] = {}
         # (package, id(range)) -> (range, indices): keyed by identity because hashing a
         # VersionRange is slow, and ranges repeat as the same (cached) objects; the range
         # is kept in the value so its id cannot be reused.
@@ -100,11 +112,23 @@ class Cnf:
         if lits is not None:
             return lits
         versions = self.universe.versions(package)
-        lits = tuple(self.pool.id((package, version)) for version in versions)
-        assert lits == tuple(range(lits[0], lits[0] + len(lits))) if lits else True
+        # Consecutive fresh variables, allocated directly (no IDPool entry per version).
+        start = self.pool.top + 1
+        self.pool.top += len(versions)
+        lits = tuple(range(start, start + len(versions)))
+        self._vars.update(zip(((package, v) for v in versions), lits, strict=True))
         self.lits[package] = lits
-        self.first[package] = lits[0] if lits else 0
+        self.first[package] = start if lits else 0
         self.versions[package] = versions
+        if not self.lazy_at_most_one:
+            self._add_at_most_one(package)
+        # Phases: lean towards the best version, away from the others.
+        self._phases.extend(lit if rank == 0 else -lit for rank, lit in enumerate(lits))
+        return lits
+
+    def _add_at_most_one(self, package: str) -> None:
+        self._constrained.add(package)
+        lits = self.lits[package]
         if len(lits) > 1:
             small = len(lits) <= _PAIRWISE_LIMIT
             encoding = EncType.pairwise if small else EncType.seqcounter
@@ -112,13 +136,16 @@ class Cnf:
             clauses = amo.clauses
             self.at_most_one.extend(clauses)
             self._pending.extend(clauses)
-        # Phases: lean towards the best version, away from the others.
-        self._phases.extend(lit if rank == 0 else -lit for rank, lit in enumerate(lits))
-        return lits
+
+    def ensure_at_most_one(self, packages: Iterable[str]) -> None:
+        """Add the at-most-one constraints of these known packages, if not yet added."""
+        for package in packages:
+            if package not in self._constrained:
+                self._add_at_most_one(package)
 
     def lit(self, package: str, version: Version) -> int:
         """Return the variable of ``package == version`` (the package must be known)."""
-        return int(self.pool.obj2id[(package, version)])
+        return self._vars[(package, version)]
 
     def fresh(self) -> int:
         """Return a new variable that belongs to no package (selectors, activations)."""
@@ -152,11 +179,13 @@ class Cnf:
         if isinstance(deps, Unavailable):
             self._add_group("unavailable", package, version, reason=deps.reason, clause=[-own])
             self.loaded[(package, version)] = ()
+            self.loaded_vars[own] = ()
             return ()
         deps = tuple(deps)
         for dep in deps:
             self._add_dependency(package, version, own, dep)
         self.loaded[(package, version)] = deps
+        self.loaded_vars[own] = deps
         for dep in deps:
             hint = self.best_unloaded(dep.package, dep.range)
             if hint is not None:
@@ -168,8 +197,8 @@ class Cnf:
         key = (package, id(rng))
         found = self._allowed.get(key)
         if found is None:
-            versions = self.versions[package]
-            found = (rng, tuple(i for i, version in enumerate(versions) if version in rng))
+            contains = rng.contains
+            found = (rng, tuple(i for i, v in enumerate(self.versions[package]) if contains(v)))
             self._allowed[key] = found
         return found[1]
 
@@ -229,4 +258,5 @@ class Cnf:
 
     def all_clauses(self) -> list[list[int]]:
         """Return every clause so far: at-most-one constraints, then groups in order."""
+        self.ensure_at_most_one(list(self.lits))
         return [*self.at_most_one, *(list(g.clause) for g in self.groups)]

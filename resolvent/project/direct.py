@@ -1,0 +1,248 @@
+"""Direct requirements: local wheels, sdists and project folders, and URLs, as resolution sees them.
+
+A requirement such as ``./dist/demo-1.0.tar.gz``, ``./some/project`` or
+``demo @ file:///.../demo-1.0-py3-none-any.whl`` names one distribution, not a range of
+an index's versions. Resolution needs its metadata first: a wheel's ``METADATA``, an
+sdist's static ``PKG-INFO`` (PEP 643) or else what its build backend prepares
+(:meth:`~resolvent.installer.build.Builder.sdist_metadata`), a project folder's
+backend's answer. :class:`DirectOverlay` then lays those versions over the index
+provider, so that the solver sees exactly one version of each such project.
+
+``pip compile`` uses :func:`direct_metadata`; ``pip install`` builds or unpacks the
+distribution anyway and reads the metadata from the result.
+
+Example::
+
+    found = direct_metadata(line, no_build=False, builder=lazy_builder)
+    f"{found.metadata.name} @ {found.url}"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urlsplit
+
+from resolvent.errors import BadInputError, HashMismatchError, IndexDataError
+from resolvent.solver.provider import Unavailable, VersionInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from packaging.requirements import Requirement
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from resolvent.index.metadata import CoreMetadata
+    from resolvent.index.provider import IndexProvider
+    from resolvent.installer.build import Builder
+    from resolvent.project.requirements_txt import RequirementLine
+
+__all__ = ["DirectMetadata", "DirectOverlay", "direct_metadata", "forbid_build", "local_path"]
+
+_MAX_METADATA = 16 << 20
+
+
+class _BuilderSource(Protocol):
+    def builder(self) -> Builder:
+        """Return the builder (created on first use)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMetadata:
+    """A direct requirement's metadata, the URL to pin it by, and its archive's sha256."""
+
+    metadata: CoreMetadata
+    url: str
+    sha256: str | None
+
+
+def local_path(line: RequirementLine) -> Path | None:
+    """Return the local path a requirement names (a path, or a ``file:`` URL), if any."""
+    if line.path is not None:
+        return line.path
+    url = line.requirement.url or ""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    return None
+
+
+def forbid_build(line: RequirementLine, what: str) -> BadInputError:
+    """Return the error for a direct requirement that must be built under ``--no-build``."""
+    return BadInputError(
+        f"building source distributions is disabled, but `{line.requirement.name}` "
+        f"({what}) must be built",
+        hint="give a wheel instead, or allow building it (drop `--no-build`/`--only-binary`)",
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _wheel_metadata(path: Path) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [
+                n
+                for n in archive.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
+            if len(names) != 1:
+                raise BadInputError(f"`{path.name}` has no single `.dist-info/METADATA`")
+            info = archive.getinfo(names[0])
+            if info.file_size > _MAX_METADATA:
+                raise BadInputError(f"`{path.name}` has an oversized `METADATA`")
+            return archive.read(info)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise BadInputError(f"cannot read the wheel `{path.name}`: {error}") from None
+
+
+def _download(url: str, folder: Path) -> Path:
+    import httpx  # noqa: PLC0415 - only URL requirements need it
+
+    from resolvent import __version__  # noqa: PLC0415
+    from resolvent.errors import HttpStatusError, IndexUnreachableError  # noqa: PLC0415
+
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not filename or "/" in filename:
+        raise BadInputError(f"`{url}` does not name a file")
+    target = folder / filename
+    try:
+        with (
+            httpx.Client(
+                follow_redirects=True,
+                timeout=httpx.Timeout(60.0, connect=10.0),
+                headers={"User-Agent": f"resolvent/{__version__}"},
+            ) as client,
+            client.stream("GET", url.split("#", 1)[0]) as response,
+        ):
+            if response.status_code >= 400:
+                raise HttpStatusError(url, response.status_code)
+            with target.open("wb") as stream:
+                for chunk in response.iter_bytes(1 << 16):
+                    stream.write(chunk)
+    except httpx.HTTPError as error:
+        raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
+    return target
+
+
+def direct_metadata(
+    line: RequirementLine, *, no_build: bool, builder: _BuilderSource | None
+) -> DirectMetadata:
+    """Return the metadata of the one distribution a direct requirement names.
+
+    :param no_build: building is forbidden for this project (``--no-build``).
+    :param builder: builds sdists and projects (``None``: building is impossible).
+    :raises BadInputError: the path does not exist or is no distribution, the
+        distribution is another project, or it needs a build that is forbidden.
+    :raises BuildError: its build backend fails.
+    """
+    from resolvent.index.metadata import parse_core_metadata  # noqa: PLC0415
+    from resolvent.index.sdist_metadata import (  # noqa: PLC0415
+        pkg_info_from_sdist,
+        static_metadata,
+    )
+
+    requirement = line.requirement
+    path = local_path(line)
+    url = requirement.url or (path.absolute().as_uri() if path is not None else "")
+    with tempfile.TemporaryDirectory(prefix="resolvent-direct-") as scratch:
+        if path is None:
+            if urlsplit(url).scheme not in {"http", "https"}:
+                raise BadInputError(f"unsupported URL `{url}` in `{requirement}`")
+            path = _download(url, Path(scratch))
+        elif not path.exists():
+            raise BadInputError(f"`{path}` does not exist")
+        sha256: str | None = None
+        if path.is_dir():
+            if no_build or builder is None:
+                raise forbid_build(line, f"the project at `{path}`")
+            data = builder.builder().project_metadata(path)
+            source = f"the metadata of `{path}`"
+        else:
+            sha256 = _sha256(path)
+            _check_hashes(path.name, sha256, line.hashes, url)
+            if path.name.endswith(".whl"):
+                data = _wheel_metadata(path)
+            elif path.name.endswith((".tar.gz", ".zip")):
+                pkg_info = pkg_info_from_sdist(path.read_bytes(), path.name)
+                static = static_metadata(pkg_info, path.name) if pkg_info is not None else None
+                if static is not None:
+                    return _checked(line, DirectMetadata(static, url, sha256))
+                if no_build or builder is None:
+                    raise forbid_build(line, f"`{path.name}`")
+                data = builder.builder().sdist_metadata(path, sha256)
+            else:
+                raise BadInputError(f"`{path}` is not a wheel, a source distribution or a folder")
+            source = f"the metadata of `{path.name}`"
+    try:
+        meta = parse_core_metadata(data, source=source)
+    except IndexDataError as error:
+        raise BadInputError(f"{source} is invalid: {error.problem}") from None
+    return _checked(line, DirectMetadata(meta, url, sha256))
+
+
+def _check_hashes(filename: str, sha256: str, hashes: Sequence[str], url: str) -> None:
+    wanted = {h.partition(":")[2].lower() for h in hashes if h.lower().startswith("sha256:")}
+    algorithm, _, value = urlsplit(url).fragment.partition("=")
+    if algorithm == "sha256" and value:
+        wanted.add(value.lower())
+    if wanted and sha256 not in wanted:
+        raise HashMismatchError(filename, f"sha256:{sha256}", sorted(f"sha256:{w}" for w in wanted))
+
+
+def _checked(line: RequirementLine, found: DirectMetadata) -> DirectMetadata:
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    requirement = line.requirement
+    if found.metadata.name != canonicalize_name(requirement.name):
+        raise BadInputError(
+            f"`{requirement}` names `{requirement.name}`, "
+            f"but the distribution is `{found.metadata.name}`"
+        )
+    return found
+
+
+class DirectOverlay:
+    """The index provider, with direct requirements' metadata and ``--no-deps`` laid over it."""
+
+    def __init__(
+        self, inner: IndexProvider, direct: Mapping[NormalizedName, CoreMetadata], *, no_deps: bool
+    ) -> None:
+        self.inner = inner
+        self.direct = direct
+        self.no_deps = no_deps
+
+    def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
+        """Return the direct requirement's one version, else the index's versions."""
+        meta = self.direct.get(name)
+        if meta is not None:
+            return [VersionInfo(meta.version, requires_python=meta.requires_python)]
+        return self.inner.list_versions(name)
+
+    def get_requirements(
+        self, name: NormalizedName, version: Version
+    ) -> Sequence[Requirement] | Unavailable:
+        """Return the direct requirement's metadata, else the index's (nothing: no deps)."""
+        if self.no_deps:
+            return ()
+        meta = self.direct.get(name)
+        if meta is not None:
+            return meta.requires_dist
+        return self.inner.get_requirements(name, version)
+
+    def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
+        """Pass the hint on for index projects."""
+        if not self.no_deps and name not in self.direct:
+            self.inner.prefetch(name, versions)

@@ -1,0 +1,240 @@
+"""Sdists with dynamic metadata, and local paths, through ``pip compile`` and ``pip install``.
+
+The sdists carry their own tiny build backend (``tests.support.dists.IN_TREE_BACKEND``),
+so builds need no index; their ``PKG-INFO`` leaves the requirements dynamic (PEP 643),
+so only the backend knows them. The backend appends each hook it runs to the file named
+by ``RV_TEST_BUILD_LOG``: that log, not timing, shows whether a run built anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner, Result
+
+from resolvent.cli import cli
+from tests.support.dists import Dist, build_sdist, build_wheel, write_project
+from tests.support.index import serve_dists
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from resolvent.index.serve import IndexServer
+
+WHEELS = [Dist("beta", "1.0"), Dist("beta", "2.0"), Dist("older", "0.9")]
+
+
+class Runner:
+    """Runs ``resolvent`` in process, hermetically, against one cache and build log."""
+
+    def __init__(self, cache: Path, index: str, log: Path) -> None:
+        self.cache = cache
+        self.index = index
+        self.log = log
+
+    def __call__(self, *args: str, code: int = 0) -> Result:
+        env: dict[str, str | None] = {
+            key: None
+            for key in os.environ
+            if key.startswith(("PIP_", "RESOLVENT_", "UV_")) or key == "VIRTUAL_ENV"
+        }
+        env |= {
+            "PIP_CONFIG_FILE": os.devnull,
+            "RESOLVENT_CACHE_DIR": str(self.cache),
+            "RV_TEST_BUILD_LOG": str(self.log),
+        }
+        result = CliRunner().invoke(cli, list(args), env=env)
+        assert result.exit_code == code, (result.output, result.exception)
+        if code:
+            assert "Traceback" not in result.output
+            assert result.stderr.startswith("error: ")
+        return result
+
+    def compile(self, *args: str, code: int = 0) -> Result:
+        return self("pip", "compile", "-i", self.index, "--no-header", *args, code=code)
+
+    def install(self, venv: Path, *args: str, code: int = 0) -> Result:
+        return self("pip", "install", "--python", str(venv), "-i", self.index, *args, code=code)
+
+    def venv(self, path: Path) -> Path:
+        self("venv", str(path))
+        return path
+
+    def hooks(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    root = tmp_path_factory.mktemp("srv")
+    folder = root / "index"
+    build_sdist(folder, Dist("dyn", "1.0", requires=["beta<2"]), in_tree_backend=True, dynamic=True)
+    build_sdist(
+        folder,
+        Dist("fallback", "1.0", requires=["beta"], files={"NO_PREPARE": "", "fallback/x.py": ""}),
+        in_tree_backend=True,
+        dynamic=True,
+    )
+    # A newer sdist-only version over an older wheel: `--no-build` takes the wheel.
+    build_sdist(folder, Dist("older", "1.0", requires=["beta"]), in_tree_backend=True, dynamic=True)
+    build_sdist(
+        folder,
+        Dist("broken", "1.0", files={"FAIL": "", "broken/__init__.py": ""}),
+        in_tree_backend=True,
+        dynamic=True,
+    )
+    with serve_dists(root, WHEELS) as running:
+        yield running
+
+
+@pytest.fixture
+def rv(tmp_path: Path, server: IndexServer) -> Runner:
+    return Runner(tmp_path / "cache", server.url, tmp_path / "build.log")
+
+
+def _requirements(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "requirements.in"
+    path.write_text(text)
+    return path
+
+
+def test_compile_resolves_through_a_dynamic_sdist_and_never_rebuilds(
+    rv: Runner, tmp_path: Path
+) -> None:
+    source = _requirements(tmp_path, "dyn\n")
+    first = rv.compile(str(source))
+    assert first.stdout == "beta==1.0\n    # via dyn\ndyn==1.0\n    # via -r " + f"{source}\n"
+    assert rv.hooks() == ["prepare_metadata_for_build_wheel dyn-1.0"]
+    assert [p.suffix for p in (rv.cache / "built-v1").glob("*.metadata")] == [".metadata"]
+    second = rv.compile(str(source))
+    assert second.stdout == first.stdout
+    assert rv.compile(str(source), "--offline").stdout == first.stdout
+    assert len(rv.hooks()) == 1  # warm runs read the cached metadata
+
+
+def test_install_builds_the_wheel_after_its_metadata(rv: Runner, tmp_path: Path) -> None:
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "dyn")
+    assert rv.hooks() == ["prepare_metadata_for_build_wheel dyn-1.0", "build_wheel dyn-1.0"]
+    frozen = rv("pip", "freeze", "--python", str(venv)).stdout.split()
+    assert frozen == ["beta==1.0", "dyn==1.0"]
+    rv.install(rv.venv(tmp_path / "again"), "dyn")
+    assert len(rv.hooks()) == 2
+
+
+def test_a_backend_without_the_metadata_hook_builds_once(rv: Runner, tmp_path: Path) -> None:
+    source = _requirements(tmp_path, "fallback\n")
+    assert "fallback==1.0" in rv.compile(str(source)).stdout
+    assert rv.hooks() == ["build_wheel fallback-1.0"]
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "-r", str(source))
+    assert rv.hooks() == ["build_wheel fallback-1.0"]  # the install reused the built wheel
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-c", "import fallback.x"], check=True, timeout=60)
+
+
+def test_no_build_makes_dynamic_sdists_unavailable(rv: Runner, tmp_path: Path) -> None:
+    only_sdist = _requirements(tmp_path, "dyn\n")
+    for flags in (["--no-build"], ["--only-binary", ":all:"], ["--only-binary", "dyn"]):
+        failed = rv.compile(str(only_sdist), *flags, code=1)
+        assert "no solution found" in failed.stderr
+        assert "dyn==1.0 has only a source distribution and building from source is disabled" in (
+            failed.stderr
+        )
+    venv = rv.venv(tmp_path / "venv")
+    failed = rv.install(venv, "dyn", "--no-build", code=1)
+    assert "building from source is disabled" in failed.stderr
+    # Another version with a wheel still works.
+    older = _requirements(tmp_path, "older\n")
+    assert rv.compile(str(older), "--no-build").stdout.startswith("older==0.9\n")
+    assert rv.hooks() == []
+
+
+def test_a_failing_backend_is_one_line_and_leaves_no_entry(rv: Runner, tmp_path: Path) -> None:
+    source = _requirements(tmp_path, "broken\n")
+    failed = rv.compile(str(source), code=1)
+    assert failed.stderr.count("\n") == 1
+    assert failed.stderr.startswith("error: failed to build `broken-1.0.tar.gz`: ")
+    assert "RuntimeError: the test backend was told to fail" in failed.stderr
+    built = rv.cache / "built-v1"
+    assert [p.name for p in built.iterdir() if not p.name.endswith(".lock")] == []
+    again = rv.compile(str(source), code=1)  # tried again, not remembered as a failure
+    assert again.stderr == failed.stderr
+    venv = rv.venv(tmp_path / "venv")
+    assert rv.install(venv, "broken", code=1).stderr == failed.stderr
+
+
+def _local_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
+    dist = tmp_path / "work" / "dist"
+    sdist = build_sdist(
+        dist, Dist("localsrc", "1.0", requires=["beta"]), in_tree_backend=True, dynamic=True
+    )
+    project = write_project(
+        tmp_path / "work" / "proj",
+        Dist("proj", "0.1", requires=["beta<2"]),
+        in_tree_backend=True,
+        dynamic=True,
+    )
+    wheel = build_wheel(dist, Dist("localwheel", "2.0", requires=["dyn"]))
+    return sdist, project, wheel
+
+
+def test_compile_local_sdists_projects_and_wheels(rv: Runner, tmp_path: Path) -> None:
+    sdist, project, wheel = _local_inputs(tmp_path)
+    source = tmp_path / "work" / "requirements.in"
+    source.write_text(f"./dist/{sdist.name}\n./proj\nlocalwheel @ {wheel.as_uri()}\n")
+    result = rv.compile(str(source), "--no-annotate")
+    assert result.stdout.splitlines() == [
+        "beta==1.0",
+        "dyn==1.0",
+        f"localsrc @ {sdist.as_uri()}",
+        f"localwheel @ {wheel.as_uri()}",
+        f"proj @ {project.as_uri()}",
+    ]
+    assert sorted(rv.hooks()) == [
+        "prepare_metadata_for_build_wheel dyn-1.0",
+        "prepare_metadata_for_build_wheel localsrc-1.0",
+        "prepare_metadata_for_build_wheel proj",
+    ]
+    hashed = rv.compile(str(source), "--no-annotate", "--generate-hashes").stdout
+    assert f"localsrc @ {sdist.as_uri()} \\\n    --hash=sha256:" in hashed
+    assert f"proj @ {project.as_uri()}\n" in hashed  # a folder has no hash
+    refused = rv.compile(str(source), "--no-build", code=2)
+    assert "building source distributions is disabled, but `localsrc`" in refused.stderr
+    named = rv.compile(str(source), "--only-binary", "LocalSrc", code=2)
+    assert named.stderr == refused.stderr
+
+
+def test_install_local_sdists_and_projects(rv: Runner, tmp_path: Path) -> None:
+    sdist, project, _ = _local_inputs(tmp_path)
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, str(sdist), str(project))
+    frozen = rv("pip", "freeze", "--python", str(venv)).stdout.splitlines()
+    assert frozen == ["beta==1.0", f"localsrc @ {sdist.as_uri()}", f"proj @ {project.as_uri()}"]
+    refused = rv.install(rv.venv(tmp_path / "v2"), str(project), "--no-build", code=2)
+    assert "building source distributions is disabled, but `proj`" in refused.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")
+def test_dynamic_sdist_dependency_of_a_dependency(rv: Runner, tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "w", Dist("top", "1.0", requires=["dyn"]))
+    result = rv.compile(str(_requirements(tmp_path, f"top @ {wheel.as_uri()}\n")))
+    assert "beta==1.0\n    # via dyn\n" in result.stdout
+    assert "dyn==1.0\n    # via top\n" in result.stdout
+
+
+def test_compile_an_sdist_url(rv: Runner, tmp_path: Path, server: IndexServer) -> None:
+    sdist = server.folder / "dyn-1.0.tar.gz"
+    url = server.url.removesuffix("/simple") + f"/files/{sdist.name}"
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    source = _requirements(tmp_path, f"dyn @ {url}#sha256={digest}\n")
+    result = rv.compile(str(source), "--no-annotate")
+    assert result.stdout == f"beta==1.0\ndyn @ {url}#sha256={digest}\n"
+    wrong = _requirements(tmp_path, f"dyn @ {url}#sha256={'0' * 64}\n")
+    assert "hash mismatch for `dyn-1.0.tar.gz`" in rv.compile(str(wrong), code=1).stderr
