@@ -7,12 +7,12 @@ candidates of every project whose name they carry.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from resolvent.hashes import file_sha256
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.pages import DistFile, parse_flat_page
 
@@ -24,14 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["FindLinks", "local_file"]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def local_file(path: Path) -> DistFile | None:
     """Describe a distribution file on disk as an index would, or ``None`` if it is not one."""
     parsed = parse_dist_filename(path.name)
@@ -41,7 +33,7 @@ def local_file(path: Path) -> DistFile | None:
     return DistFile(
         filename=path.name,
         url=path.absolute().as_uri(),
-        hashes={"sha256": _sha256(path)},
+        hashes={"sha256": file_sha256(path)},
         requires_python=None,
         yanked=False,
         yanked_reason=None,

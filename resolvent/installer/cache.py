@@ -21,13 +21,12 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH120, PTH123
+# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH120
 from __future__ import annotations
 
 import contextlib
 import enum
 import functools
-import hashlib
 import os
 import re
 import shutil
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolvent.errors import InstallError, InvalidWheelError
+from resolvent.hashes import file_sha256
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -65,14 +65,6 @@ class CacheBucket(enum.Enum):
     ARCHIVE = "archive-v1"
     BUILT = "built-v1"
     HTTP = "http-v1"
-
-
-def _file_sha256(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            hasher.update(chunk)
-    return hasher.hexdigest()
 
 
 def _nothing() -> None:
@@ -198,7 +190,7 @@ class Cache:
         if verified and sha256 is not None and wheel_path.is_file():
             actual: str | None = self._key(sha256)
         else:
-            actual = _file_sha256(wheel_path) if wheel_path.is_file() else None
+            actual = file_sha256(wheel_path) if wheel_path.is_file() else None
         if actual is None:
             raise InvalidWheelError(wheel_path.name, "does not exist")
         if sha256 is not None and self._key(sha256) != actual:

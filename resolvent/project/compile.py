@@ -150,11 +150,7 @@ def _direct_requirements(
             continue
         from resolvent.project.direct import direct_metadata  # noqa: PLC0415
 
-        policy = settings.no_build
-        name = canonicalize_name(requirement.name)
-        no_build = (
-            policy if isinstance(policy, bool) else name in {canonicalize_name(n) for n in policy}
-        )
+        no_build = settings.builds_forbidden(requirement.name)
         found = direct_metadata(line, no_build=no_build, builder=builder)
         meta = found.metadata
         url = str(line.path) if line.editable and line.path is not None else found.url

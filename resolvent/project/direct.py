@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 from resolvent.errors import BadInputError, HashMismatchError, IndexDataError
+from resolvent.hashes import file_sha256
 from resolvent.solver.provider import Unavailable, VersionInfo
 
 if TYPE_CHECKING:
@@ -67,9 +67,10 @@ def local_path(line: RequirementLine) -> Path | None:
     if line.path is not None:
         return line.path
     url = line.requirement.url or ""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
+    if urlsplit(url).scheme == "file":
+        from resolvent.installer.prepare import file_url_path  # noqa: PLC0415
+
+        return Path(file_url_path(url))
     return None
 
 
@@ -80,14 +81,6 @@ def forbid_build(line: RequirementLine, what: str) -> BadInputError:
         f"({what}) must be built",
         hint="give a wheel instead, or allow building it (drop `--no-build`/`--only-binary`)",
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _wheel_metadata(path: Path) -> bytes:
@@ -171,7 +164,7 @@ def direct_metadata(
             data = builder.builder().project_metadata(path)
             source = f"the metadata of `{path}`"
         else:
-            sha256 = _sha256(path)
+            sha256 = file_sha256(path)
             _check_hashes(path.name, sha256, line.hashes, url)
             if path.name.endswith(".whl"):
                 data = _wheel_metadata(path)

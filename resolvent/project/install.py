@@ -51,12 +51,11 @@ from resolvent.installer.prepare import (
     Preparer,
     check_digests,
     expected_digests,
-    file_url_path,
 )
 from resolvent.installer.site import InstalledDist, SitePackages
 from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
-from resolvent.project.direct import DirectOverlay, forbid_build
+from resolvent.project.direct import DirectOverlay, forbid_build, local_path
 from resolvent.project.inputs import read_input
 from resolvent.project.requirements_txt import (
     RequirementLine,
@@ -240,27 +239,11 @@ class _Direct:
     always_reinstall: bool
 
 
-def _path_of(requirement: Requirement, line: RequirementLine) -> Path | None:
-    if line.path is not None:
-        return line.path
-    url = requirement.url or ""
-    if urlsplit(url).scheme == "file":
-        return Path(file_url_path(url))
-    return None
-
-
-def _no_build_for(settings: ResolveSettings, name: str) -> bool:
-    policy = settings.no_build
-    if isinstance(policy, bool):
-        return policy
-    return canonicalize_name(name) in {canonicalize_name(n) for n in policy}
-
-
 def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
     requirement = line.requirement
-    path = _path_of(requirement, line)
+    path = local_path(line)
     url = requirement.url or ""
-    no_build = _no_build_for(context.request.settings, requirement.name)
+    no_build = context.request.settings.builds_forbidden(requirement.name)
     if no_build and path is not None and path.is_dir():
         raise forbid_build(line, f"the project at `{path}`")
     if no_build and not (path.name if path is not None else url.split("#")[0]).endswith(".whl"):
@@ -283,7 +266,7 @@ def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
             file = _remote_dist_file(url)
         (cached,) = context.preparer.prepare([Wanted(file.name, file.version, file=file)])
         tree = cached.tree
-        sha256 = _sha256_of(path) if path is not None else None
+        sha256 = file.sha256 if path is not None else None
         user, _ = expected_digests(line.hashes)
         if path is not None and user:
             check_digests(path.name, {"sha256": sha256 or ""}, user, {})
@@ -302,14 +285,6 @@ def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
             f"`{requirement}` names `{requirement.name}`, but the distribution is `{metadata.name}`"
         )
     return _Direct(line, tree, metadata, direct_url, always)
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _local_dist_file(path: Path) -> DistFile:

@@ -80,6 +80,13 @@ class ResolveSettings:
     #: The interpreter that builds sdists for their metadata (default: resolvent's own).
     build_python: Path | None = None
 
+    def builds_forbidden(self, name: str) -> bool:
+        """Whether ``--no-build`` (or ``--only-binary``) forbids building project ``name``."""
+        policy = self.no_build
+        if isinstance(policy, bool):
+            return policy
+        return canonicalize_name(name) in {canonicalize_name(n) for n in policy}
+
 
 @dataclass(slots=True)
 class Resolved:

@@ -49,11 +49,6 @@ __all__ = ["BACKEND", "SatEngine"]
 BACKEND = "cadical195"
 #: The SAT oracle inside RC2 for ``optimal`` mode.
 RC2_BACKEND = "g4"
-#: Speculative loading runs only on rounds whose frontier is this small: a model that
-#: reveals one or two new versions per round is walking down a path (speculation closes
-#: it in one round); a wide frontier means the model is wandering, where guessing ahead
-#: loads versions that no model will select.
-_SPECULATE_BELOW = 2
 #: The most versions of one package released in one round (see ``_Greedy._release``).
 _RELEASE_MAX = 32
 
