@@ -400,12 +400,20 @@ class IndexProvider:
         """
         if file.sha256:
             return file.sha256
-        return self._io().run(self._download_sha256(file))
+        return hashlib.sha256(self.download(file.url, immutable=True)).hexdigest()
 
-    async def _download_sha256(self, file: DistFile) -> str:
+    def download(self, url: str, *, immutable: bool = False) -> bytes:
+        """Return the body at ``url`` through the index client: its retries, cache and policy.
+
+        :param immutable: the URL names one file for good (an index's file): cache it
+            without revalidation. A direct URL from the user may change; it is cached as
+            its server's headers say.
+        """
+        return self._io().run(self._download(url, immutable=immutable))
+
+    async def _download(self, url: str, *, immutable: bool) -> bytes:
         assert self._client is not None
-        response = await self._client.get(file.url, immutable=True)
-        return hashlib.sha256(response.content).hexdigest()
+        return (await self._client.get(url, immutable=immutable)).content
 
     def best_file(self, name: NormalizedName, version: Version) -> DistFile | None:
         """Return the file an install would use: the best compatible wheel, else the sdist."""

@@ -85,8 +85,8 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
     if settings.find_links is None and parsed.find_links:
         settings.find_links = parsed.find_links
     builder = LazyBuilder(settings, open_cache(settings))
-    roots, direct = _direct_requirements(parsed.requirements, settings, builder)
     with open_provider(settings, builder=builder) as provider:
+        roots, direct = _direct_requirements(parsed.requirements, settings, builder, provider)
         source: IndexProvider = provider
         if direct:
             from resolvent.project.direct import DirectOverlay  # noqa: PLC0415
@@ -134,7 +134,10 @@ class _Direct:
 
 
 def _direct_requirements(
-    lines: Sequence[RequirementLine], settings: ResolveSettings, builder: LazyBuilder
+    lines: Sequence[RequirementLine],
+    settings: ResolveSettings,
+    builder: LazyBuilder,
+    provider: IndexProvider,
 ) -> tuple[list[Requirement], dict[NormalizedName, _Direct]]:
     """Return the root requirements, direct ones (paths, URLs) pinned to their metadata.
 
@@ -151,7 +154,7 @@ def _direct_requirements(
         from resolvent.project.direct import direct_metadata  # noqa: PLC0415
 
         no_build = settings.builds_forbidden(requirement.name)
-        found = direct_metadata(line, no_build=no_build, builder=builder)
+        found = direct_metadata(line, no_build=no_build, builder=builder, fetch=provider.download)
         meta = found.metadata
         url = str(line.path) if line.editable and line.path is not None else found.url
         previous = direct.get(meta.name)

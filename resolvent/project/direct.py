@@ -13,7 +13,7 @@ distribution anyway and reads the metadata from the result.
 
 Example::
 
-    found = direct_metadata(line, no_build=False, builder=lazy_builder)
+    found = direct_metadata(line, no_build=False, builder=lazy_builder, fetch=provider.download)
     f"{found.metadata.name} @ {found.url}"
 """
 
@@ -31,7 +31,7 @@ from resolvent.hashes import file_sha256
 from resolvent.solver.provider import Unavailable, VersionInfo
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from packaging.requirements import Requirement
     from packaging.utils import NormalizedName
@@ -101,41 +101,28 @@ def _wheel_metadata(path: Path) -> bytes:
         raise BadInputError(f"cannot read the wheel `{path.name}`: {error}") from None
 
 
-def _download(url: str, folder: Path) -> Path:
-    import httpx  # noqa: PLC0415 - only URL requirements need it
-
-    from resolvent import __version__  # noqa: PLC0415
-    from resolvent.errors import HttpStatusError, IndexUnreachableError  # noqa: PLC0415
-
+def _download(url: str, folder: Path, fetch: Callable[[str], bytes]) -> Path:
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     if not filename or "/" in filename:
         raise BadInputError(f"`{url}` does not name a file")
     target = folder / filename
-    try:
-        with (
-            httpx.Client(
-                follow_redirects=True,
-                timeout=httpx.Timeout(60.0, connect=10.0),
-                headers={"User-Agent": f"resolvent/{__version__}"},
-            ) as client,
-            client.stream("GET", url.split("#", 1)[0]) as response,
-        ):
-            if response.status_code >= 400:
-                raise HttpStatusError(url, response.status_code)
-            with target.open("wb") as stream:
-                for chunk in response.iter_bytes(1 << 16):
-                    stream.write(chunk)
-    except httpx.HTTPError as error:
-        raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
+    target.write_bytes(fetch(url.split("#", 1)[0]))
     return target
 
 
 def direct_metadata(
-    line: RequirementLine, *, no_build: bool, builder: _BuilderSource | None
+    line: RequirementLine,
+    *,
+    no_build: bool,
+    builder: _BuilderSource | None,
+    fetch: Callable[[str], bytes] | None = None,
 ) -> DirectMetadata:
     """Return the metadata of the one distribution a direct requirement names.
 
     :param no_build: building is forbidden for this project (``--no-build``).
+    :param fetch: downloads an http(s) URL (the index client's
+        :meth:`~resolvent.index.provider.IndexProvider.download`); ``None``: only local
+        paths are possible.
     :param builder: builds sdists and projects (``None``: building is impossible).
     :raises BadInputError: the path does not exist or is no distribution, the
         distribution is another project, or it needs a build that is forbidden.
@@ -152,9 +139,9 @@ def direct_metadata(
     url = requirement.url or (path.absolute().as_uri() if path is not None else "")
     with tempfile.TemporaryDirectory(prefix="resolvent-direct-") as scratch:
         if path is None:
-            if urlsplit(url).scheme not in {"http", "https"}:
+            if urlsplit(url).scheme not in {"http", "https"} or fetch is None:
                 raise BadInputError(f"unsupported URL `{url}` in `{requirement}`")
-            path = _download(url, Path(scratch))
+            path = _download(url, Path(scratch), fetch)
         elif not path.exists():
             raise BadInputError(f"`{path}` does not exist")
         sha256: str | None = None
