@@ -234,11 +234,11 @@ def resolve_requirements(
     except BuildError:
         if settings.solver != "auto":
             raise
-        # The SAT engine's intermediate models may pick any version, and closing them
-        # loads the requirements of versions that no newest-first search visits (ancient
-        # sdists that no longer build). A failed build stops resolution, as in uv, only
-        # when PubGrub, which walks uv's order, needs it: it answers alone, with the
-        # requirements loaded so far.
+        # SAT loads only the versions its proofs name, but a package it releases again
+        # and again gets several versions per round (see the SAT engine's `_release`),
+        # some of which a newest-first search never visits (an ancient sdist that no
+        # longer builds). A failed build stops resolution, as in uv, only when PubGrub,
+        # which walks uv's order, needs it: it answers alone, with what is loaded so far.
         resolution = resolve(universe, solver="pubgrub", clock=settings.clock)
     if resolution.problems:
         raise CrossCheckError(
