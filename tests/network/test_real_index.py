@@ -35,18 +35,11 @@ FILES = sorted(SETS.rglob("*.in")) if SETS.is_dir() else []
 FLAGS = ["--exclude-newer", "2026-01-01", "--python-version", "3.11"]
 TIMEOUT = 1800
 
-#: Sets where resolvent may fail although uv succeeds, and why. Both resolvers stop at a
-#: failed sdist build; on these sets resolvent's PubGrub walks down through older
-#: versions than uv visits (uv deprioritizes a package that keeps causing conflicts and
-#: backjumps past its decision; resolvent's PubGrub only prioritizes), down to an sdist
-#: that cannot build on Python 3.11.
-KNOWN_FAILURES = {
-    "apache-beam-dill": (
-        "PubGrub walks down apache-beam while dill stays decided, to an sdist "
-        "(apache-beam 2.3.0, or PyVCF) that cannot build on Python 3.11"
-    ),
-    "airflow": "PubGrub walks down to an ancient sdist (kombu 2.5.16) that cannot build",
-}
+#: Sets where resolvent may fail although uv succeeds, and why (none known now: airflow
+#: and apache-beam-dill used to fail here, PubGrub walking down to ancient sdists that
+#: cannot build on Python 3.11, until extras were kept within their base's known range
+#: and conflict-prone packages reprioritized as uv does).
+KNOWN_FAILURES: dict[str, str] = {}
 
 pytestmark = pytest.mark.network
 

@@ -14,6 +14,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from resolvent.solver._internal.core import SolverState
 from resolvent.solver._internal.incompatibility import Incompatibility
 from resolvent.solver._internal.partial_solution import PartialSolution
 from resolvent.solver._internal.term import ANY, Relation, Term
@@ -307,6 +308,66 @@ def test_extra_with_conflict_is_explained_with_its_key() -> None:
     outcome = failure(table, ["b[x]"])
     assert "b[x]==1.0 depends on c>=2" in outcome.explanation
     assert "b[x]" in outcome.core
+
+
+class CountingProvider(InMemoryProvider):
+    """Records every (name, version) whose requirements the engine asked for."""
+
+    def __init__(self, table: Table) -> None:
+        releases = InMemoryProvider.from_simple(table)._releases
+        super().__init__({name: list(items.values()) for name, items in releases.items()})
+        self.asked: list[tuple[str, str]] = []
+
+    def get_requirements(
+        self, name: NormalizedName, version: Version
+    ) -> Sequence[Requirement] | Unavailable:
+        self.asked.append((name, str(version)))
+        return super().get_requirements(name, version)
+
+
+def test_rejected_extra_does_not_walk_down_its_base_history() -> None:
+    # redis is decided first (7.0); kombu is held to >=5 by celery, so only 5.2 fits;
+    # kombu[redis] 5.2 wants redis<6. The old kombu releases cannot be kombu[redis]'s
+    # version either (each pins kombu to itself), so nothing of theirs may be loaded:
+    # on a real index they are sdists that would be built, and may not build.
+    table: Table = {
+        "redis": {"5.0": [], "7.0": []},
+        "celery": {"1.0": ["kombu>=5", "kombu[redis]; extra == 'redis'"]},
+        "kombu": {
+            "1.0": [],
+            "2.0": [],
+            "3.0": ["redis; extra == 'redis'"],
+            "5.2": ["redis<6; extra == 'redis'"],
+        },
+    }
+    provider = CountingProvider(table)
+    universe = universe_of(provider, ["redis", "celery[redis]"])
+    outcome = PubGrubEngine().solve(universe)
+    assert isinstance(outcome, Solution)
+    assert check_solution(universe, outcome.selected) == []
+    assert {k: str(v) for k, v in outcome.selected.items() if "[" not in k} == {
+        "redis": "5.0",
+        "celery": "1.0",
+        "kombu": "5.2",
+    }
+    assert not [asked for asked in provider.asked if asked[0] == "kombu" and asked[1] != "5.2"]
+
+
+def test_often_rejected_package_is_decided_before_its_culprit() -> None:
+    # y (one version) pins z==1 and z is decided next (one candidate); x tries 8..2,
+    # each rejected by z. Past the threshold x counts as "affected" (decided early)
+    # and z as the "culprit" (decided late, after backtracking to before it), as uv does.
+    table: Table = {
+        "y": {"1.0": ["z==1"]},
+        "x": {f"{k}.0": [f"z=={k}"] for k in range(1, 9)},
+        "z": {f"{k}": [] for k in range(1, 9)},
+    }
+    universe = make(table, ["y", "x"])
+    state = SolverState(universe)
+    chosen = {name: str(version) for name, version in state.solve().items()}
+    assert chosen == {"y": "1.0", "x": "1.0", "z": "1"}
+    assert "x" in state._early
+    assert "z" in state._late
 
 
 def test_missing_package() -> None:

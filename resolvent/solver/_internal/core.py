@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import FULL, VersionRange
 from resolvent.solver.result import BudgetExceeded
-from resolvent.solver.universe import ROOT, ROOT_VERSION
+from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 
 from .incompatibility import Incompatibility
 from .partial_solution import PartialSolution
@@ -35,7 +35,7 @@ ENGINE = "pubgrub"
 
 #: How many of a newly seen package's preferred versions to hint the provider about.
 _PREFETCH = 5
-#: After this many conflicts a package is decided as early as a pinned one (as uv does).
+#: After this many conflicts a package changes priority (as uv's ``CONFLICT_THRESHOLD``).
 _CONFLICT_THRESHOLD = 5
 #: How often (in steps) a reporter is asked whether to cancel.
 _POLL_EVERY = 64
@@ -90,13 +90,24 @@ class SolverState:
         # Discovery order of packages: the last tie-breaker of prioritization.
         self._order: dict[str, int] = {}
         self._direct: dict[str, bool] = {}
-        self._conflict_counts: dict[str, int] = {}
+        # Conflict statistics, as uv keeps them: how often a package's decision was rejected
+        # ("affected") and how often one of its terms took part in rejecting another
+        # ("culprit"). Past the threshold an affected package is decided early and a
+        # culprit late, after backtracking to before its decision.
+        self._affected: dict[str, int] = {}
+        self._culprit: dict[str, int] = {}
+        self._early: set[str] = set()
+        self._late: set[str] = set()
+        self._to_prioritize: list[str] = []
+        self._to_deprioritize: list[str] = []
         # Per package and range (by identity, the range kept in the value so that its id
         # cannot be recycled): the first preferred version in the range and whether it
         # admits at most one listed version. Ranges recur as the same objects (the term
         # algebra interns them), above all after backjumps.
         self._candidates: dict[str, dict[int, tuple[VersionRange, Version | None, bool]]] = {}
         self._dependencies_added: set[tuple[str, Version]] = set()
+        # Per extra, the base ranges whose "same version as the base" fact was added.
+        self._bound: dict[str, dict[int, VersionRange]] = {}
         self._sorted: dict[str, list[Version]] = {}
         # Incompatibilities known to be contradicted, with the decision level at which
         # that became true: they cannot propagate until a backjump below that level.
@@ -119,7 +130,11 @@ class SolverState:
         self._add(Incompatibility.root(ROOT, ROOT_VERSION))
         next_package: str | None = ROOT
         while next_package is not None:
-            self._propagate(next_package)
+            self._propagate({next_package: None}, affected=next_package)
+            while self._to_prioritize or self._to_deprioritize:
+                touched = self._reprioritize()
+                if touched:
+                    self._propagate(dict.fromkeys(touched), affected=None)
             next_package = self._decide()
         selected = self.solution.decisions()
         selected.pop(ROOT, None)
@@ -171,9 +186,13 @@ class SolverState:
 
     # -- unit propagation ----------------------------------------------------------------------
 
-    def _propagate(self, package: str) -> None:
+    def _propagate(self, changed: dict[str, None], *, affected: str | None) -> None:
+        """Derive what the incompatibilities of the ``changed`` packages force.
+
+        ``affected`` is the package whose decision started this round: conflicts found
+        are counted against it (and against the other packages they involve).
+        """
         solution = self.solution
-        changed: dict[str, None] = {package: None}
         while changed:
             current = next(reversed(changed))
             del changed[current]
@@ -186,7 +205,7 @@ class SolverState:
                     continue
                 relation, unsatisfied = solution.relation(incompatibility)
                 if relation is _SATISFIED:
-                    root_cause, culprit = self._resolve_conflict(incompatibility)
+                    root_cause, culprit = self._resolve_conflict(incompatibility, affected)
                     changed.clear()
                     changed[culprit] = None
                     term = root_cause.terms[culprit]
@@ -205,13 +224,19 @@ class SolverState:
 
     # -- conflict resolution ---------------------------------------------------------------------
 
-    def _resolve_conflict(self, incompatibility: Incompatibility) -> tuple[Incompatibility, str]:
+    def _resolve_conflict(
+        self, incompatibility: Incompatibility, affected: str | None
+    ) -> tuple[Incompatibility, str]:
         """Find the root cause of a satisfied incompatibility and backjump.
 
-        Returns the root cause (learned) and the package it is almost satisfied on.
+        Returns the root cause (learned) and the package it is almost satisfied on. Every
+        intermediate cause is counted in the conflict statistics, as uv does: a root
+        cause that simplifies to "not this version of A" still tells which packages
+        kept clashing on the way.
         """
         self.conflicts += 1
-        self._note_conflict(incompatibility)
+        if self.reporter is not None:
+            self.reporter.conflict(repr(incompatibility))
         solution = self.solution
         learned = False
         while True:
@@ -224,27 +249,77 @@ class SolverState:
                 if learned:
                     self._add(incompatibility)
                 level = found.previous_level
-                for package in solution.backtrack(level):
-                    self._enqueue(package)
-                self._contradicted = {
-                    known: at for known, at in self._contradicted.items() if at <= level
-                }
+                self._backtrack(level)
+                self._record_conflict(affected, satisfier.package, incompatibility)
                 return incompatibility, satisfier.package
             incompatibility = Incompatibility.derived(
                 incompatibility, satisfier.cause, satisfier.package
             )
+            self._record_conflict(affected, satisfier.package, incompatibility)
             learned = True
 
-    def _note_conflict(self, incompatibility: Incompatibility) -> None:
-        counts = self._conflict_counts
-        for package in incompatibility.terms:
-            if package != ROOT:
-                count = counts[package] = counts.get(package, 0) + 1
-                if count == _CONFLICT_THRESHOLD:
-                    self._enqueue(package)
-        reporter = self.reporter
-        if reporter is not None:
-            reporter.conflict(repr(incompatibility))
+    def _backtrack(self, level: int) -> list[str]:
+        """Undo every decision above ``level``; return the packages that changed."""
+        touched = self.solution.backtrack(level)
+        for package in touched:
+            self._enqueue(package)
+        self._contradicted = {known: at for known, at in self._contradicted.items() if at <= level}
+        return touched
+
+    # -- conflict statistics ---------------------------------------------------------------
+
+    def _record_conflict(
+        self, affected: str | None, satisfier: str, incompatibility: Incompatibility
+    ) -> None:
+        """Count one conflict step: ``affected`` was rejected, the other packages caused it.
+
+        ``satisfier`` is the package the step resolved on; it is not a culprit of itself.
+        """
+        self._count_conflict(
+            affected, [p for p in incompatibility.terms if p not in {satisfier, affected}]
+        )
+
+    def _count_conflict(self, affected: str | None, culprits: list[str]) -> None:
+        real = False
+        counts = self._culprit
+        for package in culprits:
+            if package == ROOT:
+                continue
+            real = True
+            count = counts[package] = counts.get(package, 0) + 1
+            if count == _CONFLICT_THRESHOLD:
+                self._to_deprioritize.append(package)
+        if real and affected is not None and affected != ROOT:
+            count = self._affected[affected] = self._affected.get(affected, 0) + 1
+            if count == _CONFLICT_THRESHOLD:
+                self._to_prioritize.append(affected)
+
+    def _reprioritize(self) -> list[str]:
+        """Apply the pending priority changes; return the packages a backtrack touched.
+
+        A package often rejected ("affected") is decided early; a package often the
+        cause ("culprit") is decided late, and the search backtracks to before its
+        decision so that the packages it kept rejecting are decided first. This is
+        uv's answer to the many-newest-versions-conflict shape on which plain PubGrub
+        backtracks for a long time.
+        """
+        for package in self._to_prioritize:
+            self._early.add(package)
+            self._late.discard(package)
+            self._enqueue(package)
+        self._to_prioritize.clear()
+        touched: dict[str, None] = {}
+        pending = self._to_deprioritize
+        self._to_deprioritize = []
+        for package in pending:
+            if package in self._early or package in self._late:
+                continue
+            self._late.add(package)
+            level = self.solution.decision_level(package)
+            if level is not None:
+                touched.update(dict.fromkeys(self._backtrack(level - 1)))
+            self._enqueue(package)
+        return list(touched)
 
     # -- decision making ---------------------------------------------------------------------
 
@@ -299,9 +374,13 @@ class SolverState:
     def _tier(self, package: str, allowed: VersionRange) -> tuple[int, Version | None]:
         """Return the package's priority tier (lower first) and its candidate version."""
         version, single = self._candidate(package, allowed)
-        if single or self._conflict_counts.get(package, 0) >= _CONFLICT_THRESHOLD:
+        if single:
             return 0, version
-        return (1 if self._direct[package] else 2), version
+        if package in self._early:
+            return 1, version
+        if package in self._late:
+            return 2, version
+        return (3 if self._direct[package] else 4), version
 
     def _enqueue(self, package: str) -> None:
         solution = self.solution
@@ -312,8 +391,9 @@ class SolverState:
     def _pick(self) -> tuple[str, Term, Version | None] | None:
         """Choose the next package to decide (uv's order), or ``None`` when all are decided.
 
-        Pinned (single-candidate) and conflict-prone packages come first, then the user's
-        direct requirements, then the rest in the order they were discovered.
+        Pinned (single-candidate) packages come first, then the often rejected ones, then
+        the often rejecting ones, then the user's direct requirements, then the rest in
+        the order they were discovered.
         """
         queue = self._queue
         solution = self.solution
@@ -331,6 +411,33 @@ class SolverState:
             return package, term, version
         return None
 
+    def _off_base(self, package: str, version: Version) -> bool:
+        """Keep an extra within its base's known range instead of trying versions outside it.
+
+        ``foo[bar]`` at version ``w`` depends on ``foo==w``. Once ``foo`` is known to lie
+        in a range ``K`` (decided, or narrowed by derivations), every version of the extra
+        outside ``K`` is impossible, but the search would learn that one version (and one
+        metadata lookup) at a time, walking down the whole history, old unbuildable sdists
+        included, whenever the extra's versions inside ``K`` are rejected. The fact
+        "``foo[bar]`` outside ``K`` needs ``foo`` outside ``K``" follows from those
+        dependencies; stating it once lets propagation conclude at once. Returns whether
+        it was added (the caller then propagates instead of deciding).
+        """
+        if "[" not in package:
+            return False
+        base = base_name(package)
+        known = self.solution.term(base)
+        if not known.positive or version in known.range:
+            return False
+        bound = self._bound.setdefault(package, {})
+        if id(known.range) in bound:
+            return False
+        bound[id(known.range)] = known.range  # kept alive: its id stays unique
+        outside = FULL.difference(known.range)
+        fact = Dependency(base, outside, " at the same version")
+        self._add(Incompatibility.from_dependency(package, outside, fact))
+        return True
+
     def _decide(self) -> str | None:
         """Make one decision; return the package to propagate from, or ``None`` when done."""
         choice = self._pick()
@@ -340,6 +447,8 @@ class SolverState:
         self._tick()
         if version is None:
             self._add(Incompatibility.no_versions(package, term))
+            return package
+        if self._off_base(package, version):
             return package
         dependencies = self.universe.dependencies(package, version)
         if isinstance(dependencies, Unavailable):
@@ -365,6 +474,7 @@ class SolverState:
             known = solution.term(dependency.package)
             if known.relation(Term(positive=False, range=dependency.range)) is _SATISFIED:
                 conflict = True
+                self._count_conflict(package, [dependency.package])
                 break
         if not conflict:
             self.decisions += 1

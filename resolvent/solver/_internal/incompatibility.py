@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from resolvent.solver.ranges import exactly
 
-from .term import Term
+from .term import Term, shared_term
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -87,9 +87,11 @@ class Incompatibility:
         A dependency on an empty range keeps only the dependent's term (nothing can
         satisfy the dependency, so the dependent versions are out by themselves).
         """
-        terms = {package: Term(positive=True, range=versions)}
+        # Shared term objects: relations are memoized per term object, and dependencies
+        # on the same range recur across versions and dependents.
+        terms = {package: shared_term(True, versions)}  # noqa: FBT003
         if not dependency.range.is_empty:
-            terms[dependency.package] = Term(positive=False, range=dependency.range)
+            terms[dependency.package] = shared_term(False, dependency.range)  # noqa: FBT003
         info = (package, dependency.package, dependency.specifier)
         return cls(terms, "from-dependency", dependency=info)
 

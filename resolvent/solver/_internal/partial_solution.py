@@ -117,6 +117,19 @@ class PartialSolution:
         """Yield the packages that must be chosen but are not decided yet."""
         return iter(self._pending)
 
+    def decided(self, package: str) -> Version | None:
+        """Return the version chosen for ``package``, or ``None`` while undecided."""
+        return self._decisions.get(package)
+
+    def decision_level(self, package: str) -> int | None:
+        """Return the decision level at which ``package`` was decided (``None``: undecided)."""
+        if package not in self._decisions:
+            return None
+        for assignment in reversed(self._by_package[package]):
+            if assignment.cause is None:
+                return assignment.level
+        return None
+
     def is_pending(self, package: str) -> bool:
         """Return whether ``package`` must be chosen but is not decided yet."""
         return package in self._pending

@@ -19,7 +19,7 @@ from resolvent.solver.ranges import EMPTY
 if TYPE_CHECKING:
     from packaging.version import Version
 
-__all__ = ["ANY", "Relation", "Term", "reset_memo"]
+__all__ = ["ANY", "Relation", "Term", "reset_memo", "shared_term"]
 
 
 class Relation(enum.Enum):
@@ -106,7 +106,7 @@ def range_difference(a: VersionRange, b: VersionRange) -> VersionRange:
     return _operation(_DIFFERENCE, a, b)
 
 
-def _term(positive: bool, range_: VersionRange) -> Term:  # noqa: FBT001
+def shared_term(positive: bool, range_: VersionRange) -> Term:  # noqa: FBT001
     """Return the shared term for ``positive`` and ``range_`` (kept alive by the term)."""
     key = (positive, id(range_))
     term = _terms.get(key)
@@ -167,7 +167,7 @@ class Term:
 
     def negate(self) -> Term:
         """Return the term that is true exactly when this one is false."""
-        return _term(not self.positive, self.range)
+        return shared_term(not self.positive, self.range)
 
     def is_any(self) -> bool:
         """Return whether the term holds whatever is chosen (``not`` of nothing)."""
@@ -183,21 +183,21 @@ class Term:
         """Return the term true exactly when both terms are."""
         if self.positive:
             if other.positive:
-                return _term(True, range_intersection(self.range, other.range))  # noqa: FBT003
-            return _term(True, range_difference(self.range, other.range))  # noqa: FBT003
+                return shared_term(True, range_intersection(self.range, other.range))  # noqa: FBT003
+            return shared_term(True, range_difference(self.range, other.range))  # noqa: FBT003
         if other.positive:
-            return _term(True, range_difference(other.range, self.range))  # noqa: FBT003
-        return _term(False, range_union(self.range, other.range))  # noqa: FBT003
+            return shared_term(True, range_difference(other.range, self.range))  # noqa: FBT003
+        return shared_term(False, range_union(self.range, other.range))  # noqa: FBT003
 
     def union(self, other: Term) -> Term:
         """Return the term true exactly when either term is."""
         if self.positive:
             if other.positive:
-                return _term(True, range_union(self.range, other.range))  # noqa: FBT003
-            return _term(False, range_difference(other.range, self.range))  # noqa: FBT003
+                return shared_term(True, range_union(self.range, other.range))  # noqa: FBT003
+            return shared_term(False, range_difference(other.range, self.range))  # noqa: FBT003
         if other.positive:
-            return _term(False, range_difference(self.range, other.range))  # noqa: FBT003
-        return _term(False, range_intersection(self.range, other.range))  # noqa: FBT003
+            return shared_term(False, range_difference(self.range, other.range))  # noqa: FBT003
+        return shared_term(False, range_intersection(self.range, other.range))  # noqa: FBT003
 
     def relation(self, other: Term) -> Relation:
         """Return how this term, taken as everything known of a package, bears on ``other``.
