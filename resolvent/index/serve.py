@@ -88,6 +88,10 @@ _RACY_NS = 2_000_000_000
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 _ALLOWED_METHODS = "GET, HEAD"
 _MAX_DISCARD = 1 << 20  # request bodies (of refused methods) read and dropped
+# How long stop() waits for handler threads once their connections are shut down (they
+# notice at once unless a hook is stalling); what is left is a daemon thread, and never
+# a process that cannot exit.
+_STOP_GRACE = 1.0
 
 Kind = Literal["wheel", "sdist"]
 
@@ -801,6 +805,9 @@ class _HTTPServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    # A client decides how long its connection stays open, so server_close() must not
+    # join handler threads; close_connections() waits for them, for a bounded time.
+    block_on_close = False
     allow_reuse_address = False  # two servers must never share a port
     # The default backlog (5) drops connection attempts when an installer opens many
     # connections at once, and each dropped attempt costs the client a 1 s retry.
@@ -817,6 +824,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.catalog = catalog
         self.hooks = hooks
         self._open: set[socket.socket] = set()
+        self._handlers: set[threading.Thread] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, IndexRequestHandler)
 
@@ -828,19 +836,42 @@ class _HTTPServer(ThreadingHTTPServer):
                 self._open.add(request)
         super().process_request(request, client_address)
 
+    def process_request_thread(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
+        """Handle one connection, known to :meth:`close_connections` while it runs."""
+        thread = threading.current_thread()
+        with self._open_lock:
+            self._handlers.add(thread)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                self._handlers.discard(thread)
+
     def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
         if isinstance(request, socket.socket):
             with self._open_lock:
                 self._open.discard(request)
         super().shutdown_request(request)
 
-    def close_connections(self) -> None:
-        """Shut down every open client connection (their handler threads then exit)."""
+    def close_connections(self, grace: float = 0.0) -> None:
+        """Shut down every open client connection; wait up to ``grace`` s for handlers.
+
+        The shutdown wakes a handler blocked reading its connection, so it exits; the
+        wait lets it do so before the caller goes on (e.g. to interpreter exit, where a
+        daemon thread still writing a log line can abort the process).
+        """
         with self._open_lock:
             connections = list(self._open)
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + grace
+        with self._open_lock:
+            handlers = list(self._handlers)
+        for thread in handlers:
+            thread.join(max(deadline - time.monotonic(), 0.0))
 
     def handle_error(self, request: object, client_address: object) -> None:  # noqa: ARG002
         """Log a failed request; a client that hung up is routine, not a traceback."""
@@ -850,8 +881,9 @@ class _HTTPServer(ThreadingHTTPServer):
 class IndexServer:
     """Serve ``folder`` as a package index on ``host:port`` (port 0: any free port).
 
-    ``start()`` serves from a background thread (tests); ``serve_forever()`` serves on
-    the calling thread (the CLI). ``hooks`` is consulted before each response.
+    ``start()`` serves from a background thread, ``stop()`` ends that; the CLI waits for
+    a signal in between (see :mod:`resolvent.cli._signals` for why it does not serve on
+    the main thread). ``hooks`` is consulted before each response.
 
     Example::
 
@@ -915,18 +947,12 @@ class IndexServer:
             self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Bind and serve on this thread until interrupted; always closes the socket."""
-        self.bind()
-        httpd = self._httpd
-        assert httpd is not None
-        try:
-            httpd.serve_forever()
-        finally:
-            self._close()
-
     def stop(self) -> None:
-        """Stop serving, close the socket and every client connection (idempotent)."""
+        """Stop serving, close the socket and every client connection (idempotent).
+
+        Bounded: the serving loop notices within its poll interval, and handler threads
+        are waited for at most :data:`_STOP_GRACE` seconds.
+        """
         if self._httpd is None:
             return
         if self._thread is not None:
@@ -938,7 +964,7 @@ class IndexServer:
     def _close(self) -> None:
         if self._httpd is not None:
             self._httpd.server_close()
-            self._httpd.close_connections()
+            self._httpd.close_connections(_STOP_GRACE)
             self._httpd = None
 
     def __enter__(self) -> Self:
