@@ -234,40 +234,37 @@ class PartialSolution:
         found: dict[str, Assignment] = {}
         best: Assignment | None = None
         for package, term in incompatibility.terms.items():
-            assignment = _first_satisfying(by_package[package], term, None)
+            assignment = _first_satisfying(by_package[package], term)
             found[package] = assignment
             if best is None or assignment.index > best.index:
                 best = assignment
         assert best is not None, "an incompatibility without terms has no satisfier"
         package = best.package
         term = incompatibility.terms[package]
-        found[package] = _first_satisfying(by_package[package], term, best.term)
+        # "Known, together with the satisfier's term, implies term" is "known implies
+        # term or not the satisfier's term": one union here instead of an intersection
+        # per probe of the search (terms are exact sets of outcomes, "none" included).
+        found[package] = _first_satisfying(by_package[package], term.union(best.term.negate()))
         previous = max(a.index for a in found.values())
         level = self._trail[previous].level
         return Satisfier(best, term, max(level, 1))
 
 
-def _first_satisfying(assignments: list[Assignment], term: Term, start: Term | None) -> Assignment:
-    """Return the first assignment whose running intersection (with ``start``) implies ``term``.
+def _first_satisfying(assignments: list[Assignment], term: Term) -> Assignment:
+    """Return the first assignment whose running intersection implies ``term``.
 
     Running intersections only narrow along the list, so "implies ``term``" is monotone
     and a binary search finds the first one.
     """
     low = 0
     high = len(assignments) - 1
-    if not _implies(assignments[high].accumulated, start, term):
+    if assignments[high].accumulated.relation(term) is not _SATISFIED:
         msg = "the incompatibility is not satisfied by the partial solution"
         raise AssertionError(msg)
     while low < high:
         middle = (low + high) // 2
-        if _implies(assignments[middle].accumulated, start, term):
+        if assignments[middle].accumulated.relation(term) is _SATISFIED:
             high = middle
         else:
             low = middle + 1
     return assignments[low]
-
-
-def _implies(known: Term, start: Term | None, term: Term) -> bool:
-    if known.relation(term) is _SATISFIED:
-        return True
-    return start is not None and known.intersection(start).relation(term) is _SATISFIED
