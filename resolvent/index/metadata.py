@@ -10,7 +10,10 @@ Source distributions need a PEP 517 build and are reported as unavailable here.
 
 Parsed summaries of fetched metadata are cached too and read synchronously
 (:func:`cached_metadata`), so warm runs need neither ``asyncio`` (imported inside the
-fetcher's methods) nor the ``email`` package (inside :func:`parse_core_metadata`).
+fetcher's methods) nor the ``email`` package (inside :func:`parse_core_metadata`). A
+large resolution reads the summaries of thousands of versions of a few projects (every
+release of ``botocore``, say), and opening one file per version then costs more than
+the rest of the read: :class:`MetadataBundle` keeps a project's summaries in one file.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from resolvent.errors import (
     NotCachedError,
     RangeNotSupportedError,
 )
+from resolvent.index.filenames import cached_version
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.solver.provider import Unavailable
 
@@ -48,14 +52,16 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from resolvent.index.http import HttpClient
-    from resolvent.index.pages import DistFile
+    from resolvent.index.pages import DistFile, FileRecord
 
 __all__ = [
     "CoreMetadata",
+    "MetadataBundle",
     "MetadataFetcher",
     "cached_metadata",
     "file_identity",
     "is_cached",
+    "offline_miss",
     "parse_core_metadata",
     "store_summary",
 ]
@@ -86,6 +92,8 @@ _METADATA_MEMBER = re.compile(r"([^/]+)\.dist-info/METADATA")
 _RAW = "core-metadata"
 # v2: sdists without static metadata are built now; v1 remembered them as unavailable.
 _SUMMARY = "core-metadata-summary-v2"
+# One file per project holding summaries of many files (see MetadataBundle).
+_BUNDLE = "core-metadata-bundle-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +133,7 @@ class CoreMetadata:
             python = raw["requires_python"]
             return cls(
                 canonicalize_name(raw["name"]),
-                Version(raw["version"]),
+                cached_version(raw["version"]),
                 tuple(_requirement(text) for text in raw["requires_dist"]),
                 None if python is None else _specifier(python),
                 tuple(canonicalize_name(e) for e in raw["provides_extra"]),
@@ -148,9 +156,10 @@ def _specifier(text: str) -> SpecifierSet:
     return SpecifierSet(text)
 
 
-def file_identity(file: DistFile) -> str:
+def file_identity(file: DistFile | FileRecord) -> str:
     """Return what names a file's content in the cache: its sha256 when known, else its URL."""
-    return f"sha256:{file.sha256}" if file.sha256 else file.url
+    sha256 = file.hashes.get("sha256")
+    return f"sha256:{sha256}" if sha256 else file.url
 
 
 def _checked(meta: CoreMetadata, file: DistFile) -> CoreMetadata | Unavailable:
@@ -188,6 +197,15 @@ def cached_metadata(cache: HttpCache, file: DistFile) -> CoreMetadata | Unavaila
     return _checked(parsed, file)
 
 
+def offline_miss(file: DistFile) -> NotCachedError:
+    """Return the error of a wheel whose metadata is not cached when ``--offline`` is set.
+
+    One definition for the fetcher and for the provider, which answers such misses in the
+    calling thread instead of starting the I/O loop only to be told the same.
+    """
+    return NotCachedError(file.metadata_url or file.url)
+
+
 def is_cached(cache: HttpCache, file: DistFile) -> bool:
     """Whether the cache holds a file's metadata (summary or raw), without reading it."""
     identity = file_identity(file)
@@ -211,6 +229,86 @@ def store_summary(cache: HttpCache, file: DistFile, meta: CoreMetadata | Unavail
     # A read-only cache still answers; the metadata is then parsed again next time.
     with contextlib.suppress(OSError):
         cache.store(HttpCache.key(f"{_SUMMARY}:{file_identity(file)}"), entry)
+
+
+class MetadataBundle:
+    """The metadata summaries of one project's files, in one cache file read once.
+
+    Each line after the header holds a file identity (:func:`file_identity`), a tab and
+    the summary's JSON (:meth:`CoreMetadata.to_json`), decoded on first use. A bundle is
+    derived data: every entry also exists as the file's own summary, which stays the
+    authority, and only metadata that the file's content decides (an immutable fact)
+    goes in. So a missing, stale or damaged bundle or line costs a slower read, never a
+    wrong answer; and two processes that save at once lose, at worst, entries that a
+    later run adds again. Entries are gathered with :meth:`add` and written by
+    :meth:`save`, merged with the file as it is then, by atomic replacement.
+    """
+
+    def __init__(self, cache: HttpCache, name: NormalizedName) -> None:
+        self._cache = cache
+        self._name = name
+        self._key = HttpCache.key(f"{_BUNDLE}:{name}")
+        self._lines: dict[str, bytes] | None = None
+        self._decoded: dict[str, CoreMetadata | None] = {}
+        self._added: dict[str, bytes] = {}
+
+    def _header(self) -> bytes:
+        return json.dumps({"kind": _BUNDLE, "name": self._name}, sort_keys=True).encode()
+
+    def _read(self) -> dict[str, bytes]:
+        """Return the file's lines by identity; ``{}`` when missing or not this bundle."""
+        try:
+            with open(self._cache.file(self._key), "rb") as handle:  # noqa: PTH123 - str path
+                data = handle.read()
+        except OSError:
+            return {}
+        header, _, body = data.partition(b"\n")
+        if header != self._header():
+            return {}
+        lines: dict[str, bytes] = {}
+        for line in body.split(b"\n"):
+            identity, tab, summary = line.partition(b"\t")
+            if tab:  # a last line cut short (a damaged disk) has no tab or no newline
+                lines[identity.decode("utf-8", "replace")] = summary
+        return lines
+
+    def _loaded(self) -> dict[str, bytes]:
+        if self._lines is None:
+            self._lines = self._read()
+        return self._lines
+
+    def __contains__(self, identity: str) -> bool:
+        return identity in self._loaded()
+
+    def get(self, identity: str) -> CoreMetadata | None:
+        """Return the summary of the file ``identity``; ``None`` if absent or unreadable."""
+        if identity in self._decoded:
+            return self._decoded[identity]
+        line = self._loaded().get(identity)
+        meta = None if line is None else CoreMetadata.from_json(line)
+        self._decoded[identity] = meta
+        return meta
+
+    def add(self, identity: str, meta: CoreMetadata) -> None:
+        """Remember a summary for :meth:`save` (one the bundle already holds is skipped)."""
+        if "\t" in identity or "\n" in identity or self.get(identity) == meta:
+            return
+        self._added[identity] = meta.to_json()
+        self._decoded[identity] = meta
+
+    def save(self) -> None:
+        """Write the added entries, merged with the file as it is now; errors are ignored."""
+        if not self._added:
+            return
+        merged = self._read()
+        merged.update(self._added)
+        parts = [self._header()]
+        parts.extend(identity.encode() + b"\t" + summary for identity, summary in merged.items())
+        # A read-only cache still answers; the summaries are read one by one next time.
+        with contextlib.suppress(OSError):
+            self._cache.write_atomically(self._cache.path(self._key), b"\n".join(parts) + b"\n")
+        self._lines = merged
+        self._added = {}
 
 
 def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
@@ -340,7 +438,7 @@ class MetadataFetcher:
 
     async def _download(self, file: DistFile) -> bytes:
         if self._client.policy == "offline":
-            raise NotCachedError(file.metadata_url or file.url)
+            raise offline_miss(file)
         if file.metadata_url is not None and file.core_metadata is not None:
             try:
                 response = await self._client.get(file.metadata_url, cache=False)

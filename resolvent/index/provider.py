@@ -12,10 +12,15 @@ Two paths answer the solver's synchronous calls. What the cache can answer (a fr
 page, metadata fetched before) is answered right here, in the calling thread, from
 compact side files (:mod:`resolvent.index.listing`, metadata summaries): a warm run
 never starts the event loop, never imports the HTTP stack, and never waits on another
-thread. Everything else goes to one event loop in a background thread, created on first
-need, where network work runs concurrently: the caller blocks only on what it needs,
-while metadata the solver is likely to ask for next (the versions it hints at, the
-projects a fetched version requires) is already being fetched.
+thread. Its common case reads, per project, the page's cache header, the per-target
+listing (which names each version's metadata file) and one bundle of metadata
+summaries (:class:`~resolvent.index.metadata.MetadataBundle`); the page's file records
+are decoded only when something needs the files themselves.
+
+Everything else goes to one event loop in a background thread, created on first need,
+where network work runs concurrently: the caller blocks only on what it needs, while
+metadata the solver is likely to ask for next (the versions it hints at, the projects a
+fetched version requires) is already being fetched.
 
 ``asyncio`` (with ``ssl`` and ``socket``) is imported inside the loop-side methods, not at
 the top: a warm run never runs them, and the import alone would cost it ~40 ms.
@@ -40,7 +45,14 @@ from resolvent.index.filenames import cached_tags, cached_version
 from resolvent.index.find_links import FindLinks
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PageRecords, group_by_version, listing_kind
-from resolvent.index.metadata import cached_metadata, is_cached, store_summary
+from resolvent.index.metadata import (
+    MetadataBundle,
+    cached_metadata,
+    file_identity,
+    is_cached,
+    offline_miss,
+    store_summary,
+)
 from resolvent.index.pages import (
     PAGE_ACCEPT,
     FileRecord,
@@ -113,24 +125,28 @@ class _VersionFiles:
     """The files of one listed version: decoded on first use when they come from a page.
 
     ``some`` lists the indices of the page's records that ``--exclude-newer`` admits
-    (``None``: all of them); ``best`` indexes the admitted records' metadata file.
+    (``None``: all of them); ``best`` indexes the admitted records' best file (the one
+    an install would use); ``source`` is the identity of the file whose metadata stands
+    for the version (see :meth:`IndexProvider._metadata_source`), ``None`` if none can.
     """
 
-    __slots__ = ("_records", "best", "page", "some", "text")
+    __slots__ = ("_records", "best", "page", "some", "source", "text")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - one per slot, built in three hot loops
         self,
         page: PageRecords | None,
         text: str,
         some: list[int] | None,
         records: list[FileRecord] | None,
         best: int | None,
+        source: str | None,
     ) -> None:
         self.page = page
         self.text = text
         self.some = some
         self._records = records
         self.best = best
+        self.source = source
 
     def records(self) -> list[FileRecord]:
         """Return the admitted records of the version."""
@@ -215,6 +231,10 @@ class IndexProvider:
         self._asked_pages: set[NormalizedName] = set()
         self._asked_meta: set[tuple[NormalizedName, Version]] = set()
         self._probed: set[NormalizedName] = set()
+        self._bundles: dict[NormalizedName, MetadataBundle] = {}
+        # Marker verdicts by requirement identity (requirements are shared objects; the
+        # requirement is kept in the value so that its id cannot be reused).
+        self._marker_verdicts: dict[int, tuple[Requirement, bool]] = {}
         self._tag_ranks: dict[str, int] = {}
         self.requests = 0
 
@@ -232,7 +252,8 @@ class IndexProvider:
         infos: list[VersionInfo] = []
         for version, group in by_version.items():
             info, best = self._judge(name, version, group)
-            files[version] = _VersionFiles(None, "", None, group, best)
+            identity = self._source_identity(name, group, best)
+            files[version] = _VersionFiles(None, "", None, group, best, identity)
             infos.append(info)
         self._files[name] = files
         return infos
@@ -271,7 +292,8 @@ class IndexProvider:
             kept = group if len(admitted) == len(group) else [group[i] for i in admitted]
             info, best = self._judge(name, version, kept)
             some = None if kept is group else admitted
-            files[version] = _VersionFiles(page, text, some, kept, best)
+            source = self._source_identity(name, kept, best)
+            files[version] = _VersionFiles(page, text, some, kept, best, source)
             infos.append(info)
             stored.append(
                 [
@@ -282,6 +304,7 @@ class IndexProvider:
                     info.unusable,
                     some,
                     best,
+                    source,
                 ]
             )
         self._files[name] = files
@@ -302,7 +325,7 @@ class IndexProvider:
         files: dict[Version, _VersionFiles] = {}
         infos: list[VersionInfo] = []
         try:
-            for text, yanked, reason, python, unusable, some, best in rows:
+            for text, yanked, reason, python, unusable, some, best, source in rows:
                 version = cached_version(text)
                 if not (
                     isinstance(yanked, bool)
@@ -310,9 +333,10 @@ class IndexProvider:
                     and (unusable is None or isinstance(unusable, str))
                     and (some is None or all(isinstance(i, int) for i in some))
                     and (best is None or isinstance(best, int))
+                    and (source is None or isinstance(source, str))
                 ):
                     return None
-                files[version] = _VersionFiles(page, text, some, None, best)
+                files[version] = _VersionFiles(page, text, some, None, best, source)
                 infos.append(
                     VersionInfo(
                         version,
@@ -344,12 +368,14 @@ class IndexProvider:
         self, name: NormalizedName, version: Version
     ) -> Sequence[Requirement] | Unavailable:
         """Return the ``Requires-Dist`` of one version from its best file's metadata."""
-        file = self._metadata_source(name, version)
-        if file is None:
-            return Unavailable(
-                f"no file of `{name}=={version}` can provide metadata for the target"
-            )
-        meta = self._metadata_of(name, version, file)
+        meta = self._meta.get((name, version)) or self._bundled(name, version)
+        if meta is None:
+            file = self._metadata_source(name, version)
+            if file is None:
+                return Unavailable(
+                    f"no file of `{name}=={version}` can provide metadata for the target"
+                )
+            meta = self._metadata_of(name, version, file)
         if isinstance(meta, Unavailable):
             return meta
         if meta.requires_python is not None and not python_allowed(
@@ -374,6 +400,8 @@ class IndexProvider:
         for version in versions:
             key = (name, version)
             if key in self._meta or key in self._asked_meta:
+                continue
+            if self.policy == "normal" and self._in_bundle(name, version):
                 continue
             file = self._metadata_source(name, version)
             if file is None:
@@ -420,11 +448,15 @@ class IndexProvider:
         return self._metadata_file(name, version)
 
     def close(self) -> None:
-        """Close connections and stop the I/O thread (if one was started)."""
-        loop = self._loop
-        if loop is not None and not loop.loop.is_closed():
-            loop.run(self._drain())
-            loop.close()
+        """Close connections, stop the I/O thread (if one was started), save bundles."""
+        try:
+            loop = self._loop
+            if loop is not None and not loop.loop.is_closed():
+                loop.run(self._drain())
+                loop.close()
+        finally:
+            for bundle in self._bundles.values():
+                bundle.save()
 
     async def _drain(self) -> None:
         """Let background fetches finish briefly, cancel the rest, then close connections.
@@ -550,16 +582,25 @@ class IndexProvider:
         and ABI pair the target accepts, then a known interpreter, then a known platform;
         the index's order breaks ties.
         """
-        file = self._metadata_file(name, version)
-        if file is None or file.kind != "sdist" or _applies(self.no_binary, name):
-            return file
         found = self._files.get(name, {}).get(version)
-        if found is None:
+        if found is None or found.best is None:
+            return None
+        record = self._source_record(name, found.records(), found.best)
+        return None if record is None else record.dist(name)
+
+    def _source_record(
+        self, name: NormalizedName, records: list[FileRecord], best: int | None
+    ) -> FileRecord | None:
+        """Return the record :meth:`_metadata_source` describes, from a version's records."""
+        if best is None or best >= len(records):  # only a corrupt side file says otherwise
+            return None
+        file = records[best]
+        if file.kind != "sdist" or _applies(self.no_binary, name):
             return file
         pairs, interpreters, platforms = self._target_tag_parts()
-        best: tuple[bool, bool, bool] | None = None
+        key_of_best: tuple[bool, bool, bool] | None = None
         chosen = None
-        for record in found.records():
+        for record in records:
             if record.kind != "wheel":
                 continue
             tags = cached_tags(record.tags)
@@ -568,9 +609,15 @@ class IndexProvider:
                 any(t.interpreter in interpreters for t in tags),
                 any(t.platform in platforms for t in tags),
             )
-            if best is None or key > best:
-                best, chosen = key, record
-        return file if chosen is None else chosen.dist(name)
+            if key_of_best is None or key > key_of_best:
+                key_of_best, chosen = key, record
+        return file if chosen is None else chosen
+
+    def _source_identity(
+        self, name: NormalizedName, records: list[FileRecord], best: int | None
+    ) -> str | None:
+        record = self._source_record(name, records, best)
+        return None if record is None else file_identity(record)
 
     def _target_tag_parts(
         self,
@@ -631,7 +678,7 @@ class IndexProvider:
             if not offline and not entry.is_fresh(time.time()):
                 return None
             page = PageRecords.load(cache, key, entry, name)
-            if page.texts():
+            if page.has_files():
                 pages.append(page)
                 if self.config.strategy == "first-index":
                     break
@@ -644,6 +691,42 @@ class IndexProvider:
             return Unavailable(f"`{name}` was not found in the package registry")
         return found
 
+    def _bundle(self, name: NormalizedName) -> MetadataBundle | None:
+        """Return the project's metadata bundle (``None``: no cache, or ``--refresh``)."""
+        cache = self._cache
+        if cache is None or self.policy == "refresh":
+            return None
+        bundle = self._bundles.get(name)
+        if bundle is None:
+            bundle = self._bundles[name] = MetadataBundle(cache, name)
+        return bundle
+
+    def _bundled(self, name: NormalizedName, version: Version) -> CoreMetadata | None:
+        """Answer from the project's bundle by the listed metadata file; ``None`` if it cannot.
+
+        Only a summary that names this very project and version answers here; anything
+        else (absent, damaged, another version) takes the full path, which says why.
+        """
+        found = self._files.get(name, {}).get(version)
+        if found is None or found.source is None:
+            return None
+        bundle = self._bundle(name)
+        if bundle is None:
+            return None
+        meta = bundle.get(found.source)
+        if meta is None or meta.name != name or meta.version != version:
+            return None
+        self._meta[(name, version)] = meta
+        self._probe_pages(meta.requires_dist)
+        return meta
+
+    def _in_bundle(self, name: NormalizedName, version: Version) -> bool:
+        found = self._files.get(name, {}).get(version)
+        if found is None or found.source is None:
+            return False
+        bundle = self._bundle(name)
+        return bundle is not None and found.source in bundle
+
     def _metadata_of(
         self, name: NormalizedName, version: Version, file: DistFile
     ) -> CoreMetadata | Unavailable:
@@ -655,12 +738,21 @@ class IndexProvider:
                 meta = cached_metadata(cache, file)
                 if meta is not None and not isinstance(meta, Unavailable):
                     self._probe_pages(meta.requires_dist)
+            if meta is None and self.policy == "offline" and file.kind == "wheel":
+                # The fetcher's answer (MetadataFetcher._fetch), without starting the loop.
+                meta = Unavailable(str(offline_miss(file)))
         if meta is None:
             self._asked_meta.add(key)
             meta = self._io().run(self._metadata(name, version, file))
         if isinstance(meta, _NeedsBuild):
             meta = self._built_metadata(file, meta)
         self._meta[key] = meta
+        # The summary cache holds a wheel's metadata, and an sdist's when its hash is
+        # known: the bundle takes what the cache holds, no more.
+        if not isinstance(meta, Unavailable) and (file.kind == "wheel" or file.sha256):
+            bundle = self._bundle(name)
+            if bundle is not None:
+                bundle.add(file_identity(file), meta)
         return meta
 
     def _built_metadata(self, file: DistFile, needs: _NeedsBuild) -> CoreMetadata | Unavailable:
@@ -709,9 +801,15 @@ class IndexProvider:
         if self.policy != "normal" or cache is None:
             return
         stale: list[NormalizedName] = []
+        verdicts = self._marker_verdicts
         for requirement in requirements:
-            if requirement.marker is not None and not requirement.marker.evaluate(self._markers):
-                continue
+            if requirement.marker is not None:
+                verdict = verdicts.get(id(requirement))
+                if verdict is None:
+                    verdict = (requirement, requirement.marker.evaluate(self._markers))
+                    verdicts[id(requirement)] = verdict
+                if not verdict[1]:
+                    continue
             name = canonicalize_name(requirement.name)
             if name in self._probed or name in self._files or name in self._asked_pages:
                 continue
