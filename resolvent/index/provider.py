@@ -85,6 +85,8 @@ _CLOSE_GRACE = 2.0
 BinaryPolicy = bool | Collection[str]
 
 _UNRANKED = -1
+_TEXT_OR_NONE = (str, type(None))
+_INT_OR_NONE = (int, type(None))
 
 
 class MetadataBuilder(Protocol):
@@ -209,7 +211,10 @@ class IndexProvider:
         self._cache_dir = cache_dir
         self._cache = HttpCache(cache_dir) if cache_dir is not None else None
         self._max_concurrency = max_concurrency
-        self._find_links = FindLinks(config.find_links)
+        # Remembered digests of local files, unless every cached answer is to be ignored.
+        self._find_links = FindLinks(
+            config.find_links, self._cache if policy != "refresh" else None
+        )
         # The I/O side, created on first need (see _io()).
         self._loop: LoopThread | None = None
         self._client: HttpClient | None = None
@@ -227,6 +232,7 @@ class IndexProvider:
         self._files: dict[NormalizedName, dict[Version, _VersionFiles]] = {}
         self._best: dict[tuple[NormalizedName, Version], DistFile | None] = {}
         self._listing_params: list[object] | None = None
+        self._listing_kinds: dict[tuple[bool, bool], str] = {}
         self._meta: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
         self._asked_pages: set[NormalizedName] = set()
         self._asked_meta: set[tuple[NormalizedName, Version]] = set()
@@ -319,32 +325,33 @@ class IndexProvider:
     def _listing_from_rows(
         self, name: NormalizedName, page: PageRecords, rows: object
     ) -> list[VersionInfo] | None:
-        """Rebuild the infos stored by :meth:`_page_listing`; ``None`` if malformed."""
+        """Rebuild the infos stored by :meth:`_page_listing`; ``None`` if malformed.
+
+        A warm run does this for every version of every project it meets (thousands),
+        so the checks compare exact types (JSON gives no subclasses) and the objects are
+        built positionally.
+        """
         if not isinstance(rows, list):
             return None
         files: dict[Version, _VersionFiles] = {}
         infos: list[VersionInfo] = []
+        text_or_none = _TEXT_OR_NONE
+        int_or_none = _INT_OR_NONE
         try:
             for text, yanked, reason, python, unusable, some, best, source in rows:
                 version = cached_version(text)
-                if not (
-                    isinstance(yanked, bool)
-                    and (reason is None or isinstance(reason, str))
-                    and (unusable is None or isinstance(unusable, str))
-                    and (some is None or all(isinstance(i, int) for i in some))
-                    and (best is None or isinstance(best, int))
-                    and (source is None or isinstance(source, str))
+                if (
+                    type(yanked) is not bool
+                    or type(reason) not in text_or_none
+                    or type(unusable) not in text_or_none
+                    or type(best) not in int_or_none
+                    or type(source) not in text_or_none
+                    or (some is not None and any(type(i) is not int for i in some))
                 ):
                     return None
                 files[version] = _VersionFiles(page, text, some, None, best, source)
                 infos.append(
-                    VersionInfo(
-                        version,
-                        yanked=yanked,
-                        yanked_reason=reason,
-                        requires_python=parse_requires_python(python),
-                        unusable=unusable,
-                    )
+                    VersionInfo(version, yanked, reason, parse_requires_python(python), unusable)
                 )
         except (TypeError, ValueError, InvalidVersion):
             return None
@@ -357,12 +364,11 @@ class IndexProvider:
             tags = "\n".join(str(tag) for tag in self.target.tags)
             # "<": files strictly before the limit (side files once admitted "<=").
             self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), "<", self._limit]
-        params = [
-            *self._listing_params,
-            _applies(self.no_binary, name),
-            _applies(self.no_build, name),
-        ]
-        return listing_kind(params)
+        flags = (_applies(self.no_binary, name), _applies(self.no_build, name))
+        kind = self._listing_kinds.get(flags)
+        if kind is None:
+            kind = self._listing_kinds[flags] = listing_kind([*self._listing_params, *flags])
+        return kind
 
     def get_requirements(
         self, name: NormalizedName, version: Version
