@@ -85,6 +85,9 @@ _CLOSE_GRACE = 2.0
 BinaryPolicy = bool | Collection[str]
 
 _UNRANKED = -1
+#: A project's files as the loop found them: one page whole (its per-target listing can
+#: be used), or the records of several sources, or why there are none.
+_Listed = PageRecords | list[FileRecord] | Unavailable
 _TEXT_OR_NONE = (str, type(None))
 _INT_OR_NONE = (int, type(None))
 
@@ -220,13 +223,13 @@ class IndexProvider:
         self._client: HttpClient | None = None
         self._fetcher: MetadataFetcher | None = None
         # Owned by the loop thread: running or finished tasks.
-        self._page_tasks: dict[NormalizedName, asyncio.Task[list[FileRecord] | Unavailable]] = {}
+        self._page_tasks: dict[NormalizedName, asyncio.Task[_Listed]] = {}
         self._meta_tasks: dict[
             tuple[NormalizedName, Version], asyncio.Task[CoreMetadata | Unavailable]
         ] = {}
         # Written by the loop thread when a task succeeds, read by the calling thread
         # (single dict operations are atomic): answers that need no second round trip.
-        self._page_done: dict[NormalizedName, list[FileRecord] | Unavailable] = {}
+        self._page_done: dict[NormalizedName, _Listed] = {}
         self._meta_done: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
         # Owned by the calling thread.
         self._files: dict[NormalizedName, dict[Version, _VersionFiles]] = {}
@@ -852,7 +855,7 @@ class IndexProvider:
 
     # -- on the loop thread -------------------------------------------------------
 
-    async def _page_files(self, name: NormalizedName) -> list[FileRecord] | Unavailable:
+    async def _page_files(self, name: NormalizedName) -> _Listed:
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         task = self._page_tasks.get(name)
@@ -872,36 +875,42 @@ class IndexProvider:
         for name in names:
             self._start_page(name)
 
-    async def _fetch_files(self, name: NormalizedName) -> list[FileRecord] | Unavailable:
+    async def _fetch_files(self, name: NormalizedName) -> _Listed:
+        """Fetch (or revalidate) a project's pages, as :meth:`_cached_records` reads them.
+
+        One page and nothing else comes back whole, as from the cache: a revalidated
+        page that did not change then uses its per-target listing.
+        """
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         assert self._client is not None
-        found: list[FileRecord] = []
-        pages: list[list[FileRecord]] = []
+        pages: list[PageRecords] = []
         if self.config.strategy == "first-index":
             for index in self.config.index_urls:
                 page = await self._fetch_page(index, name)
-                if page:
+                if page is not None:
                     pages = [page]
                     break
         else:
-            pages = [
-                p
-                for p in await asyncio.gather(
-                    *(self._fetch_page(i, name) for i in self.config.index_urls)
-                )
-                if p
-            ]
-        for page in pages:
-            found.extend(page)
-        found.extend(FileRecord.of(f) for f in await self._find_links.files(self._client, name))
-        result: list[FileRecord] | Unavailable = found
-        if not found:
-            result = Unavailable(f"`{name}` was not found in the package registry")
+            found_pages = await asyncio.gather(
+                *(self._fetch_page(i, name) for i in self.config.index_urls)
+            )
+            pages = [p for p in found_pages if p is not None]
+        local = await self._find_links.files(self._client, name)
+        result: _Listed
+        if len(pages) == 1 and not local:
+            result = pages[0]
+        else:
+            found = [record for page in pages for _, _, group in page.groups() for record in group]
+            found.extend(FileRecord.of(f) for f in local)
+            result = found
+            if not found:
+                result = Unavailable(f"`{name}` was not found in the package registry")
         self._page_done[name] = result
         return result
 
-    async def _fetch_page(self, index: str, name: NormalizedName) -> list[FileRecord] | None:
+    async def _fetch_page(self, index: str, name: NormalizedName) -> PageRecords | None:
+        """Return the page of ``name`` on ``index``; ``None`` if it is absent or empty."""
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         assert self._client is not None
@@ -927,7 +936,7 @@ class IndexProvider:
         )
         cache = self._cache if response.digest is not None else None
         page = await asyncio.to_thread(PageRecords.load, cache, key, entry, name)
-        return [record for _, _, group in page.groups() for record in group]
+        return page if page.has_files() else None
 
     async def _start_metadata(self, name: NormalizedName, version: Version, file: DistFile) -> None:
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -463,3 +464,38 @@ def test_offline_misses_are_answered_without_the_loop(
 
     assert isinstance(found, Unavailable)
     assert found == run_sync(fetch())  # what the loop would have answered
+
+
+def _age_pages(cache: Path) -> int:
+    """Make every cached project page stale, as if fetched long ago; return how many."""
+    http = HttpCache(cache)
+    aged = 0
+    for path in cache.rglob("*"):
+        if not path.is_file() or "." in path.name or len(path.name) != 64:
+            continue
+        entry = http.load(path.name)
+        if entry is None or "max-age=600" not in entry.headers.get("cache-control", ""):
+            continue
+        http.store(path.name, replace(entry, fetched_at=0.0))
+        aged += 1
+    return aged
+
+
+def test_revalidated_unchanged_pages_use_their_listing(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, log = served
+    cache = tmp_path / "cache"
+    with server:
+        cold = _resolve_view(server, cache, LINUX)
+        assert _resolve_view(server, cache, LINUX) == cold  # writes the listings
+        assert _age_pages(cache) == 2
+        before = len(log.paths())
+
+        def refuse(*_: object, **__: object) -> object:
+            raise AssertionError("a page's records were decoded")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(PageRecords, "group", refuse)
+            assert _resolve_view(server, cache, LINUX) == cold
+        assert len(log.paths()) == before + 2  # one conditional request per page
