@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tempfile
 import time
 from collections.abc import Collection
@@ -747,9 +748,8 @@ class IndexProvider:
                 meta = cached_metadata(cache, file)
                 if meta is not None and not isinstance(meta, Unavailable):
                     self._probe_pages(meta.requires_dist)
-            if meta is None and self.policy == "offline" and file.kind == "wheel":
-                # The fetcher's answer (MetadataFetcher._fetch), without starting the loop.
-                meta = Unavailable(str(offline_miss(file)))
+            if meta is None and self.policy == "offline":
+                meta = self._offline_miss(file)
         if meta is None:
             self._asked_meta.add(key)
             meta = self._io().run(self._metadata(name, version, file))
@@ -763,6 +763,23 @@ class IndexProvider:
             if bundle is not None:
                 bundle.add(file_identity(file), meta)
         return meta
+
+    def _offline_miss(self, file: DistFile) -> Unavailable | None:
+        """Return the loop's answer for metadata the cache lacks, offline (``None``: ask it).
+
+        A wheel's is :func:`~resolvent.index.metadata.offline_miss` (the fetcher's own
+        answer); an sdist's is the miss of its download (:meth:`_sdist_content`) when the
+        HTTP cache holds no copy of it (a ``file:`` sdist is read, even offline).
+        Answering here spares a run the start of the loop only to hear the same.
+        """
+        if file.kind == "wheel":
+            return Unavailable(str(offline_miss(file)))
+        cache = self._cache
+        if not file.url.startswith(("http:", "https:")) or (
+            cache is not None and os.path.exists(cache.file(HttpCache.key(file.url)))  # noqa: PTH110
+        ):
+            return None
+        return Unavailable(str(NotCachedError(file.url)))
 
     def _built_metadata(self, file: DistFile, needs: _NeedsBuild) -> CoreMetadata | Unavailable:
         """Ask the builder for a dynamic sdist's metadata, here in the calling thread.

@@ -21,28 +21,26 @@ from packaging.version import Version
 
 from resolvent.index import listing
 from resolvent.index.config import IndexConfig
-from resolvent.index.http import HttpClient, run_sync
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PAGE_KIND, PageRecords
 from resolvent.index.metadata import (
     CoreMetadata,
     MetadataBundle,
-    MetadataFetcher,
     cached_metadata,
     store_summary,
 )
 from resolvent.index.pages import JSON_CONTENT_TYPE, FileRecord, parse_page
 from resolvent.index.provider import IndexProvider
+from resolvent.index.serve import IndexServer
 from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.target import Target, parse_platform
-from tests.support.dists import Dist
+from tests.support.dists import Dist, build_sdist, build_wheel
 from tests.support.index import RequestLog, serve_dists, set_upload_time
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from resolvent.index.serve import IndexServer
 
 NAME = canonicalize_name("demo")
 LINUX = Target(Version("3.11"), parse_platform("x86_64-manylinux_2_28"))
@@ -433,37 +431,41 @@ def test_bundle_save_merges_with_entries_saved_meanwhile(tmp_path: Path) -> None
     assert MetadataBundle(cache, canonicalize_name("other")).get("sha256:aa") is None
 
 
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
 def test_offline_misses_are_answered_without_the_loop(
-    served: tuple[IndexServer, RequestLog], tmp_path: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    server, _ = served
+    solo = canonicalize_name("solo")
+    dist = Dist("solo", "1.0", requires=["dep"])
+    folder = tmp_path / "index"
+    file = build_wheel(folder, dist) if kind == "wheel" else build_sdist(folder, dist)
     cache = tmp_path / "cache"
-    dep = canonicalize_name("dep")
-    with server:
-        _resolve_view(server, cache, LINUX)
+    with IndexServer(folder).start() as server:
         config = IndexConfig(server.url + "/")
-    # Forget what is known of dep 2.0's metadata: its summary, its raw file, the bundles.
-    wheel = server.folder / "dep-2.0-py3-none-any.whl"
-    identity = f"sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}"
+        download = f"{server.base_url}/files/{file.name}"
+        with IndexProvider(config, LINUX, cache_dir=cache) as provider:
+            provider.list_versions(solo)
+            assert provider.get_requirements(solo, Version("1.0")) == (Requirement("dep"),)
+    # Forget what is known of its metadata: summary, raw file, bundle, downloaded sdist.
+    identity = f"sha256:{hashlib.sha256(file.read_bytes()).hexdigest()}"
     http = HttpCache(cache)
-    for kind in ("core-metadata-summary-v2", "core-metadata"):
-        http.path(HttpCache.key(f"{kind}:{identity}")).unlink()
-    for bundle in _bundles(cache):
-        bundle.unlink()
-    with IndexProvider(config, LINUX, cache_dir=cache, policy="offline") as provider:
-        assert not isinstance(provider.list_versions(dep), Unavailable)
-        found = provider.get_requirements(dep, Version("2.0"))
-        assert provider.get_requirements(dep, Version("1.0")) == ()
-        assert provider._loop is None
-        file = provider.best_file(dep, Version("2.0"))
-    assert file is not None
+    kinds = ("core-metadata-summary-v2", "core-metadata")
+    forgotten = [HttpCache.key(f"{prefix}:{identity}") for prefix in kinds]
+    forgotten.append(HttpCache.key(download))
+    for path in [*_bundles(cache), *(http.path(key) for key in forgotten)]:
+        path.unlink(missing_ok=True)
 
-    async def fetch() -> object:
-        async with HttpClient(cache_dir=cache, policy="offline") as client:
-            return await MetadataFetcher(client).fetch(file)
+    def offline_answer() -> tuple[object, bool]:
+        with IndexProvider(config, LINUX, cache_dir=cache, policy="offline") as provider:
+            assert not isinstance(provider.list_versions(solo), Unavailable)
+            return provider.get_requirements(solo, Version("1.0")), provider._loop is not None
 
+    found, looped = offline_answer()
     assert isinstance(found, Unavailable)
-    assert found == run_sync(fetch())  # what the loop would have answered
+    assert not looped
+    with monkeypatch.context() as patch:
+        patch.setattr(IndexProvider, "_offline_miss", lambda *_: None)
+        assert offline_answer() == (found, True)  # what the loop answers
 
 
 def _age_pages(cache: Path) -> int:
