@@ -62,6 +62,7 @@ __all__ = [
     "cached_metadata",
     "file_identity",
     "is_cached",
+    "is_summarized",
     "offline_miss",
     "parse_core_metadata",
     "store_summary",
@@ -253,10 +254,15 @@ def offline_miss(file: DistFile) -> NotCachedError:
     return NotCachedError(file.metadata_url or file.url)
 
 
+def is_summarized(cache: HttpCache, identity: str) -> bool:
+    """Whether the cache holds the summary of the file ``identity`` names, without reading it."""
+    return os.path.exists(cache.file(HttpCache.key(f"{_SUMMARY}:{identity}")))  # noqa: PTH110
+
+
 def is_cached(cache: HttpCache, file: DistFile) -> bool:
     """Whether the cache holds a file's metadata (summary or raw), without reading it."""
     identity = file_identity(file)
-    if os.path.exists(cache.file(HttpCache.key(f"{_SUMMARY}:{identity}"))):  # noqa: PTH110
+    if is_summarized(cache, identity):
         return True
     raw = cache.file(HttpCache.key(f"{_RAW}:{identity}"))
     return file.kind == "wheel" and os.path.exists(raw)  # noqa: PTH110 - str path, hot

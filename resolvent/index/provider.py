@@ -51,6 +51,7 @@ from resolvent.index.metadata import (
     cached_metadata,
     file_identity,
     is_cached,
+    is_summarized,
     offline_miss,
     store_summary,
 )
@@ -241,6 +242,8 @@ class IndexProvider:
         self._asked_pages: set[NormalizedName] = set()
         self._asked_meta: set[tuple[NormalizedName, Version]] = set()
         self._probed: set[NormalizedName] = set()
+        # Page cache headers that _probe_pages found fresh, by cache key.
+        self._page_headers: dict[str, CacheEntry] = {}
         self._bundles: dict[NormalizedName, MetadataBundle] = {}
         # Marker verdicts by requirement identity (requirements are shared objects; the
         # requirement is kept in the value so that its id cannot be reused).
@@ -411,7 +414,7 @@ class IndexProvider:
             key = (name, version)
             if key in self._meta or key in self._asked_meta:
                 continue
-            if self.policy == "normal" and self._in_bundle(name, version):
+            if self.policy == "normal" and self._summarized(name, version):
                 continue
             file = self._metadata_source(name, version)
             if file is None:
@@ -680,7 +683,7 @@ class IndexProvider:
             url, key = self._page_key(index, name)
             if not url.startswith(("http:", "https:")):
                 return None
-            entry = cache.load(key, body=False)
+            entry = self._page_headers.pop(key, None) or cache.load(key, body=False)
             if entry is None:
                 if offline:
                     continue
@@ -730,12 +733,19 @@ class IndexProvider:
         self._probe_pages(meta.requires_dist)
         return meta
 
-    def _in_bundle(self, name: NormalizedName, version: Version) -> bool:
+    def _summarized(self, name: NormalizedName, version: Version) -> bool:
+        """Whether the listed metadata file's summary is cached (bundled or on its own).
+
+        Answered from the listing's identity, without the page's records: a prefetch
+        hint for a version never loaded would otherwise decode them to learn the same.
+        """
         found = self._files.get(name, {}).get(version)
         if found is None or found.source is None:
             return False
         bundle = self._bundle(name)
-        return bundle is not None and found.source in bundle
+        if bundle is not None and found.source in bundle:
+            return True
+        return self._cache is not None and is_summarized(self._cache, found.source)
 
     def _metadata_of(
         self, name: NormalizedName, version: Version, file: DistFile
@@ -843,10 +853,13 @@ class IndexProvider:
             index = self.config.index_urls[0] if self.config.index_urls else None
             if index is None or not index.startswith(("http:", "https:")):
                 continue
-            entry = cache.load(self._page_key(index, name)[1], body=False)
+            key = self._page_key(index, name)[1]
+            entry = cache.load(key, body=False)
             if entry is None or not entry.is_fresh(time.time()):
                 self._asked_pages.add(name)
                 stale.append(name)
+            else:
+                self._page_headers[key] = entry  # read again soon by _cached_records
         if stale:
             self._io().submit(self._start_pages(stale))
 

@@ -501,3 +501,29 @@ def test_revalidated_unchanged_pages_use_their_listing(
             patch.setattr(PageRecords, "group", refuse)
             assert _resolve_view(server, cache, LINUX) == cold
         assert len(log.paths()) == before + 2  # one conditional request per page
+
+
+def test_prefetch_hints_for_cached_metadata_read_no_records(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, log = served
+    cache = tmp_path / "cache"
+    dep = canonicalize_name("dep")
+    with server:
+        cold = _resolve_view(server, cache, LINUX)
+        assert _resolve_view(server, cache, LINUX) == cold  # writes the listings
+        for bundle in _bundles(cache):
+            bundle.unlink()  # the summaries alone remain
+        requests = len(log.paths())
+
+        def refuse(*_: object, **__: object) -> object:
+            raise AssertionError("a page's records were decoded")
+
+        config = IndexConfig(server.url + "/")
+        with monkeypatch.context() as patch, IndexProvider(config, LINUX, cache_dir=cache) as p:
+            patch.setattr(PageRecords, "group", refuse)
+            listed = p.list_versions(dep)
+            assert not isinstance(listed, Unavailable)
+            p.prefetch(dep, [info.version for info in listed])
+            assert p._loop is None
+        assert len(log.paths()) == requests
