@@ -8,6 +8,7 @@ error hierarchy into one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["COMMANDS", "main"]
+
+#: Collector thresholds for a command's run (mypy's): the first generation is collected
+#: after 200,000 net allocations instead of 700.
+GC_THRESHOLDS = (200_000, 30, 30)
 
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
@@ -45,5 +50,15 @@ def cli(ctx: click.Context, *, verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Any:
-    """Run the command line (the ``resolvent`` and ``rv`` console scripts)."""
+    """Run the command line (the ``resolvent`` and ``rv`` console scripts).
+
+    A command imports a few hundred thousand objects that live until it exits (modules,
+    classes, functions), and its own data is mostly acyclic; with the default thresholds
+    the cyclic collector scans all of it again and again, 5-7% of a warm resolution's
+    CPU time. So what is imported so far is frozen out of collection, and collections
+    become rare; they still happen, so a long-running command (``index serve``) does not
+    accumulate cyclic garbage.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     return cli.main(args=list(argv) if argv is not None else None, prog_name="resolvent")

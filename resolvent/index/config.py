@@ -21,7 +21,6 @@ paths, sizes and modification times.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import json
 import os
@@ -327,6 +326,8 @@ def _config_files() -> list[Path]:
 
 def _parse_config_files(files: Sequence[Path]) -> dict[str, str]:
     """Merge files into ``section.key`` items, a later file overriding an earlier one."""
+    import configparser  # noqa: PLC0415 - only without pip; warm runs read the cached view
+
     items: dict[str, str] = {}
     for path in files:
         parser = configparser.RawConfigParser()

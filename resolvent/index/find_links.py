@@ -3,10 +3,17 @@
 pip's ``--find-links`` names places that are not indexes: a folder of wheels and sdists
 (a wheelhouse) or a page whose anchors point at distribution files. Their files join the
 candidates of every project whose name they carry.
+
+A folder's file is described with its sha256, which names its metadata in the cache;
+hashing a large wheel (a CPU build of torch is 200 MB) took longer than the rest of a
+warm resolution, on every run. So the digest is remembered in the HTTP cache, tied to
+the file's path and ``stat`` (size, modification and change times, inode): a file
+written since, even in place, has another stamp and is hashed again.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,26 +21,36 @@ from urllib.parse import urlsplit
 
 from resolvent.hashes import file_sha256
 from resolvent.index.filenames import parse_dist_filename
+from resolvent.index.httpcache import HttpCache
 from resolvent.index.pages import DistFile, parse_flat_page
 
 if TYPE_CHECKING:
+    import os
+
     from packaging.utils import NormalizedName
 
     from resolvent.index.http import HttpClient
 
 __all__ = ["FindLinks", "local_file"]
 
+#: The side-file kind of a local file's sha256 (layout version in the name).
+_SHA256_KIND = "file-sha256-v1"
 
-def local_file(path: Path) -> DistFile | None:
-    """Describe a distribution file on disk as an index would, or ``None`` if it is not one."""
+
+def local_file(path: Path, cache: HttpCache | None = None) -> DistFile | None:
+    """Describe a distribution file on disk as an index would, or ``None`` if it is not one.
+
+    :param cache: where the file's sha256 is remembered (``None``: always hash it).
+    """
     parsed = parse_dist_filename(path.name)
     if parsed is None or not path.is_file():
         return None
     stat = path.stat()
+    url = path.absolute().as_uri()
     return DistFile(
         filename=path.name,
-        url=path.absolute().as_uri(),
-        hashes={"sha256": file_sha256(path)},
+        url=url,
+        hashes={"sha256": _sha256(path, url, stat, cache)},
         requires_python=None,
         yanked=False,
         yanked_reason=None,
@@ -48,6 +65,22 @@ def local_file(path: Path) -> DistFile | None:
     )
 
 
+def _sha256(path: Path, url: str, stat: os.stat_result, cache: HttpCache | None) -> str:
+    """Return the file's sha256, from the cache while the file's stamp is unchanged."""
+    if cache is None:
+        return file_sha256(path)
+    key = HttpCache.key(url, _SHA256_KIND)
+    stamp = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+    known = cache.load_derived(key, _SHA256_KIND, stamp)
+    if isinstance(known, str) and len(known) == 64:
+        return known
+    digest = file_sha256(path)
+    # A read-only cache still answers; the file is hashed again next time.
+    with contextlib.suppress(OSError):
+        cache.store_derived(key, _SHA256_KIND, stamp, digest)
+    return digest
+
+
 class FindLinks:
     """The files of every find-links location, read once and grouped by project.
 
@@ -56,8 +89,9 @@ class FindLinks:
     of projects the resolution never touches. Pages of links need the HTTP client.
     """
 
-    def __init__(self, locations: tuple[str, ...]) -> None:
+    def __init__(self, locations: tuple[str, ...], cache: HttpCache | None = None) -> None:
         self.locations = locations
+        self._cache = cache
         # Per location, in order: the folder's files by project, or a page's files.
         self._found: list[dict[NormalizedName, list[Path] | list[DistFile]]] | None = None
         self._local: list[dict[NormalizedName, list[Path] | list[DistFile]]] | None = None
@@ -98,7 +132,7 @@ class FindLinks:
             files = []
             for location in found:
                 for item in location.get(name, ()):
-                    file = local_file(item) if isinstance(item, Path) else item
+                    file = local_file(item, self._cache) if isinstance(item, Path) else item
                     if file is not None:
                         files.append(file)
             self._files[name] = files

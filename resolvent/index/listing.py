@@ -8,17 +8,24 @@ with old data):
 
 - ``page-v2``: the page's records (:class:`~resolvent.index.pages.FileRecord`), one line
   per version, so that a run decodes only the versions it looks at. Target-independent.
-- ``listing-v1-<target>``: what the provider concluded for one target and policy (per
+- ``listing-v2-<target>``: what the provider concluded for one target and policy (per
   version: yanked, ``requires-python``, why unusable, which files pass
-  ``--exclude-newer``, which file gives the metadata). It spares a warm run the per-file
-  work entirely. The suffix hashes everything the conclusions depend on; the provider
-  bumps :data:`LISTING_KIND` whenever its rules change.
+  ``--exclude-newer``, which file an install would use, and the identity of the file
+  whose metadata stands for the version). It spares a warm run the per-file work
+  entirely. The suffix hashes everything the conclusions depend on; the provider bumps
+  :data:`LISTING_KIND` whenever its rules change.
+
+A warm run usually needs nothing but the listing: the records are wanted only for the
+files of a version (hashes, installs) or when the metadata is not cached yet. So
+:meth:`PageRecords.load` checks only the head of the ``page-v2`` file and reads the rest
+(megabytes, for a project with thousands of files) on first use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +55,8 @@ __all__ = [
 #: The side-file kind of parsed pages; the suffix versions the layout.
 PAGE_KIND = "page-v2"
 #: The side-file kind prefix of per-target conclusions; bump it when the rules change.
-LISTING_KIND = "listing-v1"
+#: v2: rows name the file whose metadata stands for the version.
+LISTING_KIND = "listing-v2"
 
 _FIELDS = len(FileRecord._fields)
 _KINDS = frozenset({"wheel", "sdist"})
@@ -125,8 +133,9 @@ class PageRecords:
     """The records of one cached page, by version, decoded one version at a time.
 
     Build it with :meth:`load`. Versions keep the page's order of first appearance.
-    Should a version's line turn out corrupt, the page is parsed again (and the side
-    file rewritten), so a damaged cache costs time, never a wrong or failed answer.
+    The side file's lines are read on first use (:meth:`has_files` needs only its
+    head). Should a version's line turn out corrupt, the page is parsed again (and the
+    side file rewritten), so a damaged cache costs time, never a wrong or failed answer.
     """
 
     def __init__(
@@ -135,13 +144,17 @@ class PageRecords:
         key: str,
         entry: CacheEntry,
         name: NormalizedName,
-        lines: dict[str, bytes | list[FileRecord]],
+        lines: dict[str, bytes | list[FileRecord]] | None,
+        *,
+        has_files: bool = False,
     ) -> None:
         self.cache = cache
         self.key = key
         self.entry = entry
         self.name = name
+        # None: the side file matched when probed and is read when first needed.
         self._lines = lines
+        self._has_files = has_files
 
     @property
     def digest(self) -> str | None:
@@ -160,9 +173,9 @@ class PageRecords:
         :raises IndexDataError: the page cannot be parsed.
         """
         if cache is not None and entry.digest is not None:
-            lines = _read_side_file(cache, key, entry, name)
-            if lines is not None:
-                return cls(cache, key, entry, name, lines)
+            has_files = _probe_side_file(cache, key, entry, name)
+            if has_files is not None:
+                return cls(cache, key, entry, name, None, has_files=has_files)
         return cls._parse(cache, key, entry, name)
 
     @classmethod
@@ -192,13 +205,32 @@ class PageRecords:
                 pass  # a read-only cache still answers; the page is parsed again next time
         return cls(cache, key, entry, name, lines)
 
+    def _loaded(self) -> dict[str, bytes | list[FileRecord]]:
+        """Return the lines by version text, reading the side file on first use."""
+        lines = self._lines
+        if lines is None:
+            assert self.cache is not None  # only a probed side file defers its lines
+            lines = _read_side_file(self.cache, self.key, self.entry, self.name)
+            if lines is None:
+                self._repair()  # changed or damaged since the probe
+                assert self._lines is not None
+                return self._lines
+            self._lines = lines
+        return lines
+
+    def has_files(self) -> bool:
+        """Whether the page lists any file, without reading the side file's lines."""
+        if self._lines is None:
+            return self._has_files
+        return bool(self._lines)
+
     def texts(self) -> list[str]:
         """Return the version texts (normalized), in page order."""
-        return list(self._lines)
+        return list(self._loaded())
 
     def group(self, text: str) -> list[FileRecord]:
         """Return the records of one version (by its normalized text); ``[]`` if unknown."""
-        line = self._lines.get(text)
+        line = self._loaded().get(text)
         if line is None:
             return []
         if isinstance(line, list):
@@ -210,12 +242,12 @@ class PageRecords:
         if records is None:
             self._repair()
             return self.group(text)
-        self._lines[text] = records
+        self._loaded()[text] = records
         return records
 
     def groups(self) -> Iterator[tuple[Version, str, list[FileRecord]]]:
         """Yield ``(version, text, records)`` for every version, decoding all of them."""
-        for text in list(self._lines):
+        for text in list(self._loaded()):
             try:
                 version = cached_version(text)
             except InvalidVersion:
@@ -253,6 +285,27 @@ def _write_side_file(
         rows = json.dumps(records_to_json(group), separators=(",", ":"))
         parts.append(f"{version}\t{rows}".encode())
     cache.write_atomically(cache.derived_path(key, PAGE_KIND), b"\n".join(parts) + b"\n")
+
+
+def _probe_side_file(
+    cache: HttpCache, key: str, entry: CacheEntry, name: NormalizedName
+) -> bool | None:
+    """Check a side file's head and tail; return whether it lists files, ``None`` if unusable.
+
+    Reads the header line, one byte after it and the last byte: enough to know that the
+    file was derived from this body and was written whole, without reading its lines.
+    """
+    try:
+        with open(cache.file(key, PAGE_KIND), "rb") as handle:  # noqa: PTH123 - str path, hot
+            header = handle.readline()
+            if header != _header(entry, name) + b"\n":
+                return None
+            if not handle.read(1):
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return True if handle.read(1) == b"\n" else None
+    except OSError:
+        return None
 
 
 def _read_side_file(

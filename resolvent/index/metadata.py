@@ -10,7 +10,10 @@ Source distributions need a PEP 517 build and are reported as unavailable here.
 
 Parsed summaries of fetched metadata are cached too and read synchronously
 (:func:`cached_metadata`), so warm runs need neither ``asyncio`` (imported inside the
-fetcher's methods) nor the ``email`` package (inside :func:`parse_core_metadata`).
+fetcher's methods) nor the ``email`` package (inside :func:`parse_core_metadata`). A
+large resolution reads the summaries of thousands of versions of a few projects (every
+release of ``botocore``, say), and opening one file per version then costs more than
+the rest of the read: :class:`MetadataBundle` keeps a project's summaries in one file.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -39,6 +43,7 @@ from resolvent.errors import (
     NotCachedError,
     RangeNotSupportedError,
 )
+from resolvent.index.filenames import cached_version
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.solver.provider import Unavailable
 
@@ -48,14 +53,17 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from resolvent.index.http import HttpClient
-    from resolvent.index.pages import DistFile
+    from resolvent.index.pages import DistFile, FileRecord
 
 __all__ = [
     "CoreMetadata",
+    "MetadataBundle",
     "MetadataFetcher",
     "cached_metadata",
     "file_identity",
     "is_cached",
+    "is_summarized",
+    "offline_miss",
     "parse_core_metadata",
     "store_summary",
 ]
@@ -86,6 +94,8 @@ _METADATA_MEMBER = re.compile(r"([^/]+)\.dist-info/METADATA")
 _RAW = "core-metadata"
 # v2: sdists without static metadata are built now; v1 remembered them as unavailable.
 _SUMMARY = "core-metadata-summary-v2"
+# One file per project holding summaries of many files (see MetadataBundle).
+_BUNDLE = "core-metadata-bundle-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +135,7 @@ class CoreMetadata:
             python = raw["requires_python"]
             return cls(
                 canonicalize_name(raw["name"]),
-                Version(raw["version"]),
+                cached_version(raw["version"]),
                 tuple(_requirement(text) for text in raw["requires_dist"]),
                 None if python is None else _specifier(python),
                 tuple(canonicalize_name(e) for e in raw["provides_extra"]),
@@ -139,8 +149,54 @@ def _requirement(text: str) -> Requirement:
     """Parse a requirement, memoized: the versions of a project repeat the same lines.
 
     Requirements are never mutated after parsing, so one object can serve every version.
+    packaging's parser costs 50-100 us a line, and a large resolution meets thousands
+    of distinct lines, most of them ``name``, ``[extras]``, specifiers without spaces and
+    one of a few hundred distinct markers (``extra == "test"``). Those are assembled
+    here from a specifier set and a memoized :class:`Marker`, as packaging itself
+    assembles a requirement (``Requirement.__replace__``); anything else, or anything
+    either part rejects, goes to the full parser, which stays the authority (the tests
+    compare both on real and crafted lines).
     """
-    return Requirement(text)
+    match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
+    if match is None:
+        return Requirement(text)
+    extras, spec, marker_text = match.group("extras", "spec", "marker")
+    try:
+        specifier = SpecifierSet(spec or "")  # its own: a specifier set has setters
+        marker = None if marker_text is None else _marker(marker_text)
+    except (InvalidSpecifier, InvalidMarker):
+        return Requirement(text)  # raises the parser's own error, or disagrees: its answer
+    requirement = Requirement.__new__(Requirement)
+    requirement.name = match.group("name")
+    requirement.url = None
+    requirement.extras = set(extras.split(",")) if extras else set()
+    requirement.specifier = specifier
+    requirement.marker = marker
+    return requirement
+
+
+# Whether Requirement is still the five-slot class assembled above (packaging >= 22).
+_ASSEMBLE = set(getattr(Requirement, "__slots__", ())) == {
+    "extras",
+    "marker",
+    "name",
+    "specifier",
+    "url",
+}
+_SPEC = r"(?:~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+"
+_SIMPLE_REQUIREMENT = re.compile(
+    r"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
+    r"(?:\[(?P<extras>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    r"(?:,[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)*)\])?"
+    rf"(?P<spec>{_SPEC}(?:,{_SPEC})*)?"
+    r"(?:[ \t]*;[ \t]*(?P<marker>[^ \t].*))?"
+)
+
+
+@lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker:
+    """Parse a marker, memoized: markers are immutable, and a few hundred texts recur."""
+    return Marker(text)
 
 
 @lru_cache(maxsize=1024)
@@ -148,9 +204,10 @@ def _specifier(text: str) -> SpecifierSet:
     return SpecifierSet(text)
 
 
-def file_identity(file: DistFile) -> str:
+def file_identity(file: DistFile | FileRecord) -> str:
     """Return what names a file's content in the cache: its sha256 when known, else its URL."""
-    return f"sha256:{file.sha256}" if file.sha256 else file.url
+    sha256 = file.hashes.get("sha256")
+    return f"sha256:{sha256}" if sha256 else file.url
 
 
 def _checked(meta: CoreMetadata, file: DistFile) -> CoreMetadata | Unavailable:
@@ -188,10 +245,24 @@ def cached_metadata(cache: HttpCache, file: DistFile) -> CoreMetadata | Unavaila
     return _checked(parsed, file)
 
 
+def offline_miss(file: DistFile) -> NotCachedError:
+    """Return the error of a wheel whose metadata is not cached when ``--offline`` is set.
+
+    One definition for the fetcher and for the provider, which answers such misses in the
+    calling thread instead of starting the I/O loop only to be told the same.
+    """
+    return NotCachedError(file.metadata_url or file.url)
+
+
+def is_summarized(cache: HttpCache, identity: str) -> bool:
+    """Whether the cache holds the summary of the file ``identity`` names, without reading it."""
+    return os.path.exists(cache.file(HttpCache.key(f"{_SUMMARY}:{identity}")))  # noqa: PTH110
+
+
 def is_cached(cache: HttpCache, file: DistFile) -> bool:
     """Whether the cache holds a file's metadata (summary or raw), without reading it."""
     identity = file_identity(file)
-    if os.path.exists(cache.file(HttpCache.key(f"{_SUMMARY}:{identity}"))):  # noqa: PTH110
+    if is_summarized(cache, identity):
         return True
     raw = cache.file(HttpCache.key(f"{_RAW}:{identity}"))
     return file.kind == "wheel" and os.path.exists(raw)  # noqa: PTH110 - str path, hot
@@ -211,6 +282,86 @@ def store_summary(cache: HttpCache, file: DistFile, meta: CoreMetadata | Unavail
     # A read-only cache still answers; the metadata is then parsed again next time.
     with contextlib.suppress(OSError):
         cache.store(HttpCache.key(f"{_SUMMARY}:{file_identity(file)}"), entry)
+
+
+class MetadataBundle:
+    """The metadata summaries of one project's files, in one cache file read once.
+
+    Each line after the header holds a file identity (:func:`file_identity`), a tab and
+    the summary's JSON (:meth:`CoreMetadata.to_json`), decoded on first use. A bundle is
+    derived data: every entry also exists as the file's own summary, which stays the
+    authority, and only metadata that the file's content decides (an immutable fact)
+    goes in. So a missing, stale or damaged bundle or line costs a slower read, never a
+    wrong answer; and two processes that save at once lose, at worst, entries that a
+    later run adds again. Entries are gathered with :meth:`add` and written by
+    :meth:`save`, merged with the file as it is then, by atomic replacement.
+    """
+
+    def __init__(self, cache: HttpCache, name: NormalizedName) -> None:
+        self._cache = cache
+        self._name = name
+        self._key = HttpCache.key(f"{_BUNDLE}:{name}")
+        self._lines: dict[str, bytes] | None = None
+        self._decoded: dict[str, CoreMetadata | None] = {}
+        self._added: dict[str, bytes] = {}
+
+    def _header(self) -> bytes:
+        return json.dumps({"kind": _BUNDLE, "name": self._name}, sort_keys=True).encode()
+
+    def _read(self) -> dict[str, bytes]:
+        """Return the file's lines by identity; ``{}`` when missing or not this bundle."""
+        try:
+            with open(self._cache.file(self._key), "rb") as handle:  # noqa: PTH123 - str path
+                data = handle.read()
+        except OSError:
+            return {}
+        header, _, body = data.partition(b"\n")
+        if header != self._header():
+            return {}
+        lines: dict[str, bytes] = {}
+        for line in body.split(b"\n"):
+            identity, tab, summary = line.partition(b"\t")
+            if tab:  # a last line cut short (a damaged disk) has no tab or no newline
+                lines[identity.decode("utf-8", "replace")] = summary
+        return lines
+
+    def _loaded(self) -> dict[str, bytes]:
+        if self._lines is None:
+            self._lines = self._read()
+        return self._lines
+
+    def __contains__(self, identity: str) -> bool:
+        return identity in self._loaded()
+
+    def get(self, identity: str) -> CoreMetadata | None:
+        """Return the summary of the file ``identity``; ``None`` if absent or unreadable."""
+        if identity in self._decoded:
+            return self._decoded[identity]
+        line = self._loaded().get(identity)
+        meta = None if line is None else CoreMetadata.from_json(line)
+        self._decoded[identity] = meta
+        return meta
+
+    def add(self, identity: str, meta: CoreMetadata) -> None:
+        """Remember a summary for :meth:`save` (one the bundle already holds is skipped)."""
+        if "\t" in identity or "\n" in identity or self.get(identity) == meta:
+            return
+        self._added[identity] = meta.to_json()
+        self._decoded[identity] = meta
+
+    def save(self) -> None:
+        """Write the added entries, merged with the file as it is now; errors are ignored."""
+        if not self._added:
+            return
+        merged = self._read()
+        merged.update(self._added)
+        parts = [self._header()]
+        parts.extend(identity.encode() + b"\t" + summary for identity, summary in merged.items())
+        # A read-only cache still answers; the summaries are read one by one next time.
+        with contextlib.suppress(OSError):
+            self._cache.write_atomically(self._cache.path(self._key), b"\n".join(parts) + b"\n")
+        self._lines = merged
+        self._added = {}
 
 
 def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
@@ -340,7 +491,7 @@ class MetadataFetcher:
 
     async def _download(self, file: DistFile) -> bytes:
         if self._client.policy == "offline":
-            raise NotCachedError(file.metadata_url or file.url)
+            raise offline_miss(file)
         if file.metadata_url is not None and file.core_metadata is not None:
             try:
                 response = await self._client.get(file.metadata_url, cache=False)

@@ -12,10 +12,15 @@ Two paths answer the solver's synchronous calls. What the cache can answer (a fr
 page, metadata fetched before) is answered right here, in the calling thread, from
 compact side files (:mod:`resolvent.index.listing`, metadata summaries): a warm run
 never starts the event loop, never imports the HTTP stack, and never waits on another
-thread. Everything else goes to one event loop in a background thread, created on first
-need, where network work runs concurrently: the caller blocks only on what it needs,
-while metadata the solver is likely to ask for next (the versions it hints at, the
-projects a fetched version requires) is already being fetched.
+thread. Its common case reads, per project, the page's cache header, the per-target
+listing (which names each version's metadata file) and one bundle of metadata
+summaries (:class:`~resolvent.index.metadata.MetadataBundle`); the page's file records
+are decoded only when something needs the files themselves.
+
+Everything else goes to one event loop in a background thread, created on first need,
+where network work runs concurrently: the caller blocks only on what it needs, while
+metadata the solver is likely to ask for next (the versions it hints at, the projects a
+fetched version requires) is already being fetched.
 
 ``asyncio`` (with ``ssl`` and ``socket``) is imported inside the loop-side methods, not at
 the top: a warm run never runs them, and the import alone would cost it ~40 ms.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tempfile
 import time
 from collections.abc import Collection
@@ -40,7 +46,15 @@ from resolvent.index.filenames import cached_tags, cached_version
 from resolvent.index.find_links import FindLinks
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PageRecords, group_by_version, listing_kind
-from resolvent.index.metadata import cached_metadata, is_cached, store_summary
+from resolvent.index.metadata import (
+    MetadataBundle,
+    cached_metadata,
+    file_identity,
+    is_cached,
+    is_summarized,
+    offline_miss,
+    store_summary,
+)
 from resolvent.index.pages import (
     PAGE_ACCEPT,
     FileRecord,
@@ -73,6 +87,11 @@ _CLOSE_GRACE = 2.0
 BinaryPolicy = bool | Collection[str]
 
 _UNRANKED = -1
+#: A project's files as the loop found them: one page whole (its per-target listing can
+#: be used), or the records of several sources, or why there are none.
+_Listed = PageRecords | list[FileRecord] | Unavailable
+_TEXT_OR_NONE = (str, type(None))
+_INT_OR_NONE = (int, type(None))
 
 
 class MetadataBuilder(Protocol):
@@ -113,24 +132,28 @@ class _VersionFiles:
     """The files of one listed version: decoded on first use when they come from a page.
 
     ``some`` lists the indices of the page's records that ``--exclude-newer`` admits
-    (``None``: all of them); ``best`` indexes the admitted records' metadata file.
+    (``None``: all of them); ``best`` indexes the admitted records' best file (the one
+    an install would use); ``source`` is the identity of the file whose metadata stands
+    for the version (see :meth:`IndexProvider._metadata_source`), ``None`` if none can.
     """
 
-    __slots__ = ("_records", "best", "page", "some", "text")
+    __slots__ = ("_records", "best", "page", "some", "source", "text")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - one per slot, built in three hot loops
         self,
         page: PageRecords | None,
         text: str,
         some: list[int] | None,
         records: list[FileRecord] | None,
         best: int | None,
+        source: str | None,
     ) -> None:
         self.page = page
         self.text = text
         self.some = some
         self._records = records
         self.best = best
+        self.source = source
 
     def records(self) -> list[FileRecord]:
         """Return the admitted records of the version."""
@@ -193,28 +216,38 @@ class IndexProvider:
         self._cache_dir = cache_dir
         self._cache = HttpCache(cache_dir) if cache_dir is not None else None
         self._max_concurrency = max_concurrency
-        self._find_links = FindLinks(config.find_links)
+        # Remembered digests of local files, unless every cached answer is to be ignored.
+        self._find_links = FindLinks(
+            config.find_links, self._cache if policy != "refresh" else None
+        )
         # The I/O side, created on first need (see _io()).
         self._loop: LoopThread | None = None
         self._client: HttpClient | None = None
         self._fetcher: MetadataFetcher | None = None
         # Owned by the loop thread: running or finished tasks.
-        self._page_tasks: dict[NormalizedName, asyncio.Task[list[FileRecord] | Unavailable]] = {}
+        self._page_tasks: dict[NormalizedName, asyncio.Task[_Listed]] = {}
         self._meta_tasks: dict[
             tuple[NormalizedName, Version], asyncio.Task[CoreMetadata | Unavailable]
         ] = {}
         # Written by the loop thread when a task succeeds, read by the calling thread
         # (single dict operations are atomic): answers that need no second round trip.
-        self._page_done: dict[NormalizedName, list[FileRecord] | Unavailable] = {}
+        self._page_done: dict[NormalizedName, _Listed] = {}
         self._meta_done: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
         # Owned by the calling thread.
         self._files: dict[NormalizedName, dict[Version, _VersionFiles]] = {}
         self._best: dict[tuple[NormalizedName, Version], DistFile | None] = {}
         self._listing_params: list[object] | None = None
+        self._listing_kinds: dict[tuple[bool, bool], str] = {}
         self._meta: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
         self._asked_pages: set[NormalizedName] = set()
         self._asked_meta: set[tuple[NormalizedName, Version]] = set()
         self._probed: set[NormalizedName] = set()
+        # Page cache headers that _probe_pages found fresh, by cache key.
+        self._page_headers: dict[str, CacheEntry] = {}
+        self._bundles: dict[NormalizedName, MetadataBundle] = {}
+        # Marker verdicts by requirement identity (requirements are shared objects; the
+        # requirement is kept in the value so that its id cannot be reused).
+        self._marker_verdicts: dict[int, tuple[Requirement, bool]] = {}
         self._tag_ranks: dict[str, int] = {}
         self.requests = 0
 
@@ -232,7 +265,8 @@ class IndexProvider:
         infos: list[VersionInfo] = []
         for version, group in by_version.items():
             info, best = self._judge(name, version, group)
-            files[version] = _VersionFiles(None, "", None, group, best)
+            identity = self._source_identity(name, group, best)
+            files[version] = _VersionFiles(None, "", None, group, best, identity)
             infos.append(info)
         self._files[name] = files
         return infos
@@ -271,7 +305,8 @@ class IndexProvider:
             kept = group if len(admitted) == len(group) else [group[i] for i in admitted]
             info, best = self._judge(name, version, kept)
             some = None if kept is group else admitted
-            files[version] = _VersionFiles(page, text, some, kept, best)
+            source = self._source_identity(name, kept, best)
+            files[version] = _VersionFiles(page, text, some, kept, best, source)
             infos.append(info)
             stored.append(
                 [
@@ -282,6 +317,7 @@ class IndexProvider:
                     info.unusable,
                     some,
                     best,
+                    source,
                 ]
             )
         self._files[name] = files
@@ -296,31 +332,33 @@ class IndexProvider:
     def _listing_from_rows(
         self, name: NormalizedName, page: PageRecords, rows: object
     ) -> list[VersionInfo] | None:
-        """Rebuild the infos stored by :meth:`_page_listing`; ``None`` if malformed."""
+        """Rebuild the infos stored by :meth:`_page_listing`; ``None`` if malformed.
+
+        A warm run does this for every version of every project it meets (thousands),
+        so the checks compare exact types (JSON gives no subclasses) and the objects are
+        built positionally.
+        """
         if not isinstance(rows, list):
             return None
         files: dict[Version, _VersionFiles] = {}
         infos: list[VersionInfo] = []
+        text_or_none = _TEXT_OR_NONE
+        int_or_none = _INT_OR_NONE
         try:
-            for text, yanked, reason, python, unusable, some, best in rows:
+            for text, yanked, reason, python, unusable, some, best, source in rows:
                 version = cached_version(text)
-                if not (
-                    isinstance(yanked, bool)
-                    and (reason is None or isinstance(reason, str))
-                    and (unusable is None or isinstance(unusable, str))
-                    and (some is None or all(isinstance(i, int) for i in some))
-                    and (best is None or isinstance(best, int))
+                if (
+                    type(yanked) is not bool
+                    or type(reason) not in text_or_none
+                    or type(unusable) not in text_or_none
+                    or type(best) not in int_or_none
+                    or type(source) not in text_or_none
+                    or (some is not None and any(type(i) is not int for i in some))
                 ):
                     return None
-                files[version] = _VersionFiles(page, text, some, None, best)
+                files[version] = _VersionFiles(page, text, some, None, best, source)
                 infos.append(
-                    VersionInfo(
-                        version,
-                        yanked=yanked,
-                        yanked_reason=reason,
-                        requires_python=parse_requires_python(python),
-                        unusable=unusable,
-                    )
+                    VersionInfo(version, yanked, reason, parse_requires_python(python), unusable)
                 )
         except (TypeError, ValueError, InvalidVersion):
             return None
@@ -333,23 +371,24 @@ class IndexProvider:
             tags = "\n".join(str(tag) for tag in self.target.tags)
             # "<": files strictly before the limit (side files once admitted "<=").
             self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), "<", self._limit]
-        params = [
-            *self._listing_params,
-            _applies(self.no_binary, name),
-            _applies(self.no_build, name),
-        ]
-        return listing_kind(params)
+        flags = (_applies(self.no_binary, name), _applies(self.no_build, name))
+        kind = self._listing_kinds.get(flags)
+        if kind is None:
+            kind = self._listing_kinds[flags] = listing_kind([*self._listing_params, *flags])
+        return kind
 
     def get_requirements(
         self, name: NormalizedName, version: Version
     ) -> Sequence[Requirement] | Unavailable:
         """Return the ``Requires-Dist`` of one version from its best file's metadata."""
-        file = self._metadata_source(name, version)
-        if file is None:
-            return Unavailable(
-                f"no file of `{name}=={version}` can provide metadata for the target"
-            )
-        meta = self._metadata_of(name, version, file)
+        meta = self._meta.get((name, version)) or self._bundled(name, version)
+        if meta is None:
+            file = self._metadata_source(name, version)
+            if file is None:
+                return Unavailable(
+                    f"no file of `{name}=={version}` can provide metadata for the target"
+                )
+            meta = self._metadata_of(name, version, file)
         if isinstance(meta, Unavailable):
             return meta
         if meta.requires_python is not None and not python_allowed(
@@ -374,6 +413,8 @@ class IndexProvider:
         for version in versions:
             key = (name, version)
             if key in self._meta or key in self._asked_meta:
+                continue
+            if self.policy == "normal" and self._summarized(name, version):
                 continue
             file = self._metadata_source(name, version)
             if file is None:
@@ -420,11 +461,15 @@ class IndexProvider:
         return self._metadata_file(name, version)
 
     def close(self) -> None:
-        """Close connections and stop the I/O thread (if one was started)."""
-        loop = self._loop
-        if loop is not None and not loop.loop.is_closed():
-            loop.run(self._drain())
-            loop.close()
+        """Close connections, stop the I/O thread (if one was started), save bundles."""
+        try:
+            loop = self._loop
+            if loop is not None and not loop.loop.is_closed():
+                loop.run(self._drain())
+                loop.close()
+        finally:
+            for bundle in self._bundles.values():
+                bundle.save()
 
     async def _drain(self) -> None:
         """Let background fetches finish briefly, cancel the rest, then close connections.
@@ -550,16 +595,25 @@ class IndexProvider:
         and ABI pair the target accepts, then a known interpreter, then a known platform;
         the index's order breaks ties.
         """
-        file = self._metadata_file(name, version)
-        if file is None or file.kind != "sdist" or _applies(self.no_binary, name):
-            return file
         found = self._files.get(name, {}).get(version)
-        if found is None:
+        if found is None or found.best is None:
+            return None
+        record = self._source_record(name, found.records(), found.best)
+        return None if record is None else record.dist(name)
+
+    def _source_record(
+        self, name: NormalizedName, records: list[FileRecord], best: int | None
+    ) -> FileRecord | None:
+        """Return the record :meth:`_metadata_source` describes, from a version's records."""
+        if best is None or best >= len(records):  # only a corrupt side file says otherwise
+            return None
+        file = records[best]
+        if file.kind != "sdist" or _applies(self.no_binary, name):
             return file
         pairs, interpreters, platforms = self._target_tag_parts()
-        best: tuple[bool, bool, bool] | None = None
+        key_of_best: tuple[bool, bool, bool] | None = None
         chosen = None
-        for record in found.records():
+        for record in records:
             if record.kind != "wheel":
                 continue
             tags = cached_tags(record.tags)
@@ -568,9 +622,15 @@ class IndexProvider:
                 any(t.interpreter in interpreters for t in tags),
                 any(t.platform in platforms for t in tags),
             )
-            if best is None or key > best:
-                best, chosen = key, record
-        return file if chosen is None else chosen.dist(name)
+            if key_of_best is None or key > key_of_best:
+                key_of_best, chosen = key, record
+        return file if chosen is None else chosen
+
+    def _source_identity(
+        self, name: NormalizedName, records: list[FileRecord], best: int | None
+    ) -> str | None:
+        record = self._source_record(name, records, best)
+        return None if record is None else file_identity(record)
 
     def _target_tag_parts(
         self,
@@ -623,7 +683,7 @@ class IndexProvider:
             url, key = self._page_key(index, name)
             if not url.startswith(("http:", "https:")):
                 return None
-            entry = cache.load(key, body=False)
+            entry = self._page_headers.pop(key, None) or cache.load(key, body=False)
             if entry is None:
                 if offline:
                     continue
@@ -631,7 +691,7 @@ class IndexProvider:
             if not offline and not entry.is_fresh(time.time()):
                 return None
             page = PageRecords.load(cache, key, entry, name)
-            if page.texts():
+            if page.has_files():
                 pages.append(page)
                 if self.config.strategy == "first-index":
                     break
@@ -644,6 +704,49 @@ class IndexProvider:
             return Unavailable(f"`{name}` was not found in the package registry")
         return found
 
+    def _bundle(self, name: NormalizedName) -> MetadataBundle | None:
+        """Return the project's metadata bundle (``None``: no cache, or ``--refresh``)."""
+        cache = self._cache
+        if cache is None or self.policy == "refresh":
+            return None
+        bundle = self._bundles.get(name)
+        if bundle is None:
+            bundle = self._bundles[name] = MetadataBundle(cache, name)
+        return bundle
+
+    def _bundled(self, name: NormalizedName, version: Version) -> CoreMetadata | None:
+        """Answer from the project's bundle by the listed metadata file; ``None`` if it cannot.
+
+        Only a summary that names this very project and version answers here; anything
+        else (absent, damaged, another version) takes the full path, which says why.
+        """
+        found = self._files.get(name, {}).get(version)
+        if found is None or found.source is None:
+            return None
+        bundle = self._bundle(name)
+        if bundle is None:
+            return None
+        meta = bundle.get(found.source)
+        if meta is None or meta.name != name or meta.version != version:
+            return None
+        self._meta[(name, version)] = meta
+        self._probe_pages(meta.requires_dist)
+        return meta
+
+    def _summarized(self, name: NormalizedName, version: Version) -> bool:
+        """Whether the listed metadata file's summary is cached (bundled or on its own).
+
+        Answered from the listing's identity, without the page's records: a prefetch
+        hint for a version never loaded would otherwise decode them to learn the same.
+        """
+        found = self._files.get(name, {}).get(version)
+        if found is None or found.source is None:
+            return False
+        bundle = self._bundle(name)
+        if bundle is not None and found.source in bundle:
+            return True
+        return self._cache is not None and is_summarized(self._cache, found.source)
+
     def _metadata_of(
         self, name: NormalizedName, version: Version, file: DistFile
     ) -> CoreMetadata | Unavailable:
@@ -655,13 +758,38 @@ class IndexProvider:
                 meta = cached_metadata(cache, file)
                 if meta is not None and not isinstance(meta, Unavailable):
                     self._probe_pages(meta.requires_dist)
+            if meta is None and self.policy == "offline":
+                meta = self._offline_miss(file)
         if meta is None:
             self._asked_meta.add(key)
             meta = self._io().run(self._metadata(name, version, file))
         if isinstance(meta, _NeedsBuild):
             meta = self._built_metadata(file, meta)
         self._meta[key] = meta
+        # The summary cache holds a wheel's metadata, and an sdist's when its hash is
+        # known: the bundle takes what the cache holds, no more.
+        if not isinstance(meta, Unavailable) and (file.kind == "wheel" or file.sha256):
+            bundle = self._bundle(name)
+            if bundle is not None:
+                bundle.add(file_identity(file), meta)
         return meta
+
+    def _offline_miss(self, file: DistFile) -> Unavailable | None:
+        """Return the loop's answer for metadata the cache lacks, offline (``None``: ask it).
+
+        A wheel's is :func:`~resolvent.index.metadata.offline_miss` (the fetcher's own
+        answer); an sdist's is the miss of its download (:meth:`_sdist_content`) when the
+        HTTP cache holds no copy of it (a ``file:`` sdist is read, even offline).
+        Answering here spares a run the start of the loop only to hear the same.
+        """
+        if file.kind == "wheel":
+            return Unavailable(str(offline_miss(file)))
+        cache = self._cache
+        if not file.url.startswith(("http:", "https:")) or (
+            cache is not None and os.path.exists(cache.file(HttpCache.key(file.url)))  # noqa: PTH110
+        ):
+            return None
+        return Unavailable(str(NotCachedError(file.url)))
 
     def _built_metadata(self, file: DistFile, needs: _NeedsBuild) -> CoreMetadata | Unavailable:
         """Ask the builder for a dynamic sdist's metadata, here in the calling thread.
@@ -709,9 +837,15 @@ class IndexProvider:
         if self.policy != "normal" or cache is None:
             return
         stale: list[NormalizedName] = []
+        verdicts = self._marker_verdicts
         for requirement in requirements:
-            if requirement.marker is not None and not requirement.marker.evaluate(self._markers):
-                continue
+            if requirement.marker is not None:
+                verdict = verdicts.get(id(requirement))
+                if verdict is None:
+                    verdict = (requirement, requirement.marker.evaluate(self._markers))
+                    verdicts[id(requirement)] = verdict
+                if not verdict[1]:
+                    continue
             name = canonicalize_name(requirement.name)
             if name in self._probed or name in self._files or name in self._asked_pages:
                 continue
@@ -719,10 +853,13 @@ class IndexProvider:
             index = self.config.index_urls[0] if self.config.index_urls else None
             if index is None or not index.startswith(("http:", "https:")):
                 continue
-            entry = cache.load(self._page_key(index, name)[1], body=False)
+            key = self._page_key(index, name)[1]
+            entry = cache.load(key, body=False)
             if entry is None or not entry.is_fresh(time.time()):
                 self._asked_pages.add(name)
                 stale.append(name)
+            else:
+                self._page_headers[key] = entry  # read again soon by _cached_records
         if stale:
             self._io().submit(self._start_pages(stale))
 
@@ -748,7 +885,7 @@ class IndexProvider:
 
     # -- on the loop thread -------------------------------------------------------
 
-    async def _page_files(self, name: NormalizedName) -> list[FileRecord] | Unavailable:
+    async def _page_files(self, name: NormalizedName) -> _Listed:
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         task = self._page_tasks.get(name)
@@ -768,36 +905,42 @@ class IndexProvider:
         for name in names:
             self._start_page(name)
 
-    async def _fetch_files(self, name: NormalizedName) -> list[FileRecord] | Unavailable:
+    async def _fetch_files(self, name: NormalizedName) -> _Listed:
+        """Fetch (or revalidate) a project's pages, as :meth:`_cached_records` reads them.
+
+        One page and nothing else comes back whole, as from the cache: a revalidated
+        page that did not change then uses its per-target listing.
+        """
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         assert self._client is not None
-        found: list[FileRecord] = []
-        pages: list[list[FileRecord]] = []
+        pages: list[PageRecords] = []
         if self.config.strategy == "first-index":
             for index in self.config.index_urls:
                 page = await self._fetch_page(index, name)
-                if page:
+                if page is not None:
                     pages = [page]
                     break
         else:
-            pages = [
-                p
-                for p in await asyncio.gather(
-                    *(self._fetch_page(i, name) for i in self.config.index_urls)
-                )
-                if p
-            ]
-        for page in pages:
-            found.extend(page)
-        found.extend(FileRecord.of(f) for f in await self._find_links.files(self._client, name))
-        result: list[FileRecord] | Unavailable = found
-        if not found:
-            result = Unavailable(f"`{name}` was not found in the package registry")
+            found_pages = await asyncio.gather(
+                *(self._fetch_page(i, name) for i in self.config.index_urls)
+            )
+            pages = [p for p in found_pages if p is not None]
+        local = await self._find_links.files(self._client, name)
+        result: _Listed
+        if len(pages) == 1 and not local:
+            result = pages[0]
+        else:
+            found = [record for page in pages for _, _, group in page.groups() for record in group]
+            found.extend(FileRecord.of(f) for f in local)
+            result = found
+            if not found:
+                result = Unavailable(f"`{name}` was not found in the package registry")
         self._page_done[name] = result
         return result
 
-    async def _fetch_page(self, index: str, name: NormalizedName) -> list[FileRecord] | None:
+    async def _fetch_page(self, index: str, name: NormalizedName) -> PageRecords | None:
+        """Return the page of ``name`` on ``index``; ``None`` if it is absent or empty."""
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         assert self._client is not None
@@ -823,7 +966,7 @@ class IndexProvider:
         )
         cache = self._cache if response.digest is not None else None
         page = await asyncio.to_thread(PageRecords.load, cache, key, entry, name)
-        return [record for _, _, group in page.groups() for record in group]
+        return page if page.has_files() else None
 
     async def _start_metadata(self, name: NormalizedName, version: Version, file: DistFile) -> None:
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports

@@ -7,11 +7,15 @@ missing, and conclusions that depend on the target never leak to another target.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -19,19 +23,24 @@ from resolvent.index import listing
 from resolvent.index.config import IndexConfig
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PAGE_KIND, PageRecords
-from resolvent.index.metadata import CoreMetadata, cached_metadata, store_summary
+from resolvent.index.metadata import (
+    CoreMetadata,
+    MetadataBundle,
+    cached_metadata,
+    store_summary,
+)
 from resolvent.index.pages import JSON_CONTENT_TYPE, FileRecord, parse_page
 from resolvent.index.provider import IndexProvider
+from resolvent.index.serve import IndexServer
 from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.target import Target, parse_platform
-from tests.support.dists import Dist
+from tests.support.dists import Dist, build_sdist, build_wheel
 from tests.support.index import RequestLog, serve_dists, set_upload_time
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from resolvent.index.serve import IndexServer
 
 NAME = canonicalize_name("demo")
 LINUX = Target(Version("3.11"), parse_platform("x86_64-manylinux_2_28"))
@@ -302,3 +311,219 @@ def test_corrupt_listing_side_file_counts_as_missing(
         for side in cache.rglob(f"*.{listing.LISTING_KIND}-*"):
             side.write_bytes(b"[1, 2]")
         assert _resolve_view(server, cache, LINUX, policy="offline") == expected
+
+
+# -- the warm path reads listings and bundles, not page records ---------------------------
+
+
+def test_side_file_lines_are_read_only_when_a_version_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = HttpCache(tmp_path)
+    key, entry = _cached_page(cache)
+    expected = _all(PageRecords.load(cache, key, entry, NAME))
+    reads: list[object] = []
+    real = listing._read_side_file
+
+    def counting(*args: object) -> object:
+        reads.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(listing, "_read_side_file", counting)
+    page = PageRecords.load(cache, key, entry, NAME)
+    assert page.has_files()
+    assert reads == []
+    assert _all(page) == expected
+    assert len(reads) == 1
+    # An empty page is known to be empty from the side file's head as well.
+    key, entry = _cached_page(cache, _json_page([]))
+    assert not PageRecords.load(cache, key, entry, NAME).has_files()
+    assert not PageRecords.load(cache, key, entry, NAME).has_files()  # from the side file
+    assert len(reads) == 1
+
+
+def test_a_side_file_damaged_after_its_probe_is_repaired_on_first_use(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    key, entry = _cached_page(cache)
+    expected = _all(PageRecords.load(cache, key, entry, NAME))
+    page = PageRecords.load(cache, key, entry, NAME)
+    side = cache.derived_path(key, PAGE_KIND)
+    side.write_bytes(side.read_bytes()[:-10])
+    assert _all(page) == expected
+    # A cut tail is seen by the probe itself: the page is parsed again.
+    side.write_bytes(side.read_bytes()[:-10])
+    assert _all(PageRecords.load(cache, key, entry, NAME)) == expected
+
+
+def _bundles(cache: Path) -> list[Path]:
+    head = b'{"kind": "core-metadata-bundle'
+    return [p for p in cache.rglob("*") if p.is_file() and p.read_bytes().startswith(head)]
+
+
+def test_warm_runs_answer_from_listings_and_bundles(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, _ = served
+    cache = tmp_path / "cache"
+    with server:
+        cold = _resolve_view(server, cache, LINUX)
+        assert len(_bundles(cache)) == 2  # demo and dep, written when the provider closed
+        assert _resolve_view(server, cache, LINUX) == cold  # judges the cached pages
+
+        def refuse(*_: object, **__: object) -> object:
+            raise AssertionError("a page's records or a single summary was read")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(PageRecords, "group", refuse)
+            patch.setattr("resolvent.index.provider.cached_metadata", refuse)
+            assert _resolve_view(server, cache, LINUX) == cold
+            assert _resolve_view(server, cache, LINUX, policy="offline") == cold
+        # Another target names other metadata files; it reads its own, then bundles them.
+        windows = _resolve_view(server, cache, WINDOWS)
+        assert _resolve_view(server, cache, WINDOWS) == windows
+        with monkeypatch.context() as patch:
+            patch.setattr(PageRecords, "group", refuse)
+            patch.setattr("resolvent.index.provider.cached_metadata", refuse)
+            assert _resolve_view(server, cache, WINDOWS, policy="offline") == windows
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data.replace(b'"requires_dist"', b'"requires_dizt"'),  # bad entry
+        lambda data: data.replace(b'"version":"1.0"', b'"version":"7.0"'),  # another version
+        lambda data: data.replace(b'"name":"dep"', b'"name":"other"'),  # another project
+        lambda data: b"garbage" + data,  # wrong header
+        lambda data: data[: len(data) // 2],  # cut short
+    ],
+)
+def test_damaged_bundles_cost_time_not_answers(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, damage: object
+) -> None:
+    server, _ = served
+    cache = tmp_path / "cache"
+    with server:
+        cold = _resolve_view(server, cache, LINUX)
+        assert callable(damage)
+        for bundle in _bundles(cache):
+            bundle.write_bytes(damage(bundle.read_bytes()))
+        assert _resolve_view(server, cache, LINUX, policy="offline") == cold
+        assert _resolve_view(server, cache, LINUX, policy="offline") == cold
+
+
+def test_bundle_save_merges_with_entries_saved_meanwhile(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    first = MetadataBundle(cache, NAME)
+    second = MetadataBundle(cache, NAME)
+    one = CoreMetadata(NAME, Version("1.0"), (Requirement("dep>=1"),), None, ())
+    two = CoreMetadata(NAME, Version("2.0"), (), SpecifierSet(">=3.8"), (canonicalize_name("x"),))
+    assert first.get("sha256:aa") is None
+    first.add("sha256:aa", one)
+    second.add("sha256:bb", two)
+    second.save()
+    first.save()  # read-modify-write: keeps what `second` saved
+    fresh = MetadataBundle(cache, NAME)
+    assert fresh.get("sha256:aa") == one
+    assert fresh.get("sha256:bb") == two
+    assert "sha256:cc" not in fresh
+    assert not list(tmp_path.rglob(".tmp-*"))  # atomic writes leave no temp files
+    # Another project's bundle is another file.
+    assert MetadataBundle(cache, canonicalize_name("other")).get("sha256:aa") is None
+
+
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_offline_misses_are_answered_without_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    solo = canonicalize_name("solo")
+    dist = Dist("solo", "1.0", requires=["dep"])
+    folder = tmp_path / "index"
+    file = build_wheel(folder, dist) if kind == "wheel" else build_sdist(folder, dist)
+    cache = tmp_path / "cache"
+    with IndexServer(folder).start() as server:
+        config = IndexConfig(server.url + "/")
+        download = f"{server.base_url}/files/{file.name}"
+        with IndexProvider(config, LINUX, cache_dir=cache) as provider:
+            provider.list_versions(solo)
+            assert provider.get_requirements(solo, Version("1.0")) == (Requirement("dep"),)
+    # Forget what is known of its metadata: summary, raw file, bundle, downloaded sdist.
+    identity = f"sha256:{hashlib.sha256(file.read_bytes()).hexdigest()}"
+    http = HttpCache(cache)
+    kinds = ("core-metadata-summary-v2", "core-metadata")
+    forgotten = [HttpCache.key(f"{prefix}:{identity}") for prefix in kinds]
+    forgotten.append(HttpCache.key(download))
+    for path in [*_bundles(cache), *(http.path(key) for key in forgotten)]:
+        path.unlink(missing_ok=True)
+
+    def offline_answer() -> tuple[object, bool]:
+        with IndexProvider(config, LINUX, cache_dir=cache, policy="offline") as provider:
+            assert not isinstance(provider.list_versions(solo), Unavailable)
+            return provider.get_requirements(solo, Version("1.0")), provider._loop is not None
+
+    found, looped = offline_answer()
+    assert isinstance(found, Unavailable)
+    assert not looped
+    with monkeypatch.context() as patch:
+        patch.setattr(IndexProvider, "_offline_miss", lambda *_: None)
+        assert offline_answer() == (found, True)  # what the loop answers
+
+
+def _age_pages(cache: Path) -> int:
+    """Make every cached project page stale, as if fetched long ago; return how many."""
+    http = HttpCache(cache)
+    aged = 0
+    for path in cache.rglob("*"):
+        if not path.is_file() or "." in path.name or len(path.name) != 64:
+            continue
+        entry = http.load(path.name)
+        if entry is None or "max-age=600" not in entry.headers.get("cache-control", ""):
+            continue
+        http.store(path.name, replace(entry, fetched_at=0.0))
+        aged += 1
+    return aged
+
+
+def test_revalidated_unchanged_pages_use_their_listing(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, log = served
+    cache = tmp_path / "cache"
+    with server:
+        cold = _resolve_view(server, cache, LINUX)
+        assert _resolve_view(server, cache, LINUX) == cold  # writes the listings
+        assert _age_pages(cache) == 2
+        before = len(log.paths())
+
+        def refuse(*_: object, **__: object) -> object:
+            raise AssertionError("a page's records were decoded")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(PageRecords, "group", refuse)
+            assert _resolve_view(server, cache, LINUX) == cold
+        assert len(log.paths()) == before + 2  # one conditional request per page
+
+
+def test_prefetch_hints_for_cached_metadata_read_no_records(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, log = served
+    cache = tmp_path / "cache"
+    dep = canonicalize_name("dep")
+    with server:
+        cold = _resolve_view(server, cache, LINUX)
+        assert _resolve_view(server, cache, LINUX) == cold  # writes the listings
+        for bundle in _bundles(cache):
+            bundle.unlink()  # the summaries alone remain
+        requests = len(log.paths())
+
+        def refuse(*_: object, **__: object) -> object:
+            raise AssertionError("a page's records were decoded")
+
+        config = IndexConfig(server.url + "/")
+        with monkeypatch.context() as patch, IndexProvider(config, LINUX, cache_dir=cache) as p:
+            patch.setattr(PageRecords, "group", refuse)
+            listed = p.list_versions(dep)
+            assert not isinstance(listed, Unavailable)
+            p.prefetch(dep, [info.version for info in listed])
+            assert p._loop is None
+        assert len(log.paths()) == requests

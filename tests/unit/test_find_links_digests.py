@@ -1,0 +1,86 @@
+"""A wheelhouse's digests are remembered, and forgotten as soon as a file changes.
+
+Hashing a large local wheel on every warm run cost more than the rest of a resolution;
+the remembered digest must never outlive the file content it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from resolvent import hashes
+from resolvent.index import find_links
+from resolvent.index.find_links import FindLinks, local_file
+from resolvent.index.httpcache import HttpCache
+from tests.support.dists import Dist, build_wheel
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the files the module hashes itself."""
+    hashed: list[str] = []
+    real = hashes.file_sha256
+
+    def counting(path: Path | str) -> str:
+        hashed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(find_links, "file_sha256", counting)
+    return hashed
+
+
+def test_a_warm_run_reads_the_digest_instead_of_hashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    wheel = build_wheel(folder, Dist("demo", "1.0"))
+    cache = HttpCache(tmp_path / "cache")
+    hashed = _hashes(monkeypatch)
+    name = canonicalize_name("demo")
+    first = FindLinks((str(folder),), cache).local_files(name)
+    second = FindLinks((str(folder),), cache).local_files(name)
+    assert [f.sha256 for f in first] == [f.sha256 for f in second] == [_sha256(wheel)]
+    assert hashed == [str(wheel)]  # once, by the first run
+    # Without a cache every run hashes.
+    FindLinks((str(folder),)).local_files(name)
+    assert len(hashed) == 2
+
+
+def test_a_changed_file_is_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    wheel = build_wheel(folder, Dist("demo", "1.0"))
+    cache = HttpCache(tmp_path / "cache")
+    hashed = _hashes(monkeypatch)
+    before = local_file(wheel, cache)
+    assert before is not None
+    # Same size, same modification time: only the content (and so the change time) differs.
+    stat = wheel.stat()
+    data = bytearray(wheel.read_bytes())
+    data[-1] ^= 0xFF
+    wheel.write_bytes(bytes(data))
+    os.utime(wheel, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    after = local_file(wheel, cache)
+    assert after is not None
+    assert after.sha256 == _sha256(wheel) != before.sha256
+    assert len(hashed) == 2
+    # A damaged remembered digest counts as missing.
+    for side in (tmp_path / "cache").rglob("*.file-sha256-v1"):
+        side.write_bytes(b'{"digest": "')
+    again = local_file(wheel, cache)
+    assert again is not None
+    assert again.sha256 == _sha256(wheel)
+    assert len(hashed) == 3
