@@ -183,9 +183,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
             parse_python_version(python_version) if python_version else host.python_version,
             parse_platform(python_platform) if python_platform else host.platform,
         )
-        command = "resolvent pip compile " + " ".join(
-            arg for arg in sys.argv[3:] if not arg.startswith("--cache-dir")
-        )
+        command = "resolvent pip compile " + " ".join(_without_cache_dir(sys.argv[3:]))
         start = time.perf_counter()
         no_build = True if no_build_flag else _binary_policy(only_binary)
         settings = ResolveSettings(
@@ -233,3 +231,21 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
             )
 
     run(action)
+
+
+def _without_cache_dir(args: list[str]) -> list[str]:
+    """Return the command-line arguments without ``--cache-dir`` and its value.
+
+    The cache directory is a property of the machine, not of the resolution: the
+    header of a lock file written on two machines should read the same (uv omits it too).
+    """
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--cache-dir":
+            skip = True
+        elif not arg.startswith("--cache-dir="):
+            kept.append(arg)
+    return kept

@@ -267,34 +267,31 @@ class _Greedy:
             self._unloaded.update((v, None) for v in lits[name] if v not in loaded)
 
     def _release(self, core: Sequence[int], blocked: list[int]) -> list[tuple[str, Version]]:
-        """Return, per package, the best blocked version in an unsatisfiable core."""
+        """Return, per package, the best blocked versions of an unsatisfiable core.
+
+        Only versions the core names are released: a version outside every requirement
+        that failed cannot help, and on a real index each one costs a metadata fetch, or
+        a build when it is an sdist (the old ones often no longer build).
+        """
         blocked_set = set(blocked)
-        best: dict[str, int] = {}
+        named: dict[str, list[int]] = {}
         for lit in core:
             if lit not in blocked_set:
                 continue
             var = -lit
             package = self._owner(var)
-            index = var - self.cnf.first[package]
-            if index < best.get(package, index + 1):
-                best[package] = index
+            named.setdefault(package, []).append(var - self.cnf.first[package])
         # A package asked for again and again is being walked down (a hard conflict,
-        # as in adversarial universes): release more of its versions each time, so the
-        # walk takes logarithmically many rounds; its first two releases are one each.
+        # as in adversarial universes): release more of its named versions each time,
+        # so the walk takes logarithmically many rounds; its first two releases are one
+        # version each.
         release: list[tuple[str, Version]] = []
-        loaded = self.cnf.loaded_vars
-        for package, index in best.items():
+        for package, indices in named.items():
             count = self._releases.get(package, 0)
             self._releases[package] = count + 1
             wanted = 1 if count < 2 else min(1 << (count - 1), _RELEASE_MAX)
-            start = self.cnf.first[package]
             versions = self.cnf.versions[package]
-            for i in range(index, len(versions)):
-                if start + i not in loaded:
-                    release.append((package, versions[i]))
-                    wanted -= 1
-                    if not wanted:
-                        break
+            release.extend((package, versions[i]) for i in sorted(set(indices))[:wanted])
         return release
 
     def _owner(self, var: int) -> str:
