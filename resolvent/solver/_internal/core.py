@@ -360,14 +360,11 @@ class SolverState:
         cached = known.get(id(allowed))
         if cached is not None:
             return cached[1], cached[2]
-        first: Version | None = None
-        single = True
-        for version in self.universe.versions(package):
-            if version in allowed:
-                if first is not None:
-                    single = False
-                    break
-                first = version
+        # ``filter`` walks the preference order with the range's precomputed bounds; the
+        # solver's ranges admit pre-releases by their own policy, as stated again here.
+        inside = allowed.filter(self.universe.versions(package), prereleases=True)
+        first: Version | None = next(inside, None)
+        single = first is None or next(inside, None) is None
         known[id(allowed)] = (allowed, first, single)
         return first, single
 
