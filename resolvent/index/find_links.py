@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from resolvent.hashes import file_sha256
+from resolvent.hashes import remembered_file_sha256
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.pages import DistFile, parse_flat_page
 
@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["FindLinks", "local_file"]
 
 
-def local_file(path: Path) -> DistFile | None:
-    """Describe a distribution file on disk as an index would, or ``None`` if it is not one."""
+def local_file(path: Path, digests: Path | None = None) -> DistFile | None:
+    """Describe a distribution file on disk as an index would, or ``None`` if it is not one.
+
+    ``digests`` is a folder where the file's sha256 is remembered while the file is
+    unchanged (see :func:`~resolvent.hashes.remembered_file_sha256`).
+    """
     parsed = parse_dist_filename(path.name)
     if parsed is None or not path.is_file():
         return None
@@ -33,7 +37,7 @@ def local_file(path: Path) -> DistFile | None:
     return DistFile(
         filename=path.name,
         url=path.absolute().as_uri(),
-        hashes={"sha256": file_sha256(path)},
+        hashes={"sha256": remembered_file_sha256(path, digests)},
         requires_python=None,
         yanked=False,
         yanked_reason=None,
@@ -53,11 +57,14 @@ class FindLinks:
 
     Folders are listed synchronously (so a warm resolution needs no event loop), and a
     file is hashed only when its project is asked for: a wheelhouse may hold huge wheels
-    of projects the resolution never touches. Pages of links need the HTTP client.
+    of projects the resolution never touches, and the digest is remembered in
+    ``digests`` (when given) while the file is unchanged. Pages of links need the HTTP
+    client.
     """
 
-    def __init__(self, locations: tuple[str, ...]) -> None:
+    def __init__(self, locations: tuple[str, ...], *, digests: Path | None = None) -> None:
         self.locations = locations
+        self.digests = digests
         # Per location, in order: the folder's files by project, or a page's files.
         self._found: list[dict[NormalizedName, list[Path] | list[DistFile]]] | None = None
         self._local: list[dict[NormalizedName, list[Path] | list[DistFile]]] | None = None
@@ -98,7 +105,7 @@ class FindLinks:
             files = []
             for location in found:
                 for item in location.get(name, ()):
-                    file = local_file(item) if isinstance(item, Path) else item
+                    file = local_file(item, self.digests) if isinstance(item, Path) else item
                     if file is not None:
                         files.append(file)
             self._files[name] = files

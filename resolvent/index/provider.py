@@ -73,6 +73,8 @@ _CLOSE_GRACE = 2.0
 BinaryPolicy = bool | Collection[str]
 
 _UNRANKED = -1
+#: Where, in the HTTP cache folder, find-links files' digests are remembered by identity.
+_FILE_DIGESTS = "file-sha256"
 
 
 class MetadataBuilder(Protocol):
@@ -193,7 +195,10 @@ class IndexProvider:
         self._cache_dir = cache_dir
         self._cache = HttpCache(cache_dir) if cache_dir is not None else None
         self._max_concurrency = max_concurrency
-        self._find_links = FindLinks(config.find_links)
+        self._find_links = FindLinks(
+            config.find_links,
+            digests=cache_dir / _FILE_DIGESTS if cache_dir is not None else None,
+        )
         # The I/O side, created on first need (see _io()).
         self._loop: LoopThread | None = None
         self._client: HttpClient | None = None
