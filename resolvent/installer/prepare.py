@@ -309,7 +309,10 @@ class Preparer:
         import httpx  # noqa: PLC0415 -- only downloads need it
 
         if self._client is None:
+            from resolvent.index.http import shared_tls_context  # noqa: PLC0415 -- see prepare()
+
             self._client = httpx.AsyncClient(
+                verify=shared_tls_context(),
                 follow_redirects=True,
                 timeout=httpx.Timeout(60.0, connect=10.0),
                 limits=httpx.Limits(max_connections=self.max_concurrency),
