@@ -253,7 +253,13 @@ def _pip_configuration() -> dict[str, str]:
     pip's own loader is used when pip is importable, so files are found and merged
     exactly as pip does it; otherwise the standard locations are parsed here. Variables of
     the environment are left out: the caller reads ``PIP_*`` itself, in its own order.
+
+    ``PIP_CONFIG_FILE`` set to the null device makes pip read no file at all (its
+    isolation switch, which CI set-ups and benchmarks use): then nothing is loaded, and
+    pip is not imported either (~0.1 s of a first run per cache folder).
     """
+    if os.environ.get("PIP_CONFIG_FILE") == os.devnull:
+        return {}
     try:
         from pip._internal.configuration import Configuration  # noqa: PLC0415
 

@@ -14,6 +14,7 @@ written since, even in place, has another stamp and is hashed again.
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ __all__ = ["FindLinks", "local_file"]
 
 #: The side-file kind of a local file's sha256 (layout version in the name).
 _SHA256_KIND = "file-sha256-v1"
+#: How old (ns) a file's last change must be before its digest is remembered.
+_SETTLED_NS = 2_000_000_000
 
 
 def local_file(path: Path, cache: HttpCache | None = None) -> DistFile | None:
@@ -67,7 +70,10 @@ def local_file(path: Path, cache: HttpCache | None = None) -> DistFile | None:
 
 def _sha256(path: Path, url: str, stat: os.stat_result, cache: HttpCache | None) -> str:
     """Return the file's sha256, from the cache while the file's stamp is unchanged."""
-    if cache is None:
+    if cache is None or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < _SETTLED_NS:
+        # A file written just now is not remembered: file times are kept at a coarse
+        # tick, so a second write within it could leave the stamp as it was (the "racy"
+        # case git guards against the same way).
         return file_sha256(path)
     key = HttpCache.key(url, _SHA256_KIND)
     stamp = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"

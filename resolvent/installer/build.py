@@ -26,10 +26,7 @@ import os
 import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
-import tomllib
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -74,6 +71,8 @@ def read_build_system(project: Path) -> tuple[list[Requirement], str, list[str] 
 
     :raises BuildError: the table is malformed.
     """
+    import tomllib  # noqa: PLC0415 -- only builds read it; every install imports this module
+
     pyproject = project / "pyproject.toml"
     data: dict[str, Any] = {}
     if pyproject.is_file():
@@ -104,6 +103,10 @@ def read_build_system(project: Path) -> tuple[list[Requirement], str, list[str] 
 
 def _extract_sdist(sdist: Path, target: Path) -> Path:
     """Unpack an sdist safely into ``target``; return its project folder."""
+    # Only builds unpack sdists; every install imports this module (~6 ms for the two).
+    import tarfile  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
     name = sdist.name
     try:
         if name.endswith(".zip"):

@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -84,6 +83,9 @@ def forbid_build(line: RequirementLine, what: str) -> BadInputError:
 
 
 def _wheel_metadata(path: Path) -> bytes:
+    # Only direct wheel requirements read this; every install imports this module.
+    import zipfile  # noqa: PLC0415
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = [

@@ -25,7 +25,6 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -571,20 +570,38 @@ def _apply(
     # One transaction per distribution; they touch disjoint files, and most of their time
     # is system calls (which release the GIL), so a few run at once.
     ordered = sorted(ready, key=lambda c: c.wanted.name)
-    outcomes: list[InstalledDistribution | BaseException] = []
+    results: dict[int, InstalledDistribution | BaseException] = {}
+    # Biggest first (by the size of the stored manifest), so the wheel of 12,000 files
+    # does not start last and link alone while the other workers idle.
+    pending = iter(sorted(ordered, key=_manifest_size, reverse=True))
+    taking = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with taking:
+                cached = next(pending, None)
+            if cached is None:
+                return
+            try:
+                results[id(cached)] = link_one(cached)
+            except BaseException as error:  # noqa: BLE001 -- reported below, in order
+                results[id(cached)] = error
+
+    # Plain threads, not concurrent.futures: its import (logging with it) costs a warm
+    # install more than this pool's bookkeeping saves.
     staging = tempfile.mkdtemp(prefix=".resolvent-staging-", dir=environment.root)
     try:
-        with ThreadPoolExecutor(max_workers=_LINK_THREADS) as pool:
-            # Biggest first (by the size of the stored manifest), so the wheel of 12,000
-            # files does not start last and link alone while the other workers idle.
-            by_size = sorted(ordered, key=_manifest_size, reverse=True)
-            submitted = {id(cached): pool.submit(link_one, cached) for cached in by_size}
-            futures = [submitted[id(cached)] for cached in ordered]
-            for future in futures:
-                error = future.exception()
-                outcomes.append(error if error is not None else future.result())
+        workers = [
+            threading.Thread(target=work, name=f"resolvent-link-{number}")
+            for number in range(min(_LINK_THREADS, len(ordered)))
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    outcomes = [results[id(cached)] for cached in ordered]
     installed_py: list[str] = []
     failure: BaseException | None = None
     for cached, outcome in zip(ordered, outcomes, strict=True):

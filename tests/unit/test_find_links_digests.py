@@ -38,7 +38,24 @@ def _hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(path)
 
     monkeypatch.setattr(find_links, "file_sha256", counting)
+    # The test's files were written just now; treat them as settled.
+    monkeypatch.setattr(find_links, "_SETTLED_NS", 0)
     return hashed
+
+
+def test_a_file_changed_just_now_is_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    build_wheel(folder, Dist("demo", "1.0"))
+    cache = HttpCache(tmp_path / "cache")
+    hashed = _hashes(monkeypatch)
+    monkeypatch.setattr(find_links, "_SETTLED_NS", 60_000_000_000)
+    name = canonicalize_name("demo")
+    FindLinks((str(folder),), cache).local_files(name)
+    FindLinks((str(folder),), cache).local_files(name)
+    assert len(hashed) == 2  # a second write within the stamp's tick could go unseen
 
 
 def test_a_warm_run_reads_the_digest_instead_of_hashing(

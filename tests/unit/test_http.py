@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from resolvent.index.http import (
     LoopThread,
     Response,
     run_sync,
+    shared_tls_context,
 )
 
 if TYPE_CHECKING:
@@ -593,3 +595,10 @@ def test_run_sync() -> None:
 
     with pytest.raises(RuntimeError, match="event loop running"):
         asyncio.run(inside())
+
+
+def test_one_verifying_tls_context_is_shared() -> None:
+    context = shared_tls_context()
+    assert context is shared_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname

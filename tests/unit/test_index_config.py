@@ -242,3 +242,21 @@ def test_corrupt_pip_configuration_cache_is_ignored(
     pip_files.write("global", "[global]\nindex-url = http://127.0.0.1:1/global/\n")
     assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/global/"
     assert resolve_index_config(cache_dir=cache).index_url == "http://127.0.0.1:1/global/"
+
+
+def test_null_config_file_means_no_file_and_no_pip_import(
+    pip_files: PipFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pip_files.write("user", "[global]\nindex-url = http://127.0.0.1:1/user/\n")
+    loaded: list[bool] = []
+
+    class Configuration:  # stands in for pip's: records that it was used
+        def __init__(self, **_: object) -> None:
+            loaded.append(True)
+
+    fake = type(sys)("pip._internal.configuration")
+    fake.Configuration = Configuration  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pip._internal.configuration", fake)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    assert config._pip_configuration() == {}
+    assert loaded == []
