@@ -609,8 +609,17 @@ class Resolvent(Tool):
         return None
 
     def base_env(self, ctx: Context) -> dict[str, str]:
-        """Cache in the harness."""
-        return {**clean_env(), "RESOLVENT_CACHE_DIR": str(ctx.cache)}
+        """Cache in the harness; no pip configuration file (resolvent reads pip's, uv not).
+
+        The harness passes the index and find-links on the command line; a machine's
+        pip.conf would otherwise add its own find-links and extra indexes to resolvent's
+        work alone, as it does to pip's unless pip is told the same.
+        """
+        return {
+            **clean_env(),
+            "RESOLVENT_CACHE_DIR": str(ctx.cache),
+            "PIP_CONFIG_FILE": "/dev/null",
+        }
 
     def install_plan(self, ctx: Context) -> Plan:
         """Run ``resolvent venv ENV --python PY``, then ``resolvent pip install -r STACK``."""
