@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -54,6 +54,7 @@ _EXCEPTION_LINE = re.compile(
 _DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
 _DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
 _METADATA_SUFFIX = ".metadata"
+_T = TypeVar("_T")
 
 
 class BuildRequirementsInstaller(Protocol):
@@ -234,23 +235,12 @@ class Builder:
         :raises BuildError: the sdist cannot be unpacked or its backend fails.
         """
         key = sha256.lower()
-        found = built_tree(self.cache, key)
-        if found is not None:
-            return found
-        bucket = self.cache.bucket(CacheBucket.BUILT)
-        from filelock import FileLock  # noqa: PLC0415 -- only builds lock (not warm runs)
-
-        with FileLock(os.fspath(bucket / f"{key}.lock")):
-            found = built_tree(self.cache, key)
-            if found is not None:
-                return found
-            staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=bucket))
-            try:
-                source = _extract_sdist(sdist, staging / "src")
-                with self._env(source, f"`{sdist.name}`") as env:
-                    return self._publish_build(env, key, staging)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+        return self._once(
+            sdist,
+            key,
+            lambda: built_tree(self.cache, key),
+            lambda env, staging: self._publish_build(env, key, staging),
+        )
 
     def sdist_metadata(self, sdist: Path, sha256: str) -> bytes:
         """Return the core metadata (``METADATA`` bytes) of the wheel ``sdist`` would build.
@@ -263,29 +253,48 @@ class Builder:
         :raises BuildError: the sdist cannot be unpacked or its backend fails.
         """
         key = sha256.lower()
-        found = self._cached_metadata(key)
+
+        def make(env: _BuildEnv, staging: Path) -> bytes:
+            data = env.prepare_metadata(staging / "metadata")
+            if data is None:
+                data = _wheel_metadata(self._publish_build(env, key, staging))
+            temp = staging / "METADATA"
+            temp.write_bytes(data)
+            temp.replace(self.cache.bucket(CacheBucket.BUILT) / f"{key}{_METADATA_SUFFIX}")
+            return data
+
+        return self._once(sdist, key, lambda: self._cached_metadata(key), make)
+
+    def _once(
+        self,
+        sdist: Path,
+        key: str,
+        lookup: Callable[[], _T | None],
+        make: Callable[[_BuildEnv, Path], _T],
+    ) -> _T:
+        """Return ``lookup()``, or run ``make`` on the unpacked sdist under its build lock.
+
+        Processes sharing the cache build an sdist once: the second waits on the lock,
+        then finds the first one's result. ``make`` works in a staging folder that is
+        removed afterwards, whatever happens.
+        """
+        found = lookup()
         if found is not None:
             return found
         bucket = self.cache.bucket(CacheBucket.BUILT)
         from filelock import FileLock  # noqa: PLC0415 -- only builds lock (not warm runs)
 
         with FileLock(os.fspath(bucket / f"{key}.lock")):
-            found = self._cached_metadata(key)
+            found = lookup()
             if found is not None:
                 return found
             staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=bucket))
             try:
                 source = _extract_sdist(sdist, staging / "src")
                 with self._env(source, f"`{sdist.name}`") as env:
-                    data = env.prepare_metadata(staging / "metadata")
-                    if data is None:
-                        data = _wheel_metadata(self._publish_build(env, key, staging))
-                temp = staging / "METADATA"
-                temp.write_bytes(data)
-                temp.replace(bucket / f"{key}{_METADATA_SUFFIX}")
+                    return make(env, staging)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return data
 
     def project_metadata(self, folder: Path) -> bytes:
         """Return the core metadata of the project at ``folder`` (never cached: it may change).

@@ -14,14 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 from packaging.version import Version
 
-from resolvent.cli import cli
 from resolvent.solver.sat import SatEngine
 from tests.support.dists import Dist, build_sdist
 from tests.support.environment import hermetic_env
-from tests.support.index import serve_dists
+from tests.support.index import compile_pins, serve_dists
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,24 +56,7 @@ def test_sat_exploration_build_failure(
             dynamic=True,
             replace={"FAIL": ""},
         )
-        result = CliRunner().invoke(
-            cli,
-            [
-                "pip",
-                "compile",
-                str(requirements),
-                "--index-url",
-                server.url,
-                "--solver",
-                solver,
-                "--cache-dir",
-                str(tmp_path / "cache"),
-                "--no-header",
-                "--no-annotate",
-                "--quiet",
-            ],
-            env=env,
-        )
+        result = compile_pins(server, requirements, "--solver", solver, env=env)
     assert log.read_text(encoding="utf-8").splitlines() == [
         "prepare_metadata_for_build_wheel demo-1.0"
     ]  # built once, by the exploration; PubGrub never needs it

@@ -12,12 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from resolvent.cli import cli
 from tests.support.dists import Dist
 from tests.support.environment import hermetic_env
-from tests.support.index import serve_dists, set_upload_time
+from tests.support.index import compile_pins, serve_dists, set_upload_time
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,23 +44,6 @@ def test_exclude_newer_limit(tmp_path: Path, limit: str, expected: str) -> None:
     with serve_dists(tmp_path, [Dist("demo", v) for v in UPLOADS]) as server:
         for version, when in UPLOADS.items():
             set_upload_time(server.folder / f"demo-{version}-py3-none-any.whl", when)
-        result = CliRunner().invoke(
-            cli,
-            [
-                "pip",
-                "compile",
-                str(requirements),
-                "--index-url",
-                server.url,
-                "--exclude-newer",
-                limit,
-                "--cache-dir",
-                str(tmp_path / "cache"),
-                "--no-header",
-                "--no-annotate",
-                "--quiet",
-            ],
-            env=env,
-        )
+        result = compile_pins(server, requirements, "--exclude-newer", limit, env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == [f"demo=={expected}"]

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from click.testing import CliRunner
-
-from resolvent.cli import cli
 from tests.support.dists import Dist, build_sdist, build_wheel
 from tests.support.environment import hermetic_env
-from tests.support.index import serve_dists
+from tests.support.index import compile_pins, serve_dists
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,27 +39,8 @@ def _compile(tmp_path: Path, wheels: Sequence[Dist], extra: Sequence[str] = ()) 
             dynamic=True,
             replace={"FAIL": ""},
         )
-        result = CliRunner().invoke(
-            cli,
-            [
-                "pip",
-                "compile",
-                str(requirements),
-                "--index-url",
-                server.url,
-                "--python-version",
-                "3.11",
-                "--python-platform",
-                "x86_64-manylinux_2_28",
-                "--cache-dir",
-                str(tmp_path / "cache"),
-                "--no-header",
-                "--no-annotate",
-                "--quiet",
-                *extra,
-            ],
-            env=env,
-        )
+        target = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28")
+        result = compile_pins(server, requirements, *target, *extra, env=env)
     assert not log.exists() or not log.read_text(encoding="utf-8"), "an sdist was built"
     return result.exit_code, result.output if result.exit_code else result.stdout
 

@@ -27,10 +27,11 @@ from resolvent.index.serve import IndexRequestHandler, IndexServer, ServerHooks
 from tests.support.dists import Dist, build_sdist, build_wheel
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from _typeshed import ReadableBuffer
+    from click.testing import Result
 
 __all__ = [
     "DropConnection",
@@ -40,6 +41,7 @@ __all__ = [
     "SlowBody",
     "WrongBody",
     "add_dists",
+    "compile_pins",
     "serve_dists",
     "set_upload_time",
     "yank",
@@ -73,6 +75,24 @@ def serve_dists(
     folder.mkdir(parents=True, exist_ok=True)
     add_dists(folder, dists, sdists=sdists)
     return IndexServer(folder, hooks=hooks).start()
+
+
+def compile_pins(
+    server: IndexServer, requirements: Path, *extra: str, env: Mapping[str, str | None]
+) -> Result:
+    """Run ``resolvent pip compile REQUIREMENTS`` in process against ``server`` alone.
+
+    The cache sits next to the requirements file; the output is the pins only (no
+    header, no annotations, no progress), so ``result.stdout.split()`` lists them.
+    """
+    from click.testing import CliRunner  # noqa: PLC0415 - only the compile tests need it
+
+    from resolvent.cli import cli  # noqa: PLC0415
+
+    args = ["pip", "compile", str(requirements), "--index-url", server.url]
+    args += ["--cache-dir", str(requirements.parent / "cache")]
+    args += ["--no-header", "--no-annotate", "--quiet", *extra]
+    return CliRunner().invoke(cli, args, env=dict(env))
 
 
 def yank(file: Path, reason: str = "") -> None:

@@ -117,10 +117,6 @@ class PartialSolution:
         """Yield the packages that must be chosen but are not decided yet."""
         return iter(self._pending)
 
-    def decided(self, package: str) -> Version | None:
-        """Return the version chosen for ``package``, or ``None`` while undecided."""
-        return self._decisions.get(package)
-
     def decision_level(self, package: str) -> int | None:
         """Return the decision level at which ``package`` was decided (``None``: undecided)."""
         if package not in self._decisions:
