@@ -119,7 +119,10 @@ def _human(source: str, name: str, resolution: Resolution) -> str:
     type=click.Choice(["auto", "pubgrub", "sat", "both"]),
     default="auto",
     show_default=True,
-    help="auto: SAT answers, PubGrub certifies under a budget; both: wait for both.",
+    help=(
+        "auto: PubGrub answers, handing over to SAT if it thrashes, and the other engine "
+        "certifies under a time budget; both: wait for both."
+    ),
 )
 @click.option("--optimal", is_flag=True, help="Solve the SAT engine's MaxSAT objective (RC2).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario.")

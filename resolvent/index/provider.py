@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, Self
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion
 
-from resolvent.errors import HttpStatusError, IndexDataError, NotCachedError
+from resolvent.errors import BuildError, HttpStatusError, IndexDataError, NotCachedError
 from resolvent.index.filenames import cached_tags, cached_version
 from resolvent.index.find_links import FindLinks
 from resolvent.index.httpcache import CacheEntry, HttpCache
@@ -239,6 +239,15 @@ class IndexProvider:
         self._listing_params: list[object] | None = None
         self._listing_kinds: dict[tuple[bool, bool], str] = {}
         self._meta: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
+        # Versions whose sdist failed to build its metadata, with the error: the engines
+        # see them as unavailable, and the caller decides afterwards whether the answer
+        # needed them (see ``resolvent.project.resolve``).
+        self.build_failures: dict[tuple[NormalizedName, Version], BuildError] = {}
+        # While set, an sdist whose metadata only a build can give is unavailable instead
+        # of built, and waits in ``_deferred`` (kept out of ``_meta``) for a later ask.
+        self.defer_builds = False
+        self._deferred: dict[tuple[NormalizedName, Version], _NeedsBuild] = {}
+        self._build_anyway: set[tuple[NormalizedName, Version]] = set()
         self._asked_pages: set[NormalizedName] = set()
         self._asked_meta: set[tuple[NormalizedName, Version]] = set()
         self._probed: set[NormalizedName] = set()
@@ -376,6 +385,21 @@ class IndexProvider:
         if kind is None:
             kind = self._listing_kinds[flags] = listing_kind([*self._listing_params, *flags])
         return kind
+
+    @property
+    def deferred_builds(self) -> Collection[tuple[NormalizedName, Version]]:
+        """Return the versions whose metadata build was put off (see ``defer_builds``)."""
+        return self._deferred.keys() - self._build_anyway
+
+    def build_deferred(self, key: tuple[NormalizedName, Version]) -> bool:
+        """Build this put-off version's metadata when next asked, deferring or not.
+
+        Returns whether that is new (false: it was already exempt).
+        """
+        if key in self._build_anyway:
+            return False
+        self._build_anyway.add(key)
+        return True
 
     def get_requirements(
         self, name: NormalizedName, version: Version
@@ -751,7 +775,7 @@ class IndexProvider:
         self, name: NormalizedName, version: Version, file: DistFile
     ) -> CoreMetadata | Unavailable:
         key = (name, version)
-        meta = self._meta.get(key) or self._meta_done.get(key)
+        meta = self._meta.get(key) or self._meta_done.get(key) or self._deferred.get(key)
         if meta is None and key not in self._asked_meta:
             cache = self._cache
             if cache is not None and self.policy != "refresh":
@@ -764,7 +788,11 @@ class IndexProvider:
             self._asked_meta.add(key)
             meta = self._io().run(self._metadata(name, version, file))
         if isinstance(meta, _NeedsBuild):
-            meta = self._built_metadata(file, meta)
+            if self.defer_builds and self.builder is not None and key not in self._build_anyway:
+                self._deferred[key] = meta
+                return Unavailable("its metadata needs a build of its sdist (not run yet)")
+            self._deferred.pop(key, None)
+            meta = self._built_metadata(key, file, meta)
         self._meta[key] = meta
         # The summary cache holds a wheel's metadata, and an sdist's when its hash is
         # known: the bundle takes what the cache holds, no more.
@@ -791,13 +819,15 @@ class IndexProvider:
             return None
         return Unavailable(str(NotCachedError(file.url)))
 
-    def _built_metadata(self, file: DistFile, needs: _NeedsBuild) -> CoreMetadata | Unavailable:
+    def _built_metadata(
+        self, key: tuple[NormalizedName, Version], file: DistFile, needs: _NeedsBuild
+    ) -> CoreMetadata | Unavailable:
         """Ask the builder for a dynamic sdist's metadata, here in the calling thread.
 
         The summary is cached like fetched metadata (by the sdist's sha256), so a warm
-        run reads it without starting a build.
-
-        :raises BuildError: the sdist's backend fails (resolution stops, as in uv).
+        run reads it without starting a build. A failed build makes the version
+        unavailable and is kept in :attr:`build_failures`: whether it stops the
+        resolution depends on the answer, which only the caller has.
         """
         if self.builder is None:
             return Unavailable(needs.reason)
@@ -811,7 +841,12 @@ class IndexProvider:
             sdist = Path(folder) / file.filename
             sdist.write_bytes(content)
             del content
-            data = self.builder.sdist_metadata(sdist, sha256)
+            try:
+                data = self.builder.sdist_metadata(sdist, sha256)
+            except BuildError as error:
+                # Not cached: a later run (with a fixed build environment) tries again.
+                self.build_failures[key] = error
+                return Unavailable(str(error))
         result: CoreMetadata | Unavailable
         try:
             meta = parse_core_metadata(data, source=f"the built metadata of `{file.filename}`")

@@ -30,12 +30,13 @@ from resolvent.hashes import file_sha256
 from resolvent.solver.provider import Unavailable, VersionInfo
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     from packaging.requirements import Requirement
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
+    from resolvent.errors import BuildError
     from resolvent.index.metadata import CoreMetadata
     from resolvent.index.provider import IndexProvider
     from resolvent.installer.build import Builder
@@ -205,6 +206,29 @@ class DirectOverlay:
         self.inner = inner
         self.direct = direct
         self.no_deps = no_deps
+
+    @property
+    def build_failures(self) -> dict[tuple[NormalizedName, Version], BuildError]:
+        """Return the index provider's failed sdist builds (direct ones raise at once)."""
+        return self.inner.build_failures
+
+    @property
+    def defer_builds(self) -> bool:
+        """Whether the index provider puts sdist metadata builds off (see there)."""
+        return self.inner.defer_builds
+
+    @defer_builds.setter
+    def defer_builds(self, value: bool) -> None:
+        self.inner.defer_builds = value
+
+    @property
+    def deferred_builds(self) -> Collection[tuple[NormalizedName, Version]]:
+        """Return the index provider's put-off sdist metadata builds."""
+        return self.inner.deferred_builds
+
+    def build_deferred(self, key: tuple[NormalizedName, Version]) -> bool:
+        """See :meth:`IndexProvider.build_deferred`."""
+        return self.inner.build_deferred(key)
 
     def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
         """Return the direct requirement's one version, else the index's versions."""

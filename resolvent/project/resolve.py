@@ -16,23 +16,25 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from resolvent.errors import BuildError, CrossCheckError, SolverError
+from resolvent.errors import CrossCheckError, SolverError
 from resolvent.solver.ranges import from_specifier
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime
     from pathlib import Path
 
     from packaging.requirements import Requirement
+    from packaging.version import Version
 
     from resolvent.index.provider import BinaryPolicy, IndexProvider, MetadataBuilder
     from resolvent.installer.build import Builder
     from resolvent.installer.cache import Cache
     from resolvent.solver.crosscheck import EngineChoice, Resolution
     from resolvent.solver.ranges import VersionRange
+    from resolvent.solver.result import Outcome
     from resolvent.solver.universe import PrereleaseMode, ResolutionMode
     from resolvent.target import Target
 
@@ -199,6 +201,48 @@ def _by_name(requirements: Sequence[Requirement]) -> dict[NormalizedName, list[R
     return grouped
 
 
+def _passed_over(
+    universe: Universe, outcome: Outcome, skipped: Iterable[tuple[NormalizedName, Version]]
+) -> tuple[NormalizedName, Version] | None:
+    """Return a skipped version the answer should have had, if any.
+
+    That is one better (in preference order) than the version the answer chose for its
+    project, or any skipped version the engines asked for when there is no answer.
+    """
+    chosen = outcome.packages() if isinstance(outcome, Solution) else None
+    for name, version in skipped:
+        if not universe.asked(name, version):
+            continue
+        if chosen is None:
+            return name, version
+        picked = chosen.get(name)
+        if picked is None or picked == version:
+            continue
+        order = universe.versions(name)
+        if version in order and picked in order and order.index(version) < order.index(picked):
+            return name, version
+    return None
+
+
+def _check_builds(provider: IndexProvider, universe: Universe, outcome: Outcome) -> None:
+    """Stop with a build failure the answer walked past, as uv and pip stop at any.
+
+    An sdist whose metadata build fails is unavailable to the engines, which go on. uv
+    (and pip since 21.3) stop at the first failed build instead, so that a broken
+    build is never silently answered with an older release. That is kept where it
+    matters: the resolution fails with the build error when the answer settled on a
+    version worse (in preference order) than one that failed to build, or when there
+    is no answer. A failure met only while exploring (an answer that prefers what it
+    chose to what failed) does not stop it.
+
+    :raises BuildError: the answer depends on versions below a failed build, or none exists.
+    """
+    failures = provider.build_failures
+    passed = _passed_over(universe, outcome, list(failures))
+    if passed is not None:
+        raise failures[passed]
+
+
 def resolve_requirements(
     provider: IndexProvider,
     requirements: Sequence[Requirement],
@@ -226,20 +270,25 @@ def resolve_requirements(
         constraints=_constraint_ranges(constraints, markers),
         overrides=_by_name(overrides),
     )
-    universe = Universe(provider, requirements, markers, settings.target.python_version, options)
-    try:
+
+    def new_universe() -> Universe:
+        return Universe(provider, requirements, markers, settings.target.python_version, options)
+
+    # In ``auto`` mode the SAT engine explores (see ``Universe.exploring``): the sdist
+    # builds its search would start are put off, and those versions are unavailable to
+    # it. When its answer passed over one of them (a version better than the one it
+    # chose for the project), those builds are made and the resolution runs again.
+    while True:
+        final = new_universe()
         resolution = resolve(
-            universe, solver=settings.solver, optimal=settings.optimal, clock=settings.clock
+            final, solver=settings.solver, optimal=settings.optimal, clock=settings.clock
         )
-    except BuildError:
-        if settings.solver != "auto":
-            raise
-        # SAT loads only the versions its proofs name, but a package it releases again
-        # and again gets several versions per round (see the SAT engine's `_release`),
-        # some of which a newest-first search never visits (an ancient sdist that no
-        # longer builds). A failed build stops resolution, as in uv, only when PubGrub,
-        # which walks uv's order, needs it: it answers alone, with what is loaded so far.
-        resolution = resolve(universe, solver="pubgrub", clock=settings.clock)
+        if resolution.outcome.engine != "sat":
+            break  # PubGrub answered: it builds what its newest-first search meets
+        passed = _passed_over(final, resolution.outcome, provider.deferred_builds)
+        if passed is None or not provider.build_deferred(passed):
+            break
+    _check_builds(provider, final, resolution.outcome)
     if resolution.problems:
         raise CrossCheckError(
             "the resolution could not be certified:\n"
@@ -248,4 +297,4 @@ def resolve_requirements(
     outcome = resolution.outcome
     if not isinstance(outcome, Solution):
         raise UnsatisfiableError(outcome.explanation)
-    return Resolved(universe, outcome, resolution)
+    return Resolved(final, outcome, resolution)

@@ -1,15 +1,21 @@
 """Running the engines and certifying their answers: the cross-check.
 
-Every answer passes the independent checker. In the default ``auto`` mode the SAT
-engine answers first (CDCL does not inherit PubGrub's exponential backtracking on
-instances where many newest versions conflict), then PubGrub runs under a step budget to
-certify satisfiability a second time and to explain failures; if PubGrub runs out of
-budget the checked SAT answer stands and the run says so. Once the checker has accepted
-SAT's solution, the certification gets a much smaller time budget
-(:data:`AUTO_CERTIFY_SECONDS`) and prefetches nothing, since the answer is SAT's
-whatever PubGrub finds. ``both`` waits for both engines without a budget. The two must
-agree on satisfiability; differences in chosen versions (both valid) are reported, not
-errors.
+Every answer passes the independent checker. In the default ``auto`` mode PubGrub
+answers first, watched for thrashing: real-world graphs cost it a few conflicts per
+thousand decisions, while instances where many of the newest versions conflict with
+each other (where PubGrub's backtracking can run for a very long time) pile conflicts up
+from the start. Once it has met :data:`AUTO_HANDOVER_CONFLICTS` conflicts and more than
+one per :data:`AUTO_HANDOVER_RATIO` decisions (or spent :data:`AUTO_PUBGRUB_BUDGET`
+steps) it stops, and the SAT engine, which CDCL keeps from that weakness, answers. Both
+limits count steps, not time, so which engine answers never depends on the machine.
+Whichever engine did not answer then certifies the answer a second time under a small
+time budget (:data:`AUTO_CERTIFY_SECONDS`, prefetching nothing); if it runs out, the
+checked answer stands and the run says so. In ``auto`` mode the SAT engine runs with
+``universe.exploring`` set: a provider may put off expensive metadata (sdist builds)
+for the versions its search visits, and the caller settles what was put off. With
+``--optimal`` the answer is SAT's objective, so SAT answers first and PubGrub certifies.
+``both`` waits for both engines without a budget. The two must agree on
+satisfiability; differences in chosen versions (both valid) are reported, not errors.
 
 The solver package has no clock: callers that want timings pass one in.
 """
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTO_CERTIFY_SECONDS",
+    "AUTO_HANDOVER_CONFLICTS",
+    "AUTO_HANDOVER_RATIO",
     "AUTO_PUBGRUB_BUDGET",
     "AUTO_PUBGRUB_SECONDS",
     "EngineChoice",
@@ -43,21 +51,62 @@ __all__ = [
 
 EngineChoice = Literal["auto", "pubgrub", "sat", "both"]
 
-#: PubGrub's step budget in ``auto`` mode: generous for real-world graphs (thousands of
-#: decisions), small enough that adversarial instances stop in about a second.
+#: PubGrub's step budget in ``auto`` mode: generous for real-world graphs (airflow's
+#: 673 pins take about 10,000 steps); past it the SAT engine answers.
 AUTO_PUBGRUB_BUDGET = 20_000
 
-#: PubGrub's time budget in ``auto`` mode when SAT found no solution (or its solution
-#: failed the checker), in seconds of the caller's clock: PubGrub's derivation is the
-#: better explanation, worth a second. Applies only when a clock is given (the solver has
-#: none of its own).
+#: PubGrub hands over to SAT in ``auto`` mode once it has met this many conflicts...
+AUTO_HANDOVER_CONFLICTS = 50
+
+#: ...and more than one conflict per this many decisions. The real-world sets in
+#: ``bench-requirements`` stay far below (airflow: 87 conflicts in 9,086 decisions;
+#: most: none), except boto3's walk down a thousand releases (one conflict per three
+#: decisions), which SAT answers as fast; layered adversarial universes cross it within
+#: the first 300 decisions (about 0.1 s).
+AUTO_HANDOVER_RATIO = 10
+
+#: The certifying engine's time budget in ``auto`` mode when the answering engine's
+#: solution failed the checker, or it found none, in seconds of the caller's clock: the
+#: second engine then decides, worth a second. Applies only when a clock is given (the
+#: solver has none of its own).
 AUTO_PUBGRUB_SECONDS = 1.0
 
-#: PubGrub's time budget in ``auto`` mode once the checker accepted SAT's solution. The
-#: answer is SAT's either way, so the second opinion may not make an answered question
-#: noticeably slower: ample for real-world graphs (tens of milliseconds), while on
-#: adversarial universes PubGrub gives up early and the run says so.
+#: The certifying engine's time budget in ``auto`` mode once the checker accepted the
+#: first engine's solution. The answer stands either way, so the second opinion may not
+#: make an answered question noticeably slower: ample for small graphs, while on large
+#: or adversarial ones it gives up early and the run says so.
 AUTO_CERTIFY_SECONDS = 0.2
+
+
+class _Handover:
+    """A reporter that stops PubGrub once conflicts pile up against its decisions."""
+
+    def __init__(self, inner: Reporter | None) -> None:
+        self._inner = inner
+        self.decisions = 0
+        self.conflicts = 0
+
+    def starting(self, engine: str) -> None:
+        if self._inner is not None:
+            self._inner.starting(engine)
+
+    def decided(self, package: str, version: Version) -> None:
+        self.decisions += 1
+        if self._inner is not None:
+            self._inner.decided(package, version)
+
+    def conflict(self, description: str) -> None:
+        self.conflicts += 1
+        if self._inner is not None:
+            self._inner.conflict(description)
+
+    def should_cancel(self) -> bool:
+        if self._inner is not None and self._inner.should_cancel():
+            return True
+        return (
+            self.conflicts >= AUTO_HANDOVER_CONFLICTS
+            and self.conflicts * AUTO_HANDOVER_RATIO > self.decisions
+        )
 
 
 class _Deadline:
@@ -171,18 +220,20 @@ def resolve(
     reporter: Reporter | None = None,
     clock: Callable[[], float] = lambda: 0.0,
     pubgrub_budget: int = AUTO_PUBGRUB_BUDGET,
-    pubgrub_seconds: float | None = None,
+    certify_seconds: float | None = None,
 ) -> Resolution:
     """Resolve ``universe`` with the chosen engine(s) and certify the answer.
 
-    :param solver: ``auto`` (SAT, then PubGrub under ``pubgrub_budget``), ``both``
-        (both to completion), or one engine alone.
+    :param solver: ``auto`` (PubGrub handing over to SAT when it thrashes, the other
+        engine certifying under a time budget), ``both`` (both to completion), or one
+        engine alone.
     :param optimal: let the SAT engine solve its MaxSAT objective instead of the
-        lexicographic preference.
-    :param clock: a monotonic clock for the runs' timings and PubGrub's time budget in
-        ``auto`` mode (the solver has none).
-    :param pubgrub_seconds: PubGrub's time budget in ``auto`` mode; by default
-        :data:`AUTO_CERTIFY_SECONDS` after a checked SAT solution, else
+        lexicographic preference (in ``auto`` mode SAT then answers first).
+    :param clock: a monotonic clock for the runs' timings and the certifying engine's
+        time budget in ``auto`` mode (the solver has none).
+    :param pubgrub_budget: PubGrub's step budget when it answers first in ``auto`` mode.
+    :param certify_seconds: the certifying engine's time budget in ``auto`` mode; by
+        default :data:`AUTO_CERTIFY_SECONDS` after a checked solution, else
         :data:`AUTO_PUBGRUB_SECONDS`.
     :return: the answer with every run; ``problems`` lists checker failures and
         disagreements, empty when the answer is certified.
@@ -192,37 +243,54 @@ def resolve(
         resolution = resolve(universe, solver="both", clock=time.perf_counter)
         resolution.outcome, resolution.agree, resolution.problems
     """
-    if solver in ("sat", "pubgrub"):
-        plan: list[tuple[str, int | None]] = [(solver, None)]
-    elif solver == "both":
-        plan = [("sat", None), ("pubgrub", None)]
-    else:
-        plan = [("sat", None), ("pubgrub", pubgrub_budget)]
-    runs: list[EngineRun] = []
-    prefetching = universe.prefetching
-    for name, budget in plan:
-        limited = reporter
-        # A second opinion on a solution the checker accepted: SAT's answer stands.
-        certifying = (
-            budget is not None
-            and bool(runs)
-            and all(isinstance(run.outcome, Solution) and not run.problems for run in runs)
-        )
-        if budget is not None:
-            seconds = pubgrub_seconds
-            if seconds is None:
-                seconds = AUTO_CERTIFY_SECONDS if certifying else AUTO_PUBGRUB_SECONDS
-            limited = _Deadline(reporter, clock, seconds)
-        # The certification reads what it needs and guesses nothing ahead: its hints
-        # would start downloads (in a warm run, the whole I/O thread) for versions that
-        # the answer does not use.
-        universe.prefetching = prefetching and not certifying
+
+    def run(name: str, budget: int | None = None, limited: Reporter | None = reporter) -> None:
+        # SAT in ``auto`` mode explores: its intermediate models visit versions no
+        # newest-first search would, whose expensive metadata the provider may put off.
+        universe.exploring = solver == "auto" and name == "sat"
         try:
             runs.append(
                 _run(universe, name, optimal=optimal, budget=budget, reporter=limited, clock=clock)
             )
         finally:
+            universe.exploring = False
+
+    def certify(name: str) -> None:
+        # A second opinion: on a solution the checker accepted, the answer stands
+        # whatever it finds, so it gets little time and reads only what it needs (hints
+        # would start downloads, in a warm run the whole I/O thread, for versions that
+        # the answer does not use).
+        accepted = all(isinstance(r.outcome, Solution) and not r.problems for r in runs)
+        seconds = certify_seconds
+        if seconds is None:
+            seconds = AUTO_CERTIFY_SECONDS if accepted else AUTO_PUBGRUB_SECONDS
+        prefetching = universe.prefetching
+        universe.prefetching = prefetching and not accepted
+        try:
+            run(name, AUTO_PUBGRUB_BUDGET, _Deadline(reporter, clock, seconds))
+        finally:
             universe.prefetching = prefetching
+
+    runs: list[EngineRun] = []
+    if solver in ("sat", "pubgrub"):
+        run(solver)
+    elif solver == "both":
+        run("sat")
+        run("pubgrub")
+    elif optimal:
+        run("sat")
+        certify("pubgrub")
+    else:
+        run("pubgrub", pubgrub_budget, _Handover(reporter))
+        if runs[0].outcome is None:
+            run("sat")  # PubGrub thrashed: SAT answers, and PubGrub has had its say
+        else:
+            certify("sat")
+    return _verdict(runs)
+
+
+def _verdict(runs: list[EngineRun]) -> Resolution:
+    """Return the first finished run's answer, with checker failures and disagreements."""
     problems = [f"{run.engine}: {p}" for run in runs for p in run.problems]
     finished = [run for run in runs if run.outcome is not None]
     if not finished:

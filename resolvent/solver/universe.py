@@ -196,6 +196,7 @@ class Universe:
         #: Whether :meth:`prefetch` passes hints on to the provider (the cross-check
         #: turns it off while PubGrub certifies an answer it already has).
         self.prefetching = True
+        self._exploring = False
         self._versions: dict[str, tuple[Version, ...]] = {}
         self._excluded: dict[NormalizedName, dict[Version, str]] = {}
         self._missing: dict[NormalizedName, Unavailable] = {}
@@ -237,6 +238,34 @@ class Universe:
             cached = self._load_dependencies(package, version)
             self._dependencies[key] = cached
         return cached
+
+    @property
+    def exploring(self) -> bool:
+        """Whether the running engine explores (SAT in ``auto`` mode).
+
+        Its intermediate models visit versions that no newest-first search would; a
+        provider with a ``defer_builds`` switch is told, so that it can put off what
+        only an sdist build would tell about those versions (the caller settles it).
+        """
+        return self._exploring
+
+    @exploring.setter
+    def exploring(self, value: bool) -> None:
+        self._exploring = value
+        if hasattr(self.provider, "defer_builds"):
+            self.provider.defer_builds = value
+
+    def asked(self, project: str, version: Version) -> bool:
+        """Return whether an engine asked for the requirements of ``project == version``.
+
+        Asking for one of its extras counts: that reads the project's metadata too.
+        """
+        if (project, version) in self._dependencies:
+            return True
+        return any(
+            key[1] == version and "[" in key[0] and base_name(key[0]) == project
+            for key in self._dependencies
+        )
 
     def prefetch(self, package: str, versions: Sequence[Version]) -> None:
         """Tell the provider that these versions' requirements will be wanted soon."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.support.dists import Dist, build_sdist, build_wheel
+from tests.support.dists import Dist, build_failing_sdist, build_wheel
 from tests.support.environment import hermetic_env
 from tests.support.index import compile_pins, serve_dists
 
@@ -32,13 +32,7 @@ def _compile(tmp_path: Path, wheels: Sequence[Dist], extra: Sequence[str] = ()) 
     with serve_dists(tmp_path, [Dist("dep", "1.0"), Dist("other", "1.0")]) as server:
         for wheel in wheels:
             build_wheel(server.folder, wheel)
-        build_sdist(
-            server.folder,
-            Dist("demo", "1.0"),
-            in_tree_backend=True,
-            dynamic=True,
-            replace={"FAIL": ""},
-        )
+        build_failing_sdist(server.folder, Dist("demo", "1.0"))
         target = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28")
         result = compile_pins(server, requirements, *target, *extra, env=env)
     assert not log.exists() or not log.read_text(encoding="utf-8"), "an sdist was built"

@@ -322,3 +322,8 @@ def build_sdist(
             entry.mtime = 1577836800
             archive.addfile(entry, io.BytesIO(data))
     return target
+
+
+def build_failing_sdist(dest: Path, dist: Dist) -> Path:
+    """Write ``dist`` as an sdist whose in-tree backend fails when asked for metadata."""
+    return build_sdist(dest, dist, in_tree_backend=True, dynamic=True, replace={"FAIL": ""})

@@ -6,6 +6,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from bench.universes import layered
 from resolvent.solver import crosscheck
 from resolvent.solver.crosscheck import resolve
 from resolvent.solver.memory import InMemoryProvider
@@ -83,7 +84,7 @@ def test_checker_failure_is_a_problem_and_differences_reported(target, monkeypat
     assert resolution.differences() == {"a": (V("2.0"), V("1.0"))}
 
 
-def test_pubgrub_budget_in_auto_mode_keeps_the_sat_answer(target, monkeypatch):
+def test_auto_mode_hands_over_to_sat_when_pubgrub_gives_up(target, monkeypatch):
     u = universe(target)
     with_engines(
         monkeypatch,
@@ -92,9 +93,49 @@ def test_pubgrub_budget_in_auto_mode_keeps_the_sat_answer(target, monkeypatch):
     )
     resolution = resolve(u)
     assert resolution.satisfiable
+    assert resolution.outcome.engine == "sat"
     assert resolution.problems == []
     assert resolution.agree is None
-    assert resolution.runs[1].gave_up == "the pubgrub solver gave up after 7 steps"
+    assert [run.engine for run in resolution.runs] == ["pubgrub", "sat"]
+    assert resolution.runs[0].gave_up == "the pubgrub solver gave up after 7 steps"
+
+
+def test_auto_mode_answers_with_pubgrub_and_certifies_with_sat(target):
+    resolution = resolve(universe(target))
+    assert [run.engine for run in resolution.runs] == ["pubgrub", "sat"]
+    assert resolution.outcome.engine == "pubgrub"
+    assert resolution.agree is True
+
+
+def test_auto_mode_hands_an_adversarial_universe_to_sat(target):
+    # Many of the newest versions conflict with each other: PubGrub's conflicts pile up
+    # against its decisions from the start, and it stops early.
+    resolution = resolve(layered(packages=100, versions=15, seed=0).universe())
+    pubgrub, sat = resolution.runs
+    assert pubgrub.gave_up is not None
+    assert pubgrub.engine == "pubgrub"
+    assert sat.engine == "sat"
+    assert resolution.outcome.engine == "sat"
+    assert resolution.problems == []
+
+
+@pytest.mark.parametrize(
+    ("conflicts", "decisions", "stops"),
+    [
+        (crosscheck.AUTO_HANDOVER_CONFLICTS - 1, 0, False),
+        (crosscheck.AUTO_HANDOVER_CONFLICTS, 0, True),
+        (100, 100 * crosscheck.AUTO_HANDOVER_RATIO - 1, True),
+        (100, 100 * crosscheck.AUTO_HANDOVER_RATIO, False),
+        (87, 9086, False),  # airflow's set
+    ],
+)
+def test_handover_counts_conflicts_against_decisions(conflicts, decisions, stops):
+    reporter = crosscheck._Handover(None)
+    for _ in range(decisions):
+        reporter.decided("p", V("1.0"))
+    for _ in range(conflicts):
+        reporter.conflict("c")
+    assert reporter.should_cancel() is stops
 
 
 def test_no_engine_finished_raises(target, monkeypatch):
@@ -104,28 +145,28 @@ def test_no_engine_finished_raises(target, monkeypatch):
 
 
 def test_time_budget_uses_the_callers_clock(target):
-    # A chain long enough for PubGrub to poll its reporter (every 64 steps).
+    # A chain long enough for SAT to make several calls (each asks the reporter).
     table = {f"p{i}": {"1.0": [f"p{i + 1}"] if i < 300 else []} for i in range(301)}
     ticks = itertools.count()
     resolution = resolve(
         universe(target, ("p0",), table),
         clock=lambda: float(next(ticks)),
-        pubgrub_seconds=1.0,
+        certify_seconds=1.0,
     )
     assert resolution.satisfiable
-    pubgrub = resolution.runs[1]
-    assert pubgrub.outcome is None
-    assert pubgrub.gave_up is not None
+    sat = resolution.runs[1]
+    assert sat.engine == "sat"
+    assert sat.outcome is None
+    assert sat.gave_up is not None
     assert resolution.runs[0].seconds > 0
 
 
 class DeadlineProbe:
-    """A PubGrub stand-in that records how long its deadline lets it run."""
+    """A certifying engine stand-in that records how long its deadline lets it run."""
 
-    name = "pubgrub"
-
-    def __init__(self, clock):
+    def __init__(self, clock, name="sat"):
         self.clock = clock
+        self.name = name
         self.allowed = None
 
     def solve(self, universe, *, reporter=None, budget=None):
@@ -133,7 +174,7 @@ class DeadlineProbe:
         while not reporter.should_cancel():
             self.clock.now += 0.05
         self.allowed = self.clock.now - start
-        raise BudgetExceeded("pubgrub", 1)
+        raise BudgetExceeded(self.name, 1)
 
 
 class ManualClock:
@@ -145,23 +186,34 @@ class ManualClock:
 
 
 @pytest.mark.parametrize(
-    ("sat_outcome", "expected"),
+    ("first_outcome", "expected"),
     [
-        (Solution("sat", {"a": V("2.0"), "b": V("2.0")}), crosscheck.AUTO_CERTIFY_SECONDS),
-        (Solution("sat", {"a": V("2.0"), "b": V("1.0")}), crosscheck.AUTO_PUBGRUB_SECONDS),
-        (NoSolution("sat", "no"), crosscheck.AUTO_PUBGRUB_SECONDS),
+        (Solution("pubgrub", {"a": V("2.0"), "b": V("2.0")}), crosscheck.AUTO_CERTIFY_SECONDS),
+        (Solution("pubgrub", {"a": V("2.0"), "b": V("1.0")}), crosscheck.AUTO_PUBGRUB_SECONDS),
+        (NoSolution("pubgrub", "no"), crosscheck.AUTO_PUBGRUB_SECONDS),
     ],
     ids=["checked-solution", "rejected-solution", "no-solution"],
 )
-def test_auto_certification_budget_depends_on_sats_answer(
-    target, monkeypatch, sat_outcome, expected
+def test_auto_certification_budget_depends_on_the_first_answer(
+    target, monkeypatch, first_outcome, expected
 ):
     clock = ManualClock()
     probe = DeadlineProbe(clock)
-    with_engines(monkeypatch, sat=FixedEngine("sat", sat_outcome), pubgrub=probe)
+    with_engines(monkeypatch, pubgrub=FixedEngine("pubgrub", first_outcome), sat=probe)
     resolution = resolve(universe(target), clock=clock)
     assert resolution.runs[1].gave_up is not None
     assert probe.allowed == pytest.approx(expected, abs=0.06)
+
+
+def test_optimal_auto_mode_answers_with_sat_and_certifies_with_pubgrub(target, monkeypatch):
+    clock = ManualClock()
+    probe = DeadlineProbe(clock, name="pubgrub")
+    sat = FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("2.0")}))
+    with_engines(monkeypatch, sat=sat, pubgrub=probe)
+    resolution = resolve(universe(target), optimal=True, clock=clock)
+    assert [run.engine for run in resolution.runs] == ["sat", "pubgrub"]
+    assert resolution.outcome.engine == "sat"
+    assert probe.allowed == pytest.approx(crosscheck.AUTO_CERTIFY_SECONDS, abs=0.06)
 
 
 class CountingProvider(InMemoryProvider):
@@ -179,11 +231,41 @@ def test_certification_of_a_checked_answer_does_not_prefetch(target, monkeypatch
     provider = CountingProvider.from_simple(TABLE)  # type: ignore[arg-type]
     assert isinstance(provider, CountingProvider)
     u.provider = provider
-    sat = FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("2.0")}))
-    from resolvent.solver.pubgrub import PubGrubEngine  # noqa: PLC0415
+    pubgrub = FixedEngine("pubgrub", Solution("pubgrub", {"a": V("2.0"), "b": V("2.0")}))
+    from resolvent.solver.sat import SatEngine  # noqa: PLC0415
 
-    with_engines(monkeypatch, sat=sat, pubgrub=PubGrubEngine())
+    with_engines(monkeypatch, sat=SatEngine(), pubgrub=pubgrub)
     resolution = resolve(u, solver=solver)
     assert resolution.agree is True
     assert (provider.hints > 0) is hinted
     assert u.prefetching is True
+
+
+class DeferringProvider(InMemoryProvider):
+    """Records the ``defer_builds`` switch each time an engine asks for requirements."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.defer_builds = False
+        self.asked_deferring: list[bool] = []
+
+    def get_requirements(self, name, version):
+        self.asked_deferring.append(self.defer_builds)
+        return super().get_requirements(name, version)
+
+
+@pytest.mark.parametrize(("solver", "deferring"), [("auto", True), ("sat", False), ("both", False)])
+def test_only_auto_modes_sat_run_explores(target, monkeypatch, solver, deferring):
+    provider = DeferringProvider.from_simple(TABLE)  # type: ignore[arg-type]
+    assert isinstance(provider, DeferringProvider)
+    pubgrub = FixedEngine("pubgrub", Solution("pubgrub", {"a": V("2.0"), "b": V("2.0")}))
+    from resolvent.solver.sat import SatEngine  # noqa: PLC0415
+
+    with_engines(monkeypatch, sat=SatEngine(), pubgrub=pubgrub)
+    u = universe(target)
+    u.provider = provider
+    resolve(u, solver=solver)
+    # SAT asks with the switch on in ``auto`` mode only (the checker asks with it off).
+    assert (True in provider.asked_deferring) is deferring
+    assert provider.defer_builds is False
+    assert u.exploring is False

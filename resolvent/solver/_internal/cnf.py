@@ -21,7 +21,10 @@ from pysat.card import CardEnc, EncType
 from pysat.formula import IDPool
 
 from resolvent.solver.provider import Unavailable
-from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency
+from resolvent.solver.ranges import exactly
+from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
+
+from .version_index import VersionIndex
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -100,6 +103,7 @@ class Cnf:
         # VersionRange is slow, and ranges repeat as the same (cached) objects; the range
         # is kept in the value so its id cannot be reused.
         self._allowed: dict[tuple[str, int], tuple[VersionRange, tuple[int, ...]]] = {}
+        self._indexes: dict[str, VersionIndex] = {}
         self._pending: list[list[int]] = []
         self._phases: list[int] = []
         self.clause_count = 0
@@ -124,7 +128,38 @@ class Cnf:
             self._add_at_most_one(package)
         # Phases: lean towards the best version, away from the others.
         self._phases.extend(lit if rank == 0 else -lit for rank, lit in enumerate(lits))
+        if "[" in package:
+            self._bind_extra(package, versions)
         return lits
+
+    def _bind_extra(self, package: str, versions: Sequence[Version]) -> None:
+        """Add ``foo[bar]==w -> foo==w`` for every version of the extra, loaded or not.
+
+        Every version of a virtual extra package depends on its base project at the same
+        version (the universe builds extras so), which needs no metadata to know. Known
+        up front, it keeps an extra's versions other than the base's choice out of the
+        unsatisfiable cores: otherwise, once the base is settled, each blocked version of
+        the extra looks like a way out, and the cores release them round after round
+        (on airflow's set, hundreds of ``kombu[redis]`` versions), each a metadata read.
+        The clauses are the same dependency groups loading would add (so explanations
+        read the same); :meth:`load` then skips them.
+        """
+        base = base_name(package)
+        self.package_lits(base)
+        for version in versions:
+            base_var = self._vars.get((base, version))
+            clause = [-self._vars[(package, version)]]
+            if base_var is not None:
+                clause.append(base_var)
+            self._add_group(
+                "dependency",
+                package,
+                version,
+                target=base,
+                rng=exactly(version),
+                specifier=f"=={version}",
+                clause=clause,
+            )
 
     def _add_at_most_one(self, package: str) -> None:
         self._constrained.add(package)
@@ -182,7 +217,10 @@ class Cnf:
             self.loaded_vars[own] = ()
             return ()
         deps = tuple(deps)
+        base = base_name(package) if "[" in package else None
         for dep in deps:
+            if base is not None and dep.package == base and dep.range == exactly(version):
+                continue  # added with the extra's variables (``_bind_extra``)
             self._add_dependency(package, version, own, dep)
         self.loaded[(package, version)] = deps
         self.loaded_vars[own] = deps
@@ -197,20 +235,16 @@ class Cnf:
         key = (package, id(rng))
         found = self._allowed.get(key)
         if found is None:
-            # One ``filter`` pass reuses the range's precomputed bounds (about 2.5x faster
-            # than ``contains`` per version; deep backtracking asks this of thousands of
-            # ranges over packages with a thousand versions). Every solver range admits
-            # pre-releases by its own policy, which ``prereleases=True`` states again, so
-            # the two agree exactly.
-            first = self.first[package]
-            variables = self._vars
-            found = (
-                rng,
-                tuple(
-                    variables[package, v] - first
-                    for v in rng.filter(self.versions[package], prereleases=True)
-                ),
-            )
+            # Positions in the preference order are the variables' offsets. The index
+            # bisects a long history to the range's intervals and lets ``filter`` decide
+            # membership there (deep backtracking asks this of thousands of ranges over
+            # packages with a thousand versions). Every solver range admits pre-releases
+            # by its own policy, which the index states again, so it agrees with
+            # ``contains`` exactly.
+            index = self._indexes.get(package)
+            if index is None:
+                index = self._indexes[package] = VersionIndex(self.versions[package])
+            found = (rng, tuple(index.positions(rng)))
             self._allowed[key] = found
         return found[1]
 

@@ -22,6 +22,7 @@ from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 from .incompatibility import Incompatibility
 from .partial_solution import PartialSolution
 from .term import Relation, Term
+from .version_index import VersionIndex
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -109,8 +110,11 @@ class SolverState:
         # Per extra, the base ranges whose "same version as the base" fact was added.
         self._bound: dict[str, dict[int, VersionRange]] = {}
         self._sorted: dict[str, list[Version]] = {}
+        self._indexes: dict[str, VersionIndex] = {}
         # Incompatibilities known to be contradicted, with the decision level at which
         # that became true: they cannot propagate until a backjump below that level.
+        # Entries are added at the current level, which only grows between backjumps, so
+        # the dict's insertion order is also level order and a backjump pops from its end.
         self._contradicted: dict[Incompatibility, int] = {}
         # Decision queue: (tier, discovery order, package), checked lazily on use. Every
         # pending package has an entry whose tier is at most its current one.
@@ -263,7 +267,9 @@ class SolverState:
         touched = self.solution.backtrack(level)
         for package in touched:
             self._enqueue(package)
-        self._contradicted = {known: at for known, at in self._contradicted.items() if at <= level}
+        contradicted = self._contradicted
+        while contradicted and next(reversed(contradicted.values())) > level:
+            contradicted.popitem()
         return touched
 
     # -- conflict statistics ---------------------------------------------------------------
@@ -360,11 +366,12 @@ class SolverState:
         cached = known.get(id(allowed))
         if cached is not None:
             return cached[1], cached[2]
-        # ``filter`` walks the preference order with the range's precomputed bounds; the
-        # solver's ranges admit pre-releases by their own policy, as stated again here.
-        inside = allowed.filter(self.universe.versions(package), prereleases=True)
-        first: Version | None = next(inside, None)
-        single = first is None or next(inside, None) is None
+        index = self._indexes.get(package)
+        if index is None:
+            index = self._indexes[package] = VersionIndex(self.universe.versions(package))
+        found = index.positions(allowed, limit=2)
+        first = index.versions[found[0]] if found else None
+        single = len(found) < 2
         known[id(allowed)] = (allowed, first, single)
         return first, single
 

@@ -1,0 +1,178 @@
+"""Find the versions of one package inside a range without walking its whole history.
+
+Both engines keep asking "which of this package's versions, best first, lie in this
+range?": PubGrub for the first two (its candidate, and whether it is the only one), the
+SAT encoding for all of them. A package with a long history (over a thousand releases of
+boto3 and botocore) answered by one ``VersionRange.filter`` pass over every version costs
+a walk from the newest release down to, say, the 1.18 series for each of the thousand
+ranges a deep backtrack produces. uv's resolver looks candidates up per interval in an
+ordered map; this does the same over a sorted list.
+
+Where the preference order is sorted (newest first or oldest first, as the resolution
+modes produce, perhaps with the pre-releases moved after the final releases), each
+interval of the range bounds a window of that list found by bisection, and ``filter``
+runs only inside the windows: membership itself stays ``VersionRange``'s own answer. The
+windows are coarse on purpose: a bound's base version ``V`` (the version of ``>=V``,
+``<V``, ``<=V``, or of the boundary points ``!=V`` and ``>V`` produce) only says that
+every member has a release segment on the right side of ``V``'s, and a window keeps
+every version with ``V``'s release segment. The key is a version's epoch and release
+segment, which sort first in PEP 440 order, so the keys of a sorted stretch are sorted.
+
+The interval structure of a ``VersionRange`` is not public API; if it is absent or
+shaped otherwise (or the range admits ``===`` literals, whose strings match whatever
+their bounds say), the search falls back to one ``filter`` pass over everything.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from typing import TYPE_CHECKING
+
+from packaging.version import Version
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.ranges import VersionRange
+
+__all__ = ["VersionIndex"]
+
+#: Below this many versions a plain ``filter`` pass is as fast as bisection.
+_SHORT = 24
+#: Past this many sorted stretches the order is not sorted: one ``filter`` pass instead.
+_MAX_RUNS = 8
+
+_ReleaseKey = tuple[int, tuple[int, ...]]
+
+
+def _release_key(version: Version) -> _ReleaseKey:
+    """Return the epoch and the release segment without trailing zeros (1.0 == 1)."""
+    release = version.release
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return version.epoch, release[:end]
+
+
+def _bound_key(point: object) -> _ReleaseKey | None:
+    """Return the release key of a bound's base version (``None`` when unbounded).
+
+    :raises TypeError: for a point of an unknown shape.
+    """
+    if point is None:
+        return None
+    if isinstance(point, Version):
+        return _release_key(point)
+    base = getattr(point, "version", None)  # a boundary point between two versions
+    if isinstance(base, Version):
+        return _release_key(base)
+    raise TypeError(point)
+
+
+def _intervals(allowed: VersionRange) -> list[tuple[_ReleaseKey | None, _ReleaseKey | None]] | None:
+    """Return the release keys bounding each interval of ``allowed``, lowest first.
+
+    ``None`` when the range cannot be searched by its intervals.
+    """
+    try:
+        if allowed._admit or allowed._admit_arbitrary:  # noqa: SLF001
+            return None
+        bounds = allowed._bounds  # noqa: SLF001
+        return [(_bound_key(lower.version), _bound_key(upper.version)) for lower, upper in bounds]
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+class _Run:
+    """A stretch of the preference order sorted one way, with its versions' release keys."""
+
+    __slots__ = ("ascending", "keys", "start", "stop")
+
+    def __init__(self, versions: Sequence[Version], start: int, stop: int) -> None:
+        self.start = start
+        self.stop = stop
+        self.ascending = stop - start > 1 and versions[start] < versions[start + 1]
+        stretch = versions[start:stop]
+        self.keys = [_release_key(v) for v in (stretch if self.ascending else stretch[::-1])]
+
+    def windows(
+        self, intervals: list[tuple[_ReleaseKey | None, _ReleaseKey | None]]
+    ) -> list[tuple[int, int]]:
+        """Return the slices of the preference order, best first, that hold every member."""
+        keys = self.keys
+        count = len(keys)
+        merged: list[list[int]] = []
+        for lower, upper in intervals:
+            start = 0 if lower is None else bisect_left(keys, lower)
+            stop = count if upper is None else bisect_right(keys, upper)
+            if start >= stop:
+                continue
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], stop)
+            else:
+                merged.append([start, stop])
+        offset = self.start
+        if self.ascending:
+            return [(offset + start, offset + stop) for start, stop in merged]
+        # Newest first: ascending slice [a, b) of the run is its positions [n - b, n - a).
+        return [(offset + count - stop, offset + count - start) for start, stop in reversed(merged)]
+
+
+def _runs(versions: Sequence[Version]) -> list[_Run]:
+    """Split ``versions`` into maximal strictly sorted stretches (best first, in order).
+
+    Resolution modes sort newest or oldest first; uv's default pre-release mode then
+    moves the pre-releases after the final releases, which makes two sorted stretches.
+    """
+    runs: list[_Run] = []
+    count = len(versions)
+    start = 0
+    while start < count:
+        stop = start + 1
+        if stop < count:
+            ascending = versions[start] < versions[stop]
+            while stop < count and (
+                versions[stop - 1] < versions[stop]
+                if ascending
+                else versions[stop - 1] > versions[stop]
+            ):
+                stop += 1
+        runs.append(_Run(versions, start, stop))
+        start = stop
+    return runs
+
+
+class VersionIndex:
+    """One package's versions in preference order, searchable by range.
+
+    :param versions: the versions, best first.
+    """
+
+    def __init__(self, versions: Sequence[Version]) -> None:
+        self.versions = tuple(versions)
+        runs = _runs(self.versions) if len(self.versions) > _SHORT else []
+        # Many short stretches (an order that is not sorted) gain nothing from bisection.
+        self._runs = runs if 0 < len(runs) <= _MAX_RUNS else []
+
+    def positions(self, allowed: VersionRange, limit: int | None = None) -> list[int]:
+        """Return the positions (in preference order) of the versions in ``allowed``.
+
+        At most ``limit`` of them, best first, when a limit is given.
+        """
+        versions = self.versions
+        found: list[int] = []
+        for start, stop in self._windows(allowed):
+            for position in allowed.filter(
+                range(start, stop), key=versions.__getitem__, prereleases=True
+            ):
+                found.append(position)
+                if limit is not None and len(found) >= limit:
+                    return found
+        return found
+
+    def _windows(self, allowed: VersionRange) -> list[tuple[int, int]]:
+        """Return slices of the preference order, best first, that hold every member."""
+        intervals = _intervals(allowed) if self._runs else None
+        if intervals is None:
+            return [(0, len(self.versions))]
+        return [window for run in self._runs for window in run.windows(intervals)]
