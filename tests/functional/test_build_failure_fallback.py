@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 import pytest
 from packaging.version import Version
 
+from resolvent.solver.pubgrub import PubGrubEngine
+from resolvent.solver.result import BudgetExceeded
 from resolvent.solver.sat import SatEngine
-from tests.support.dists import Dist, build_failing_sdist
+from tests.support.dists import Dist, build_failing_sdist, build_sdist
 from tests.support.environment import hermetic_env
 from tests.support.index import compile_pins, serve_dists
 
@@ -77,3 +79,30 @@ def test_failed_build_of_a_better_version_stops_resolution(tmp_path: Path, solve
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("error: failed to build `demo-3.0.tar.gz`: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_put_off_build_the_answer_needs_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PubGrub hands over at once, so SAT answers; its build of the newest release (an
+    # sdist whose metadata only its backend gives) is put off, so the first answer takes
+    # demo 1.0, below it. The build is then made and the resolution repeated.
+    def thrashing(self: PubGrubEngine, universe: Universe, **kwargs: object) -> Outcome:
+        raise BudgetExceeded("pubgrub", 1)
+
+    monkeypatch.setattr(PubGrubEngine, "solve", thrashing)
+    env = hermetic_env()
+    log = tmp_path / "builds.log"
+    env["RV_TEST_BUILD_LOG"] = str(log)
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("demo\n", encoding="utf-8")
+    with serve_dists(tmp_path, [Dist("demo", "1.0"), Dist("dep", "1.0")]) as server:
+        build_sdist(
+            server.folder, Dist("demo", "2.0", requires=["dep"]), in_tree_backend=True, dynamic=True
+        )
+        result = compile_pins(server, requirements, env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == ["demo==2.0", "dep==1.0"]
+    assert log.read_text(encoding="utf-8").splitlines() == [
+        "prepare_metadata_for_build_wheel demo-2.0"
+    ]

@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["VersionIndex"]
 
-#: Below this many versions a plain ``filter`` pass is as fast as bisection.
-_SHORT = 24
+#: Up to this many versions a plain ``filter`` pass is as fast as bisection (which
+#: computes a few dozen release keys per lookup).
+_SHORT = 128
 #: Past this many sorted stretches the order is not sorted: one ``filter`` pass instead.
 _MAX_RUNS = 8
 
@@ -84,27 +85,29 @@ def _intervals(allowed: VersionRange) -> list[tuple[_ReleaseKey | None, _Release
 
 
 class _Run:
-    """A stretch of the preference order sorted one way, with its versions' release keys."""
+    """A stretch of the preference order sorted one way, kept oldest first for bisection."""
 
-    __slots__ = ("ascending", "keys", "start", "stop")
+    __slots__ = ("ascending", "sorted", "start", "stop")
 
     def __init__(self, versions: Sequence[Version], start: int, stop: int) -> None:
         self.start = start
         self.stop = stop
         self.ascending = stop - start > 1 and versions[start] < versions[start + 1]
         stretch = versions[start:stop]
-        self.keys = [_release_key(v) for v in (stretch if self.ascending else stretch[::-1])]
+        # Oldest first. Release keys are computed by the bisections only (a few dozen per
+        # lookup), not for every version of every package a resolution lists.
+        self.sorted = stretch if self.ascending else stretch[::-1]
 
     def windows(
         self, intervals: list[tuple[_ReleaseKey | None, _ReleaseKey | None]]
     ) -> list[tuple[int, int]]:
         """Return the slices of the preference order, best first, that hold every member."""
-        keys = self.keys
-        count = len(keys)
+        ordered = self.sorted
+        count = len(ordered)
         merged: list[list[int]] = []
         for lower, upper in intervals:
-            start = 0 if lower is None else bisect_left(keys, lower)
-            stop = count if upper is None else bisect_right(keys, upper)
+            start = 0 if lower is None else bisect_left(ordered, lower, key=_release_key)
+            stop = count if upper is None else bisect_right(ordered, upper, key=_release_key)
             if start >= stop:
                 continue
             if merged and start <= merged[-1][1]:
@@ -146,11 +149,12 @@ class VersionIndex:
     """One package's versions in preference order, searchable by range.
 
     :param versions: the versions, best first.
+    :param short: up to this many versions, every search is one ``filter`` pass.
     """
 
-    def __init__(self, versions: Sequence[Version]) -> None:
+    def __init__(self, versions: Sequence[Version], *, short: int = _SHORT) -> None:
         self.versions = tuple(versions)
-        runs = _runs(self.versions) if len(self.versions) > _SHORT else []
+        runs = _runs(self.versions) if len(self.versions) > short else []
         # Many short stretches (an order that is not sorted) gain nothing from bisection.
         self._runs = runs if 0 < len(runs) <= _MAX_RUNS else []
 
