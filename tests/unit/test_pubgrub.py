@@ -353,6 +353,32 @@ def test_rejected_extra_does_not_walk_down_its_base_history() -> None:
     assert not [asked for asked in provider.asked if asked[0] == "kombu" and asked[1] != "5.2"]
 
 
+class HintRecorder(CountingProvider):
+    """Also records every prefetch hint."""
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self.hints: list[tuple[str, list[str]]] = []
+
+    def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
+        self.hints.append((name, [str(v) for v in versions]))
+
+
+def test_prefetch_hints_the_best_version_inside_each_dependency() -> None:
+    # The hint is the version the search will most likely decide: the best one the
+    # dependency admits, once per dependency, not the newest releases of the project.
+    table: Table = {
+        "a": {"1.0": ["b<2", "c>=1,!=3.0"]},
+        "b": {"1.0": [], "1.5": [], "2.0": [], "3.0": []},
+        "c": {"1.0": [], "2.0": [], "3.0": []},
+    }
+    provider = HintRecorder(table)
+    universe = universe_of(provider, ["a"])
+    outcome = PubGrubEngine().solve(universe)
+    assert isinstance(outcome, Solution)
+    assert provider.hints == [("a", ["1.0"]), ("b", ["1.5"]), ("c", ["2.0"])]
+
+
 def test_often_rejected_package_is_decided_before_its_culprit() -> None:
     # y (one version) pins z==1 and z is decided next (one candidate); x tries 8..2,
     # each rejected by z. Past the threshold x counts as "affected" (decided early)

@@ -25,6 +25,8 @@ from .term import Relation, Term
 from .version_index import VersionIndex
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.version import Version
 
     from resolvent.solver.provider import Reporter
@@ -34,8 +36,6 @@ __all__ = ["ENGINE", "SolverState", "Unsolvable"]
 
 ENGINE = "pubgrub"
 
-#: How many of a newly seen package's preferred versions to hint the provider about.
-_PREFETCH = 5
 #: After this many conflicts a package changes priority (as uv's ``CONFLICT_THRESHOLD``).
 _CONFLICT_THRESHOLD = 5
 #: How often (in steps) a reporter is asked whether to cancel.
@@ -334,9 +334,28 @@ class SolverState:
             return
         self._order[package] = len(self._order)
         self._direct[package] = package != ROOT and self.universe.is_direct(package)
-        versions = self.universe.versions(package)
-        if versions:
-            self.universe.prefetch(package, versions[:_PREFETCH])
+        self.universe.versions(package)
+
+    def _prefetch(self, dependencies: Sequence[Dependency]) -> None:
+        """Tell the provider the version each dependency will most likely be decided at.
+
+        That is its best version inside the dependency's range, as the SAT engine hints
+        when it loads a version: against an index without metadata files each fetch is a
+        few range requests, and they run concurrently while the search goes on. Hinting
+        several versions per package instead queues fetches that are mostly never used
+        ahead of the ones that are.
+        """
+        universe = self.universe
+        if not universe.prefetching:
+            return
+        for dependency in dependencies:
+            target = dependency.package
+            index = self._indexes.get(target)
+            if index is None:
+                index = self._indexes[target] = VersionIndex(universe.versions(target))
+            best = index.positions(dependency.range, limit=1)
+            if best:
+                universe.prefetch(target, [index.versions[best[0]]])
 
     def _gap(self, package: str, version: Version) -> VersionRange:
         """Return the widest range around ``version`` holding no other usable version.
@@ -470,6 +489,7 @@ class SolverState:
             for dependency in dependencies:
                 self._discover(dependency.package)
                 self._add_dependency(Incompatibility.from_dependency(package, gap, dependency))
+            self._prefetch(dependencies)
         for dependency in dependencies:
             # Deciding must not satisfy one of the version's own dependency facts at once.
             if dependency.range.is_empty:
