@@ -342,6 +342,15 @@ class _Greedy:
         cnf = self.cnf
         loaded = cnf.loaded
         steps = self.steps
+        # A round of releases names up to dozens of versions of one package: hint them
+        # all first, so that their metadata is fetched concurrently, not one at a time.
+        wanted: dict[str, list[Version]] = {}
+        for package, version in frontier:
+            if (package, version) not in loaded:
+                wanted.setdefault(package, []).append(version)
+        for package, versions in wanted.items():
+            if len(versions) > 1:
+                cnf.universe.prefetch(package, versions)
         stack = frontier[::-1]
         while stack:
             package, version = stack.pop()

@@ -379,6 +379,21 @@ def test_prefetch_hints_the_best_version_inside_each_dependency() -> None:
     assert provider.hints == [("a", ["1.0"]), ("b", ["1.5"]), ("c", ["2.0"])]
 
 
+def test_a_package_walked_down_gets_its_next_versions_prefetched_together() -> None:
+    # Each x k needs y==k and only y 1 exists: the search steps down all of x. Past a
+    # few attempts the next versions are hinted as one batch (fetched concurrently).
+    table: Table = {
+        "x": {f"{k}.0": [f"y=={k}"] for k in range(1, 41)},
+        "y": {"1": []},
+    }
+    provider = HintRecorder(table)
+    outcome = PubGrubEngine().solve(universe_of(provider, ["x"]))
+    assert isinstance(outcome, Solution)
+    batches = [versions for name, versions in provider.hints if name == "x" and len(versions) > 1]
+    assert batches
+    assert batches[0] == [f"{k}.0" for k in range(35, 3, -1)]  # after 40, 39, ... 36
+
+
 def test_often_rejected_package_is_decided_before_its_culprit() -> None:
     # y (one version) pins z==1 and z is decided next (one candidate); x tries 8..2,
     # each rejected by z. Past the threshold x counts as "affected" (decided early)

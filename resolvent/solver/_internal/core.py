@@ -36,6 +36,10 @@ __all__ = ["ENGINE", "SolverState", "Unsolvable"]
 
 ENGINE = "pubgrub"
 
+#: After this many attempts at deciding a package, its next versions are prefetched...
+_BATCH_AFTER = 5
+#: ...this many at a time (again each time half of them has been tried).
+_BATCH_SIZE = 32
 #: After this many conflicts a package changes priority (as uv's ``CONFLICT_THRESHOLD``).
 _CONFLICT_THRESHOLD = 5
 #: How often (in steps) a reporter is asked whether to cancel.
@@ -111,6 +115,8 @@ class SolverState:
         self._bound: dict[str, dict[int, VersionRange]] = {}
         self._sorted: dict[str, list[Version]] = {}
         self._indexes: dict[str, VersionIndex] = {}
+        # How often each package was picked for a decision (see ``_batch_prefetch``).
+        self._tried: dict[str, int] = {}
         # Incompatibilities known to be contradicted, with the decision level at which
         # that became true: they cannot propagate until a backjump below that level.
         # Entries are added at the current level, which only grows between backjumps, so
@@ -350,12 +356,28 @@ class SolverState:
             return
         for dependency in dependencies:
             target = dependency.package
-            index = self._indexes.get(target)
-            if index is None:
-                index = self._indexes[target] = VersionIndex(universe.versions(target))
+            index = self._index(target)
             best = index.positions(dependency.range, limit=1)
             if best:
                 universe.prefetch(target, [index.versions[best[0]]])
+
+    def _batch_prefetch(self, package: str, allowed: VersionRange) -> None:
+        """Hint the next versions of a package the search keeps walking down.
+
+        A package tried again and again (boto3's set steps through a thousand releases
+        of boto3 and botocore, one conflict each) would otherwise wait for one metadata
+        fetch per step. As uv's batch prefetcher does, past a few attempts the next
+        versions in its range are hinted together, so they are fetched concurrently.
+        """
+        tried = self._tried[package] = self._tried.get(package, 0) + 1
+        if tried < _BATCH_AFTER or (tried - _BATCH_AFTER) % (_BATCH_SIZE // 2):
+            return
+        if not self.universe.prefetching:
+            return
+        index = self._index(package)
+        ahead = index.positions(allowed, limit=_BATCH_SIZE + 1)[1:]
+        if ahead:
+            self.universe.prefetch(package, [index.versions[i] for i in ahead])
 
     def _gap(self, package: str, version: Version) -> VersionRange:
         """Return the widest range around ``version`` holding no other usable version.
@@ -385,14 +407,19 @@ class SolverState:
         cached = known.get(id(allowed))
         if cached is not None:
             return cached[1], cached[2]
-        index = self._indexes.get(package)
-        if index is None:
-            index = self._indexes[package] = VersionIndex(self.universe.versions(package))
+        index = self._index(package)
         found = index.positions(allowed, limit=2)
         first = index.versions[found[0]] if found else None
         single = len(found) < 2
         known[id(allowed)] = (allowed, first, single)
         return first, single
+
+    def _index(self, package: str) -> VersionIndex:
+        """Return the package's versions, searchable by range (made on first use)."""
+        index = self._indexes.get(package)
+        if index is None:
+            index = self._indexes[package] = VersionIndex(self.universe.versions(package))
+        return index
 
     def _tier(self, package: str, allowed: VersionRange) -> tuple[int, Version | None]:
         """Return the package's priority tier (lower first) and its candidate version."""
@@ -473,6 +500,7 @@ class SolverState:
             return package
         if self._off_base(package, version):
             return package
+        self._batch_prefetch(package, term.range)
         dependencies = self.universe.dependencies(package, version)
         if isinstance(dependencies, Unavailable):
             gap = self._gap(package, version)
