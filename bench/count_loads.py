@@ -1,7 +1,9 @@
 """Count the versions whose requirements each engine asks the index for, on one input.
 
 Each lookup is a metadata fetch (or an sdist build) against a real index, so this is
-what lazy loading costs there, independently of timing. Run with a warm cache::
+what lazy loading costs there, independently of timing. For PubGrub it also prints the
+decisions and conflicts of its runs, the counts that ``auto`` mode's handover to SAT
+reads (``resolvent.solver.crosscheck.AUTO_HANDOVER_*``). Run with a warm cache::
 
     python -m bench.count_loads REQS.in --cache-dir DIR [--offline] [--solver sat ...]
 """
@@ -15,6 +17,7 @@ from click.testing import CliRunner
 
 from resolvent.cli import cli
 from resolvent.index import provider as index_provider
+from resolvent.solver._internal.core import SolverState
 
 
 def main() -> None:
@@ -34,8 +37,19 @@ def main() -> None:
         return original(self, name, version, *rest, **options)
 
     index_provider.IndexProvider.get_requirements = counting  # type: ignore[method-assign]
+    searches: list[tuple[int, int]] = []
+    solve = SolverState.solve
+
+    def recording(self: SolverState) -> dict[str, object]:
+        try:
+            return solve(self)  # type: ignore[return-value]
+        finally:
+            searches.append((self.decisions, self.conflicts))
+
+    SolverState.solve = recording  # type: ignore[assignment,method-assign]
     for solver in args.solver or ["sat", "pubgrub"]:
         asked.clear()
+        searches.clear()
         command = ["pip", "compile", args.requirements, "-q", "--solver", solver]
         command += [*args.flags.split(), "--cache-dir", args.cache_dir]
         command += ["--offline"] if args.offline else []
@@ -45,6 +59,7 @@ def main() -> None:
         print(
             f"{solver}: exit {result.exit_code}, {len(asked)} lookups, {len(distinct)} distinct"
             f" versions of {len(per_package)} packages; most: {per_package.most_common(3)}"
+            + "".join(f"; pubgrub run: {d} decisions, {c} conflicts" for d, c in searches)
         )
 
 

@@ -391,15 +391,14 @@ class IndexProvider:
         """Return the versions whose metadata build was put off (see ``defer_builds``)."""
         return self._deferred.keys() - self._build_anyway
 
-    def build_deferred(self, key: tuple[NormalizedName, Version]) -> bool:
-        """Build this put-off version's metadata when next asked, deferring or not.
+    def build_deferred(self, keys: Collection[tuple[NormalizedName, Version]]) -> bool:
+        """Build these put-off versions' metadata when next asked, deferring or not.
 
-        Returns whether that is new (false: it was already exempt).
+        Returns whether any of them is new (false: all were already exempt, or none given).
         """
-        if key in self._build_anyway:
-            return False
-        self._build_anyway.add(key)
-        return True
+        new = set(keys) - self._build_anyway
+        self._build_anyway |= new
+        return bool(new)
 
     def get_requirements(
         self, name: NormalizedName, version: Version

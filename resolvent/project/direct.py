@@ -226,9 +226,9 @@ class DirectOverlay:
         """Return the index provider's put-off sdist metadata builds."""
         return self.inner.deferred_builds
 
-    def build_deferred(self, key: tuple[NormalizedName, Version]) -> bool:
+    def build_deferred(self, keys: Collection[tuple[NormalizedName, Version]]) -> bool:
         """See :meth:`IndexProvider.build_deferred`."""
-        return self.inner.build_deferred(key)
+        return self.inner.build_deferred(keys)
 
     def list_versions(self, name: NormalizedName) -> Sequence[VersionInfo] | Unavailable:
         """Return the direct requirement's one version, else the index's versions."""

@@ -203,25 +203,28 @@ def _by_name(requirements: Sequence[Requirement]) -> dict[NormalizedName, list[R
 
 def _passed_over(
     universe: Universe, outcome: Outcome, skipped: Iterable[tuple[NormalizedName, Version]]
-) -> tuple[NormalizedName, Version] | None:
-    """Return a skipped version the answer should have had, if any.
+) -> list[tuple[NormalizedName, Version]]:
+    """Return the skipped versions the answer should have had, in the order given.
 
-    That is one better (in preference order) than the version the answer chose for its
-    project, or any skipped version the engines asked for when there is no answer.
+    Those are the ones better (in preference order) than the version the answer chose
+    for their project, or every skipped version the engines asked for when there is no
+    answer.
     """
     chosen = outcome.packages() if isinstance(outcome, Solution) else None
+    passed: list[tuple[NormalizedName, Version]] = []
     for name, version in skipped:
         if not universe.asked(name, version):
             continue
         if chosen is None:
-            return name, version
+            passed.append((name, version))
+            continue
         picked = chosen.get(name)
         if picked is None or picked == version:
             continue
         order = universe.versions(name)
         if version in order and picked in order and order.index(version) < order.index(picked):
-            return name, version
-    return None
+            passed.append((name, version))
+    return passed
 
 
 def _check_builds(provider: IndexProvider, universe: Universe, outcome: Outcome) -> None:
@@ -239,8 +242,8 @@ def _check_builds(provider: IndexProvider, universe: Universe, outcome: Outcome)
     """
     failures = provider.build_failures
     passed = _passed_over(universe, outcome, list(failures))
-    if passed is not None:
-        raise failures[passed]
+    if passed:
+        raise failures[passed[0]]
 
 
 def resolve_requirements(
@@ -276,8 +279,8 @@ def resolve_requirements(
 
     # In ``auto`` mode the SAT engine explores (see ``Universe.exploring``): the sdist
     # builds its search would start are put off, and those versions are unavailable to
-    # it. When its answer passed over one of them (a version better than the one it
-    # chose for the project), those builds are made and the resolution runs again.
+    # it. When its answer passed over some of them (versions better than the ones it
+    # chose for their projects), those builds are made and the resolution runs again.
     while True:
         final = new_universe()
         resolution = resolve(
@@ -286,7 +289,7 @@ def resolve_requirements(
         if resolution.outcome.engine != "sat":
             break  # PubGrub answered: it builds what its newest-first search meets
         passed = _passed_over(final, resolution.outcome, provider.deferred_builds)
-        if passed is None or not provider.build_deferred(passed):
+        if not provider.build_deferred(passed):
             break
     _check_builds(provider, final, resolution.outcome)
     if resolution.problems:

@@ -20,6 +20,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import VersionRange, exactly, from_specifier
 
@@ -198,6 +199,7 @@ class Universe:
         self.prefetching = True
         self._exploring = False
         self._versions: dict[str, tuple[Version, ...]] = {}
+        self._indexes: dict[str, VersionIndex] = {}
         self._excluded: dict[NormalizedName, dict[Version, str]] = {}
         self._missing: dict[NormalizedName, Unavailable] = {}
         self._infos: dict[NormalizedName, dict[Version, VersionInfo]] = {}
@@ -227,6 +229,17 @@ class Universe:
                 self._versions[name] = cached
             self._versions[package] = cached
         return cached
+
+    def index(self, package: str) -> VersionIndex:
+        """Return :meth:`versions` searchable by range, made once and shared by the engines."""
+        index = self._indexes.get(package)
+        if index is None:
+            name = base_name(package)
+            index = self._indexes.get(name)
+            if index is None:
+                index = self._indexes[name] = VersionIndex(self.versions(name))
+            self._indexes[package] = index
+        return index
 
     def dependencies(self, package: str, version: Version) -> Sequence[Dependency] | Unavailable:
         """Return what ``package == version`` needs, or why its metadata cannot be had."""

@@ -37,6 +37,14 @@ def test_help(path):
     assert "Usage:" in result.stdout
 
 
+def _last_line_printed(code: str) -> str:
+    """Run ``code`` in a fresh interpreter and return the last line it printed."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 def test_help_does_not_import_heavy_modules():
     code = (
         "import sys; from resolvent.cli import main\n"
@@ -44,10 +52,7 @@ def test_help_does_not_import_heavy_modules():
         "heavy = [m for m in ('pysat', 'httpx', 'resolvent.solver.sat') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip().splitlines()[-1] == "HEAVY="
+    assert _last_line_printed(code) == "HEAVY="
     assert COMMANDS
 
 
@@ -70,7 +75,4 @@ def test_commands_collect_rarely_but_still_collect():
         "tuned = before != gc.get_threshold() == GC_THRESHOLDS\n"
         "print(gc.isenabled(), tuned, gc.get_freeze_count() > 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip().splitlines()[-1] == "True True True"
+    assert _last_line_printed(code) == "True True True"

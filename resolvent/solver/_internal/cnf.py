@@ -24,8 +24,6 @@ from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import exactly
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 
-from .version_index import VersionIndex
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -103,7 +101,6 @@ class Cnf:
         # VersionRange is slow, and ranges repeat as the same (cached) objects; the range
         # is kept in the value so its id cannot be reused.
         self._allowed: dict[tuple[str, int], tuple[VersionRange, tuple[int, ...]]] = {}
-        self._indexes: dict[str, VersionIndex] = {}
         self._pending: list[list[int]] = []
         self._phases: list[int] = []
         self.clause_count = 0
@@ -241,10 +238,7 @@ class Cnf:
             # packages with a thousand versions). Every solver range admits pre-releases
             # by its own policy, which the index states again, so it agrees with
             # ``contains`` exactly.
-            index = self._indexes.get(package)
-            if index is None:
-                index = self._indexes[package] = VersionIndex(self.versions[package])
-            found = (rng, tuple(index.positions(rng)))
+            found = (rng, tuple(self.universe.index(package).positions(rng)))
             self._allowed[key] = found
         return found[1]
 

@@ -22,7 +22,6 @@ from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 from .incompatibility import Incompatibility
 from .partial_solution import PartialSolution
 from .term import Relation, Term
-from .version_index import VersionIndex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -114,7 +113,6 @@ class SolverState:
         # Per extra, the base ranges whose "same version as the base" fact was added.
         self._bound: dict[str, dict[int, VersionRange]] = {}
         self._sorted: dict[str, list[Version]] = {}
-        self._indexes: dict[str, VersionIndex] = {}
         # How often each package was picked for a decision (see ``_batch_prefetch``).
         self._tried: dict[str, int] = {}
         # Incompatibilities known to be contradicted, with the decision level at which
@@ -356,7 +354,7 @@ class SolverState:
             return
         for dependency in dependencies:
             target = dependency.package
-            index = self._index(target)
+            index = self.universe.index(target)
             best = index.positions(dependency.range, limit=1)
             if best:
                 universe.prefetch(target, [index.versions[best[0]]])
@@ -374,7 +372,7 @@ class SolverState:
             return
         if not self.universe.prefetching:
             return
-        index = self._index(package)
+        index = self.universe.index(package)
         ahead = index.positions(allowed, limit=_BATCH_SIZE + 1)[1:]
         if ahead:
             self.universe.prefetch(package, [index.versions[i] for i in ahead])
@@ -407,19 +405,12 @@ class SolverState:
         cached = known.get(id(allowed))
         if cached is not None:
             return cached[1], cached[2]
-        index = self._index(package)
+        index = self.universe.index(package)
         found = index.positions(allowed, limit=2)
         first = index.versions[found[0]] if found else None
         single = len(found) < 2
         known[id(allowed)] = (allowed, first, single)
         return first, single
-
-    def _index(self, package: str) -> VersionIndex:
-        """Return the package's versions, searchable by range (made on first use)."""
-        index = self._indexes.get(package)
-        if index is None:
-            index = self._indexes[package] = VersionIndex(self.universe.versions(package))
-        return index
 
     def _tier(self, package: str, allowed: VersionRange) -> tuple[int, Version | None]:
         """Return the package's priority tier (lower first) and its candidate version."""
