@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import importlib.util
 import os
 import random
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -178,6 +180,7 @@ class HttpClient:
         if self._client is None:
             import httpx  # noqa: PLC0415 - imported only when a request is really sent
 
+            _note_absent_sniffio()
             options = dict(self._client_options)
             if options["verify"] is True:
                 options["verify"] = shared_tls_context()
@@ -347,6 +350,20 @@ class HttpClient:
         # Full jitter keeps many clients from retrying in lockstep; not for cryptography.
         spread = 0.5 + random.random() / 2  # noqa: S311
         return float(self._backoff_base * 2 ** (attempt - 1) * spread)
+
+
+def _note_absent_sniffio() -> None:
+    """Make httpcore's repeated ``import sniffio`` fail at once where sniffio is absent.
+
+    httpcore 1.x runs ``import sniffio`` each time it makes a lock, several times per
+    request, to tell asyncio from trio. anyio 4 no longer installs sniffio, and a failed
+    import is not remembered: every attempt searched all of ``sys.path`` again, a third
+    of the I/O thread's time in a cold compile (sampled). ``None`` in ``sys.modules`` is
+    the import system's documented mark of a module known to be missing; httpcore then
+    takes its "no sniffio: asyncio" branch at once, which is what it found anyway.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]  # typeshed omits the mark
 
 
 class LoopThread:

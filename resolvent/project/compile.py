@@ -175,6 +175,8 @@ def _via(
     """Name, for each pinned project, the projects and input files that require it."""
     via: dict[NormalizedName, set[str]] = {}
     for line in roots:
+        if not universe.applies(line.requirement):
+            continue
         via.setdefault(canonicalize_name(line.requirement.name), set()).add(f"-r {line.source}")
     for key, version in solution.selected.items():
         deps = universe.dependencies(key, version)

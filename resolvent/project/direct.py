@@ -252,3 +252,7 @@ class DirectOverlay:
         """Pass the hint on for index projects."""
         if not self.no_deps and name not in self.direct:
             self.inner.prefetch(name, versions)
+
+    def prefetch_listings(self, names: Sequence[NormalizedName]) -> None:
+        """Pass the hint on for index projects."""
+        self.inner.prefetch_listings([name for name in names if name not in self.direct])

@@ -78,3 +78,6 @@ class InMemoryProvider:
 
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Do nothing: everything is already in memory."""
+
+    def prefetch_listings(self, names: Sequence[NormalizedName]) -> None:
+        """Do nothing: everything is already in memory."""

@@ -63,6 +63,10 @@ class Provider(Protocol):
         """Hint that requirements of these versions will be asked for soon (may do nothing)."""
         ...
 
+    def prefetch_listings(self, names: Sequence[NormalizedName]) -> None:
+        """Hint that these projects' versions will be asked for soon (may do nothing)."""
+        ...
+
 
 class Reporter(Protocol):
     """Progress hooks of the engines; every hook may do nothing.

@@ -204,6 +204,7 @@ class Universe:
         self._missing: dict[NormalizedName, Unavailable] = {}
         self._infos: dict[NormalizedName, dict[Version, VersionInfo]] = {}
         self._dependencies: dict[tuple[str, Version], tuple[Dependency, ...] | Unavailable] = {}
+        self._root_hinted = False
         self._requirement_cache: dict[int, tuple[Requirement, str, tuple[str, ...]]] = {}
         self._marker_cache: dict[tuple[int, str], tuple[Requirement, bool]] = {}
         self._python_cache: dict[int, tuple[SpecifierSet, bool]] = {}
@@ -244,13 +245,31 @@ class Universe:
     def dependencies(self, package: str, version: Version) -> Sequence[Dependency] | Unavailable:
         """Return what ``package == version`` needs, or why its metadata cannot be had."""
         if package == ROOT:
+            if not self._root_hinted:
+                self._root_hinted = True
+                self._hint_listings(self._root_deps)
             return self._root_deps
         key = (package, version)
         cached = self._dependencies.get(key)
         if cached is None:
             cached = self._load_dependencies(package, version)
             self._dependencies[key] = cached
+            if not isinstance(cached, Unavailable):
+                self._hint_listings(cached)
         return cached
+
+    def _hint_listings(self, dependencies: Iterable[Dependency]) -> None:
+        """Tell the provider which listings the engines are about to read.
+
+        Both engines read the versions of every dependency of a version they look at,
+        one after the other; hinted together, a provider can fetch them concurrently.
+        """
+        if not self.prefetching:
+            return
+        loaded = self._versions
+        names = {base_name(d.package) for d in dependencies if d.package not in loaded}
+        if names:
+            self.provider.prefetch_listings(sorted(names))
 
     @property
     def exploring(self) -> bool:
@@ -284,6 +303,14 @@ class Universe:
         """Tell the provider that these versions' requirements will be wanted soon."""
         if self.prefetching and package != ROOT and versions:
             self.provider.prefetch(base_name(package), versions)
+
+    def applies(self, requirement: Requirement) -> bool:
+        """Return whether a top-level requirement's marker holds for the target.
+
+        A line such as ``cffi; os_name == "nt"`` is no requirement on Linux: it is not an
+        edge of the root, and ``# via`` annotations must not name its file.
+        """
+        return requirement.marker is None or self._marker_holds(requirement, None)
 
     def is_direct(self, package: str) -> bool:
         """Return whether the user's own requirements name this project."""

@@ -58,13 +58,17 @@ def listing_url(wheelhouse: Path) -> Iterator[str]:
         server.server_close()
 
 
-def _compile(tmp_path: Path, location: str, *extra: str) -> str:
+def _compile(
+    tmp_path: Path, location: str, *extra: str, text: str = "app\n", annotate: bool = False
+) -> str:
     requirements = tmp_path / "requirements.in"
-    requirements.write_text("app\n")
+    requirements.write_text(text)
     env = hermetic_env()
     env["RESOLVENT_CACHE_DIR"] = str(tmp_path / "cache")
     args = ["pip", "compile", str(requirements), "--no-index", "-f", location, "--no-header"]
-    result = CliRunner().invoke(cli, [*args, "--no-annotate", *extra], env=env)
+    if not annotate:
+        args.append("--no-annotate")
+    result = CliRunner().invoke(cli, [*args, *extra], env=env)
     assert result.exit_code == 0, (result.output, result.exception)
     return result.stdout
 
@@ -80,3 +84,24 @@ def test_find_links_offers_every_project(
 def test_find_links_page_hashes_are_the_files(listing_url: str, tmp_path: Path) -> None:
     output = _compile(tmp_path, listing_url, "--generate-hashes")
     assert output.count("--hash=sha256:") == 3
+
+
+def test_via_leaves_out_input_lines_whose_marker_does_not_hold(
+    wheelhouse: Path, tmp_path: Path
+) -> None:
+    # As uv: `helper; os_name == "nt"` requires nothing on Linux, so helper is there only
+    # because app needs it; the input file is named for lines that apply.
+    text = 'app\nhelper; os_name == "nt"\nlib-core; os_name == "posix"\n'
+    linux = ("--python-platform", "x86_64-manylinux_2_28")
+    output = _compile(tmp_path, str(wheelhouse), *linux, text=text, annotate=True)
+    source = f"-r {tmp_path / 'requirements.in'}"
+    assert output.split("\n")[:8] == [
+        "app==1.0",
+        f"    # via {source}",
+        "helper==0.3",
+        "    # via app",
+        "lib-core==1.5",
+        "    # via",
+        f"    #   {source}",
+        "    #   app",
+    ]

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import importlib
+import importlib.util
 import re
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from resolvent.index.http import (
     HttpClient,
     LoopThread,
     Response,
+    _note_absent_sniffio,
     run_sync,
     shared_tls_context,
 )
@@ -602,3 +606,19 @@ def test_one_verifying_tls_context_is_shared() -> None:
     assert context is shared_tls_context()
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_a_missing_sniffio_is_remembered_as_missing(
+    monkeypatch: pytest.MonkeyPatch, installed: bool
+) -> None:
+    # httpcore tries `import sniffio` for every lock; absent, that must fail at once.
+    monkeypatch.setitem(sys.modules, "sniffio", None)
+    monkeypatch.delitem(sys.modules, "sniffio")
+    found = object() if installed else None
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: found)
+    _note_absent_sniffio()
+    assert ("sniffio" in sys.modules) is not installed
+    if not installed:
+        with pytest.raises(ImportError):
+            importlib.import_module("sniffio")

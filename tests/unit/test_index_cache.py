@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ from tests.support.dists import Dist, build_sdist, build_wheel
 from tests.support.index import RequestLog, serve_dists, set_upload_time
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 
@@ -527,3 +528,40 @@ def test_prefetch_hints_for_cached_metadata_read_no_records(
             p.prefetch(dep, [info.version for info in listed])
             assert p._loop is None
         assert len(log.paths()) == requests
+
+
+def _wait_for(condition: Callable[[], bool]) -> bool:
+    """Poll ``condition`` for a while (a background fetch has no completion hook)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.parametrize("policy", ["normal", "refresh", "offline"])
+def test_listing_hints_fetch_the_pages_in_the_background(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, policy: str
+) -> None:
+    server, log = served
+    demo, dep = canonicalize_name("demo"), canonicalize_name("dep")
+    config = IndexConfig(server.url + "/")
+    with server, IndexProvider(config, LINUX, cache_dir=tmp_path, policy=policy) as provider:  # type: ignore[arg-type]
+        provider.prefetch_listings([demo, dep])
+        if policy == "offline":
+            assert provider._loop is None  # offline: a hint starts nothing
+            return
+        listed = provider.list_versions(demo)
+        assert not isinstance(listed, Unavailable)
+
+        def dep_page_asked() -> bool:
+            return any(path.rstrip("/").endswith("/dep") for path in log.paths())
+
+        # Nothing but the hint asks for dep's page...
+        assert _wait_for(dep_page_asked)
+        # ...and listing dep waits for that fetch instead of sending another.
+        assert not isinstance(provider.list_versions(dep), Unavailable)
+        pages = [p for p in log.paths() if p.rstrip("/").endswith(("/demo", "/dep"))]
+        assert sorted(pages) == sorted(set(pages))
+        assert len(pages) == 2

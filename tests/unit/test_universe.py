@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -134,3 +136,40 @@ def test_constraints_and_overrides(target):
 def test_unavailable_metadata(target):
     u = make({"a": {"1.0": []}}, ["a"], target)
     assert isinstance(u.dependencies("a", V("9.9")), Unavailable)
+
+
+class ListingHints(InMemoryProvider):
+    """Records every listing hint."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hinted: list[list[str]] = []
+
+    def prefetch_listings(self, names):
+        self.hinted.append(list(names))
+
+
+def test_dependencies_hint_the_listings_not_yet_read(target):
+    table: dict[str, dict[str, list[str]]] = {
+        "a": {"1.0": ["b", "c[x]", "d; os_name == 'nonexistent'"]},
+        "b": {"1.0": ["c"]},
+        "c": {"1.0": []},
+        "d": {"1.0": []},
+    }
+    provider = cast("ListingHints", ListingHints.from_simple(table))
+    u = Universe(
+        provider, [Requirement("a"), Requirement("b")], target.markers(), target.python_version
+    )
+    u.dependencies(ROOT, ROOT_VERSION)
+    u.dependencies(ROOT, ROOT_VERSION)
+    assert provider.hinted == [["a", "b"]]  # once, together
+    u.versions("a")
+    u.versions("b")
+    u.dependencies("a", V("1.0"))
+    assert provider.hinted[-1] == ["c"]  # b is listed already; d does not apply; c[x] is c
+    u.versions("c")
+    u.dependencies("b", V("1.0"))
+    assert len(provider.hinted) == 2  # everything b needs is listed
+    u.prefetching = False
+    u.dependencies("c[x]", V("1.0"))
+    assert len(provider.hinted) == 2
