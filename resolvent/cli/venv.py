@@ -39,11 +39,15 @@ def venv(
     """Create a virtual environment at PATH (default: .venv)."""
 
     def action() -> None:
+        from resolvent.installer.cache import Cache  # noqa: PLC0415
         from resolvent.installer.discovery import find_python  # noqa: PLC0415
         from resolvent.installer.venv import create_venv, query_interpreter  # noqa: PLC0415
 
         interpreter = find_python(python)
-        info = query_interpreter(interpreter)
+        # The interpreter's answer is kept in the cache, as installs keep it: asking a
+        # Python costs a process start, most of the time a venv takes to make.
+        cache_root = Cache.default().root
+        info = query_interpreter(interpreter, cache_root=cache_root)
         click.echo(
             f"Using Python {info.version_text} interpreter at: {info.base_executable}", err=True
         )
@@ -54,6 +58,7 @@ def venv(
             prompt=prompt,
             clear=clear,
             system_site_packages=system_site_packages,
+            cache_root=cache_root,
         )
         click.echo(f"Creating virtual environment at: {path}", err=True)
         if seed:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TextIO
+from typing import TYPE_CHECKING, Protocol, Self, TextIO
 from urllib.parse import unquote, urlsplit
 
 from resolvent import __version__
@@ -47,10 +47,16 @@ if TYPE_CHECKING:
     import httpx
 
     from resolvent.index.http import LoopThread
-    from resolvent.installer.build import Builder
     from resolvent.installer.cache import Cache
 
-__all__ = ["Expected", "Preparer", "check_digests", "expected_digests", "file_url_path"]
+__all__ = [
+    "Expected",
+    "Preparer",
+    "SdistBuilder",
+    "check_digests",
+    "expected_digests",
+    "file_url_path",
+]
 
 _CHUNK = 1 << 16
 _ATTEMPTS = 3
@@ -155,6 +161,14 @@ class _Progress:
             self.stream.flush()
 
 
+class SdistBuilder(Protocol):
+    """Builds an sdist into a wheel in the cache (a ``Builder``, or one made on demand)."""
+
+    def build_sdist(self, sdist: Path, sha256: str) -> Path:
+        """Return the wheel built from ``sdist`` (whose sha256 keys the build)."""
+        ...
+
+
 class Preparer:
     """Gets wanted distributions into the cache: download, check, unpack, build.
 
@@ -169,7 +183,7 @@ class Preparer:
         self,
         cache: Cache,
         *,
-        builder: Builder | None = None,
+        builder: SdistBuilder | None = None,
         offline: bool = False,
         progress: bool = False,
         max_concurrency: int = 16,

@@ -28,11 +28,14 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from resolvent import __version__
 from resolvent.errors import VenvError
-from resolvent.installer.destination import Scheme, SchemeDestination
-from resolvent.installer.install import install_wheel
-from resolvent.installer.link import LinkMode
+
+if TYPE_CHECKING:
+    from resolvent.installer.destination import Scheme, SchemeDestination
+    from resolvent.installer.link import LinkMode
 
 __all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
 
@@ -252,13 +255,20 @@ class Venv:
     @property
     def scheme(self) -> Scheme:
         """The install scheme: packages, scripts, headers and data of this venv."""
+        # Imported on use, as below: creating a venv installs nothing.
+        from resolvent.installer.destination import Scheme  # noqa: PLC0415
+
         major, minor, _ = self.version
         headers = self.root / "include" / "site" / f"python{major}.{minor}"
         return Scheme(self.site_packages, self.platlib, self.scripts, headers, self.root, self.root)
 
-    def destination(self, link_mode: LinkMode = LinkMode.HARDLINK) -> SchemeDestination:
-        """Return a destination that installs into this venv with ``link_mode``."""
-        return SchemeDestination(self.scheme, python=os.fspath(self.python), link_mode=link_mode)
+    def destination(self, link_mode: LinkMode | None = None) -> SchemeDestination:
+        """Return a destination that installs into this venv with ``link_mode`` (hardlink)."""
+        from resolvent.installer.destination import SchemeDestination  # noqa: PLC0415
+        from resolvent.installer.link import LinkMode  # noqa: PLC0415
+
+        mode = LinkMode.HARDLINK if link_mode is None else link_mode
+        return SchemeDestination(self.scheme, python=os.fspath(self.python), link_mode=mode)
 
 
 def _read_config(path: Path) -> dict[str, str] | None:
@@ -282,6 +292,7 @@ def create_venv(
     prompt: str | None = None,
     system_site_packages: bool = False,
     clear: bool = False,
+    cache_root: Path | None = None,
 ) -> Venv:
     """Create a virtual environment at ``path`` for the interpreter ``python``.
 
@@ -292,6 +303,8 @@ def create_venv(
         folder's name).
     :param system_site_packages: let the venv see the base interpreter's packages.
     :param clear: replace an existing venv at ``path``; without it that is an error.
+    :param cache_root: a resolvent cache folder that keeps the interpreter's answers
+        (see :func:`query_interpreter`).
 
     Raises :class:`VenvError` when ``path`` is a file, a folder that is not a venv and not
     empty, or an existing venv without ``clear``.
@@ -300,7 +313,7 @@ def create_venv(
 
         venv = create_venv(Path(".venv"), python=Path(sys.executable))
     """
-    interpreter = query_interpreter(python)
+    interpreter = query_interpreter(python, cache_root=cache_root)
     target = Path(os.path.abspath(path))
     existing = _check_target(target, clear=clear)
     if prompt == ".":
@@ -366,7 +379,7 @@ def _write_layout(
         f"version = {interpreter.version_text}",
         f"executable = {os.path.realpath(base)}",
         f"command = {sys.executable} -m resolvent venv {target}",
-        f"resolvent = {_own_version()}",
+        f"resolvent = {__version__}",
     ]
     if prompt is not None:
         lines.append(f"prompt = {prompt}")
@@ -409,6 +422,8 @@ def _seed(venv: Venv, interpreter: Interpreter) -> None:
         wheel for wheel in interpreter.bundled_wheels if os.path.basename(wheel).startswith("pip-")
     ]
     if bundled:
+        from resolvent.installer.install import install_wheel  # noqa: PLC0415 -- only seeding
+
         install_wheel(Path(bundled[-1]), venv.destination())
         return
     completed = subprocess.run(  # noqa: S603 -- the venv's own interpreter, fixed arguments
@@ -420,15 +435,6 @@ def _seed(venv: Venv, interpreter: Interpreter) -> None:
     if completed.returncode != 0:
         detail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
         raise VenvError(f"seeding pip into `{venv.root}` failed: {detail[0]}")
-
-
-def _own_version() -> str:
-    try:
-        from importlib.metadata import version  # noqa: PLC0415 -- only venv creation needs it
-
-        return version("resolvent")
-    except Exception:  # noqa: BLE001 -- a source checkout without metadata
-        return "0+unknown"
 
 
 def _sh_quote(text: str) -> str:

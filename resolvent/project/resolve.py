@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from resolvent.index.provider import BinaryPolicy, IndexProvider, MetadataBuilder
-    from resolvent.installer.build import Builder
+    from resolvent.installer.build import Builder, BuiltProject
     from resolvent.installer.cache import Cache
     from resolvent.solver.crosscheck import EngineChoice, Resolution
     from resolvent.solver.ranges import VersionRange
@@ -107,11 +107,19 @@ def open_cache(settings: ResolveSettings) -> Cache:
 
 
 class LazyBuilder:
-    """The provider's metadata builder: a :class:`Builder` made when first needed."""
+    """A :class:`Builder` made when first needed, for metadata, sdists and local projects.
 
-    def __init__(self, settings: ResolveSettings, cache: Cache) -> None:
+    Most resolutions and installs build nothing (every version has a wheel); they then
+    never import the build machinery, a few dozen milliseconds of a warm install.
+
+    :param python: the interpreter builds run for (default: ``settings.build_python``,
+        else this one).
+    """
+
+    def __init__(self, settings: ResolveSettings, cache: Cache, python: Path | None = None) -> None:
         self.settings = settings
         self.cache = cache
+        self.python = python
         self._builder: Builder | None = None
 
     def builder(self) -> Builder:
@@ -123,7 +131,7 @@ class LazyBuilder:
             from resolvent.installer.build import Builder  # noqa: PLC0415 - only builds need it
             from resolvent.project.install import build_installer  # noqa: PLC0415 - a cycle
 
-            python = self.settings.build_python or Path(sys.executable)
+            python = self.python or self.settings.build_python or Path(sys.executable)
             self._builder = Builder(
                 self.cache, python=python, install=build_installer(self.settings, self.cache)
             )
@@ -132,6 +140,14 @@ class LazyBuilder:
     def sdist_metadata(self, sdist: Path, sha256: str) -> bytes:
         """See :meth:`resolvent.installer.build.Builder.sdist_metadata`."""
         return self.builder().sdist_metadata(sdist, sha256)
+
+    def build_sdist(self, sdist: Path, sha256: str) -> Path:
+        """See :meth:`resolvent.installer.build.Builder.build_sdist`."""
+        return self.builder().build_sdist(sdist, sha256)
+
+    def build_project(self, folder: Path, *, editable: bool = False) -> BuiltProject:
+        """See :meth:`resolvent.installer.build.Builder.build_project`."""
+        return self.builder().build_project(folder, editable=editable)
 
 
 def open_provider(

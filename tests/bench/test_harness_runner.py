@@ -159,3 +159,33 @@ def test_count_locked_reads_lock_files(tmp_path: Path) -> None:
     (tmp_path / "poetry.lock").write_text("[[package]]\n[[package]]\n", encoding="utf-8")
     assert count_locked(tmp_path) == 2
     assert count_locked(tmp_path / "missing") == 0
+
+
+def test_runs_go_in_rounds_across_tools(tmp_path: Path, script: Path, stack: Stack) -> None:
+    # Every tool's first cold and warm runs come before any tool's second ones, so a
+    # machine that slows down during the measurement slows every tool alike.
+    runner, said = _runner(tmp_path)
+    tools = [FakeTool(n, ["a==1"], script) for n in ("pip", "uv")]
+    runner.install(tools, stack, _source())
+    order = [line.split()[0] + " " + " ".join(line.split()[2:5]) for line in said]
+    assert order == [
+        "pip cold run 1:",
+        "pip warm run 1:",
+        "uv cold run 1:",
+        "uv warm run 1:",
+        "pip cold run 2:",
+        "pip warm run 2:",
+        "uv cold run 2:",
+        "uv warm run 2:",
+    ]
+
+
+def test_a_tool_that_fails_in_a_round_sits_out_the_next(
+    tmp_path: Path, script: Path, stack: Stack
+) -> None:
+    runner, said = _runner(tmp_path)
+    tools = [FakeTool("pip", ["a==1"], script), FakeTool("poetry", ["fail"], script)]
+    outcome = runner.install(tools, stack, _source())
+    assert [f.tool for f in outcome.failures] == ["poetry"]
+    assert sum("poetry" in line for line in said) == 1  # one failed run, no second round
+    assert {r.tool for r in outcome.results} == {"pip"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import resolvent
 from resolvent.errors import BadInputError, VenvError
 from resolvent.installer import venv as venv_module
 from resolvent.installer.venv import Venv, create_venv, query_interpreter
@@ -189,3 +190,18 @@ def test_interpreter_answer_is_kept_in_the_cache(
     )
     assert query_interpreter(venv.python, cache_root=cache) == first
     assert len(calls) == 1
+
+
+def test_create_venv_reads_the_interpreter_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As `resolvent venv` runs: a fresh process (no in-memory answer) with the cache.
+    cache = tmp_path / "cache"
+    create_venv(tmp_path / "a", python=PYTHON, cache_root=cache)
+    venv_module._query.cache_clear()
+    calls = _count_subprocess_runs(monkeypatch)
+    made = create_venv(tmp_path / "b", python=PYTHON, cache_root=cache)
+    assert calls == []
+    assert made.version == tuple(sys.version_info[:3])
+    config = (made.root / "pyvenv.cfg").read_text(encoding="utf-8")
+    assert f"resolvent = {resolvent.__version__}\n" in config
