@@ -40,8 +40,12 @@ def from_specifier(specifier: str | SpecifierSet) -> VersionRange:
     return SpecifierSet(specifier, prereleases=True).to_range()
 
 
+@lru_cache(maxsize=65536)
 def exactly(version: Version) -> VersionRange:
     """Return the strict singleton ``{version}`` (``1.0`` does not admit ``1.0+local``).
+
+    Memoized: the same object for the same version lets the engines' memo tables, keyed
+    by identity, answer again for a version decided again.
 
     >>> from packaging.version import Version
     >>> Version("1.0") in exactly(Version("1.0"))

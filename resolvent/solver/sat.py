@@ -204,7 +204,9 @@ class _Greedy:
         self._starts: list[int] = []
         self._owners: list[str] = []
         self._releases: dict[str, int] = {}  # package -> rounds that released its versions
-        self._unloaded: dict[int, None] = {}  # known version variables not loaded (ordered)
+        # The negations of the known version variables not loaded yet, in order: kept
+        # negated so that each call's assumptions are one C-level copy of the keys.
+        self._blocked_lits: dict[int, None] = {}
         self._seen = 0  # how many of the CNF's packages the two lists have looked at
         self._flush()
 
@@ -249,7 +251,7 @@ class _Greedy:
         resolver would look at.
         """
         self._sync()
-        return [-v for v in self._unloaded]
+        return list(self._blocked_lits)
 
     def _sync(self) -> None:
         """Take in the packages the CNF created since the last call."""
@@ -264,7 +266,7 @@ class _Greedy:
         for name in names:
             self._owners.append(name)
             self._starts.append(self.cnf.first[name])
-            self._unloaded.update((v, None) for v in lits[name] if v not in loaded)
+            self._blocked_lits.update((-v, None) for v in lits[name] if v not in loaded)
 
     def _release(self, core: Sequence[int], blocked: list[int]) -> list[tuple[str, Version]]:
         """Return, per package, the best blocked versions of an unsatisfiable core.
@@ -357,7 +359,7 @@ class _Greedy:
             if (package, version) in loaded:
                 continue
             steps.load(cnf, package, version)
-            self._unloaded.pop(cnf.lit(package, version), None)
+            self._blocked_lits.pop(-cnf.lit(package, version), None)
             if self.speculate:
                 stack.extend(reversed(self._ahead(loaded[(package, version)])))
 

@@ -77,6 +77,11 @@ def test_index_positions_match_membership(
     ordered = _ordered(history, order)
     allowed = _range(first, second, how)
     expected = [i for i, v in enumerate(ordered) if allowed.contains(v, prereleases=True)]  # type: ignore[attr-defined]
-    for index in (VersionIndex(ordered, short=0), VersionIndex(ordered)):  # bisecting, default
+    indexes = (
+        VersionIndex(ordered, short=0),  # bisecting, keys computed per search
+        VersionIndex(ordered, short=0, keys_after=0),  # bisecting stored keys
+        VersionIndex(ordered),  # the default
+    )
+    for index in indexes:
         assert index.positions(allowed) == expected  # type: ignore[arg-type]
         assert index.positions(allowed, limit=2) == expected[:2]  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from resolvent.solver.ranges import exactly
 
-from .term import ANY, Relation, Term
+from .term import ANY, Relation, Term, shared_term
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -166,7 +166,9 @@ class PartialSolution:
         self.level += 1
         self._decisions[package] = version
         self._pending.pop(package, None)
-        accumulated = self._push(package, Term(positive=True, range=exactly(version)), None)
+        # Shared objects (``exactly`` is memoized): the term algebra's memo tables are keyed
+        # by identity, and backjumps make the search decide the same versions again.
+        accumulated = self._push(package, shared_term(True, exactly(version)), None)  # noqa: FBT003
         if not accumulated.range.is_empty:
             accumulated.single = version
 

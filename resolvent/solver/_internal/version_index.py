@@ -42,6 +42,11 @@ __all__ = ["VersionIndex"]
 _SHORT = 128
 #: Past this many sorted stretches the order is not sorted: one ``filter`` pass instead.
 _MAX_RUNS = 8
+#: After this many searches of one stretch, its release keys are computed once, all of
+#: them, and later bisections compare stored keys: a package walked down version by
+#: version (boto3, the providers of airflow) is searched thousands of times, each search
+#: computing a few dozen keys again.
+_KEYS_AFTER = 8
 
 _ReleaseKey = tuple[int, tuple[int, ...]]
 
@@ -87,15 +92,21 @@ def _intervals(allowed: VersionRange) -> list[tuple[_ReleaseKey | None, _Release
 class _Run:
     """A stretch of the preference order sorted one way, kept oldest first for bisection."""
 
-    __slots__ = ("ascending", "sorted", "start", "stop")
+    __slots__ = ("_keys", "_searches", "ascending", "keys_after", "sorted", "start", "stop")
 
-    def __init__(self, versions: Sequence[Version], start: int, stop: int) -> None:
+    def __init__(
+        self, versions: Sequence[Version], start: int, stop: int, keys_after: int = _KEYS_AFTER
+    ) -> None:
         self.start = start
         self.stop = stop
+        self.keys_after = keys_after
+        self._searches = 0
+        self._keys: list[_ReleaseKey] | None = None
         self.ascending = stop - start > 1 and versions[start] < versions[start + 1]
         stretch = versions[start:stop]
         # Oldest first. Release keys are computed by the bisections only (a few dozen per
-        # lookup), not for every version of every package a resolution lists.
+        # lookup), not for every version of every package a resolution lists, until the
+        # stretch has been searched often (``keys_after``).
         self.sorted = stretch if self.ascending else stretch[::-1]
 
     def windows(
@@ -104,10 +115,19 @@ class _Run:
         """Return the slices of the preference order, best first, that hold every member."""
         ordered = self.sorted
         count = len(ordered)
+        keys = self._keys
+        if keys is None:
+            self._searches += 1
+            if self._searches > self.keys_after:
+                keys = self._keys = [_release_key(version) for version in ordered]
         merged: list[list[int]] = []
         for lower, upper in intervals:
-            start = 0 if lower is None else bisect_left(ordered, lower, key=_release_key)
-            stop = count if upper is None else bisect_right(ordered, upper, key=_release_key)
+            if keys is not None:
+                start = 0 if lower is None else bisect_left(keys, lower)
+                stop = count if upper is None else bisect_right(keys, upper)
+            else:
+                start = 0 if lower is None else bisect_left(ordered, lower, key=_release_key)
+                stop = count if upper is None else bisect_right(ordered, upper, key=_release_key)
             if start >= stop:
                 continue
             if merged and start <= merged[-1][1]:
@@ -121,7 +141,7 @@ class _Run:
         return [(offset + count - stop, offset + count - start) for start, stop in reversed(merged)]
 
 
-def _runs(versions: Sequence[Version]) -> list[_Run]:
+def _runs(versions: Sequence[Version], keys_after: int = _KEYS_AFTER) -> list[_Run]:
     """Split ``versions`` into maximal strictly sorted stretches (best first, in order).
 
     Resolution modes sort newest or oldest first; uv's default pre-release mode then
@@ -140,7 +160,7 @@ def _runs(versions: Sequence[Version]) -> list[_Run]:
                 else versions[stop - 1] > versions[stop]
             ):
                 stop += 1
-        runs.append(_Run(versions, start, stop))
+        runs.append(_Run(versions, start, stop, keys_after))
         start = stop
     return runs
 
@@ -150,11 +170,14 @@ class VersionIndex:
 
     :param versions: the versions, best first.
     :param short: up to this many versions, every search is one ``filter`` pass.
+    :param keys_after: searches of a sorted stretch before its release keys are stored.
     """
 
-    def __init__(self, versions: Sequence[Version], *, short: int = _SHORT) -> None:
+    def __init__(
+        self, versions: Sequence[Version], *, short: int = _SHORT, keys_after: int = _KEYS_AFTER
+    ) -> None:
         self.versions = tuple(versions)
-        runs = _runs(self.versions) if len(self.versions) > short else []
+        runs = _runs(self.versions, keys_after) if len(self.versions) > short else []
         # Many short stretches (an order that is not sorted) gain nothing from bisection.
         self._runs = runs if 0 < len(runs) <= _MAX_RUNS else []
 
