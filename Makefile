@@ -25,12 +25,15 @@ lint: $(STAMP)
 
 # resolvent is installed editable: its bytecode is written here, once per change, so
 # that a shell with PYTHONDONTWRITEBYTECODE set does not time recompiling every module.
+# Not the harness's work folders: they hold the other tools' environments and caches.
+COMPILE := $(BIN)/python -m compileall -q -x '[/\\]\.(work|mirror)([/\\]|$$)' resolvent bench
+
 bench: $(STAMP)
-	$(BIN)/python -m compileall -q resolvent bench
+	$(COMPILE)
 	$(BIN)/python -m bench
 
 bench-quick: $(STAMP)
-	$(BIN)/python -m compileall -q resolvent bench
+	$(COMPILE)
 	$(BIN)/python -m bench --quick
 
 clean:
