@@ -198,6 +198,7 @@ def _run(
     budget: int | None,
     reporter: Reporter | None,
     clock: Callable[[], float],
+    checked: dict[frozenset[tuple[str, Version]], list[str]],
 ) -> EngineRun:
     engine = _engine(name, optimal=optimal)
     start = clock()
@@ -208,7 +209,15 @@ def _run(
         outcome, gave_up = None, str(error)
     run = EngineRun(name, outcome, clock() - start, gave_up)
     if isinstance(outcome, Solution):
-        run.problems = check_solution(universe, outcome.selected)
+        # The checker's verdict depends only on the universe and the selection: when
+        # the second engine selects exactly what the first did (the usual case), that
+        # selection was checked already (re-reading its markers and specifiers is a
+        # fifth of a warm resolution of seed-ml's 56 packages).
+        key = frozenset(outcome.selected.items())
+        problems = checked.get(key)
+        if problems is None:
+            problems = checked[key] = check_solution(universe, outcome.selected)
+        run.problems = list(problems)
     return run
 
 
@@ -250,7 +259,15 @@ def resolve(
         universe.exploring = solver == "auto" and name == "sat"
         try:
             runs.append(
-                _run(universe, name, optimal=optimal, budget=budget, reporter=limited, clock=clock)
+                _run(
+                    universe,
+                    name,
+                    optimal=optimal,
+                    budget=budget,
+                    reporter=limited,
+                    clock=clock,
+                    checked=checked,
+                )
             )
         finally:
             universe.exploring = False
@@ -272,6 +289,7 @@ def resolve(
             universe.prefetching = prefetching
 
     runs: list[EngineRun] = []
+    checked: dict[frozenset[tuple[str, Version]], list[str]] = {}
     if solver in ("sat", "pubgrub"):
         run(solver)
     elif solver == "both":

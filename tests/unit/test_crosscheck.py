@@ -8,6 +8,7 @@ from packaging.version import Version
 
 from bench.universes import layered
 from resolvent.solver import crosscheck
+from resolvent.solver.checker import check_solution
 from resolvent.solver.crosscheck import resolve
 from resolvent.solver.memory import InMemoryProvider
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
@@ -269,3 +270,29 @@ def test_only_auto_modes_sat_run_explores(target, monkeypatch, solver, deferring
     assert (True in provider.asked_deferring) is deferring
     assert provider.defer_builds is False
     assert u.exploring is False
+
+
+@pytest.mark.parametrize(
+    ("pubgrub_pick", "checks"), [({"a": "2.0", "b": "2.0"}, 1), ({"a": "1.0", "b": "1.0"}, 2)]
+)
+def test_a_selection_is_checked_once_per_resolution(target, monkeypatch, pubgrub_pick, checks):
+    # Two engines selecting the same versions need one check; a different selection
+    # gets its own, with its own verdict.
+    calls: list[dict[str, Version]] = []
+
+    def counting(u, selected):
+        calls.append(dict(selected))
+        return check_solution(u, selected)
+
+    monkeypatch.setattr(crosscheck, "check_solution", counting)
+    u = universe(target)
+    picked = {name: V(text) for name, text in pubgrub_pick.items()}
+    with_engines(
+        monkeypatch,
+        sat=FixedEngine("sat", Solution("sat", {"a": V("2.0"), "b": V("2.0")})),
+        pubgrub=FixedEngine("pubgrub", Solution("pubgrub", picked)),
+    )
+    resolution = resolve(u, solver="both")
+    assert len(calls) == checks
+    assert resolution.problems == []
+    assert all(run.problems == [] for run in resolution.runs)
