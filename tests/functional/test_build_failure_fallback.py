@@ -23,7 +23,7 @@ from packaging.version import Version
 from resolvent.solver.pubgrub import PubGrubEngine
 from resolvent.solver.result import BudgetExceeded
 from resolvent.solver.sat import SatEngine
-from tests.support.dists import Dist, build_failing_sdist, build_sdist
+from tests.support.dists import BuildLog, Dist, build_failing_sdist, build_sdist
 from tests.support.environment import hermetic_env
 from tests.support.index import compile_pins, serve_dists
 
@@ -48,16 +48,14 @@ def test_sat_exploration_build_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, solver: str
 ) -> None:
     monkeypatch.setattr(SatEngine, "solve", _wandering(SatEngine.solve))
-    env = hermetic_env()
-    log = tmp_path / "builds.log"
-    env["RV_TEST_BUILD_LOG"] = str(log)
+    log = BuildLog(tmp_path)
     requirements = tmp_path / "requirements.in"
     requirements.write_text("demo\n", encoding="utf-8")
     dists = [Dist("demo", "2.0", requires=["dep"]), Dist("dep", "1.0")]
     with serve_dists(tmp_path, dists) as server:
         build_failing_sdist(server.folder, Dist("demo", "1.0"))
-        result = compile_pins(server, requirements, "--solver", solver, env=env)
-    builds = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        result = compile_pins(server, requirements, "--solver", solver, env=log.env)
+    builds = log.hooks()
     if solver == "auto":
         assert builds == []  # put off: the answer prefers what it chose anyway
     else:
@@ -91,18 +89,14 @@ def test_a_put_off_build_the_answer_needs_is_made(
         raise BudgetExceeded("pubgrub", 1)
 
     monkeypatch.setattr(PubGrubEngine, "solve", thrashing)
-    env = hermetic_env()
-    log = tmp_path / "builds.log"
-    env["RV_TEST_BUILD_LOG"] = str(log)
+    log = BuildLog(tmp_path)
     requirements = tmp_path / "requirements.in"
     requirements.write_text("demo\n", encoding="utf-8")
     with serve_dists(tmp_path, [Dist("demo", "1.0"), Dist("dep", "1.0")]) as server:
         build_sdist(
             server.folder, Dist("demo", "2.0", requires=["dep"]), in_tree_backend=True, dynamic=True
         )
-        result = compile_pins(server, requirements, env=env)
+        result = compile_pins(server, requirements, env=log.env)
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["demo==2.0", "dep==1.0"]
-    assert log.read_text(encoding="utf-8").splitlines() == [
-        "prepare_metadata_for_build_wheel demo-2.0"
-    ]
+    assert log.hooks() == ["prepare_metadata_for_build_wheel demo-2.0"]

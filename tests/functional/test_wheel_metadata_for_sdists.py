@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.support.dists import Dist, build_failing_sdist, build_wheel
-from tests.support.environment import hermetic_env
+from tests.support.dists import BuildLog, Dist, build_failing_sdist, build_wheel
 from tests.support.index import compile_pins, serve_dists
 
 if TYPE_CHECKING:
@@ -24,9 +23,7 @@ if TYPE_CHECKING:
 
 
 def _compile(tmp_path: Path, wheels: Sequence[Dist], extra: Sequence[str] = ()) -> tuple[int, str]:
-    env = hermetic_env()
-    log = tmp_path / "builds.log"
-    env["RV_TEST_BUILD_LOG"] = str(log)
+    log = BuildLog(tmp_path)
     requirements = tmp_path / "requirements.in"
     requirements.write_text("demo\n", encoding="utf-8")
     with serve_dists(tmp_path, [Dist("dep", "1.0"), Dist("other", "1.0")]) as server:
@@ -34,8 +31,8 @@ def _compile(tmp_path: Path, wheels: Sequence[Dist], extra: Sequence[str] = ()) 
             build_wheel(server.folder, wheel)
         build_failing_sdist(server.folder, Dist("demo", "1.0"))
         target = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28")
-        result = compile_pins(server, requirements, *target, *extra, env=env)
-    assert not log.exists() or not log.read_text(encoding="utf-8"), "an sdist was built"
+        result = compile_pins(server, requirements, *target, *extra, env=log.env)
+    assert log.hooks() == [], "an sdist was built"
     return result.exit_code, result.output if result.exit_code else result.stdout
 
 

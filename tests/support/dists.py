@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from tests.support.environment import hermetic_env
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
 __all__ = [
     "IN_TREE_BACKEND",
+    "BuildLog",
     "Dist",
     "build_sdist",
     "build_wheel",
@@ -220,6 +223,22 @@ def build_editable(wheel_directory, config_settings=None, metadata_directory=Non
     module = name.replace("-", "_").lower()
     return _wheel(wheel_directory, {f"__editable__.{module}.pth": (os.getcwd() + "\n").encode()})
 '''
+
+
+class BuildLog:
+    """The file the in-tree backend logs its hooks to, and a CLI environment naming it.
+
+    :param folder: where the log is written (``builds.log``).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "builds.log"
+        self.env = hermetic_env()
+        self.env["RV_TEST_BUILD_LOG"] = str(self.path)
+
+    def hooks(self) -> list[str]:
+        """Return the ``<hook> <project>`` lines logged so far (none: no build ran)."""
+        return self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
 
 
 def dynamic_pkg_info(dist: Dist) -> str:

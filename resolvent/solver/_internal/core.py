@@ -354,7 +354,7 @@ class SolverState:
             return
         for dependency in dependencies:
             target = dependency.package
-            index = self.universe.index(target)
+            index = universe.index(target)
             best = index.positions(dependency.range, limit=1)
             if best:
                 universe.prefetch(target, [index.versions[best[0]]])
@@ -370,12 +370,13 @@ class SolverState:
         tried = self._tried[package] = self._tried.get(package, 0) + 1
         if tried < _BATCH_AFTER or (tried - _BATCH_AFTER) % (_BATCH_SIZE // 2):
             return
-        if not self.universe.prefetching:
+        universe = self.universe
+        if not universe.prefetching:
             return
-        index = self.universe.index(package)
+        index = universe.index(package)
         ahead = index.positions(allowed, limit=_BATCH_SIZE + 1)[1:]
         if ahead:
-            self.universe.prefetch(package, [index.versions[i] for i in ahead])
+            universe.prefetch(package, [index.versions[i] for i in ahead])
 
     def _gap(self, package: str, version: Version) -> VersionRange:
         """Return the widest range around ``version`` holding no other usable version.
