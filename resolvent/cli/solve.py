@@ -35,6 +35,11 @@ def _load(paths: tuple[str, ...]) -> list[tuple[str, Scenario]]:
         )
         for file in files:
             shown = str(file) if path.is_dir() else given
+            if file.suffix in (".yaml", ".yml"):
+                raise BadInputError(
+                    f"cannot read scenario `{shown}`: YAML scenarios are not supported "
+                    "(packse writes the same scenarios as TOML or JSON)"
+                )
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -45,6 +44,7 @@ from resolvent.errors import (
 )
 from resolvent.index.filenames import cached_version
 from resolvent.index.httpcache import CacheEntry, HttpCache
+from resolvent.requirement_parsing import parse_requirement
 from resolvent.solver.provider import Unavailable
 
 if TYPE_CHECKING:
@@ -136,67 +136,12 @@ class CoreMetadata:
             return cls(
                 canonicalize_name(raw["name"]),
                 cached_version(raw["version"]),
-                tuple(_requirement(text) for text in raw["requires_dist"]),
+                tuple(parse_requirement(text) for text in raw["requires_dist"]),
                 None if python is None else _specifier(python),
                 tuple(canonicalize_name(e) for e in raw["provides_extra"]),
             )
         except (ValueError, KeyError, TypeError, InvalidRequirement, InvalidSpecifier):
             return None
-
-
-@lru_cache(maxsize=16384)
-def _requirement(text: str) -> Requirement:
-    """Parse a requirement, memoized: the versions of a project repeat the same lines.
-
-    Requirements are never mutated after parsing, so one object can serve every version.
-    packaging's parser costs 50-100 us a line, and a large resolution meets thousands
-    of distinct lines, most of them ``name``, ``[extras]``, specifiers without spaces and
-    one of a few hundred distinct markers (``extra == "test"``). Those are assembled
-    here from a specifier set and a memoized :class:`Marker`, as packaging itself
-    assembles a requirement (``Requirement.__replace__``); anything else, or anything
-    either part rejects, goes to the full parser, which stays the authority (the tests
-    compare both on real and crafted lines).
-    """
-    match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
-    if match is None:
-        return Requirement(text)
-    extras, spec, marker_text = match.group("extras", "spec", "marker")
-    try:
-        specifier = SpecifierSet(spec or "")  # its own: a specifier set has setters
-        marker = None if marker_text is None else _marker(marker_text)
-    except (InvalidSpecifier, InvalidMarker):
-        return Requirement(text)  # raises the parser's own error, or disagrees: its answer
-    requirement = Requirement.__new__(Requirement)
-    requirement.name = match.group("name")
-    requirement.url = None
-    requirement.extras = set(extras.split(",")) if extras else set()
-    requirement.specifier = specifier
-    requirement.marker = marker
-    return requirement
-
-
-# Whether Requirement is still the five-slot class assembled above (packaging >= 22).
-_ASSEMBLE = set(getattr(Requirement, "__slots__", ())) == {
-    "extras",
-    "marker",
-    "name",
-    "specifier",
-    "url",
-}
-_SPEC = r"(?:~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+"
-_SIMPLE_REQUIREMENT = re.compile(
-    r"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
-    r"(?:\[(?P<extras>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-    r"(?:,[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)*)\])?"
-    rf"(?P<spec>{_SPEC}(?:,{_SPEC})*)?"
-    r"(?:[ \t]*;[ \t]*(?P<marker>[^ \t].*))?"
-)
-
-
-@lru_cache(maxsize=4096)
-def _marker(text: str) -> Marker:
-    """Parse a marker, memoized: markers are immutable, and a few hundred texts recur."""
-    return Marker(text)
 
 
 @lru_cache(maxsize=1024)
@@ -394,7 +339,7 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
     requirements: list[Requirement] = []
     for text in raw.get("requires_dist", []):
         try:
-            requirements.append(_requirement(text))
+            requirements.append(parse_requirement(text))
         except InvalidRequirement as error:
             _log.warning("%s: skipping invalid Requires-Dist `%s`: %s", source, text, error)
     requires_python: SpecifierSet | None = None

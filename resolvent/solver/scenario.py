@@ -26,6 +26,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from resolvent.errors import BadInputError, ScenarioError
+from resolvent.requirement_parsing import parse_requirement
 from resolvent.solver._internal.toml_subset import loads_subset
 from resolvent.solver.memory import InMemoryProvider, Release
 from resolvent.solver.provider import VersionInfo
@@ -161,7 +162,7 @@ class Scenario:
             and any(target.accepts(tags) for tags in item.wheel_tags)
         ):
             unusable = _why_unusable(
-                name, item, no_build=name in self.no_build, no_binary=name in self.no_binary
+                item, no_build=name in self.no_build, no_binary=name in self.no_binary
             )
         return VersionInfo(
             item.version,
@@ -180,20 +181,23 @@ class Scenario:
                 if requirement.marker is not None:
                     marker = f"({requirement.marker}) and {marker}"
                 text = str(requirement).split(";", 1)[0].strip()
-                flat.append(Requirement(f"{text}; {marker}"))
+                flat.append(parse_requirement(f"{text}; {marker}"))
         return tuple(flat)
 
 
-def _why_unusable(name: str, item: ScenarioVersion, *, no_build: bool, no_binary: bool) -> str:
+def _why_unusable(item: ScenarioVersion, *, no_build: bool, no_binary: bool) -> str:
+    """Say why no file of a version can be used (no usable sdist, and no usable wheel).
+
+    The cases are the index provider's: a forbidden build, forbidden wheels, or wheels
+    whose tags the target does not accept.
+    """
     if not item.wheel and not item.sdist:
         return "has no distributions"
-    if not item.wheel or no_binary:
-        if no_build:
-            return "has no usable wheels and building from source is disabled"
-        return "has only a source distribution"
-    if no_build or not item.sdist:
-        return "has no wheels with a matching platform tag or Python ABI"
-    return f"cannot be used (`{name}`)"
+    if item.sdist and no_build and (not item.wheel or no_binary):
+        return "has no usable wheels and building from source is disabled"
+    if no_binary:
+        return "has only wheels and `--no-binary` is set"
+    return "has no wheels with a matching platform tag or Python ABI"
 
 
 def _require(data: Mapping[str, Any], allowed: set[str], where: str, source: str) -> None:
@@ -214,15 +218,9 @@ def _strings(value: object, where: str, source: str) -> list[str]:
     return value
 
 
-@lru_cache(maxsize=65536)
-def _cached_requirement(text: str) -> Requirement:
-    """Parse a requirement once per text: synthetic and real universes repeat them a lot."""
-    return Requirement(text)
-
-
 def _requirement(text: str, where: str, source: str) -> Requirement:
     try:
-        return _cached_requirement(text)
+        return parse_requirement(text)
     except InvalidRequirement as error:
         raise ScenarioError(
             source, f"invalid requirement `{text}` in {where}: {str(error).splitlines()[0]}"
@@ -268,7 +266,10 @@ def _parse_version(raw: object, name: str, version_text: str, source: str) -> Sc
         try:
             tags.append(_cached_tag(tag))
         except ValueError:
-            raise ScenarioError(source, f"invalid wheel tag `{tag}` in {where}") from None
+            # packse takes any text and names the wheel file after it; a file name
+            # without a valid tag triple is a wheel no installer can use (uv skips
+            # it), so it matches no target rather than making the scenario invalid.
+            tags.append(frozenset())
     extras = {
         str(extra): tuple(_requirement(r, where, source) for r in _strings(reqs, where, source))
         for extra, reqs in _table(data.get("extras", {}), f"{where} extras", source).items()

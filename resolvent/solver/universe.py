@@ -144,10 +144,13 @@ _PARTS_LIMIT = 1 << 16
 def _requirement_parts(requirement: Requirement) -> tuple[str, str, tuple[str, ...]]:
     """Return a requirement's canonical name, specifier text and package keys.
 
-    ``str(SpecifierSet)`` sorts and de-duplicates its specifiers (parsing versions to
-    compare them) on every call; it is a function of the specifiers' own strings, so the
-    answer is cached under those, which are cheap to read. Requirements with the same
-    text then cost one dictionary lookup, however many objects carry them.
+    The text is the specifiers' strings sorted and without repeats, which is what
+    ``str(SpecifierSet)`` prints, except that it does not merge two spellings of one
+    specifier (``>=1`` and ``>=1.0``; the range is the same either way). The set's own
+    ``str`` de-duplicates by specifier equality, which parses every version again: a
+    third of loading a version's requirements when each text is new (adversarial
+    universes). Cached under the strings, requirements with the same text cost one
+    dictionary lookup, however many objects carry them.
     """
     raw = (
         requirement.name,
@@ -158,7 +161,7 @@ def _requirement_parts(requirement: Requirement) -> tuple[str, str, tuple[str, .
     if found is None:
         name = canonicalize_name(requirement.name)
         keys = (name, *(package_key(name, e) for e in raw[2]))
-        found = (name, str(requirement.specifier), keys)
+        found = (name, ",".join(sorted(set(raw[1]))), keys)
         if len(_PARTS) > _PARTS_LIMIT:
             _PARTS.clear()
         _PARTS[raw] = found

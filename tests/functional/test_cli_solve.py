@@ -97,19 +97,21 @@ def test_optimal(files):
 
 
 @pytest.mark.parametrize(
-    ("content", "needle"),
+    ("content", "needle", "suffix"),
     [
-        (None, "cannot read scenario"),
-        ("name = 'x'\n[root\n", "not valid TOML"),
+        (None, "cannot read scenario", ".toml"),
+        ("name = 'x'\n[root\n", "not valid TOML", ".toml"),
         (
             "name='x'\n[root]\nrequires=['a>>']\n[expected]\nsatisfiable=true\n",
             "invalid requirement",
+            ".toml",
         ),
-        ("\x00\xff", "not valid TOML"),
+        ("\x00\xff", "not valid TOML", ".toml"),
+        pytest.param("name: x\nroot: {}\n", "YAML scenarios are not supported", ".yaml", id="yaml"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(tmp_path, content, needle):
-    path = tmp_path / "bad.toml"
+def test_bad_input_is_one_line_exit_2(tmp_path, content, needle, suffix):
+    path = tmp_path / f"bad{suffix}"
     if content is not None:
         path.write_text(content)
     result = rv("solve", str(path))

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
 
-from resolvent.index.metadata import _requirement
+from resolvent.requirement_parsing import parse_requirement as _requirement
 
 ENVIRONMENTS = [
     {

@@ -107,3 +107,48 @@ def test_every_shared_scenario_parses(shared_scenarios):
     for path in sorted(shared_scenarios.rglob("*.toml")):
         count += len(parse_scenario(path.read_text(), str(path)))
     assert count >= 150
+
+
+UNUSABLE = """
+name = "unusable"
+[root]
+requires = ["a", "b", "c", "d"]
+[expected]
+satisfiable = false
+[packages.a.versions."1.0.0"]
+sdist = false
+[packages.b.versions."1.0.0"]
+wheel_tags = ["py3-none-macosx_10_0_ppc64"]
+sdist = false
+[packages.c.versions."1.0.0"]
+wheel = false
+[packages.d.versions."1.0.0"]
+wheel = false
+sdist = false
+[resolver_options]
+no_binary = ["a"]
+no_build = ["c"]
+"""
+
+
+def test_unusable_versions_say_which_files_are_missing_or_forbidden():
+    (scenario,) = parse_scenario(UNUSABLE, "unusable.toml")
+    universe = scenario.universe()
+    why = {name: universe.excluded(name)[Version("1.0.0")] for name in "abcd"}
+    assert "only wheels and `--no-binary`" in why["a"]
+    assert "matching platform" in why["b"]
+    assert "building from source is disabled" in why["c"]
+    assert "no distributions" in why["d"]
+
+
+def test_a_wheel_tag_that_does_not_parse_is_a_wheel_no_target_accepts():
+    # packse takes any text as a tag (upstream scenarios used `incompatible-tag`).
+    text = (
+        "name = 'x'\n[root]\nrequires = ['a']\n[expected]\nsatisfiable = true\n"
+        "[packages.a.versions.'1.0.0']\nwheel_tags = ['incompatible-tag']\n"
+        "[packages.a.versions.'2.0.0']\nwheel_tags = ['incompatible-tag']\nsdist = false\n"
+    )
+    (scenario,) = parse_scenario(text, "x.toml")
+    universe = scenario.universe()
+    assert list(universe.versions("a")) == [Version("1.0.0")]  # its sdist
+    assert "matching platform" in universe.excluded("a")[Version("2.0.0")]
