@@ -1,17 +1,85 @@
-"""The sha256 of a file on disk: what indexes, RECORD files and `--hash` options name."""
+"""File digests, and which hash algorithms resolvent accepts from users and from indexes.
+
+One policy for every place that meets a digest (``--hash`` options, index pages'
+``#sha256=`` fragments and ``hashes`` tables, the checks before unpacking): an algorithm
+is either known here or not used at all. Passing an arbitrary name to ``hashlib.new``
+is what let ``shake_128`` (whose ``hexdigest`` needs a length) crash a run.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING
+
+from resolvent.errors import BadInputError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["file_sha256"]
+__all__ = [
+    "INDEX_HASHES",
+    "USER_HASHES",
+    "file_sha256",
+    "index_hashes",
+    "parse_user_hash",
+]
+
+#: Algorithms a user may pin with ``--hash``, with their hex digest lengths: pip's set
+#: (``pip hash --algorithm`` offers exactly these). Weak ones (md5, sha1) are refused,
+#: as pip refuses them: a pin is a security promise.
+USER_HASHES: dict[str, int] = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+#: Algorithms whose digests an index page may state and that are then checked: pip's
+#: set for links. Others (``blake2b_256``, ``shake_128``, made-up names) are ignored, as
+#: pip ignores them, rather than failing the page or the download.
+INDEX_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512"})
+
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def file_sha256(path: Path | str) -> str:
     """Return the hex sha256 of the file at ``path``, read in blocks (wheels can be GBs)."""
     with open(path, "rb") as stream:  # noqa: PTH123 - str paths on hot paths
         return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def parse_user_hash(text: str) -> str:
+    """Return a ``--hash`` value as ``algorithm:hex`` in lower case, or raise.
+
+    :raises BadInputError: no ``:``, an algorithm outside :data:`USER_HASHES`, or a
+        digest that is not hex of that algorithm's length (a typo would otherwise show
+        up only later, as a hash mismatch that blames the file).
+
+    >>> parse_user_hash("SHA256:" + "AB" * 32) == "sha256:" + "ab" * 32
+    True
+    """
+    algorithm, sep, digest = text.strip().partition(":")
+    algorithm, digest = algorithm.strip().lower(), digest.strip().lower()
+    if not sep or not algorithm:
+        raise BadInputError(f"invalid hash `{text}`: expected `algorithm:hex`, like `sha256:...`")
+    length = USER_HASHES.get(algorithm)
+    if length is None:
+        supported = ", ".join(f"`{name}`" for name in USER_HASHES)
+        raise BadInputError(
+            f"unsupported hash algorithm `{algorithm}` in `{text}`; supported: {supported}"
+        )
+    if len(digest) != length or _HEX.fullmatch(digest) is None:
+        raise BadInputError(
+            f"invalid hash `{text}`: a {algorithm} digest is {length} hexadecimal digits"
+        )
+    return f"{algorithm}:{digest}"
+
+
+def index_hashes(pairs: dict[str, str]) -> dict[str, str]:
+    """Keep the digests an index states with an algorithm of :data:`INDEX_HASHES`, lower-cased.
+
+    >>> index_hashes({"SHA256": "AB", "shake_128": "cd", "md5": ""})
+    {'sha256': 'ab'}
+    """
+    kept: dict[str, str] = {}
+    for algorithm, digest in pairs.items():
+        name, value = algorithm.strip().lower(), digest.strip().lower()
+        if name in INDEX_HASHES and value:
+            kept[name] = value
+    return kept

@@ -12,10 +12,10 @@ import re
 from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-__all__ = ["parse_marker", "parse_requirement"]
+__all__ = ["check_numbers", "parse_marker", "parse_requirement"]
 
 
 @lru_cache(maxsize=65536)
@@ -33,6 +33,7 @@ def parse_requirement(text: str) -> Requirement:
     either part rejects, goes to the full parser, which stays the authority (the tests
     compare both on real and crafted lines).
     """
+    check_numbers(text)
     match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
     if match is None:
         return Requirement(text)
@@ -49,6 +50,25 @@ def parse_requirement(text: str) -> Requirement:
     requirement.specifier = specifier
     requirement.marker = marker
     return requirement
+
+
+def check_numbers(text: str) -> None:
+    """Refuse a requirement or marker text holding a number longer than ``int()`` reads.
+
+    packaging accepts ``==1000...0`` (or a marker comparing such a version) with any
+    number of digits and parses the version only when it compares; past 4,300 digits
+    ``int()`` refuses it then, deep inside a resolution. Checked here, such a line is as
+    invalid as any other.
+
+    :raises InvalidRequirement: when a run of digits is too long.
+    """
+    if len(text) > _LONGEST_NUMBER and _LONG_NUMBER.search(text):
+        raise InvalidRequirement(f"a number in `{text[:40]}...` has over 4,300 digits")
+
+
+#: Python's limit on the digits ``int()`` converts from a string.
+_LONGEST_NUMBER = 4300
+_LONG_NUMBER = re.compile(rf"[0-9]{{{_LONGEST_NUMBER + 1}}}")
 
 
 # Whether Requirement is still the five-slot class assembled above (packaging >= 22).

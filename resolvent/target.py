@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Literal
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from resolvent.errors import BadInputError
 
@@ -105,13 +105,19 @@ class Platform:
         }
 
 
+#: The largest number a platform or Python version part may have. Tags are generated
+#: for every glibc, musl, macOS or Python minor version up to the target's, so an
+#: unbounded number (`manylinux_2_900000000`) would generate them for minutes.
+_MAX_PART = 999
+_PART = r"\d{1,3}"
 _LINUX = re.compile(
     r"^(?P<arch>[a-z0-9_]+)-(?:"
-    r"(?P<many>manylinux_(?P<gmaj>\d+)_(?P<gmin>\d+))|(?P<legacy>manylinux(?:2014|2010|1))"
-    r"|(?P<musl>musllinux_(?P<mmaj>\d+)_(?P<mmin>\d+))"
+    rf"(?P<many>manylinux_(?P<gmaj>{_PART})_(?P<gmin>{_PART}))"
+    r"|(?P<legacy>manylinux(?:2014|2010|1))"
+    rf"|(?P<musl>musllinux_(?P<mmaj>{_PART})_(?P<mmin>{_PART}))"
     r"|unknown-linux-(?P<libc>gnu|musl))$"
 )
-_MACOS = re.compile(r"^(?P<arch>[a-z0-9_]+)-apple-darwin(?P<ver>\d+(?:\.\d+)?)?$")
+_MACOS = re.compile(rf"^(?P<arch>[a-z0-9_]+)-apple-darwin(?P<ver>{_PART}(?:\.{_PART})?)?$")
 _WINDOWS = re.compile(r"^(?P<arch>[a-z0-9_]+)-pc-windows-msvc$")
 _ARCH = {"amd64": "x86_64", "arm64": "aarch64", "x86": "i686"}
 
@@ -158,9 +164,16 @@ def parse_python_version(text: str) -> Version:
     """
     try:
         version = Version(text.strip())
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number longer than int() reads (4,300 digits)
         version = None
-    if version is None or len(version.release) not in (2, 3) or version.release[0] < 2:
+    # Compatible tags are generated for every minor version up to the target's: a
+    # bound keeps `3.900000000` from generating (and holding) hundreds of millions.
+    if (
+        version is None
+        or len(version.release) not in (2, 3)
+        or not 2 <= version.release[0] <= _MAX_PART
+        or max(version.release[1:]) > _MAX_PART
+    ):
         raise BadInputError(
             f"invalid Python version `{text}`", hint="write it as `3.12` or `3.12.1`"
         )

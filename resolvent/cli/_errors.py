@@ -1,11 +1,16 @@
 """One place where errors become a line on stderr and an exit code.
 
 A user never sees a traceback for a :class:`~resolvent.errors.ResolventError`, nor for
-the few standard errors that mean bad input at a boundary; ``--verbose`` shows it.
+the few standard errors that mean bad input at a boundary; ``--verbose`` shows it. An
+:class:`OSError` that no layer turned into a resolvent error (a full disk, a file that
+vanished under us) still gets one line naming the path: the code that should have caught
+it is missing a case, but the user is better served by the system's reason than by a
+traceback.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -16,7 +21,7 @@ from resolvent.errors import ResolventError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["fail", "run"]
+__all__ = ["fail", "os_error_message", "run"]
 
 T = TypeVar("T")  # result
 
@@ -33,15 +38,33 @@ def _verbose() -> bool:
     return isinstance(obj, dict) and bool(obj.get("verbose"))
 
 
+def _print_traceback() -> None:
+    if _verbose():
+        import traceback  # noqa: PLC0415 - only --verbose needs it; start-up stays lean
+
+        traceback.print_exc()
+
+
+def os_error_message(error: OSError) -> str:
+    """Return one line for ``error``: the system's reason and the path(s) it concerns."""
+    reason = error.strerror or str(error) or type(error).__name__
+    paths = [
+        f"`{os.fsdecode(path)}`"
+        for path in (error.filename, error.filename2)
+        if isinstance(path, (str, bytes))
+    ]
+    return f"{reason}: {' -> '.join(paths)}" if paths else reason
+
+
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn a resolvent error into a one-line message and exit code."""
     try:
         return action()
     except ResolventError as error:
-        if _verbose():
-            import traceback  # noqa: PLC0415 - only --verbose needs it; start-up stays lean
-
-            traceback.print_exc()
+        _print_traceback()
         fail(str(error), error.exit_code)
+    except OSError as error:
+        _print_traceback()
+        fail(os_error_message(error), 1)
     except KeyboardInterrupt:
         fail("interrupted", 130)

@@ -60,6 +60,7 @@ def clean_command(cache_dir: Path | None) -> None:
         if not store.root.is_dir():
             click.echo(f"No cache found at: {store.root}", err=True)
             return
+        store.ensure_is_cache("clean")  # before measuring: a mistyped path may be $HOME
         size = store.size()
         store.clean()
         click.echo(f"Removed {_size(size)} from {store.root}", err=True)
@@ -74,6 +75,8 @@ def prune_command(cache_dir: Path | None) -> None:
 
     def action() -> None:
         store = _open(cache_dir)
+        if store.root.is_dir():
+            store.ensure_is_cache("prune")  # before measuring, as for `clean`
         before = store.size() if store.root.is_dir() else 0
         removed = store.prune()
         after = store.size() if store.root.is_dir() else 0

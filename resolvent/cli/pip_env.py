@@ -269,7 +269,7 @@ def uninstall_command(
         from resolvent.project.inputs import read_input  # noqa: PLC0415
         from resolvent.project.install import uninstall_packages  # noqa: PLC0415
 
-        names = list(packages)
+        names = [_uninstall_name(package) for package in packages]
         for path in requirement_files:
             names.extend(line.requirement.name for line in read_input(path).requirements)
         if not names:
@@ -287,6 +287,23 @@ def uninstall_command(
             click.echo(f" - {dist.name}=={dist.version}", err=True)
 
     run(action)
+
+
+def _uninstall_name(package: str) -> str:
+    """Return the project a ``pip uninstall`` argument names.
+
+    pip and uv take requirements there (``demo==1.0``, ``demo[extra]``) and remove the
+    installed project of that name, whatever its version; a bare name is the usual case.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
+    from resolvent.errors import BadInputError  # noqa: PLC0415
+
+    try:
+        return Requirement(package).name
+    except InvalidRequirement as error:
+        first = str(error).splitlines()[0] if str(error) else "not a requirement"
+        raise BadInputError(f"invalid package `{package}`: {first}") from None
 
 
 def _site(python: str | None, *, system: bool) -> tuple[Venv, SitePackages]:

@@ -47,7 +47,12 @@ def _load(paths: tuple[str, ...]) -> list[tuple[str, Scenario]]:
                     f"cannot read scenario `{shown}`: {error.__class__.__name__}"
                 ) from None
             fmt = "json" if file.suffix == ".json" else "toml"
-            loaded.extend((shown, s) for s in parse_scenario(text, shown, fmt=fmt))
+            found = parse_scenario(text, shown, fmt=fmt)
+            if not found:
+                raise BadInputError(f"`{shown}` holds no scenario (an empty list)")
+            loaded.extend((shown, s) for s in found)
+        if not files:
+            raise BadInputError(f"`{given}` holds no scenario files (*.toml, *.json)")
     return loaded
 
 

@@ -24,10 +24,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from urllib.parse import urlsplit
 
 from resolvent.errors import BadInputError
 
@@ -38,8 +40,10 @@ __all__ = [
     "PIP_CONFIG_CACHE",
     "IndexConfig",
     "IndexStrategy",
+    "check_url",
     "pip_default_index_url",
     "resolve_index_config",
+    "url_problem",
 ]
 
 #: The file, in the cache folder, that remembers pip's configuration (layout version 1).
@@ -48,6 +52,23 @@ PIP_CONFIG_CACHE = "pip-config-v1.json"
 IndexStrategy = Literal["first-index", "unsafe-best-match"]
 
 _SECTIONS = ("global", "install")  # later sections override earlier ones, as in pip
+
+#: The longest URL httpx sends (its ``MAX_URL_LENGTH``); longer ones fail there anyway.
+MAX_URL_LENGTH = 65_536
+# Control characters, which httpx refuses anywhere in a URL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# An http(s) URL that urllib and httpx certainly accept: a plain host name or IPv4
+# address, an optional port of at most 65535, then no control character. Index pages
+# list thousands of such links, and matching this is a tenth of a full check's cost;
+# anything else (IPv6, user info, odd ports) takes the full check.
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9._~%!$&'()*+,;=-]+"
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"(?:[/?#][^\x00-\x1f\x7f]*)?",
+    re.DOTALL,
+)
+# What a location looks like when it is meant as a URL rather than a local path.
+_URL_SCHEMES = ("http", "https", "file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +107,8 @@ def resolve_index_config(
     :param strategy: ``--index-strategy``; else ``RESOLVENT_INDEX_STRATEGY``; else
         ``first-index``.
     :param cache_dir: a folder where pip's configuration may be remembered (see above).
-    :raises BadInputError: no index URL can be found anywhere, or the strategy is unknown.
+    :raises BadInputError: no index URL can be found anywhere, an option is given but
+        empty, a URL is malformed (see :func:`url_problem`), or the strategy is unknown.
 
     >>> resolve_index_config(index_url="http://127.0.0.1:8000/simple/").index_url
     'http://127.0.0.1:8000/simple/'
@@ -97,6 +119,13 @@ def resolve_index_config(
     def from_pip(option: str) -> str | None:
         return pip.options().get(option)
 
+    if index_url is not None and not index_url.strip():
+        # An explicit empty value must not fall through to the configuration (it used to
+        # reach pip's default index, over the network, when a local one was meant).
+        raise BadInputError("`--index-url` is empty", hint="pass a URL, or leave the option out")
+    for option, values in (("--extra-index-url", extra_index_urls), ("--find-links", find_links)):
+        if values is not None and any(not value.strip() for value in values):
+            raise BadInputError(f"`{option}` is empty", hint="pass a value, or leave it out")
     main = (
         _clean(index_url)
         or _clean(environ.get("RESOLVENT_INDEX_URL"))
@@ -121,6 +150,12 @@ def resolve_index_config(
         environ.get("PIP_FIND_LINKS"),
         lambda: from_pip("find-links"),
     )
+    check_url(main, "index URL")
+    for url in extras:
+        check_url(url, "extra index URL")
+    for location in links:
+        if _looks_like_url(location):
+            check_url(location, "find-links URL")
     chosen = strategy or environ.get("RESOLVENT_INDEX_STRATEGY") or "first-index"
     if chosen not in get_args(IndexStrategy):
         choices = ", ".join(f"`{s}`" for s in get_args(IndexStrategy))
@@ -226,6 +261,58 @@ def pip_default_index_url() -> str | None:
         return None
     url = getattr(PyPI, "simple_url", None)
     return url if isinstance(url, str) and url else None
+
+
+def url_problem(url: str) -> str | None:
+    """Return why ``url`` can never be fetched (bad host, port, length), or ``None``.
+
+    These are the URLs on which ``urllib`` raises ``ValueError`` and httpx raises
+    ``InvalidURL`` (or, for a port out of range, ``OverflowError`` while connecting),
+    each a traceback when it escaped; checking once where a URL enters keeps the
+    message about the URL the user wrote. A URL without a scheme (a local path) passes.
+
+    >>> url_problem("http://127.0.0.1:99999/simple")
+    'Port out of range 0-65535'
+    >>> url_problem("http://127.0.0.1:8000/simple") is None
+    True
+    """
+    if len(url) > MAX_URL_LENGTH:
+        return f"it is longer than {MAX_URL_LENGTH} characters"
+    if _PLAIN_URL.fullmatch(url):
+        return None
+    if _CONTROL.search(url):
+        return "it contains a control character"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError as error:  # "Invalid IPv6 URL", a bad bracketed address
+        return str(error)
+    if parts.scheme in {"http", "https"} and not parts.hostname:
+        return "it has no host"
+    return None
+
+
+def check_url(url: str, what: str) -> str:
+    """Return ``url`` if :func:`url_problem` finds nothing wrong with it, else raise.
+
+    :param what: names the URL in the message (``index URL``, ``find-links URL``).
+    :raises BadInputError: the URL is malformed.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise BadInputError(f"invalid {what} `{shown_url(url)}`: {problem}")
+    return url
+
+
+def shown_url(url: str) -> str:
+    """Return ``url`` fit for a one-line message: control characters masked, length capped."""
+    text = _CONTROL.sub("?", url)
+    return text if len(text) <= 200 else f"{text[:200]}..."
+
+
+def _looks_like_url(location: str) -> bool:
+    """Tell a find-links URL from a local path (whose checks come when it is read)."""
+    return "://" in location or location.partition(":")[0].lower() in _URL_SCHEMES
 
 
 def _clean(value: str | None) -> str | None:

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from resolvent.errors import BadInputError
 from resolvent.hashes import file_sha256
+from resolvent.index.config import check_url
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.httpcache import HttpCache
 from resolvent.index.pages import DistFile, parse_flat_page
@@ -96,6 +98,19 @@ class FindLinks:
     """
 
     def __init__(self, locations: tuple[str, ...], cache: HttpCache | None = None) -> None:
+        """Check every location at once, before any resolution work.
+
+        :raises BadInputError: a URL is malformed, or a local location is missing or not
+            a folder. pip only warns about a missing folder and goes on, which ends in a
+            puzzling "no matching distribution"; uv fails with "Failed to read
+            `--find-links` directory", and so does resolvent: a location the user names
+            but that cannot be read is a mistake worth stopping for.
+        """
+        for location in locations:
+            if _is_remote(location):
+                check_url(location, "find-links URL")
+            else:
+                _check_folder(location)
         self.locations = locations
         self._cache = cache
         # Per location, in order: the folder's files by project, or a page's files.
@@ -146,17 +161,36 @@ class FindLinks:
 
 
 def _is_remote(location: str) -> bool:
-    return urlsplit(location).scheme in ("http", "https")
+    # Only the scheme, read without urlsplit: that raises on a malformed host, which is
+    # for check_url to report.
+    scheme, sep, _ = location.partition("://")
+    return bool(sep) and scheme.lower() in {"http", "https"}
+
+
+def _folder(location: str) -> Path:
+    """Return the folder a local location (a path or a ``file:`` URL) names."""
+    if location[:5].lower() == "file:":
+        check_url(location, "find-links URL")
+        from urllib.request import url2pathname  # noqa: PLC0415 - pulls in http.client
+
+        return Path(url2pathname(urlsplit(location).path))
+    return Path(location)
+
+
+def _check_folder(location: str) -> None:
+    folder = _folder(location)
+    if not folder.exists():
+        raise BadInputError(f"the `--find-links` folder `{location}` does not exist")
+    if not folder.is_dir():
+        raise BadInputError(
+            f"the `--find-links` location `{location}` is not a folder",
+            hint="find-links takes folders of distributions and http(s) URLs of pages of links",
+        )
 
 
 def _scan_folder(location: str) -> dict[NormalizedName, list[Path] | list[DistFile]]:
     """Group a folder's distribution files by project, by name alone (nothing is read)."""
-    parts = urlsplit(location)
-    folder = Path(location)
-    if parts.scheme == "file":
-        from urllib.request import url2pathname  # noqa: PLC0415 - pulls in http.client
-
-        folder = Path(url2pathname(parts.path))
+    folder = _folder(location)
     if not folder.is_dir():
         return {}
     grouped: dict[NormalizedName, list[Path]] = {}

@@ -36,6 +36,7 @@ from resolvent.errors import (
     NotCachedError,
     RangeNotSupportedError,
 )
+from resolvent.index.config import shown_url, url_problem
 from resolvent.index.httpcache import (
     HEURISTIC_LIFETIME,
     CacheEntry,
@@ -223,7 +224,7 @@ class HttpClient:
         :raises IndexUnreachableError: no answer after every attempt.
         :raises NotCachedError: offline, and the cache has no entry.
         """
-        if urlsplit(url).scheme == "file":
+        if _scheme(url) == "file":
             return await asyncio.to_thread(_read_file_url, url)
         store = self.cache if cache else None
         key = HttpCache.key(url, accept)
@@ -269,7 +270,7 @@ class HttpClient:
 
     async def head(self, url: str) -> Response:
         """Send a ``HEAD`` request (never cached); raises like :meth:`get`."""
-        if urlsplit(url).scheme == "file":
+        if _scheme(url) == "file":
             found = await asyncio.to_thread(_read_file_url, url)
             return Response(found.url, found.status, found.headers, b"")
         self._require_online(url)
@@ -286,7 +287,7 @@ class HttpClient:
         """
         if end <= start:
             return b""
-        if urlsplit(url).scheme == "file":
+        if _scheme(url) == "file":
             return await asyncio.to_thread(_read_file_span, url, start, end)
         self._require_online(url)
         raw = await self._send("GET", url, _range_headers(f"bytes={start}-{end - 1}"), ranged=True)
@@ -300,7 +301,7 @@ class HttpClient:
 
         The file's size is ``offset + len(data)``. Raises like :meth:`get_range`.
         """
-        if urlsplit(url).scheme == "file":
+        if _scheme(url) == "file":
             return await asyncio.to_thread(_read_file_tail, url, length)
         self._require_online(url)
         raw = await self._send("GET", url, _range_headers(f"bytes=-{length}"), ranged=True)
@@ -339,6 +340,18 @@ class HttpClient:
                 delay = self._backoff(attempt)
             except httpx.HTTPError as error:
                 raise IndexUnreachableError(url, _describe(error)) from error
+            except (httpx.InvalidURL, ValueError, OverflowError) as error:
+                # A URL httpx cannot send (it checks less than url_problem, and a port
+                # out of range surfaces only while connecting): no retry can help.
+                raise IndexUnreachableError(shown_url(url), f"invalid URL: {error}") from None
+            except ExceptionGroup as group:
+                # anyio's connection attempts report from a task group, so the same
+                # failures can arrive wrapped; anything else in the group is re-raised.
+                matched, rest = group.split((ValueError, OverflowError))
+                if matched is None or rest is not None:
+                    raise
+                reason = str(matched.exceptions[0])
+                raise IndexUnreachableError(shown_url(url), f"invalid URL: {reason}") from None
             else:
                 if raw.status_code not in _RETRY_STATUSES or attempt >= self._attempts:
                     return raw
@@ -350,6 +363,19 @@ class HttpClient:
         # Full jitter keeps many clients from retrying in lockstep; not for cryptography.
         spread = 0.5 + random.random() / 2  # noqa: S311
         return float(self._backoff_base * 2 ** (attempt - 1) * spread)
+
+
+def _scheme(url: str) -> str:
+    """Return the URL's scheme once it is known to be fetchable.
+
+    :raises IndexUnreachableError: the URL is malformed (see
+        :func:`~resolvent.index.config.url_problem`); no request could succeed, and
+        ``urlsplit`` or httpx would otherwise raise ``ValueError``/``InvalidURL``.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise IndexUnreachableError(shown_url(url), f"invalid URL: {problem}")
+    return urlsplit(url).scheme
 
 
 def _note_absent_sniffio() -> None:

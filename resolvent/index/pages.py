@@ -20,6 +20,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from resolvent.errors import IndexDataError
+from resolvent.hashes import index_hashes
+from resolvent.index.config import url_problem
 from resolvent.index.filenames import cached_tags, cached_version, parse_dist_filename
 
 if TYPE_CHECKING:
@@ -228,7 +230,7 @@ def _html_records(
     parser = AnchorParser()
     parser.feed(text)
     parser.close()
-    base = urljoin(url, parser.base) if parser.base else url
+    base = _page_base(url, parser.base)
     project = _project_name(url, name)
     _check_api_version(parser.api_version, url)
     records: list[FileRecord] = []
@@ -255,13 +257,14 @@ def parse_flat_page(text: str, *, url: str) -> dict[NormalizedName, list[DistFil
     parser = AnchorParser()
     parser.feed(text)
     parser.close()
-    base = urljoin(url, parser.base) if parser.base else url
+    base = _page_base(url, parser.base)
     grouped: dict[NormalizedName, list[DistFile]] = {}
     for attrs in parser.anchors:
         href = attrs.get("href")
-        if not href:
+        resolved = _resolve(base, href) if href else None
+        if resolved is None:
             continue
-        path = urlsplit(urljoin(base, href.strip())).path
+        path = urlsplit(resolved[0]).path
         parsed = parse_dist_filename(unquote(path.rsplit("/", 1)[-1]))
         if parsed is None:
             continue
@@ -276,9 +279,10 @@ def _anchor_record(
 ) -> FileRecord | None:
     """Return the file an anchor links to, if it is a distribution of ``project``."""
     href = attrs.get("href")
-    if not href:
+    resolved = _resolve(base, href) if href else None
+    if resolved is None:
         return None
-    absolute, fragment = urldefrag(urljoin(base, href.strip()))
+    absolute, fragment = resolved
     metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
     return _make_record(
         project,
@@ -343,6 +347,8 @@ def _json_record(entry: Any, project: NormalizedName, page_url: str) -> FileReco
     if not isinstance(href, str) or not isinstance(filename, str):
         return None
     absolute = _absolute(page_url, href)
+    if absolute is None:
+        return None
     yanked = entry.get("yanked", False)
     metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
     size = entry.get("size")
@@ -426,12 +432,39 @@ def _check_api_version(version: str | None, url: str) -> None:
         raise IndexDataError(url, f"unsupported repository API version `{version}`")
 
 
-def _absolute(page_url: str, href: str) -> str:
-    """Resolve a file URL against its page; absolute URLs (the common case) skip urljoin."""
+def _absolute(page_url: str, href: str) -> str | None:
+    """Resolve a file URL against its page; ``None`` when it cannot be fetched.
+
+    Absolute URLs (the common case) skip urljoin, not the check.
+    """
     if href.startswith(("https://", "http://")) and "#" not in href:
-        return href
-    absolute, _ = urldefrag(urljoin(page_url, href))
-    return absolute
+        return None if url_problem(href) else href
+    resolved = _resolve(page_url, href)
+    return None if resolved is None else resolved[0]
+
+
+def _page_base(url: str, base: str | None) -> str:
+    """Return what a page's links resolve against: its ``<base href>``, unless malformed."""
+    if not base:
+        return url
+    resolved = _resolve(url, base)
+    return url if resolved is None else resolved[0]
+
+
+def _resolve(base: str, href: str) -> tuple[str, str] | None:
+    """Return a link's absolute URL and its fragment, or ``None`` for a malformed link.
+
+    A bad host or port (``http://[::1``, ``:99999``) made ``urljoin`` raise, or httpx
+    later, and one such anchor failed the whole page; pip and uv skip links they cannot
+    parse, and so does this.
+    """
+    try:
+        absolute, fragment = urldefrag(urljoin(base, href.strip()))
+    except ValueError:
+        return None
+    if url_problem(absolute) is not None:
+        return None
+    return absolute, fragment
 
 
 @lru_cache(maxsize=4096)
@@ -450,18 +483,20 @@ def parse_requires_python(value: str | None) -> SpecifierSet | None:
 
 
 def _fragment_hashes(fragment: str) -> dict[str, str]:
+    """Read ``sha256=<hex>``; algorithms resolvent does not check are dropped here."""
     name, sep, value = fragment.partition("=")
     if not sep or not name or not value:
         return {}
-    return {name.strip().lower(): value.strip().lower()}
+    return index_hashes({name: value})
 
 
 def _hash_dict(value: Any) -> dict[str, str]:
+    """Read a PEP 691 ``hashes`` table, keeping only algorithms resolvent checks."""
     if not isinstance(value, dict):
         return {}
-    return {
-        str(key).lower(): digest.lower() for key, digest in value.items() if isinstance(digest, str)
-    }
+    return index_hashes(
+        {str(key): digest for key, digest in value.items() if isinstance(digest, str)}
+    )
 
 
 def _html_metadata(value: str | None) -> dict[str, str] | None:
@@ -471,8 +506,11 @@ def _html_metadata(value: str | None) -> dict[str, str] | None:
     value = value.strip()
     if value.lower() == "true":
         return {}
-    hashes = _fragment_hashes(value)
-    return hashes or None
+    name, sep, digest = value.partition("=")
+    if not (sep and name.strip() and digest.strip()):
+        return None
+    # A digest in an algorithm resolvent does not check still announces the file.
+    return _fragment_hashes(value)
 
 
 def _json_metadata(value: Any) -> dict[str, str] | None:

@@ -121,7 +121,12 @@ def _extract_sdist(sdist: Path, target: Path) -> Path:
             with tarfile.open(sdist) as archive:
                 archive.extractall(target, filter="data")
     except (OSError, tarfile.TarError, zipfile.BadZipFile) as error:
-        raise BuildError(f"cannot unpack the sdist `{name}`: {error}") from None
+        # tarfile explains a file it cannot open with a line per compression it tried;
+        # its first line says it all.
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(":")
+        if isinstance(error, (tarfile.ReadError, zipfile.BadZipFile)):
+            reason = f"not a valid archive ({reason})"
+        raise BuildError(f"cannot unpack the sdist `{name}`: {reason}") from None
     children = [child for child in target.iterdir() if child.is_dir()]
     if len(children) == 1 and not (target / "pyproject.toml").exists():
         return children[0]

@@ -21,7 +21,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH120
+# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH119, PTH120
 from __future__ import annotations
 
 import contextlib
@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resolvent.errors import InstallError, InvalidWheelError
+from resolvent.errors import BadInputError, InstallError, InvalidWheelError
 from resolvent.hashes import file_sha256
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ _POINTER = ".sha256"
 # installer's modules (about 45 ms of imports, ``zipfile`` and the manifest included).
 _MANIFEST = ".manifest"
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This is a cache of resolvent.\n"
+# What makes a folder a cache (https://bford.info/cachedir/): a CACHEDIR.TAG that starts so.
+_TAG_SIGNATURE = _TAG.split("\n", 1)[0].encode()
 
 
 class CacheBucket(enum.Enum):
@@ -78,6 +80,20 @@ def _unlink_if_orphan(path: str, suffix: str) -> None:
             os.unlink(path)
 
 
+def _cache_failure(root: Path, error: OSError, verb: str = "use") -> BadInputError:
+    """Return the one-line error for a cache folder the file system refuses.
+
+    The folder comes from ``--cache-dir``, ``$RESOLVENT_CACHE_DIR`` or the user's home:
+    like a venv path, it is input, and the fix is another path (or its permissions).
+    """
+    reason = error.strerror or str(error) or type(error).__name__
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        reason = "a file is in the way"
+    where = error.filename if isinstance(error.filename, str) else None
+    detail = f" (`{where}`)" if where is not None and where != os.fspath(root) else ""
+    return BadInputError(f"cannot {verb} the cache folder `{root}`: {reason}{detail}")
+
+
 def _remove_tree(path: str) -> None:
     """Make ``path`` disappear at once (rename), then delete it at leisure."""
     trash = f"{os.path.dirname(path)}/{_TMP}trash-{os.urandom(6).hex()}"
@@ -86,6 +102,10 @@ def _remove_tree(path: str) -> None:
     except FileNotFoundError:
         return
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def _tag_last(path: str) -> bool:
+    return os.path.basename(path) == "CACHEDIR.TAG"
 
 
 class Cache:
@@ -117,11 +137,18 @@ class Cache:
         return cls(Path.home() / ".cache" / "resolvent")
 
     def bucket(self, bucket: CacheBucket) -> Path:
-        """Return the folder of ``bucket``, creating the cache and bucket when missing."""
+        """Return the folder of ``bucket``, creating the cache and bucket when missing.
+
+        Raises :class:`BadInputError` when the folder cannot be made (a file in the way,
+        no permission).
+        """
         path = self.root / bucket.value
         if not path.is_dir():
-            self._initialize()
-            path.mkdir(exist_ok=True)
+            try:
+                self._initialize()
+                path.mkdir(exist_ok=True)
+            except OSError as error:
+                raise _cache_failure(self.root, error, "create") from None
         return path
 
     def _initialize(self) -> None:
@@ -133,6 +160,34 @@ class Cache:
                 with os.fdopen(fd, "w") as stream:
                     stream.write(text)
                 os.replace(temp, target)
+
+    def is_tagged(self) -> bool:
+        """Whether the folder holds a ``CACHEDIR.TAG``: resolvent (or another tool) made it."""
+        try:
+            with open(self.root / "CACHEDIR.TAG", "rb") as stream:  # noqa: PTH123
+                return stream.read(len(_TAG_SIGNATURE)) == _TAG_SIGNATURE
+        except OSError:
+            return False
+
+    def ensure_is_cache(self, verb: str) -> None:
+        """Raise :class:`BadInputError` unless the folder is empty or a tagged cache.
+
+        ``clean`` and ``prune`` delete what they find, and a mistyped ``--cache-dir``
+        (a project folder, ``$HOME``) must not cost a user their files. Every cache
+        resolvent makes is tagged from its first write; uv considered the same test
+        for ``uv cache clean`` (its issue 16260). ``verb`` names the action refused.
+        """
+        try:
+            with os.scandir(self.root) as entries:
+                empty = next(entries, None) is None
+        except OSError as error:
+            raise _cache_failure(self.root, error, verb) from None
+        if not empty and not self.is_tagged():
+            raise BadInputError(
+                f"refusing to {verb} `{self.root}`: it is not a resolvent cache "
+                "(no `CACHEDIR.TAG`)",
+                hint="check `--cache-dir` and `$RESOLVENT_CACHE_DIR`",
+            )
 
     @staticmethod
     def _key(sha256: str) -> str:
@@ -282,6 +337,14 @@ class Cache:
         removed: list[Path] = []
         if not self.root.is_dir():
             return removed
+        self.ensure_is_cache("prune")
+        try:
+            self._prune(keep, removed)
+        except OSError as error:
+            raise _cache_failure(self.root, error, "prune") from None
+        return removed
+
+    def _prune(self, keep: Iterable[str], removed: list[Path]) -> None:
         pointers = self._pointers()
         referenced = {key for _, key in pointers} | {k.lower() for k in keep}
         archive = self.root / CacheBucket.ARCHIVE.value
@@ -333,7 +396,6 @@ class Cache:
             else:
                 path.unlink(missing_ok=True)
             removed.append(path)
-        return removed
 
     @staticmethod
     def _try_locked(
@@ -353,32 +415,50 @@ class Cache:
         return True
 
     def clean(self) -> None:
-        """Remove the whole cache (each bucket disappears at once, then is deleted)."""
+        """Remove the whole cache (each bucket disappears at once, then is deleted).
+
+        Raises :class:`BadInputError` for a folder with contents but no ``CACHEDIR.TAG``
+        (not a cache: nothing is removed), or when the file system refuses.
+        """
         if not self.root.is_dir():
             return
-        with os.scandir(self.root) as children:
-            paths = [child.path for child in children]
-        for path in paths:
-            if os.path.isdir(path) and not os.path.islink(path):
-                _remove_tree(path)
-            else:
-                os.unlink(path)
+        self.ensure_is_cache("clean")
+        try:
+            with os.scandir(self.root) as children:
+                # The tag goes last: a clean that fails part way leaves a folder that is
+                # still recognisably a cache, so it can be cleaned again.
+                paths = sorted((child.path for child in children), key=_tag_last)
+            for path in paths:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    _remove_tree(path)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+        except OSError as error:
+            raise _cache_failure(self.root, error, "clean") from None
 
     def size(self) -> int:
-        """Return the bytes the cache uses (each hardlinked file counted once)."""
+        """Return the bytes the cache uses (each hardlinked file counted once).
+
+        Files that vanish or cannot be read while it counts (another process, a special
+        file system) are not counted.
+        """
         seen: set[tuple[int, int]] = set()
         total = 0
         stack = [os.fspath(self.root)]
         while stack:
             try:
                 entries = list(os.scandir(stack.pop()))
-            except (FileNotFoundError, NotADirectoryError):
+            except OSError:
                 continue
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                        continue
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
                     continue
-                info = entry.stat(follow_symlinks=False)
                 if (info.st_dev, info.st_ino) not in seen:
                     seen.add((info.st_dev, info.st_ino))
                     total += info.st_size

@@ -13,6 +13,12 @@ one per file. Only where a folder already exists (a namespace package, an upgrad
 the tree merged into it entry by entry. The ``.dist-info`` folder moves last, and RECORD
 after it, so a process killed part way leaves no RECORD that claims a whole install.
 
+Several transactions can also stand or fall together (an install plan: remove some
+distributions, link others): given one :class:`Journal`, each destination keeps what its
+commit replaced in the journal's staging folder and hands the journal its undo log, and
+:meth:`Journal.rollback` undoes every one of them, so an environment keeps what it had
+even when the plan's last package fails.
+
 Example::
 
     destination = SchemeDestination(scheme, python="/venv/bin/python")
@@ -27,10 +33,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import shutil
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -46,15 +54,30 @@ if TYPE_CHECKING:
 
     from resolvent.installer.wheel import DataKey
 
-__all__ = ["InstalledFiles", "Scheme", "SchemeDestination", "find_installed", "installed_files"]
+__all__ = [
+    "InstalledFiles",
+    "Journal",
+    "Scheme",
+    "SchemeDestination",
+    "find_installed",
+    "installed_files",
+    "os_failure",
+]
 
 _STAGING_PREFIX = ".resolvent-staging-"
 
 # How to undo one step of a commit (the step's path, and the other path involved).
 _RMDIR = 0  # a folder the commit made: remove it
 _UNLINK = 1  # a file placed from nowhere: remove it
-_RESTORE = 2  # a file moved aside to a backup: move it back
+_RESTORE = 2  # a file (or a whole folder) moved aside to a backup: move it back
 _UNMOVE = 3  # a staged file or folder moved into place: move it back to staging
+_MKDIR = 4  # a folder the commit's removals emptied and pruned: make it again
+# Every step of every transaction takes the next number (``next`` on a count is atomic
+# under the GIL): undoing several transactions that ran in parallel then goes in the
+# reverse order of the steps themselves, so a folder one transaction made is removed
+# only after the files another one put in it.
+_STEPS = itertools.count()
+_Step = tuple[int, int, str, str]  # (number, action, path, other)
 # A rename onto a folder fails with these when the folder appeared meanwhile.
 _FOLDER_EXISTS = frozenset({errno.EEXIST, errno.ENOTEMPTY})
 
@@ -104,6 +127,110 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def os_failure(error: OSError, verb: str, *, staging: str | None = None) -> InstallError:
+    """Return a one-line :class:`InstallError` for ``error``, naming the path it concerns.
+
+    ``verb`` says what was being done (``install to``, ``remove``). A failed rename names
+    two paths; the one inside ``staging`` (our private folder) means nothing to a user,
+    so the other is shown.
+    """
+    paths = [p for p in (error.filename, error.filename2) if p is not None]
+    shown = [os.fsdecode(p) for p in paths if not isinstance(p, int)]
+    outside = [p for p in shown if staging is None or not _inside(p, staging)]
+    path = (outside or shown or [""])[0]
+    reason = error.strerror or str(error) or type(error).__name__
+    if not path:
+        return InstallError(f"cannot {verb} the environment: {reason}")
+    return InstallError(f"cannot {verb} `{path}`: {reason}")
+
+
+def _undo_step(action: int, path: str, other: str) -> None:
+    if action == _RMDIR:
+        os.rmdir(path)
+    elif action == _UNLINK:
+        os.unlink(path)
+    elif action == _RESTORE:
+        os.replace(other, path)
+    elif action == _UNMOVE:
+        os.replace(path, other)
+    else:
+        os.mkdir(path)
+
+
+def _undo_all(steps: Iterable[_Step]) -> list[str]:
+    """Undo ``steps`` (latest first); return the paths that could not be put back."""
+    failed = []
+    for _, action, path, other in sorted(steps, reverse=True):
+        try:
+            _undo_step(action, path, other)
+        except OSError as error:
+            # Best effort: keep restoring the rest. A folder we made that is not empty
+            # (something outside the transaction wrote there) is left in place; a pruned
+            # folder may be back already (another transaction's undo made it).
+            if action == _RMDIR or (action == _MKDIR and isinstance(error, FileExistsError)):
+                continue
+            failed.append(path)
+    return failed
+
+
+class Journal:
+    """The undo logs of transactions that succeed or fail together (an install plan).
+
+    Each :class:`SchemeDestination` made with the journal keeps what its commit moved
+    aside in ``staging`` (a folder inside the environment, made and removed by the
+    caller) and, committed or failed, adds its undo log here instead of undoing itself.
+    The caller then calls :meth:`rollback` if any part failed; otherwise it deletes
+    ``staging``, and the backups with it. Safe to use from several threads.
+
+    Example::
+
+        journal = Journal(staging)
+        try:
+            ...  # SchemeDestination(scheme, python=python, journal=journal) per package
+        except BaseException:
+            journal.rollback()
+            raise
+        finally:
+            shutil.rmtree(staging)
+    """
+
+    __slots__ = ("_lock", "_steps", "staging")
+
+    def __init__(self, staging: str) -> None:
+        self.staging = staging
+        self._steps: list[_Step] = []
+        self._lock = threading.Lock()
+
+    def add(self, steps: Iterable[_Step]) -> None:
+        """Keep the undo log of one transaction (its steps, numbered as applied)."""
+        with self._lock:
+            self._steps.extend(steps)
+
+    def remove_tree(self, path: str) -> None:
+        """Remove folder ``path`` from the environment, as a step :meth:`rollback` undoes.
+
+        It is one rename into the staging folder, so it is as quick as it is reversible.
+        """
+        backup = os.path.join(self.staging, f"tree-{os.urandom(6).hex()}")
+        try:
+            os.replace(path, backup)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise os_failure(error, "remove", staging=self.staging) from None
+        self.add([(next(_STEPS), _RESTORE, path, backup)])
+
+    def rollback(self) -> list[str]:
+        """Undo every transaction added so far, latest step first; forget them.
+
+        Returns the paths that could not be restored (empty when the environment is back
+        to what it held).
+        """
+        with self._lock:
+            steps, self._steps = self._steps, []
+        return _undo_all(steps)
+
+
 @dataclass(frozen=True, slots=True)
 class InstalledFiles:
     """An installed distribution's files by RECORD: where they are, as absolute paths."""
@@ -117,8 +244,10 @@ def find_installed(site_packages: Path, name: str) -> Path | None:
     wanted = canonicalize_name(name)
     try:
         entries = list(os.scandir(site_packages))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as error:
+        raise os_failure(error, "read") from None
     for entry in entries:
         if entry.name.endswith(".dist-info") and entry.is_dir():
             project = entry.name[: -len(".dist-info")].rpartition("-")[0]
@@ -163,8 +292,11 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
                     )
             except (FileNotFoundError, NotADirectoryError):
                 pass
-    with os.scandir(os.path.abspath(dist_info)) as found:
-        paths.extend(e.path for e in found)
+    try:
+        with os.scandir(os.path.abspath(dist_info)) as found:
+            paths.extend(e.path for e in found)
+    except OSError as error:
+        raise os_failure(error, "read") from None
     # RECORD goes last: removals apply in order, so a process killed part way leaves
     # RECORD naming every file that may remain (a rerun can still finish the job).
     record = os.path.join(os.path.abspath(dist_info), "RECORD")
@@ -205,6 +337,7 @@ class SchemeDestination:
 
     __slots__ = (
         "_finals",
+        "_journal",
         "_linker",
         "_made",
         "_placements",
@@ -226,14 +359,16 @@ class SchemeDestination:
         python: str,
         link_mode: LinkMode = LinkMode.HARDLINK,
         staging: str | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.scheme = scheme
         # A staging folder shared by several transactions (one per run, made by the
         # caller inside ``scheme.root``, removed by it): creating and removing a folder
         # per install costs milliseconds on some file systems. Each transaction names
         # its files with its own token; replaced files stay there until the caller's
-        # cleanup (or the next run's, after a crash).
-        self._shared = staging
+        # cleanup (or the next run's, after a crash). A journal brings its own.
+        self._journal = journal
+        self._shared = journal.staging if journal is not None else staging
         self._token = ""
         self.python = python
         self.link_mode = link_mode
@@ -250,12 +385,15 @@ class SchemeDestination:
         """Open a transaction whose RECORD paths are relative to ``root_key``'s folder."""
         if self._stage is not None:
             raise InstallError("an install into this destination is already in progress")
-        os.makedirs(self.scheme.root, exist_ok=True)
         if self._shared is not None:
             self._stage = self._shared
             self._token = os.urandom(6).hex() + "-"
         else:
-            self._stage = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.scheme.root)
+            try:
+                os.makedirs(self.scheme.root, exist_ok=True)
+                self._stage = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.scheme.root)
+            except OSError as error:
+                raise os_failure(error, "write to") from None
             self._token = ""
         self._root_key = root_key
         self._linker = Linker(self.link_mode)
@@ -334,22 +472,29 @@ class SchemeDestination:
         self._removals.extend(paths)
 
     def commit(self) -> LinkMode:
-        """Move the plan into place, or restore everything and raise; return the link mode."""
+        """Move the plan into place, or restore everything and raise; return the link mode.
+
+        With a journal, the undo log goes to the journal instead, committed or not: the
+        caller rolls back (this transaction and the others) if anything failed.
+        Failures of the file system raise :class:`InstallError`, with one-line messages.
+        """
         stage = self._stage
         if stage is None:
             raise InstallError("no install in progress; call `begin()` first")
-        if self._token:
-            backups = stage
-        else:
-            backups = os.path.join(stage, "backup")
-            os.mkdir(backups)
-        undo: list[tuple[int, str, str]] = []  # (action, path, other) in the order applied
+        undo: list[_Step] = []  # (step, action, path, other) as applied
+        verb = "remove"
         try:
+            if self._token:
+                backups = stage
+            else:
+                backups = os.path.join(stage, "backup")
+                os.mkdir(backups)
             for path in sorted(self._removals, key=_removal_rank):
                 if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
                     backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(path, backup)
-                    undo.append((_RESTORE, path, backup))
+                    undo.append((next(_STEPS), _RESTORE, path, backup))
+            verb = "install to"
             for tree in self._trees:
                 self._makedirs(tree.final, undo)
                 self._merge(tree.staged, tree.final, backups, undo)
@@ -359,14 +504,21 @@ class SchemeDestination:
                     _refuse_folder(final)
                     backup = os.path.join(backups, f"{self._token}b{len(undo)}")
                     os.replace(final, backup)
-                    undo.append((_RESTORE, final, backup))
+                    undo.append((next(_STEPS), _RESTORE, final, backup))
                 os.replace(staged, final)
-                undo.append((_UNLINK, final, ""))
-        except BaseException:
-            self._undo(undo)
+                undo.append((next(_STEPS), _UNLINK, final, ""))
+            self._prune_folders(self._removals, undo)
+        except BaseException as error:
+            if self._journal is not None:
+                self._journal.add(undo)
+            else:
+                _undo_all(undo)
             self._close()
+            if isinstance(error, OSError):
+                raise os_failure(error, verb, staging=stage) from None
             raise
-        self._prune_folders(self._removals)
+        if self._journal is not None:
+            self._journal.add(undo)
         mode = self._linker.mode
         self._close()
         return mode
@@ -375,9 +527,7 @@ class SchemeDestination:
         """Discard the staged plan; the environment was not touched."""
         self._close()
 
-    def _merge(
-        self, staged: str, final: str, backups: str, undo: list[tuple[int, str, str]]
-    ) -> None:
+    def _merge(self, staged: str, final: str, backups: str, undo: list[_Step]) -> None:
         """Move the children of staged folder ``staged`` into existing folder ``final``."""
         with os.scandir(staged) as entries:
             children = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
@@ -394,7 +544,7 @@ class SchemeDestination:
         final: str,
         is_dir: bool,  # noqa: FBT001 -- internal, positional for speed
         backups: str,
-        undo: list[tuple[int, str, str]],
+        undo: list[_Step],
     ) -> None:
         try:
             mode: int | None = os.lstat(final).st_mode
@@ -409,7 +559,7 @@ class SchemeDestination:
                 # A parallel install (a namespace package) made the folder meanwhile.
                 self._merge(staged, final, backups, undo)
                 return
-            undo.append((_UNMOVE, final, staged))
+            undo.append((next(_STEPS), _UNMOVE, final, staged))
             return
         if stat.S_ISDIR(mode):
             if is_dir:
@@ -418,11 +568,11 @@ class SchemeDestination:
             raise InstallError(f"cannot install a file over the folder `{final}`")
         backup = os.path.join(backups, f"{self._token}b{len(undo)}")
         os.replace(final, backup)
-        undo.append((_RESTORE, final, backup))
+        undo.append((next(_STEPS), _RESTORE, final, backup))
         os.replace(staged, final)
-        undo.append((_UNMOVE, final, staged))
+        undo.append((next(_STEPS), _UNMOVE, final, staged))
 
-    def _makedirs(self, folder: str, undo: list[tuple[int, str, str]]) -> None:
+    def _makedirs(self, folder: str, undo: list[_Step]) -> None:
         missing: list[str] = []
         while folder not in self._made and not os.path.isdir(folder):
             missing.append(folder)
@@ -435,24 +585,11 @@ class SchemeDestination:
                 os.mkdir(path)
             except FileExistsError:  # another transaction (a parallel install) made it
                 continue
-            undo.append((_RMDIR, path, ""))
+            undo.append((next(_STEPS), _RMDIR, path, ""))
         self._made.update(missing)
 
-    def _undo(self, undo: list[tuple[int, str, str]]) -> None:
-        for action, path, other in reversed(undo):
-            try:
-                if action == _RMDIR:
-                    os.rmdir(path)
-                elif action == _UNLINK:
-                    os.unlink(path)
-                elif action == _RESTORE:
-                    os.replace(other, path)
-                else:
-                    os.replace(path, other)
-            except OSError:
-                continue  # best effort: keep restoring the rest
-
-    def _prune_folders(self, removed: Iterable[str]) -> None:
+    def _prune_folders(self, removed: Iterable[str], undo: list[_Step]) -> None:
+        """Remove the folders that ``removed`` left empty (a step each, made again on undo)."""
         keep = {os.fspath(self.scheme.path(key)) for key in ("purelib", "platlib", "scripts")}
         keep.add(os.fspath(self.scheme.root))
         folders = sorted({os.path.dirname(p) for p in removed}, key=len, reverse=True)
@@ -463,10 +600,13 @@ class SchemeDestination:
                     os.rmdir(folder)
                 except OSError:
                     break
+                undo.append((next(_STEPS), _MKDIR, folder, ""))
                 folder = os.path.dirname(folder)
 
     def _close(self) -> None:
-        if self._stage is not None and self._shared is None:
+        if self._journal is not None:
+            pass  # the staged files stay until the caller's cleanup: a rollback needs them
+        elif self._stage is not None and self._shared is None:
             shutil.rmtree(self._stage, ignore_errors=True)
         elif self._stage is not None:
             for staged in self._placements:  # unplaced after an error; placed ones moved

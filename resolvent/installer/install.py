@@ -32,6 +32,7 @@ from resolvent.installer.destination import (
     SchemeDestination,
     find_installed,
     installed_files,
+    os_failure,
 )
 from resolvent.installer.record import Hash, RecordEntry, serialize_record
 from resolvent.installer.scripts import launcher_text, rewrite_shebang
@@ -42,10 +43,18 @@ if TYPE_CHECKING:
 
     from resolvent.installer.archive import ZipLimits
     from resolvent.installer.cache import Cache
+    from resolvent.installer.destination import InstalledFiles, Journal
     from resolvent.installer.link import LinkMode
     from resolvent.installer.wheel import DataKey, WheelSource
 
-__all__ = ["InstalledDistribution", "compile_files", "install", "install_wheel", "uninstall"]
+__all__ = [
+    "InstalledDistribution",
+    "compile_files",
+    "install",
+    "install_wheel",
+    "remove_installed",
+    "uninstall",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,10 @@ def install(
 ) -> InstalledDistribution:
     """Install ``source`` into ``destination``; on error the environment is unchanged.
 
-    An installed version of the same project is replaced in the same transaction.
+    An installed version of the same project is replaced in the same transaction. (With
+    a destination made with a :class:`~resolvent.installer.destination.Journal`, "on
+    error" means once the caller rolled the journal back.) Failures of the file system
+    raise :class:`InstallError`, as every other failure does.
 
     :param requested: write ``REQUESTED`` (the user asked for this project by name).
     :param direct_url: the PEP 610 ``direct_url.json`` contents, when installed from a URL.
@@ -152,6 +164,9 @@ def install(
             root_key, record_name, manifest.record.encode("utf-8") + serialize_record(entries)
         )
         mode = destination.commit()
+    except OSError as error:  # staging, or reading the cache (commit raises its own)
+        destination.abort()
+        raise os_failure(error, "install") from None
     except BaseException:
         destination.abort()
         raise
@@ -224,11 +239,24 @@ def uninstall(site_packages: Path, name: str, *, root: Path | None = None) -> li
     boundary = root or _environment_root(site_packages)
     files = installed_files(dist_info, boundary)
     scheme = Scheme(site_packages, site_packages, site_packages, site_packages, boundary, boundary)
-    destination = SchemeDestination(scheme, python=sys.executable)
+    remove_installed(files, scheme)
+    return list(files.paths)
+
+
+def remove_installed(
+    files: InstalledFiles, scheme: Scheme, *, journal: Journal | None = None
+) -> None:
+    """Remove the files of an installed distribution (from :func:`installed_files`) at once.
+
+    Reading RECORD (``installed_files``) is kept apart from removing, so a caller that
+    removes several distributions can read every RECORD before it removes anything.
+    With ``journal``, the removal is one of the journal's transactions (see
+    :class:`~resolvent.installer.destination.Journal`).
+    """
+    destination = SchemeDestination(scheme, python=sys.executable, journal=journal)
     destination.begin("purelib")
     destination.remove(files.paths)
     destination.commit()
-    return list(files.paths)
 
 
 def _environment_root(site_packages: Path) -> Path:

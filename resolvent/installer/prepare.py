@@ -36,6 +36,8 @@ from resolvent.errors import (
     NotCachedError,
     ResolventError,
 )
+from resolvent.hashes import index_hashes as supported_index_hashes
+from resolvent.hashes import parse_user_hash
 from resolvent.installer.cache import CacheBucket
 from resolvent.installer.plan import CachedDist, Wanted, source_key
 
@@ -55,6 +57,7 @@ __all__ = [
     "SdistBuilder",
     "check_digests",
     "expected_digests",
+    "file_digests",
     "file_url_path",
 ]
 
@@ -86,16 +89,20 @@ def expected_digests(
     """Split ``--hash``/lock digests (``alg:hex``) and the index's into two requirements.
 
     Both must hold: the file must match one of the user's digests (when any are given)
-    and every digest the index states.
+    and every digest the index states. The algorithms follow :mod:`resolvent.hashes`:
+    a user's digest outside its set is bad input (it used to reach ``hashlib.new``, where
+    ``shake_128`` crashed and an unknown name became a mismatch against ``?``); an
+    index's digest outside its set is ignored, as pip ignores it.
+
+    :raises BadInputError: a user digest is malformed or of an unsupported algorithm.
     """
     user: Expected = {}
     for item in hashes:
-        algorithm, _, value = item.partition(":")
-        user.setdefault(algorithm.lower(), set()).add(value.lower())
+        algorithm, _, value = parse_user_hash(item).partition(":")
+        user.setdefault(algorithm, set()).add(value)
     index: Expected = {}
-    for algorithm, value in (index_hashes or {}).items():
-        if algorithm.lower() in hashlib.algorithms_available:
-            index.setdefault(algorithm.lower(), set()).add(value.lower())
+    for algorithm, value in supported_index_hashes(dict(index_hashes or {})).items():
+        index.setdefault(algorithm, set()).add(value)
     return user, index
 
 
@@ -119,13 +126,23 @@ def check_digests(
 
 
 def _hashers(user: Expected, index: Expected) -> dict[str, hashlib._Hash]:
-    names = {"sha256", *user, *index}
-    return {
-        name: hashlib.new(name) for name in sorted(names) if name in hashlib.algorithms_available
-    }
+    """Return a hasher for sha256 (the cache's key) and each expected algorithm.
+
+    Every name here comes from :mod:`resolvent.hashes`' fixed sets, so each has a plain
+    ``hexdigest()``; one the interpreter lacks (md5 under FIPS) is left out, and its
+    digest then goes unchecked, as :func:`check_digests` skips a missing index digest.
+    """
+    hashers: dict[str, hashlib._Hash] = {}
+    for name in sorted({"sha256", *user, *index}):
+        try:
+            hashers[name] = hashlib.new(name)
+        except ValueError:
+            continue
+    return hashers
 
 
-def _hash_local(path: Path, user: Expected, index: Expected) -> dict[str, str]:
+def file_digests(path: Path, user: Expected, index: Expected) -> dict[str, str]:
+    """Return the digests of the file at ``path`` that :func:`check_digests` needs."""
     hashers = _hashers(user, index)
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 20):
@@ -275,7 +292,7 @@ class Preparer:
             path = Path(file_url_path(url))
             if not path.is_file():
                 raise InstallError(f"`{path}` does not exist")
-            digests = await asyncio.to_thread(_hash_local, path, user, index)
+            digests = await asyncio.to_thread(file_digests, path, user, index)
             check_digests(file.filename, digests, user, index)
             tree = await asyncio.to_thread(self._unpack, path, file.filename, digests, source)
             progress.advance(path.stat().st_size, finished=True)

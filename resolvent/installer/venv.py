@@ -105,6 +105,11 @@ def _relative(path: str) -> str:
     return path[len(_BASE) :].lstrip("/\\")
 
 
+#: How long an interpreter may take to answer: a Python starts in tens of milliseconds,
+#: and even a cold start from a slow disk takes seconds, not a minute.
+_QUERY_TIMEOUT = 60
+
+
 @functools.cache
 def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
     try:
@@ -113,10 +118,17 @@ def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
             capture_output=True,
             text=True,
             check=False,
-            timeout=60,
+            timeout=_QUERY_TIMEOUT,
         )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise VenvError(f"cannot run the interpreter `{executable}`: {error}") from None
+    except subprocess.TimeoutExpired:
+        # The exception's text quotes the whole command, query script included.
+        raise VenvError(
+            f"cannot run the interpreter `{executable}`: "
+            f"it did not answer within {_QUERY_TIMEOUT} seconds"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise VenvError(f"cannot run the interpreter `{executable}`: {reason}") from None
     try:
         data = json.loads(completed.stdout)
     except json.JSONDecodeError:
@@ -307,7 +319,8 @@ def create_venv(
         (see :func:`query_interpreter`).
 
     Raises :class:`VenvError` when ``path`` is a file, a folder that is not a venv and not
-    empty, or an existing venv without ``clear``.
+    empty, or an existing venv without ``clear``, and when the file system refuses (a
+    parent that is a file, a read-only folder); nothing is left behind then.
 
     Example::
 
@@ -315,10 +328,28 @@ def create_venv(
     """
     interpreter = query_interpreter(python, cache_root=cache_root)
     target = Path(os.path.abspath(path))
-    existing = _check_target(target, clear=clear)
     if prompt == ".":
         prompt = Path.cwd().name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        existing = _check_target(target, clear=clear)
+        venv = _build(target, interpreter, prompt, system_site_packages, existing=existing)
+    except OSError as error:
+        raise _os_failure(target, error) from None
+    if seed:
+        _seed(venv, interpreter)
+    return venv
+
+
+def _build(
+    target: Path,
+    interpreter: Interpreter,
+    prompt: str | None,
+    system_site_packages: bool,  # noqa: FBT001 -- private, positional by design
+    *,
+    existing: bool,
+) -> Venv:
+    """Write the venv beside ``target`` and rename it into place (replacing ``existing``)."""
+    _make_parents(target)
     build = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         build.chmod(0o755)  # mkdtemp makes it private; a venv is not
@@ -333,9 +364,33 @@ def create_venv(
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    if seed:
-        _seed(venv, interpreter)
     return venv
+
+
+def _make_parents(target: Path) -> None:
+    """Make the parents of ``target``; a file in the way is bad input, said as such."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        # ``mkdir`` names the path it tried, not the file in the way: find that file.
+        blocker = target.parent
+        while not os.path.lexists(blocker) and blocker.parent != blocker:
+            blocker = blocker.parent
+        if os.path.lexists(blocker) and not blocker.is_dir():
+            raise VenvError(
+                f"cannot create a virtual environment at `{target}`: `{blocker}` is a file"
+            ) from None
+        raise
+
+
+def _os_failure(target: Path, error: OSError) -> VenvError:
+    """Return the one-line error for the file system refusing to create ``target``."""
+    reason = error.strerror or str(error) or type(error).__name__
+    where = error.filename if isinstance(error.filename, str) else None
+    if where is not None and os.path.basename(where).startswith(f".{target.name}."):
+        where = None  # our temporary folder beside the target: name the target instead
+    detail = f" (`{where}`)" if where is not None and where != os.fspath(target) else ""
+    return VenvError(f"cannot create a virtual environment at `{target}`: {reason}{detail}")
 
 
 def _check_target(target: Path, *, clear: bool) -> bool:

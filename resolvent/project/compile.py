@@ -79,7 +79,8 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         line.requirement for path in request.overrides for line in read_input(path).requirements
     ]
     settings = request.settings
-    settings.index_url = settings.index_url or parsed.index_url
+    if settings.index_url is None:  # "" given on the command line stays, and is refused
+        settings.index_url = parsed.index_url
     if settings.extra_index_urls is None and parsed.extra_index_urls:
         settings.extra_index_urls = parsed.extra_index_urls
     if settings.find_links is None and parsed.find_links:

@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
-from resolvent.errors import BadInputError, HashMismatchError, IndexDataError
-from resolvent.hashes import file_sha256
+from resolvent.errors import BadInputError, IndexDataError
 from resolvent.solver.provider import Unavailable, VersionInfo
 
 if TYPE_CHECKING:
@@ -42,7 +41,14 @@ if TYPE_CHECKING:
     from resolvent.installer.build import Builder
     from resolvent.project.requirements_txt import RequirementLine
 
-__all__ = ["DirectMetadata", "DirectOverlay", "direct_metadata", "forbid_build", "local_path"]
+__all__ = [
+    "DirectMetadata",
+    "DirectOverlay",
+    "check_requirement_url",
+    "direct_metadata",
+    "forbid_build",
+    "local_path",
+]
 
 _MAX_METADATA = 16 << 20
 
@@ -62,10 +68,33 @@ class DirectMetadata:
     sha256: str | None
 
 
+def check_requirement_url(line: RequirementLine) -> None:
+    """Raise a clear error when the requirement's ``name @ URL`` can never be fetched.
+
+    Without this, ``urlsplit`` (``Invalid IPv6 URL``), httpx (``InvalidURL``) or the
+    socket layer (``OverflowError`` for a port above 65535) raised deep inside.
+
+    :raises BadInputError: the URL is malformed (see :func:`url_problem`).
+    """
+    from resolvent.index.config import shown_url, url_problem  # noqa: PLC0415
+
+    url = line.requirement.url
+    problem = url_problem(url) if url else None
+    if url and problem is not None:
+        where = f"`{line.source}` line {line.line}: " if line.line else ""
+        raise BadInputError(
+            f"{where}invalid URL `{shown_url(url)}` for `{line.requirement.name}`: {problem}"
+        )
+
+
 def local_path(line: RequirementLine) -> Path | None:
-    """Return the local path a requirement names (a path, or a ``file:`` URL), if any."""
+    """Return the local path a requirement names (a path, or a ``file:`` URL), if any.
+
+    :raises BadInputError: the requirement's URL is malformed.
+    """
     if line.path is not None:
         return line.path
+    check_requirement_url(line)
     url = line.requirement.url or ""
     if urlsplit(url).scheme == "file":
         from resolvent.installer.prepare import file_url_path  # noqa: PLC0415
@@ -154,8 +183,7 @@ def direct_metadata(
             data = builder.builder().project_metadata(path)
             source = f"the metadata of `{path}`"
         else:
-            sha256 = file_sha256(path)
-            _check_hashes(path.name, sha256, line.hashes, url)
+            sha256 = _checked_sha256(path, line.hashes, url)
             if path.name.endswith(".whl"):
                 data = _wheel_metadata(path)
             elif path.name.endswith((".tar.gz", ".zip")):
@@ -176,13 +204,28 @@ def direct_metadata(
     return _checked(line, DirectMetadata(meta, url, sha256))
 
 
-def _check_hashes(filename: str, sha256: str, hashes: Sequence[str], url: str) -> None:
-    wanted = {h.partition(":")[2].lower() for h in hashes if h.lower().startswith("sha256:")}
+def _checked_sha256(path: Path, hashes: Sequence[str], url: str) -> str:
+    """Check the file against ``--hash`` and the URL's ``#<alg>=`` fragment; return its sha256.
+
+    The same rules as installing (:func:`~resolvent.installer.prepare.expected_digests`):
+    every algorithm the user may pin is checked, not only sha256, which let a file
+    pinned by sha384 or sha512 alone pass unchecked.
+
+    :raises BadInputError: a ``--hash`` value is malformed or of an unsupported algorithm.
+    :raises HashMismatchError: the file matches none of the user's digests, or not the URL's.
+    """
+    from resolvent.hashes import index_hashes  # noqa: PLC0415
+    from resolvent.installer.prepare import (  # noqa: PLC0415 - heavy; direct files only
+        check_digests,
+        expected_digests,
+        file_digests,
+    )
+
     algorithm, _, value = urlsplit(url).fragment.partition("=")
-    if algorithm == "sha256" and value:
-        wanted.add(value.lower())
-    if wanted and sha256 not in wanted:
-        raise HashMismatchError(filename, f"sha256:{sha256}", sorted(f"sha256:{w}" for w in wanted))
+    user, stated = expected_digests(hashes, index_hashes({algorithm: value}))
+    digests = file_digests(path, user, stated)
+    check_digests(path.name, digests, user, stated)
+    return digests["sha256"]
 
 
 def _checked(line: RequirementLine, found: DirectMetadata) -> DirectMetadata:

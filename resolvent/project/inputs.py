@@ -21,6 +21,7 @@ from resolvent.project.requirements_txt import (
     parse_requirements_file,
     parse_requirements_text,
 )
+from resolvent.requirement_parsing import parse_requirement
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -31,7 +32,7 @@ __all__ = ["read_input", "read_inputs"]
 
 def _requirement(text: str, source: str) -> Requirement:
     try:
-        return Requirement(text)
+        return parse_requirement(text)
     except InvalidRequirement as error:
         first = str(error).splitlines()[0]
         raise BadInputError(f"`{source}`: invalid requirement `{text}`: {first}") from None
@@ -47,6 +48,8 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
         raise BadInputError(f"cannot read `{source}` ({error.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as error:
         raise BadInputError(f"`{source}` is not valid TOML: {error}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise BadInputError(f"`{source}` nests arrays or tables too deeply") from None
     project = data.get("project")
     if not isinstance(project, dict):
         raise BadInputError(f"`{source}` has no `[project]` table")
@@ -87,6 +90,14 @@ def _read_setup_cfg(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
     parser = configparser.ConfigParser()
     try:
         parser.read_string(path.read_text(encoding="utf-8"), source)
+        # Values are interpolated as setuptools reads them (`%%` is `%`), so a lone `%`
+        # fails here, as it fails setuptools.
+        install_requires = parser.get("options", "install_requires", fallback="")
+        groups = (
+            {canonicalize_name(k): v for k, v in parser.items("options.extras_require")}
+            if parser.has_section("options.extras_require")
+            else None
+        )
     except (OSError, UnicodeDecodeError, configparser.Error) as error:
         first = str(error).splitlines()[0]
         raise BadInputError(f"cannot read `{source}`: {first}") from None
@@ -97,10 +108,9 @@ def _read_setup_cfg(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
             line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
         )
 
-    for line in lines(parser.get("options", "install_requires", fallback="")):
+    for line in lines(install_requires):
         result.requirements.append(RequirementLine(_requirement(line, source), source, 0))
-    if parser.has_section("options.extras_require"):
-        groups = {canonicalize_name(k): v for k, v in parser.items("options.extras_require")}
+    if groups is not None:
         wanted = list(groups) if all_extras else [canonicalize_name(e) for e in extras]
         for extra in wanted:
             if extra not in groups:

@@ -34,13 +34,19 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from resolvent.errors import BadInputError, BuildError, InstallError
+from resolvent.errors import BadInputError, BuildError, InstallError, ResolventError
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.metadata import CoreMetadata, parse_core_metadata
 from resolvent.index.pages import DistFile
 from resolvent.installer.cache import Cache
-from resolvent.installer.destination import SchemeDestination
-from resolvent.installer.install import compile_files, install, uninstall
+from resolvent.installer.destination import (
+    InstalledFiles,
+    Journal,
+    SchemeDestination,
+    installed_files,
+    os_failure,
+)
+from resolvent.installer.install import compile_files, install, remove_installed
 from resolvent.installer.link import LinkMode
 from resolvent.installer.lock import exclusive_lock
 from resolvent.installer.manifest import manifest_path
@@ -387,7 +393,8 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         target=environment_target(environment, cache),
         build_python=environment.python,
     )
-    settings.index_url = settings.index_url or parsed.index_url
+    if settings.index_url is None:  # "" given on the command line stays, and is refused
+        settings.index_url = parsed.index_url
     if settings.extra_index_urls is None and parsed.extra_index_urls:
         settings.extra_index_urls = parsed.extra_index_urls
     if settings.find_links is None and parsed.find_links:
@@ -501,14 +508,17 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         plan = Planner(cache, reinstall=request.reinstall).plan(
             wanted, site, exact=request.exact, force=repair
         )
+        # Incomplete `.dist-info` folders (a killed run's leftovers): those of wanted
+        # projects are replaced by their install; `sync` makes the environment hold
+        # exactly its requirements, so it removes the others too (in `_apply`, undone
+        # with the rest if the run fails); `install` leaves them alone.
+        leftovers: list[Path] = []
         for name, folders in broken.items():
             if name in repair:
                 continue
             for folder in folders:
                 if request.exact:
-                    # `sync` makes the environment hold exactly its requirements: an
-                    # incomplete `.dist-info` (a killed run's leftover) is not one of them.
-                    shutil.rmtree(folder, ignore_errors=True)
+                    leftovers.append(folder)
                     report.warnings.append(f"removed the incomplete `{folder.name}`")
                 else:
                     report.warnings.append(
@@ -521,7 +531,13 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         report.timings["prepare"] = time.perf_counter() - prepare_started
 
         link_started = time.perf_counter()
-        _apply(plan, ready=ready, repair=repair, broken=broken, context=context, report=report)
+        _apply(
+            plan,
+            ready=ready,
+            replaced=[folder for name in repair for folder in broken[name]] + leftovers,
+            context=context,
+            report=report,
+        )
         report.timings["link"] = time.perf_counter() - link_started
     report.timings["total"] = time.perf_counter() - started
     return report
@@ -531,29 +547,104 @@ def _apply(
     plan: Plan,
     *,
     ready: Sequence[CachedDist],
-    repair: set[NormalizedName],
-    broken: Mapping[NormalizedName, Sequence[Path]],
+    replaced: Sequence[Path],
     context: _Context,
     report: InstallReport,
 ) -> None:
+    """Carry out ``plan`` all at once: on any error the environment keeps what it had.
+
+    What can fail before anything changes is checked first (every RECORD of what will be
+    removed is read); then removals, the incomplete folders ``replaced`` and the links
+    all go through one :class:`Journal`, and if any of them fails, every step already
+    taken is undone (removed distributions come back, new ones go) before the error is
+    raised. A run killed part way leaves what a rerun repairs (see ``environment_lock``).
+    """
     request = context.request
     environment = request.environment
-    for dist in plan.extraneous:
-        uninstall(dist.location, dist.name, root=environment.root)
+    scheme = environment.scheme
+    removals = [(dist, installed_files(dist.dist_info, scheme.root)) for dist in plan.extraneous]
+    for dist in plan.reinstalls:
+        installed_files(dist.dist_info, scheme.root)  # its install reads it again, to replace it
+    with _all_or_nothing(environment) as journal:
+        outcomes = _apply_steps(ready, removals, replaced, journal, context)
+    for dist, _ in removals:
         report.removed.append(dist)
         report.changes.append(("-", dist.name, str(dist.version)))
-    replaced = {dist.name: dist for dist in plan.reinstalls}
+    reinstalled = {dist.name: dist for dist in plan.reinstalls}
+    installed_py: list[str] = []
+    for cached, outcome in outcomes:
+        wanted = cached.wanted
+        report.installed.append(outcome)
+        old = reinstalled.get(wanted.name)
+        if old is not None:
+            report.removed.append(old)
+            report.changes.append(("-", old.name, str(old.version)))
+        report.changes.append(("+", wanted.name, str(wanted.version)))
+        if outcome.link_mode is not request.link_mode or report.link_mode is None:
+            report.link_mode = outcome.link_mode
+        if request.compile_bytecode:
+            dist = InstalledDist(
+                canonicalize_name(outcome.name), Version(outcome.version), outcome.dist_info
+            )
+            installed_py.extend(p for p, _ in dist.record_paths() if p.endswith(".py"))
+    if installed_py:
+        compile_files(os.fspath(environment.python), installed_py)
+    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
+
+
+@contextlib.contextmanager
+def _all_or_nothing(environment: Venv) -> Iterator[Journal]:
+    """Yield the journal of one run's changes to ``environment``; undo them if it raises.
+
+    Its staging folder (one for the whole run: making and removing a folder per install
+    costs milliseconds on some file systems) holds every file the run replaces or
+    removes until the run has succeeded, for the rollback; then it is deleted. After a
+    crash, the next run's ``environment_lock`` deletes it.
+    """
+    try:
+        staging = tempfile.mkdtemp(prefix=".resolvent-staging-", dir=environment.root)
+    except OSError as error:
+        raise os_failure(error, "write to") from None
+    journal = Journal(staging)
+    try:
+        yield journal
+    except BaseException as error:
+        lost = journal.rollback()
+        if lost and isinstance(error, ResolventError) and error.hint is None:
+            error.hint = (
+                f"{len(lost)} path(s) could not be restored, such as `{lost[0]}`; "
+                "`resolvent pip verify` shows what the environment holds now"
+            )
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _apply_steps(
+    ready: Sequence[CachedDist],
+    removals: Sequence[tuple[InstalledDist, InstalledFiles]],
+    replaced: Sequence[Path],
+    journal: Journal,
+    context: _Context,
+) -> list[tuple[CachedDist, InstalledDistribution]]:
+    """Take every step of a plan through ``journal``; raise the first failure.
+
+    The caller rolls the journal back when this raises.
+    """
+    request = context.request
+    environment = request.environment
+    for _, files in removals:
+        remove_installed(files, environment.scheme, journal=journal)
+    for folder in replaced:
+        journal.remove_tree(os.fspath(folder))
 
     def link_one(cached: CachedDist) -> InstalledDistribution:
         wanted = cached.wanted
-        if wanted.name in repair:
-            for folder in broken.get(wanted.name, ()):
-                shutil.rmtree(folder, ignore_errors=True)
         destination = SchemeDestination(
             environment.scheme,
             python=os.fspath(environment.python),
             link_mode=request.link_mode,
-            staging=staging,
+            journal=journal,
         )
         # The manifest the cache stored when it verified the entry spares re-checking
         # the tree; an entry from before manifests is checked once and gets one.
@@ -571,7 +662,8 @@ def _apply(
     # One transaction per distribution; they touch disjoint files, and most of their time
     # is system calls (which release the GIL), so a few run at once.
     ordered = sorted(ready, key=lambda c: c.wanted.name)
-    results: dict[int, InstalledDistribution | BaseException] = {}
+    results: dict[int, InstalledDistribution] = {}
+    failures: list[BaseException] = []
     # Biggest first (by the size of the stored manifest), so the wheel of 12,000 files
     # does not start last and link alone while the other workers idle.
     pending = iter(sorted(ordered, key=_manifest_size, reverse=True))
@@ -580,54 +672,37 @@ def _apply(
     def work() -> None:
         while True:
             with taking:
-                cached = next(pending, None)
+                # After a failure the run will be rolled back: start nothing new.
+                cached = None if failures else next(pending, None)
             if cached is None:
                 return
             try:
                 results[id(cached)] = link_one(cached)
-            except BaseException as error:  # noqa: BLE001 -- reported below, in order
-                results[id(cached)] = error
+            except BaseException as error:  # noqa: BLE001 -- re-raised by the main thread
+                with taking:
+                    failures.append(error)
 
     # Plain threads, not concurrent.futures: its import (logging with it) costs a warm
     # install more than this pool's bookkeeping saves.
-    staging = tempfile.mkdtemp(prefix=".resolvent-staging-", dir=environment.root)
+    workers = [
+        threading.Thread(target=work, name=f"resolvent-link-{number}")
+        for number in range(min(_LINK_THREADS, len(ordered)))
+    ]
     try:
-        workers = [
-            threading.Thread(target=work, name=f"resolvent-link-{number}")
-            for number in range(min(_LINK_THREADS, len(ordered)))
-        ]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    outcomes = [results[id(cached)] for cached in ordered]
-    installed_py: list[str] = []
-    failure: BaseException | None = None
-    for cached, outcome in zip(ordered, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            failure = failure or outcome
-            continue
-        wanted = cached.wanted
-        report.installed.append(outcome)
-        old = replaced.get(wanted.name)
-        if old is not None:
-            report.removed.append(old)
-            report.changes.append(("-", old.name, str(old.version)))
-        report.changes.append(("+", wanted.name, str(wanted.version)))
-        if outcome.link_mode is not request.link_mode or report.link_mode is None:
-            report.link_mode = outcome.link_mode
-        if request.compile_bytecode:
-            dist = InstalledDist(
-                canonicalize_name(outcome.name), Version(outcome.version), outcome.dist_info
-            )
-            installed_py.extend(p for p, _ in dist.record_paths() if p.endswith(".py"))
-    if failure is not None:
-        raise failure
-    if installed_py:
-        compile_files(os.fspath(environment.python), installed_py)
-    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
+    except BaseException as error:  # Ctrl+C while linking: let the workers stop first
+        with taking:
+            failures.append(error)
+        for worker in workers:
+            if worker.is_alive():
+                worker.join()
+        raise
+    if failures:
+        raise failures[0]
+    return [(cached, results[id(cached)]) for cached in ordered]
 
 
 def _manifest_size(cached: CachedDist) -> int:
@@ -666,16 +741,26 @@ def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirement
 def uninstall_packages(
     environment: Venv, names: Sequence[str]
 ) -> tuple[list[InstalledDist], list[str]]:
-    """Remove the named distributions; return those removed and the names not installed."""
+    """Remove the named distributions; return those removed and the names not installed.
+
+    All or nothing: every RECORD is read before anything is removed, and if a removal
+    fails, the distributions already removed are put back.
+    """
     removed: list[InstalledDist] = []
     missing: list[str] = []
     with environment_lock(environment):
         site = SitePackages.scan([environment.site_packages, environment.platlib])
+        scheme = environment.scheme
+        removals: list[tuple[InstalledDist, InstalledFiles]] = []
         for name in dict.fromkeys(canonicalize_name(n) for n in names):
             dist = site.get(name)
             if dist is None:
                 missing.append(name)
                 continue
-            uninstall(dist.location, dist.name, root=environment.root)
-            removed.append(dist)
+            removals.append((dist, installed_files(dist.dist_info, scheme.root)))
+        if removals:
+            with _all_or_nothing(environment) as journal:
+                for _, files in removals:
+                    remove_installed(files, scheme, journal=journal)
+    removed.extend(dist for dist, _ in removals)
     return removed, missing

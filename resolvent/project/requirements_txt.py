@@ -17,9 +17,13 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
 from resolvent.errors import BadInputError
+from resolvent.hashes import parse_user_hash
+from resolvent.index.config import shown_url, url_problem
+from resolvent.requirement_parsing import parse_requirement
 
 __all__ = [
     "RequirementLine",
@@ -29,6 +33,8 @@ __all__ = [
 ]
 
 _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# PEP 508's project name; a pyproject's `name` is checked against it before use.
+_NAME = re.compile(r"[A-Z0-9]([A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _FLAG_ONLY = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
 _VALUED = {
@@ -118,8 +124,22 @@ def _path_requirement(text: str, base: Path, where: str) -> tuple[Requirement, P
     name = _name_of_path(path)
     if name is None:
         raise BadInputError(f"{where}: cannot tell the project name of `{spec}`")
-    suffix = f"; {marker.strip()}" if marker.strip() else ""
-    return Requirement(f"{name}{extras} @ {path.as_uri()}{suffix}"), path
+    if _NAME.fullmatch(name) is None:
+        raise BadInputError(f"{where}: `{spec}` has an invalid project name `{name}`")
+    marker = marker.strip()
+    if marker:
+        try:
+            Marker(marker)
+        except InvalidMarker as error:
+            first = str(error).splitlines()[0]
+            raise BadInputError(f"{where}: invalid marker `{marker}`: {first}") from None
+    # PEP 508 needs a space between a URL and `;`, else the `;` would end the URL.
+    suffix = f" ; {marker}" if marker else ""
+    try:
+        return Requirement(f"{name}{extras} @ {path.as_uri()}{suffix}"), path
+    except InvalidRequirement as error:  # the extras: the name and marker are checked
+        first = str(error).splitlines()[0]
+        raise BadInputError(f"{where}: invalid requirement `{text.strip()}`: {first}") from None
 
 
 def _name_of_path(path: Path) -> str | None:
@@ -191,7 +211,8 @@ def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
         canonical = _VALUED.get(option)
         if canonical is None:
             raise BadInputError(f"{where}: unknown option `{option}`")
-        if not values:
+        if not values or not values[0].strip():
+            # An empty value (`-i ""`) would otherwise read as "not given" further on.
             raise BadInputError(f"{where}: `{option}` needs a value")
         value = values[0]
         if canonical in ("-r", "-c"):
@@ -205,7 +226,7 @@ def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
             result.extra_index_urls.extend(included.extra_index_urls)
             result.find_links.extend(included.find_links)
         elif canonical == "-e":
-            editable, folder = _path_requirement(value, base, where)
+            editable, folder = _path_requirement(_editable_text(line, option, where), base, where)
             result.requirements.append(
                 RequirementLine(editable, source, number, editable=True, path=folder)
             )
@@ -220,24 +241,60 @@ def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
     spec = line
     if " --" in line:
         spec, _, options = line.partition(" --")
-        for option in shlex.split("--" + options):
+        try:
+            words = shlex.split("--" + options)
+        except ValueError as error:  # an unbalanced quote
+            raise BadInputError(f"{where}: {error}") from None
+        for option in words:
             name, _, value = option.partition("=")
-            if name != "--hash" or ":" not in value:
+            if name != "--hash":
                 raise BadInputError(f"{where}: unknown per-requirement option `{name}`")
-            hashes.append(value)
+            try:
+                hashes.append(parse_user_hash(value))
+            except BadInputError as error:
+                raise BadInputError(f"{where}: {error.message}") from None
     spec = spec.strip()
     path: Path | None = None
     try:
         if _looks_like_path(spec) and " @ " not in spec:
             requirement, path = _path_requirement(spec, base, where)
         else:
-            requirement = Requirement(spec)
+            requirement = parse_requirement(spec)
     except InvalidRequirement as error:
         first = str(error).splitlines()[0]
         raise BadInputError(f"{where}: invalid requirement `{spec}`: {first}") from None
+    # packaging accepts any text after `@`; a host or port that can never be fetched
+    # (`http://[::1`, `:99999`) would otherwise fail deep inside, as a traceback.
+    problem = url_problem(requirement.url) if requirement.url else None
+    if requirement.url and problem is not None:
+        raise BadInputError(f"{where}: invalid URL `{shown_url(requirement.url)}`: {problem}")
     result.requirements.append(
         RequirementLine(requirement, source, number, tuple(hashes), path=path)
     )
+
+
+def _editable_text(line: str, option: str, where: str) -> str:
+    """Return what follows ``-e``/``--editable``: a path, maybe extras, maybe ``; marker``.
+
+    The raw text is used, not shlex's words: those split ``./proj; python_version >= "3"``
+    apart and lose the marker's quotes, so the marker was silently dropped. pip's quoted
+    form, ``-e './proj ; marker'``, is unquoted first. Like uv (and unlike pip, which
+    rejects markers on local editables), the marker is kept and evaluated.
+    """
+    rest = line[len(option) :].lstrip()
+    rest = rest.removeprefix("=").strip()
+    if rest[:1] in {"'", '"'}:
+        try:
+            words = shlex.split(rest)
+        except ValueError as error:  # an unbalanced quote
+            raise BadInputError(f"{where}: {error}") from None
+        if len(words) != 1:
+            raise BadInputError(f"{where}: unexpected text after `{words[0]}`")
+        rest = words[0]
+    if " --" in rest or rest.startswith("--"):
+        extra = rest[rest.index("--") :].split()[0].partition("=")[0]
+        raise BadInputError(f"{where}: unknown per-requirement option `{extra}`")
+    return rest
 
 
 def _include(path: Path, where: str, seen: frozenset[Path]) -> RequirementsFile:

@@ -86,12 +86,8 @@ def check_solution(universe: Universe, selected: Mapping[str, Version]) -> list[
                     holds = holds and not requirement.marker.evaluate(env)
                 if not holds:
                     continue
-            if extra is None and canonicalize_name(requirement.name) == parent:
-                # A project requiring itself adds nothing, but requiring its own extra
-                # adds the extra (at the project's own version, which must match).
-                if requirement.extras:
-                    require(parent, requirement)
-                continue
+            # A project may require itself: its own version must then meet the
+            # specifier, and an extra it names is added at that version.
             require(parent, requirement)
         if extra is not None:
             base = base_name(parent)

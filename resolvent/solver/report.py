@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from packaging.version import Version
+
 from resolvent.solver.ranges import FULL
 from resolvent.solver.universe import ROOT
 
 if TYPE_CHECKING:
-    from packaging.version import Version
-
     from resolvent.solver._internal.incompatibility import Incompatibility
     from resolvent.solver._internal.term import Term
     from resolvent.solver.ranges import VersionRange
@@ -54,6 +54,45 @@ def _ordered(specifier: str) -> str:
     parts = [p for p in specifier.split(",") if p]
     parts.sort(key=lambda p: _OPERATOR_RANK.get(_operator(p), 4))
     return ",".join(parts)
+
+
+def _bound(point: object, *, inclusive: bool, below: bool) -> str | None:
+    """Write one end of an interval (``None`` when unbounded; raises on other shapes)."""
+    if point is None:
+        return None
+    version = point if isinstance(point, Version) else getattr(point, "version", None)
+    if not isinstance(version, Version):
+        raise TypeError(point)
+    # A boundary point sits just after a version's locals or post-releases: the nearest
+    # plain specifier names the version itself, exclusive from below, inclusive above.
+    exact = isinstance(point, Version)
+    if below:
+        return f">={version}" if inclusive and exact else f">{version}"
+    return f"<{version}" if exact and not inclusive else f"<={version}"
+
+
+def _bounds_text(versions: VersionRange) -> tuple[str, ...] | None:
+    """Write a range by its intervals' ends, for ranges no specifier set states exactly.
+
+    ``(2.1, +inf)`` admits ``2.1.post1``, which ``>2.1`` does not: no specifier set is
+    that range, but ``>2.1`` says what a reader needs, where the range holds no usable
+    version to name. The intervals are not public API; any other shape gives ``None``.
+    """
+    try:
+        texts = []
+        for lower, upper in versions._bounds:  # noqa: SLF001
+            point = lower.version
+            if isinstance(point, Version) and point == upper.version and lower.inclusive:
+                texts.append(f"=={point}")  # one version: both ends hold it
+                continue
+            ends = [
+                _bound(lower.version, inclusive=lower.inclusive, below=True),
+                _bound(upper.version, inclusive=upper.inclusive, below=False),
+            ]
+            texts.append(",".join(end for end in ends if end is not None))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return tuple(texts) if texts and all(texts) else None
 
 
 class RangeFormatter:
@@ -100,7 +139,7 @@ class RangeFormatter:
                 return runs
         if text is not None:
             return (text,)
-        return (repr(versions),)
+        return _bounds_text(versions) or (repr(versions),)
 
     def _runs(self, package: str, versions: VersionRange) -> tuple[str, ...] | None:
         known = self._sorted.get(package)

@@ -13,6 +13,7 @@ takes the text.
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -23,10 +24,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from resolvent.errors import BadInputError, ScenarioError
-from resolvent.requirement_parsing import parse_requirement
+from resolvent.requirement_parsing import parse_marker, parse_requirement
 from resolvent.solver._internal.toml_subset import loads_subset
 from resolvent.solver.memory import InMemoryProvider, Release
 from resolvent.solver.provider import VersionInfo
@@ -180,8 +181,11 @@ class Scenario:
                 marker = f'extra == "{extra}"'
                 if requirement.marker is not None:
                     marker = f"({requirement.marker}) and {marker}"
-                text = str(requirement).split(";", 1)[0].strip()
-                flat.append(parse_requirement(f"{text}; {marker}"))
+                # A copy with the combined marker: rebuilding the text would have to
+                # know where a URL ends (`b @ URL ; marker` needs the space).
+                combined = copy.copy(requirement)
+                combined.marker = parse_marker(marker)
+                flat.append(combined)
         return tuple(flat)
 
 
@@ -246,7 +250,7 @@ def _cached_version(text: str) -> Version:
 def _version(text: object, where: str, source: str) -> Version:
     try:
         return _cached_version(str(text))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
         raise ScenarioError(source, f"invalid version `{text}` in {where}") from None
 
 
@@ -302,8 +306,13 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
     for key in ("name", "root", "expected"):
         if key not in data:
             raise ScenarioError(source, f"missing `{key}`")
+    title = _string(data["name"], "`name`", source)
     root = _table(data["root"], "`root`", source)
     _require(root, _ROOT, "`root`", source)
+    if "requires_python" in root:
+        _specifier(
+            _string(root["requires_python"], "`root.requires_python`", source), "`root`", source
+        )
     requires = tuple(
         _requirement(r, "`root`", source)
         for r in _strings(root.get("requires", []), "`root.requires`", source)
@@ -329,32 +338,41 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
                 expected_raw.get("packages", {}), "`expected.packages`", source
             ).items()
         },
-        explanation=expected_raw.get("explanation"),
+        explanation=_optional_string(expected_raw, "explanation", "`expected`", source),
     )
     environment = _table(data.get("environment", {}), "`environment`", source)
     _require(environment, _ENVIRONMENT, "`environment`", source)
+    for text in _strings(environment.get("additional_python", []), "`additional_python`", source):
+        _checked_python(text, source)
     options = _table(data.get("resolver_options", {}), "`resolver_options`", source)
     _require(options, _OPTIONS, "`resolver_options`", source)
-    python_text = str(options.get("python") or environment.get("python") or _DEFAULT_PYTHON)
-    resolution = str(options.get("resolution", "highest"))
+    python_text = (
+        _optional_string(options, "python", "`resolver_options`", source)
+        or _optional_string(environment, "python", "`environment`", source)
+        or _DEFAULT_PYTHON
+    )
+    resolution = _optional_string(options, "resolution", "`resolver_options`", source) or "highest"
     if resolution not in ("highest", "lowest", "lowest-direct"):
         raise ScenarioError(source, f"unknown resolution strategy `{resolution}`")
+    python = _checked_python(python_text, source)
+    platform = (
+        _optional_string(options, "python_platform", "`resolver_options`", source)
+        or DEFAULT_PLATFORM
+    )
     try:
-        python = parse_python_version(python_text)
-        platform = str(options.get("python_platform", DEFAULT_PLATFORM))
         parse_platform(platform)
     except BadInputError as error:
         raise ScenarioError(source, error.message) from None
     return Scenario(
         source=source,
-        name=str(data["name"]),
-        description=str(data.get("description", "")),
+        name=title,
+        description=_optional_string(data, "description", "the scenario", source) or "",
         requires=requires,
         packages=packages,
         expected=expected,
         python=python,
         platform=platform,
-        prereleases=bool(options.get("prereleases", False)),
+        prereleases=_flag(options, "prereleases", "`resolver_options`", source),
         resolution=resolution,
         no_build=frozenset(
             canonicalize_name(n)
@@ -364,8 +382,33 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
             canonicalize_name(n)
             for n in _strings(options.get("no_binary", []), "`no_binary`", source)
         ),
-        universal=bool(options.get("universal", False)),
+        universal=_flag(options, "universal", "`resolver_options`", source),
     )
+
+
+def _optional_string(data: Mapping[str, Any], key: str, where: str, source: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else _string(value, f"`{key}` in {where}", source)
+
+
+def _string(value: object, where: str, source: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(source, f"{where} must be a string")
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str, where: str, source: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ScenarioError(source, f"`{key}` in {where} must be true or false")
+    return value
+
+
+def _checked_python(text: str, source: str) -> Version:
+    try:
+        return parse_python_version(text)
+    except BadInputError as error:
+        raise ScenarioError(source, error.message) from None
 
 
 def parse_scenario(text: str, source: str, *, fmt: str = "toml") -> list[Scenario]:
@@ -385,5 +428,7 @@ def parse_scenario(text: str, source: str, *, fmt: str = "toml") -> list[Scenari
                 loaded = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
         raise ScenarioError(source, f"not valid {fmt.upper()}: {error}") from None
+    except RecursionError:  # both parsers read nested arrays and tables recursively
+        raise ScenarioError(source, f"not valid {fmt.upper()}: nested too deeply") from None
     items = loaded if isinstance(loaded, list) else [loaded]
     return [_build(_table(item, "the scenario", source), source) for item in items]

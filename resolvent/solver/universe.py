@@ -95,12 +95,12 @@ class Dependency:
 class Options:
     """Resolution policy; the defaults are uv's.
 
-    ``prerelease`` modes: ``disallow`` never picks a pre-release; ``allow`` ranks them
-    with final releases by version; ``if-necessary`` allows them for projects that
-    publish nothing else; ``explicit`` allows them for projects whose direct requirement
-    names a pre-release; ``if-necessary-or-explicit`` (default) allows every version but
-    prefers any final release to any pre-release, so a pre-release is chosen only where
-    no final release can be.
+    ``prerelease`` modes, as in uv: ``disallow`` never picks a pre-release; ``allow``
+    ranks them with final releases by version; ``if-necessary`` (and its old name
+    ``if-necessary-or-explicit``, the default) allows every version but prefers any
+    final release to any pre-release, so a pre-release is chosen only where no final
+    release can be; ``explicit`` does the same for projects whose direct requirement
+    names a pre-release (``>=2.0b1``, not ``!=2.0b1``) and disallows the others'.
     """
 
     prerelease: PrereleaseMode = "if-necessary-or-explicit"
@@ -110,23 +110,39 @@ class Options:
 
 
 def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
-    """Return whether a ``requires-python`` admits ``python``, ignoring upper bounds as uv does.
+    """Return whether a ``requires-python`` admits ``python`` by its lower bound, as uv does.
 
     Upper bounds on ``requires-python`` are widely wrong (set defensively, never raised)
-    and uv ignores them; we follow uv so that the same inputs resolve the same way.
+    and uv considers only the lower bound: each specifier stands for the bound it sets
+    from below (``==3.10.*``, ``~=3.10.0`` and ``==3.10`` for ``>=3.10``), and ``<``,
+    ``<=`` and ``!=`` for none. We follow uv so that the same inputs resolve the same way.
 
     >>> python_allowed(SpecifierSet(">=3.8,<3.11"), Version("3.12"))
     True
+    >>> python_allowed(SpecifierSet("==3.10.*"), Version("3.11"))
+    True
+    >>> python_allowed(SpecifierSet(">=3.12,!=3.12.1"), Version("3.11"))
+    False
     """
     key = (tuple(str(s) for s in requires_python), python)
     found = _PYTHON_ALLOWED.get(key)
     if found is None:
-        kept = [s for s in requires_python if s.operator not in ("<", "<=")]
-        found = SpecifierSet(",".join(str(s) for s in kept)).contains(python, prereleases=True)
+        lower = (_lower_bound(s.operator, s.version) for s in requires_python)
+        kept = ",".join(bound for bound in lower if bound is not None)
+        found = SpecifierSet(kept).contains(python, prereleases=True)
         if len(_PYTHON_ALLOWED) > _PARTS_LIMIT:
             _PYTHON_ALLOWED.clear()
         _PYTHON_ALLOWED[key] = found
     return found
+
+
+def _lower_bound(operator: str, version: str) -> str | None:
+    """Return the specifier of the lower bound one specifier sets (``None``: no bound)."""
+    if operator in (">=", ">"):
+        return f"{operator}{version}"
+    if operator in ("==", "~="):
+        return f">={version.removesuffix('.*')}"
+    return None  # <, <=, != and === bound nothing from below
 
 
 #: :func:`python_allowed` answers by (specifier strings, Python): an index lists a few
@@ -211,11 +227,16 @@ class Universe:
         self._requirement_cache: dict[int, tuple[Requirement, str, tuple[str, ...]]] = {}
         self._marker_cache: dict[tuple[int, str], tuple[Requirement, bool]] = {}
         self._python_cache: dict[int, tuple[SpecifierSet, bool]] = {}
-        self._root_deps = self._edges(self.requirements, extra=None, parent=None)
+        self._root_deps = self._edges(self.requirements, extra=None)
         self._direct = frozenset(base_name(d.package) for d in self._root_deps)
-        self._pinned = self._exact_pins(self.requirements)
+        # Only requirements whose marker holds for the target pin a yanked version or
+        # name a pre-release (`yka==1.0; python_version < "3.10"` says nothing on 3.11).
+        applicable = [
+            r for r in self.requirements if r.marker is None or self._marker_holds(r, None)
+        ]
+        self._pinned = self._exact_pins(applicable)
         self._explicit_pre = frozenset(
-            canonicalize_name(r.name) for r in self.requirements if r.specifier.prereleases
+            canonicalize_name(r.name) for r in applicable if r.specifier.prereleases
         )
 
     # -- what the engines call -------------------------------------------------------
@@ -396,13 +417,9 @@ class Universe:
     def _apply_prerelease_policy(
         self, name: NormalizedName, usable: list[Version], excluded: dict[Version, str]
     ) -> list[Version]:
+        if self._prerelease_selection(name) != "disallow":
+            return usable
         mode = self.options.prerelease
-        if mode in ("allow", "if-necessary-or-explicit"):
-            return usable
-        if mode == "if-necessary" and all(v.is_prerelease for v in usable):
-            return usable
-        if mode == "explicit" and name in self._explicit_pre:
-            return usable
         kept = []
         for version in usable:
             if version.is_prerelease:
@@ -415,10 +432,30 @@ class Universe:
         mode = self.options.resolution
         lowest = mode == "lowest" or (mode == "lowest-direct" and name in self._direct)
         versions.sort(reverse=not lowest)
-        if self.options.prerelease == "if-necessary-or-explicit":
+        if self._prerelease_selection(name) == "prefer-stable":
             # Final releases first, pre-releases as the fallback (stable sort keeps order).
             versions.sort(key=lambda v: v.is_prerelease)
         return versions
+
+    def _prerelease_selection(
+        self, name: NormalizedName
+    ) -> Literal["allow", "disallow", "prefer-stable"]:
+        """Say how ``name``'s pre-releases take part in selection, as uv does.
+
+        ``allow`` ranks them with final releases by version; ``disallow`` removes them;
+        ``prefer-stable`` keeps every version but tries final releases first, so that a
+        pre-release is chosen only where no final release can be. uv's ``if-necessary``
+        means the latter for every project (``if-necessary-or-explicit`` is its old
+        name), and ``explicit`` means it for projects whose direct requirement names a
+        pre-release, and ``disallow`` for the others. Pre-releases stay in the universe
+        under ``prefer-stable``, so what each engine learns from a conflict stays valid.
+        """
+        mode = self.options.prerelease
+        if mode in ("allow", "disallow"):
+            return mode
+        if mode == "explicit" and name not in self._explicit_pre:
+            return "disallow"
+        return "prefer-stable"
 
     def _load_dependencies(
         self, package: str, version: Version
@@ -429,12 +466,13 @@ class Universe:
         if isinstance(requirements, Unavailable):
             return requirements
         if extra is None:
-            return self._edges(requirements, extra=None, parent=name)
+            edges = self._edges(requirements, extra=None)
+            return self._without_self(name, version, edges)
         # A virtual extra package pins its base project to the same version and adds
         # only the extra's own requirements: those whose marker holds with the extra
         # and not without it.
         own = [r for r in requirements if r.marker is not None and not self._marker_holds(r, None)]
-        edges = self._edges(own, extra=extra, parent=name)
+        edges = self._edges(own, extra=extra)
         return (Dependency(name, exactly(version), f"=={version}"), *edges)
 
     def _edges(
@@ -442,7 +480,6 @@ class Universe:
         requirements: Iterable[Requirement],
         *,
         extra: str | None,
-        parent: NormalizedName | None,
     ) -> tuple[Dependency, ...]:
         """Turn requirements into merged dependency edges for one parent and extra."""
         ranges: dict[str, VersionRange] = {}
@@ -452,14 +489,29 @@ class Universe:
                 continue
             _, spec, keys = self._parsed(requirement)
             for key in keys:
-                if key == parent and extra is None:
-                    continue  # a project that requires itself adds nothing
                 rng = from_specifier(spec)
                 ranges[key] = ranges[key].intersection(rng) if key in ranges else rng
                 parts = texts.setdefault(key, [])
                 if spec and spec not in parts:
                     parts.append(spec)
         return tuple(Dependency(key, ranges[key], ",".join(texts[key])) for key in ranges)
+
+    @staticmethod
+    def _without_self(
+        name: NormalizedName, version: Version, edges: tuple[Dependency, ...]
+    ) -> tuple[Dependency, ...] | Unavailable:
+        """Settle a version's requirements on its own project.
+
+        A requirement the version meets adds nothing; one it does not meet (``a 2.0``
+        requiring ``a>=3``) can never hold, so the version cannot be used, as in pip and
+        uv, which treat it as a constraint on the project.
+        """
+        own = next((edge for edge in edges if edge.package == name), None)
+        if own is None:
+            return edges
+        if version not in own.range:
+            return Unavailable(f"requires `{name}{own.specifier}`, which excludes itself")
+        return tuple(edge for edge in edges if edge is not own)
 
     def _parsed(self, requirement: Requirement) -> tuple[Requirement, str, tuple[str, ...]]:
         """Return ``(requirement, specifier text, package keys)``, computed once.

@@ -108,6 +108,7 @@ def test_optimal(files):
         ),
         ("\x00\xff", "not valid TOML", ".toml"),
         pytest.param("name: x\nroot: {}\n", "YAML scenarios are not supported", ".yaml", id="yaml"),
+        pytest.param("[]", "holds no scenario (an empty list)", ".json", id="empty-list"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, content, needle, suffix):
@@ -137,3 +138,9 @@ def test_folder_of_scenarios(files):
     result = rv("solve", "--json", str(sat.parent))
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 2
+
+
+def test_a_folder_without_scenarios_is_bad_input(tmp_path):
+    result = rv("solve", str(tmp_path))
+    assert result.returncode == 2
+    assert "holds no scenario files" in result.stderr

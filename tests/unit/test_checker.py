@@ -56,3 +56,16 @@ def test_excluded_version_is_rejected(target):
     u = Universe(provider, [Requirement("a")], target.markers(), target.python_version)
     problems = check_solution(u, {"a": V("1.0")})
     assert any("yanked" in p for p in problems)
+
+
+def test_a_version_must_meet_its_own_requirements_on_its_project(target):
+    table = {"a": {"1.0": ["a>=1", "a[x]"], "2.0": ["a>=3.0"]}}
+    u = Universe(
+        InMemoryProvider.from_simple(table),
+        [Requirement("a")],
+        target.markers(),
+        target.python_version,
+    )
+    assert any("`a==2.0` is chosen" in p for p in check_solution(u, {"a": V("2.0")}))
+    assert any("`a[x]` is not chosen" in p for p in check_solution(u, {"a": V("1.0")}))
+    assert check_solution(u, {"a": V("1.0"), "a[x]": V("1.0")}) == []

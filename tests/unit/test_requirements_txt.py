@@ -5,10 +5,12 @@ import pytest
 from resolvent.errors import BadInputError
 from resolvent.project.requirements_txt import parse_requirements_file, parse_requirements_text
 
+DIGEST = "sha256:" + "ab" * 32
+
 
 def test_full_featured(tmp_path, monkeypatch):
     monkeypatch.setenv("RV_TEST_VERSION", "2.0")
-    (tmp_path / "base.txt").write_text("b==1.0 \\\n   --hash=sha256:abc\n-c cons.txt\n")
+    (tmp_path / "base.txt").write_text(f"b==1.0 \\\n   --hash={DIGEST}\n-c cons.txt\n")
     (tmp_path / "cons.txt").write_text("c<3\n")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "pyproject.toml").write_text(
@@ -31,7 +33,7 @@ def test_full_featured(tmp_path, monkeypatch):
     names = [r.requirement.name for r in parsed.requirements]
     assert names == ["a", "b", "local-pkg", "thing", "named"]
     assert str(parsed.requirements[0].requirement.specifier) == ">=2.0"
-    assert parsed.requirements[1].hashes == ("sha256:abc",)
+    assert parsed.requirements[1].hashes == (DIGEST,)
     assert parsed.requirements[2].editable
     assert parsed.requirements[3].requirement.url is not None
     assert parsed.requirements[3].requirement.url.startswith("file://")

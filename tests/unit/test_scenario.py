@@ -96,6 +96,39 @@ def test_bad_scenarios(text, message):
     assert "\n" not in info.value.message
 
 
+_MINIMAL = "name = 'x'\n[root]\n[expected]\nsatisfiable = true\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name = 5\n[root]\n[expected]\nsatisfiable = true\n", "`name` must be a string"),
+        (_MINIMAL + "[resolver_options]\nprereleases = 'no'\n", "must be true or false"),
+        (_MINIMAL + "[resolver_options]\nuniversal = 'no'\n", "must be true or false"),
+        (_MINIMAL + "[resolver_options]\npython = []\n", "must be a string"),
+        (_MINIMAL + "[resolver_options]\npython = '3.900000000'\n", "invalid Python version"),
+        (_MINIMAL + "[environment]\nadditional_python = [5]\n", "list of strings"),
+        (_MINIMAL + "[environment]\nadditional_python = ['x']\n", "invalid Python version"),
+        (
+            "name = 'x'\n[root]\nrequires_python = 'nonsense'\n[expected]\nsatisfiable = true\n",
+            "invalid requires-python",
+        ),
+        (_MINIMAL.replace("true", "true\nexplanation = 7"), "must be a string"),
+        (_MINIMAL + "[packages.a.versions.'1" + "0" * 5000 + "']\n", "invalid version"),
+        (
+            "name = 'x'\n[root]\nrequires = ['a==1" + "0" * 5000 + "']\n"
+            "[expected]\nsatisfiable = true\n",
+            "invalid requirement",
+        ),
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ],
+)
+def test_wrong_types_and_extreme_values_are_scenario_errors(text, message):
+    with pytest.raises(ScenarioError, match=message) as info:
+        parse_scenario(text, "bad.toml")
+    assert "\n" not in info.value.message
+
+
 def test_json_list():
     text = '[{"name": "j", "root": {"requires": []}, "expected": {"satisfiable": true}}]'
     (scenario,) = parse_scenario(text, "x.json", fmt="json")
@@ -152,3 +185,16 @@ def test_a_wheel_tag_that_does_not_parse_is_a_wheel_no_target_accepts():
     universe = scenario.universe()
     assert list(universe.versions("a")) == [Version("1.0.0")]  # its sdist
     assert "matching platform" in universe.excluded("a")[Version("2.0.0")]
+
+
+def test_an_extra_may_require_a_url():
+    text = (
+        "name = 'x'\n[root]\nrequires = ['a[x]']\n[expected]\nsatisfiable = true\n"
+        "[packages.a.versions.'1.0']\n"
+        'extras = {x = ["b @ https://example.invalid/b-1.0-py3-none-any.whl'
+        " ; python_version > '3'\"]}\n"
+    )
+    (scenario,) = parse_scenario(text, "x.toml")
+    universe = scenario.universe()
+    deps = universe.dependencies("a[x]", Version("1.0"))
+    assert [d.package for d in deps] == ["a", "b"]  # type: ignore[union-attr]

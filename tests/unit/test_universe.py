@@ -9,7 +9,15 @@ from packaging.version import Version
 from resolvent.solver.memory import InMemoryProvider, Release
 from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.solver.ranges import from_specifier
-from resolvent.solver.universe import ROOT, ROOT_VERSION, Options, Universe, base_name, package_key
+from resolvent.solver.universe import (
+    ROOT,
+    ROOT_VERSION,
+    Dependency,
+    Options,
+    Universe,
+    base_name,
+    package_key,
+)
 
 V = Version
 
@@ -55,11 +63,15 @@ def test_prerelease_modes(target):
     assert list(disallow.versions("a")) == [V("1.0")]
     assert list(disallow.versions("b")) == []
     assert "pre-release" in disallow.excluded("b")[V("1.0rc1")]
-    necessary = make(table, ["a", "b"], target, prerelease="if-necessary")
-    assert list(necessary.versions("a")) == [V("1.0")]
-    assert list(necessary.versions("b")) == [V("1.0rc1")]
-    explicit = make(table, ["a>=2.0b1", "b"], target, prerelease="explicit")
-    assert V("2.0b1") in explicit.versions("a")
+    # uv's if-necessary: final releases first, pre-releases as the fallback.
+    for mode in ("if-necessary", "if-necessary-or-explicit"):
+        necessary = make(table, ["a", "b"], target, prerelease=mode)
+        assert list(necessary.versions("a")) == [V("1.0"), V("2.0b1")]
+        assert list(necessary.versions("b")) == [V("1.0rc1")]
+    # explicit: the same for a project whose direct requirement names a pre-release
+    # (`!=` does not count), none for the others.
+    explicit = make(table, ["a>=1.0b1", "b!=1.0rc1"], target, prerelease="explicit")
+    assert list(explicit.versions("a")) == [V("1.0"), V("2.0b1")]
     assert list(explicit.versions("b")) == []
 
 
@@ -173,3 +185,65 @@ def test_dependencies_hint_the_listings_not_yet_read(target):
     u.prefetching = False
     u.dependencies("c[x]", V("1.0"))
     assert len(provider.hinted) == 2
+
+
+def test_requires_python_counts_only_its_lower_bound(target):
+    # As uv: `==3.10.*`, `~=3.10.0` or `!=X.*` set no upper limit, only a lower one.
+    python = target.python_version
+    minor = f"{python.major}.{python.minor}"
+    previous = f"{python.major}.{python.minor - 1}"
+    texts = {
+        "1.0": f"=={previous}.*",
+        "2.0": f"~={previous}.0",
+        "3.0": f"!={minor}.*",
+        "4.0": f">={previous},!={minor}.0",
+        "5.0": f">{minor}",  # a lower bound above the target
+        "6.0": f"=={python.major}.{python.minor + 1}.*",  # likewise
+    }
+    provider = InMemoryProvider(
+        {
+            "a": [
+                Release(VersionInfo(V(v), requires_python=SpecifierSet(t)))
+                for v, t in texts.items()
+            ]
+        }
+    )
+    u = Universe(provider, [Requirement("a")], target.markers(), python)
+    assert list(u.versions("a")) == [V("4.0"), V("3.0"), V("2.0"), V("1.0")]
+
+
+def test_a_version_that_requires_another_version_of_itself_cannot_be_used(target):
+    table = {"a": {"1.0": ["a>=1", "a[x]"], "2.0": ["a>=3.0"]}, "b": {"1.0": ["b==1.0"]}}
+    u = make(table, ["a", "b"], target)
+    refused = u.dependencies("a", V("2.0"))
+    assert isinstance(refused, Unavailable)
+    assert "`a>=3.0`, which excludes itself" in refused.reason
+    # Met by the version itself, it adds nothing; an extra of itself stays.
+    own = cast("tuple[Dependency, ...]", u.dependencies("a", V("1.0")))
+    assert [d.package for d in own] == ["a[x]"]
+    assert u.dependencies("b", V("1.0")) == ()
+
+
+def test_only_requirements_that_apply_pin_yanked_versions_or_name_prereleases(target):
+    provider = InMemoryProvider(
+        {
+            "a": [Release(VersionInfo(V("0.5"))), Release(VersionInfo(V("1.0"), yanked=True))],
+            "b": [Release(VersionInfo(V("1.0"))), Release(VersionInfo(V("2.0b1")))],
+        }
+    )
+    never = 'python_version < "3"'
+    requirements = [
+        Requirement(f"a==1.0; {never}"),
+        Requirement("a<2"),
+        Requirement(f"b>=2.0b1; {never}"),
+        Requirement("b"),
+    ]
+    u = Universe(
+        provider,
+        requirements,
+        target.markers(),
+        target.python_version,
+        Options(prerelease="explicit"),
+    )
+    assert list(u.versions("a")) == [V("0.5")]
+    assert list(u.versions("b")) == [V("1.0")]

@@ -257,7 +257,7 @@ def test_failure_while_moving_into_place_restores_everything(
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", flaky_replace)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(InstallError, match="No space"):
         install_wheel(new_wheel, venv.destination(), cache=cache)
     monkeypatch.undo()
     assert len(calls) > 8  # the failing move, then the rollback moving files back

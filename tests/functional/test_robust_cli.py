@@ -1,0 +1,167 @@
+"""Malformed input through the real CLI: a one-line ``error:``, the right exit code, no traceback.
+
+End to end against a local index and a flat page served on 127.0.0.1: hash algorithms
+(``shake_128``, made-up names) in ``--hash`` and in a page's link fragments, malformed
+URLs in requirements, ``--index-url`` and ``-f``, an unbalanced quote, an invalid ``-e``
+project name, a missing ``-f`` folder and an explicitly empty ``--index-url``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner, Result
+
+from resolvent.cli import cli
+from tests.support.dists import Dist
+from tests.support.index import serve_dists
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from resolvent.index.serve import IndexServer
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
+        """Keep the test output clean."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    with serve_dists(tmp_path_factory.mktemp("index"), [Dist("b", "1.0")]) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory: pytest.TempPathFactory, server: IndexServer) -> Iterator[str]:
+    """A flat page: the wheel with a `#shake_128=` fragment, and links that cannot be fetched."""
+    folder = tmp_path_factory.mktemp("pages")
+    shutil.copy(server.folder / "b-1.0-py3-none-any.whl", folder)
+    (folder / "page.html").write_text(
+        '<a href="http://[::1/b-0.9-py3-none-any.whl">v6</a>\n'
+        '<a href="http://127.0.0.1:99999/b-0.8-py3-none-any.whl">port</a>\n'
+        '<a href="b-1.0-py3-none-any.whl#shake_128=abc">b</a>\n'
+    )
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/page.html"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _run(tmp_path: Path, *args: str, code: int, **env: str) -> Result:
+    environment: dict[str, str | None] = {
+        key: None for key in os.environ if key.startswith(("PIP_", "RESOLVENT_", "UV_"))
+    }
+    environment |= {"PIP_CONFIG_FILE": os.devnull, "RESOLVENT_CACHE_DIR": str(tmp_path / "cache")}
+    environment |= env
+    result = CliRunner().invoke(cli, list(args), env=environment)
+    assert isinstance(result.exception, SystemExit | None), result.exception
+    assert result.exit_code == code, (result.output, result.exception)
+    assert "Traceback" not in result.output
+    if code:
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, result.stderr
+    return result
+
+
+def _compile(tmp_path: Path, text: str, *args: str, code: int, **env: str) -> Result:
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text(text)
+    return _run(tmp_path, "pip", "compile", str(requirements), *args, code=code, **env)
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [("shake_128:abc", "`shake_128`"), ("foo:abc", "`foo`")],
+)
+def test_unsupported_hash_algorithm_is_bad_input(
+    tmp_path: Path, server: IndexServer, value: str, needle: str
+) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"b==1.0 --hash={value}\n")
+    _run(tmp_path, "venv", str(tmp_path / "venv"), code=0)
+    result = _run(
+        tmp_path,
+        *("pip", "install", "--python", str(tmp_path / "venv"), "-r", str(requirements)),
+        *("--index-url", server.url),
+        code=2,
+    )
+    assert f"unsupported hash algorithm {needle}" in result.stderr
+    assert "`sha256`, `sha384`, `sha512`" in result.stderr
+
+
+def test_page_with_unknown_hash_and_malformed_links_still_installs(
+    tmp_path: Path, page_url: str
+) -> None:
+    _run(tmp_path, "venv", str(tmp_path / "venv"), code=0)
+    venv = str(tmp_path / "venv")
+    _run(tmp_path, "pip", "install", "--python", venv, "b", "--no-index", "-f", page_url, code=0)
+    freeze = _run(tmp_path, "pip", "freeze", "--python", venv, code=0)
+    assert freeze.stdout.split() == ["b==1.0"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/b-1.0-py3-none-any.whl",
+        "http://127.0.0.1:99999/b-1.0-py3-none-any.whl",
+        "http://127.0.0.1:abc/b-1.0-py3-none-any.whl",
+    ],
+)
+def test_malformed_requirement_url(tmp_path: Path, server: IndexServer, url: str) -> None:
+    result = _compile(tmp_path, f"b @ {url}\n", "--index-url", server.url, code=2)
+    assert "invalid URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--index-url", "http://[::1/simple"),
+        ("--index-url", "http://127.0.0.1:abc/simple"),
+        ("--index-url", "http://127.0.0.1:99999/simple"),
+        ("--no-index", "-f", "http://[::1/"),
+        ("--no-index", "-f", "http://127.0.0.1:99999/"),
+    ],
+)
+def test_malformed_index_and_find_links_urls(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = _compile(tmp_path, "b\n", *args, code=2)
+    assert "invalid index URL" in result.stderr or "invalid find-links URL" in result.stderr
+
+
+def test_over_long_project_url_is_a_network_error(tmp_path: Path, server: IndexServer) -> None:
+    result = _compile(tmp_path, "a" * 200_000 + "\n", "--index-url", server.url, code=1)
+    assert "invalid URL: it is longer than" in result.stderr
+    assert len(result.stderr) < 1000
+
+
+def test_unbalanced_quote_and_invalid_editable_name(tmp_path: Path) -> None:
+    result = _compile(tmp_path, 'b --hash="sha256:abc\n', "--offline", code=2)
+    assert "No closing quotation" in result.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "pyproject.toml").write_text('[project]\nname = "bad name!"\n')
+    result = _compile(tmp_path, f"-e {tmp_path / 'bad'}\n", "--offline", code=2)
+    assert "invalid project name `bad name!`" in result.stderr
+
+
+def test_missing_find_links_folder_is_an_error(tmp_path: Path) -> None:
+    missing = str(tmp_path / "does-not-exist")
+    result = _compile(tmp_path, "b\n", "--no-index", "-f", missing, code=2)
+    assert f"the `--find-links` folder `{missing}` does not exist" in result.stderr
+
+
+def test_explicitly_empty_index_url_is_bad_input(tmp_path: Path, server: IndexServer) -> None:
+    result = _compile(tmp_path, "b\n", "--index-url", "", code=2, PIP_INDEX_URL=server.url)
+    assert "`--index-url` is empty" in result.stderr
