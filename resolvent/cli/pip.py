@@ -144,6 +144,16 @@ def pip() -> None:
     help="Pre-release policy (default: if-necessary-or-explicit).",
 )
 @click.option("--pre", is_flag=True, help="Same as --prerelease allow.")
+@click.option(
+    "-U", "--upgrade", is_flag=True, help="Do not prefer the pins of the existing output file."
+)
+@click.option(
+    "-P",
+    "--upgrade-package",
+    "upgrade_packages",
+    multiple=True,
+    help="Do not prefer the existing pin of this package.",
+)
 @click.option("--exclude-newer", default=None, help="Ignore files uploaded after this date.")
 @click.option("--generate-hashes", is_flag=True, help="Add --hash lines for every file.")
 @click.option("--no-annotate", is_flag=True, help="Leave out the `# via` comments.")
@@ -183,7 +193,9 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
     no_binary: tuple[str, ...],
     only_binary: tuple[str, ...],
     cache_dir: Path | None,
+    upgrade_packages: tuple[str, ...],
     *,
+    upgrade: bool,
     all_extras: bool,
     no_index: bool,
     pre: bool,
@@ -238,6 +250,9 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
         result = compile_requirements(
             CompileRequest(
                 inputs=list(src_files),
+                output_file=output_file,
+                upgrade=upgrade,
+                upgrade_packages=upgrade_packages,
                 settings=settings,
                 constraints=constraints,
                 overrides=overrides,

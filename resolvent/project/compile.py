@@ -7,11 +7,13 @@ pins with ``# via`` annotations and, on request, hashes.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from resolvent.errors import BadInputError
 from resolvent.project.compile_output import PinnedSet, render_pins
@@ -49,6 +51,12 @@ class CompileRequest:
     annotate: bool = True
     header: bool = True
     command: str | None = None
+    #: An existing output file whose pins are tried first (unless ``upgrade``), so that
+    #: compiling again changes only what must change, as uv and pip-tools do.
+    output_file: Path | None = None
+    upgrade: bool = False
+    #: Projects whose existing pins are not preferred (``--upgrade-package``).
+    upgrade_packages: Sequence[str] = ()
 
 
 @dataclass(slots=True)
@@ -103,6 +111,7 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
             constraints=constraints,
             overrides=overrides,
             pre=parsed.pre,
+            preferences=_existing_pins(request),
         )
         pins = resolved.solution.packages()
         via = _via(resolved.universe, resolved.solution, parsed.requirements)
@@ -168,6 +177,37 @@ def _direct_requirements(
         marker = f"; {requirement.marker}" if requirement.marker is not None else ""
         roots.append(Requirement(f"{meta.name}{extras}=={meta.version}{marker}"))
     return roots, direct
+
+
+def _existing_pins(request: CompileRequest) -> dict[NormalizedName, Version]:
+    """Return the ``name==version`` pins of the existing output file, to try first.
+
+    Nothing with ``--upgrade``; nothing for ``--upgrade-package`` names. An output file
+    that cannot be read as requirements only loses its preferences: it is about to be
+    written anew.
+    """
+    path = request.output_file
+    if request.upgrade or path is None or not path.is_file():
+        return {}
+    from resolvent.project.requirements_txt import parse_requirements_file  # noqa: PLC0415
+
+    try:
+        lines = parse_requirements_file(path).requirements
+    except BadInputError:
+        return {}
+    upgraded = {canonicalize_name(name) for name in request.upgrade_packages}
+    pins: dict[NormalizedName, Version] = {}
+    for line in lines:
+        requirement = line.requirement
+        specs = list(requirement.specifier)
+        name = canonicalize_name(requirement.name)
+        if requirement.url or len(specs) != 1 or name in upgraded:
+            continue
+        (spec,) = specs
+        if spec.operator == "==" and not spec.version.endswith(".*"):
+            with contextlib.suppress(InvalidVersion):
+                pins[name] = Version(spec.version)
+    return pins
 
 
 def _via(

@@ -22,7 +22,7 @@ from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -270,10 +270,12 @@ def resolve_requirements(
     constraints: Sequence[Requirement] = (),
     overrides: Sequence[Requirement] = (),
     pre: bool = False,
+    preferences: Mapping[NormalizedName, Version] | None = None,
 ) -> Resolved:
     """Resolve ``requirements`` for the settings' target and certify the answer.
 
     :param pre: the inputs asked for pre-releases (``--pre`` in a requirements file).
+    :param preferences: versions to try first (an existing output file's pins).
     :raises UnsatisfiableError: no solution exists (the message explains why).
     :raises CrossCheckError: the engines disagree or the checker rejects a solution.
     """
@@ -288,6 +290,7 @@ def resolve_requirements(
         resolution=settings.resolution,
         constraints=_constraint_ranges(constraints, markers),
         overrides=_by_name(overrides),
+        preferences=preferences or {},
     )
 
     def new_universe() -> Universe:

@@ -107,6 +107,9 @@ class Options:
     resolution: ResolutionMode = "highest"
     constraints: Mapping[NormalizedName, VersionRange] = field(default_factory=dict)
     overrides: Mapping[NormalizedName, Sequence[Requirement]] = field(default_factory=dict)
+    #: Versions to try first where they are usable (the pins of an existing output file,
+    #: as uv and pip-tools keep them): an order, not a constraint.
+    preferences: Mapping[NormalizedName, Version] = field(default_factory=dict)
 
 
 def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
@@ -435,6 +438,10 @@ class Universe:
         if self._prerelease_selection(name) == "prefer-stable":
             # Final releases first, pre-releases as the fallback (stable sort keeps order).
             versions.sort(key=lambda v: v.is_prerelease)
+        preferred = self.options.preferences.get(name)
+        if preferred is not None and preferred in versions:
+            versions.remove(preferred)
+            versions.insert(0, preferred)
         return versions
 
     def _prerelease_selection(

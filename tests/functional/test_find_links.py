@@ -7,9 +7,6 @@ one the page's URL happens to name.
 
 from __future__ import annotations
 
-import functools
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +15,7 @@ from click.testing import CliRunner
 from resolvent.cli import cli
 from tests.support.dists import Dist, build_wheel
 from tests.support.environment import hermetic_env
+from tests.support.static import serve_folder
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,11 +29,6 @@ DISTS = [
 ]
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
-        """Keep the test output clean."""
-
-
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("wheelhouse")
@@ -47,15 +40,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def listing_url(wheelhouse: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(wheelhouse))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(wheelhouse) as url:
+        yield url
 
 
 def _compile(

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from resolvent.cli import cli
 from tests.support.dists import Dist
+from tests.support.environment import hermetic_env
 from tests.support.index import serve_dists
 
 if TYPE_CHECKING:
@@ -38,17 +39,6 @@ DISTS = [
     Dist("up", "2.0", files={"up/__init__.py": "V = 2\n"}),
     Dist("hdr", "1.0", files={"hdr/__init__.py": "", "hdr-1.0.data/headers/hdr.h": "/* h */\n"}),
 ]
-
-
-def hermetic_env(cache: Path) -> dict[str, str | None]:
-    env: dict[str, str | None] = {
-        key: None
-        for key in os.environ
-        if key.startswith(("PIP_", "RESOLVENT_", "UV_")) or key == "VIRTUAL_ENV"
-    }
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["RESOLVENT_CACHE_DIR"] = str(cache)
-    return env
 
 
 @pytest.fixture(scope="module")

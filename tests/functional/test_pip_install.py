@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from click.testing import CliRunner, Result
 from resolvent.cli import cli
 from resolvent.installer.destination import _removal_rank
 from tests.support.dists import Dist, build_sdist, build_wheel, write_project
+from tests.support.environment import hermetic_env
 from tests.support.index import serve_dists
 
 if TYPE_CHECKING:
@@ -54,18 +54,6 @@ DISTS = [
         },
     ),
 ]
-
-
-def hermetic_env(cache: Path) -> dict[str, str | None]:
-    """No pip, uv or resolvent settings of the machine leak into the run."""
-    env: dict[str, str | None] = {
-        key: None
-        for key in os.environ
-        if key.startswith(("PIP_", "RESOLVENT_", "UV_")) or key == "VIRTUAL_ENV"
-    }
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["RESOLVENT_CACHE_DIR"] = str(cache)
-    return env
 
 
 class Runner:

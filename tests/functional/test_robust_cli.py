@@ -8,11 +8,8 @@ project name, a missing ``-f`` folder and an explicitly empty ``--index-url``.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,17 +18,13 @@ from click.testing import CliRunner, Result
 from resolvent.cli import cli
 from tests.support.dists import Dist
 from tests.support.index import serve_dists
+from tests.support.static import serve_folder
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
     from resolvent.index.serve import IndexServer
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
-        """Keep the test output clean."""
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +43,8 @@ def page_url(tmp_path_factory: pytest.TempPathFactory, server: IndexServer) -> I
         '<a href="http://127.0.0.1:99999/b-0.8-py3-none-any.whl">port</a>\n'
         '<a href="b-1.0-py3-none-any.whl#shake_128=abc">b</a>\n'
     )
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/page.html"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_folder(folder) as url:
+        yield f"{url}page.html"
 
 
 def _run(tmp_path: Path, *args: str, code: int, **env: str) -> Result:

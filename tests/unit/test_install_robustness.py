@@ -28,26 +28,7 @@ from resolvent.installer.install import install, install_wheel, remove_installed
 from resolvent.installer.venv import Venv, create_venv, query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
 from tests.support.dists import Dist, build_wheel
-
-
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    found: dict[str, bytes | None] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            is_data = path.is_file() and not path.is_symlink()
-            found[str(path.relative_to(root))] = path.read_bytes() if is_data else None
-    return found
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Venv:
-    return create_venv(tmp_path / "env", python=Path(sys.executable))
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Cache:
-    return Cache(tmp_path / "cache")
+from tests.support.trees import snapshot
 
 
 def _tree(cache: Cache, tmp_path: Path, dist: Dist) -> UnpackedWheel:
@@ -116,13 +97,8 @@ def test_a_failed_transaction_leaves_its_undo_to_the_journal(
 
 
 def test_a_failing_move_is_an_install_error_and_restores_everything(
-    venv: Venv, cache: Cache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    venv: Venv, cache: Cache, upgrade_wheel: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old = Dist("demo", "1.0", files={"demo/__init__.py": "V = 1\n", "demo/old_only.py": ""})
-    new = Dist("demo", "2.0", files={f"demo/m{i}.py": "" for i in range(10)})
-    install_wheel(build_wheel(tmp_path / "w", old), venv.destination(), cache=cache)
-    new_wheel = build_wheel(tmp_path / "w", new)
-    cache.unpack_wheel(new_wheel)
     before = snapshot(venv.root)
     real_replace = os.replace
     calls: list[str] = []
@@ -135,7 +111,7 @@ def test_a_failing_move_is_an_install_error_and_restores_everything(
 
     monkeypatch.setattr(os, "replace", flaky_replace)
     with pytest.raises(InstallError) as raised:
-        install_wheel(new_wheel, venv.destination(), cache=cache)
+        install_wheel(upgrade_wheel, venv.destination(), cache=cache)
     monkeypatch.undo()
     message = str(raised.value)
     assert os.strerror(errno.ENOSPC) in message

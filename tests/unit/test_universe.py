@@ -247,3 +247,14 @@ def test_only_requirements_that_apply_pin_yanked_versions_or_name_prereleases(ta
     )
     assert list(u.versions("a")) == [V("0.5")]
     assert list(u.versions("b")) == [V("1.0")]
+
+
+def test_preferred_versions_come_first_where_usable(target):
+    table: dict[str, dict[str, list[str]]] = {
+        "a": {"1.0": [], "2.0": [], "3.0b1": []},
+        "b": {"1.0": [], "2.0": []},
+    }
+    preferences = {"a": V("1.0"), "b": V("9.0")}  # b's preference is not listed
+    u = make(table, ["a", "b"], target, preferences=preferences)
+    assert list(u.versions("a")) == [V("1.0"), V("2.0"), V("3.0b1")]
+    assert list(u.versions("b")) == [V("2.0"), V("1.0")]

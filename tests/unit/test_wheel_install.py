@@ -7,11 +7,11 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from resolvent.errors import InstallError
-from resolvent.installer.cache import Cache
 from resolvent.installer.install import install, install_wheel, uninstall
 from resolvent.installer.link import LinkMode
 from resolvent.installer.record import Hash, RecordEntry, parse_record, serialize_record
@@ -19,6 +19,10 @@ from resolvent.installer.scripts import launcher_text, rewrite_shebang, shebang
 from resolvent.installer.venv import Venv, create_venv
 from resolvent.installer.wheel import UnpackedWheel
 from tests.support.dists import Dist, build_wheel, record_hash
+from tests.support.trees import snapshot
+
+if TYPE_CHECKING:
+    from resolvent.installer.cache import Cache
 
 DEMO = Dist(
     "Demo.Pkg",
@@ -40,26 +44,6 @@ DEMO = Dist(
         "gui_scripts": {"demo-gui": "demo_pkg:main"},
     },
 )
-
-
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    found: dict[str, bytes | None] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            is_data = path.is_file() and not path.is_symlink()
-            found[str(path.relative_to(root))] = path.read_bytes() if is_data else None
-    return found
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Venv:
-    return create_venv(tmp_path / "env", python=Path(sys.executable))
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Cache:
-    return Cache(tmp_path / "cache")
 
 
 @pytest.fixture
@@ -239,13 +223,8 @@ def test_uninstall_refuses_paths_outside_the_environment(
 
 
 def test_failure_while_moving_into_place_restores_everything(
-    venv: Venv, cache: Cache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    venv: Venv, cache: Cache, upgrade_wheel: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old = Dist("demo", "1.0", files={"demo/__init__.py": "V = 1\n", "demo/old_only.py": ""})
-    new = Dist("demo", "2.0", files={f"demo/m{i}.py": "" for i in range(10)})
-    install_wheel(build_wheel(tmp_path / "w", old), venv.destination(), cache=cache)
-    new_wheel = build_wheel(tmp_path / "w", new)
-    cache.unpack_wheel(new_wheel)  # so that only the install's own moves are counted
     before = snapshot(venv.root)
     real_replace = os.replace
     calls = []
@@ -258,7 +237,7 @@ def test_failure_while_moving_into_place_restores_everything(
 
     monkeypatch.setattr(os, "replace", flaky_replace)
     with pytest.raises(InstallError, match="No space"):
-        install_wheel(new_wheel, venv.destination(), cache=cache)
+        install_wheel(upgrade_wheel, venv.destination(), cache=cache)
     monkeypatch.undo()
     assert len(calls) > 8  # the failing move, then the rollback moving files back
     assert snapshot(venv.root) == before
