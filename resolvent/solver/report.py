@@ -286,11 +286,14 @@ class _Writer:
         if len(items) == 2 and len(positives) == 1 and len(negatives) == 1:
             (dependent, term), (target, wanted) = positives[0], negatives[0]
             return self._depends(dependent, term, fmt.term(target, wanted.range))
-        if len(items) == 2 and positives[0][0] == ROOT:
+        if len(items) == 2 and positives and positives[0][0] == ROOT:
             package, term = positives[1]
             return f"{fmt.term(package, term.range)} is incompatible with your requirements"
         described = []
         for package, term in items:
+            if not term.positive and FULL.is_subset(term.range):
+                described.append(f"leaving out {package}")  # its complement is empty
+                continue
             versions = term.range if term.positive else term.range.complement()
             described.append(fmt.term(package, versions))
         return f"{', '.join(described[:-1])} and {described[-1]} are incompatible"

@@ -473,13 +473,14 @@ class Universe:
         if isinstance(requirements, Unavailable):
             return requirements
         if extra is None:
-            edges = self._edges(requirements, extra=None)
-            return self._without_self(name, version, edges)
+            return self._without_self((name,), version, self._edges(requirements, extra=None))
         # A virtual extra package pins its base project to the same version and adds
         # only the extra's own requirements: those whose marker holds with the extra
         # and not without it.
         own = [r for r in requirements if r.marker is not None and not self._marker_holds(r, None)]
-        edges = self._edges(own, extra=extra)
+        edges = self._without_self((package, name), version, self._edges(own, extra=extra))
+        if isinstance(edges, Unavailable):
+            return edges
         return (Dependency(name, exactly(version), f"=={version}"), *edges)
 
     def _edges(
@@ -505,20 +506,25 @@ class Universe:
 
     @staticmethod
     def _without_self(
-        name: NormalizedName, version: Version, edges: tuple[Dependency, ...]
+        keys: tuple[str, ...], version: Version, edges: tuple[Dependency, ...]
     ) -> tuple[Dependency, ...] | Unavailable:
-        """Settle a version's requirements on its own project.
+        """Settle a version's requirements on itself: its project, or the extra it is.
 
         A requirement the version meets adds nothing; one it does not meet (``a 2.0``
-        requiring ``a>=3``) can never hold, so the version cannot be used, as in pip and
-        uv, which treat it as a constraint on the project.
+        requiring ``a>=3``, or extra ``x`` of ``a 2.0`` requiring ``a[x]<2``) can never
+        hold, so the version cannot be used, as in pip and uv, which treat it as a
+        constraint on the project. The engines never see an edge from a package to
+        itself (a fact about one package cannot both require and forbid it).
         """
-        own = next((edge for edge in edges if edge.package == name), None)
-        if own is None:
-            return edges
-        if version not in own.range:
-            return Unavailable(f"requires `{name}{own.specifier}`, which excludes itself")
-        return tuple(edge for edge in edges if edge is not own)
+        kept = []
+        for edge in edges:
+            if edge.package not in keys:
+                kept.append(edge)
+            elif version not in edge.range:
+                return Unavailable(
+                    f"requires `{edge.package}{edge.specifier}`, which excludes itself"
+                )
+        return tuple(kept) if len(kept) < len(edges) else edges
 
     def _parsed(self, requirement: Requirement) -> tuple[Requirement, str, tuple[str, ...]]:
         """Return ``(requirement, specifier text, package keys)``, computed once.

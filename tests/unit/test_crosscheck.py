@@ -12,7 +12,7 @@ from resolvent.solver.checker import check_solution
 from resolvent.solver.crosscheck import resolve
 from resolvent.solver.memory import InMemoryProvider
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
-from resolvent.solver.universe import Universe
+from resolvent.solver.universe import Options, Universe
 
 V = Version
 TABLE = {"a": {"1.0": ["b>=1"], "2.0": ["b>=2"]}, "b": {"1.0": [], "2.0": []}}
@@ -296,3 +296,46 @@ def test_a_selection_is_checked_once_per_resolution(target, monkeypatch, pubgrub
     assert len(calls) == checks
     assert resolution.problems == []
     assert all(run.problems == [] for run in resolution.runs)
+
+
+@pytest.mark.parametrize(
+    ("table", "requires", "resolution", "expected"),
+    [
+        (  # extra x of a 2.0 requires a[x]<2: only a 1.0 can be chosen
+            {
+                "a": {"1.0": [], "2.0": ["b[t]", "a[x]<2; extra == 'x'"]},
+                "b": {"1.0": ["a[x]; extra == 't'"]},
+            },
+            ["a"],
+            "highest",
+            {"a": "1.0"},
+        ),
+        (  # found by a differential test against uv: PubGrub once proved it unsatisfiable
+            {
+                "b": {"1.0": ["c"]},
+                "c": {"1.0": ["d[x]==3.0"], "2.0": ["d>=2,<3"]},
+                "d": {
+                    "2.0": ["d[x]>=3.0; extra == 'x'"],
+                    "3.0": ["missing; extra == 'x'", "d[x]>=2.0; extra == 'x'"],
+                },
+            },
+            ["b"],
+            "lowest",
+            {"b": "1.0", "c": "2.0", "d": "2.0"},
+        ),
+    ],
+)
+def test_extras_that_require_themselves_agree_across_engines(
+    target, table, requires, resolution, expected
+):
+    universe = Universe(
+        InMemoryProvider.from_simple(table),
+        [Requirement(r) for r in requires],
+        target.markers(),
+        target.python_version,
+        Options(resolution=resolution),
+    )
+    resolution_ = resolve(universe, solver="both")
+    assert resolution_.problems == []
+    assert isinstance(resolution_.outcome, Solution)
+    assert {n: str(v) for n, v in resolution_.outcome.packages().items()} == expected

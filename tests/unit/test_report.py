@@ -186,6 +186,21 @@ def test_multi_term_conclusions() -> None:
         "derived",
     )
     assert writer.conclusion(three) == "a==1.0, b==1.0 and c<=1.5 are incompatible"
+    # "not c, whatever its version": its complement is empty (was printed `c<0`).
+    without = Incompatibility(
+        {
+            "a": Term(positive=True, range=exactly(V("1.0"))),
+            "b": Term(positive=True, range=exactly(V("1.0"))),
+            "c": Term(positive=False, range=FULL),
+        },
+        "derived",
+    )
+    assert writer.conclusion(without) == "a==1.0, b==1.0 and leaving out c are incompatible"
+    two_negatives = Incompatibility(
+        {"a": Term(positive=False, range=FULL), "b": Term(positive=False, range=FULL)},
+        "derived",
+    )
+    assert writer.conclusion(two_negatives) == "leaving out a and leaving out b are incompatible"
     required = Incompatibility({"a": Term(positive=False, range=from_specifier(">=2"))}, "derived")
     assert writer.conclusion(required) == "a>=2 is required"
     against_root = Incompatibility(

@@ -258,3 +258,18 @@ def test_preferred_versions_come_first_where_usable(target):
     u = make(table, ["a", "b"], target, preferences=preferences)
     assert list(u.versions("a")) == [V("1.0"), V("2.0"), V("3.0b1")]
     assert list(u.versions("b")) == [V("2.0"), V("1.0")]
+
+
+def test_an_extra_that_requires_itself_outside_its_version_cannot_be_used(target):
+    table = {
+        "a": {"1.0": [], "2.0": ["b[t]", "a[x]<2; extra == 'x'"]},
+        "b": {"1.0": ["a[x]; extra == 't'"]},
+    }
+    u = make(table, ["a"], target)
+    refused = u.dependencies("a[x]", V("2.0"))
+    assert isinstance(refused, Unavailable)
+    assert "which excludes itself" in refused.reason
+    # Met by the version itself: only the pin to the project's own version remains.
+    met = make({"a": {"1.0": ["a[x]>=1; extra == 'x'", "c; extra == 'x'"]}}, ["a[x]"], target)
+    kept = cast("tuple[Dependency, ...]", met.dependencies("a[x]", V("1.0")))
+    assert [d.package for d in kept] == ["a", "c"]
