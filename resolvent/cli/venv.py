@@ -27,6 +27,7 @@ __all__ = ["venv"]
 @click.option(
     "--system-site-packages", is_flag=True, help="Let the venv see the base interpreter's packages."
 )
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def venv(
     path: Path,
     python: str | None,
@@ -35,8 +36,13 @@ def venv(
     seed: bool,
     clear: bool,
     system_site_packages: bool,
+    quiet: bool,
 ) -> None:
     """Create a virtual environment at PATH (default: .venv)."""
+
+    def say(text: str) -> None:
+        if not quiet:
+            click.echo(text, err=True)
 
     def action() -> None:
         from resolvent.installer.cache import Cache  # noqa: PLC0415
@@ -48,9 +54,7 @@ def venv(
         # Python costs a process start, most of the time a venv takes to make.
         cache_root = Cache.default().root
         info = query_interpreter(interpreter, cache_root=cache_root)
-        click.echo(
-            f"Using Python {info.version_text} interpreter at: {info.base_executable}", err=True
-        )
+        say(f"Using Python {info.version_text} interpreter at: {info.base_executable}")
         created = create_venv(
             path,
             python=interpreter,
@@ -60,11 +64,11 @@ def venv(
             system_site_packages=system_site_packages,
             cache_root=cache_root,
         )
-        click.echo(f"Creating virtual environment at: {path}", err=True)
+        say(f"Creating virtual environment at: {path}")
         if seed:
-            click.echo(" + pip", err=True)
+            say(" + pip")
         activate = created.scripts / "activate"
         shown = activate if path.is_absolute() else os.path.relpath(activate)
-        click.echo(f"Activate with: source {shown}", err=True)
+        say(f"Activate with: source {shown}")
 
     run(action)

@@ -422,3 +422,11 @@ def test_cache_commands(rv: Runner, tmp_path: Path) -> None:
     assert not (rv.cache / "archive-v1" / ".tmp-leftover").exists()
     rv("cache", "clean")
     assert not any(rv.cache.iterdir())
+
+
+def test_venv_quiet_prints_nothing(rv: Runner, tmp_path: Path) -> None:
+    loud = rv("venv", str(tmp_path / "loud"))
+    assert "Activate with" in loud.output
+    quiet = rv("venv", "-q", str(tmp_path / "quiet"))
+    assert quiet.output == ""
+    assert (tmp_path / "quiet" / "pyvenv.cfg").is_file()
