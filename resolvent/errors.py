@@ -9,6 +9,8 @@ line.
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "BadInputError",
     "BuildError",
@@ -27,7 +29,23 @@ __all__ = [
     "SolverError",
     "UnsafeWheelError",
     "VenvError",
+    "os_paths",
+    "os_reason",
 ]
+
+
+def os_reason(error: OSError) -> str:
+    """Return the system's reason for ``error`` (``Permission denied``), for one line."""
+    return error.strerror or str(error) or type(error).__name__
+
+
+def os_paths(error: OSError) -> list[str]:
+    """Return the paths ``error`` names (a rename names two), decoded for messages."""
+    return [
+        os.fsdecode(path)
+        for path in (error.filename, error.filename2)
+        if isinstance(path, (str, bytes))
+    ]
 
 
 class ResolventError(Exception):

@@ -9,13 +9,14 @@ object serves every version that repeats a line.
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-__all__ = ["check_numbers", "parse_marker", "parse_requirement"]
+__all__ = ["parse_marker", "parse_requirement"]
 
 
 @lru_cache(maxsize=65536)
@@ -33,7 +34,7 @@ def parse_requirement(text: str) -> Requirement:
     either part rejects, goes to the full parser, which stays the authority (the tests
     compare both on real and crafted lines).
     """
-    check_numbers(text)
+    _check_numbers(text)
     match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
     if match is None:
         return Requirement(text)
@@ -52,23 +53,25 @@ def parse_requirement(text: str) -> Requirement:
     return requirement
 
 
-def check_numbers(text: str) -> None:
+def _check_numbers(text: str) -> None:
     """Refuse a requirement or marker text holding a number longer than ``int()`` reads.
 
     packaging accepts ``==1000...0`` (or a marker comparing such a version) with any
-    number of digits and parses the version only when it compares; past 4,300 digits
+    number of digits and parses the version only when it compares; past the limit
     ``int()`` refuses it then, deep inside a resolution. Checked here, such a line is as
     invalid as any other.
 
     :raises InvalidRequirement: when a run of digits is too long.
     """
-    if len(text) > _LONGEST_NUMBER and _LONG_NUMBER.search(text):
-        raise InvalidRequirement(f"a number in `{text[:40]}...` has over 4,300 digits")
+    if _LONG_NUMBER is not None and len(text) > _LONGEST_NUMBER and _LONG_NUMBER.search(text):
+        raise InvalidRequirement(
+            f"a number in `{text[:40]}...` has over {_LONGEST_NUMBER:,} digits"
+        )
 
 
-#: Python's limit on the digits ``int()`` converts from a string.
-_LONGEST_NUMBER = 4300
-_LONG_NUMBER = re.compile(rf"[0-9]{{{_LONGEST_NUMBER + 1}}}")
+#: The interpreter's limit on the digits ``int()`` reads from a string (0: none).
+_LONGEST_NUMBER = sys.get_int_max_str_digits()
+_LONG_NUMBER = re.compile(rf"[0-9]{{{_LONGEST_NUMBER + 1}}}") if _LONGEST_NUMBER else None
 
 
 # Whether Requirement is still the five-slot class assembled above (packaging >= 22).

@@ -105,11 +105,12 @@ class Platform:
         }
 
 
-#: The largest number a platform or Python version part may have. Tags are generated
-#: for every glibc, musl, macOS or Python minor version up to the target's, so an
-#: unbounded number (`manylinux_2_900000000`) would generate them for minutes.
-_MAX_PART = 999
-_PART = r"\d{1,3}"
+#: The most digits a platform or Python version part may have. Tags are generated for
+#: every glibc, musl, macOS or Python minor version up to the target's, so an unbounded
+#: number (`manylinux_2_900000000`) would generate them for minutes.
+_PART_DIGITS = 3
+_MAX_PART = 10**_PART_DIGITS - 1
+_PART = rf"\d{{1,{_PART_DIGITS}}}"
 _LINUX = re.compile(
     r"^(?P<arch>[a-z0-9_]+)-(?:"
     rf"(?P<many>manylinux_(?P<gmaj>{_PART})_(?P<gmin>{_PART}))"

@@ -10,13 +10,12 @@ traceback.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
-from resolvent.errors import ResolventError
+from resolvent.errors import ResolventError, os_paths, os_reason
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,12 +46,8 @@ def _print_traceback() -> None:
 
 def os_error_message(error: OSError) -> str:
     """Return one line for ``error``: the system's reason and the path(s) it concerns."""
-    reason = error.strerror or str(error) or type(error).__name__
-    paths = [
-        f"`{os.fsdecode(path)}`"
-        for path in (error.filename, error.filename2)
-        if isinstance(path, (str, bytes))
-    ]
+    reason = os_reason(error)
+    paths = [f"`{path}`" for path in os_paths(error)]
     return f"{reason}: {' -> '.join(paths)}" if paths else reason
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -41,49 +38,6 @@ def _parse_exclude_newer(text: str | None) -> datetime | None:
             hint="use a date like `2026-01-01` or a timestamp like `2026-01-01T12:00:00Z`",
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
-
-    A symbolic link is followed (its target gets the new text; the link stays), and a
-    path that is not a regular file, such as ``/dev/stdout`` or a named pipe, is written
-    in place, as uv writes it: replacing the node would turn it into a plain file. The
-    new file gets the usual permissions (0666 less the umask), or the old file's.
-
-    :raises BadInputError: when the file cannot be written (a folder, no permission).
-    """
-    from resolvent.errors import BadInputError  # noqa: PLC0415
-
-    target = Path(os.path.realpath(path))
-    try:
-        try:
-            mode: int | None = target.stat().st_mode
-        except FileNotFoundError:
-            mode = None
-        if mode is not None and stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if mode is not None and not stat.S_ISREG(mode):
-            with target.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        # O_EXCL: never write through a file someone else placed there; 0o666: the
-        # umask applies, as for any new file (a temporary file's 0600 would stay).
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            if mode is not None:
-                temp.chmod(stat.S_IMODE(mode))
-            temp.replace(target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        reason = error.strerror or error.__class__.__name__
-        raise BadInputError(f"cannot write `{path}`: {reason}") from None
 
 
 def _binary_policy(values: tuple[str, ...]) -> bool | frozenset[str]:
@@ -212,6 +166,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
 
     def action() -> None:
         from resolvent.project.compile import CompileRequest, compile_requirements  # noqa: PLC0415
+        from resolvent.project.compile_output import write_output  # noqa: PLC0415
         from resolvent.project.resolve import ResolveSettings  # noqa: PLC0415
         from resolvent.target import (  # noqa: PLC0415
             Target,
@@ -266,7 +221,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
         )
         elapsed = time.perf_counter() - start
         if output_file is not None:
-            _write_atomically(output_file, result.text)
+            write_output(output_file, result.text)
         else:
             click.echo(result.text, nl=False)
         if not quiet:

@@ -295,14 +295,15 @@ def _uninstall_name(package: str) -> str:
     pip and uv take requirements there (``demo==1.0``, ``demo[extra]``) and remove the
     installed project of that name, whatever its version; a bare name is the usual case.
     """
-    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+    from packaging.requirements import InvalidRequirement  # noqa: PLC0415
 
     from resolvent.errors import BadInputError  # noqa: PLC0415
+    from resolvent.requirement_parsing import parse_requirement  # noqa: PLC0415
 
     try:
-        return Requirement(package).name
+        return parse_requirement(package).name
     except InvalidRequirement as error:
-        first = str(error).splitlines()[0] if str(error) else "not a requirement"
+        first = str(error).splitlines()[0]
         raise BadInputError(f"invalid package `{package}`: {first}") from None
 
 

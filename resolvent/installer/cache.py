@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resolvent.errors import BadInputError, InstallError, InvalidWheelError
+from resolvent.errors import BadInputError, InstallError, InvalidWheelError, os_paths, os_reason
 from resolvent.hashes import file_sha256
 
 if TYPE_CHECKING:
@@ -80,16 +80,16 @@ def _unlink_if_orphan(path: str, suffix: str) -> None:
             os.unlink(path)
 
 
-def _cache_failure(root: Path, error: OSError, verb: str = "use") -> BadInputError:
+def _cache_failure(root: Path, error: OSError, verb: str) -> BadInputError:
     """Return the one-line error for a cache folder the file system refuses.
 
     The folder comes from ``--cache-dir``, ``$RESOLVENT_CACHE_DIR`` or the user's home:
     like a venv path, it is input, and the fix is another path (or its permissions).
     """
-    reason = error.strerror or str(error) or type(error).__name__
+    reason = os_reason(error)
     if isinstance(error, (FileExistsError, NotADirectoryError)):
         reason = "a file is in the way"
-    where = error.filename if isinstance(error.filename, str) else None
+    where = next(iter(os_paths(error)), None)
     detail = f" (`{where}`)" if where is not None and where != os.fspath(root) else ""
     return BadInputError(f"cannot {verb} the cache folder `{root}`: {reason}{detail}")
 

@@ -14,10 +14,10 @@ the tree merged into it entry by entry. The ``.dist-info`` folder moves last, an
 after it, so a process killed part way leaves no RECORD that claims a whole install.
 
 Several transactions can also stand or fall together (an install plan: remove some
-distributions, link others): given one :class:`Journal`, each destination keeps what its
-commit replaced in the journal's staging folder and hands the journal its undo log, and
-:meth:`Journal.rollback` undoes every one of them, so an environment keeps what it had
-even when the plan's last package fails.
+distributions, link others): given one :class:`Journal` (from :func:`all_or_nothing`),
+each destination keeps what its commit replaced in the journal's staging folder and hands
+the journal its undo log, and :meth:`Journal.rollback` undoes every one of them, so an
+environment keeps what it had even when the plan's last package fails.
 
 Example::
 
@@ -45,12 +45,12 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import canonicalize_name
 
-from resolvent.errors import InstallError
+from resolvent.errors import InstallError, ResolventError, os_paths, os_reason
 from resolvent.installer.link import Linker, LinkMode
 from resolvent.installer.record import RecordEntry, parse_record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from resolvent.installer.wheel import DataKey
 
@@ -59,6 +59,7 @@ __all__ = [
     "Journal",
     "Scheme",
     "SchemeDestination",
+    "all_or_nothing",
     "find_installed",
     "installed_files",
     "os_failure",
@@ -134,11 +135,10 @@ def os_failure(error: OSError, verb: str, *, staging: str | None = None) -> Inst
     two paths; the one inside ``staging`` (our private folder) means nothing to a user,
     so the other is shown.
     """
-    paths = [p for p in (error.filename, error.filename2) if p is not None]
-    shown = [os.fsdecode(p) for p in paths if not isinstance(p, int)]
+    shown = os_paths(error)
     outside = [p for p in shown if staging is None or not _inside(p, staging)]
     path = (outside or shown or [""])[0]
-    reason = error.strerror or str(error) or type(error).__name__
+    reason = os_reason(error)
     if not path:
         return InstallError(f"cannot {verb} the environment: {reason}")
     return InstallError(f"cannot {verb} `{path}`: {reason}")
@@ -176,22 +176,18 @@ def _undo_all(steps: Iterable[_Step]) -> list[str]:
 class Journal:
     """The undo logs of transactions that succeed or fail together (an install plan).
 
-    Each :class:`SchemeDestination` made with the journal keeps what its commit moved
-    aside in ``staging`` (a folder inside the environment, made and removed by the
-    caller) and, committed or failed, adds its undo log here instead of undoing itself.
-    The caller then calls :meth:`rollback` if any part failed; otherwise it deletes
-    ``staging``, and the backups with it. Safe to use from several threads.
+    Each :class:`SchemeDestination` made with the journal stages its files and keeps
+    what its commit moved aside in ``staging`` (a folder inside the environment, shared
+    by the transactions: making and removing a folder per install costs milliseconds on
+    some file systems) and, committed or failed, adds its undo log here instead of
+    undoing itself. The owner of ``staging`` (:func:`all_or_nothing`) then calls
+    :meth:`rollback` if any part failed, and deletes ``staging``, the backups with it.
+    Safe to use from several threads.
 
     Example::
 
-        journal = Journal(staging)
-        try:
+        with all_or_nothing(scheme.root) as journal:
             ...  # SchemeDestination(scheme, python=python, journal=journal) per package
-        except BaseException:
-            journal.rollback()
-            raise
-        finally:
-            shutil.rmtree(staging)
     """
 
     __slots__ = ("_lock", "_steps", "staging")
@@ -229,6 +225,34 @@ class Journal:
         with self._lock:
             steps, self._steps = self._steps, []
         return _undo_all(steps)
+
+
+@contextlib.contextmanager
+def all_or_nothing(root: Path) -> Iterator[Journal]:
+    """Yield the journal of one run's changes to the environment at ``root``; undo on error.
+
+    Its staging folder (one for the whole run) holds every file the run replaces or
+    removes until the run has succeeded, for the rollback; then it is deleted. After a
+    crash, the next run's ``environment_lock`` deletes it. A restore that fails is
+    named in the hint of the error raised.
+    """
+    try:
+        staging = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=root)
+    except OSError as error:
+        raise os_failure(error, "write to") from None
+    journal = Journal(staging)
+    try:
+        yield journal
+    except BaseException as error:
+        lost = journal.rollback()
+        if lost and isinstance(error, ResolventError) and error.hint is None:
+            error.hint = (
+                f"{len(lost)} path(s) could not be restored, such as `{lost[0]}`; "
+                "`resolvent pip verify` shows what the environment holds now"
+            )
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +367,6 @@ class SchemeDestination:
         "_placements",
         "_removals",
         "_root_key",
-        "_shared",
         "_stage",
         "_token",
         "_trees",
@@ -358,17 +381,12 @@ class SchemeDestination:
         *,
         python: str,
         link_mode: LinkMode = LinkMode.HARDLINK,
-        staging: str | None = None,
         journal: Journal | None = None,
     ) -> None:
         self.scheme = scheme
-        # A staging folder shared by several transactions (one per run, made by the
-        # caller inside ``scheme.root``, removed by it): creating and removing a folder
-        # per install costs milliseconds on some file systems. Each transaction names
-        # its files with its own token; replaced files stay there until the caller's
-        # cleanup (or the next run's, after a crash). A journal brings its own.
+        # With a journal, the transaction stages in the journal's folder, shared with the
+        # journal's other transactions: it names its files with its own token.
         self._journal = journal
-        self._shared = journal.staging if journal is not None else staging
         self._token = ""
         self.python = python
         self.link_mode = link_mode
@@ -385,8 +403,8 @@ class SchemeDestination:
         """Open a transaction whose RECORD paths are relative to ``root_key``'s folder."""
         if self._stage is not None:
             raise InstallError("an install into this destination is already in progress")
-        if self._shared is not None:
-            self._stage = self._shared
+        if self._journal is not None:
+            self._stage = self._journal.staging
             self._token = os.urandom(6).hex() + "-"
         else:
             try:
@@ -484,7 +502,7 @@ class SchemeDestination:
         undo: list[_Step] = []  # (step, action, path, other) as applied
         verb = "remove"
         try:
-            if self._token:
+            if self._journal is not None:
                 backups = stage
             else:
                 backups = os.path.join(stage, "backup")
@@ -604,16 +622,10 @@ class SchemeDestination:
                 folder = os.path.dirname(folder)
 
     def _close(self) -> None:
-        if self._journal is not None:
-            pass  # the staged files stay until the caller's cleanup: a rollback needs them
-        elif self._stage is not None and self._shared is None:
+        # With a journal, the staged files stay until the journal's owner deletes its
+        # folder: a rollback needs them.
+        if self._stage is not None and self._journal is None:
             shutil.rmtree(self._stage, ignore_errors=True)
-        elif self._stage is not None:
-            for staged in self._placements:  # unplaced after an error; placed ones moved
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(staged)
-            for tree in self._trees:  # what was merged leaves empty folders behind
-                shutil.rmtree(tree.staged, ignore_errors=True)
         self._stage = None
         self._placements = {}
         self._finals = set()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolvent import __version__
-from resolvent.errors import VenvError
+from resolvent.errors import VenvError, os_paths, os_reason
 
 if TYPE_CHECKING:
     from resolvent.installer.destination import Scheme, SchemeDestination
@@ -385,8 +385,8 @@ def _make_parents(target: Path) -> None:
 
 def _os_failure(target: Path, error: OSError) -> VenvError:
     """Return the one-line error for the file system refusing to create ``target``."""
-    reason = error.strerror or str(error) or type(error).__name__
-    where = error.filename if isinstance(error.filename, str) else None
+    reason = os_reason(error)
+    where = next(iter(os_paths(error)), None)
     if where is not None and os.path.basename(where).startswith(f".{target.name}."):
         where = None  # our temporary folder beside the target: name the target instead
     detail = f" (`{where}`)" if where is not None and where != os.fspath(target) else ""

@@ -3,13 +3,20 @@
 The layout matches uv's: a header naming the command, then one ``name==version`` line
 per project in name order, optional ``--hash`` lines, and a ``# via`` block naming the
 projects (or input files) that brought each one in. The output is deterministic: the
-same resolution gives the same bytes.
+same resolution gives the same bytes. :func:`write_output` puts it in place (``-o``).
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from resolvent.errors import BadInputError, os_reason
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -17,7 +24,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-__all__ = ["PinnedSet", "render_pins"]
+__all__ = ["PinnedSet", "render_pins", "write_output"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +86,43 @@ def render_pins(
 def _via_order(label: str) -> tuple[int, str]:
     """Input files (``-r``/``-c``) first, as uv lists them, then projects by name."""
     return (0 if label.startswith("-") else 1, label)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    A symbolic link is followed (its target gets the new text; the link stays), and a
+    path that is not a regular file, such as ``/dev/stdout`` or a named pipe, is written
+    in place, as uv writes it: replacing the node would turn it into a plain file. The
+    new file gets the usual permissions (0666 less the umask), or the old file's.
+
+    :raises BadInputError: when the file cannot be written (a folder, no permission).
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        try:
+            mode: int | None = target.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if mode is not None and not stat.S_ISREG(mode):
+            with target.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        # O_EXCL: never write through a file someone else placed there; 0o666: the
+        # umask applies, as for any new file (a temporary file's 0600 would stay).
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            if mode is not None:
+                temp.chmod(stat.S_IMODE(mode))
+            temp.replace(target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise BadInputError(f"cannot write `{path}`: {os_reason(error)}") from None

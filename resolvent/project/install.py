@@ -34,17 +34,16 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from resolvent.errors import BadInputError, BuildError, InstallError, ResolventError
+from resolvent.errors import BadInputError, BuildError, InstallError
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.metadata import CoreMetadata, parse_core_metadata
 from resolvent.index.pages import DistFile
 from resolvent.installer.cache import Cache
 from resolvent.installer.destination import (
     InstalledFiles,
-    Journal,
     SchemeDestination,
+    all_or_nothing,
     installed_files,
-    os_failure,
 )
 from resolvent.installer.install import compile_files, install, remove_installed
 from resolvent.installer.link import LinkMode
@@ -78,6 +77,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from resolvent.installer.build import BuildRequirementsInstaller
+    from resolvent.installer.destination import Journal
     from resolvent.installer.install import InstalledDistribution
     from resolvent.installer.venv import Venv
     from resolvent.project.resolve import ResolveSettings
@@ -565,7 +565,7 @@ def _apply(
     removals = [(dist, installed_files(dist.dist_info, scheme.root)) for dist in plan.extraneous]
     for dist in plan.reinstalls:
         installed_files(dist.dist_info, scheme.root)  # its install reads it again, to replace it
-    with _all_or_nothing(environment) as journal:
+    with all_or_nothing(environment.root) as journal:
         outcomes = _apply_steps(ready, removals, replaced, journal, context)
     for dist, _ in removals:
         report.removed.append(dist)
@@ -590,34 +590,6 @@ def _apply(
     if installed_py:
         compile_files(os.fspath(environment.python), installed_py)
     report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
-
-
-@contextlib.contextmanager
-def _all_or_nothing(environment: Venv) -> Iterator[Journal]:
-    """Yield the journal of one run's changes to ``environment``; undo them if it raises.
-
-    Its staging folder (one for the whole run: making and removing a folder per install
-    costs milliseconds on some file systems) holds every file the run replaces or
-    removes until the run has succeeded, for the rollback; then it is deleted. After a
-    crash, the next run's ``environment_lock`` deletes it.
-    """
-    try:
-        staging = tempfile.mkdtemp(prefix=".resolvent-staging-", dir=environment.root)
-    except OSError as error:
-        raise os_failure(error, "write to") from None
-    journal = Journal(staging)
-    try:
-        yield journal
-    except BaseException as error:
-        lost = journal.rollback()
-        if lost and isinstance(error, ResolventError) and error.hint is None:
-            error.hint = (
-                f"{len(lost)} path(s) could not be restored, such as `{lost[0]}`; "
-                "`resolvent pip verify` shows what the environment holds now"
-            )
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _apply_steps(
@@ -746,12 +718,11 @@ def uninstall_packages(
     All or nothing: every RECORD is read before anything is removed, and if a removal
     fails, the distributions already removed are put back.
     """
-    removed: list[InstalledDist] = []
     missing: list[str] = []
+    removals: list[tuple[InstalledDist, InstalledFiles]] = []
     with environment_lock(environment):
         site = SitePackages.scan([environment.site_packages, environment.platlib])
         scheme = environment.scheme
-        removals: list[tuple[InstalledDist, InstalledFiles]] = []
         for name in dict.fromkeys(canonicalize_name(n) for n in names):
             dist = site.get(name)
             if dist is None:
@@ -759,8 +730,7 @@ def uninstall_packages(
                 continue
             removals.append((dist, installed_files(dist.dist_info, scheme.root)))
         if removals:
-            with _all_or_nothing(environment) as journal:
+            with all_or_nothing(environment.root) as journal:
                 for _, files in removals:
                     remove_installed(files, scheme, journal=journal)
-    removed.extend(dist for dist, _ in removals)
-    return removed, missing
+    return [dist for dist, _ in removals], missing

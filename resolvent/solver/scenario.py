@@ -278,12 +278,10 @@ def _parse_version(raw: object, name: str, version_text: str, source: str) -> Sc
         str(extra): tuple(_requirement(r, where, source) for r in _strings(reqs, where, source))
         for extra, reqs in _table(data.get("extras", {}), f"{where} extras", source).items()
     }
-    flags = {}
-    for key, default in (("yanked", False), ("sdist", True), ("wheel", True)):
-        value = data.get(key, default)
-        if not isinstance(value, bool):
-            raise ScenarioError(source, f"`{key}` in {where} must be true or false")
-        flags[key] = value
+    flags = {
+        key: _flag(data, key, where, source, default=default)
+        for key, default in (("yanked", False), ("sdist", True), ("wheel", True))
+    }
     return ScenarioVersion(
         version=_version(version_text, where, source),
         requires=tuple(
@@ -397,8 +395,10 @@ def _string(value: object, where: str, source: str) -> str:
     return value
 
 
-def _flag(data: Mapping[str, Any], key: str, where: str, source: str) -> bool:
-    value = data.get(key, False)
+def _flag(
+    data: Mapping[str, Any], key: str, where: str, source: str, *, default: bool = False
+) -> bool:
+    value = data.get(key, default)
     if not isinstance(value, bool):
         raise ScenarioError(source, f"`{key}` in {where} must be true or false")
     return value

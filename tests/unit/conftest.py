@@ -1,8 +1,13 @@
-"""Fixtures shared by the installer's unit tests: a fresh venv, an empty cache, an upgrade."""
+"""Fixtures shared by the installer's unit tests: a fresh venv, an empty cache, an upgrade.
+
+Also a way to make :func:`os.replace` fail part way through an install.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,3 +41,28 @@ def upgrade_wheel(venv: Venv, cache: Cache, tmp_path: Path) -> Path:
     new_wheel = build_wheel(tmp_path / "w", new)
     cache.unpack_wheel(new_wheel)
     return new_wheel
+
+
+#: ``failing_replace(n, error)``: make :func:`os.replace` raise ``error(src, dst)`` on its
+#: n-th call; returns the list of every call's destination, filled as they happen.
+FailingReplace = Callable[[int, Callable[[str, str], OSError]], list[str]]
+
+
+@pytest.fixture
+def failing_replace(monkeypatch: pytest.MonkeyPatch) -> FailingReplace:
+    """Patch :func:`os.replace` (``monkeypatch.undo()`` restores it) to fail on a call."""
+
+    def patch(nth: int, error: Callable[[str, str], OSError]) -> list[str]:
+        real_replace = os.replace
+        calls: list[str] = []
+
+        def flaky_replace(src: str, dst: str) -> None:
+            calls.append(dst)
+            if len(calls) == nth:
+                raise error(src, dst)
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", flaky_replace)
+        return calls
+
+    return patch

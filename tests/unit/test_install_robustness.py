@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pytest
@@ -29,6 +30,9 @@ from resolvent.installer.venv import Venv, create_venv, query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
 from tests.support.dists import Dist, build_wheel
 from tests.support.trees import snapshot
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import FailingReplace
 
 
 def _tree(cache: Cache, tmp_path: Path, dist: Dist) -> UnpackedWheel:
@@ -97,19 +101,16 @@ def test_a_failed_transaction_leaves_its_undo_to_the_journal(
 
 
 def test_a_failing_move_is_an_install_error_and_restores_everything(
-    venv: Venv, cache: Cache, upgrade_wheel: Path, monkeypatch: pytest.MonkeyPatch
+    venv: Venv,
+    cache: Cache,
+    upgrade_wheel: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failing_replace: FailingReplace,
 ) -> None:
     before = snapshot(venv.root)
-    real_replace = os.replace
-    calls: list[str] = []
-
-    def flaky_replace(src: str, dst: str) -> None:
-        calls.append(dst)
-        if len(calls) == 4:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky_replace)
+    failing_replace(
+        4, lambda src, dst: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)
+    )
     with pytest.raises(InstallError) as raised:
         install_wheel(upgrade_wheel, venv.destination(), cache=cache)
     monkeypatch.undo()

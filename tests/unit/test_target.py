@@ -35,7 +35,22 @@ def test_unknown_platform_is_bad_input():
         parse_platform("sparc-sunos")
 
 
-@pytest.mark.parametrize("text", ["3", "three", "", "1.2", "3.12.1.4"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x86_64-manylinux_2_900000000",  # tags for every glibc up to it: minutes, gigabytes
+        "x86_64-musllinux_1_1000",
+        "aarch64-apple-darwin900000000",
+    ],
+)
+def test_platform_numbers_are_bounded(text):
+    with pytest.raises(BadInputError, match="unknown Python platform"):
+        parse_platform(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["3", "three", "", "1.2", "3.12.1.4", "3.900000000", "3.1" + "0" * 5000]
+)
 def test_bad_python_version(text):
     with pytest.raises(BadInputError):
         parse_python_version(text)

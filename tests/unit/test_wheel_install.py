@@ -23,6 +23,7 @@ from tests.support.trees import snapshot
 
 if TYPE_CHECKING:
     from resolvent.installer.cache import Cache
+    from tests.unit.conftest import FailingReplace
 
 DEMO = Dist(
     "Demo.Pkg",
@@ -223,19 +224,14 @@ def test_uninstall_refuses_paths_outside_the_environment(
 
 
 def test_failure_while_moving_into_place_restores_everything(
-    venv: Venv, cache: Cache, upgrade_wheel: Path, monkeypatch: pytest.MonkeyPatch
+    venv: Venv,
+    cache: Cache,
+    upgrade_wheel: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failing_replace: FailingReplace,
 ) -> None:
     before = snapshot(venv.root)
-    real_replace = os.replace
-    calls = []
-
-    def flaky_replace(src: str, dst: str) -> None:
-        calls.append(dst)
-        if len(calls) == 8:
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky_replace)
+    calls = failing_replace(8, lambda _src, _dst: OSError(28, "No space left on device"))
     with pytest.raises(InstallError, match="No space"):
         install_wheel(upgrade_wheel, venv.destination(), cache=cache)
     monkeypatch.undo()
