@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from resolvent.errors import BadInputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
 __all__ = [
@@ -71,14 +72,18 @@ def parse_user_hash(text: str) -> str:
     return f"{algorithm}:{digest}"
 
 
-def index_hashes(pairs: dict[str, str]) -> dict[str, str]:
+def index_hashes(pairs: Mapping[str, object]) -> dict[str, str]:
     """Keep the digests an index states with an algorithm of :data:`INDEX_HASHES`, lower-cased.
 
-    >>> index_hashes({"SHA256": "AB", "shake_128": "cd", "md5": ""})
+    A digest that is not a string (a JSON page's ``"sha256": null``) is dropped too.
+
+    >>> index_hashes({"SHA256": "AB", "shake_128": "cd", "md5": "", "sha1": None})
     {'sha256': 'ab'}
     """
     kept: dict[str, str] = {}
     for algorithm, digest in pairs.items():
+        if not isinstance(digest, str):
+            continue
         name, value = algorithm.strip().lower(), digest.strip().lower()
         if name in INDEX_HASHES and value:
             kept[name] = value

@@ -235,7 +235,9 @@ def _html_records(
     _check_api_version(parser.api_version, url)
     records: list[FileRecord] = []
     for attrs in parser.anchors:
-        record = _anchor_record(attrs, base, project)
+        href = attrs.get("href")
+        resolved = _resolve(base, href) if href else None
+        record = None if resolved is None else _anchor_record(attrs, resolved, project)
         if record is not None:
             records.append(record)
     return project, records, parser.api_version
@@ -268,20 +270,19 @@ def parse_flat_page(text: str, *, url: str) -> dict[NormalizedName, list[DistFil
         parsed = parse_dist_filename(unquote(path.rsplit("/", 1)[-1]))
         if parsed is None:
             continue
-        record = _anchor_record(attrs, base, parsed.name)
+        record = _anchor_record(attrs, resolved, parsed.name)
         if record is not None:
             grouped.setdefault(parsed.name, []).append(record.dist(parsed.name))
     return grouped
 
 
 def _anchor_record(
-    attrs: dict[str, str | None], base: str, project: NormalizedName
+    attrs: dict[str, str | None], resolved: tuple[str, str], project: NormalizedName
 ) -> FileRecord | None:
-    """Return the file an anchor links to, if it is a distribution of ``project``."""
-    href = attrs.get("href")
-    resolved = _resolve(base, href) if href else None
-    if resolved is None:
-        return None
+    """Return the file an anchor links to, if it is a distribution of ``project``.
+
+    :param resolved: the anchor's link, as :func:`_resolve` made it absolute.
+    """
     absolute, fragment = resolved
     metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
     return _make_record(
@@ -492,11 +493,7 @@ def _fragment_hashes(fragment: str) -> dict[str, str]:
 
 def _hash_dict(value: Any) -> dict[str, str]:
     """Read a PEP 691 ``hashes`` table, keeping only algorithms resolvent checks."""
-    if not isinstance(value, dict):
-        return {}
-    return index_hashes(
-        {str(key): digest for key, digest in value.items() if isinstance(digest, str)}
-    )
+    return index_hashes(value) if isinstance(value, dict) else {}
 
 
 def _html_metadata(value: str | None) -> dict[str, str] | None:

@@ -62,7 +62,7 @@ from resolvent.index.pages import (
     epoch_microseconds,
     parse_requires_python,
 )
-from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.solver.provider import Unavailable, VersionInfo, unusable_reason
 from resolvent.solver.universe import python_allowed
 
 if TYPE_CHECKING:
@@ -585,15 +585,12 @@ class IndexProvider:
         return info, best
 
     def _why_unusable(self, name: NormalizedName, files: list[FileRecord]) -> str:
-        has_wheels = any(f.kind == "wheel" for f in files)
-        has_sdist = any(f.kind == "sdist" for f in files)
-        if has_sdist and _applies(self.no_build, name):
-            if has_wheels and not _applies(self.no_binary, name):
-                return "has no wheels for the target platform and building from source is disabled"
-            return "has only a source distribution and building from source is disabled"
-        if has_wheels and _applies(self.no_binary, name):
-            return "has only wheels and `--no-binary` is set"
-        return "has no wheels for the target platform or Python, and no source distribution"
+        return unusable_reason(
+            wheels=any(f.kind == "wheel" for f in files),
+            sdist=any(f.kind == "sdist" for f in files),
+            no_build=_applies(self.no_build, name),
+            no_binary=_applies(self.no_binary, name),
+        )
 
     def _metadata_file(self, name: NormalizedName, version: Version) -> DistFile | None:
         key = (name, version)

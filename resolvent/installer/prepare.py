@@ -101,7 +101,7 @@ def expected_digests(
         algorithm, _, value = parse_user_hash(item).partition(":")
         user.setdefault(algorithm, set()).add(value)
     index: Expected = {}
-    for algorithm, value in supported_index_hashes(dict(index_hashes or {})).items():
+    for algorithm, value in supported_index_hashes(index_hashes or {}).items():
         index.setdefault(algorithm, set()).add(value)
     return user, index
 

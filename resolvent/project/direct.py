@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 from resolvent.errors import BadInputError, IndexDataError
+from resolvent.project.requirements_txt import check_requirement_url
 from resolvent.solver.provider import Unavailable, VersionInfo
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DirectMetadata",
     "DirectOverlay",
-    "check_requirement_url",
     "direct_metadata",
     "forbid_build",
     "local_path",
@@ -66,25 +66,6 @@ class DirectMetadata:
     metadata: CoreMetadata
     url: str
     sha256: str | None
-
-
-def check_requirement_url(line: RequirementLine) -> None:
-    """Raise a clear error when the requirement's ``name @ URL`` can never be fetched.
-
-    Without this, ``urlsplit`` (``Invalid IPv6 URL``), httpx (``InvalidURL``) or the
-    socket layer (``OverflowError`` for a port above 65535) raised deep inside.
-
-    :raises BadInputError: the URL is malformed (see :func:`url_problem`).
-    """
-    from resolvent.index.config import shown_url, url_problem  # noqa: PLC0415
-
-    url = line.requirement.url
-    problem = url_problem(url) if url else None
-    if url and problem is not None:
-        where = f"`{line.source}` line {line.line}: " if line.line else ""
-        raise BadInputError(
-            f"{where}invalid URL `{shown_url(url)}` for `{line.requirement.name}`: {problem}"
-        )
 
 
 def local_path(line: RequirementLine) -> Path | None:
@@ -214,7 +195,6 @@ def _checked_sha256(path: Path, hashes: Sequence[str], url: str) -> str:
     :raises BadInputError: a ``--hash`` value is malformed or of an unsupported algorithm.
     :raises HashMismatchError: the file matches none of the user's digests, or not the URL's.
     """
-    from resolvent.hashes import index_hashes  # noqa: PLC0415
     from resolvent.installer.prepare import (  # noqa: PLC0415 - heavy; direct files only
         check_digests,
         expected_digests,
@@ -222,7 +202,7 @@ def _checked_sha256(path: Path, hashes: Sequence[str], url: str) -> str:
     )
 
     algorithm, _, value = urlsplit(url).fragment.partition("=")
-    user, stated = expected_digests(hashes, index_hashes({algorithm: value}))
+    user, stated = expected_digests(hashes, {algorithm: value})  # it drops what it can't check
     digests = file_digests(path, user, stated)
     check_digests(path.name, digests, user, stated)
     return digests["sha256"]

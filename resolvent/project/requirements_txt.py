@@ -19,6 +19,7 @@ from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidName, canonicalize_name
 
 from resolvent.errors import BadInputError
 from resolvent.hashes import parse_user_hash
@@ -28,13 +29,12 @@ from resolvent.requirement_parsing import parse_requirement
 __all__ = [
     "RequirementLine",
     "RequirementsFile",
+    "check_requirement_url",
     "parse_requirements_file",
     "parse_requirements_text",
 ]
 
 _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
-# PEP 508's project name; a pyproject's `name` is checked against it before use.
-_NAME = re.compile(r"[A-Z0-9]([A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _FLAG_ONLY = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
 _VALUED = {
@@ -124,8 +124,10 @@ def _path_requirement(text: str, base: Path, where: str) -> tuple[Requirement, P
     name = _name_of_path(path)
     if name is None:
         raise BadInputError(f"{where}: cannot tell the project name of `{spec}`")
-    if _NAME.fullmatch(name) is None:
-        raise BadInputError(f"{where}: `{spec}` has an invalid project name `{name}`")
+    try:
+        canonicalize_name(name, validate=True)  # a pyproject's `name` is any string
+    except InvalidName:
+        raise BadInputError(f"{where}: `{spec}` has an invalid project name `{name}`") from None
     marker = marker.strip()
     if marker:
         try:
@@ -263,14 +265,28 @@ def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
     except InvalidRequirement as error:
         first = str(error).splitlines()[0]
         raise BadInputError(f"{where}: invalid requirement `{spec}`: {first}") from None
-    # packaging accepts any text after `@`; a host or port that can never be fetched
-    # (`http://[::1`, `:99999`) would otherwise fail deep inside, as a traceback.
-    problem = url_problem(requirement.url) if requirement.url else None
-    if requirement.url and problem is not None:
-        raise BadInputError(f"{where}: invalid URL `{shown_url(requirement.url)}`: {problem}")
-    result.requirements.append(
-        RequirementLine(requirement, source, number, tuple(hashes), path=path)
-    )
+    parsed = RequirementLine(requirement, source, number, tuple(hashes), path=path)
+    check_requirement_url(parsed)
+    result.requirements.append(parsed)
+
+
+def check_requirement_url(line: RequirementLine) -> None:
+    """Raise a clear error when the requirement's ``name @ URL`` can never be fetched.
+
+    packaging accepts any text after ``@``; without this, ``urlsplit`` (``Invalid IPv6
+    URL``), httpx (``InvalidURL``) or the socket layer (``OverflowError`` for a port above
+    65535) raised deep inside. Requirements files check their lines as they are read;
+    direct requirements from other inputs are checked before they are used.
+
+    :raises BadInputError: the URL is malformed (see :func:`url_problem`).
+    """
+    url = line.requirement.url
+    problem = url_problem(url) if url else None
+    if url and problem is not None:
+        where = f"`{line.source}` line {line.line}: " if line.line else ""
+        raise BadInputError(
+            f"{where}invalid URL `{shown_url(url)}` for `{line.requirement.name}`: {problem}"
+        )
 
 
 def _editable_text(line: str, option: str, where: str) -> str:
@@ -292,7 +308,8 @@ def _editable_text(line: str, option: str, where: str) -> str:
             raise BadInputError(f"{where}: unexpected text after `{words[0]}`")
         rest = words[0]
     if " --" in rest or rest.startswith("--"):
-        extra = rest[rest.index("--") :].split()[0].partition("=")[0]
+        start = 0 if rest.startswith("--") else rest.index(" --") + 1
+        extra = rest[start:].split()[0].partition("=")[0]
         raise BadInputError(f"{where}: unknown per-requirement option `{extra}`")
     return rest
 

@@ -20,7 +20,30 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-__all__ = ["Provider", "Reporter", "Unavailable", "VersionInfo"]
+__all__ = ["Provider", "Reporter", "Unavailable", "VersionInfo", "unusable_reason"]
+
+
+def unusable_reason(*, wheels: bool, sdist: bool, no_build: bool, no_binary: bool) -> str:
+    """Say why no file of a version can be used, for :attr:`VersionInfo.unusable`.
+
+    Called when the sdist cannot be used (there is none, or builds are forbidden) and no
+    wheel can (there is none, wheels are forbidden, or no tag fits the target). The index
+    provider and scenario files describe their versions with the same words.
+    """
+    if not wheels and not sdist:
+        return "has no distributions"
+    if sdist and no_build:
+        if not wheels:
+            return "has only a source distribution and building from source is disabled"
+        if no_binary:
+            return "has no usable wheels and building from source is disabled"
+        return (
+            "has no wheels with a matching platform tag or Python ABI, "
+            "and building from source is disabled"
+        )
+    if no_binary:
+        return "has only wheels and `--no-binary` is set"
+    return "has no wheels with a matching platform tag or Python ABI, and no source distribution"
 
 
 @dataclass(frozen=True, slots=True)

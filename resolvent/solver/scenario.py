@@ -30,7 +30,7 @@ from resolvent.errors import BadInputError, ScenarioError
 from resolvent.requirement_parsing import parse_marker, parse_requirement
 from resolvent.solver._internal.toml_subset import loads_subset
 from resolvent.solver.memory import InMemoryProvider, Release
-from resolvent.solver.provider import VersionInfo
+from resolvent.solver.provider import VersionInfo, unusable_reason
 from resolvent.solver.universe import Options, Universe
 from resolvent.target import Target, parse_platform, parse_python_version
 
@@ -162,8 +162,11 @@ class Scenario:
             and name not in self.no_binary
             and any(target.accepts(tags) for tags in item.wheel_tags)
         ):
-            unusable = _why_unusable(
-                item, no_build=name in self.no_build, no_binary=name in self.no_binary
+            unusable = unusable_reason(
+                wheels=item.wheel,
+                sdist=item.sdist,
+                no_build=name in self.no_build,
+                no_binary=name in self.no_binary,
             )
         return VersionInfo(
             item.version,
@@ -187,21 +190,6 @@ class Scenario:
                 combined.marker = parse_marker(marker)
                 flat.append(combined)
         return tuple(flat)
-
-
-def _why_unusable(item: ScenarioVersion, *, no_build: bool, no_binary: bool) -> str:
-    """Say why no file of a version can be used (no usable sdist, and no usable wheel).
-
-    The cases are the index provider's: a forbidden build, forbidden wheels, or wheels
-    whose tags the target does not accept.
-    """
-    if not item.wheel and not item.sdist:
-        return "has no distributions"
-    if item.sdist and no_build and (not item.wheel or no_binary):
-        return "has no usable wheels and building from source is disabled"
-    if no_binary:
-        return "has only wheels and `--no-binary` is set"
-    return "has no wheels with a matching platform tag or Python ABI"
 
 
 def _require(data: Mapping[str, Any], allowed: set[str], where: str, source: str) -> None:

@@ -8,7 +8,6 @@ project name, a missing ``-f`` folder and an explicitly empty ``--index-url``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from resolvent.cli import cli
 from tests.support.dists import Dist
+from tests.support.environment import hermetic_env
 from tests.support.index import serve_dists
 from tests.support.static import serve_folder
 
@@ -48,11 +48,7 @@ def page_url(tmp_path_factory: pytest.TempPathFactory, server: IndexServer) -> I
 
 
 def _run(tmp_path: Path, *args: str, code: int, **env: str) -> Result:
-    environment: dict[str, str | None] = {
-        key: None for key in os.environ if key.startswith(("PIP_", "RESOLVENT_", "UV_"))
-    }
-    environment |= {"PIP_CONFIG_FILE": os.devnull, "RESOLVENT_CACHE_DIR": str(tmp_path / "cache")}
-    environment |= env
+    environment = hermetic_env(tmp_path / "cache") | env
     result = CliRunner().invoke(cli, list(args), env=environment)
     assert isinstance(result.exception, SystemExit | None), result.exception
     assert result.exit_code == code, (result.output, result.exception)

@@ -23,8 +23,12 @@ from resolvent.index.http import HttpClient
 from resolvent.index.metadata import _check_hashes
 from resolvent.index.pages import parse_flat_page, parse_html_page, parse_json_page
 from resolvent.installer.prepare import check_digests, expected_digests, file_digests
-from resolvent.project.direct import _checked_sha256, check_requirement_url
-from resolvent.project.requirements_txt import RequirementLine, parse_requirements_text
+from resolvent.project.direct import _checked_sha256
+from resolvent.project.requirements_txt import (
+    RequirementLine,
+    check_requirement_url,
+    parse_requirements_text,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -109,6 +113,11 @@ def test_invalid_marker_of_an_editable_is_named(project: Path) -> None:
 def test_options_after_an_editable_are_not_swallowed(project: Path) -> None:
     assert "unknown per-requirement option `--config-settings`" in _parse_error(
         "-e ./proj --config-settings=x\n", project
+    )
+    # A `--` inside the path is not the option (it was named `--proj` here).
+    (project / "my--proj").mkdir()
+    assert "unknown per-requirement option `--config-settings`" in _parse_error(
+        "-e ./my--proj --config-settings=x\n", project
     )
 
 
