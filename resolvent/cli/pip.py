@@ -229,6 +229,8 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
             click.echo(
                 f"Resolved {count} package{'s' * (count != 1)} in {elapsed * 1000:.0f}ms", err=True
             )
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
 
     run(action)
 

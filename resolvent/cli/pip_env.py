@@ -139,6 +139,8 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
         return
     timings = report.timings
     click.echo(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}", err=True)
+    for warning in report.resolution_warnings:
+        click.echo(f"warning: {warning}", err=True)
     if report.prepared:
         click.echo(
             f"Prepared {_plural(report.prepared)} in {_ms(timings.get('prepare', 0))}", err=True

@@ -425,6 +425,17 @@ class IndexProvider:
             )
         return meta.requires_dist
 
+    def provides_extra(self, name: NormalizedName, version: Version) -> Collection[str] | None:
+        """Return the extras one version's metadata declares (``None``: not read here).
+
+        Only metadata already read answers: resolution read it for every version it
+        chose, and a diagnostic must not start a fetch.
+        """
+        meta = self._meta.get((name, version))
+        if meta is None or isinstance(meta, Unavailable):
+            return None
+        return meta.provides_extra
+
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Start fetching metadata of these versions in the background.
 

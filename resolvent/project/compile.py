@@ -8,7 +8,7 @@ pins with ``# via`` annotations and, on request, hashes.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
@@ -66,6 +66,8 @@ class CompileResult:
     pinned: PinnedSet
     text: str
     resolution: Resolution
+    #: Warnings about the answer (yanked versions, missing extras), as uv gives them.
+    warnings: list[str] = field(default_factory=list)
 
 
 def compile_requirements(request: CompileRequest) -> CompileResult:
@@ -132,7 +134,7 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
     text = render_pins(
         pinned, command=request.command, annotate=request.annotate, header=request.header
     )
-    return CompileResult(pinned, text, resolved.resolution)
+    return CompileResult(pinned, text, resolved.resolution, resolved.warnings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -271,6 +271,13 @@ class DirectOverlay:
             return meta.requires_dist
         return self.inner.get_requirements(name, version)
 
+    def provides_extra(self, name: NormalizedName, version: Version) -> Collection[str] | None:
+        """Return the extras the direct requirement's metadata declares, else the index's."""
+        meta = self.direct.get(name)
+        if meta is not None:
+            return meta.provides_extra
+        return self.inner.provides_extra(name, version)
+
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Pass the hint on for index projects."""
         if not self.no_deps and name not in self.direct:

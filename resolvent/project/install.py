@@ -151,6 +151,8 @@ class InstallReport:
     link_mode: LinkMode | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Warnings about the answer itself (yanked versions, missing extras), as uv gives them.
+    resolution_warnings: list[str] = field(default_factory=list)
 
 
 def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
@@ -466,6 +468,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                     pre=parsed.pre,
                 )
             report.timings["resolve"] = time.perf_counter() - resolve_started
+            report.resolution_warnings = resolved.warnings
             pins = resolved.solution.packages()
             report.resolved = len(pins)
             requested = {canonicalize_name(r.name) for r in roots}

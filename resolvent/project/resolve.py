@@ -97,6 +97,8 @@ class Resolved:
     universe: Universe
     solution: Solution
     resolution: Resolution
+    #: What uv would warn about the answer: yanked versions chosen, extras that do not exist.
+    warnings: list[str] = field(default_factory=list)
 
 
 def open_cache(settings: ResolveSettings) -> Cache:
@@ -319,4 +321,6 @@ def resolve_requirements(
     outcome = resolution.outcome
     if not isinstance(outcome, Solution):
         raise UnsatisfiableError(outcome.explanation)
-    return Resolved(final, outcome, resolution)
+    from resolvent.project.diagnostics import resolution_warnings  # noqa: PLC0415
+
+    return Resolved(final, outcome, resolution, resolution_warnings(final, outcome, provider))
