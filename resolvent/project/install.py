@@ -67,7 +67,6 @@ from resolvent.project.requirements_txt import (
 )
 from resolvent.project.resolve import (
     LazyBuilder,
-    UnsatisfiableError,
     open_provider,
     resolve_requirements,
 )
@@ -350,19 +349,24 @@ class _Context:
 
 def _preferences(
     site: SitePackages, roots: Sequence[Requirement], direct: Mapping[NormalizedName, object]
-) -> list[Requirement]:
-    """Pin what is installed, unless a root requirement itself rules the version out."""
+) -> dict[NormalizedName, Version]:
+    """Return the installed versions to try first, as uv keeps them (an order, not a pin).
+
+    A version a root requirement itself rules out is not preferred (nor could it be
+    chosen); one that conflicts with something else is passed over by the search, which
+    then changes that project alone and keeps every other installed version.
+    """
     specs: dict[NormalizedName, list[Requirement]] = {}
     for requirement in roots:
         specs.setdefault(canonicalize_name(requirement.name), []).append(requirement)
-    kept = []
+    kept: dict[NormalizedName, Version] = {}
     for dist in site:
         if dist.name in direct or dist.direct_url() is not None:
             continue
         if all(
             r.specifier.contains(dist.version, prereleases=True) for r in specs.get(dist.name, ())
         ):
-            kept.append(Requirement(f"{dist.name}=={dist.version}"))
+            kept[dist.name] = dist.version
     return kept
 
 
@@ -447,26 +451,15 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                 no_deps=request.no_deps or request.exact,
             )
             resolve_started = time.perf_counter()
-            resolved = None
-            if not request.upgrade and not request.exact and len(site):
-                preferred = _preferences(site, roots, direct)
-                if preferred:
-                    with contextlib.suppress(UnsatisfiableError):
-                        resolved = resolve_requirements(
-                            overlay,  # type: ignore[arg-type]  # the same protocol
-                            roots,
-                            settings,
-                            constraints=[*constraints, *preferred],
-                            pre=parsed.pre,
-                        )
-            if resolved is None:
-                resolved = resolve_requirements(
-                    overlay,  # type: ignore[arg-type]  # the same protocol
-                    roots,
-                    settings,
-                    constraints=constraints,
-                    pre=parsed.pre,
-                )
+            keep = not request.upgrade and not request.exact and len(site)
+            resolved = resolve_requirements(
+                overlay,  # type: ignore[arg-type]  # the same protocol
+                roots,
+                settings,
+                constraints=constraints,
+                pre=parsed.pre,
+                preferences=_preferences(site, roots, direct) if keep else None,
+            )
             report.timings["resolve"] = time.perf_counter() - resolve_started
             report.resolution_warnings = resolved.warnings
             pins = resolved.solution.packages()

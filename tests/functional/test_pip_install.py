@@ -43,6 +43,9 @@ DISTS = [
     Dist("beta", "2.0"),
     Dist("gamma", "1.0"),
     Dist("delta", "0.5"),
+    Dist("kappa", "1.0"),
+    Dist("kappa", "2.0"),
+    Dist("mu", "1.0", requires=["kappa", "beta>=2"]),
     Dist(
         "datapkg",
         "1.0",
@@ -168,6 +171,17 @@ def test_prefers_installed_versions_unless_upgrading(rv: Runner, tmp_path: Path)
     assert freeze(rv, venv) == ["alpha==1.0", "beta==2.0"]
     result = rv.install(venv, "alpha")
     assert "Audited" in result.stderr
+
+
+def test_a_conflict_moves_only_the_installed_version_it_involves(
+    rv: Runner, tmp_path: Path
+) -> None:
+    # Installed versions are preferences, as in uv: mu needs beta>=2, so beta moves,
+    # and kappa, which mu also needs, stays at its installed 1.0 (not the newest 2.0).
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "beta==1.0", "kappa==1.0")
+    rv.install(venv, "mu")
+    assert freeze(rv, venv) == ["beta==2.0", "kappa==1.0", "mu==1.0"]
 
 
 def _sha256(path: Path) -> str:
