@@ -111,7 +111,27 @@ def pip() -> None:
 @click.option("--exclude-newer", default=None, help="Ignore files uploaded after this date.")
 @click.option("--generate-hashes", is_flag=True, help="Add --hash lines for every file.")
 @click.option("--no-annotate", is_flag=True, help="Leave out the `# via` comments.")
+@click.option(
+    "--annotation-style",
+    type=click.Choice(["split", "line"]),
+    default="split",
+    show_default=True,
+    help="`# via` on lines of their own, or after the pin.",
+)
 @click.option("--no-header", is_flag=True, help="Leave out the header comment.")
+@click.option(
+    "--custom-compile-command",
+    envvar="RESOLVENT_CUSTOM_COMPILE_COMMAND",
+    default=None,
+    help="The command the header names (default: this one).",
+)
+@click.option(
+    "--no-emit-package",
+    "no_emit_packages",
+    multiple=True,
+    help="Leave this package's pin out of the output (its dependencies stay).",
+)
+@click.option("--no-deps", is_flag=True, help="Pin the inputs alone, not their dependencies.")
 @click.option(
     "--solver",
     type=click.Choice(["auto", "pubgrub", "sat", "both"]),
@@ -148,7 +168,11 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
     only_binary: tuple[str, ...],
     cache_dir: Path | None,
     upgrade_packages: tuple[str, ...],
+    annotation_style: str,
+    custom_compile_command: str | None,
+    no_emit_packages: tuple[str, ...],
     *,
+    no_deps: bool,
     upgrade: bool,
     all_extras: bool,
     no_index: bool,
@@ -215,8 +239,11 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
                 all_extras=all_extras,
                 generate_hashes=generate_hashes,
                 annotate=not no_annotate,
+                annotation_style=annotation_style,  # type: ignore[arg-type]
                 header=not no_header,
-                command=command.strip(),
+                command=custom_compile_command or command.strip(),
+                no_emit=no_emit_packages,
+                no_deps=no_deps,
             )
         )
         elapsed = time.perf_counter() - start

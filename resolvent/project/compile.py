@@ -16,7 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from resolvent.errors import BadInputError
-from resolvent.project.compile_output import PinnedSet, render_pins
+from resolvent.project.compile_output import AnnotationStyle, PinnedSet, render_pins
 from resolvent.project.inputs import read_input, read_inputs
 from resolvent.project.resolve import LazyBuilder, open_cache, open_provider, resolve_requirements
 from resolvent.solver.provider import Unavailable
@@ -49,8 +49,14 @@ class CompileRequest:
     all_extras: bool = False
     generate_hashes: bool = False
     annotate: bool = True
+    #: ``split`` (``# via`` on lines of their own, uv's default) or ``line``.
+    annotation_style: AnnotationStyle = "split"
     header: bool = True
     command: str | None = None
+    #: Projects resolved as usual but left out of the output (``--no-emit-package``).
+    no_emit: Sequence[str] = ()
+    #: Pin the inputs alone: the dependencies of what they name are not read.
+    no_deps: bool = False
     #: An existing output file whose pins are tried first (unless ``upgrade``), so that
     #: compiling again changes only what must change, as uv and pip-tools do.
     output_file: Path | None = None
@@ -99,11 +105,11 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
     with open_provider(settings, builder=builder) as provider:
         roots, direct = _direct_requirements(parsed.requirements, settings, builder, provider)
         source: IndexProvider = provider
-        if direct:
+        if direct or request.no_deps:
             from resolvent.project.direct import DirectOverlay  # noqa: PLC0415
 
             overlay = DirectOverlay(
-                provider, {name: d.metadata for name, d in direct.items()}, no_deps=False
+                provider, {name: d.metadata for name, d in direct.items()}, no_deps=request.no_deps
             )
             source = overlay  # type: ignore[assignment]  # the same provider protocol
         resolved = resolve_requirements(
@@ -132,7 +138,12 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
     }
     pinned = PinnedSet(pins, via, hashes, lines)
     text = render_pins(
-        pinned, command=request.command, annotate=request.annotate, header=request.header
+        pinned,
+        command=request.command,
+        annotate=request.annotate,
+        header=request.header,
+        style=request.annotation_style,
+        omit={canonicalize_name(name) for name in request.no_emit},
     )
     return CompileResult(pinned, text, resolved.resolution, resolved.warnings)
 
