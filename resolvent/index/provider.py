@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
+    from packaging.markers import Marker
     from packaging.requirements import Requirement
     from packaging.version import Version
 
@@ -255,9 +256,9 @@ class IndexProvider:
         # Page cache headers that _probe_pages found fresh, by cache key.
         self._page_headers: dict[str, CacheEntry] = {}
         self._bundles: dict[NormalizedName, MetadataBundle] = {}
-        # Marker verdicts by requirement identity (requirements are shared objects; the
-        # requirement is kept in the value so that its id cannot be reused).
-        self._marker_verdicts: dict[int, tuple[Requirement, bool]] = {}
+        # Marker verdicts by marker identity (parsed markers are shared objects; the
+        # marker is kept in the value so that its id cannot be reused).
+        self._marker_verdicts: dict[int, tuple[Marker, bool]] = {}
         self._tag_ranks: dict[str, int] = {}
         self.requests = 0
 
@@ -887,11 +888,11 @@ class IndexProvider:
         names: list[NormalizedName] = []
         verdicts = self._marker_verdicts
         for requirement in requirements:
-            if requirement.marker is not None:
-                verdict = verdicts.get(id(requirement))
+            marker = requirement.marker
+            if marker is not None:
+                verdict = verdicts.get(id(marker))
                 if verdict is None:
-                    verdict = (requirement, requirement.marker.evaluate(self._markers))
-                    verdicts[id(requirement)] = verdict
+                    verdict = verdicts[id(marker)] = (marker, marker.evaluate(self._markers))
                 if not verdict[1]:
                     continue
             names.append(canonicalize_name(requirement.name))

@@ -27,6 +27,7 @@ from resolvent.solver.ranges import VersionRange, exactly, from_specifier
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from packaging.markers import Marker
     from packaging.requirements import Requirement
 
     from resolvent.solver.provider import Provider, VersionInfo
@@ -228,7 +229,10 @@ class Universe:
         self._dependencies: dict[tuple[str, Version], tuple[Dependency, ...] | Unavailable] = {}
         self._root_hinted = False
         self._requirement_cache: dict[int, tuple[Requirement, str, tuple[str, ...]]] = {}
-        self._marker_cache: dict[tuple[int, str], tuple[Requirement, bool]] = {}
+        # Verdicts by marker identity and extra: parsed markers are shared objects (one
+        # ``extra == "test"`` serves every requirement that carries it), and the marker
+        # is kept in the value so that its id cannot be reused.
+        self._marker_cache: dict[tuple[int, str], tuple[Marker, bool]] = {}
         self._python_cache: dict[int, tuple[SpecifierSet, bool]] = {}
         self._root_deps = self._edges(self.requirements, extra=None)
         self._direct = frozenset(base_name(d.package) for d in self._root_deps)
@@ -544,14 +548,14 @@ class Universe:
 
     def _marker_holds(self, requirement: Requirement, extra: str | None) -> bool:
         """Return whether the requirement's marker holds for the target with ``extra``."""
-        key = (id(requirement), extra or "")
+        marker = requirement.marker
+        assert marker is not None
+        key = (id(marker), extra or "")
         found = self._marker_cache.get(key)
         if found is None:
-            marker = requirement.marker
-            assert marker is not None
             env = dict(self.markers)
             env["extra"] = extra or ""
-            found = (requirement, marker.evaluate(env))
+            found = (marker, marker.evaluate(env))
             self._marker_cache[key] = found
         return found[1]
 
