@@ -89,6 +89,9 @@ def _index_options(function: F) -> F:
         click.option(
             "--require-hashes", is_flag=True, help="Require a matching --hash for every package."
         ),
+        click.option(
+            "--dry-run", is_flag=True, help="Resolve and say what would change; change nothing."
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print only errors."),
     ]
     for option in reversed(options):
@@ -141,6 +144,9 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
     click.echo(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}", err=True)
     for warning in report.resolution_warnings:
         click.echo(f"warning: {warning}", err=True)
+    if report.dry_run:
+        _render_dry_run(report)
+        return
     if report.prepared:
         click.echo(
             f"Prepared {_plural(report.prepared)} in {_ms(timings.get('prepare', 0))}", err=True
@@ -162,6 +168,22 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
             f"warning: failed to {requested_mode} files; fell back to {report.link_mode.value}",
             err=True,
         )
+    for sign, name, version in report.changes:
+        click.echo(f" {sign} {name}=={version}", err=True)
+
+
+def _render_dry_run(report: InstallReport) -> None:
+    """Say what the run would have done, in uv's words (``Would install 2 packages``)."""
+    if report.prepared:
+        click.echo(f"Would download {_plural(report.prepared)}", err=True)
+    removed = sum(1 for sign, *_ in report.changes if sign == "-")
+    added = len(report.changes) - removed
+    if removed:
+        click.echo(f"Would uninstall {_plural(removed)}", err=True)
+    if added:
+        click.echo(f"Would install {_plural(added)}", err=True)
+    if not report.changes:
+        click.echo("Would make no changes", err=True)
     for sign, name, version in report.changes:
         click.echo(f" {sign} {name}=={version}", err=True)
 
@@ -198,6 +220,7 @@ def _run_install(
             link_mode=LinkMode(options["link_mode"]),
             compile_bytecode=options["compile_bytecode"],
             progress=not quiet and sys.stderr.isatty(),
+            dry_run=options["dry_run"],
         )
     )
     _render(report, quiet=quiet, requested_mode=options["link_mode"])

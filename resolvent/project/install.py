@@ -119,6 +119,7 @@ class InstallRequest:
     :param compile_bytecode: compile the installed ``.py`` files in one batch.
     :param progress: draw progress on stderr.
     :param cache: the cache (default: ``settings.cache_dir`` or the user's).
+    :param dry_run: resolve and plan, report what would change, change nothing.
     """
 
     environment: Venv
@@ -136,6 +137,7 @@ class InstallRequest:
     compile_bytecode: bool = False
     progress: bool = False
     cache: Cache | None = None
+    dry_run: bool = False
 
 
 @dataclass(slots=True)
@@ -152,6 +154,8 @@ class InstallReport:
     warnings: list[str] = field(default_factory=list)
     #: Warnings about the answer itself (yanked versions, missing extras), as uv gives them.
     resolution_warnings: list[str] = field(default_factory=list)
+    #: A dry run: ``changes`` says what would change, ``prepared`` what would be downloaded.
+    dry_run: bool = False
 
 
 def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
@@ -515,12 +519,17 @@ def install_requirements(request: InstallRequest) -> InstallReport:
             for folder in folders:
                 if request.exact:
                     leftovers.append(folder)
-                    report.warnings.append(f"removed the incomplete `{folder.name}`")
+                    done = "would remove" if request.dry_run else "removed"
+                    report.warnings.append(f"{done} the incomplete `{folder.name}`")
                 else:
                     report.warnings.append(
                         f"`{folder}` is incomplete (no `METADATA` or `RECORD`); it was left alone"
                     )
 
+        if request.dry_run:
+            _report_plan(plan, report)
+            report.timings["total"] = time.perf_counter() - started
+            return report
         prepare_started = time.perf_counter()
         ready = [*plan.cached, *preparer.prepare(plan.remote)]
         report.prepared = len(plan.remote)
@@ -537,6 +546,17 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         report.timings["link"] = time.perf_counter() - link_started
     report.timings["total"] = time.perf_counter() - started
     return report
+
+
+def _report_plan(plan: Plan, report: InstallReport) -> None:
+    """Say what carrying out ``plan`` would change, as the report of a real run says it."""
+    report.dry_run = True
+    report.prepared = len(plan.remote)
+    for dist in (*plan.extraneous, *plan.reinstalls):
+        report.changes.append(("-", dist.name, str(dist.version)))
+    for wanted in (*(cached.wanted for cached in plan.cached), *plan.remote):
+        report.changes.append(("+", wanted.name, str(wanted.version)))
+    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
 
 
 def _apply(

@@ -184,6 +184,40 @@ def test_a_conflict_moves_only_the_installed_version_it_involves(
     assert freeze(rv, venv) == ["beta==2.0", "kappa==1.0", "mu==1.0"]
 
 
+def test_dry_run_says_what_would_change_and_changes_nothing(rv: Runner, tmp_path: Path) -> None:
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "beta==1.0")
+    before = sorted(p.name for p in site_packages(venv).iterdir())
+    archives = tmp_path / "cache" / "archive-v1"
+    cached = sorted(archives.iterdir())
+    result = rv.install(venv, "alpha", "beta==2.0", "--dry-run")
+    assert result.stderr.splitlines()[1:] == [
+        "Would download 2 packages",
+        "Would uninstall 1 package",
+        "Would install 2 packages",
+        " + alpha==1.0",
+        " - beta==1.0",
+        " + beta==2.0",
+    ]
+    assert sorted(p.name for p in site_packages(venv).iterdir()) == before
+    assert sorted(archives.iterdir()) == cached  # nothing was downloaded either
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("gamma==1.0\n")
+    result = rv(
+        "pip", "sync", "--python", str(venv), "-i", rv.index, str(requirements), "--dry-run"
+    )
+    assert result.stderr.splitlines()[1:] == [
+        "Would download 1 package",
+        "Would uninstall 1 package",
+        "Would install 1 package",
+        " - beta==1.0",
+        " + gamma==1.0",
+    ]
+    result = rv.install(venv, "beta", "--dry-run")
+    assert result.stderr.splitlines()[1:] == ["Would make no changes"]
+    assert freeze(rv, venv) == ["beta==1.0"]
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
