@@ -87,6 +87,12 @@ def _index_options(function: F) -> F:
         ),
         click.option("--reinstall", is_flag=True, help="Reinstall every package, even if present."),
         click.option(
+            "--reinstall-package",
+            "reinstall_packages",
+            multiple=True,
+            help="Reinstall this package, even if present.",
+        ),
+        click.option(
             "--require-hashes", is_flag=True, help="Require a matching --hash for every package."
         ),
         click.option(
@@ -198,6 +204,7 @@ def _run_install(
     exact: bool = False,
     no_deps: bool = False,
     upgrade: bool = False,
+    upgrade_packages: tuple[str, ...] = (),
 ) -> None:
     from resolvent.installer.link import LinkMode  # noqa: PLC0415
     from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
@@ -215,7 +222,9 @@ def _run_install(
             exact=exact,
             no_deps=no_deps,
             reinstall=options["reinstall"],
+            reinstall_packages=options["reinstall_packages"],
             upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
             require_hashes=options["require_hashes"],
             link_mode=LinkMode(options["link_mode"]),
             compile_bytecode=options["compile_bytecode"],
@@ -237,6 +246,13 @@ def _run_install(
 )
 @click.option("--no-deps", is_flag=True, help="Install the packages without their dependencies.")
 @click.option("-U", "--upgrade", is_flag=True, help="Do not prefer installed versions.")
+@click.option(
+    "-P",
+    "--upgrade-package",
+    "upgrade_packages",
+    multiple=True,
+    help="Do not prefer the installed version of this package.",
+)
 @click.option("--pre", is_flag=True, help="Allow pre-releases.")
 @_index_options
 def install_command(
@@ -244,6 +260,7 @@ def install_command(
     requirement_files: tuple[Path, ...],
     editables: tuple[str, ...],
     constraint_files: tuple[Path, ...],
+    upgrade_packages: tuple[str, ...],
     *,
     no_deps: bool,
     upgrade: bool,
@@ -259,6 +276,7 @@ def install_command(
             constraint_files=constraint_files,
             no_deps=no_deps,
             upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
         )
     )
 

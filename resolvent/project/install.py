@@ -114,6 +114,8 @@ class InstallRequest:
     :param no_deps: install the requirements without their dependencies.
     :param reinstall: reinstall every wanted distribution, even when present.
     :param upgrade: do not prefer the installed versions when resolving.
+    :param upgrade_packages: do not prefer the installed versions of these projects.
+    :param reinstall_packages: reinstall these projects, even when present as wanted.
     :param require_hashes: every requirement must be pinned and carry ``--hash``.
     :param link_mode: how files are placed from the cache.
     :param compile_bytecode: compile the installed ``.py`` files in one batch.
@@ -132,6 +134,8 @@ class InstallRequest:
     no_deps: bool = False
     reinstall: bool = False
     upgrade: bool = False
+    upgrade_packages: Sequence[str] = ()
+    reinstall_packages: Sequence[str] = ()
     require_hashes: bool = False
     link_mode: LinkMode = LinkMode.HARDLINK
     compile_bytecode: bool = False
@@ -352,7 +356,10 @@ class _Context:
 
 
 def _preferences(
-    site: SitePackages, roots: Sequence[Requirement], direct: Mapping[NormalizedName, object]
+    site: SitePackages,
+    roots: Sequence[Requirement],
+    direct: Mapping[NormalizedName, object],
+    upgrade: Sequence[str] = (),
 ) -> dict[NormalizedName, Version]:
     """Return the installed versions to try first, as uv keeps them (an order, not a pin).
 
@@ -364,8 +371,9 @@ def _preferences(
     for requirement in roots:
         specs.setdefault(canonicalize_name(requirement.name), []).append(requirement)
     kept: dict[NormalizedName, Version] = {}
+    free = {canonicalize_name(name) for name in upgrade}
     for dist in site:
-        if dist.name in direct or dist.direct_url() is not None:
+        if dist.name in direct or dist.name in free or dist.direct_url() is not None:
             continue
         if all(
             r.specifier.contains(dist.version, prereleases=True) for r in specs.get(dist.name, ())
@@ -462,7 +470,9 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                 settings,
                 constraints=constraints,
                 pre=parsed.pre,
-                preferences=_preferences(site, roots, direct) if keep else None,
+                preferences=(
+                    _preferences(site, roots, direct, request.upgrade_packages) if keep else None
+                ),
             )
             report.timings["resolve"] = time.perf_counter() - resolve_started
             report.resolution_warnings = resolved.warnings
@@ -505,8 +515,9 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         broken = site.broken_names()
         wanted_names = {item.name for item in wanted}
         repair = {name for name in broken if name in wanted_names}
+        again = {canonicalize_name(name) for name in request.reinstall_packages}
         plan = Planner(cache, reinstall=request.reinstall).plan(
-            wanted, site, exact=request.exact, force=repair
+            wanted, site, exact=request.exact, force=repair | (again & wanted_names)
         )
         # Incomplete `.dist-info` folders (a killed run's leftovers): those of wanted
         # projects are replaced by their install; `sync` makes the environment hold

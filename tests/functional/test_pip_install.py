@@ -184,6 +184,19 @@ def test_a_conflict_moves_only_the_installed_version_it_involves(
     assert freeze(rv, venv) == ["beta==2.0", "kappa==1.0", "mu==1.0"]
 
 
+def test_upgrade_package_and_reinstall_package_name_one_project(rv: Runner, tmp_path: Path) -> None:
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "beta==1.0", "kappa==1.0")
+    # -P frees beta alone: kappa keeps its installed version.
+    rv.install(venv, "beta", "kappa", "-P", "BETA")
+    assert freeze(rv, venv) == ["beta==2.0", "kappa==1.0"]
+    result = rv.install(venv, "beta", "kappa", "--reinstall-package", "kappa")
+    assert [line for line in result.stderr.splitlines() if line.startswith(" ")] == [
+        " - kappa==1.0",
+        " + kappa==1.0",
+    ]
+
+
 def test_dry_run_says_what_would_change_and_changes_nothing(rv: Runner, tmp_path: Path) -> None:
     venv = rv.venv(tmp_path / "venv")
     rv.install(venv, "beta==1.0")
