@@ -121,7 +121,8 @@ def _settings(options: dict[str, Any]) -> ResolveSettings:
         offline=options["offline"],
         refresh=options["refresh"],
         cache_dir=options["cache_dir"],
-        prerelease="allow" if options.get("pre") else None,
+        prerelease="allow" if options.get("pre") else options.get("prerelease"),
+        resolution=options.get("resolution") or "highest",
         no_build=True if options["no_build_flag"] else _binary_policy(options["only_binary"]),
         no_binary=_binary_policy(options["no_binary"]),
     )
@@ -205,6 +206,7 @@ def _run_install(
     no_deps: bool = False,
     upgrade: bool = False,
     upgrade_packages: tuple[str, ...] = (),
+    override_files: tuple[Path, ...] = (),
 ) -> None:
     from resolvent.installer.link import LinkMode  # noqa: PLC0415
     from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
@@ -219,6 +221,7 @@ def _run_install(
             requirement_files=requirement_files,
             editables=editables,
             constraint_files=constraint_files,
+            override_files=override_files,
             exact=exact,
             no_deps=no_deps,
             reinstall=options["reinstall"],
@@ -253,14 +256,30 @@ def _run_install(
     multiple=True,
     help="Do not prefer the installed version of this package.",
 )
-@click.option("--pre", is_flag=True, help="Allow pre-releases.")
+@click.option("--override", "override_files", multiple=True, type=click.Path(path_type=Path))
+@click.option(
+    "--resolution",
+    type=click.Choice(["highest", "lowest", "lowest-direct"]),
+    default="highest",
+    show_default=True,
+)
+@click.option(
+    "--prerelease",
+    type=click.Choice(
+        ["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
+    ),
+    default=None,
+    help="Pre-release policy (default: if-necessary-or-explicit).",
+)
+@click.option("--pre", is_flag=True, help="Same as --prerelease allow.")
 @_index_options
-def install_command(
+def install_command(  # noqa: PLR0917 - one parameter per documented option
     packages: tuple[str, ...],
     requirement_files: tuple[Path, ...],
     editables: tuple[str, ...],
     constraint_files: tuple[Path, ...],
     upgrade_packages: tuple[str, ...],
+    override_files: tuple[Path, ...],
     *,
     no_deps: bool,
     upgrade: bool,
@@ -277,6 +296,7 @@ def install_command(
             no_deps=no_deps,
             upgrade=upgrade,
             upgrade_packages=upgrade_packages,
+            override_files=override_files,
         )
     )
 

@@ -109,6 +109,8 @@ class InstallRequest:
     :param requirement_files: ``-r`` files (requirements files or ``pyproject.toml``).
     :param editables: ``-e`` project folders.
     :param constraint_files: ``-c`` files.
+    :param override_files: ``--override`` files: their requirements replace every
+        requirement on the same project, wherever it is made.
     :param exact: make the environment hold exactly the requirements (``pip sync``):
         no dependencies are added and everything else is removed.
     :param no_deps: install the requirements without their dependencies.
@@ -130,6 +132,7 @@ class InstallRequest:
     requirement_files: Sequence[Path] = ()
     editables: Sequence[str] = ()
     constraint_files: Sequence[Path] = ()
+    override_files: Sequence[Path] = ()
     exact: bool = False
     no_deps: bool = False
     reinstall: bool = False
@@ -456,6 +459,11 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         report.timings["direct"] = time.perf_counter() - started
 
         constraints = [line.requirement for line in parsed.constraints]
+        overrides = [
+            line.requirement
+            for path in request.override_files
+            for line in read_input(path).requirements
+        ]
         with open_provider(settings, builder=builder) as provider:
             overlay = DirectOverlay(
                 provider,
@@ -469,6 +477,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                 roots,
                 settings,
                 constraints=constraints,
+                overrides=overrides,
                 pre=parsed.pre,
                 preferences=(
                     _preferences(site, roots, direct, request.upgrade_packages) if keep else None

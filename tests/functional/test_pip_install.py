@@ -45,6 +45,7 @@ DISTS = [
     Dist("delta", "0.5"),
     Dist("kappa", "1.0"),
     Dist("kappa", "2.0"),
+    Dist("kappa", "3.0b1"),
     Dist("mu", "1.0", requires=["kappa", "beta>=2"]),
     Dist(
         "datapkg",
@@ -195,6 +196,20 @@ def test_upgrade_package_and_reinstall_package_name_one_project(rv: Runner, tmp_
         " - kappa==1.0",
         " + kappa==1.0",
     ]
+
+
+def test_override_resolution_and_prerelease(rv: Runner, tmp_path: Path) -> None:
+    venv = rv.venv(tmp_path / "venv")
+    overrides = tmp_path / "overrides.txt"
+    overrides.write_text("beta==1.0\n")  # alpha asks for beta>=1; the override pins it
+    rv.install(venv, "alpha", "--override", str(overrides), "--dry-run")
+    result = rv.install(venv, "alpha", "--override", str(overrides))
+    assert freeze(rv, venv) == ["alpha==1.0", "beta==1.0"], result.stderr
+    lowest = rv.venv(tmp_path / "lowest")
+    rv.install(lowest, "kappa", "--resolution", "lowest")
+    assert freeze(rv, lowest) == ["kappa==1.0"]
+    result = rv.install(lowest, "kappa", "--prerelease", "allow", "-U", "--dry-run")
+    assert " + kappa==3.0b1" in result.stderr.splitlines()
 
 
 def test_dry_run_says_what_would_change_and_changes_nothing(rv: Runner, tmp_path: Path) -> None:
