@@ -16,7 +16,7 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-__all__ = ["parse_marker", "parse_requirement"]
+__all__ = ["has_long_number", "parse_marker", "parse_requirement", "parse_specifier"]
 
 
 @lru_cache(maxsize=65536)
@@ -63,10 +63,33 @@ def _check_numbers(text: str) -> None:
 
     :raises InvalidRequirement: when a run of digits is too long.
     """
-    if _LONG_NUMBER is not None and len(text) > _LONGEST_NUMBER and _LONG_NUMBER.search(text):
+    if has_long_number(text):
         raise InvalidRequirement(
             f"a number in `{text[:40]}...` has over {_LONGEST_NUMBER:,} digits"
         )
+
+
+def has_long_number(text: str) -> bool:
+    """Return whether ``text`` holds a run of digits longer than ``int()`` reads."""
+    return (
+        _LONG_NUMBER is not None and len(text) > _LONGEST_NUMBER and bool(_LONG_NUMBER.search(text))
+    )
+
+
+@lru_cache(maxsize=4096)
+def parse_specifier(text: str) -> SpecifierSet:
+    """Parse a specifier set (a ``Requires-Python``), memoized, refusing over-long numbers.
+
+    packaging parses each version of a specifier set only when it first compares, so a
+    ``>=3.999...`` with more digits than ``int()`` reads passes here and raised a bare
+    ``ValueError`` later, inside the resolver; refused here, it is one more invalid
+    specifier, which callers already skip or report.
+
+    :raises InvalidSpecifier: the text does not parse, or holds such a number.
+    """
+    if has_long_number(text):
+        raise InvalidSpecifier(f"a number in `{text[:40]}...` has over {_LONGEST_NUMBER:,} digits")
+    return SpecifierSet(text)
 
 
 #: The interpreter's limit on the digits ``int()`` reads from a string (0: none).

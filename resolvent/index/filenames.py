@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.tags import parse_tag
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -66,7 +64,7 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
         else:
             try:
                 name, version, build, tags = parse_wheel_filename(filename)
-            except (InvalidWheelFilename, InvalidVersion):
+            except ValueError:  # InvalidWheelFilename, InvalidVersion, a 5,000-digit number
                 return None
         if wanted is not None and name != wanted:
             return None
@@ -75,7 +73,7 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
         return None
     try:
         name, version = parse_sdist_filename(filename)
-    except (InvalidSdistFilename, InvalidVersion):
+    except ValueError:  # InvalidSdistFilename, InvalidVersion, a 5,000-digit number
         if wanted is None:
             return None
         return _parse_legacy_sdist(filename, wanted)
@@ -110,7 +108,7 @@ def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, froze
     try:
         version = cached_version(parts[1])
         tags = cached_tags("-".join(parts[2:]))
-    except (InvalidVersion, ValueError):
+    except ValueError:  # InvalidVersion is one
         return None
     if parts[0] != parts[0].replace("-", "_") or not parts[0].replace("_", "").isalnum():
         return None
@@ -126,7 +124,7 @@ def _parse_legacy_sdist(filename: str, wanted: NormalizedName) -> DistFilename |
             continue
         try:
             version = Version(stem[index + 1 :])
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number longer than int() reads
             return None
         return DistFilename("sdist", wanted, version)
     return None

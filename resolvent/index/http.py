@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from resolvent import __version__
 from resolvent.errors import (
     HttpStatusError,
+    IndexDataError,
     IndexUnreachableError,
     NotCachedError,
     RangeNotSupportedError,
@@ -61,6 +62,7 @@ __all__ = [
     "HttpClient",
     "LoopThread",
     "Response",
+    "check_inflation",
     "run_sync",
     "shared_tls_context",
 ]
@@ -94,6 +96,9 @@ _KEPT_HEADERS = (
     "expires",
     "last-modified",
 )
+# A decoded body may reach _INFLATED_FLOOR bytes before its compression ratio is checked.
+_INFLATED_FLOOR = 64 << 20
+_INFLATION_RATIO = 100
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
@@ -243,7 +248,7 @@ class HttpClient:
                 headers["If-None-Match"] = etag
             if modified := entry.headers.get("last-modified"):
                 headers["If-Modified-Since"] = modified
-        raw = await self._send("GET", url, headers)
+        raw, body = await self._send("GET", url, headers)
         now = time.time()
         if raw.status_code == 304 and entry is not None:
             merged = entry.headers | _kept_headers(raw.headers)
@@ -259,14 +264,12 @@ class HttpClient:
         final_url = str(raw.url)
         digest: str | None = None
         if store is not None and raw.status_code == 200:
-            digest = hashlib.sha256(raw.content).hexdigest()
+            digest = hashlib.sha256(body).hexdigest()
             fresh = CacheEntry(
-                final_url, 200, _kept_headers(raw.headers), raw.content, now, immutable, digest
+                final_url, 200, _kept_headers(raw.headers), body, now, immutable, digest
             )
             await asyncio.to_thread(store.store, key, fresh)
-        return Response(
-            final_url, raw.status_code, _all_headers(raw.headers), raw.content, digest=digest
-        )
+        return Response(final_url, raw.status_code, _all_headers(raw.headers), body, digest=digest)
 
     async def head(self, url: str) -> Response:
         """Send a ``HEAD`` request (never cached); raises like :meth:`get`."""
@@ -274,7 +277,7 @@ class HttpClient:
             found = await asyncio.to_thread(_read_file_url, url)
             return Response(found.url, found.status, found.headers, b"")
         self._require_online(url)
-        raw = await self._send("HEAD", url, {})
+        raw, _ = await self._send("HEAD", url, {})
         if raw.status_code >= 400:
             raise HttpStatusError(url, raw.status_code)
         return Response(str(raw.url), raw.status_code, _all_headers(raw.headers), b"")
@@ -290,11 +293,13 @@ class HttpClient:
         if _scheme(url) == "file":
             return await asyncio.to_thread(_read_file_span, url, start, end)
         self._require_online(url)
-        raw = await self._send("GET", url, _range_headers(f"bytes={start}-{end - 1}"), ranged=True)
+        raw, body = await self._send(
+            "GET", url, _range_headers(f"bytes={start}-{end - 1}"), ranged=True
+        )
         first, _ = _content_range(url, raw)
         if first != start:
             raise RangeNotSupportedError(url)
-        return raw.content[: end - start]
+        return body[: end - start]
 
     async def get_tail(self, url: str, length: int) -> tuple[int, bytes]:
         """Return ``(offset, data)``: the last ``length`` bytes of ``url`` and where they start.
@@ -304,9 +309,9 @@ class HttpClient:
         if _scheme(url) == "file":
             return await asyncio.to_thread(_read_file_tail, url, length)
         self._require_online(url)
-        raw = await self._send("GET", url, _range_headers(f"bytes=-{length}"), ranged=True)
+        raw, body = await self._send("GET", url, _range_headers(f"bytes=-{length}"), ranged=True)
         first, _ = _content_range(url, raw)
-        return first, raw.content
+        return first, body
 
     def _require_online(self, url: str) -> None:
         if self.policy == "offline":
@@ -314,8 +319,11 @@ class HttpClient:
 
     async def _send(
         self, method: str, url: str, headers: dict[str, str], *, ranged: bool = False
-    ) -> httpx.Response:
-        """Send one request with retries; the body is read unless a range was ignored."""
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request with retries; return the response and its (decoded) body.
+
+        The body is not read when a range was ignored.
+        """
         import httpx  # noqa: PLC0415 - see _http()
 
         attempt = 0
@@ -331,7 +339,7 @@ class HttpClient:
                         await raw.aclose()
                         raise RangeNotSupportedError(url)
                     try:
-                        await raw.aread()
+                        body = await _read_body(url, raw)
                     finally:
                         await raw.aclose()
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
@@ -354,7 +362,7 @@ class HttpClient:
                 raise IndexUnreachableError(shown_url(url), f"invalid URL: {reason}") from None
             else:
                 if raw.status_code not in _RETRY_STATUSES or attempt >= self._attempts:
-                    return raw
+                    return raw, body
                 retry_after = _retry_after(raw.headers.get("retry-after"), time.time())
                 delay = retry_after if retry_after is not None else self._backoff(attempt)
             await self._sleep(min(delay, self._max_retry_wait))
@@ -363,6 +371,35 @@ class HttpClient:
         # Full jitter keeps many clients from retrying in lockstep; not for cryptography.
         spread = 0.5 + random.random() / 2  # noqa: S311
         return float(self._backoff_base * 2 ** (attempt - 1) * spread)
+
+
+async def _read_body(url: str, raw: httpx.Response) -> bytes:
+    """Read a streamed response's body, decoded, refusing one that inflates like a bomb."""
+    chunks: list[bytes] = []
+    decoded = 0
+    async for chunk in raw.aiter_bytes():
+        decoded += len(chunk)
+        check_inflation(url, decoded, raw.num_bytes_downloaded)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def check_inflation(url: str, decoded: int, received: int) -> None:
+    """Raise when a body's ``Content-Encoding`` inflates it like a decompression bomb.
+
+    httpx decodes gzip and deflate as a body streams, and nothing bounded the result: 4
+    MiB of gzip from a misbehaving index inflated to 4 GiB in memory (8 GiB of RSS, a
+    minute) before the page was found not to parse. Real pages and files compress
+    far less than 100:1, so past 64 MiB such a ratio can only be a bomb.
+
+    :param decoded: bytes of body decoded so far.
+    :param received: bytes received on the wire so far.
+    :raises IndexDataError: the ratio is beyond any real page's or file's.
+    """
+    if decoded > _INFLATED_FLOOR and decoded > _INFLATION_RATIO * received:
+        raise IndexDataError(
+            url, f"the response inflates to over {_INFLATION_RATIO} times its compressed size"
+        )
 
 
 def _scheme(url: str) -> str:

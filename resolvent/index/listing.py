@@ -29,8 +29,6 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from packaging.version import InvalidVersion
-
 from resolvent.index.filenames import cached_version
 from resolvent.index.pages import FileRecord, page_records
 
@@ -119,7 +117,7 @@ def group_by_version(records: Iterable[FileRecord]) -> dict[Version, list[FileRe
     for record in records:
         try:
             version = cached_version(record.version)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number longer than int() reads
             continue
         found = grouped.get(version)
         if found is None:
@@ -250,7 +248,7 @@ class PageRecords:
         for text in list(self._loaded()):
             try:
                 version = cached_version(text)
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a number longer than int() reads
                 self._repair()
                 yield from self.groups()
                 return

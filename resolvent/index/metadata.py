@@ -28,13 +28,12 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from resolvent.errors import (
     HttpStatusError,
@@ -44,7 +43,7 @@ from resolvent.errors import (
 )
 from resolvent.index.filenames import cached_version
 from resolvent.index.httpcache import CacheEntry, HttpCache
-from resolvent.requirement_parsing import parse_requirement
+from resolvent.requirement_parsing import parse_requirement, parse_specifier
 from resolvent.solver.provider import Unavailable
 
 if TYPE_CHECKING:
@@ -137,16 +136,11 @@ class CoreMetadata:
                 canonicalize_name(raw["name"]),
                 cached_version(raw["version"]),
                 tuple(parse_requirement(text) for text in raw["requires_dist"]),
-                None if python is None else _specifier(python),
+                None if python is None else parse_specifier(python),
                 tuple(canonicalize_name(e) for e in raw["provides_extra"]),
             )
         except (ValueError, KeyError, TypeError, InvalidRequirement, InvalidSpecifier):
             return None
-
-
-@lru_cache(maxsize=1024)
-def _specifier(text: str) -> SpecifierSet:
-    return SpecifierSet(text)
 
 
 def file_identity(file: DistFile | FileRecord) -> str:
@@ -332,10 +326,9 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
         raise IndexDataError(source, "the metadata has no `Name` or no `Version`")
     try:
         version = Version(version_text)
-    except InvalidVersion:
-        raise IndexDataError(
-            source, f"the metadata's version `{version_text}` is invalid"
-        ) from None
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
+        shown = version_text if len(version_text) <= 40 else f"{version_text[:40]}..."
+        raise IndexDataError(source, f"the metadata's version `{shown}` is invalid") from None
     requirements: list[Requirement] = []
     for text in raw.get("requires_dist", []):
         try:
@@ -345,7 +338,7 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
     requires_python: SpecifierSet | None = None
     if python := raw.get("requires_python"):
         try:
-            requires_python = _specifier(python)
+            requires_python = parse_specifier(python)
         except InvalidSpecifier:
             _log.warning("%s: ignoring invalid Requires-Python `%s`", source, python)
     extras = tuple(dict.fromkeys(canonicalize_name(e) for e in raw.get("provides_extra", [])))
@@ -622,7 +615,7 @@ def _choose_metadata(names: list[str], file: DistFile) -> str:
         try:
             if canonicalize_name(project) == file.name and Version(version) == file.version:
                 return member
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number longer than int() reads
             continue
     if len(candidates) == 1:
         return candidates[0]

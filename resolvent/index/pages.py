@@ -23,6 +23,7 @@ from resolvent.errors import IndexDataError
 from resolvent.hashes import index_hashes
 from resolvent.index.config import url_problem
 from resolvent.index.filenames import cached_tags, cached_version, parse_dist_filename
+from resolvent.requirement_parsing import parse_specifier
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -429,8 +430,10 @@ def _check_api_version(version: str | None, url: str) -> None:
     if not version:
         return
     major = version.split(".", 1)[0]
-    if not major.isdigit() or int(major) > _SUPPORTED_MAJOR:
-        raise IndexDataError(url, f"unsupported repository API version `{version}`")
+    # int() refuses over 4,300 digits; any major that long is unsupported anyway.
+    if not (major.isascii() and major.isdigit()) or len(major) > 9 or int(major) > _SUPPORTED_MAJOR:
+        shown = version if len(version) <= 40 else f"{version[:40]}..."
+        raise IndexDataError(url, f"unsupported repository API version `{shown}`")
 
 
 def _absolute(page_url: str, href: str) -> str | None:
@@ -473,12 +476,12 @@ def parse_requires_python(value: str | None) -> SpecifierSet | None:
     """Return a ``requires-python`` value as a specifier set, memoized.
 
     pip ignores a requires-python it cannot parse rather than rejecting the file; so
-    does this (``None``).
+    does this (``None``), also for one whose numbers are too long to compare.
     """
     if value is None or not value.strip():
         return None
     try:
-        return SpecifierSet(value)
+        return parse_specifier(value)
     except InvalidSpecifier:
         return None
 

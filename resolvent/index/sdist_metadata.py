@@ -15,7 +15,7 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from packaging.metadata import parse_email
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 if TYPE_CHECKING:
     from resolvent.index.metadata import CoreMetadata
@@ -62,7 +62,7 @@ def static_metadata(pkg_info: bytes, source: str) -> CoreMetadata | None:
     raw, _ = parse_email(pkg_info)
     try:
         version = Version(raw.get("metadata_version", "1.0"))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
         return None
     if version < _TRUSTED_FROM:
         return None

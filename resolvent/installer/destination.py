@@ -280,11 +280,37 @@ def find_installed(site_packages: Path, name: str) -> Path | None:
     return None
 
 
+class _LinkedFolders:
+    """Tells whether a path's folder really lies outside an environment, through symlinks.
+
+    RECORD paths are checked as written first; but a folder on the way may be a
+    symbolic link (``pkg/data -> /home/me/data``, or a whole ``.dist-info``), and
+    removing ``pkg/data/f`` would then delete a file of the link's target. pip resolves
+    such links before it removes anything (``is_local``), and so does this. The last
+    component is not resolved: removing a link itself only removes the link.
+    """
+
+    __slots__ = ("_known", "_root")
+
+    def __init__(self, root: str) -> None:
+        self._root = os.path.realpath(root)
+        self._known: dict[str, bool] = {}  # folder -> outside; a package has few folders
+
+    def outside(self, path: str) -> bool:
+        """Return whether ``path``'s folder resolves to a place outside the root."""
+        folder = os.path.dirname(path)
+        found = self._known.get(folder)
+        if found is None:
+            found = self._known[folder] = not _inside(os.path.realpath(folder), self._root)
+        return found
+
+
 def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
     """Read the RECORD of ``dist_info`` and return the absolute paths it names.
 
     Also names the bytecode of each listed ``.py`` file. Raises :class:`InstallError`
-    when RECORD is missing or names a path outside ``root``.
+    when RECORD is missing or names a path outside ``root``, as written or through a
+    symbolic link.
     """
     try:
         text = (dist_info / "RECORD").read_text(encoding="utf-8")
@@ -293,6 +319,7 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
         raise InstallError(f"cannot read the `RECORD` of `{dist_info}`: {error}") from None
     base = os.path.dirname(os.path.abspath(dist_info))
     boundary = os.path.abspath(root)
+    linked = _LinkedFolders(boundary)
     paths: list[str] = []
     for entry in entries:
         if os.path.isabs(entry.path) or "\\" in entry.path:
@@ -303,6 +330,11 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
             raise InstallError(
                 f"refusing to remove `{entry.path}`: `RECORD` of `{dist_info.name}` "
                 f"names a path outside `{root}`"
+            )
+        if linked.outside(path):
+            raise InstallError(
+                f"refusing to remove `{entry.path}`: `RECORD` of `{dist_info.name}` "
+                f"names a path that a symbolic link leads outside `{root}`"
             )
         paths.append(path)
         if path.endswith(".py"):
@@ -316,6 +348,10 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
                     )
             except (FileNotFoundError, NotADirectoryError):
                 pass
+    if linked.outside(os.path.join(os.path.abspath(dist_info), "RECORD")):
+        raise InstallError(
+            f"refusing to remove `{dist_info}`: a symbolic link leads it outside `{root}`"
+        )
     try:
         with os.scandir(os.path.abspath(dist_info)) as found:
             paths.extend(e.path for e in found)

@@ -63,6 +63,8 @@ __all__ = [
 
 _CHUNK = 1 << 16
 _ATTEMPTS = 3
+# Downloads ask for the file's own bytes, as pip does: its hashes are of those.
+_IDENTITY = {"Accept-Encoding": "identity"}
 
 #: Algorithm -> accepted hex digests (any one matching is enough).
 Expected = dict[str, set[str]]
@@ -339,6 +341,8 @@ class Preparer:
 
         import httpx  # noqa: PLC0415 -- only downloads need it
 
+        from resolvent.index.http import check_inflation  # noqa: PLC0415 -- see prepare()
+
         if self._client is None:
             from resolvent.index.http import shared_tls_context  # noqa: PLC0415 -- see prepare()
 
@@ -356,7 +360,8 @@ class Preparer:
             hashers = _hashers(user, index)
             fetched = 0
             try:
-                async with client.stream("GET", url) as response:
+                # The hashes are of the file itself; a server should not encode it.
+                async with client.stream("GET", url, headers=_IDENTITY) as response:
                     if response.status_code >= 400:
                         if response.status_code in {429, 500, 502, 503, 504} and (
                             attempt < _ATTEMPTS
@@ -366,6 +371,9 @@ class Preparer:
                         raise HttpStatusError(url, response.status_code)
                     with target.open("wb") as stream:
                         async for chunk in response.aiter_bytes(_CHUNK):
+                            check_inflation(
+                                url, fetched + len(chunk), response.num_bytes_downloaded
+                            )
                             for hasher in hashers.values():
                                 hasher.update(chunk)
                             stream.write(chunk)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from resolvent.installer.record import RecordEntry, hash_file, parse_record
 
@@ -179,7 +179,7 @@ def _split(folder_name: str) -> tuple[NormalizedName, Version] | None:
         return None
     try:
         return canonicalize_name(name), Version(version)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
         return None
 
 

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
 
 _BASE = "/@resolvent-base@"
+_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
 
 # Runs inside the target interpreter (any Python 3): what a venv needs to know of it.
 _QUERY = f"""
@@ -249,7 +251,8 @@ class Venv:
         if config is None:
             raise VenvError(f"`{root}` is not a virtual environment (no `pyvenv.cfg`)")
         text = config.get("version_info") or config.get("version") or ""
-        numbers = [int(part) for part in text.split(".")[:3] if part.isdigit()]
+        # ASCII digits, and few: int() accepts other scripts' digits and refuses 4,300 of them.
+        numbers = [int(part) for part in text.split(".")[:3] if _SMALL_NUMBER.fullmatch(part)]
         if len(numbers) < 2:
             raise VenvError(f"`{root / 'pyvenv.cfg'}` names no Python version")
         version = (numbers[0], numbers[1], numbers[2] if len(numbers) > 2 else 0)
@@ -284,10 +287,15 @@ class Venv:
 
 
 def _read_config(path: Path) -> dict[str, str] | None:
+    """Read ``pyvenv.cfg``; ``None`` when there is none, :class:`VenvError` when unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
+    except UnicodeDecodeError:
+        raise VenvError(f"`{path}` is not a text file") from None
+    except OSError as error:
+        raise VenvError(f"cannot read `{path}`: {os_reason(error)}") from None
     config = {}
     for line in text.splitlines():
         key, sep, value = line.partition("=")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
 from resolvent.installer.record import ALLOWED_HASHES, RecordEntry, hash_file, parse_record
@@ -167,7 +167,7 @@ def _split_dist_info(wheel: str, dist_info: str) -> tuple[str, Version]:
     name, sep, version = stem.rpartition("-")
     try:
         parsed = Version(version) if sep and name else None
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
         parsed = None
     if parsed is None:
         raise InvalidWheelError(
@@ -209,10 +209,9 @@ def read_wheel_info(
     version_text = files["METADATA"].get("Version", "").strip()
     try:
         version = Version(version_text)
-    except InvalidVersion:
-        raise InvalidWheelError(
-            wheel, f"has an invalid `Version: {version_text}` in `METADATA`"
-        ) from None
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
+        shown = version_text if len(version_text) <= 40 else f"{version_text[:40]}..."
+        raise InvalidWheelError(wheel, f"has an invalid `Version: {shown}` in `METADATA`") from None
     if not name:
         raise InvalidWheelError(wheel, "has no `Name` in `METADATA`")
     declared = (canonicalize_name(name), version)
@@ -412,9 +411,13 @@ class UnpackedWheel:
             raise KeyError(path) from None
 
     def read_text(self, path: str) -> str | None:
-        """Return the text of the file at archive ``path``, or ``None``."""
+        """Return the text of the file at archive ``path``, or ``None``.
+
+        Undecodable bytes become U+FFFD, as the archive reader does: a ``Summary`` in
+        Latin-1 must not fail an install that never reads the summary.
+        """
         try:
-            return self._read(path).decode("utf-8")
+            return self._read(path).decode("utf-8", errors="replace")
         except KeyError:
             return None
 

@@ -11,6 +11,7 @@ names the file and line.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shlex
@@ -318,11 +319,44 @@ def _include(path: Path, where: str, seen: frozenset[Path]) -> RequirementsFile:
     key = path.absolute()
     if key in seen:
         raise BadInputError(f"{where}: `{path}` includes itself")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInputError(f"{where}: cannot read `{path}` ({error.__class__.__name__})") from None
+    text = _read_text(path, where)
     return parse_requirements_text(text, str(path), base=path.parent, _seen=seen | {key})
+
+
+#: Larger than any requirements file; ``-r /dev/zero`` would otherwise read forever.
+_MAX_FILE_SIZE = 64 << 20
+#: Byte order marks, UTF-32 first: its little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _read_text(path: Path, where: str) -> str:
+    """Read a requirements file: UTF-8, or the encoding its byte order mark names.
+
+    pip reads files with a BOM in their encoding (Windows tools write UTF-16 with one,
+    and UTF-8 with one, whose invisible first character made the first requirement
+    invalid). The size is bounded, so a device or an endless pipe is an error, not a hang.
+    """
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(_MAX_FILE_SIZE + 1)
+    except OSError as error:
+        raise BadInputError(f"{where}: cannot read `{path}` ({error.__class__.__name__})") from None
+    if len(data) > _MAX_FILE_SIZE:
+        raise BadInputError(f"{where}: `{path}` is over {_MAX_FILE_SIZE >> 20} MiB long")
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise BadInputError(
+            f"{where}: `{path}` is not {encoding.upper().removesuffix('-SIG')} text "
+            f"(byte {error.start})"
+        ) from None
 
 
 def parse_requirements_file(path: Path) -> RequirementsFile:

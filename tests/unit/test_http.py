@@ -9,6 +9,7 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,6 +19,7 @@ import pytest
 
 from resolvent.errors import (
     HttpStatusError,
+    IndexDataError,
     IndexUnreachableError,
     NotCachedError,
     RangeNotSupportedError,
@@ -454,6 +456,22 @@ def test_retries_connection_errors_and_5xx_then_succeeds() -> None:
     # Exponential: each base delay doubles; jitter keeps each within [half, full].
     for attempt, wait in enumerate(script.waits):
         assert 0.01 * 2**attempt / 2 <= wait <= 0.01 * 2**attempt
+
+
+def _gzip(data: bytes) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: the gzip container
+    return packer.compress(data) + packer.flush()
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_memory() -> None:
+    bomb = _gzip(bytes(80 << 20))  # 80 MiB of zeros in about 80 KiB
+    script = Script(httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=bomb))
+    with pytest.raises(IndexDataError, match="inflates"):
+        scripted(script)
+    # A page that compresses as well as real pages do is read whole.
+    page = b"".join(b'<a href="demo-1.%d.tar.gz">x</a>\n' % i for i in range(100_000))
+    script = Script(httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=_gzip(page)))
+    assert scripted(script).content == page
 
 
 def test_attempts_are_bounded() -> None:

@@ -223,6 +223,33 @@ def test_uninstall_refuses_paths_outside_the_environment(
     assert snapshot(venv.root) == before
 
 
+@pytest.mark.parametrize("where", ["package folder", "site-packages", "dist-info"])
+def test_uninstall_never_follows_a_symlink_out_of_the_environment(
+    venv: Venv, cache: Cache, demo_wheel: Path, tmp_path: Path, where: str
+) -> None:
+    """RECORD paths that are inside as written but reach outside through a link are refused."""
+    result = install_wheel(demo_wheel, venv.destination(), cache=cache)
+    victim = tmp_path / "victim"
+    (victim / "sub").mkdir(parents=True)
+    (victim / "f.txt").write_text("keep me")
+    (victim / "sub" / "g.txt").write_text("keep me")
+    record = result.dist_info / "RECORD"
+    entries = parse_record(record.read_text())
+    if where == "dist-info":
+        moved = victim / result.dist_info.name
+        result.dist_info.rename(moved)
+        result.dist_info.symlink_to(moved)
+    else:
+        folder = "demo_pkg/link" if where == "package folder" else "linked"
+        (venv.site_packages / folder).symlink_to(victim)
+        extra = [RecordEntry(f"{folder}/f.txt"), RecordEntry(f"{folder}/sub/g.txt")]
+        record.write_bytes(serialize_record([*entries, *extra]))
+    before = snapshot(victim)
+    with pytest.raises(InstallError, match="symbolic link leads"):
+        uninstall(venv.site_packages, "demo.pkg")
+    assert snapshot(victim) == before
+
+
 def test_failure_while_moving_into_place_restores_everything(
     venv: Venv,
     cache: Cache,
