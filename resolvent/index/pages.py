@@ -456,11 +456,14 @@ def _page_base(url: str, base: str | None) -> str:
 
 
 def _resolve(base: str, href: str) -> tuple[str, str] | None:
-    """Return a link's absolute URL and its fragment, or ``None`` for a malformed link.
+    """Return a link's absolute URL and its fragment, or ``None`` for a link to skip.
 
     A bad host or port (``http://[::1``, ``:99999``) made ``urljoin`` raise, or httpx
     later, and one such anchor failed the whole page; pip and uv skip links they cannot
-    parse, and so does this.
+    parse, and so does this. A link to a scheme no download can use (``ftp:``,
+    ``data:``) is skipped too, and so is a remote page's link to a local ``file:`` URL:
+    an index on the network has no business naming files on this machine (only a
+    local page may, as a ``file:`` index or find-links folder does).
     """
     try:
         absolute, fragment = urldefrag(urljoin(base, href.strip()))
@@ -468,7 +471,19 @@ def _resolve(base: str, href: str) -> tuple[str, str] | None:
         return None
     if url_problem(absolute) is not None:
         return None
+    scheme = absolute.split(":", 1)[0].lower()
+    if scheme not in _FETCHABLE or (scheme == "file" and _is_remote(base)):
+        return None
     return absolute, fragment
+
+
+#: The schemes a link may use: what downloads can fetch.
+_FETCHABLE = frozenset({"http", "https", "file"})
+
+
+def _is_remote(url: str) -> bool:
+    """Whether a page was served over the network (not read from this machine)."""
+    return url[:8].lower().startswith(("http://", "https://"))
 
 
 @lru_cache(maxsize=4096)

@@ -740,8 +740,14 @@ class IndexProvider:
         found = [record for page in pages for _, _, group in page.groups() for record in group]
         found.extend(FileRecord.of(f) for f in local)
         if not found:
-            return Unavailable(f"`{name}` was not found in the package registry")
+            return self._not_found(name)
         return found
+
+    def _not_found(self, name: NormalizedName) -> Unavailable:
+        """Say that no index lists ``name``; offline, that the cache does not (as uv says)."""
+        if self.policy == "offline":
+            return Unavailable(f"`{name}` was not found in the cache (the network is off)")
+        return Unavailable(f"`{name}` was not found in the package registry")
 
     def _bundle(self, name: NormalizedName) -> MetadataBundle | None:
         """Return the project's metadata bundle (``None``: no cache, or ``--refresh``)."""
@@ -1001,7 +1007,7 @@ class IndexProvider:
             found.extend(FileRecord.of(f) for f in local)
             result = found
             if not found:
-                result = Unavailable(f"`{name}` was not found in the package registry")
+                result = self._not_found(name)
         self._page_done[name] = result
         return result
 

@@ -385,6 +385,7 @@ def test_offline_after_a_warm_run(tmp_path: Path) -> None:
     assert freeze(rv, tmp_path / "offline") == ["dep==3", "solo==1.0"]
     failed = cold.install(cold.venv(tmp_path / "cold"), "solo", "--offline", code=1)
     assert failed.stderr.startswith("error: ")
+    assert "`solo` was not found in the cache (the network is off)" in failed.stderr
 
 
 @pytest.mark.parametrize("mode", ["hardlink", "copy", "symlink", "reflink"])

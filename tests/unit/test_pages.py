@@ -211,6 +211,37 @@ def test_json_skips_bad_entries() -> None:
     assert file.requires_python is None
 
 
+@pytest.mark.parametrize(
+    "href",
+    [
+        "file:///etc/demo-1.0.tar.gz",  # a remote page may not name files on this machine
+        "FILE:///etc/demo-1.0.tar.gz",
+        "ftp://files.example.test/demo-1.0.tar.gz",
+        "data:,demo-1.0.tar.gz",
+        "javascript:demo-1.0.tar.gz",
+    ],
+)
+def test_links_no_download_may_follow_are_skipped(href: str) -> None:
+    html = f'<a href="{href}">demo-1.0.tar.gz</a><a href="demo-2.0.tar.gz">demo-2.0.tar.gz</a>'
+    assert [f.url for f in parse_html_page(html, url=PAGE).files] == [PAGE + "demo-2.0.tar.gz"]
+    text = _json(
+        [
+            {"filename": "demo-1.0.tar.gz", "url": href},
+            {"filename": "demo-2.0.tar.gz", "url": "demo-2.0.tar.gz"},
+        ]
+    )
+    assert [f.url for f in parse_json_page(text, url=PAGE).files] == [PAGE + "demo-2.0.tar.gz"]
+
+
+def test_a_local_page_may_link_local_files() -> None:
+    local = "file:///srv/simple/demo/"
+    html = '<a href="file:///srv/files/demo-1.0.tar.gz">x</a><a href="demo-2.0.tar.gz">y</a>'
+    assert [f.url for f in parse_html_page(html, url=local).files] == [
+        "file:///srv/files/demo-1.0.tar.gz",
+        local + "demo-2.0.tar.gz",
+    ]
+
+
 def test_json_errors() -> None:
     with pytest.raises(IndexDataError, match="not valid JSON"):
         parse_json_page("{", url=PAGE)
