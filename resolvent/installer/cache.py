@@ -207,6 +207,37 @@ class Cache:
 
         return load_manifest(tree)
 
+    def is_damaged(self, tree: Path) -> bool:
+        """Whether files that ``tree``'s manifest lists are missing from the entry.
+
+        Entries never change once published, so a missing file means something outside
+        resolvent removed it (a cleaner of old files, a disk error). Checked only after
+        an install from the entry failed: a stat per file is too dear for every run.
+        """
+        manifest = self.manifest(tree)
+        if manifest is None:
+            return not tree.is_dir()
+        base = os.fspath(tree) + "/"
+        lexists = os.path.lexists
+        paths = (*manifest.dirs, *manifest.files, *manifest.links, *(d[0] for d in manifest.data))
+        return not all(lexists(base + path) for path in paths)
+
+    def discard(self, tree: Path) -> None:
+        """Remove a damaged entry of the archive bucket (at once) and its manifest.
+
+        The next :meth:`unpack_wheel` of the same archive unpacks it anew.
+        """
+        if tree.parent != self.root / CacheBucket.ARCHIVE.value:
+            return
+        from filelock import FileLock  # noqa: PLC0415 -- see unpack_wheel
+
+        from resolvent.installer.manifest import manifest_path  # noqa: PLC0415
+
+        with FileLock(os.fspath(tree.parent / f"{tree.name}{_LOCK}")):
+            _remove_tree(os.fspath(tree))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(manifest_path(tree))
+
     def store_manifest(self, tree: Path, manifest: Manifest) -> None:
         """Store ``manifest`` for ``tree`` (an entry of this cache written before manifests).
 

@@ -556,13 +556,24 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         report.timings["prepare"] = time.perf_counter() - prepare_started
 
         link_started = time.perf_counter()
-        _apply(
-            plan,
-            ready=ready,
-            replaced=[folder for name in repair for folder in broken[name]] + leftovers,
-            context=context,
-            report=report,
-        )
+        replaced = [folder for name in repair for folder in broken[name]] + leftovers
+        try:
+            _apply(plan, ready=ready, replaced=replaced, context=context, report=report)
+        except Exception:
+            # The environment is as it was. A cache entry that lost files makes every
+            # install from it fail the same way: unpack it anew and try once more.
+            damaged = [c for c in plan.cached if cache.is_damaged(c.tree)]
+            if not damaged:
+                raise
+            for entry in damaged:
+                cache.discard(entry.tree)
+                report.warnings.append(
+                    f"the cache entry of `{entry.wanted.name}=={entry.wanted.version}` had "
+                    "lost files; it was unpacked again"
+                )
+            again_ready = preparer.prepare([c.wanted for c in damaged])
+            ready = [c for c in ready if c not in damaged] + list(again_ready)
+            _apply(plan, ready=ready, replaced=replaced, context=context, report=report)
         report.timings["link"] = time.perf_counter() - link_started
     report.timings["total"] = time.perf_counter() - started
     return report

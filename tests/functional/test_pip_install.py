@@ -372,6 +372,18 @@ def test_verify_reports_modified_missing_and_unrecorded(rv: Runner, tmp_path: Pa
     assert "tampered" not in (site / "alpha" / "__init__.py").read_text()
 
 
+def test_a_cache_entry_that_lost_files_is_unpacked_again(rv: Runner, tmp_path: Path) -> None:
+    rv.install(rv.venv(tmp_path / "first"), "beta==2.0")
+    (lost,) = (rv.cache / "archive-v1").glob("*/beta/__init__.py")
+    lost.unlink()  # something outside resolvent removed a file of the entry
+    venv = rv.venv(tmp_path / "second")
+    result = rv.install(venv, "beta==2.0")
+    assert "warning: the cache entry of `beta==2.0` had lost files" in result.stderr
+    assert (site_packages(venv) / "beta" / "__init__.py").is_file()
+    assert lost.is_file()
+    rv("pip", "verify", "--python", str(venv))
+
+
 def test_offline_after_a_warm_run(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with serve_dists(
