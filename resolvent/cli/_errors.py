@@ -10,6 +10,7 @@ traceback.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -20,15 +21,39 @@ from resolvent.errors import ResolventError, os_paths, os_reason
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["fail", "os_error_message", "run"]
+__all__ = ["clip_quotes", "fail", "os_error_message", "run"]
 
 T = TypeVar("T")  # result
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {clip_quotes(message)}", err=True)
     sys.exit(code)
+
+
+#: Longest quoted input (between backticks) an error message shows whole.
+_LONGEST_QUOTE = 200
+_QUOTE = re.compile(rf"`[^`\n]{{{_LONGEST_QUOTE + 1},}}`")
+
+
+def clip_quotes(message: str) -> str:
+    """Shorten the quoted inputs of ``message`` that are too long to read on one line.
+
+    Messages quote what the user gave (a requirement line, a version, a URL) between
+    backticks; a 200 KB line made a 200 KB error. The start of the quote says which
+    input it was; the rest is left out, and the message says so.
+
+    >>> text = clip_quotes("invalid requirement `" + "a" * 300 + "`: expected end")
+    >>> len(text), text[-36:]
+    (156, 'a...` (300 characters): expected end')
+    """
+    if len(message) <= _LONGEST_QUOTE:
+        return message
+    return _QUOTE.sub(
+        lambda m: f"{m.group()[: _LONGEST_QUOTE // 2 + 1]}...` ({len(m.group()) - 2} characters)",
+        message,
+    )
 
 
 def _verbose() -> bool:

@@ -334,7 +334,9 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
         try:
             requirements.append(parse_requirement(text))
         except InvalidRequirement as error:
-            _log.warning("%s: skipping invalid Requires-Dist `%s`: %s", source, text, error)
+            reason = str(error).splitlines()[0]  # packaging adds the line and a caret
+            shown = text if len(text) <= 200 else f"{text[:200]}..."
+            _log.warning("%s: skipping invalid Requires-Dist `%s`: %s", source, shown, reason)
     requires_python: SpecifierSet | None = None
     if python := raw.get("requires_python"):
         try:

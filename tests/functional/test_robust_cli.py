@@ -147,3 +147,12 @@ def test_missing_find_links_folder_is_an_error(tmp_path: Path) -> None:
 def test_explicitly_empty_index_url_is_bad_input(tmp_path: Path, server: IndexServer) -> None:
     result = _compile(tmp_path, "b\n", "--index-url", "", code=2, PIP_INDEX_URL=server.url)
     assert "`--index-url` is empty" in result.stderr
+
+
+def test_a_huge_invalid_line_makes_a_short_error(tmp_path: Path) -> None:
+    line = "b " + "x" * 300_000
+    result = _compile(tmp_path, line + "\n", "--offline", code=2)
+    (error,) = result.stderr.splitlines()
+    assert len(error) < 1_000
+    assert "invalid requirement `b xxx" in error
+    assert "...` (300002 characters): Expected semicolon" in error
