@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from resolvent.index.metadata import CoreMetadata
     from resolvent.index.provider import IndexProvider
     from resolvent.installer.build import Builder
-    from resolvent.project.requirements_txt import RequirementLine
+    from resolvent.project.requirements_txt import ProjectInput, RequirementLine
 
 __all__ = [
     "DirectMetadata",
@@ -91,6 +91,76 @@ def forbid_build(line: RequirementLine, what: str) -> BadInputError:
         f"({what}) must be built",
         hint="give a wheel instead, or allow building it (drop `--no-build`/`--only-binary`)",
     )
+
+
+def project_requirements(
+    project: ProjectInput,
+    markers: Mapping[str, str],
+    *,
+    no_build: bool,
+    builder: _BuilderSource | None,
+) -> list[RequirementLine]:
+    """Return the requirements of a project input from its built metadata, as uv does.
+
+    The backend's ``Requires-Dist`` holds the base requirements and every extra's
+    (``; extra == "test"``). The base ones and those of the asked extras whose markers
+    hold for the target are returned, their markers settled (they are roots now, with no
+    extra to evaluate against); an extra that requires another extra of the project
+    itself (``proj[all]`` naming ``proj[test]``) brings that one's in too.
+
+    :param markers: the target environment's marker values.
+    :raises BadInputError: building is forbidden, or an asked extra does not exist.
+    :raises BuildError: the backend fails.
+    """
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    from resolvent.index.metadata import parse_core_metadata  # noqa: PLC0415
+    from resolvent.project.requirements_txt import RequirementLine  # noqa: PLC0415
+    from resolvent.requirement_parsing import parse_requirement  # noqa: PLC0415
+
+    if no_build or builder is None:
+        raise BadInputError(
+            f"building is disabled, but the requirements of `{project.source}` are only "
+            "known by building its metadata",
+            hint="allow building (drop `--no-build`), or compile a requirements file",
+        )
+    source = f"the metadata of `{project.folder}`"
+    try:
+        data = builder.builder().project_metadata(project.folder)
+        meta = parse_core_metadata(data, source=source)
+    except IndexDataError as error:
+        raise BadInputError(f"{source} is invalid: {error.problem}") from None
+    declared = set(meta.provides_extra)
+    asked = (
+        sorted(declared) if project.all_extras else [canonicalize_name(e) for e in project.extras]
+    )
+    for name in asked:
+        if name not in declared:
+            raise BadInputError(f"`{project.source}` has no optional dependencies named `{name}`")
+    pending: list[str] = ["", *asked]
+    seen = set(pending)
+    kept: dict[str, None] = {}
+    while pending:
+        extra = pending.pop(0)
+        environment = {**markers, "extra": extra}
+        for requirement in meta.requires_dist:
+            marker = requirement.marker
+            if marker is None and extra:
+                continue  # a base requirement: taken with extra ""
+            if marker is not None and not marker.evaluate(environment):
+                continue
+            if canonicalize_name(requirement.name) == meta.name:
+                for more in map(canonicalize_name, requirement.extras):
+                    if more not in seen:
+                        seen.add(more)
+                        pending.append(more)
+                continue
+            extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+            if requirement.url is not None:
+                kept[f"{requirement.name}{extras} @ {requirement.url}"] = None
+            else:
+                kept[f"{requirement.name}{extras}{requirement.specifier}"] = None
+    return [RequirementLine(parse_requirement(text), project.source, 0) for text in kept]
 
 
 def _wheel_metadata(path: Path) -> bytes:

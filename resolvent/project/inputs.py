@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from resolvent.errors import BadInputError
 from resolvent.project.requirements_txt import (
+    ProjectInput,
     RequirementLine,
     RequirementsFile,
     parse_requirements_file,
@@ -54,13 +55,12 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
     if not isinstance(project, dict):
         raise BadInputError(f"`{source}` has no `[project]` table")
     dynamic = project.get("dynamic", [])
-    if isinstance(dynamic, list) and (
-        "dependencies" in dynamic or ("optional-dependencies" in dynamic and (extras or all_extras))
-    ):
-        raise BadInputError(
-            f"`{source}` declares its dependencies as dynamic",
-            hint="list them under `[project]`, or compile a requirements file instead",
-        )
+    if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
+        raise BadInputError(f"`{source}`: `project.dynamic` must be a list of strings")
+    if "dependencies" in dynamic or ("optional-dependencies" in dynamic and (extras or all_extras)):
+        # Only the build backend knows them: read from the project's built metadata.
+        project_input = ProjectInput(path.parent, source, tuple(extras), all_extras)
+        return RequirementsFile(projects=[project_input])
     result = RequirementsFile()
     deps = project.get("dependencies", [])
     if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
@@ -135,10 +135,11 @@ def read_input(
     if path.name == "setup.cfg":
         return _read_setup_cfg(path, extras, all_extras=all_extras)
     if path.name == "setup.py":
-        raise BadInputError(
-            f"`{path}` is a setup script, whose requirements are only known by running it",
-            hint="compile its `pyproject.toml` or `setup.cfg`, or a requirements file",
-        )
+        if not path.is_file():
+            raise BadInputError(f"`{path}` does not exist")
+        # A setup script's requirements are known only by running it: built metadata.
+        project_input = ProjectInput(path.parent, str(path), tuple(extras), all_extras)
+        return RequirementsFile(projects=[project_input])
     if extras or all_extras:
         raise BadInputError(f"extras only apply to `pyproject.toml` or `setup.cfg`, not `{path}`")
     if str(path) == "-":
@@ -156,6 +157,7 @@ def read_inputs(
     for path in paths:
         part = read_input(path, extras, all_extras=all_extras)
         merged.requirements.extend(part.requirements)
+        merged.projects.extend(part.projects)
         merged.constraints.extend(part.constraints)
         merged.index_url = merged.index_url or part.index_url
         merged.extra_index_urls.extend(part.extra_index_urls)

@@ -58,7 +58,12 @@ from resolvent.installer.prepare import (
 from resolvent.installer.site import InstalledDist, SitePackages
 from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
-from resolvent.project.direct import DirectOverlay, forbid_build, local_path
+from resolvent.project.direct import (
+    DirectOverlay,
+    forbid_build,
+    local_path,
+    project_requirements,
+)
 from resolvent.project.inputs import read_input
 from resolvent.project.requirements_txt import (
     RequirementLine,
@@ -206,6 +211,7 @@ def _read_request(request: InstallRequest) -> RequirementsFile:
 
     def merge(part: RequirementsFile) -> None:
         merged.requirements.extend(part.requirements)
+        merged.projects.extend(part.projects)
         merged.constraints.extend(part.constraints)
         merged.index_url = merged.index_url or part.index_url
         merged.extra_index_urls.extend(part.extra_index_urls)
@@ -396,7 +402,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
     report = InstallReport()
     started = time.perf_counter()
     parsed = _read_request(request)
-    if not parsed.requirements and not request.exact:
+    if not parsed.requirements and not parsed.projects and not request.exact:
         raise BadInputError(
             "no requirements given", hint="name packages, or pass `-r requirements.txt`"
         )
@@ -442,6 +448,12 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         preparer.builder = builder
         context = _Context(request, cache, preparer, builder)
         site = SitePackages.scan([environment.site_packages, environment.platlib])
+        for project in parsed.projects:
+            lines.extend(
+                project_requirements(
+                    project, markers, no_build=settings.no_build is True, builder=builder
+                )
+            )
 
         direct: dict[NormalizedName, _Direct] = {}
         roots: list[Requirement] = []

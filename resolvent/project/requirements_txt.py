@@ -28,6 +28,7 @@ from resolvent.index.config import shown_url, url_problem
 from resolvent.requirement_parsing import parse_requirement
 
 __all__ = [
+    "ProjectInput",
     "RequirementLine",
     "RequirementsFile",
     "check_requirement_url",
@@ -68,11 +69,29 @@ class RequirementLine:
     path: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectInput:
+    """A project input whose requirements only its build backend knows.
+
+    A ``setup.py``, or a ``pyproject.toml`` that declares its dependencies dynamic: uv
+    asks the backend for the metadata (PEP 517 ``prepare_metadata_for_build_wheel``),
+    and so does resolvent, once a builder is at hand (see
+    :func:`resolvent.project.direct.project_requirements`).
+    """
+
+    folder: Path
+    source: str
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+
+
 @dataclass(slots=True)
 class RequirementsFile:
     """Everything a requirements file (and the files it includes) says."""
 
     requirements: list[RequirementLine] = field(default_factory=list)
+    #: Inputs whose requirements come from building their metadata.
+    projects: list[ProjectInput] = field(default_factory=list)
     constraints: list[RequirementLine] = field(default_factory=list)
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)

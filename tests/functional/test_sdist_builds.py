@@ -238,3 +238,45 @@ def test_compile_an_sdist_url(rv: Runner, tmp_path: Path, server: IndexServer) -
     assert result.stdout == f"beta==1.0\ndyn @ {url}#sha256={digest}\n"
     wrong = _requirements(tmp_path, f"dyn @ {url}#sha256={'0' * 64}\n")
     assert "hash mismatch for `dyn-1.0.tar.gz`" in rv.compile(str(wrong), code=1).stderr
+
+
+def _dynamic_project(folder: Path) -> Path:
+    """A project whose `pyproject.toml` leaves its requirements to the backend."""
+    dist = Dist(
+        "app",
+        "1.0",
+        requires=["beta<2", "older; python_version < '3'"],
+        extras={"fast": ["beta>=1"], "all": ["app[fast]"]},
+    )
+    write_project(folder, dist, in_tree_backend=True, dynamic=True)
+    text = (folder / "pyproject.toml").read_text()
+    head, _, _ = text.partition("[project]")
+    (folder / "pyproject.toml").write_text(
+        head + '[project]\nname = "app"\nversion = "1.0"\n'
+        'dynamic = ["dependencies", "optional-dependencies"]\n'
+    )
+    return folder
+
+
+def test_compile_a_pyproject_with_dynamic_dependencies(rv: Runner, tmp_path: Path) -> None:
+    project = _dynamic_project(tmp_path / "app")
+    result = rv.compile(str(project / "pyproject.toml"), "--extra", "all")
+    assert rv.hooks() == ["prepare_metadata_for_build_wheel app"]
+    # beta<2 (base) and beta>=1 (fast, through all); older's marker is false.
+    assert result.stdout.split("\n")[:2] == ["beta==1.0", f"    # via -r {project}/pyproject.toml"]
+    assert "older" not in result.stdout
+    missing = rv.compile(str(project / "pyproject.toml"), "--extra", "nope", code=2)
+    assert "has no optional dependencies named `nope`" in missing.stderr
+    forbidden = rv.compile(str(project / "pyproject.toml"), "--no-build", code=2)
+    assert "only known by building its metadata" in forbidden.stderr
+
+
+def test_compile_and_install_a_setup_script(rv: Runner, tmp_path: Path) -> None:
+    project = _dynamic_project(tmp_path / "app")
+    (project / "setup.py").write_text("raise SystemExit('the in-tree backend never runs this')\n")
+    result = rv.compile(str(project / "setup.py"), "--no-annotate")
+    assert result.stdout.split() == ["beta==1.0"]
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "-r", str(project / "setup.py"))
+    listed = rv("pip", "freeze", "--python", str(venv)).stdout.split()
+    assert listed == ["beta==1.0"]
