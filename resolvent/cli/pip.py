@@ -132,6 +132,8 @@ def pip() -> None:
     help="Leave this package's pin out of the output (its dependencies stay).",
 )
 @click.option("--no-deps", is_flag=True, help="Pin the inputs alone, not their dependencies.")
+@click.option("--emit-index-url", is_flag=True, help="Write the index URLs into the output.")
+@click.option("--emit-find-links", is_flag=True, help="Write the find-links into the output.")
 @click.option(
     "--solver",
     type=click.Choice(["auto", "pubgrub", "sat", "both"]),
@@ -173,6 +175,8 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
     no_emit_packages: tuple[str, ...],
     *,
     no_deps: bool,
+    emit_index_url: bool,
+    emit_find_links: bool,
     upgrade: bool,
     all_extras: bool,
     no_index: bool,
@@ -244,6 +248,8 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
                 command=custom_compile_command or command.strip(),
                 no_emit=no_emit_packages,
                 no_deps=no_deps,
+                emit_index_url=emit_index_url,
+                emit_find_links=emit_find_links,
             )
         )
         elapsed = time.perf_counter() - start

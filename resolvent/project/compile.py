@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from resolvent.index.config import IndexConfig
     from resolvent.index.metadata import CoreMetadata
     from resolvent.index.provider import IndexProvider
     from resolvent.project.requirements_txt import RequirementLine
@@ -57,6 +58,10 @@ class CompileRequest:
     no_emit: Sequence[str] = ()
     #: Pin the inputs alone: the dependencies of what they name are not read.
     no_deps: bool = False
+    #: Write the indexes (``--index-url``, ``--extra-index-url``) and the find-links
+    #: used into the output, so that installing it reads the same sources.
+    emit_index_url: bool = False
+    emit_find_links: bool = False
     #: An existing output file whose pins are tried first (unless ``upgrade``), so that
     #: compiling again changes only what must change, as uv and pip-tools do.
     output_file: Path | None = None
@@ -141,6 +146,7 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
                     continue
                 files = provider.files(name, version)
                 hashes[name] = sorted({f"sha256:{provider.sha256_of(f)}" for f in files})
+        sources = _emitted_sources(provider.config, request)
     lines = {
         name: f"-e {item.url}" if item.editable else f"{name} @ {item.url}"
         for name, item in direct.items()
@@ -153,8 +159,36 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         header=request.header,
         style=request.annotation_style,
         omit={canonicalize_name(name) for name in request.no_emit},
+        sources=sources,
     )
     return CompileResult(pinned, text, resolved.resolution, resolved.warnings)
+
+
+def _emitted_sources(config: IndexConfig, request: CompileRequest) -> list[str]:
+    """Return the ``--index-url``/``--find-links`` lines the output should carry.
+
+    User names and passwords in a URL are left out: the output is meant to be shared
+    (uv leaves them out too).
+    """
+    lines: list[str] = []
+    if request.emit_index_url:
+        if config.index_url:
+            lines.append(f"--index-url {_without_credentials(config.index_url)}")
+        extra = config.extra_index_urls
+        lines.extend(f"--extra-index-url {_without_credentials(u)}" for u in extra)
+    if request.emit_find_links:
+        lines.extend(f"--find-links {_without_credentials(u)}" for u in config.find_links)
+    return lines
+
+
+def _without_credentials(url: str) -> str:
+    """Return ``url`` without the ``user:password@`` part of its authority, if any."""
+    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 @dataclass(frozen=True, slots=True)
