@@ -273,7 +273,11 @@ def _without_cache_dir(args: list[str]) -> list[str]:
 
     The cache directory is a property of the machine, not of the resolution: the
     header of a lock file written on two machines should read the same (uv omits it too).
+    User names and passwords in URLs are left out as well.
     """
+    from resolvent.index.config import without_credentials  # noqa: PLC0415
+
+    args = [without_credentials(arg) for arg in args]
     kept: list[str] = []
     skip = False
     for arg in args:

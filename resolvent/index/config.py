@@ -305,6 +305,21 @@ def check_url(url: str, what: str) -> None:
         raise BadInputError(f"invalid {what} `{shown_url(url)}`: {problem}")
 
 
+def without_credentials(text: str) -> str:
+    """Return ``text`` (a URL, or an option holding one) without ``user:password@``.
+
+    What resolvent writes for others to read (an output file, its header) must not
+    carry the secrets of an index URL.
+
+    >>> without_credentials("--index-url=https://me:secret@host.test/simple")
+    '--index-url=https://host.test/simple'
+    """
+    return _USERINFO.sub("://", text) if "@" in text else text
+
+
+_USERINFO = re.compile(r"://[^/@\s?#]*@")
+
+
 def shown_url(url: str) -> str:
     """Return ``url`` fit for a one-line message: control characters masked, length capped."""
     text = _CONTROL.sub("?", url)

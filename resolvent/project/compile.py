@@ -167,28 +167,19 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
 def _emitted_sources(config: IndexConfig, request: CompileRequest) -> list[str]:
     """Return the ``--index-url``/``--find-links`` lines the output should carry.
 
-    User names and passwords in a URL are left out: the output is meant to be shared
-    (uv leaves them out too).
+    User names and passwords in a URL are left out: the output is meant to be shared.
     """
+    from resolvent.index.config import without_credentials  # noqa: PLC0415
+
     lines: list[str] = []
     if request.emit_index_url:
         if config.index_url:
-            lines.append(f"--index-url {_without_credentials(config.index_url)}")
+            lines.append(f"--index-url {without_credentials(config.index_url)}")
         extra = config.extra_index_urls
-        lines.extend(f"--extra-index-url {_without_credentials(u)}" for u in extra)
+        lines.extend(f"--extra-index-url {without_credentials(u)}" for u in extra)
     if request.emit_find_links:
-        lines.extend(f"--find-links {_without_credentials(u)}" for u in config.find_links)
+        lines.extend(f"--find-links {without_credentials(u)}" for u in config.find_links)
     return lines
-
-
-def _without_credentials(url: str) -> str:
-    """Return ``url`` without the ``user:password@`` part of its authority, if any."""
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
-
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,3 +130,4 @@ def test_emit_index_url_and_find_links(tmp_path: Path, server: IndexServer) -> N
         "",
         "app==1.0",
     ]
+    assert "secret" not in result.stdout
