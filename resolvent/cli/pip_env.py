@@ -18,6 +18,8 @@ import click
 from resolvent.cli._errors import fail, run
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
     from resolvent.installer.site import SitePackages
     from resolvent.installer.venv import Venv
     from resolvent.project.install import InstallReport
@@ -315,6 +317,7 @@ def sync_command(src_files: tuple[Path, ...], **options: Any) -> None:
 @click.option(
     "-r", "--requirement", "requirement_files", multiple=True, type=click.Path(path_type=Path)
 )
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @_target_options
 def uninstall_command(
@@ -324,6 +327,7 @@ def uninstall_command(
     *,
     system: bool,
     quiet: bool,
+    dry_run: bool,
 ) -> None:
     """Remove packages from an environment."""
 
@@ -337,12 +341,25 @@ def uninstall_command(
             names.extend(line.requirement.name for line in read_input(path).requirements)
         if not names:
             raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
-        environment = _environment(python, system=system)
         started = time.perf_counter()
-        removed, missing = uninstall_packages(environment, names)
+        if dry_run:
+            from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+            _, site = _site(python, system=system)
+            found = {canonicalize_name(name): site.get(canonicalize_name(name)) for name in names}
+            removed = [dist for dist in found.values() if dist is not None]
+            missing = [name for name in names if found[canonicalize_name(name)] is None]
+        else:
+            environment = _environment(python, system=system)
+            removed, missing = uninstall_packages(environment, names)
         for name in missing:
             click.echo(f"warning: skipping `{name}`: it is not installed", err=True)
         if quiet:
+            return
+        if dry_run:
+            click.echo(f"Would uninstall {_plural(len(removed))}", err=True)
+            for dist in sorted(removed, key=lambda d: d.name):
+                click.echo(f" - {dist.name}=={dist.version}", err=True)
             return
         elapsed = time.perf_counter() - started
         click.echo(f"Uninstalled {_plural(len(removed))} in {_ms(elapsed)}", err=True)
@@ -388,6 +405,35 @@ def _freeze_line(dist: Any) -> str:
     return f"{name}=={dist.version}"
 
 
+def _listed(
+    dists: Iterable[Any], *, editable: bool, exclude_editable: bool, exclude: tuple[str, ...]
+) -> list[Any]:
+    """Return the installed distributions ``list`` and ``freeze`` show, as uv filters them."""
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    left_out = {canonicalize_name(name) for name in exclude}
+    return [
+        dist
+        for dist in dists
+        if dist.name not in left_out
+        and (dist.editable_location() is not None or not editable)
+        and (dist.editable_location() is None or not exclude_editable)
+    ]
+
+
+_EDITABLE_OPTIONS = (
+    click.option("-e", "--editable", is_flag=True, help="Only the editable packages."),
+    click.option("--exclude-editable", is_flag=True, help="Leave out the editable packages."),
+    click.option("--exclude", multiple=True, help="Leave out this package."),
+)
+
+
+def _editable_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_EDITABLE_OPTIONS):
+        function = option(function)
+    return function
+
+
 @click.command("list")
 @click.option(
     "--format",
@@ -396,47 +442,66 @@ def _freeze_line(dist: Any) -> str:
     default="columns",
     show_default=True,
 )
+@_editable_options
 @_target_options
-def list_command(output_format: str, python: str | None, *, system: bool) -> None:
+def list_command(
+    output_format: str,
+    exclude: tuple[str, ...],
+    python: str | None,
+    *,
+    system: bool,
+    editable: bool,
+    exclude_editable: bool,
+) -> None:
     """List the installed packages."""
 
     def action() -> None:
         _, site = _site(python, system=system)
-        dists = list(site)
+        dists = _listed(site, editable=editable, exclude_editable=exclude_editable, exclude=exclude)
         if output_format == "json":
             rows = []
             for dist in dists:
                 row = {"name": dist.display_name(), "version": str(dist.version)}
-                editable = dist.editable_location()
-                if editable is not None:
-                    row["editable_project_location"] = editable
+                location = dist.editable_location()
+                if location is not None:
+                    row["editable_project_location"] = location
                 rows.append(row)
             click.echo(json.dumps(rows))
         elif output_format == "freeze":
             for dist in dists:
                 click.echo(f"{dist.display_name()}=={dist.version}")
         else:
-            table = [("Package", "Version")] + [
-                (dist.display_name(), str(dist.version)) for dist in dists
-            ]
-            width = max(len(name) for name, _ in table)
-            vwidth = max(len(version) for _, version in table)
-            for number, (name, version) in enumerate(table):
-                click.echo(f"{name:<{width}} {version}".rstrip())
-                if number == 0:
-                    click.echo(f"{'-' * width} {'-' * vwidth}")
+            _print_columns(dists)
 
     run(action)
 
 
+def _print_columns(dists: Sequence[Any]) -> None:
+    """Print the table uv prints: a location column when some package is editable."""
+    header = ["Package", "Version"]
+    rows = [
+        [dist.display_name(), str(dist.version), dist.editable_location() or ""] for dist in dists
+    ]
+    if any(row[2] for row in rows):
+        header.append("Editable project location")
+    table = [header] + [row[: len(header)] for row in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for number, row in enumerate(table):
+        cells = zip(row, widths, strict=True)
+        click.echo(" ".join(f"{cell:<{width}}" for cell, width in cells).rstrip())
+        if number == 0:
+            click.echo(" ".join("-" * width for width in widths))
+
+
 @click.command("freeze")
+@click.option("--exclude-editable", is_flag=True, help="Leave out the editable packages.")
 @_target_options
-def freeze_command(python: str | None, *, system: bool) -> None:
+def freeze_command(python: str | None, *, system: bool, exclude_editable: bool) -> None:
     """Print the installed packages as requirements (`name==version`)."""
 
     def action() -> None:
         _, site = _site(python, system=system)
-        for dist in site:
+        for dist in _listed(site, editable=False, exclude_editable=exclude_editable, exclude=()):
             click.echo(_freeze_line(dist))
 
     run(action)

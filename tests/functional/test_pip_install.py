@@ -465,6 +465,26 @@ def test_local_paths_and_editables(rv: Runner, tmp_path: Path) -> None:
     assert direct["url"] == wheel.as_uri()
     assert direct["archive_info"]["hashes"]["sha256"] == _sha256(wheel)
     rv("pip", "verify", "--python", str(venv))
+    where = ("--python", str(venv))
+    assert rv("pip", "list", *where).stdout.splitlines() == [
+        f"{'Package':<10} {'Version':<7} Editable project location",
+        f"{'-' * 10} {'-' * 7} {'-' * len(str(project))}",
+        "beta       2.0",
+        "localwheel 2.0",
+        f"proj       0.1     {project}",
+    ]
+    assert rv("pip", "list", "-e", "--format", "freeze", *where).stdout.split() == ["proj==0.1"]
+    listed = rv("pip", "list", "--exclude-editable", "--exclude", "BETA", *where).stdout
+    assert listed.splitlines()[2:] == ["localwheel 2.0"]
+    frozen = rv("pip", "freeze", "--exclude-editable", *where).stdout.splitlines()
+    assert frozen == ["beta==2.0", f"localwheel @ {wheel.as_uri()}"]
+    result = rv("pip", "uninstall", "beta", "nothere", "--dry-run", *where)
+    assert result.stderr.splitlines() == [
+        "warning: skipping `nothere`: it is not installed",
+        "Would uninstall 1 package",
+        " - beta==2.0",
+    ]
+    assert "beta==2.0" in rv("pip", "freeze", *where).stdout.split()
 
 
 def test_venv_command(rv: Runner, tmp_path: Path) -> None:
