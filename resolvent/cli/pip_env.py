@@ -52,24 +52,36 @@ def _target_options(function: F) -> F:
     )(function)
 
 
+_SOURCE_OPTIONS = [
+    click.option("-i", "--index-url", default=None, help="The package index (PEP 503/691)."),
+    click.option("--extra-index-url", "extra_index_urls", multiple=True, help="More indexes."),
+    click.option(
+        "-f", "--find-links", "find_links", multiple=True, help="Folders or pages of dists."
+    ),
+    click.option("--no-index", is_flag=True, help="Ignore indexes; use --find-links only."),
+    click.option(
+        "--index-strategy",
+        type=click.Choice(["first-index", "unsafe-best-match"]),
+        default=None,
+        help="How several indexes combine (default: first-index, as uv).",
+    ),
+    click.option("--exclude-newer", default=None, help="Ignore files uploaded after this."),
+    click.option("--offline", is_flag=True, help="Use only the cache; never the network."),
+    click.option("--refresh", is_flag=True, help="Revalidate every cached index response."),
+    click.option("--cache-dir", type=click.Path(path_type=Path), default=None),
+]
+
+
+def _source_options(function: F) -> F:
+    """Add the options that say where packages come from (indexes, links, cache)."""
+    for option in reversed(_SOURCE_OPTIONS):
+        function = option(function)
+    return function
+
+
 def _index_options(function: F) -> F:
     options = [
-        click.option("-i", "--index-url", default=None, help="The package index (PEP 503/691)."),
-        click.option("--extra-index-url", "extra_index_urls", multiple=True, help="More indexes."),
-        click.option(
-            "-f", "--find-links", "find_links", multiple=True, help="Folders or pages of dists."
-        ),
-        click.option("--no-index", is_flag=True, help="Ignore indexes; use --find-links only."),
-        click.option(
-            "--index-strategy",
-            type=click.Choice(["first-index", "unsafe-best-match"]),
-            default=None,
-            help="How several indexes combine (default: first-index, as uv).",
-        ),
-        click.option("--exclude-newer", default=None, help="Ignore files uploaded after this."),
-        click.option("--offline", is_flag=True, help="Use only the cache; never the network."),
-        click.option("--refresh", is_flag=True, help="Revalidate every cached index response."),
-        click.option("--cache-dir", type=click.Path(path_type=Path), default=None),
+        *_SOURCE_OPTIONS,
         click.option("--no-build", "no_build_flag", is_flag=True, help="Never build sdists."),
         click.option(
             "--only-binary", "only_binary", multiple=True, help="Never build (:all: or names)."
@@ -125,8 +137,10 @@ def _settings(options: dict[str, Any]) -> ResolveSettings:
         cache_dir=options["cache_dir"],
         prerelease="allow" if options.get("pre") else options.get("prerelease"),
         resolution=options.get("resolution") or "highest",
-        no_build=True if options["no_build_flag"] else _binary_policy(options["only_binary"]),
-        no_binary=_binary_policy(options["no_binary"]),
+        no_build=(
+            True if options.get("no_build_flag") else _binary_policy(options.get("only_binary", ()))
+        ),
+        no_binary=_binary_policy(options.get("no_binary", ())),
     )
 
 
@@ -442,7 +456,9 @@ def _editable_options(function: Callable[..., Any]) -> Callable[..., Any]:
     default="columns",
     show_default=True,
 )
+@click.option("--outdated", is_flag=True, help="Only packages with a newer release.")
 @_editable_options
+@_source_options
 @_target_options
 def list_command(
     output_format: str,
@@ -452,13 +468,17 @@ def list_command(
     system: bool,
     editable: bool,
     exclude_editable: bool,
+    outdated: bool,
+    **options: Any,
 ) -> None:
     """List the installed packages."""
 
     def action() -> None:
-        _, site = _site(python, system=system)
+        environment, site = _site(python, system=system)
         dists = _listed(site, editable=editable, exclude_editable=exclude_editable, exclude=exclude)
-        if output_format == "json":
+        if outdated:
+            _list_outdated(environment, dists, _settings(options), output_format)
+        elif output_format == "json":
             rows = []
             for dist in dists:
                 row = {"name": dist.display_name(), "version": str(dist.version)}
@@ -476,6 +496,40 @@ def list_command(
     run(action)
 
 
+def _list_outdated(
+    environment: Venv, dists: Sequence[Any], settings: ResolveSettings, output_format: str
+) -> None:
+    """Print the listed packages that have a newer release, with it (uv's columns)."""
+    from resolvent.project.outdated import outdated_packages  # noqa: PLC0415
+
+    shown = {dist.name for dist in dists}
+    found = [o for o in outdated_packages(environment, settings) if _key(o.name) in shown]
+    if output_format == "json":
+        rows = [
+            {
+                "name": o.name,
+                "version": str(o.version),
+                "latest_version": str(o.latest),
+                "latest_filetype": o.filetype,
+            }
+            for o in found
+        ]
+        click.echo(json.dumps(rows))
+    elif output_format == "freeze":
+        for item in found:
+            click.echo(f"{item.name}=={item.version}")
+    else:
+        table = [["Package", "Version", "Latest", "Type"]]
+        table += [[o.name, str(o.version), str(o.latest), o.filetype] for o in found]
+        _print_table(table)
+
+
+def _key(name: str) -> str:
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    return canonicalize_name(name)
+
+
 def _print_columns(dists: Sequence[Any]) -> None:
     """Print the table uv prints: a location column when some package is editable."""
     header = ["Package", "Version"]
@@ -484,8 +538,12 @@ def _print_columns(dists: Sequence[Any]) -> None:
     ]
     if any(row[2] for row in rows):
         header.append("Editable project location")
-    table = [header] + [row[: len(header)] for row in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    _print_table([header] + [row[: len(header)] for row in rows])
+
+
+def _print_table(table: Sequence[Sequence[str]]) -> None:
+    """Print rows in aligned columns, a dashed line under the first (the header)."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for number, row in enumerate(table):
         cells = zip(row, widths, strict=True)
         click.echo(" ".join(f"{cell:<{width}}" for cell, width in cells).rstrip())

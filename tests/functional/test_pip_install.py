@@ -212,6 +212,27 @@ def test_override_resolution_and_prerelease(rv: Runner, tmp_path: Path) -> None:
     assert " + kappa==3.0b1" in result.stderr.splitlines()
 
 
+def test_list_outdated(rv: Runner, tmp_path: Path) -> None:
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "beta==1.0", "kappa==1.0", "delta")
+    where = ("--python", str(venv), "-i", rv.index)
+    assert rv("pip", "list", "--outdated", *where).stdout.splitlines() == [
+        "Package Version Latest Type",
+        "------- ------- ------ -----",
+        "beta    1.0     2.0    wheel",
+        "kappa   1.0     2.0    wheel",  # not the pre-release 3.0b1
+    ]
+    rows = json.loads(rv("pip", "list", "--outdated", "--format", "json", *where).stdout)
+    assert rows[0] == {
+        "name": "beta",
+        "version": "1.0",
+        "latest_version": "2.0",
+        "latest_filetype": "wheel",
+    }
+    excluded = rv("pip", "list", "--outdated", "--exclude", "beta", *where).stdout
+    assert excluded.splitlines()[2:] == ["kappa   1.0     2.0    wheel"]
+
+
 def test_dry_run_says_what_would_change_and_changes_nothing(rv: Runner, tmp_path: Path) -> None:
     venv = rv.venv(tmp_path / "venv")
     rv.install(venv, "beta==1.0")
