@@ -10,6 +10,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, NoReturn, TypeVar
@@ -76,6 +77,22 @@ def os_error_message(error: OSError) -> str:
     return f"{reason}: {' -> '.join(paths)}" if paths else reason
 
 
+def _stdout_closed() -> bool:
+    """Whether the standard output's reader has gone (a broken pipe there, not elsewhere).
+
+    The write end of a pipe whose reader closed polls as an error.
+    """
+    import select  # noqa: PLC0415 - only after a broken pipe
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (OSError, ValueError, AttributeError):  # no poll (Windows), no real stdout
+        return False
+    return any(event & select.POLLERR for _, event in events)
+
+
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn a resolvent error into a one-line message and exit code."""
     try:
@@ -83,6 +100,16 @@ def run(action: Callable[[], T]) -> T:
     except ResolventError as error:
         _print_traceback()
         fail(str(error), error.exit_code)
+    except BrokenPipeError as error:
+        if not _stdout_closed():
+            _print_traceback()
+            fail(os_error_message(error), 1)
+        # The reader went away (`resolvent pip tree | head`): nothing to say to it. The
+        # standard output is pointed at the null device so that the interpreter's last
+        # flush does not fail again, as Python's documentation advises.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
     except OSError as error:
         _print_traceback()
         fail(os_error_message(error), 1)

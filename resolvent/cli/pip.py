@@ -56,6 +56,7 @@ PIP_COMMANDS: dict[str, str] = {
     "list": "resolvent.cli.pip_env:list_command",
     "show": "resolvent.cli.pip_env:show_command",
     "sync": "resolvent.cli.pip_env:sync_command",
+    "tree": "resolvent.cli.pip_env:tree_command",
     "uninstall": "resolvent.cli.pip_env:uninstall_command",
     "verify": "resolvent.cli.pip_env:verify_command",
 }

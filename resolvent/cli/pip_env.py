@@ -32,6 +32,7 @@ __all__ = [
     "list_command",
     "show_command",
     "sync_command",
+    "tree_command",
     "uninstall_command",
     "verify_command",
 ]
@@ -634,6 +635,48 @@ def check_command(python: str | None, *, system: bool) -> None:
         if problems:
             sys.exit(1)
         click.echo(f"Checked {_plural(len(site))}: no broken requirements found.")
+
+    run(action)
+
+
+@click.command("tree")
+@click.option("-d", "--depth", type=click.IntRange(min=0), default=None, help="Levels to draw.")
+@click.option("--prune", multiple=True, help="Leave this package (and its subtree) out.")
+@click.option("--package", "packages", multiple=True, help="Draw only this package's tree.")
+@click.option("--invert", is_flag=True, help="Draw who requires each package.")
+@click.option("--no-dedupe", is_flag=True, help="Draw repeated subtrees in full.")
+@click.option("--show-version-specifiers", is_flag=True, help="Show each edge's version specifier.")
+@_target_options
+def tree_command(
+    depth: int | None,
+    prune: tuple[str, ...],
+    packages: tuple[str, ...],
+    python: str | None,
+    *,
+    system: bool,
+    invert: bool,
+    no_dedupe: bool,
+    show_version_specifiers: bool,
+) -> None:
+    """Show the installed packages as a dependency tree."""
+
+    def action() -> None:
+        from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+        from resolvent.project.install import environment_target  # noqa: PLC0415
+        from resolvent.project.tree import TreeOptions, render_tree  # noqa: PLC0415
+
+        environment, site = _site(python, system=system)
+        options = TreeOptions(
+            depth=depth,
+            prune=frozenset(canonicalize_name(name) for name in prune),
+            packages=frozenset(canonicalize_name(name) for name in packages),
+            invert=invert,
+            dedupe=not no_dedupe,
+            show_specifiers=show_version_specifiers,
+        )
+        for line in render_tree(site, environment_target(environment).markers(), options):
+            click.echo(line)
 
     run(action)
 

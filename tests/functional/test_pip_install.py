@@ -233,6 +233,34 @@ def test_list_outdated(rv: Runner, tmp_path: Path) -> None:
     assert excluded.splitlines()[2:] == ["kappa   1.0     2.0    wheel"]
 
 
+def test_tree(rv: Runner, tmp_path: Path) -> None:
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "alpha[fast]", "mu")
+    where = ("--python", str(venv))
+    assert rv("pip", "tree", *where).stdout.splitlines() == [
+        "alpha v1.0",
+        "└── beta v2.0",
+        "delta v0.5",  # the user asked for alpha's extra; no installed package did
+        "mu v1.0",
+        "├── beta v2.0",
+        "└── kappa v2.0",
+    ]
+    assert rv("pip", "tree", "--invert", "--package", "beta", *where).stdout.splitlines() == [
+        "beta v2.0",
+        "├── alpha v1.0",
+        "└── mu v1.0",
+    ]
+    shown = rv("pip", "tree", "--show-version-specifiers", "--prune", "alpha", *where).stdout
+    assert shown.splitlines() == [
+        "delta v0.5",
+        "mu v1.0",
+        "├── beta v2.0 [required: >=2]",
+        "└── kappa v2.0 [required: *]",
+    ]
+    depth = rv("pip", "tree", "--depth", "0", *where).stdout.splitlines()
+    assert depth == ["alpha v1.0", "delta v0.5", "mu v1.0"]
+
+
 def test_dry_run_says_what_would_change_and_changes_nothing(rv: Runner, tmp_path: Path) -> None:
     venv = rv.venv(tmp_path / "venv")
     rv.install(venv, "beta==1.0")

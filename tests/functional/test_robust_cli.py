@@ -8,7 +8,10 @@ project name, a missing ``-f`` folder and an explicitly empty ``--index-url``.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -156,3 +159,22 @@ def test_a_huge_invalid_line_makes_a_short_error(tmp_path: Path) -> None:
     assert len(error) < 1_000
     assert "invalid requirement `b xxx" in error
     assert "...` (300002 characters): Expected semicolon" in error
+
+
+def test_a_reader_that_went_away_gets_no_error_message() -> None:
+    # `resolvent pip list | head -1`: the pipe's reader closes before the writing ends.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "resolvent", "pip", "list", "--python", sys.executable],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+            env=os.environ | {"PIP_CONFIG_FILE": os.devnull},
+        )
+    finally:
+        os.close(write)
+    assert completed.returncode == 1
+    assert completed.stderr == b""
