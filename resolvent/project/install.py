@@ -745,7 +745,14 @@ def _manifest_size(cached: CachedDist) -> int:
 
 
 def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirementsInstaller:
-    """Return the callback that installs build requirements into a build environment."""
+    """Return the callback that installs build requirements into a build environment.
+
+    The build environment takes the run's indexes, cache, date limit and binary policy,
+    but not its resolution strategy or pre-release mode: those choose the user's
+    packages, and `--resolution lowest` applied to `setuptools` picks a release from
+    before the interpreter it must run on (uv leaves the build environment at its
+    defaults too).
+    """
 
     def install_build_requirements(requirements: Sequence[Requirement], venv: Venv) -> None:
         depth = getattr(_build_depth, "value", 0)
@@ -758,7 +765,7 @@ def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirement
             install_requirements(
                 InstallRequest(
                     venv,
-                    replace(settings),
+                    replace(settings, resolution="highest", prerelease=None),
                     packages=[str(r) for r in requirements],
                     cache=cache,
                 )

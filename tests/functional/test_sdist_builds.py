@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from resolvent.cli import cli
-from tests.support.dists import Dist, build_sdist, build_wheel, write_project
+from tests.support.dists import IN_TREE_BACKEND, Dist, build_sdist, build_wheel, write_project
 from tests.support.index import serve_dists
 
 if TYPE_CHECKING:
@@ -27,7 +27,21 @@ if TYPE_CHECKING:
 
     from resolvent.index.serve import IndexServer
 
-WHEELS = [Dist("beta", "1.0"), Dist("beta", "2.0"), Dist("older", "0.9")]
+WHEELS = [
+    Dist("beta", "1.0"),
+    Dist("beta", "2.0"),
+    Dist("older", "0.9"),
+    Dist("buildhelp", "1.0"),  # too old for the backend below
+    Dist("buildhelp", "2.0"),
+]
+#: A backend that needs a recent `buildhelp` in its build environment.
+NEEDS_HELP = {
+    "pyproject.toml": '[build-system]\nrequires = ["buildhelp"]\nbuild-backend = "_rv_backend"\n'
+    'backend-path = ["."]\n\n[project]\nname = "needshelp"\nversion = "1.0"\n'
+    'dynamic = ["dependencies"]\n',
+    "_rv_backend.py": IN_TREE_BACKEND + "\nimport buildhelp\nif buildhelp.__version__ == '1.0':\n"
+    "    raise RuntimeError('buildhelp 1.0 is too old')\n",
+}
 
 
 class Runner:
@@ -88,6 +102,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         Dist("broken", "1.0", files={"FAIL": "", "broken/__init__.py": ""}),
         in_tree_backend=True,
         dynamic=True,
+    )
+    build_sdist(
+        folder,
+        Dist("needshelp", "1.0", requires=["beta"]),
+        in_tree_backend=True,
+        dynamic=True,
+        replace=NEEDS_HELP,
     )
     with serve_dists(root, WHEELS) as running:
         yield running
@@ -280,3 +301,14 @@ def test_compile_and_install_a_setup_script(rv: Runner, tmp_path: Path) -> None:
     rv.install(venv, "-r", str(project / "setup.py"))
     listed = rv("pip", "freeze", "--python", str(venv)).stdout.split()
     assert listed == ["beta==1.0"]
+
+
+@pytest.mark.parametrize(("resolution", "beta"), [("lowest", "1.0"), ("lowest-direct", "2.0")])
+def test_the_build_environment_is_resolved_at_its_defaults(
+    rv: Runner, tmp_path: Path, resolution: str, beta: str
+) -> None:
+    # --resolution chooses the user's packages, not the backend's: buildhelp 2.0 builds.
+    result = rv.compile(
+        str(_requirements(tmp_path, "needshelp\n")), "--resolution", resolution, "--no-annotate"
+    )
+    assert result.stdout.split() == [f"beta=={beta}", "needshelp==1.0"]
