@@ -93,9 +93,10 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
             "no requirements given", hint="pass a requirements file, `pyproject.toml` or `-`"
         )
     parsed = read_inputs(request.inputs, request.extras, all_extras=request.all_extras)
-    constraints = [line.requirement for line in parsed.constraints]
+    constraint_lines = list(parsed.constraints)
     for path in request.constraints:
-        constraints.extend(line.requirement for line in read_input(path).requirements)
+        constraint_lines.extend(read_input(path).requirements)
+    constraints = [line.requirement for line in constraint_lines]
     overrides = [
         line.requirement for path in request.overrides for line in read_input(path).requirements
     ]
@@ -136,7 +137,7 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
             preferences=_existing_pins(request),
         )
         pins = resolved.solution.packages()
-        via = _via(resolved.universe, resolved.solution, parsed.requirements)
+        via = _via(resolved.universe, resolved.solution, parsed.requirements, constraint_lines)
         hashes: dict[NormalizedName, list[str]] = {}
         if request.generate_hashes:
             for name, version in pins.items():
@@ -258,14 +259,26 @@ def _existing_pins(request: CompileRequest) -> dict[NormalizedName, Version]:
 
 
 def _via(
-    universe: Universe, solution: Solution, roots: Sequence[RequirementLine]
+    universe: Universe,
+    solution: Solution,
+    roots: Sequence[RequirementLine],
+    constraints: Sequence[RequirementLine] = (),
 ) -> dict[NormalizedName, list[str]]:
-    """Name, for each pinned project, the projects and input files that require it."""
+    """Name, for each pinned project, the projects and input files that require it.
+
+    A constraint file is named (``-c FILE``) for the pinned projects it constrains, as uv
+    names it: it shaped their versions.
+    """
     via: dict[NormalizedName, set[str]] = {}
     for line in roots:
         if not universe.applies(line.requirement):
             continue
         via.setdefault(canonicalize_name(line.requirement.name), set()).add(f"-r {line.source}")
+    pinned = {base_name(key) for key in solution.selected}
+    for line in constraints:
+        name = canonicalize_name(line.requirement.name)
+        if name in pinned and universe.applies(line.requirement):
+            via.setdefault(name, set()).add(f"-c {line.source}")
     for key, version in solution.selected.items():
         deps = universe.dependencies(key, version)
         if isinstance(deps, Unavailable):

@@ -131,3 +131,18 @@ def test_emit_index_url_and_find_links(tmp_path: Path, server: IndexServer) -> N
         "app==1.0",
     ]
     assert "secret" not in result.stdout
+
+
+def test_constraint_files_are_named_in_the_annotations(tmp_path: Path, server: IndexServer) -> None:
+    (tmp_path / "constraints.txt").write_text("tool<2\nabsent==1.0\n")
+    assert _body(_compile(tmp_path, server, "-c", "constraints.txt")) == [
+        "app==1.0",
+        "    # via -r requirements.in",
+        "lib==1.0",
+        "    # via app",
+        "tool==1.0",
+        "    # via",
+        "    #   -c constraints.txt",
+        "    #   app",
+        "    #   lib",
+    ]
