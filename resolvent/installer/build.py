@@ -364,12 +364,19 @@ class Builder:
 
         Errors of the backend become :class:`BuildError` naming ``label``.
         """
+        import warnings  # noqa: PLC0415 -- only builds need it
+
         from pyproject_hooks import (  # noqa: PLC0415 -- only builds need it
             BackendUnavailable,
             BuildBackendHookCaller,
+            BuildBackendWarning,
             HookMissing,
         )
 
+        # pyproject-hooks re-raises the backend's warnings in this process, where Python
+        # prints them: setuptools' deprecation banners, eight lines a build, naming no
+        # package. A build that succeeds says nothing (as in uv); one that fails says why.
+        warnings.filterwarnings("ignore", category=BuildBackendWarning)
         if not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():
             raise BuildError(f"{label} has neither `pyproject.toml` nor `setup.py`")
         requires, backend, backend_path = read_build_system(project)

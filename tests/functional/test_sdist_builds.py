@@ -34,6 +34,15 @@ WHEELS = [
     Dist("buildhelp", "1.0"),  # too old for the backend below
     Dist("buildhelp", "2.0"),
 ]
+#: A backend that warns while it prepares metadata, as setuptools does.
+NOISY_PREPARE = """
+_prepare = prepare_metadata_for_build_wheel
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    import warnings
+    warnings.warn("a noisy backend banner")
+    return _prepare(metadata_directory, config_settings)
+"""
 #: A backend that needs a recent `buildhelp` in its build environment.
 NEEDS_HELP = {
     "pyproject.toml": '[build-system]\nrequires = ["buildhelp"]\nbuild-backend = "_rv_backend"\n'
@@ -109,6 +118,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         in_tree_backend=True,
         dynamic=True,
         replace=NEEDS_HELP,
+    )
+    build_sdist(
+        folder,
+        Dist("noisy", "1.0"),
+        in_tree_backend=True,
+        dynamic=True,
+        replace={"_rv_backend.py": IN_TREE_BACKEND + NOISY_PREPARE},
     )
     with serve_dists(root, WHEELS) as running:
         yield running
@@ -312,3 +328,10 @@ def test_the_build_environment_is_resolved_at_its_defaults(
         str(_requirements(tmp_path, "needshelp\n")), "--resolution", resolution, "--no-annotate"
     )
     assert result.stdout.split() == [f"beta=={beta}", "needshelp==1.0"]
+
+
+def test_a_successful_build_keeps_the_backend_warnings_quiet(rv: Runner, tmp_path: Path) -> None:
+    result = rv.compile(str(_requirements(tmp_path, "noisy\n")), "--no-annotate")
+    assert result.stdout.split() == ["noisy==1.0"]
+    assert rv.hooks() == ["prepare_metadata_for_build_wheel noisy-1.0"]
+    assert "banner" not in result.stderr
