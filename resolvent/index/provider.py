@@ -274,6 +274,13 @@ class IndexProvider:
         by_version = group_by_version(r for r in source if self._admitted(r))
         files: dict[Version, _VersionFiles] = {}
         infos: list[VersionInfo] = []
+        if self._limit is not None:
+            newer = {r.version for r in source if not self._admitted(r)} - {
+                str(v) for v in by_version
+            }
+            for text in newer:
+                with contextlib.suppress(InvalidVersion):
+                    infos.append(VersionInfo(cached_version(text), unusable=self._too_new))
         for version, group in by_version.items():
             info, best = self._judge(name, version, group)
             identity = self._source_identity(name, group, best)
@@ -281,6 +288,13 @@ class IndexProvider:
             infos.append(info)
         self._files[name] = files
         return infos
+
+    @functools.cached_property
+    def _too_new(self) -> str:
+        """Why a version whose every file came after ``--exclude-newer`` is not used."""
+        moment = self.exclude_newer
+        when = "" if moment is None else f" ({moment.isoformat().replace('+00:00', 'Z')})"
+        return f"was uploaded after the `--exclude-newer` limit{when}"
 
     def _admitted(self, record: FileRecord) -> bool:
         """Whether ``--exclude-newer`` lets the file in (local files always pass).
@@ -312,6 +326,10 @@ class IndexProvider:
         for version, text, group in page.groups():
             admitted = [i for i, r in enumerate(group) if self._admitted(r)]
             if not admitted:
+                # Kept, as unusable, so that an explanation can say why (uv's hint).
+                info = VersionInfo(version, unusable=self._too_new)
+                infos.append(info)
+                stored.append([text, False, None, None, info.unusable, [], None, None])
                 continue
             kept = group if len(admitted) == len(group) else [group[i] for i in admitted]
             info, best = self._judge(name, version, kept)
@@ -367,7 +385,8 @@ class IndexProvider:
                     or (some is not None and any(type(i) is not int for i in some))
                 ):
                     return None
-                files[version] = _VersionFiles(page, text, some, None, best, source)
+                if some != []:  # [] : every file came after --exclude-newer
+                    files[version] = _VersionFiles(page, text, some, None, best, source)
                 infos.append(
                     VersionInfo(version, yanked, reason, parse_requires_python(python), unusable)
                 )
@@ -380,8 +399,9 @@ class IndexProvider:
         """Name the per-target side file: a hash of all that the listing depends on."""
         if self._listing_params is None:
             tags = "\n".join(str(tag) for tag in self.target.tags)
-            # "<": files strictly before the limit (side files once admitted "<=").
-            self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), "<", self._limit]
+            # "<": files strictly before the limit (side files once admitted "<="); "+":
+            # the versions after it are listed as unusable (they were once left out).
+            self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), "<+", self._limit]
         flags = (_applies(self.no_binary, name), _applies(self.no_build, name))
         kind = self._listing_kinds.get(flags)
         if kind is None:

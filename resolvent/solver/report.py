@@ -416,16 +416,20 @@ def _hints(universe: Universe, root: Incompatibility) -> list[str]:
         if missing is not None:
             hints[f"hint: {missing.reason}"] = None
             continue
-        excluded = [
-            (version, why)
-            for version, why in universe.excluded(package).items()
-            if version in term.range
-        ]
-        excluded.sort(key=lambda item: item[0], reverse=True)
-        for version, why in excluded[:_MAX_HINTS_PER_PACKAGE]:
-            hints[f"hint: {package}=={version} {why}"] = None
-        if len(excluded) > _MAX_HINTS_PER_PACKAGE:
-            more = len(excluded) - _MAX_HINTS_PER_PACKAGE
+        # One line per reason, naming its newest version: fifteen releases after an
+        # `--exclude-newer` date, or behind one constraint, are one fact, not fifteen.
+        by_reason: dict[str, list[Version]] = {}
+        for version, why in universe.excluded(package).items():
+            if version in term.range:
+                by_reason.setdefault(why, []).append(version)
+        groups = sorted(by_reason.items(), key=lambda item: max(item[1]), reverse=True)
+        for why, versions in groups[:_MAX_HINTS_PER_PACKAGE]:
+            older = len(versions) - 1
+            plural = "s" if older > 1 else ""
+            also = f" (and {older} older version{plural} in that range, for the same reason)"
+            hints[f"hint: {package}=={max(versions)} {why}{also if older else ''}"] = None
+        if len(groups) > _MAX_HINTS_PER_PACKAGE:
+            more = sum(len(versions) for _, versions in groups[_MAX_HINTS_PER_PACKAGE:])
             hints[f"hint: {more} more versions of {package} in that range cannot be used"] = None
     return list(hints)
 

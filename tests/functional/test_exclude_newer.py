@@ -47,3 +47,19 @@ def test_exclude_newer_limit(tmp_path: Path, limit: str, expected: str) -> None:
         result = compile_pins(server, requirements, "--exclude-newer", limit, env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == [f"demo=={expected}"]
+
+
+def test_versions_after_the_limit_are_named_when_nothing_else_fits(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("demo>=2\n", encoding="utf-8")
+    with serve_dists(tmp_path, [Dist("demo", v) for v in UPLOADS]) as server:
+        for version, when in UPLOADS.items():
+            set_upload_time(server.folder / f"demo-{version}-py3-none-any.whl", when)
+        result = compile_pins(
+            server, requirements, "--exclude-newer", "2025-12-31", env=hermetic_env()
+        )
+    assert result.exit_code == 1
+    assert (
+        "hint: demo==3.0 was uploaded after the `--exclude-newer` limit (2026-01-01T00:00:00Z)"
+        " (and 1 older version in that range, for the same reason)"
+    ) in result.stderr
