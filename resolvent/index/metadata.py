@@ -336,13 +336,15 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
         except InvalidRequirement as error:
             reason = str(error).splitlines()[0]  # packaging adds the line and a caret
             shown = text if len(text) <= 200 else f"{text[:200]}..."
-            _log.warning("%s: skipping invalid Requires-Dist `%s`: %s", source, shown, reason)
+            _log.warning(
+                "%s %s: skipping invalid Requires-Dist `%s`: %s", name, version, shown, reason
+            )
     requires_python: SpecifierSet | None = None
     if python := raw.get("requires_python"):
         try:
             requires_python = parse_specifier(python)
         except InvalidSpecifier:
-            _log.warning("%s: ignoring invalid Requires-Python `%s`", source, python)
+            _log.warning("%s %s: ignoring invalid Requires-Python `%s`", name, version, python)
     extras = tuple(dict.fromkeys(canonicalize_name(e) for e in raw.get("provides_extra", [])))
     return CoreMetadata(
         canonicalize_name(name), version, tuple(requirements), requires_python, extras

@@ -65,11 +65,14 @@ def test_invalid_entries_are_skipped_with_a_warning(caplog: pytest.LogCaptureFix
         "Requires-Dist: good>=1\nRequires-Dist: bad (>=1.0\nRequires-Dist: also-good\n\nbody\n"
     )
     with caplog.at_level(logging.WARNING, logger="resolvent.index.metadata"):
-        meta = parse_core_metadata(text.encode(), source="demo.whl")
+        meta = parse_core_metadata(text.encode(), source="https://host.test/files/demo.whl")
     assert [r.name for r in meta.requires_dist] == ["good", "also-good"]
     assert meta.requires_python is None
-    assert "bad (>=1.0" in caplog.text
-    assert "Requires-Python" in caplog.text
+    first, second = (record.getMessage() for record in caplog.records)
+    # One line each, naming the distribution (not the URL of its metadata).
+    assert first.startswith("demo 2.0: skipping invalid Requires-Dist `bad (>=1.0`: ")
+    assert "\n" not in first
+    assert second == "demo 2.0: ignoring invalid Requires-Python `>=3.6.*`"
 
 
 @pytest.mark.parametrize(
