@@ -35,7 +35,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 #: Longest quoted input (between backticks) an error message shows whole.
 _LONGEST_QUOTE = 200
-_QUOTE = re.compile(rf"`[^`\n]{{{_LONGEST_QUOTE + 1},}}`")
+_QUOTE = re.compile(r"`([^`\n]*)`")
 
 
 def clip_quotes(message: str) -> str:
@@ -48,13 +48,20 @@ def clip_quotes(message: str) -> str:
     >>> text = clip_quotes("invalid requirement `" + "a" * 300 + "`: expected end")
     >>> len(text), text[-36:]
     (156, 'a...` (300 characters): expected end')
+    >>> clip_quotes("refusing `a` because " + "x" * 250 + " then `b`")[-12:]
+    'xxx then `b`'
     """
     if len(message) <= _LONGEST_QUOTE:
         return message
-    return _QUOTE.sub(
-        lambda m: f"{m.group()[: _LONGEST_QUOTE // 2 + 1]}...` ({len(m.group()) - 2} characters)",
-        message,
-    )
+
+    def clip(match: re.Match[str]) -> str:
+        quoted = match.group(1)
+        if len(quoted) <= _LONGEST_QUOTE:
+            return match.group()
+        return f"`{quoted[: _LONGEST_QUOTE // 2]}...` ({len(quoted)} characters)"
+
+    # Quotes pair up from the left: the text between two quotes is not itself a quote.
+    return _QUOTE.sub(clip, message)
 
 
 def _verbose() -> bool:
@@ -80,7 +87,7 @@ def os_error_message(error: OSError) -> str:
 def _stdout_closed() -> bool:
     """Whether the standard output's reader has gone (a broken pipe there, not elsewhere).
 
-    The write end of a pipe whose reader closed polls as an error.
+    The write end of a pipe whose reader closed polls as an error (or a hang-up).
     """
     import select  # noqa: PLC0415 - only after a broken pipe
 
@@ -90,7 +97,8 @@ def _stdout_closed() -> bool:
         events = poller.poll(0)
     except (OSError, ValueError, AttributeError):  # no poll (Windows), no real stdout
         return False
-    return any(event & select.POLLERR for _, event in events)
+    # Linux reports a pipe without its reader as an error, the BSDs as a hang-up.
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in events)
 
 
 def run(action: Callable[[], T]) -> T:

@@ -348,12 +348,12 @@ def uninstall_command(
 
     def action() -> None:
         from resolvent.errors import BadInputError  # noqa: PLC0415
-        from resolvent.project.inputs import read_input  # noqa: PLC0415
+        from resolvent.project.inputs import read_listed  # noqa: PLC0415
         from resolvent.project.install import uninstall_packages  # noqa: PLC0415
 
         names = [_uninstall_name(package) for package in packages]
         for path in requirement_files:
-            names.extend(line.requirement.name for line in read_input(path).requirements)
+            names.extend(line.requirement.name for line in read_listed(path, "packages"))
         if not names:
             raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
         started = time.perf_counter()

@@ -313,11 +313,13 @@ def without_credentials(text: str) -> str:
 
     >>> without_credentials("--index-url=https://me:secret@host.test/simple")
     '--index-url=https://host.test/simple'
+    >>> without_credentials("https://me:p@ss@host.test/simple?a=b@c")
+    'https://host.test/simple?a=b@c'
     """
     return _USERINFO.sub("://", text) if "@" in text else text
 
 
-_USERINFO = re.compile(r"://[^/@\s?#]*@")
+_USERINFO = re.compile(r"://[^/\s?#]*@")  # to the last "@": passwords may hold one
 
 
 def shown_url(url: str) -> str:

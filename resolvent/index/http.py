@@ -62,7 +62,6 @@ __all__ = [
     "HttpClient",
     "LoopThread",
     "Response",
-    "check_inflation",
     "run_sync",
     "shared_tls_context",
 ]
@@ -379,12 +378,12 @@ async def _read_body(url: str, raw: httpx.Response) -> bytes:
     decoded = 0
     async for chunk in raw.aiter_bytes():
         decoded += len(chunk)
-        check_inflation(url, decoded, raw.num_bytes_downloaded)
+        _check_inflation(url, decoded, raw.num_bytes_downloaded)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def check_inflation(url: str, decoded: int, received: int) -> None:
+def _check_inflation(url: str, decoded: int, received: int) -> None:
     """Raise when a body's ``Content-Encoding`` inflates it like a decompression bomb.
 
     httpx decodes gzip and deflate as a body streams, and nothing bounded the result: 4

@@ -290,18 +290,22 @@ class _LinkedFolders:
     component is not resolved: removing a link itself only removes the link.
     """
 
-    __slots__ = ("_known", "_root")
+    __slots__ = ("_known", "_roots")
 
-    def __init__(self, root: str) -> None:
-        self._root = os.path.realpath(root)
+    def __init__(self, *roots: str) -> None:
+        # The environment, and its site-packages resolved: a system Python's
+        # site-packages may itself be a link elsewhere (Homebrew's), and its own
+        # packages live there.
+        self._roots = [os.path.realpath(root) for root in roots]
         self._known: dict[str, bool] = {}  # folder -> outside; a package has few folders
 
     def outside(self, path: str) -> bool:
-        """Return whether ``path``'s folder resolves to a place outside the root."""
+        """Return whether ``path``'s folder resolves to a place outside every root."""
         folder = os.path.dirname(path)
         found = self._known.get(folder)
         if found is None:
-            found = self._known[folder] = not _inside(os.path.realpath(folder), self._root)
+            real = os.path.realpath(folder)
+            found = self._known[folder] = not any(_inside(real, root) for root in self._roots)
         return found
 
 
@@ -319,7 +323,7 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
         raise InstallError(f"cannot read the `RECORD` of `{dist_info}`: {error}") from None
     base = os.path.dirname(os.path.abspath(dist_info))
     boundary = os.path.abspath(root)
-    linked = _LinkedFolders(boundary)
+    linked = _LinkedFolders(boundary, os.path.dirname(os.path.abspath(dist_info)))
     paths: list[str] = []
     for entry in entries:
         if os.path.isabs(entry.path) or "\\" in entry.path:

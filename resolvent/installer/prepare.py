@@ -341,8 +341,6 @@ class Preparer:
 
         import httpx  # noqa: PLC0415 -- only downloads need it
 
-        from resolvent.index.http import check_inflation  # noqa: PLC0415 -- see prepare()
-
         if self._client is None:
             from resolvent.index.http import shared_tls_context  # noqa: PLC0415 -- see prepare()
 
@@ -370,10 +368,10 @@ class Preparer:
                             continue
                         raise HttpStatusError(url, response.status_code)
                     with target.open("wb") as stream:
-                        async for chunk in response.aiter_bytes(_CHUNK):
-                            check_inflation(
-                                url, fetched + len(chunk), response.num_bytes_downloaded
-                            )
+                        # The bytes as sent, never decoded: a server that marks a
+                        # `.tar.gz` as `Content-Encoding: gzip` would otherwise hand us
+                        # the tar inside (pip reads raw bytes for the same reason).
+                        async for chunk in response.aiter_raw(_CHUNK):
                             for hasher in hashers.values():
                                 hasher.update(chunk)
                             stream.write(chunk)

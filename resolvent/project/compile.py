@@ -17,7 +17,7 @@ from packaging.version import InvalidVersion, Version
 
 from resolvent.errors import BadInputError
 from resolvent.project.compile_output import AnnotationStyle, PinnedSet, render_pins
-from resolvent.project.inputs import read_input, read_inputs
+from resolvent.project.inputs import read_inputs, read_listed
 from resolvent.project.resolve import LazyBuilder, open_cache, open_provider, resolve_requirements
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import base_name
@@ -95,10 +95,10 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
     parsed = read_inputs(request.inputs, request.extras, all_extras=request.all_extras)
     constraint_lines = list(parsed.constraints)
     for path in request.constraints:
-        constraint_lines.extend(read_input(path).requirements)
+        constraint_lines.extend(read_listed(path, "constraints"))
     constraints = [line.requirement for line in constraint_lines]
     overrides = [
-        line.requirement for path in request.overrides for line in read_input(path).requirements
+        line.requirement for path in request.overrides for line in read_listed(path, "overrides")
     ]
     settings = request.settings
     if settings.index_url is None:  # "" given on the command line stays, and is refused

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
-__all__ = ["read_input", "read_inputs"]
+__all__ = ["read_input", "read_inputs", "read_listed"]
 
 
 def _requirement(text: str, source: str) -> Requirement:
@@ -147,6 +147,23 @@ def read_input(
 
         return parse_requirements_text(sys.stdin.read(), "-")
     return parse_requirements_file(path)
+
+
+def read_listed(path: Path, what: str) -> list[RequirementLine]:
+    """Read the requirements an input lists, for a use that needs them listed.
+
+    Constraints, overrides and ``uninstall -r`` take what a file names; a setup script or
+    a ``pyproject.toml`` with dynamic dependencies names nothing until it is built.
+
+    :param what: the use, for the message (``constraints``, ``overrides``).
+    :raises BadInputError: the input's requirements are only known by building it.
+    """
+    part = read_input(path)
+    if part.projects:
+        raise BadInputError(
+            f"`{path}` cannot give {what}: its requirements are only known by building it"
+        )
+    return part.requirements
 
 
 def read_inputs(

@@ -64,7 +64,7 @@ from resolvent.project.direct import (
     local_path,
     project_requirements,
 )
-from resolvent.project.inputs import read_input
+from resolvent.project.inputs import read_input, read_listed
 from resolvent.project.requirements_txt import (
     RequirementLine,
     RequirementsFile,
@@ -226,7 +226,7 @@ def _read_request(request: InstallRequest) -> RequirementsFile:
     for path in request.requirement_files:
         merge(read_input(path))
     for path in request.constraint_files:
-        merged.constraints.extend(read_input(path).requirements)
+        merged.constraints.extend(read_listed(path, "constraints"))
     return merged
 
 
@@ -474,7 +474,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         overrides = [
             line.requirement
             for path in request.override_files
-            for line in read_input(path).requirements
+            for line in read_listed(path, "overrides")
         ]
         with open_provider(settings, builder=builder) as provider:
             overlay = DirectOverlay(
@@ -574,7 +574,11 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         except Exception:
             # The environment is as it was. A cache entry that lost files makes every
             # install from it fail the same way: unpack it anew and try once more.
-            damaged = [c for c in plan.cached if cache.is_damaged(c.tree)]
+            # Only entries unpacked from an index or find-links wheel can be unpacked
+            # again here; a direct requirement's tree is prepared by the next run.
+            damaged = [
+                c for c in plan.cached if c.wanted.file is not None and cache.is_damaged(c.tree)
+            ]
             if not damaged:
                 raise
             for entry in damaged:

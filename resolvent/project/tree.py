@@ -77,7 +77,11 @@ def render_tree(
     lines: list[str] = []
     drawn: set[NormalizedName] = set()
     for root in roots:
+        if options.packages and root in drawn:
+            continue  # drawn already, inside another asked package's tree (as uv does)
         _draw(root, "", "", (), edges, dists, options, drawn, lines, "")
+    if any(line.endswith(" (*)") for line in lines):
+        lines.append("(*) Package tree already displayed")
     return lines
 
 
@@ -128,30 +132,41 @@ def _holding(
 def _roots(
     edges: Mapping[NormalizedName, Sequence[tuple[NormalizedName, str]]], options: TreeOptions
 ) -> list[NormalizedName]:
-    """Return the packages to draw from: the asked ones, else those nothing requires."""
+    """Return the packages to draw from: the asked ones, else those nothing requires.
+
+    Packages that only a cycle requires would never be drawn: from each group of them
+    that nothing outside requires (a source of the remaining graph), the first by name
+    becomes a root too.
+    """
     if options.packages:
         return sorted(name for name in edges if name in options.packages)
     required = {child for children in edges.values() for child, _ in children}
     roots = [name for name in sorted(edges) if name not in required]
-    # Members of a cycle nothing outside it requires would never be drawn: the first of
-    # each such group becomes a root.
+    reached = _reach(roots, edges)
+    left = [name for name in sorted(edges) if name not in reached]
+    below = {name: _reach([name], edges) for name in left}
+    for name in left:
+        if name in reached:
+            continue
+        # A source: every package that reaches it is reached by it (its own cycle).
+        if all(name not in below[other] or other in below[name] for other in left):
+            roots.append(name)
+            reached |= below[name]
+    return roots
+
+
+def _reach(
+    start: Iterable[NormalizedName], edges: Mapping[NormalizedName, Sequence[tuple[str, str]]]
+) -> set[NormalizedName]:
+    """Return the packages reachable from ``start`` (``start`` included)."""
     reached: set[NormalizedName] = set()
-    stack = list(roots)
+    stack = list(start)
     while stack:
         name = stack.pop()
         if name not in reached:
             reached.add(name)
-            stack.extend(child for child, _ in edges.get(name, ()))
-    for name in sorted(edges):
-        if name not in reached:
-            roots.append(name)
-            stack = [name]
-            while stack:
-                current = stack.pop()
-                if current not in reached:
-                    reached.add(current)
-                    stack.extend(child for child, _ in edges.get(current, ()))
-    return roots
+            stack.extend(NormalizedName(child) for child, _ in edges.get(name, ()))
+    return reached
 
 
 def _draw(  # noqa: PLR0917 - one recursive step of the drawing, all its state
@@ -169,7 +184,10 @@ def _draw(  # noqa: PLR0917 - one recursive step of the drawing, all its state
     dist = dists[name]
     label = f"{dist.display_name()} v{dist.version}"
     if options.show_specifiers and path:
-        label += f" [{'required' if not options.invert else 'requires'}: {spec or '*'}]"
+        if options.invert:  # what this package requires of the one above it
+            label += f" [requires: {dists[path[-1]].display_name()} {spec or '*'}]"
+        else:
+            label += f" [required: {spec or '*'}]"
     children = edges.get(name, ())
     repeated = name in path or (options.dedupe and name in drawn and bool(children))
     lines.append(f"{prefix}{branch}{label}{' (*)' if repeated else ''}")

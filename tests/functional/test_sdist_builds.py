@@ -335,3 +335,14 @@ def test_a_successful_build_keeps_the_backend_warnings_quiet(rv: Runner, tmp_pat
     assert result.stdout.split() == ["noisy==1.0"]
     assert rv.hooks() == ["prepare_metadata_for_build_wheel noisy-1.0"]
     assert "banner" not in result.stderr
+
+
+def test_a_setup_script_cannot_give_constraints(rv: Runner, tmp_path: Path) -> None:
+    project = _dynamic_project(tmp_path / "app")
+    (project / "setup.py").write_text("")
+    result = rv.compile(
+        str(_requirements(tmp_path, "beta\n")), "-c", str(project / "setup.py"), code=2
+    )
+    assert "cannot give constraints: its requirements are only known by building it" in (
+        result.stderr
+    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from resolvent.project.tree import TreeOptions, render_tree
@@ -57,13 +57,38 @@ def test_repeats_are_marked_once_drawn_and_drawn_again_without_dedupe() -> None:
         "    └── d v1.0",
         "b v1.0",
         "└── c v1.0 (*)",
+        "(*) Package tree already displayed",
     ]
     assert _tree(site, dedupe=False)[-2:] == ["└── c v1.0", "    └── d v1.0"]
 
 
 def test_a_cycle_nothing_else_requires_is_drawn_and_stops() -> None:
     site = _Site(_Dist("a", "b"), _Dist("b", "a"))
-    assert _tree(site) == ["a v1.0", "└── b v1.0", "    └── a v1.0 (*)"]
+    assert _tree(site) == [
+        "a v1.0",
+        "└── b v1.0",
+        "    └── a v1.0 (*)",
+        "(*) Package tree already displayed",
+    ]
+
+
+def test_a_package_below_a_cycle_is_not_a_root() -> None:
+    site = _Site(_Dist("a"), _Dist("b", "c", "a"), _Dist("c", "b"))
+    assert _tree(site) == [
+        "b v1.0",
+        "├── a v1.0",
+        "└── c v1.0",
+        "    └── b v1.0 (*)",
+        "(*) Package tree already displayed",
+    ]
+
+
+def test_asked_packages_are_drawn_once() -> None:
+    site = _Site(_Dist("a", "b>=1"), _Dist("b"))
+    packages = frozenset({NormalizedName("a"), NormalizedName("b")})
+    assert _tree(site, packages=packages) == ["a v1.0", "└── b v1.0"]
+    inverted = _tree(site, invert=True, show_specifiers=True)
+    assert inverted == ["b v1.0", "└── a v1.0 [requires: b >=1]"]
 
 
 def test_extras_asked_by_a_dependent_and_markers() -> None:
