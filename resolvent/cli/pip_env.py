@@ -503,8 +503,7 @@ def _list_outdated(
     """Print the listed packages that have a newer release, with it (uv's columns)."""
     from resolvent.project.outdated import outdated_packages  # noqa: PLC0415
 
-    shown = {dist.name for dist in dists}
-    found = [o for o in outdated_packages(environment, settings) if _key(o.name) in shown]
+    found = outdated_packages(environment, settings, {dist.name for dist in dists})
     if output_format == "json":
         rows = [
             {
@@ -523,12 +522,6 @@ def _list_outdated(
         table = [["Package", "Version", "Latest", "Type"]]
         table += [[o.name, str(o.version), str(o.latest), o.filetype] for o in found]
         _print_table(table)
-
-
-def _key(name: str) -> str:
-    from packaging.utils import canonicalize_name  # noqa: PLC0415
-
-    return canonicalize_name(name)
 
 
 def _print_columns(dists: Sequence[Any]) -> None:

@@ -19,6 +19,8 @@ from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import python_allowed
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from packaging.version import Version
 
     from resolvent.installer.venv import Venv
@@ -38,13 +40,20 @@ class Outdated:
     filetype: str  # "wheel" or "sdist"
 
 
-def outdated_packages(environment: Venv, settings: ResolveSettings) -> list[Outdated]:
-    """Return the installed packages of ``environment`` that have a newer usable release."""
+def outdated_packages(
+    environment: Venv, settings: ResolveSettings, names: Collection[str] | None = None
+) -> list[Outdated]:
+    """Return the installed packages of ``environment`` that have a newer usable release.
+
+    :param names: only these projects (normalized names); the index is asked for no other.
+    """
     cache = open_cache(settings)
     target = environment_target(environment, cache)
     settings = replace(settings, target=target)
     site = SitePackages.scan([environment.site_packages, environment.platlib])
-    dists = [dist for dist in site if dist.direct_url() is None]
+    dists = [
+        dist for dist in site if dist.direct_url() is None and (names is None or dist.name in names)
+    ]
     found: list[Outdated] = []
     with open_provider(settings) as provider:
         provider.prefetch_listings([dist.name for dist in dists])

@@ -3,7 +3,8 @@ r"""The installed packages as a dependency tree (``pip tree``), drawn as uv draw
 Edges come from each installed distribution's ``Requires-Dist`` whose marker holds in the
 environment: with no extra, plus the extras installed dependents ask for (a package that
 requires ``requests[socks]`` draws ``pysocks`` under ``requests``; extras the user asked
-for are not recorded in the environment, so their requirements show as roots, as in uv).
+for are not recorded in the environment, so their requirements show as roots). uv draws no
+edges for extras at all; we draw those an installed package asks for, which it needs.
 Roots are the packages nothing installed requires (and one member of each cycle that
 nothing outside it requires). A package met again is drawn once in
 full and then as ``name vX (*)``, unless ``dedupe`` is off; a cycle always stops there.
