@@ -67,7 +67,7 @@ from resolvent.solver.universe import python_allowed
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime
 
     from packaging.markers import Marker
@@ -245,6 +245,9 @@ class IndexProvider:
         # see them as unavailable, and the caller decides afterwards whether the answer
         # needed them (see ``resolvent.project.resolve``).
         self.build_failures: dict[tuple[NormalizedName, Version], BuildError] = {}
+        #: Says whether a failed build must stop the resolution at once (it is bound to
+        #: fail: the caller's answer could only settle below it); ``None``: never.
+        self.stop_at: Callable[[NormalizedName, Version], bool] | None = None
         # While set, an sdist whose metadata only a build can give is unavailable instead
         # of built, and waits in ``_deferred`` (kept out of ``_meta``) for a later ask.
         self.defer_builds = False
@@ -887,6 +890,8 @@ class IndexProvider:
             except BuildError as error:
                 # Not cached: a later run (with a fixed build environment) tries again.
                 self.build_failures[key] = error
+                if self.stop_at is not None and self.stop_at(*key):
+                    raise
                 return Unavailable(str(error))
         result: CoreMetadata | Unavailable
         try:

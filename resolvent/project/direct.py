@@ -315,6 +315,15 @@ class DirectOverlay:
         self.inner.defer_builds = value
 
     @property
+    def stop_at(self) -> Callable[[NormalizedName, Version], bool] | None:
+        """See :attr:`IndexProvider.stop_at` (direct requirements' builds raise at once)."""
+        return self.inner.stop_at
+
+    @stop_at.setter
+    def stop_at(self, value: Callable[[NormalizedName, Version], bool] | None) -> None:
+        self.inner.stop_at = value
+
+    @property
     def deferred_builds(self) -> Collection[tuple[NormalizedName, Version]]:
         """Return the index provider's put-off sdist metadata builds."""
         return self.inner.deferred_builds

@@ -245,6 +245,21 @@ def _passed_over(
     return passed
 
 
+def _bound_to_fail(universe: Universe) -> Callable[[NormalizedName, Version], bool]:
+    """Return the test of a failed build that :func:`_check_builds` would raise anyway.
+
+    A failed build of the best version of a project the user requires directly can only
+    end in that error: every answer chooses the project at a worse version, or there is
+    no answer. Stopping at once saves the search (and the builds) that would follow:
+    a Django set resolved lowest-direct once made 237 failing builds before saying so.
+    """
+
+    def bound(name: NormalizedName, version: Version) -> bool:
+        return universe.is_direct(name) and universe.versions(name)[:1] == (version,)
+
+    return bound
+
+
 def _check_builds(provider: IndexProvider, universe: Universe, outcome: Outcome) -> None:
     """Stop with a build failure the answer walked past, as uv and pip stop at any.
 
@@ -304,6 +319,7 @@ def resolve_requirements(
     # chose for their projects), those builds are made and the resolution runs again.
     while True:
         final = new_universe()
+        provider.stop_at = _bound_to_fail(final)
         resolution = resolve(
             final, solver=settings.solver, optimal=settings.optimal, clock=settings.clock
         )

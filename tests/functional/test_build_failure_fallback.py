@@ -100,3 +100,19 @@ def test_a_put_off_build_the_answer_needs_is_made(
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["demo==2.0", "dep==1.0"]
     assert log.hooks() == ["prepare_metadata_for_build_wheel demo-2.0"]
+
+
+@pytest.mark.parametrize("solver", ["auto", "pubgrub"])
+def test_a_failed_build_bound_to_fail_stops_at_once(tmp_path: Path, solver: str) -> None:
+    # The newest demo, required directly, fails to build: any answer would settle below
+    # it, so the run stops there instead of building demo 2.0 (which fails too) first.
+    log = BuildLog(tmp_path)
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("demo\n", encoding="utf-8")
+    with serve_dists(tmp_path, [Dist("demo", "1.0")]) as server:
+        build_failing_sdist(server.folder, Dist("demo", "2.0"))
+        build_failing_sdist(server.folder, Dist("demo", "3.0"))
+        result = compile_pins(server, requirements, "--solver", solver, env=log.env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: failed to build `demo-3.0.tar.gz`: ")
+    assert log.hooks() == ["prepare_metadata_for_build_wheel demo-3.0"]
