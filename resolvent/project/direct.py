@@ -150,7 +150,7 @@ def project_requirements(
             if marker is not None and not marker.evaluate(environment):
                 continue
             if canonicalize_name(requirement.name) == meta.name:
-                for more in map(canonicalize_name, requirement.extras):
+                for more in sorted(map(canonicalize_name, requirement.extras)):
                     if more not in seen:
                         seen.add(more)
                         pending.append(more)

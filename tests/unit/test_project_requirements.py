@@ -67,9 +67,9 @@ def test_an_extra_and_its_markers() -> None:
 def test_an_extra_naming_other_extras_of_the_project_and_urls() -> None:
     expected = [
         "base>=1",
+        "sphinx @ https://example.test/sphinx-8.0-py3-none-any.whl",
         "pytest>=8",
         "pytest-cov",
-        "sphinx @ https://example.test/sphinx-8.0-py3-none-any.whl",
     ]
     assert _names(("all",)) == expected
     assert _names(all_extras=True) == expected
