@@ -11,6 +11,7 @@ import click
 
 from resolvent.cli._errors import run
 from resolvent.cli._lazy import LazyGroup
+from resolvent.cli._options import resolution_options
 
 __all__ = ["PIP_COMMANDS", "compile_command", "pip"]
 
@@ -84,21 +85,7 @@ def pip() -> None:
     default=None,
     help="How several indexes combine (default: first-index, as uv).",
 )
-@click.option(
-    "--resolution",
-    type=click.Choice(["highest", "lowest", "lowest-direct"]),
-    default="highest",
-    show_default=True,
-)
-@click.option(
-    "--prerelease",
-    type=click.Choice(
-        ["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
-    ),
-    default=None,
-    help="Pre-release policy (default: if-necessary-or-explicit).",
-)
-@click.option("--pre", is_flag=True, help="Same as --prerelease allow.")
+@resolution_options
 @click.option(
     "-U", "--upgrade", is_flag=True, help="Do not prefer the pins of the existing output file."
 )

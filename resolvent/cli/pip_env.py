@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from resolvent.cli._errors import fail, run
+from resolvent.cli._options import resolution_options, stacked
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
 
     from resolvent.installer.site import SitePackages
     from resolvent.installer.venv import Venv
@@ -73,51 +74,44 @@ _SOURCE_OPTIONS = [
 ]
 
 
-def _source_options(function: F) -> F:
-    """Add the options that say where packages come from (indexes, links, cache)."""
-    for option in reversed(_SOURCE_OPTIONS):
-        function = option(function)
-    return function
+#: The options that say where packages come from (indexes, links, cache).
+_source_options = stacked(*_SOURCE_OPTIONS)
 
 
-def _index_options(function: F) -> F:
-    options = [
-        *_SOURCE_OPTIONS,
-        click.option("--no-build", "no_build_flag", is_flag=True, help="Never build sdists."),
-        click.option(
-            "--only-binary", "only_binary", multiple=True, help="Never build (:all: or names)."
-        ),
-        click.option(
-            "--no-binary", "no_binary", multiple=True, help="Never use wheels (:all: or names)."
-        ),
-        click.option(
-            "--link-mode",
-            type=click.Choice(["hardlink", "reflink", "symlink", "copy"]),
-            default="hardlink",
-            show_default=True,
-            help="How files are placed from the cache.",
-        ),
-        click.option(
-            "--compile-bytecode", is_flag=True, help="Compile installed files to bytecode."
-        ),
-        click.option("--reinstall", is_flag=True, help="Reinstall every package, even if present."),
-        click.option(
-            "--reinstall-package",
-            "reinstall_packages",
-            multiple=True,
-            help="Reinstall this package, even if present.",
-        ),
-        click.option(
-            "--require-hashes", is_flag=True, help="Require a matching --hash for every package."
-        ),
-        click.option(
-            "--dry-run", is_flag=True, help="Resolve and say what would change; change nothing."
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Print only errors."),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return _target_options(function)
+#: What ``install`` and ``sync`` take beyond the environment: sources and how to install.
+_index_options = stacked(
+    _target_options,
+    *_SOURCE_OPTIONS,
+    click.option("--no-build", "no_build_flag", is_flag=True, help="Never build sdists."),
+    click.option(
+        "--only-binary", "only_binary", multiple=True, help="Never build (:all: or names)."
+    ),
+    click.option(
+        "--no-binary", "no_binary", multiple=True, help="Never use wheels (:all: or names)."
+    ),
+    click.option(
+        "--link-mode",
+        type=click.Choice(["hardlink", "reflink", "symlink", "copy"]),
+        default="hardlink",
+        show_default=True,
+        help="How files are placed from the cache.",
+    ),
+    click.option("--compile-bytecode", is_flag=True, help="Compile installed files to bytecode."),
+    click.option("--reinstall", is_flag=True, help="Reinstall every package, even if present."),
+    click.option(
+        "--reinstall-package",
+        "reinstall_packages",
+        multiple=True,
+        help="Reinstall this package, even if present.",
+    ),
+    click.option(
+        "--require-hashes", is_flag=True, help="Require a matching --hash for every package."
+    ),
+    click.option(
+        "--dry-run", is_flag=True, help="Resolve and say what would change; change nothing."
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="Print only errors."),
+)
 
 
 def _settings(options: dict[str, Any]) -> ResolveSettings:
@@ -274,21 +268,7 @@ def _run_install(
     help="Do not prefer the installed version of this package.",
 )
 @click.option("--override", "override_files", multiple=True, type=click.Path(path_type=Path))
-@click.option(
-    "--resolution",
-    type=click.Choice(["highest", "lowest", "lowest-direct"]),
-    default="highest",
-    show_default=True,
-)
-@click.option(
-    "--prerelease",
-    type=click.Choice(
-        ["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
-    ),
-    default=None,
-    help="Pre-release policy (default: if-necessary-or-explicit).",
-)
-@click.option("--pre", is_flag=True, help="Same as --prerelease allow.")
+@resolution_options
 @_index_options
 def install_command(  # noqa: PLR0917 - one parameter per documented option
     packages: tuple[str, ...],
@@ -356,24 +336,16 @@ def uninstall_command(
             names.extend(line.requirement.name for line in read_listed(path, "packages"))
         if not names:
             raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
+        environment = _environment(python, system=system)
         started = time.perf_counter()
-        if dry_run:
-            from packaging.utils import canonicalize_name  # noqa: PLC0415
-
-            _, site = _site(python, system=system)
-            found = {canonicalize_name(name): site.get(canonicalize_name(name)) for name in names}
-            removed = [dist for dist in found.values() if dist is not None]
-            missing = [name for name in names if found[canonicalize_name(name)] is None]
-        else:
-            environment = _environment(python, system=system)
-            removed, missing = uninstall_packages(environment, names)
+        removed, missing = uninstall_packages(environment, names, dry_run=dry_run)
         for name in missing:
             click.echo(f"warning: skipping `{name}`: it is not installed", err=True)
         if quiet:
             return
         if dry_run:
             click.echo(f"Would uninstall {_plural(len(removed))}", err=True)
-            for dist in sorted(removed, key=lambda d: d.name):
+            for dist in removed:
                 click.echo(f" - {dist.name}=={dist.version}", err=True)
             return
         elapsed = time.perf_counter() - started
@@ -443,10 +415,7 @@ _EDITABLE_OPTIONS = (
 )
 
 
-def _editable_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(_EDITABLE_OPTIONS):
-        function = option(function)
-    return function
+_editable_options = stacked(*_EDITABLE_OPTIONS)
 
 
 @click.command("list")
@@ -503,7 +472,7 @@ def _list_outdated(
     """Print the listed packages that have a newer release, with it (uv's columns)."""
     from resolvent.project.outdated import outdated_packages  # noqa: PLC0415
 
-    found = outdated_packages(environment, settings, {dist.name for dist in dists})
+    found = outdated_packages(environment, dists, settings)
     if output_format == "json":
         rows = [
             {

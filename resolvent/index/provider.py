@@ -274,20 +274,16 @@ class IndexProvider:
             return source
         if isinstance(source, PageRecords):
             return self._page_listing(name, source)
-        by_version = group_by_version(r for r in source if self._admitted(r))
         files: dict[Version, _VersionFiles] = {}
         infos: list[VersionInfo] = []
-        if self._limit is not None:
-            newer = {r.version for r in source if not self._admitted(r)} - {
-                str(v) for v in by_version
-            }
-            for text in newer:
-                with contextlib.suppress(InvalidVersion):
-                    infos.append(VersionInfo(cached_version(text), unusable=self._too_new))
-        for version, group in by_version.items():
-            info, best = self._judge(name, version, group)
-            identity = self._source_identity(name, group, best)
-            files[version] = _VersionFiles(None, "", None, group, best, identity)
+        for version, group in group_by_version(source).items():
+            kept = [r for r in group if self._admitted(r)]
+            if not kept:  # listed as unusable, as in _page_listing
+                infos.append(VersionInfo(version, unusable=self._too_new))
+                continue
+            info, best = self._judge(name, version, kept)
+            identity = self._source_identity(name, kept, best)
+            files[version] = _VersionFiles(None, "", None, kept, best, identity)
             infos.append(info)
         self._files[name] = files
         return infos

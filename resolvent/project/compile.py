@@ -109,14 +109,9 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         settings.find_links = parsed.find_links
     builder = LazyBuilder(settings, open_cache(settings))
     if parsed.projects:
-        from resolvent.project.direct import project_requirements  # noqa: PLC0415
+        from resolvent.project.direct import expand_projects  # noqa: PLC0415
 
-        markers = settings.target.markers()
-        for project in parsed.projects:
-            forbidden = settings.no_build is True
-            parsed.requirements.extend(
-                project_requirements(project, markers, no_build=forbidden, builder=builder)
-            )
+        parsed.requirements.extend(expand_projects(parsed.projects, settings, builder))
     with open_provider(settings, builder=builder) as provider:
         roots, direct = _direct_requirements(parsed.requirements, settings, builder, provider)
         source: IndexProvider = provider

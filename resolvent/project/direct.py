@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from resolvent.index.provider import IndexProvider
     from resolvent.installer.build import Builder
     from resolvent.project.requirements_txt import ProjectInput, RequirementLine
+    from resolvent.project.resolve import ResolveSettings
 
 __all__ = [
     "DirectMetadata",
@@ -161,6 +162,22 @@ def project_requirements(
             else:
                 kept[f"{requirement.name}{extras}{requirement.specifier}"] = None
     return [RequirementLine(parse_requirement(text), project.source, 0) for text in kept]
+
+
+def expand_projects(
+    projects: Sequence[ProjectInput], settings: ResolveSettings, builder: _BuilderSource
+) -> list[RequirementLine]:
+    """Return the requirements of every project input, for the settings' target.
+
+    ``pip compile`` and ``pip install -r`` both read them so (see :func:`project_requirements`).
+    """
+    markers = settings.target.markers()
+    forbidden = settings.no_build is True
+    return [
+        line
+        for project in projects
+        for line in project_requirements(project, markers, no_build=forbidden, builder=builder)
+    ]
 
 
 def _wheel_metadata(path: Path) -> bytes:

@@ -172,13 +172,5 @@ def read_inputs(
     """Read and merge several inputs, keeping each requirement's source."""
     merged = RequirementsFile()
     for path in paths:
-        part = read_input(path, extras, all_extras=all_extras)
-        merged.requirements.extend(part.requirements)
-        merged.projects.extend(part.projects)
-        merged.constraints.extend(part.constraints)
-        merged.index_url = merged.index_url or part.index_url
-        merged.extra_index_urls.extend(part.extra_index_urls)
-        merged.find_links.extend(part.find_links)
-        merged.no_index |= part.no_index
-        merged.pre |= part.pre
+        merged.merge(read_input(path, extras, all_extras=all_extras))
     return merged

@@ -60,9 +60,9 @@ from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
 from resolvent.project.direct import (
     DirectOverlay,
+    expand_projects,
     forbid_build,
     local_path,
-    project_requirements,
 )
 from resolvent.project.inputs import read_input, read_listed
 from resolvent.project.requirements_txt import (
@@ -208,23 +208,11 @@ def _clean_staging(root: Path) -> None:
 
 def _read_request(request: InstallRequest) -> RequirementsFile:
     merged = RequirementsFile()
-
-    def merge(part: RequirementsFile) -> None:
-        merged.requirements.extend(part.requirements)
-        merged.projects.extend(part.projects)
-        merged.constraints.extend(part.constraints)
-        merged.index_url = merged.index_url or part.index_url
-        merged.extra_index_urls.extend(part.extra_index_urls)
-        merged.find_links.extend(part.find_links)
-        merged.no_index |= part.no_index
-        merged.pre |= part.pre
-        merged.require_hashes |= part.require_hashes
-
     lines = list(request.packages) + [f"-e {e}" for e in request.editables]
     if lines:
-        merge(parse_requirements_text("\n".join(lines), "<command line>"))
+        merged.merge(parse_requirements_text("\n".join(lines), "<command line>"))
     for path in request.requirement_files:
-        merge(read_input(path))
+        merged.merge(read_input(path))
     for path in request.constraint_files:
         merged.constraints.extend(read_listed(path, "constraints"))
     return merged
@@ -448,12 +436,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         preparer.builder = builder
         context = _Context(request, cache, preparer, builder)
         site = SitePackages.scan([environment.site_packages, environment.platlib])
-        for project in parsed.projects:
-            lines.extend(
-                project_requirements(
-                    project, markers, no_build=settings.no_build is True, builder=builder
-                )
-            )
+        lines.extend(expand_projects(parsed.projects, settings, builder))
 
         direct: dict[NormalizedName, _Direct] = {}
         roots: list[Requirement] = []
@@ -536,9 +519,9 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         broken = site.broken_names()
         wanted_names = {item.name for item in wanted}
         repair = {name for name in broken if name in wanted_names}
-        again = {canonicalize_name(name) for name in request.reinstall_packages}
+        asked = {canonicalize_name(name) for name in request.reinstall_packages}
         plan = Planner(cache, reinstall=request.reinstall).plan(
-            wanted, site, exact=request.exact, force=repair | (again & wanted_names)
+            wanted, site, exact=request.exact, force=repair | (asked & wanted_names)
         )
         # Incomplete `.dist-info` folders (a killed run's leftovers): those of wanted
         # projects are replaced by their install; `sync` makes the environment hold
@@ -569,30 +552,49 @@ def install_requirements(request: InstallRequest) -> InstallReport:
 
         link_started = time.perf_counter()
         replaced = [folder for name in repair for folder in broken[name]] + leftovers
-        try:
-            _apply(plan, ready=ready, replaced=replaced, context=context, report=report)
-        except Exception:
-            # The environment is as it was. A cache entry that lost files makes every
-            # install from it fail the same way: unpack it anew and try once more.
-            # Only entries unpacked from an index or find-links wheel can be unpacked
-            # again here; a direct requirement's tree is prepared by the next run.
-            damaged = [
-                c for c in plan.cached if c.wanted.file is not None and cache.is_damaged(c.tree)
-            ]
-            if not damaged:
-                raise
-            for entry in damaged:
-                cache.discard(entry.tree)
-                report.warnings.append(
-                    f"the cache entry of `{entry.wanted.name}=={entry.wanted.version}` had "
-                    "lost files; it was unpacked again"
-                )
-            again_ready = preparer.prepare([c.wanted for c in damaged])
-            ready = [c for c in ready if c not in damaged] + list(again_ready)
-            _apply(plan, ready=ready, replaced=replaced, context=context, report=report)
+        _apply_repairing(plan, ready=ready, replaced=replaced, context=context, report=report)
         report.timings["link"] = time.perf_counter() - link_started
     report.timings["total"] = time.perf_counter() - started
     return report
+
+
+def _apply_repairing(
+    plan: Plan,
+    *,
+    ready: Sequence[CachedDist],
+    replaced: Sequence[Path],
+    context: _Context,
+    report: InstallReport,
+) -> None:
+    """Carry out ``plan`` (see :func:`_apply`), once more after repairing damaged cache entries.
+
+    A failed :func:`_apply` leaves the environment as it was. A cache entry that lost
+    files makes every install from it fail the same way, so such entries are unpacked
+    anew and the plan tried once more. Only entries unpacked from an index or
+    find-links wheel can be unpacked again here; a direct requirement's tree is
+    prepared by the next run.
+    """
+    try:
+        _apply(plan, ready=ready, replaced=replaced, context=context, report=report)
+    except Exception:
+        cache = context.cache
+        damaged = [c for c in plan.cached if c.wanted.file is not None and cache.is_damaged(c.tree)]
+        if not damaged:
+            raise
+        for entry in damaged:
+            cache.discard(entry.tree)
+            report.warnings.append(
+                f"the cache entry of `{entry.wanted.name}=={entry.wanted.version}` had "
+                "lost files; it was unpacked again"
+            )
+        repaired = context.preparer.prepare([c.wanted for c in damaged])
+        ready = [c for c in ready if c not in damaged] + list(repaired)
+        _apply(plan, ready=ready, replaced=replaced, context=context, report=report)
+
+
+def _sort_changes(report: InstallReport) -> None:
+    """Order the ``+``/``-`` lines by project, a removal before its replacement."""
+    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
 
 
 def _report_plan(plan: Plan, report: InstallReport) -> None:
@@ -603,7 +605,7 @@ def _report_plan(plan: Plan, report: InstallReport) -> None:
         report.changes.append(("-", dist.name, str(dist.version)))
     for wanted in (*(cached.wanted for cached in plan.cached), *plan.remote):
         report.changes.append(("+", wanted.name, str(wanted.version)))
-    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
+    _sort_changes(report)
 
 
 def _apply(
@@ -652,7 +654,7 @@ def _apply(
             installed_py.extend(p for p, _ in dist.record_paths() if p.endswith(".py"))
     if installed_py:
         compile_files(os.fspath(environment.python), installed_py)
-    report.changes.sort(key=lambda change: (change[1], change[0] == "+"))
+    _sort_changes(report)
 
 
 def _apply_steps(
@@ -781,12 +783,13 @@ def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirement
 
 
 def uninstall_packages(
-    environment: Venv, names: Sequence[str]
+    environment: Venv, names: Sequence[str], *, dry_run: bool = False
 ) -> tuple[list[InstalledDist], list[str]]:
     """Remove the named distributions; return those removed and the names not installed.
 
     All or nothing: every RECORD is read before anything is removed, and if a removal
-    fails, the distributions already removed are put back.
+    fails, the distributions already removed are put back. With ``dry_run`` the RECORDs
+    are read (a removal that would be refused still is) and nothing is removed.
     """
     missing: list[str] = []
     removals: list[tuple[InstalledDist, InstalledFiles]] = []
@@ -799,7 +802,7 @@ def uninstall_packages(
                 missing.append(name)
                 continue
             removals.append((dist, installed_files(dist.dist_info, scheme.root)))
-        if removals:
+        if removals and not dry_run:
             with all_or_nothing(environment.root) as journal:
                 for _, files in removals:
                     remove_installed(files, scheme, journal=journal)

@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from resolvent.installer.site import SitePackages
 from resolvent.project.install import environment_target
 from resolvent.project.resolve import open_cache, open_provider
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import python_allowed
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Iterable
 
     from packaging.version import Version
 
+    from resolvent.installer.site import InstalledDist
     from resolvent.installer.venv import Venv
     from resolvent.project.resolve import ResolveSettings
     from resolvent.solver.provider import VersionInfo
@@ -41,23 +41,17 @@ class Outdated:
 
 
 def outdated_packages(
-    environment: Venv, settings: ResolveSettings, names: Collection[str] | None = None
+    environment: Venv, dists: Iterable[InstalledDist], settings: ResolveSettings
 ) -> list[Outdated]:
-    """Return the installed packages of ``environment`` that have a newer usable release.
-
-    :param names: only these projects (normalized names); the index is asked for no other.
-    """
+    """Return those of ``dists`` (installed in ``environment``) with a newer usable release."""
     cache = open_cache(settings)
     target = environment_target(environment, cache)
     settings = replace(settings, target=target)
-    site = SitePackages.scan([environment.site_packages, environment.platlib])
-    dists = [
-        dist for dist in site if dist.direct_url() is None and (names is None or dist.name in names)
-    ]
+    indexed = [dist for dist in dists if dist.direct_url() is None]
     found: list[Outdated] = []
     with open_provider(settings) as provider:
-        provider.prefetch_listings([dist.name for dist in dists])
-        for dist in dists:
+        provider.prefetch_listings([dist.name for dist in indexed])
+        for dist in indexed:
             listing = provider.list_versions(dist.name)
             if isinstance(listing, Unavailable):
                 continue

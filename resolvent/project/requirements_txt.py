@@ -100,6 +100,18 @@ class RequirementsFile:
     pre: bool = False
     require_hashes: bool = False
 
+    def merge(self, part: RequirementsFile) -> None:
+        """Add what another input says: its lines, its sources, its flags."""
+        self.requirements.extend(part.requirements)
+        self.projects.extend(part.projects)
+        self.constraints.extend(part.constraints)
+        self.index_url = self.index_url or part.index_url
+        self.extra_index_urls.extend(part.extra_index_urls)
+        self.find_links.extend(part.find_links)
+        self.no_index |= part.no_index
+        self.pre |= part.pre
+        self.require_hashes |= part.require_hashes
+
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
     """Join continuations, drop comments; keep the first physical line number."""
