@@ -27,11 +27,18 @@ __all__ = ["venv"]
 @click.option(
     "--system-site-packages", is_flag=True, help="Let the venv see the base interpreter's packages."
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The cache (it keeps the interpreter's answers): default $RESOLVENT_CACHE_DIR.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def venv(
     path: Path,
     python: str | None,
     prompt: str | None,
+    cache_dir: Path | None,
     *,
     seed: bool,
     clear: bool,
@@ -52,7 +59,7 @@ def venv(
         interpreter = find_python(python)
         # The interpreter's answer is kept in the cache, as installs keep it: asking a
         # Python costs a process start, most of the time a venv takes to make.
-        cache_root = Cache.default().root
+        cache_root = (Cache(cache_dir) if cache_dir is not None else Cache.default()).root
         info = query_interpreter(interpreter, cache_root=cache_root)
         say(f"Using Python {info.version_text} interpreter at: {info.base_executable}")
         created = create_venv(

@@ -1,7 +1,8 @@
 """The HTTP client is resolvent's one way to fetch bytes from an index: retrying and cached.
 
 Resolution is dominated by round trips, so every fetch goes through one pooled
-``httpx.AsyncClient`` (HTTP/1.1, keep-alive) with bounded concurrency, retries with
+``httpx.AsyncClient`` (HTTP/2 where the server offers it, as uv's client; else HTTP/1.1
+with keep-alive) with bounded concurrency, retries with
 exponential backoff on connection errors, 429 and 5xx (honouring ``Retry-After``), and a
 cache on disk that stores each response with its validators so that a warm run asks
 only "has this changed?" (or nothing at all). Third-party errors are translated here, at
@@ -137,6 +138,8 @@ class HttpClient:
     :param backoff_base: first retry delay in seconds; it doubles on each retry.
     :param max_retry_wait: cap on any single wait, including ``Retry-After``.
     :param transport: an httpx transport (tests pass ``httpx.MockTransport``).
+    :param verify: ``True`` (the shared context: the system's trust), ``False``, or a TLS
+        context of the caller's (tests trust their own certificate).
     :param sleep: the coroutine used to wait between attempts (tests record waits).
 
     Example::
@@ -157,7 +160,7 @@ class HttpClient:
         backoff_base: float = 0.5,
         max_retry_wait: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        verify: bool | str = True,
+        verify: bool | ssl.SSLContext = True,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.policy: CachePolicy = policy
@@ -169,7 +172,7 @@ class HttpClient:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._client_options: dict[str, Any] = {
             "http1": True,
-            "http2": False,
+            "http2": _http2_available(),
             "follow_redirects": True,
             "timeout": (timeout, connect_timeout),
             "limits": max_concurrency,
@@ -412,6 +415,20 @@ def _scheme(url: str) -> str:
     if problem is not None:
         raise IndexUnreachableError(shown_url(url), f"invalid URL: {problem}")
     return urlsplit(url).scheme
+
+
+def _http2_available() -> bool:
+    """Whether httpx can speak HTTP/2 here (its ``h2`` extra is installed).
+
+    Resolution sends hundreds of small requests (pages, metadata files, ranges of
+    wheels). Over HTTP/1.1 each concurrent request needs its own connection and TLS
+    handshake, and a proxy or server that limits connections per client stalls the
+    surplus; HTTP/2 multiplexes them all over one connection per host, as uv does. httpx
+    negotiates it by ALPN, so a server without HTTP/2 (or a plain-``http`` index) is
+    still spoken to in HTTP/1.1. Without ``h2`` (an install that left the extra out)
+    the client stays on HTTP/1.1 instead of failing.
+    """
+    return importlib.util.find_spec("h2") is not None
 
 
 def _note_absent_sniffio() -> None:

@@ -83,6 +83,9 @@ _ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
 _ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 _CENTRAL_SIGNATURE = b"PK\x01\x02"
+# The name, extra field and comment lengths of a central directory entry, at offset 28.
+_CENTRAL_LENGTHS = struct.Struct("<3H")
+_METADATA_SUFFIX = b".dist-info/METADATA"
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _ZIP64_EXTRA_ID = 0x0001
@@ -459,7 +462,7 @@ class MetadataFetcher:
         reader = _SpanReader(self._client, file.url, offset, tail)
         cd_offset, cd_size = await _central_directory_bounds(reader, offset, tail)
         directory = await reader.read(cd_offset, cd_offset + cd_size)
-        members = {member.name: member for member in _central_members(directory)}
+        members = {member.name: member for member in _metadata_members(directory)}
         chosen = members[_choose_metadata(list(members), file)]
         expected_end = (
             chosen.header_offset + _LOCAL.size + chosen.name_length + chosen.extra_length
@@ -562,24 +565,38 @@ async def _central_directory_bounds(
     return cd_offset, cd_size
 
 
-def _central_members(directory: bytes) -> list[_Member]:
+def _metadata_members(directory: bytes) -> list[_Member]:
+    """Return the directory's ``*.dist-info/METADATA`` entries, walking every entry.
+
+    Only those entries become :class:`_Member` values: botocore's wheels list thousands
+    of files, and building and decoding each one was a quarter of a cold resolution's
+    CPU on its set. The suffix is ASCII, which UTF-8 and cp437 names spell alike, so it
+    is matched on the raw bytes before decoding.
+    """
     members: list[_Member] = []
+    entries = 0
     position = 0
+    lengths = _CENTRAL_LENGTHS.unpack_from
     while position + _CENTRAL.size <= len(directory):
-        fields = _CENTRAL.unpack_from(directory, position)
-        if fields[0] != _CENTRAL_SIGNATURE:
+        if directory[position : position + 4] != _CENTRAL_SIGNATURE:
             break
-        name_length, extra_length, comment_length = fields[12], fields[13], fields[14]
+        entries += 1
+        name_length, extra_length, comment_length = lengths(directory, position + 28)
         name_at = position + _CENTRAL.size
-        raw_name = directory[name_at : name_at + name_length]
-        extra = directory[name_at + name_length : name_at + name_length + extra_length]
-        name = raw_name.decode("utf-8" if fields[5] & _UTF8_FLAG else "cp437")
-        size, compressed, offset = _zip64_values(fields[11], fields[10], fields[18], extra)
-        members.append(
-            _Member(name, fields[6], fields[9], compressed, size, offset, name_length, extra_length)
-        )
-        position = name_at + name_length + extra_length + comment_length
-    if not members:
+        name_end = name_at + name_length
+        if directory.endswith(_METADATA_SUFFIX, name_at, name_end):
+            fields = _CENTRAL.unpack_from(directory, position)
+            raw_name = directory[name_at:name_end]
+            extra = directory[name_end : name_end + extra_length]
+            name = raw_name.decode("utf-8" if fields[5] & _UTF8_FLAG else "cp437")
+            size, compressed, offset = _zip64_values(fields[11], fields[10], fields[18], extra)
+            members.append(
+                _Member(
+                    name, fields[6], fields[9], compressed, size, offset, name_length, extra_length
+                )
+            )
+        position = name_end + extra_length + comment_length
+    if not entries:
         raise _ZipLayoutError("empty or unreadable central directory")
     return members
 

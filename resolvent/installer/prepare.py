@@ -344,6 +344,9 @@ class Preparer:
         if self._client is None:
             from resolvent.index.http import shared_tls_context  # noqa: PLC0415 -- see prepare()
 
+            # HTTP/1.1 (httpx's default) on purpose: an HTTP/2 stream's flow-control window
+            # (64 KiB in httpcore) caps a download at one window per round trip, several
+            # times slower for a large wheel than a connection of its own.
             self._client = httpx.AsyncClient(
                 verify=shared_tls_context(),
                 follow_redirects=True,

@@ -582,6 +582,14 @@ def test_cache_commands(rv: Runner, tmp_path: Path) -> None:
     assert not any(rv.cache.iterdir())
 
 
+def test_venv_cache_dir_keeps_the_interpreter_answer_there(rv: Runner, tmp_path: Path) -> None:
+    # As uv's venv: --cache-dir wins over the environment's cache folder.
+    own = tmp_path / "own-cache"
+    rv("venv", str(tmp_path / "env"), "--cache-dir", str(own))
+    assert any((own / "interpreter-v1").iterdir())
+    assert not (rv.cache / "interpreter-v1").exists()
+
+
 def test_venv_quiet_prints_nothing(rv: Runner, tmp_path: Path) -> None:
     loud = rv("venv", str(tmp_path / "loud"))
     assert "Activate with" in loud.output

@@ -212,6 +212,22 @@ def test_stored_member_and_matching_dist_info(tmp_path: Path) -> None:
     assert meta.name == "demo"
 
 
+def test_metadata_first_among_thousands_of_entries_and_a_nested_decoy(tmp_path: Path) -> None:
+    # Only `*.dist-info/METADATA` entries are built while walking the directory: the
+    # wheel's own is found first of 3,000 (UTF-8 names), and a vendored copy deeper in
+    # the tree, whose name ends the same way, is not a candidate.
+    target = tmp_path / DEMO.wheel_name
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr(f"{DEMO.dist_info}/METADATA", metadata_text(DEMO))
+        for i in range(3000):
+            archive.writestr(f"demo/data/\u00e9t\u00e9-{i}.json", "{}")
+        archive.writestr("demo/_vendor/other-9.0.dist-info/METADATA", "Name: other\nVersion: 9\n")
+    host = WheelHost({f"/files/{DEMO.wheel_name}": target.read_bytes()})
+    meta = host.fetch(listed(DEMO.wheel_name), tail_size=4096)
+    assert isinstance(meta, CoreMetadata), meta
+    assert (meta.name, meta.version) == ("demo", Version("1.0"))
+
+
 def test_server_without_ranges_falls_back_to_full_download(tmp_path: Path) -> None:
     data = wheel_bytes(tmp_path)
     digest = hashlib.sha256(data).hexdigest()
