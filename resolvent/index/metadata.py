@@ -73,6 +73,9 @@ _TAIL_SIZE = 64 * 1024
 # Extra bytes fetched after a member's expected end, in case its local extra field is
 # longer than the central directory's copy; saves a second request in the common case.
 _LOCAL_SLACK = 512
+# Bytes fetched before a central directory beyond the tail, besides half its size: room
+# for METADATA and the small .dist-info files written after it.
+_BEFORE_DIRECTORY = 16 * 1024
 _FALLBACK_STATUSES = frozenset({405, 416, 501})
 
 _EOCD = struct.Struct("<4s4H2LH")
@@ -461,6 +464,14 @@ class MetadataFetcher:
         offset, tail = await self._client.get_tail(file.url, self._tail_size)
         reader = _SpanReader(self._client, file.url, offset, tail)
         cd_offset, cd_size = await _central_directory_bounds(reader, offset, tail)
+        if reader.cached(cd_offset, cd_offset + cd_size) is None:
+            # The directory begins before the tail. Wheel writers put the .dist-info
+            # files last and RECORD last of all, so METADATA most often sits just before
+            # the directory, behind RECORD, whose compressed size is about half the
+            # directory's (a line per file against an entry per file): fetching that
+            # much more in this request saves the member's own round trip.
+            slack = cd_size // 2 + _BEFORE_DIRECTORY
+            await reader.prefetch(max(0, cd_offset - slack), cd_offset + cd_size)
         directory = await reader.read(cd_offset, cd_offset + cd_size)
         members = {member.name: member for member in _metadata_members(directory)}
         chosen = members[_choose_metadata(list(members), file)]
@@ -526,8 +537,15 @@ class _SpanReader:
         return None
 
     async def prefetch(self, start: int, end: int) -> None:
-        if end > start and self.cached(start, end) is None:
-            self._spans.append((start, await self._client.get_range(self._url, start, end)))
+        if end <= start or self.cached(start, end) is not None:
+            return
+        for index, (offset, data) in enumerate(self._spans):
+            if start < offset <= end <= offset + len(data):
+                # The span ends inside one already held (the tail): fetch only the head.
+                head = await self._client.get_range(self._url, start, offset)
+                self._spans[index] = (start, head + data)
+                return
+        self._spans.append((start, await self._client.get_range(self._url, start, end)))
 
     async def read(self, start: int, end: int) -> bytes:
         if start < 0 or end < start:

@@ -228,6 +228,41 @@ def test_metadata_first_among_thousands_of_entries_and_a_nested_decoy(tmp_path: 
     assert (meta.name, meta.version) == ("demo", Version("1.0"))
 
 
+def _wheel_with_many_files(path: Path, *, metadata_first: bool) -> bytes:
+    files = {f"demo/data/m{i}.py": f"value = {i * 7919 % 10007}\n" for i in range(3000)}
+    record = "".join(f"{name},sha256=x,{len(text)}\n" for name, text in files.items())
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if metadata_first:
+            archive.writestr(f"{DEMO.dist_info}/METADATA", metadata_text(DEMO))
+        for name, text in files.items():
+            archive.writestr(name, text)
+        if not metadata_first:  # as wheel writers do: .dist-info last, RECORD last of all
+            archive.writestr(f"{DEMO.dist_info}/METADATA", metadata_text(DEMO))
+        archive.writestr(f"{DEMO.dist_info}/WHEEL", "Wheel-Version: 1.0\n")
+        archive.writestr(f"{DEMO.dist_info}/RECORD", record)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(("metadata_first", "requests"), [(False, 2), (True, 3)])
+def test_a_directory_beyond_the_tail_is_fetched_with_what_precedes_it(
+    tmp_path: Path, metadata_first: bool, requests: int
+) -> None:
+    # The directory (3,000 entries) is larger than the tail: one request fetches the rest
+    # of it together with the bytes just before it, where METADATA lies in wheels as
+    # their writers lay them out; a METADATA elsewhere costs one more request.
+    data = _wheel_with_many_files(tmp_path / DEMO.wheel_name, metadata_first=metadata_first)
+    host = WheelHost({f"/files/{DEMO.wheel_name}": data})
+    meta = host.fetch(listed(DEMO.wheel_name), tail_size=8192)
+    assert isinstance(meta, CoreMetadata), meta
+    assert (meta.name, meta.version) == ("demo", Version("1.0"))
+    wanted = host.wheel_requests()
+    assert len(wanted) == requests
+    assert wanted[0] == "bytes=-8192"
+    # The second request stops where the tail begins: no byte is fetched twice.
+    first, last = (int(n) for n in wanted[1].removeprefix("bytes=").split("-"))
+    assert 0 <= first < last == len(data) - 8192 - 1
+
+
 def test_server_without_ranges_falls_back_to_full_download(tmp_path: Path) -> None:
     data = wheel_bytes(tmp_path)
     digest = hashlib.sha256(data).hexdigest()
