@@ -259,7 +259,9 @@ def test_a_directory_beyond_the_tail_is_fetched_with_what_precedes_it(
     assert len(wanted) == requests
     assert wanted[0] == "bytes=-8192"
     # The second request stops where the tail begins: no byte is fetched twice.
-    first, last = (int(n) for n in wanted[1].removeprefix("bytes=").split("-"))
+    second = wanted[1]
+    assert second is not None
+    first, last = (int(n) for n in second.removeprefix("bytes=").split("-"))
     assert 0 <= first < last == len(data) - 8192 - 1
 
 
