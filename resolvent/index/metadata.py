@@ -70,6 +70,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _TAIL_SIZE = 64 * 1024
+# Later tails of a project (MetadataFetcher._tail_for): at least this, in these steps.
+_MIN_TAIL = 8 * 1024
+_TAIL_STEP = 4 * 1024
 # Extra bytes fetched after a member's expected end, in case its local extra field is
 # longer than the central directory's copy; saves a second request in the common case.
 _LOCAL_SLACK = 512
@@ -363,7 +366,9 @@ class MetadataFetcher:
     Must be used on the client's event loop.
 
     :param client: the HTTP client (its cache and offline policy apply).
-    :param tail_size: bytes fetched from a wheel's end to find its central directory.
+    :param tail_size: bytes fetched from a wheel's end to find its central directory, for
+        the first wheel of a project; later ones fetch what that wheel needed, with room
+        to spare (see :meth:`_tail_for`).
 
     Example::
 
@@ -374,6 +379,8 @@ class MetadataFetcher:
     def __init__(self, client: HttpClient, *, tail_size: int = _TAIL_SIZE) -> None:
         self._client = client
         self._tail_size = tail_size
+        # Per project: how many bytes from its last wheel's end held METADATA's entry.
+        self._needed: dict[str, int] = {}
         # One task per file: a prefetch and a later request for the same file share it.
         self._tasks: dict[str, asyncio.Task[CoreMetadata | Unavailable]] = {}
 
@@ -461,7 +468,7 @@ class MetadataFetcher:
 
     async def _from_ranges(self, file: DistFile) -> bytes:
         """Read ``METADATA`` with range requests: the tail, maybe the directory, the member."""
-        offset, tail = await self._client.get_tail(file.url, self._tail_size)
+        offset, tail = await self._client.get_tail(file.url, self._tail_for(file.name))
         reader = _SpanReader(self._client, file.url, offset, tail)
         cd_offset, cd_size = await _central_directory_bounds(reader, offset, tail)
         if reader.cached(cd_offset, cd_offset + cd_size) is None:
@@ -486,7 +493,24 @@ class MetadataFetcher:
             raise _ZipLayoutError("bad local header signature")
         start = chosen.header_offset + _LOCAL.size + header[10] + header[11]
         compressed = await reader.read(start, start + chosen.compressed_size)
+        self._needed[file.name] = offset + len(tail) - chosen.header_offset
         return _inflate(chosen, compressed)
+
+    def _tail_for(self, project: str) -> int:
+        """Return how many bytes to fetch from the end of a wheel of ``project``.
+
+        A project's wheels are laid out alike from release to release: what the last
+        one needed (its METADATA's entry to the end, the directory included), half
+        again, in whole 4 KiB, at least 8 KiB and at most the first tail. A walk down a
+        thousand releases of a small wheel then fetches a sixth of the bytes per
+        request, which is fewer HTTP/2 frames to decode; a wheel that turns out to need
+        more costs one more request, as a tail too short always did.
+        """
+        needed = self._needed.get(project)
+        if needed is None:
+            return self._tail_size
+        wanted = -(-(needed + needed // 2) // _TAIL_STEP) * _TAIL_STEP
+        return min(self._tail_size, max(_MIN_TAIL, wanted))
 
     async def _from_whole_file(self, file: DistFile) -> bytes:
         import io  # noqa: PLC0415 - zipfile costs ~10 ms to import; rarely needed

@@ -181,6 +181,31 @@ def test_small_wheel_needs_one_request(tmp_path: Path) -> None:
     assert host.wheel_requests() == ["bytes=-65536"]
 
 
+def test_later_wheels_of_a_project_fetch_the_tail_the_first_needed(tmp_path: Path) -> None:
+    # The first wheel of a project is read with the whole first tail; the next ones, laid
+    # out alike, with what that one needed plus half again (a small wheel: the minimum).
+    host = WheelHost({})
+    files = []
+    for version in ("1.0", "2.0", "3.0"):
+        dist = dataclasses.replace(DEMO, version=version)
+        host.files[f"/files/{dist.wheel_name}"] = wheel_bytes(tmp_path / version, dist)
+        files.append(listed(dist.wheel_name))
+
+    async def go() -> list[CoreMetadata | Unavailable]:
+        transport = httpx.MockTransport(host)
+        async with HttpClient(transport=transport, retries=0) as client:
+            fetcher = MetadataFetcher(client)
+            return [await fetcher.fetch(file) for file in files]
+
+    metas = run(go())
+    assert [m.version for m in metas if isinstance(m, CoreMetadata)] == [
+        Version("1.0"),
+        Version("2.0"),
+        Version("3.0"),
+    ]
+    assert host.wheel_requests() == ["bytes=-65536", "bytes=-8192", "bytes=-8192"]
+
+
 def test_zip64_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lower zipfile's limits so a small archive is written with ZIP64 records: the
     # end-of-directory record, its locator, and 8-byte sizes and offsets in extra fields.
