@@ -410,7 +410,7 @@ class MetadataFetcher:
         identity = f"sha256:{file.sha256}" if file.sha256 else file.url
         task = self._tasks.get(identity)
         if task is None:
-            task = asyncio.ensure_future(self._fetch(file, identity))
+            task = asyncio.ensure_future(self._fetch(file))
             self._tasks[identity] = task
         try:
             return await asyncio.shield(task)
@@ -419,7 +419,7 @@ class MetadataFetcher:
                 del self._tasks[identity]
             raise
 
-    async def _fetch(self, file: DistFile, identity: str) -> CoreMetadata | Unavailable:
+    async def _fetch(self, file: DistFile) -> CoreMetadata | Unavailable:
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
         cache = self._client.cache
@@ -433,16 +433,17 @@ class MetadataFetcher:
             return Unavailable(str(error))
         except _NoMetadataError as error:
             return Unavailable(f"`{file.filename}`: {error}")
-        if cache is not None:
-            entry = CacheEntry(file.url, 200, {}, data, time.time(), immutable=True)
-            await asyncio.to_thread(cache.store, HttpCache.key(f"{_RAW}:{identity}"), entry)
+        # Only the parsed summary is kept, as uv keeps parsed metadata: one file per wheel
+        # instead of two, a tenth of the bytes. A summary layout that changes gets a new
+        # namespace, and its entries are fetched again. (Raw entries that older versions
+        # stored are still read, by cached_metadata.)
         try:
-            meta = parse_core_metadata(data, source=file.url)
+            meta: CoreMetadata | Unavailable = parse_core_metadata(data, source=file.url)
         except IndexDataError as error:
-            return Unavailable(error.problem)
+            meta = Unavailable(error.problem)  # the file's content decides: kept as well
         if cache is not None:
             await asyncio.to_thread(store_summary, cache, file, meta)
-        return _checked(meta, file)
+        return meta if isinstance(meta, Unavailable) else _checked(meta, file)
 
     async def _download(self, file: DistFile) -> bytes:
         if self._client.policy == "offline":

@@ -362,6 +362,36 @@ def test_results_are_cached_by_hash_and_offline_misses_are_values(tmp_path: Path
     assert "is not in the cache and `--offline` is set" in outcome.reason
 
 
+def test_the_cache_keeps_one_summary_per_wheel_and_remembers_bad_metadata(
+    tmp_path: Path,
+) -> None:
+    # One parsed summary per wheel, not the raw METADATA beside it; metadata that does
+    # not parse is remembered too (the file's bytes decide it), so no request repeats.
+    good = wheel_bytes(tmp_path / "good")
+    bad_path = tmp_path / "bad" / "demo-2.0-py3-none-any.whl"
+    bad_path.parent.mkdir()
+    with zipfile.ZipFile(bad_path, "w") as archive:
+        archive.writestr("demo-2.0.dist-info/METADATA", "Name: demo\n")  # no Version
+    files = [
+        listed(DEMO.wheel_name, fragment=f"#sha256={hashlib.sha256(good).hexdigest()}"),
+        listed(
+            bad_path.name, fragment=f"#sha256={hashlib.sha256(bad_path.read_bytes()).hexdigest()}"
+        ),
+    ]
+    cache = tmp_path / "cache"
+    host = WheelHost(
+        {f"/files/{DEMO.wheel_name}": good, f"/files/{bad_path.name}": bad_path.read_bytes()}
+    )
+    first = [host.fetch(file, cache_dir=cache) for file in files]
+    assert isinstance(first[0], CoreMetadata)
+    assert isinstance(first[1], Unavailable)
+    entries = [path for path in cache.rglob("*") if path.is_file()]
+    assert len(entries) == 2
+    again = WheelHost({})
+    assert [again.fetch(file, cache_dir=cache) for file in files] == first
+    assert again.requests == []
+
+
 # --- end to end against the project's own index server ------------------------------------
 
 
