@@ -543,6 +543,23 @@ def _hard_table() -> Table:
     return table
 
 
+def test_a_walk_down_releases_learns_each_empty_range_once() -> None:
+    # boto3's shape: release i of `top` needs `dep>=i,<61`, and a constraint keeps only
+    # `dep<10`. Each release is rejected for "no versions of dep" in its range; stated
+    # over the sliver earlier facts left, every later conflict resolved back through all
+    # of them (quadratic). Widened to the empty gap, each takes one or two steps.
+    table = {
+        "top": {str(i): [f"dep>={i},<61"] for i in range(1, 61)},
+        "dep": {str(i): [] for i in range(1, 61)},
+    }
+    universe = make(table, ["top"], constraints={"dep": from_specifier("<10")})
+    state = SolverState(universe)
+    chosen = state.solve()
+    assert (str(chosen["top"]), str(chosen["dep"])) == ("9", "9")
+    assert state.conflicts >= 50
+    assert state.steps < 4 * state.conflicts + 60  # quadratic before: over 1,000 steps
+
+
 def test_budget_exceeded() -> None:
     universe = make(_hard_table(), ["a"])
     with pytest.raises(BudgetExceeded) as raised:

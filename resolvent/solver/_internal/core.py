@@ -120,6 +120,8 @@ class SolverState:
         # Entries are added at the current level, which only grows between backjumps, so
         # the dict's insertion order is also level order and a backjump pops from its end.
         self._contradicted: dict[Incompatibility, int] = {}
+        # Packages that had a "no versions in this range" fact (see ``_empty_span``).
+        self._empty: set[str] = set()
         # Decision queue: (tier, discovery order, package), checked lazily on use. Every
         # pending package has an entry whose tier is at most its current one.
         self._queue: list[tuple[int, int, str]] = []
@@ -398,6 +400,53 @@ class SolverState:
             lower, upper, include_lower=False, include_upper=False, prereleases=True
         )
 
+    def _empty_span(self, package: str, term: Term) -> Term:
+        """Return the widest term around ``term`` (which admits no usable version) that admits none.
+
+        The fact "no versions of P in R" is stated over the whole gap between the usable
+        versions around R, as dependency facts are (see :meth:`_gap`). Stated over R
+        alone, a walk down a dependent's releases learns one fact per release, each over
+        the sliver its predecessors left (``>=1.40.75,<1.41`` minus what was already
+        excluded), and every later conflict on P resolves back through all of them: 499
+        conflicts took 24,595 resolution steps on boto3 walked down by ``botocore<1.34``.
+        R is widened only when it lies within one gap; the gap is found by bisection. The
+        first such fact of a package is not widened (see :meth:`_decide`).
+        """
+        if not term.positive:
+            return term
+        known = self._sorted.get(package)
+        if known is None:
+            known = self._sorted[package] = sorted(self.universe.versions(package))
+        allowed = term.range
+
+        def above(at: int) -> bool:  # all of ``allowed`` lies above known[at]
+            floor = VersionRange.from_bounds(known[at], None, include_lower=False, prereleases=True)
+            return allowed.is_subset(floor)
+
+        def below(at: int) -> bool:  # all of ``allowed`` lies below known[at]
+            ceiling = VersionRange.from_bounds(
+                None, known[at], include_upper=False, prereleases=True
+            )
+            return allowed.is_subset(ceiling)
+
+        low, high = 0, len(known)  # the first index whose version is not below allowed
+        while low < high:
+            middle = (low + high) // 2
+            if above(middle):
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(known) and not below(low):
+            return term  # allowed straddles a usable version it excludes: keep it
+        lower = known[low - 1] if low > 0 else None
+        upper = known[low] if low < len(known) else None
+        if lower is None and upper is None:
+            return shared_term(True, FULL)  # noqa: FBT003
+        span = VersionRange.from_bounds(
+            lower, upper, include_lower=False, include_upper=False, prereleases=True
+        )
+        return shared_term(True, span)  # noqa: FBT003
+
     def _candidate(self, package: str, allowed: VersionRange) -> tuple[Version | None, bool]:
         """Return the first preferred version in ``allowed`` and whether it is the only one."""
         known = self._candidates.get(package)
@@ -488,6 +537,11 @@ class SolverState:
         package, term, version = choice
         self._tick()
         if version is None:
+            # The first such fact of a package keeps its own range, which explanations
+            # quote ("no versions of a match >=2"); later ones are widened.
+            if package in self._empty:
+                term = self._empty_span(package, term)
+            self._empty.add(package)
             self._add(Incompatibility.no_versions(package, term))
             return package
         if self._off_base(package, version):
