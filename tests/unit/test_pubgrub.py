@@ -548,7 +548,7 @@ def test_a_walk_down_releases_learns_each_empty_range_once() -> None:
     # `dep<10`. Each release is rejected for "no versions of dep" in its range; stated
     # over the sliver earlier facts left, every later conflict resolved back through all
     # of them (quadratic). Widened to the empty gap, each takes one or two steps.
-    table = {
+    table: Table = {
         "top": {str(i): [f"dep>={i},<61"] for i in range(1, 61)},
         "dep": {str(i): [] for i in range(1, 61)},
     }
