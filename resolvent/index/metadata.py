@@ -568,7 +568,10 @@ class _SpanReader:
             if start < offset <= end <= offset + len(data):
                 # The span ends inside one already held (the tail): fetch only the head.
                 head = await self._client.get_range(self._url, start, offset)
-                self._spans[index] = (start, head + data)
+                if len(head) == offset - start:  # a server may answer a shorter range
+                    self._spans[index] = (start, head + data)
+                else:
+                    self._spans.append((start, head))
                 return
         self._spans.append((start, await self._client.get_range(self._url, start, end)))
 

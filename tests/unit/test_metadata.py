@@ -89,9 +89,12 @@ def test_missing_or_invalid_name_or_version(text: str) -> None:
 class WheelHost:
     """Serves files over ``httpx.MockTransport``, with or without Range support."""
 
-    def __init__(self, files: dict[str, bytes], *, ranges: bool = True) -> None:
+    def __init__(
+        self, files: dict[str, bytes], *, ranges: bool = True, longest: int | None = None
+    ) -> None:
         self.files = files
         self.ranges = ranges
+        self.longest = longest  # a server that answers at most this many bytes of a range
         self.requests: list[tuple[str, str | None]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -111,6 +114,8 @@ class WheelHost:
             start, end = max(0, size - int(last)), size - 1
         else:
             start, end = int(first), min(size - 1, int(last))
+        if self.longest is not None:
+            end = min(end, start + self.longest - 1)
         headers = {"Content-Range": f"bytes {start}-{end}/{size}"}
         return httpx.Response(206, content=body[start : end + 1], headers=headers)
 
@@ -288,6 +293,16 @@ def test_a_directory_beyond_the_tail_is_fetched_with_what_precedes_it(
     assert second is not None
     first, last = (int(n) for n in second.removeprefix("bytes=").split("-"))
     assert 0 <= first < last == len(data) - 8192 - 1
+
+
+def test_a_server_answering_shorter_ranges_still_yields_the_metadata(tmp_path: Path) -> None:
+    # RFC 9110 lets a server answer less than the range asked for; the directory fetched
+    # with the bytes before it must then not be stitched to the tail at a wrong offset.
+    data = _wheel_with_many_files(tmp_path / DEMO.wheel_name, metadata_first=False)
+    host = WheelHost({f"/files/{DEMO.wheel_name}": data}, longest=20_000)
+    meta = host.fetch(listed(DEMO.wheel_name), tail_size=8192)
+    assert isinstance(meta, CoreMetadata), meta
+    assert (meta.name, meta.version) == ("demo", Version("1.0"))
 
 
 def test_server_without_ranges_falls_back_to_full_download(tmp_path: Path) -> None:
