@@ -24,9 +24,7 @@ _JSON = "application/vnd.pypi.simple.v1+json"
 
 
 async def _measure(project: str, count: int, concurrency: int, tail: int, *, http2: bool) -> str:
-    client = HttpClient(max_concurrency=concurrency)
-    client._client_options["http2"] = http2  # noqa: SLF001 - the one knob compared here
-    async with client:
+    async with HttpClient(max_concurrency=concurrency, http2=http2) as client:
         base = (pip_default_index_url() or "").rstrip("/")
         if not base:
             return "no index is configured"

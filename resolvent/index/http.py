@@ -140,6 +140,8 @@ class HttpClient:
     :param transport: an httpx transport (tests pass ``httpx.MockTransport``).
     :param verify: ``True`` (the shared context: the system's trust), ``False``, or a TLS
         context of the caller's (tests trust their own certificate).
+    :param http2: offer HTTP/2 where ``h2`` is installed (the default); ``False`` keeps
+        to HTTP/1.1 (``bench.range_requests`` compares the two).
     :param sleep: the coroutine used to wait between attempts (tests record waits).
 
     Example::
@@ -161,6 +163,7 @@ class HttpClient:
         max_retry_wait: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: bool | ssl.SSLContext = True,
+        http2: bool = True,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.policy: CachePolicy = policy
@@ -172,7 +175,7 @@ class HttpClient:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._client_options: dict[str, Any] = {
             "http1": True,
-            "http2": _http2_available(),
+            "http2": http2 and _http2_available(),
             "follow_redirects": True,
             "timeout": (timeout, connect_timeout),
             "limits": max_concurrency,

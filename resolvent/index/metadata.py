@@ -434,7 +434,7 @@ class MetadataFetcher:
         except _NoMetadataError as error:
             return Unavailable(f"`{file.filename}`: {error}")
         # Only the parsed summary is kept, as uv keeps parsed metadata: one file per wheel
-        # instead of two, a tenth of the bytes. A summary layout that changes gets a new
+        # instead of two. A summary layout that changes gets a new
         # namespace, and its entries are fetched again. (Raw entries that older versions
         # stored are still read, by cached_metadata.)
         try:

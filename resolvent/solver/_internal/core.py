@@ -56,6 +56,15 @@ class Unsolvable(Exception):  # noqa: N818 - a result of the search, not an erro
         self.incompatibility = incompatibility
 
 
+def _between(lower: Version | None, upper: Version | None) -> VersionRange:
+    """Return the versions strictly between two usable ones (``None``: unbounded)."""
+    if lower is None and upper is None:
+        return FULL
+    return VersionRange.from_bounds(
+        lower, upper, include_lower=False, include_upper=False, prereleases=True
+    )
+
+
 class SolverState:
     """One PubGrub search over a universe.
 
@@ -388,17 +397,18 @@ class SolverState:
         adjacent versions with equal dependencies then merge into one interval, and no
         "no versions in the gaps" facts clutter the explanations.
         """
-        known = self._sorted.get(package)
-        if known is None:
-            known = self._sorted[package] = sorted(self.universe.versions(package))
+        known = self._usable(package)
         at = bisect_left(known, version)
         lower = known[at - 1] if at > 0 else None
         upper = known[at + 1] if at + 1 < len(known) else None
-        if lower is None and upper is None:
-            return FULL
-        return VersionRange.from_bounds(
-            lower, upper, include_lower=False, include_upper=False, prereleases=True
-        )
+        return _between(lower, upper)
+
+    def _usable(self, package: str) -> list[Version]:
+        """Return the package's usable versions, sorted (computed once per package)."""
+        known = self._sorted.get(package)
+        if known is None:
+            known = self._sorted[package] = sorted(self.universe.versions(package))
+        return known
 
     def _empty_span(self, package: str, term: Term) -> Term:
         """Return the widest term around ``term`` (which admits no usable version) that admits none.
@@ -414,9 +424,7 @@ class SolverState:
         """
         if not term.positive:
             return term
-        known = self._sorted.get(package)
-        if known is None:
-            known = self._sorted[package] = sorted(self.universe.versions(package))
+        known = self._usable(package)
         allowed = term.range
 
         def above(at: int) -> bool:  # all of ``allowed`` lies above known[at]
@@ -440,12 +448,7 @@ class SolverState:
             return term  # allowed straddles a usable version it excludes: keep it
         lower = known[low - 1] if low > 0 else None
         upper = known[low] if low < len(known) else None
-        if lower is None and upper is None:
-            return shared_term(True, FULL)  # noqa: FBT003
-        span = VersionRange.from_bounds(
-            lower, upper, include_lower=False, include_upper=False, prereleases=True
-        )
-        return shared_term(True, span)  # noqa: FBT003
+        return shared_term(True, _between(lower, upper))  # noqa: FBT003
 
     def _candidate(self, package: str, allowed: VersionRange) -> tuple[Version | None, bool]:
         """Return the first preferred version in ``allowed`` and whether it is the only one."""
