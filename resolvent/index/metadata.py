@@ -166,6 +166,17 @@ def _checked(meta: CoreMetadata, file: DistFile) -> CoreMetadata | Unavailable:
     return meta
 
 
+@dataclass(frozen=True, slots=True)
+class NeedsBuild(Unavailable):
+    """An sdist whose metadata is dynamic: only its build backend can tell.
+
+    Its content decides that (``PKG-INFO`` is absent, older than 2.2, or names
+    ``Requires-Dist`` as dynamic), so the verdict is cached like a summary: a warm run
+    then knows, without reading the sdist again, that a build is needed. The build's
+    own summary replaces it.
+    """
+
+
 def cached_metadata(cache: HttpCache, file: DistFile) -> CoreMetadata | Unavailable | None:
     """Return a file's metadata from the cache alone, synchronously; ``None`` when not cached.
 
@@ -175,6 +186,8 @@ def cached_metadata(cache: HttpCache, file: DistFile) -> CoreMetadata | Unavaila
     identity = file_identity(file)
     entry = cache.load(HttpCache.key(f"{_SUMMARY}:{identity}"))
     if entry is not None:
+        if entry.headers.get("x-needs-build") is not None:
+            return NeedsBuild(entry.headers["x-needs-build"])
         if entry.headers.get("x-unavailable") is not None:
             return Unavailable(entry.headers["x-unavailable"])
         meta = CoreMetadata.from_json(entry.content)
@@ -220,10 +233,12 @@ def store_summary(cache: HttpCache, file: DistFile, meta: CoreMetadata | Unavail
     """Store the parsed summary of a file's metadata (an immutable entry); errors are ignored.
 
     An :class:`Unavailable` is stored only for reasons the file's content decides (metadata
-    that names another project, say), never for network, offline or build failures.
+    that names another project, say), never for network, offline or build failures. A
+    :class:`NeedsBuild` is stored as such, until the build's summary replaces it.
     """
     if isinstance(meta, Unavailable):
-        headers = {"x-unavailable": meta.reason}
+        kind = "x-needs-build" if isinstance(meta, NeedsBuild) else "x-unavailable"
+        headers = {kind: meta.reason}
         entry = CacheEntry(file.url, 200, headers, b"", time.time(), immutable=True)
     else:
         entry = CacheEntry(file.url, 200, {}, meta.to_json(), time.time(), immutable=True)

@@ -35,7 +35,6 @@ import os
 import tempfile
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, Self
 
@@ -49,6 +48,7 @@ from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PageRecords, group_by_version, listing_kind
 from resolvent.index.metadata import (
     MetadataBundle,
+    NeedsBuild,
     cached_metadata,
     file_identity,
     is_cached,
@@ -105,15 +105,6 @@ class MetadataBuilder(Protocol):
         :raises BuildError: the backend fails.
         """
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class _NeedsBuild(Unavailable):
-    """An sdist whose metadata is dynamic: only its build backend can tell (the loop's answer).
-
-    The sdist itself is not kept (prefetches would hold every such sdist in memory):
-    the calling thread fetches it again, from the HTTP cache as a rule.
-    """
 
 
 def _applies(policy: BinaryPolicy, name: NormalizedName) -> bool:
@@ -251,7 +242,7 @@ class IndexProvider:
         # While set, an sdist whose metadata only a build can give is unavailable instead
         # of built, and waits in ``_deferred`` (kept out of ``_meta``) for a later ask.
         self.defer_builds = False
-        self._deferred: dict[tuple[NormalizedName, Version], _NeedsBuild] = {}
+        self._deferred: dict[tuple[NormalizedName, Version], NeedsBuild] = {}
         self._build_anyway: set[tuple[NormalizedName, Version]] = set()
         self._asked_pages: set[NormalizedName] = set()
         self._asked_meta: set[tuple[NormalizedName, Version]] = set()
@@ -461,9 +452,14 @@ class IndexProvider:
 
         Versions whose metadata is cached are skipped (they are read on demand, cheaply),
         and so is everything when offline; the rest go to the loop in one hand-over.
+        A hint of several versions is a batch, mostly speculative: as in uv's batch
+        prefetcher, its sdist-only versions are skipped, because reading an sdist's
+        metadata means downloading all of it (pyspark's are 300-450 MB) and, for most,
+        a build after that.
         """
         if self.policy == "offline":
             return
+        batch = len(versions) > 1
         wanted: list[tuple[NormalizedName, Version, DistFile]] = []
         for version in versions:
             key = (name, version)
@@ -472,7 +468,7 @@ class IndexProvider:
             if self.policy == "normal" and self._summarized(name, version):
                 continue
             file = self._metadata_source(name, version)
-            if file is None:
+            if file is None or (batch and file.kind != "wheel"):
                 continue
             if self.policy == "normal" and self._cache is not None and is_cached(self._cache, file):
                 continue
@@ -827,7 +823,7 @@ class IndexProvider:
         if meta is None:
             self._asked_meta.add(key)
             meta = self._io().run(self._metadata(name, version, file))
-        if isinstance(meta, _NeedsBuild):
+        if isinstance(meta, NeedsBuild):
             if self.defer_builds and self.builder is not None and key not in self._build_anyway:
                 self._deferred[key] = meta
                 return Unavailable("its metadata needs a build of its sdist (not run yet)")
@@ -860,7 +856,7 @@ class IndexProvider:
         return Unavailable(str(NotCachedError(file.url)))
 
     def _built_metadata(
-        self, key: tuple[NormalizedName, Version], file: DistFile, needs: _NeedsBuild
+        self, key: tuple[NormalizedName, Version], file: DistFile, needs: NeedsBuild
     ) -> CoreMetadata | Unavailable:
         """Ask the builder for a dynamic sdist's metadata, here in the calling thread.
 
@@ -1124,11 +1120,11 @@ class IndexProvider:
         result: CoreMetadata | Unavailable
         if meta is None:
             # The calling thread builds it when the solver asks (never a prefetch).
-            return _NeedsBuild(
+            result = NeedsBuild(
                 f"`{file.filename}` has no static metadata (PEP 643) and no builder "
                 "was given to prepare it"
             )
-        if meta.name != file.name or meta.version != file.version:
+        elif meta.name != file.name or meta.version != file.version:
             result = Unavailable(f"`{file.filename}` declares `{meta.name}=={meta.version}`")
         else:
             result = meta

@@ -83,7 +83,11 @@ class Provider(Protocol):
         ...
 
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
-        """Hint that requirements of these versions will be asked for soon (may do nothing)."""
+        """Hint that requirements of these versions will be asked for soon (may do nothing).
+
+        One version is the one the engine expects to decide next; several are a batch,
+        of which a provider may skip the costly ones.
+        """
         ...
 
     def prefetch_listings(self, names: Sequence[NormalizedName]) -> None:

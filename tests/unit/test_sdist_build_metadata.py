@@ -26,7 +26,7 @@ from resolvent.installer.plan import built_tree
 from resolvent.solver.provider import Unavailable
 from resolvent.target import host_target
 from tests.support.dists import Dist, build_sdist
-from tests.support.index import serve_dists
+from tests.support.index import RequestLog, serve_dists
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -157,3 +157,67 @@ def test_provider_builds_on_request_only_and_remembers(tmp_path: Path) -> None:
             found = provider.get_requirements(name, Version("1.0"))
         assert isinstance(found, Unavailable)
         assert "has no static metadata" in found.reason
+
+
+def _sdists_fetched(log: RequestLog) -> list[str]:
+    return sorted(path.rsplit("/", 1)[-1] for path in log.paths() if path.endswith(".tar.gz"))
+
+
+def test_a_batch_hint_skips_sdists_and_a_single_hint_does_not(tmp_path: Path) -> None:
+    """A batch is speculative: downloading whole sdists for it is what uv avoids too."""
+    folder = tmp_path / "srv" / "index"
+    for version in ("1.0", "2.0", "3.0"):
+        build_sdist(folder, Dist("dyn", version), in_tree_backend=True, dynamic=True)
+    log = RequestLog()
+    wheels = [Dist("whl", "1.0"), Dist("whl", "2.0")]
+    dyn, whl = canonicalize_name("dyn"), canonicalize_name("whl")
+    with serve_dists(tmp_path / "srv", wheels, hooks=log) as server:
+        config = IndexConfig(server.url + "/")
+        with IndexProvider(config, host_target(), cache_dir=tmp_path / "http") as provider:
+            provider.list_versions(dyn)
+            provider.list_versions(whl)
+            provider.prefetch(dyn, [Version("3.0"), Version("2.0")])
+            provider.prefetch(whl, [Version("2.0"), Version("1.0")])
+            provider.prefetch(dyn, [Version("1.0")])
+        # Closing lets started fetches finish: what was asked for is in the log.
+        assert _sdists_fetched(log) == ["dyn-1.0.tar.gz"]
+        metadata = sorted(p.rsplit("/", 1)[-1] for p in log.paths() if p.endswith(".metadata"))
+        assert metadata == [f"whl-{v}-py3-none-any.whl.metadata" for v in ("1.0", "2.0")]
+
+
+def test_a_dynamic_sdist_is_read_once_until_it_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """That an sdist needs a build is cached: airflow's warm compile re-read 5 GB of
+    pyspark sdists, on every run, to learn it again."""
+    build_sdist(tmp_path / "srv" / "index", DYN, in_tree_backend=True, dynamic=True)
+    name, version = canonicalize_name("dyn"), Version("1.0")
+    http = tmp_path / "cache" / "http-v1"
+    with serve_dists(tmp_path / "srv", [Dist("beta", "1.0")]) as server:
+        config = IndexConfig(server.url + "/")
+        with IndexProvider(config, host_target(), cache_dir=http) as provider:
+            provider.list_versions(name)
+            provider.prefetch(name, [version])
+        from resolvent.index import sdist_metadata  # noqa: PLC0415
+
+        def refuse(*_: object) -> None:
+            raise AssertionError("the sdist was read again")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(sdist_metadata, "pkg_info_from_sdist", refuse)
+            with IndexProvider(config, host_target(), cache_dir=http) as provider:
+                provider.list_versions(name)
+                provider.prefetch(name, [version])  # known: no fetch starts
+                assert provider._loop is None
+                found = provider.get_requirements(name, version)
+            assert isinstance(found, Unavailable)
+            assert "has no static metadata" in found.reason
+        # A builder replaces the verdict with the built metadata, once.
+        builder = _CountingBuilder(_builder(tmp_path / "cache"))
+        for _ in range(2):
+            with IndexProvider(config, host_target(), cache_dir=http, builder=builder) as provider:
+                provider.list_versions(name)
+                requirements = provider.get_requirements(name, version)
+            assert not isinstance(requirements, Unavailable)
+            assert [str(r) for r in requirements] == ["beta>=1", 'gamma; python_version < "3"']
+        assert builder.calls == ["dyn-1.0.tar.gz"]
