@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvent.cli import main
+from resolvent.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

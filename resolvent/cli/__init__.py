@@ -8,8 +8,11 @@ error hierarchy into one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from typing import TYPE_CHECKING, Any
+import os
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -19,7 +22,7 @@ from resolvent.cli._lazy import LazyGroup
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "run"]
 
 #: Collector thresholds for a command's run (mypy's): the first generation is collected
 #: after 200,000 net allocations instead of 700.
@@ -50,7 +53,7 @@ def cli(ctx: click.Context, *, verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Any:
-    """Run the command line (the ``resolvent`` and ``rv`` console scripts).
+    """Run the command line in this process; it ends by raising :class:`SystemExit`.
 
     A command imports a few hundred thousand objects that live until it exits (modules,
     classes, functions), and its own data is mostly acyclic; with the default thresholds
@@ -62,3 +65,42 @@ def main(argv: Sequence[str] | None = None) -> Any:
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     return cli.main(args=list(argv) if argv is not None else None, prog_name="resolvent")
+
+
+def run() -> NoReturn:
+    """Run the command line as the program (``resolvent``, ``rv``, ``python -m resolvent``).
+
+    As :func:`main`, then the process ends without tearing its heap down (:func:`_exit`).
+    """
+    try:
+        main()
+    except SystemExit as done:
+        _exit(done.code)
+    _exit(0)
+
+
+def _exit(code: str | int | None) -> NoReturn:
+    """End the process with ``code`` as :class:`SystemExit` would, skipping the teardown.
+
+    The interpreter's finalization frees every object one by one: 30 ms of a 0.23 s
+    warm trio compile, up to 0.5 s of airflow's. Nothing of ours needs it (files are
+    written by atomic rename before a command returns), so, as mypy does, the process
+    ends with ``os._exit`` once the streams are flushed and the exit functions have run
+    (temporary folders, logging). Where another thread still runs, a stream cannot be
+    flushed, or the code is a message, the ordinary exit decides, as it would have.
+    """
+    threading = sys.modules.get("threading")
+    if not isinstance(code, str) and (threading is None or threading.active_count() == 1):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        import atexit  # noqa: PLC0415 - only here
+
+        atexit._run_exitfuncs()  # noqa: SLF001 - the exit functions os._exit would skip
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code or 0)
+    sys.exit(code)

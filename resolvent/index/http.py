@@ -488,11 +488,17 @@ class LoopThread:
         return self.submit(coro).result(timeout)
 
     def close(self) -> None:
-        """Cancel pending tasks, stop the loop and join the thread."""
+        """Cancel pending tasks, join the worker threads, stop the loop and join its thread.
+
+        The loop's ``close`` alone would leave the worker threads of ``to_thread`` to end
+        on their own; joined here, the process can end at once (see ``resolvent.cli``).
+        """
         if self.loop.is_closed():
             return
         if self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(_cancel_all(), self.loop).result()
+            workers = self.loop.shutdown_default_executor()
+            asyncio.run_coroutine_threadsafe(workers, self.loop).result()
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join()
         self.loop.close()
