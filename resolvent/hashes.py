@@ -80,6 +80,12 @@ def index_hashes(pairs: Mapping[str, object]) -> dict[str, str]:
     >>> index_hashes({"SHA256": "AB", "shake_128": "cd", "md5": "", "sha1": None})
     {'sha256': 'ab'}
     """
+    if len(pairs) == 1:
+        # The common case, a page's lone lower-case sha256: kept as it is (a page lists
+        # thousands of files).
+        digest = pairs.get("sha256")
+        if type(digest) is str and digest and digest.isalnum() and digest.islower():
+            return {"sha256": digest}
     kept: dict[str, str] = {}
     for algorithm, digest in pairs.items():
         if not isinstance(digest, str):

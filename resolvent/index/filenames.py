@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.utils import BuildTag, NormalizedName
 
-__all__ = ["DistFilename", "DistKind", "cached_tags", "cached_version", "parse_dist_filename"]
+__all__ = [
+    "DistFilename",
+    "DistKind",
+    "cached_tags",
+    "cached_version",
+    "parse_dist_filename",
+]
 
 DistKind = Literal["wheel", "sdist"]
 
@@ -56,7 +62,7 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     >>> parse_dist_filename("demo-1.0.tar.gz").version
     <Version('1.0')>
     """
-    wanted = canonicalize_name(project) if project is not None else None
+    wanted = _canonical(project) if project is not None else None
     if filename.endswith(".whl"):
         fast = _fast_wheel(filename)
         if fast is not None:
@@ -82,6 +88,24 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     return DistFilename("sdist", name, version)
 
 
+@lru_cache(maxsize=4096)
+def _canonical(name: str) -> NormalizedName:
+    """Return ``canonicalize_name(name)``, memoized: a page names its project in every file."""
+    return canonicalize_name(name)
+
+
+@lru_cache(maxsize=4096)
+def _wheel_project(part: str) -> NormalizedName | None:
+    """Return the normalized project of a wheel name's first field, ``None`` if unusual.
+
+    Memoized: every wheel on a page repeats it. Only plain names (letters, digits and
+    underscores) take the fast path; anything else goes to packaging's parser.
+    """
+    if not part or not part.replace("_", "").isalnum():
+        return None
+    return canonicalize_name(part)
+
+
 @lru_cache(maxsize=65536)
 def cached_version(text: str) -> Version:
     """Return ``Version(text)``, memoized: pages repeat each version once per file."""
@@ -103,16 +127,17 @@ def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, froze
     full parser, which stays the authority.
     """
     parts = filename[:-4].split("-")
-    if len(parts) != 5 or not parts[0] or any(c in parts[0] for c in " .,"):
+    if len(parts) != 5:
+        return None
+    name = _wheel_project(parts[0])
+    if name is None:
         return None
     try:
         version = cached_version(parts[1])
-        tags = cached_tags("-".join(parts[2:]))
+        tags = cached_tags(f"{parts[2]}-{parts[3]}-{parts[4]}")
     except ValueError:  # InvalidVersion is one
         return None
-    if parts[0] != parts[0].replace("-", "_") or not parts[0].replace("_", "").isalnum():
-        return None
-    return canonicalize_name(parts[0]), version, (), tags
+    return name, version, (), tags
 
 
 def _parse_legacy_sdist(filename: str, wanted: NormalizedName) -> DistFilename | None:

@@ -342,31 +342,46 @@ def _json_records(
 
 
 def _json_record(entry: Any, project: NormalizedName, page_url: str) -> FileRecord | None:
+    """Return one PEP 691 file entry as a record, or ``None`` for an entry to skip.
+
+    The record is built here rather than through :func:`_make_record`: a large page
+    lists thousands of files, and this loop was most of a cold resolution's page work.
+    """
     if not isinstance(entry, dict):
         return None
-    href = entry.get("url")
-    filename = entry.get("filename")
+    get = entry.get
+    href = get("url")
+    filename = get("filename")
     if not isinstance(href, str) or not isinstance(filename, str):
         return None
     absolute = _absolute(page_url, href)
     if absolute is None:
         return None
-    yanked = entry.get("yanked", False)
-    metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
-    size = entry.get("size")
-    requires_python = entry.get("requires-python")
-    return _make_record(
-        project,
-        url=absolute,
-        filename=filename,
-        hashes=_hash_dict(entry.get("hashes")),
-        requires_python=requires_python if isinstance(requires_python, str) else None,
-        # PEP 691: a string (even an odd one) means yanked, with that reason.
-        yanked=yanked is True or isinstance(yanked, str),
-        yanked_reason=yanked if isinstance(yanked, str) else None,
-        core_metadata=_json_metadata(metadata),
-        upload_time=epoch_microseconds(_parse_time(entry.get("upload-time"))),
-        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+    parsed = parse_dist_filename(filename, project)
+    if parsed is None:
+        return None
+    yanked = get("yanked", False)
+    hashes = get("hashes")
+    metadata = get("core-metadata", get("dist-info-metadata"))
+    size = get("size")
+    requires_python = get("requires-python")
+    upload_time = get("upload-time")
+    is_yanked = yanked is True or isinstance(yanked, str)  # PEP 691: a string means yanked
+    kind = parsed.kind
+    return FileRecord(
+        filename,
+        absolute,
+        index_hashes(hashes) if isinstance(hashes, dict) else {},
+        requires_python if isinstance(requires_python, str) else None,
+        is_yanked,
+        (yanked or None) if is_yanked and isinstance(yanked, str) else None,
+        _json_metadata(metadata),
+        None if upload_time is None else epoch_microseconds(_parse_time(upload_time)),
+        size if isinstance(size, int) and not isinstance(size, bool) else None,
+        kind,
+        str(parsed.version),
+        _tag_text(filename) if kind == "wheel" else "",
+        parsed.build,
     )
 
 

@@ -2,17 +2,27 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
+from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from resolvent.errors import IndexDataError
+from resolvent.hashes import INDEX_HASHES, index_hashes
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.pages import (
     JSON_CONTENT_TYPE,
     DistFile,
+    _json_metadata,
+    _json_record,
+    _make_record,
+    _parse_time,
+    epoch_microseconds,
     parse_flat_page,
     parse_html_page,
     parse_json_page,
@@ -322,3 +332,98 @@ def test_flat_page_groups_files_of_every_project() -> None:
     assert page["app"][0].requires_python == SpecifierSet(">=3.9")
     assert page["app"][1].yanked
     assert page["app"][1].url == "http://h/other/app-1.0-py3-none-any.whl"
+
+
+# -- the JSON fast path agrees with the general one ----------------------------------------
+
+_NAMES = st.sampled_from(["demo", "Demo_Pkg", "demo.pkg", "démo", "", "x-y"])
+_VERSIONS = st.sampled_from(["1.0", "1.0.0", "2.0rc1", "1!2.0", "1.0.post1", "v1", "1_0", "bad"])
+_TAGS = st.sampled_from(["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "1-py3-none-any"])
+_DIGESTS = st.sampled_from(["ab" * 32, "AB" * 32, " ab ", "", "123", "xyz", None, 7])
+
+
+@st.composite
+def _json_entries(draw: st.DrawFn) -> dict[str, object]:
+    name, version = draw(_NAMES), draw(_VERSIONS)
+    filename = draw(
+        st.sampled_from(
+            [f"{name}-{version}-{draw(_TAGS)}.whl", f"{name}-{version}.tar.gz", "junk.txt"]
+        )
+    )
+    entry: dict[str, object] = {"filename": filename, "url": f"/files/{filename}"}
+    hashes = draw(
+        st.sampled_from(
+            [
+                None,
+                {},
+                {"sha256": draw(_DIGESTS)},
+                {"SHA256": "AB" * 32},
+                {"md5": "ab", "sha256": "cd"},
+            ]
+        )
+    )
+    if hashes is not None:
+        entry["hashes"] = hashes
+    for key, values in {
+        "yanked": [True, False, "", "broken", None],
+        "requires-python": [">=3.8", 3, None],
+        "core-metadata": [True, False, {"sha256": "AB"}, None],
+        "upload-time": ["2024-01-01T00:00:00.123456Z", "2024-01-01T00:00:00", "nope", 5],
+        "size": [10, True, "10", None],
+    }.items():
+        if draw(st.booleans()):
+            entry[key] = draw(st.sampled_from(values))
+    return entry
+
+
+@given(_json_entries())
+def test_json_records_match_the_general_record_builder(entry: dict[str, object]) -> None:
+    """``_json_record`` builds records itself, for speed; it must say what ``_make_record`` says."""
+    project = canonicalize_name("demo")
+    found = _json_record(entry, project, PAGE)
+    yanked = entry.get("yanked", False)
+    size = entry.get("size")
+    requires_python = entry.get("requires-python")
+    hashes = entry.get("hashes")
+    expected = _make_record(
+        project,
+        url=urljoin(PAGE, str(entry["url"])),
+        filename=str(entry["filename"]),
+        hashes=index_hashes(hashes) if isinstance(hashes, dict) else {},
+        requires_python=requires_python if isinstance(requires_python, str) else None,
+        yanked=yanked is True or isinstance(yanked, str),
+        yanked_reason=yanked if isinstance(yanked, str) else None,
+        core_metadata=_json_metadata(entry.get("core-metadata")),
+        upload_time=epoch_microseconds(_parse_time(entry.get("upload-time"))),
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+    )
+    assert found == expected
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["sha256", "SHA256", " sha256", "md5", "sha512"]), _DIGESTS, max_size=3
+    )
+)
+def test_index_hashes_fast_path_agrees_with_the_general_rule(pairs: dict[str, object]) -> None:
+    expected = {}
+    for algorithm, digest in pairs.items():
+        if isinstance(digest, str) and digest.strip() and algorithm.strip().lower() in INDEX_HASHES:
+            expected[algorithm.strip().lower()] = digest.strip().lower()
+    assert index_hashes(pairs) == expected
+
+
+@given(_NAMES, _VERSIONS, _TAGS)
+def test_wheel_names_parse_as_packaging_parses_them(name: str, version: str, tags: str) -> None:
+    filename = f"{name}-{version}-{tags}.whl"
+    try:
+        reference = parse_wheel_filename(filename)
+    except ValueError:
+        reference = None
+    parsed = parse_dist_filename(filename)
+    if reference is None:
+        assert parsed is None
+    else:
+        assert parsed is not None
+        assert (parsed.name, parsed.version, parsed.build, parsed.tags) == reference
+        assert str(parsed.version) == str(reference[1])
