@@ -63,8 +63,10 @@ __all__ = [
     "HttpClient",
     "LoopThread",
     "Response",
+    "load_trust",
     "run_sync",
     "shared_tls_context",
+    "start_tls_context",
 ]
 
 T = TypeVar("T")  # result
@@ -74,13 +76,76 @@ T = TypeVar("T")  # result
 def shared_tls_context() -> ssl.SSLContext:
     """Return the one TLS context (the system's trust, as httpx builds it) of this process.
 
-    Each client otherwise builds its own, loading every CA certificate again (~30 ms of
-    CPU each), and a cold install makes two: the index client and the downloader. An
-    ``SSLContext`` may be shared by connections in any thread.
+    Each client otherwise builds its own, loading every CA certificate again (~50 ms
+    each), and a cold install makes two: the index client and the downloader. An
+    ``SSLContext`` may be shared by connections in any thread. Building it starts with
+    :func:`start_tls_context` if nothing started it yet.
     """
-    import httpx  # noqa: PLC0415 - imported only when a request is really sent
+    return _TrustLoader.shared().result()
 
-    return httpx.create_ssl_context()
+
+def start_tls_context() -> None:
+    """Start building the shared TLS context in a thread, if it is not built or building.
+
+    OpenSSL parses the CA file without holding the GIL, so the ~50 ms it takes overlap
+    with what the calling thread does next: importing httpx, about twice as long.
+    """
+    _TrustLoader.shared()
+
+
+def load_trust() -> ssl.SSLContext:
+    """Build the client context ``httpx.create_ssl_context()`` builds (httpx 0.28), without httpx.
+
+    ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's bundle, as httpx chooses;
+    ``ssl.create_default_context`` does the rest. A test holds it equal to httpx's own.
+    """
+    import ssl  # noqa: PLC0415 - only for a network client
+
+    if cafile := os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=cafile)
+    if capath := os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=capath)
+    import certifi  # noqa: PLC0415
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class _TrustLoader:
+    """The shared TLS context, built once per process in a thread of its own."""
+
+    _instance: _TrustLoader | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._context: ssl.SSLContext | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="resolvent-tls", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def shared(cls) -> _TrustLoader:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def _run(self) -> None:
+        try:
+            self._context = load_trust()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller of result()
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> ssl.SSLContext:
+        """Wait for the context (the thread ends with it); raise what building it raised."""
+        self._done.wait()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._context is not None
+        return self._context
 
 
 CachePolicy = Literal["normal", "offline", "refresh"]
@@ -189,6 +254,8 @@ class HttpClient:
         # Created on first use: building the TLS context costs a noticeable fraction of
         # a second, which a warm run answered wholly from the cache never pays.
         if self._client is None:
+            if self._client_options["verify"] is True:
+                start_tls_context()  # built while httpx is imported
             import httpx  # noqa: PLC0415 - imported only when a request is really sent
 
             _note_absent_sniffio()

@@ -339,11 +339,16 @@ class Preparer:
     ) -> dict[str, str]:
         import asyncio  # noqa: PLC0415 -- see prepare()
 
+        from resolvent.index.http import (  # noqa: PLC0415 -- see prepare()
+            shared_tls_context,
+            start_tls_context,
+        )
+
+        if self._client is None:
+            start_tls_context()  # built while httpx is imported
         import httpx  # noqa: PLC0415 -- only downloads need it
 
         if self._client is None:
-            from resolvent.index.http import shared_tls_context  # noqa: PLC0415 -- see prepare()
-
             # HTTP/1.1 (httpx's default) on purpose: an HTTP/2 stream's flow-control window
             # (64 KiB in httpcore) caps a download at one window per round trip, several
             # times slower for a large wheel than a connection of its own.

@@ -4,16 +4,20 @@ import asyncio
 import email.utils
 import importlib
 import importlib.util
+import os
 import re
 import ssl
+import subprocess
 import sys
 import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import certifi
 import httpx
 import pytest
 
@@ -32,13 +36,13 @@ from resolvent.index.http import (
     LoopThread,
     Response,
     _note_absent_sniffio,
+    load_trust,
     run_sync,
     shared_tls_context,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Iterator
-    from pathlib import Path
 
 T = TypeVar("T")
 
@@ -640,3 +644,50 @@ def test_a_missing_sniffio_is_remembered_as_missing(
     if not installed:
         with pytest.raises(ImportError):
             importlib.import_module("sniffio")
+
+
+def _tls_facts(context: ssl.SSLContext) -> tuple[object, ...]:
+    return (
+        context.protocol,
+        context.verify_mode,
+        context.check_hostname,
+        context.options,
+        context.verify_flags,
+        context.minimum_version,
+        context.maximum_version,
+        sorted(str(cert) for cert in context.get_ca_certs()),
+    )
+
+
+@pytest.mark.parametrize("source", ["certifi", "SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_the_trust_built_without_httpx_is_httpx_own(
+    source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``load_trust`` replaces ``httpx.create_ssl_context()`` so that it can run in a thread
+    while httpx is imported; it must build the same context from the same environment."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if source == "SSL_CERT_FILE":
+        bundle = tmp_path / "bundle.pem"
+        text = Path(certifi.where()).read_text()
+        bundle.write_text(text[: text.index("-----END CERTIFICATE-----") + 26])  # one CA
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    elif source == "SSL_CERT_DIR":
+        monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    ours = load_trust()
+    assert _tls_facts(ours) == _tls_facts(httpx.create_ssl_context())
+    if source != "certifi":
+        assert len(ours.get_ca_certs()) == {"SSL_CERT_FILE": 1, "SSL_CERT_DIR": 0}[source]
+
+
+def test_a_trust_that_cannot_load_raises_for_its_caller(tmp_path: Path) -> None:
+    program = (
+        "from resolvent.index.http import shared_tls_context\n"
+        "try:\n    shared_tls_context()\n"
+        "except OSError as error:\n    print(type(error).__name__)\n"
+    )
+    env = {**os.environ, "SSL_CERT_FILE": str(tmp_path / "missing.pem")}
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.stdout.strip() == "FileNotFoundError", done.stderr
