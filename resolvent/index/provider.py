@@ -872,7 +872,8 @@ class IndexProvider:
         content = self._io().run(self._sdist_content(file))
         if isinstance(content, Unavailable):
             return content
-        sha256 = hashlib.sha256(content).hexdigest()
+        # _sdist_content checked the content against the index's sha256 when there is one.
+        sha256 = file.sha256 or hashlib.sha256(content).hexdigest()
         with tempfile.TemporaryDirectory(prefix="resolvent-sdist-") as folder:
             sdist = Path(folder) / file.filename
             sdist.write_bytes(content)
