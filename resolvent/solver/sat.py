@@ -346,13 +346,16 @@ class _Greedy:
         steps = self.steps
         # A round of releases names up to dozens of versions of one package: hint them
         # all first, so that their metadata is fetched concurrently, not one at a time.
+        # One hint each: every one of them is loaded next, none is speculative (a hint
+        # of several versions is a batch a provider may thin out, sdists first).
         wanted: dict[str, list[Version]] = {}
         for package, version in frontier:
             if (package, version) not in loaded:
                 wanted.setdefault(package, []).append(version)
         for package, versions in wanted.items():
             if len(versions) > 1:
-                cnf.universe.prefetch(package, versions)
+                for version in versions:
+                    cnf.universe.prefetch(package, [version])
         stack = frontier[::-1]
         while stack:
             package, version = stack.pop()

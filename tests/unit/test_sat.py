@@ -9,6 +9,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from bench.universes import layered
 from resolvent.solver.memory import InMemoryProvider, Release
 from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
@@ -445,3 +446,18 @@ def test_unsatisfiable_explanation_is_that_of_the_plain_lazy_loop() -> None:
     outcome = SatEngine().solve(u)
     assert isinstance(outcome, NoSolution)
     assert outcome.explanation.splitlines() == _plain_lazy_loop(universe(table, "c0")[0])
+
+
+def test_a_round_hints_each_of_its_versions_alone() -> None:
+    """A round's versions are all loaded next, so none is a speculative batch.
+
+    A provider may thin out a hint of several versions (the index provider skips their
+    sdists, as uv's batch prefetcher does); the versions of a round must all be fetched.
+    """
+    universe = layered(packages=40, versions=12, seed=1).universe()
+    sizes: list[int] = []
+    universe.provider.prefetch = lambda name, versions: sizes.append(len(versions))  # type: ignore[method-assign]
+    universe.prefetching = True
+    assert isinstance(SatEngine().solve(universe), Solution)
+    assert sizes  # rounds and speculation hinted something
+    assert set(sizes) == {1}
