@@ -18,7 +18,7 @@ __all__ = ["cache"]
 def _open(cache_dir: Path | None) -> Cache:
     from resolvent.installer.cache import Cache  # noqa: PLC0415
 
-    return Cache(cache_dir) if cache_dir is not None else Cache.default()
+    return Cache.at(cache_dir)
 
 
 def _size(count: int) -> str:

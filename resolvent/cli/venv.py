@@ -59,7 +59,7 @@ def venv(
         interpreter = find_python(python)
         # The interpreter's answer is kept in the cache, as installs keep it: asking a
         # Python costs a process start, most of the time a venv takes to make.
-        cache_root = (Cache(cache_dir) if cache_dir is not None else Cache.default()).root
+        cache_root = Cache.at(cache_dir).root
         info = query_interpreter(interpreter, cache_root=cache_root)
         say(f"Using Python {info.version_text} interpreter at: {info.base_executable}")
         created = create_venv(

@@ -120,6 +120,11 @@ class Cache:
         return f"Cache({str(self.root)!r})"
 
     @classmethod
+    def at(cls, folder: Path | None) -> Cache:
+        """Return the cache in ``folder`` (a ``--cache-dir``), else :meth:`default`."""
+        return cls(folder) if folder is not None else cls.default()
+
+    @classmethod
     def default(cls) -> Cache:
         """Return the user's cache: ``$RESOLVENT_CACHE_DIR``, else the XDG cache folder.
 

@@ -398,11 +398,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
     if require_hashes:
         _check_hash_mode(parsed.requirements)
     environment = request.environment
-    cache = request.cache or (
-        Cache(request.settings.cache_dir)
-        if request.settings.cache_dir is not None
-        else Cache.default()
-    )
+    cache = request.cache or Cache.at(request.settings.cache_dir)
     settings = replace(
         request.settings,
         target=environment_target(environment, cache),

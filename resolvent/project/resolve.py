@@ -105,7 +105,7 @@ def open_cache(settings: ResolveSettings) -> Cache:
     """Return the cache the settings name (``--cache-dir``, else the user's)."""
     from resolvent.installer.cache import Cache  # noqa: PLC0415
 
-    return Cache(settings.cache_dir) if settings.cache_dir else Cache.default()
+    return Cache.at(settings.cache_dir)
 
 
 class LazyBuilder:
