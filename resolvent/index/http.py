@@ -81,16 +81,34 @@ def shared_tls_context() -> ssl.SSLContext:
     ``SSLContext`` may be shared by connections in any thread. Building it starts with
     :func:`start_tls_context` if nothing started it yet.
     """
-    return _TrustLoader.shared().result()
+    future, thread = start_tls_context()
+    thread.join()  # it ends with the result; joined, it cannot delay the program's exit
+    return future.result()
 
 
-def start_tls_context() -> None:
-    """Start building the shared TLS context in a thread, if it is not built or building.
+def start_tls_context() -> tuple[concurrent.futures.Future[ssl.SSLContext], threading.Thread]:
+    """Start building the shared TLS context in a thread, unless it is built or building.
 
     OpenSSL parses the CA file without holding the GIL, so the ~50 ms it takes overlap
     with what the calling thread does next: importing httpx, about twice as long.
     """
-    _TrustLoader.shared()
+    global _trust  # noqa: PLW0603 - one context per process
+    with _trust_lock:
+        if _trust is None:
+            import concurrent.futures  # noqa: PLC0415 - asyncio has imported it already
+
+            future: concurrent.futures.Future[ssl.SSLContext] = concurrent.futures.Future()
+
+            def build() -> None:
+                try:
+                    future.set_result(load_trust())
+                except BaseException as error:  # noqa: BLE001 - raised by future.result()
+                    future.set_exception(error)
+
+            thread = threading.Thread(target=build, name="resolvent-tls", daemon=True)
+            thread.start()
+            _trust = (future, thread)
+        return _trust
 
 
 def load_trust() -> ssl.SSLContext:
@@ -110,42 +128,8 @@ def load_trust() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-class _TrustLoader:
-    """The shared TLS context, built once per process in a thread of its own."""
-
-    _instance: _TrustLoader | None = None
-    _lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._context: ssl.SSLContext | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="resolvent-tls", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def shared(cls) -> _TrustLoader:
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = cls()
-            return cls._instance
-
-    def _run(self) -> None:
-        try:
-            self._context = load_trust()
-        except BaseException as error:  # noqa: BLE001 - handed to the caller of result()
-            self._error = error
-        finally:
-            self._done.set()
-
-    def result(self) -> ssl.SSLContext:
-        """Wait for the context (the thread ends with it); raise what building it raised."""
-        self._done.wait()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._context is not None
-        return self._context
+_trust_lock = threading.Lock()
+_trust: tuple[concurrent.futures.Future[ssl.SSLContext], threading.Thread] | None = None
 
 
 CachePolicy = Literal["normal", "offline", "refresh"]
