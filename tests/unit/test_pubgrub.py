@@ -16,7 +16,7 @@ from packaging.version import Version
 
 from resolvent.solver._internal.core import SolverState
 from resolvent.solver._internal.incompatibility import Incompatibility
-from resolvent.solver._internal.partial_solution import PartialSolution
+from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
 from resolvent.solver._internal.term import ANY, Relation, Term
 from resolvent.solver.checker import check_solution
 from resolvent.solver.memory import InMemoryProvider, Release
@@ -160,6 +160,30 @@ def test_partial_solution_backtracks_and_finds_satisfiers() -> None:
     assert solution.decisions() == {}
     assert list(solution.pending()) == ["a"]
     assert solution.relation(conflict) == (Relation.INCONCLUSIVE, "a")
+
+
+def test_a_satisfier_memo_answers_as_a_fresh_search_and_checks_the_term() -> None:
+    cause = Incompatibility({"a": Term(positive=False, range=from_specifier(">=1"))}, "root")
+    solution = PartialSolution()
+    solution.add_derivation("a", Term(positive=True, range=from_specifier(">=1")), cause)
+    solution.add_derivation("b", Term(positive=True, range=from_specifier("<3")), cause)
+    solution.add_decision("a", V("1.5"))
+    solution.add_derivation("b", Term(positive=True, range=from_specifier("<2")), cause)
+    window = Term(positive=True, range=from_specifier(">=1,<2"))
+    below = Term(positive=True, range=from_specifier("<2.5"))
+    conflict = Incompatibility({"a": window, "b": below}, "derived")
+    memo: dict[tuple[str, int], tuple[Term, Assignment]] = {}
+    fresh = solution.satisfier(conflict)
+    remembered = solution.satisfier(conflict, memo)
+    assert remembered.assignment is fresh.assignment
+    assert remembered.previous_level == fresh.previous_level
+    assert ("b", id(below)) in memo
+    # An entry found under a term's id but for another term object is not used.
+    stale = solution.satisfier(Incompatibility({"b": Term(True, from_specifier("<3"))}, "derived"))
+    memo["b", id(below)] = (Term(True, from_specifier("<9")), stale.assignment)
+    again = solution.satisfier(conflict, memo)
+    assert again.assignment is fresh.assignment
+    assert memo["b", id(below)][0] is below
 
 
 # -- the classic examples of pub's solver documentation -------------------------------------

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from resolvent.solver.provider import Reporter
     from resolvent.solver.universe import Universe
 
+    from .partial_solution import Assignment
+
 __all__ = ["ENGINE", "SolverState", "Unsolvable"]
 
 ENGINE = "pubgrub"
@@ -258,11 +260,13 @@ class SolverState:
             self.reporter.conflict(repr(incompatibility))
         solution = self.solution
         learned = False
+        # The partial solution does not change until the backjump that ends this loop.
+        memo: dict[tuple[str, int], tuple[Term, Assignment]] = {}
         while True:
             if incompatibility.is_terminal(ROOT):
                 raise Unsolvable(incompatibility)
             self._tick()
-            found = solution.satisfier(incompatibility)
+            found = solution.satisfier(incompatibility, memo)
             satisfier = found.assignment
             if satisfier.cause is None or found.previous_level != satisfier.level:
                 if learned:
@@ -296,9 +300,8 @@ class SolverState:
 
         ``satisfier`` is the package the step resolved on; it is not a culprit of itself.
         """
-        self._count_conflict(
-            affected, [p for p in incompatibility.terms if p not in {satisfier, affected}]
-        )
+        skip = (satisfier, affected)  # a tuple: a set literal would be rebuilt per term
+        self._count_conflict(affected, [p for p in incompatibility.terms if p not in skip])
 
     def _count_conflict(self, affected: str | None, culprits: list[str]) -> None:
         real = False

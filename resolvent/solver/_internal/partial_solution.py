@@ -220,19 +220,31 @@ class PartialSolution:
 
     # -- conflict resolution -----------------------------------------------------------------
 
-    def satisfier(self, incompatibility: Incompatibility) -> Satisfier:
+    def satisfier(
+        self,
+        incompatibility: Incompatibility,
+        memo: dict[tuple[str, int], tuple[Term, Assignment]] | None = None,
+    ) -> Satisfier:
         """Find the assignment that made a satisfied incompatibility true, and the backjump level.
 
         The satisfier is the earliest assignment such that the incompatibility holds on
         the partial solution up to and including it. The previous satisfier is the
         earliest assignment before it such that the incompatibility holds on the partial
         solution up to it plus the satisfier; its level (at least 1) is where to backjump.
+
+        ``memo`` carries the first satisfying assignment of each (package, term) from one
+        call to the next while the partial solution stays unchanged: the steps of one
+        conflict resolution derive incompatibilities that keep most of their
+        predecessor's terms (the very same term objects), and each search over a
+        package's assignments costs a few relation tests.
         """
         by_package = self._by_package
+        if memo is None:
+            memo = {}
         found: dict[str, Assignment] = {}
         best: Assignment | None = None
         for package, term in incompatibility.terms.items():
-            assignment = _first_satisfying(by_package[package], term)
+            assignment = _first_satisfying_memo(by_package[package], package, term, memo)
             found[package] = assignment
             if best is None or assignment.index > best.index:
                 best = assignment
@@ -242,10 +254,31 @@ class PartialSolution:
         # "Known, together with the satisfier's term, implies term" is "known implies
         # term or not the satisfier's term": one union here instead of an intersection
         # per probe of the search (terms are exact sets of outcomes, "none" included).
-        found[package] = _first_satisfying(by_package[package], term.union(best.term.negate()))
+        found[package] = _first_satisfying_memo(
+            by_package[package], package, term.union(best.term.negate()), memo
+        )
         previous = max(a.index for a in found.values())
         level = self._trail[previous].level
         return Satisfier(best, term, max(level, 1))
+
+
+def _first_satisfying_memo(
+    assignments: list[Assignment],
+    package: str,
+    term: Term,
+    memo: dict[tuple[str, int], tuple[Term, Assignment]],
+) -> Assignment:
+    """Return :func:`_first_satisfying`, remembered per package and term object.
+
+    The term is kept in the entry, so a recycled id never matches another term.
+    """
+    key = (package, id(term))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is term:
+        return hit[1]
+    found = _first_satisfying(assignments, term)
+    memo[key] = (term, found)
+    return found
 
 
 def _first_satisfying(assignments: list[Assignment], term: Term) -> Assignment:
