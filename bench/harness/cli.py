@@ -285,9 +285,14 @@ def run_install(args: argparse.Namespace) -> int:
         say=_say,
     )
     outcome = Outcome()
-    with _sources(args, stack, tools, python, record.notes) as source:
-        _say(f"measuring `{stack.name}`: {args.runs} run(s) per phase, {', '.join(args.phases)}")
-        outcome = runner.install(tools, stack, source)
+    try:
+        with _sources(args, stack, tools, python, record.notes) as source:
+            _say(
+                f"measuring `{stack.name}`: {args.runs} run(s) per phase, {', '.join(args.phases)}"
+            )
+            outcome = runner.install(tools, stack, source)
+    finally:
+        runner.empty_trash()
     record.results += outcome.results
     record.failures += outcome.failures
     record.notes += outcome.notes
@@ -330,15 +335,19 @@ def run_resolve(args: argparse.Namespace) -> int:
     )
     source = Source(default_index_url(), python, live=True)
     runner = Runner(args.work, runs=args.runs, keep=args.keep, timeout=args.timeout, say=_say)
-    for stack in stacks:
-        for tool in tools:
-            try:
-                outcome = runner.resolve_tool(tool, stack, source)
-            except ToolUnavailableError as error:
-                outcome = Outcome(failures=[Failure(tool.name, stack.name, "resolve", str(error))])
-            record.results += outcome.results
-            record.failures += outcome.failures
-            record.notes += [n for n in outcome.notes if n not in record.notes]
+    try:
+        for stack in stacks:
+            for tool in tools:
+                try:
+                    outcome = runner.resolve_tool(tool, stack, source)
+                except ToolUnavailableError as error:
+                    failure = Failure(tool.name, stack.name, "resolve", str(error))
+                    outcome = Outcome(failures=[failure])
+                record.results += outcome.results
+                record.failures += outcome.failures
+                record.notes += [n for n in outcome.notes if n not in record.notes]
+    finally:
+        runner.empty_trash()
     stem = "quick-resolve" if args.quick else f"{dt.datetime.now(tz=dt.UTC).date()}-resolve"
     _write(record, args, stem, None)
     return 0

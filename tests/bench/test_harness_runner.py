@@ -189,3 +189,46 @@ def test_a_tool_that_fails_in_a_round_sits_out_the_next(
     assert [f.tool for f in outcome.failures] == ["poetry"]
     assert sum("poetry" in line for line in said) == 1  # one failed run, no second round
     assert {r.tool for r in outcome.results} == {"pip"}
+
+
+def test_finished_trees_go_to_the_trash_and_are_deleted_only_at_the_end(
+    tmp_path: Path, script: Path, stack: Stack
+) -> None:
+    runner = Runner(tmp_path / "work", runs=2, say=lambda _: None)
+    outcome = runner.install([FakeTool("uv", ["a==1"], script)], stack, _source())
+    assert outcome.failures == []
+    work = tmp_path / "work"
+    assert not any((work / "runs" / "uv" / "fake").iterdir())
+    assert not any((work / "cache" / "uv" / "fake").iterdir())
+    # Two runs of two phases, and the two caches: nothing was deleted yet.
+    trashed = sorted(p.name.split("-", 1)[1] for p in runner.trash.iterdir())
+    assert trashed == ["cold-0", "cold-1", "run-0", "run-1", "warm-0", "warm-1"]
+    assert (runner.trash / "1-cold-0" / "env" / "was-warm").read_text() == "False"
+    runner.empty_trash()
+    assert not runner.trash.exists()
+
+
+def test_a_fresh_folder_moves_what_was_there_even_past_an_older_trash(tmp_path: Path) -> None:
+    runner = Runner(tmp_path / "work", runs=1, say=lambda _: None)
+    folder = tmp_path / "work" / "runs" / "x"
+    folder.mkdir(parents=True)
+    (folder / "old").write_text("1")
+    (runner.trash / "1-x").mkdir(parents=True)  # left by an interrupted earlier benchmark
+    assert runner._fresh(folder) == folder
+    assert list(folder.iterdir()) == []
+    assert (runner.trash / "2-x" / "old").read_text() == "1"
+    runner.discard(tmp_path / "missing")  # nothing to move: no error
+    assert sorted(p.name for p in runner.trash.iterdir()) == ["1-x", "2-x"]
+
+
+def test_the_trash_is_emptied_before_a_run_when_space_is_short(
+    tmp_path: Path, script: Path, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    runner = Runner(tmp_path / "work", runs=2, say=said.append)
+    monkeypatch.setattr("bench.harness.runner.MIN_FREE_BYTES", 1 << 62)
+    outcome = runner.install([FakeTool("uv", ["a==1"], script)], stack, _source())
+    assert outcome.failures == []
+    assert any("free space is short" in line for line in said)
+    # Emptied before the last run: only what that run and its round left is there.
+    assert sorted(p.name.split("-", 1)[1] for p in runner.trash.iterdir()) == ["run-1", "warm-1"]
