@@ -291,12 +291,14 @@ def run_install(args: argparse.Namespace) -> int:
                 f"measuring `{stack.name}`: {args.runs} run(s) per phase, {', '.join(args.phases)}"
             )
             outcome = runner.install(tools, stack, source)
+        record.results += outcome.results
+        record.failures += outcome.failures
+        record.notes += outcome.notes
+        _write(record, args, _output_stem(args, stack.name), stack.name)
     finally:
+        # Deleting the runs' trees (tens of gigabytes with every tool) takes a minute or two.
+        _say("deleting the runs' environments and caches")
         runner.empty_trash()
-    record.results += outcome.results
-    record.failures += outcome.failures
-    record.notes += outcome.notes
-    _write(record, args, _output_stem(args, stack.name), stack.name)
     return 0 if outcome.results else 1
 
 
