@@ -61,7 +61,6 @@ __all__ = [
     "file_url_path",
 ]
 
-_CHUNK = 1 << 16
 _ATTEMPTS = 3
 # Downloads ask for the file's own bytes, as pip does: its hashes are of those.
 _IDENTITY = {"Accept-Encoding": "identity"}
@@ -378,8 +377,11 @@ class Preparer:
                     with target.open("wb") as stream:
                         # The bytes as sent, never decoded: a server that marks a
                         # `.tar.gz` as `Content-Encoding: gzip` would otherwise hand us
-                        # the tar inside (pip reads raw bytes for the same reason).
-                        async for chunk in response.aiter_raw(_CHUNK):
+                        # the tar inside (pip reads raw bytes for the same reason). In the
+                        # pieces the socket gave (up to 64 KiB): asking for a chunk size
+                        # makes httpx copy them into exact chunks, a third of the CPU time
+                        # of a local download (192 MB: 0.31 s without, 0.46-0.50 s with).
+                        async for chunk in response.aiter_raw():
                             for hasher in hashers.values():
                                 hasher.update(chunk)
                             stream.write(chunk)
