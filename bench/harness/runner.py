@@ -155,11 +155,10 @@ class Runner:
         """Move a tree the measurements are done with into the trash, deleting nothing.
 
         Deleting tens of thousands of files makes the file system slow to create the
-        next ones, for minutes, whichever tool comes next: on this ext4 (no journal) 28,000
-        files took 8.1-8.4 s to create 45 s after a tree that size was deleted, 3.5 s
-        after 90 s, and 0.5 s when nothing had been deleted since. A rename frees no
-        inode, so the trees are deleted once, after the last measurement
-        (:meth:`empty_trash`), or earlier when free space runs short.
+        next ones, for minutes, whichever tool comes next (on this ext4 without a journal;
+        figures in ``bench/harness/README.md``). A rename frees no inode, so the trees are
+        deleted once, after the last measurement (:meth:`empty_trash`), or earlier when
+        free space runs short.
         """
         if not path.exists():
             return
