@@ -165,6 +165,9 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
     uv keeps its interpreter info: starting a Python to ask it costs tens of
     milliseconds, a good share of a warm install. The answer is keyed by the path and
     reused only while the executable (and the venv's ``pyvenv.cfg`` contents) is unchanged.
+    A venv's answer is also kept by the venv's shape (see :func:`_shape_key`), so that a
+    fresh venv elsewhere for the same interpreter (one per CI job or benchmark run) is
+    answered without a query too.
 
     Raises :class:`VenvError` when ``python`` does not exist or is not a Python.
     """
@@ -176,26 +179,78 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     if cache_root is None:
         return _query(executable, stamp)
-    config = os.path.join(os.path.dirname(os.path.dirname(executable)), "pyvenv.cfg")
+    root = os.path.dirname(os.path.dirname(executable))
     try:
         # The venv's configuration by contents, not by file identity: a venv made again
-        # at the same path for the same interpreter (a fresh venv per CI job or benchmark
-        # run) answers the same, and should not cost a query.
-        with open(config, "rb") as stream:  # noqa: PTH123
-            config_stamp = [hashlib.sha256(stream.read()).hexdigest()[:32]]
+        # at the same path for the same interpreter answers the same.
+        with open(os.path.join(root, "pyvenv.cfg"), "rb") as stream:  # noqa: PTH123
+            config = stream.read()
     except OSError:
-        config_stamp = []
+        config = None
+    config_stamp = [] if config is None else [hashlib.sha256(config).hexdigest()[:32]]
     key = [executable, *stamp, *config_stamp, _QUERY_VERSION]
-    record = os.path.join(
-        cache_root, _INTERPRETER_BUCKET, hashlib.sha256(executable.encode()).hexdigest()[:32]
-    )
+    bucket = os.path.join(cache_root, _INTERPRETER_BUCKET)
+    record = os.path.join(bucket, hashlib.sha256(executable.encode()).hexdigest()[:32])
     found = _load_interpreter(record, key)
     if found is not None:
         return found
-    interpreter = _query(executable, stamp)
+    shape = None if config is None else _shape_key(executable, stamp, config)
+    shape_record = None
+    if shape is not None:
+        name = hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:32]
+        shape_record = os.path.join(bucket, f"venv-{name}")
+        found = _load_interpreter(shape_record, shape)
+        if found is not None:
+            found = _moved(found, executable)
+    interpreter = found or _query(executable, stamp)
     with contextlib.suppress(OSError):
         _store_interpreter(record, key, interpreter)
+        relocatable = found is None and _relocatable(interpreter, executable)
+        if shape is not None and shape_record is not None and relocatable:
+            _store_interpreter(shape_record, shape, interpreter)
     return interpreter
+
+
+def _shape_key(executable: str, stamp: tuple[int, int, int], config: bytes) -> list[object]:
+    """Return what a venv's answer depends on besides the venv's own place.
+
+    That is the base interpreter's file (the stat of the followed link), the
+    executable's name (the base executable is ``home`` plus that name) and
+    ``pyvenv.cfg`` less its ``command`` line, which only records how the venv was made
+    (and names its path); the interpreter does not read it.
+    """
+    kept = [
+        line
+        for line in config.splitlines()
+        if line.partition(b"=")[0].strip().lower() != b"command"
+    ]
+    digest = hashlib.sha256(b"\n".join(kept)).hexdigest()[:32]
+    return [os.path.basename(executable), *stamp, digest, _QUERY_VERSION]
+
+
+def _relocatable(interpreter: Interpreter, executable: str) -> bool:
+    """Whether the answer names the venv's place only where :func:`_moved` changes it.
+
+    That is: the executable is the path asked, and the prefix is the venv's root (a
+    Python whose ``sys.prefix`` follows ``pyvenv.cfg`` without ``site``) or lies
+    outside the venv, as every other path in the answer must.
+    """
+    root = os.path.dirname(os.path.dirname(executable))
+    inside = root + os.sep
+    others = (interpreter.base_executable, interpreter.base_prefix, *interpreter.bundled_wheels)
+    return (
+        interpreter.executable == executable
+        and (interpreter.prefix == root or not interpreter.prefix.startswith(inside))
+        and not any(path == root or path.startswith(inside) for path in others)
+    )
+
+
+def _moved(interpreter: Interpreter, executable: str) -> Interpreter:
+    """Return a relocatable answer for another venv of the same shape, placed at ``executable``."""
+    old_root = os.path.dirname(os.path.dirname(interpreter.executable))
+    root = os.path.dirname(os.path.dirname(executable))
+    prefix = root if interpreter.prefix == old_root else interpreter.prefix
+    return dataclasses.replace(interpreter, executable=executable, prefix=prefix)
 
 
 _INTERPRETER_BUCKET = "interpreter-v1"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import subprocess
 import sys
@@ -190,6 +191,55 @@ def test_interpreter_answer_is_kept_in_the_cache(
     )
     assert query_interpreter(venv.python, cache_root=cache) == first
     assert len(calls) == 1
+
+
+def test_a_fresh_venv_of_the_same_shape_is_answered_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh venv per CI job or benchmark run: another path, the same interpreter.
+    cache = tmp_path / "cache"
+    first = create_venv(tmp_path / "a", python=PYTHON)
+    query_interpreter(first.python, cache_root=cache)
+    second = create_venv(tmp_path / "b", python=PYTHON)
+    venv_module._query.cache_clear()
+    calls = _count_subprocess_runs(monkeypatch)
+    answer = query_interpreter(second.python, cache_root=cache)
+    assert calls == []
+    assert answer.executable == str(second.python)
+    # What the interpreter itself says, asked directly.
+    stat = second.python.stat()
+    asked = venv_module._query(str(second.python), (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    assert len(calls) == 1
+    assert answer == asked
+    # Another configuration (the base's packages visible) is another shape: asked again.
+    third = create_venv(tmp_path / "c", python=PYTHON, system_site_packages=True)
+    before = len(calls)
+    query_interpreter(third.python, cache_root=cache)
+    assert len(calls) == before + 1
+
+
+def test_only_an_answer_naming_the_venv_where_it_is_moved_is_relocatable(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "env", python=PYTHON)
+    answer = query_interpreter(venv.python)
+    executable = str(venv.python)
+    root = str(venv.root)
+    assert venv_module._relocatable(answer, executable)
+    moved = venv_module._moved(answer, str(tmp_path / "other" / "bin" / "python"))
+    assert moved.executable == str(tmp_path / "other" / "bin" / "python")
+    assert moved.prefix == answer.prefix  # the base's prefix stays
+    rooted = dataclasses.replace(answer, prefix=root)
+    assert venv_module._relocatable(rooted, executable)
+    assert venv_module._moved(rooted, str(tmp_path / "o" / "bin" / "python")).prefix == str(
+        tmp_path / "o"
+    )
+    for changed in (
+        dataclasses.replace(answer, executable=executable + "3"),
+        dataclasses.replace(answer, prefix=root + "/sub"),
+        dataclasses.replace(answer, base_prefix=root),
+        dataclasses.replace(answer, base_executable=root + "/bin/python3"),
+        dataclasses.replace(answer, bundled_wheels=(root + "/pip.whl",)),
+    ):
+        assert not venv_module._relocatable(changed, executable)
 
 
 def test_create_venv_reads_the_interpreter_from_the_cache(
