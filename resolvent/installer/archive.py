@@ -65,7 +65,7 @@ class _Inflater(Protocol):
     @property
     def eof(self) -> bool: ...
 
-    def decompress(self, data: bytes, max_length: int = 0, /) -> bytes: ...
+    def decompress(self, data: bytes | memoryview, max_length: int = 0, /) -> bytes: ...
 
 
 def _zlib_inflater() -> _Inflater:
@@ -454,11 +454,9 @@ class WheelArchive:
         ``crc=False`` skips the CRC, for members whose RECORD hash the caller checks.
         """
         name = member.filename
-        packed = _read_at(fd, member.compress_size, self._data_offset(fd, member))
-        if len(packed) != member.compress_size:
-            raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
+        packed = self._packed(fd, member)
         if member.compress_type == zipfile.ZIP_STORED:
-            data = packed
+            data = bytes(packed)
         else:
             inflater = _new_inflater()
             limit = member.file_size + 1
@@ -487,17 +485,39 @@ class WheelArchive:
             raise InvalidWheelError(self.label, f"has a corrupt entry `{name}`: bad CRC or size")
         return data
 
+    def _packed(self, fd: int, member: zipfile.ZipInfo) -> memoryview:
+        """Return a member's stored bytes, read with its local header in one ``pread``.
+
+        The local header's name and extra field usually match the central directory's,
+        so their length is known in advance; one read instead of two saves a system
+        call (and a turn at the GIL) per member, 26,000 of them for an ML stack. When the
+        lengths differ, the data is read again from where the header says it starts.
+        """
+        name = member.filename
+        size = member.compress_size
+        guess = _LOCAL_HEADER.size + len(member.orig_filename.encode()) + len(member.extra)
+        chunk = _read_at(fd, guess + size, member.header_offset)
+        start = self._local_data_start(chunk, name)
+        if start != guess:
+            chunk = _read_at(fd, size, member.header_offset + start)
+            start = 0
+        if len(chunk) - start != size:
+            raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
+        return memoryview(chunk)[start:]
+
+    def _local_data_start(self, header: bytes, name: str) -> int:
+        """Return where a member's data starts, relative to its local header (checked)."""
+        if len(header) < _LOCAL_HEADER.size:
+            raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
+        fields = _LOCAL_HEADER.unpack_from(header)
+        if fields[0] != _LOCAL_SIGNATURE:
+            raise InvalidWheelError(self.label, f"has a corrupt entry `{name}`: bad local header")
+        return int(_LOCAL_HEADER.size + fields[10] + fields[11])
+
     def _data_offset(self, fd: int, member: zipfile.ZipInfo) -> int:
         """Return where member's data starts, after its local header (checked)."""
         header = _read_at(fd, _LOCAL_HEADER.size, member.header_offset)
-        if len(header) != _LOCAL_HEADER.size:
-            raise InvalidWheelError(self.label, f"has a truncated entry `{member.filename}`")
-        fields = _LOCAL_HEADER.unpack(header)
-        if fields[0] != _LOCAL_SIGNATURE:
-            raise InvalidWheelError(
-                self.label, f"has a corrupt entry `{member.filename}`: bad local header"
-            )
-        return int(member.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11])
+        return member.header_offset + self._local_data_start(header, member.filename)
 
     def _stream(self, fd: int, member: zipfile.ZipInfo, path: str, mode: int) -> None:
         """Inflate a member too big for memory into ``path`` in chunks, checking it.

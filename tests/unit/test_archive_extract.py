@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import struct
 import zipfile
@@ -153,3 +154,37 @@ def test_corrupt_streamed_member_is_refused_and_not_cached(
         cache.unpack_wheel(wheel)
     entries = cache.root / "archive-v1"
     assert [p.name for p in entries.iterdir() if not p.name.endswith(".lock")] == []
+
+
+@pytest.mark.parametrize("extra", [0, 9])
+def test_a_member_is_read_where_its_local_header_says(tmp_path: Path, extra: int) -> None:
+    # Members are read with their local header in one read, sized by the central
+    # directory's name and extra field; where those differ from the local header's, the
+    # data is read again from where the local header says it starts.
+    wheel = write_wheel(tmp_path / "wheels", {"demo/a.py": b"print(1)\n" * 50})
+    with zipfile.ZipFile(wheel) as source:
+        member = source.getinfo("demo/a.py")
+    raw = wheel.read_bytes()
+    names, extras = struct.unpack_from("<HH", raw, member.header_offset + 26)
+    start = member.header_offset + 30 + names + extras
+    stored = raw[start : start + member.compress_size]
+    member.extra = bytes(extra)  # the central directory's view, now unlike the local one
+    fd = os.open(wheel, os.O_RDONLY)
+    try:
+        assert bytes(WheelArchive(wheel)._packed(fd, member)) == stored
+    finally:
+        os.close(fd)
+
+
+def test_a_member_cut_short_after_its_local_header_is_refused(tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "wheels", {"demo/a.py": b"print(1)\n" * 50})
+    with zipfile.ZipFile(wheel) as source:
+        member = source.getinfo("demo/a.py")
+    cut = tmp_path / "cut.whl"
+    cut.write_bytes(wheel.read_bytes()[: member.header_offset + 40])
+    fd = os.open(cut, os.O_RDONLY)
+    try:
+        with pytest.raises(InvalidWheelError, match="truncated entry"):
+            WheelArchive(cut)._packed(fd, member)
+    finally:
+        os.close(fd)
