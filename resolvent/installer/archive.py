@@ -608,8 +608,11 @@ class WheelArchive:
             key = "/".join(parts[:index])
             if key not in made:
                 path = os.path.join(root, *parts[:index])
-                if not os.path.isdir(path):
-                    os.mkdir(path)
+                try:
+                    os.mkdir(path)  # the folder is new but for odd spellings of one name
+                except FileExistsError:
+                    if not os.path.isdir(path):
+                        raise
                 made.add(key)
 
     def _extract_file(

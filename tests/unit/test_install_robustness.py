@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from resolvent.cli._errors import run
 from resolvent.errors import BadInputError, BuildError, InstallError, VenvError
+from resolvent.installer import destination as destination_module
 from resolvent.installer import venv as venv_module
 from resolvent.installer.build import _extract_sdist
 from resolvent.installer.cache import Cache, CacheBucket
@@ -230,3 +231,21 @@ def test_an_unexpected_os_error_is_one_line(*, verbose: bool) -> None:
     last = result.stderr.strip().splitlines()[-1]
     assert last == f"error: {os.strerror(errno.EACCES)}: `/some/where`"
     assert ("Traceback" in result.stderr) is verbose  # -v shows where it came from
+
+
+def test_a_staging_folder_is_discarded_with_whatever_it_holds(tmp_path: Path) -> None:
+    # After a success: emptied trees only (one rmdir each).
+    emptied = tmp_path / "emptied"
+    for name in ("t0", "t1", "abc-t0"):
+        (emptied / name).mkdir(parents=True)
+    destination_module._discard_staging(str(emptied))
+    assert not emptied.exists()
+    # Backups and half-moved trees (a rollback, a reinstall): everything goes all the same.
+    mixed = tmp_path / "mixed"
+    (mixed / "t0" / "pkg").mkdir(parents=True)
+    (mixed / "t0" / "pkg" / "a.py").write_text("x")
+    (mixed / "b3").write_text("backup")
+    (mixed / "t1").mkdir()
+    (mixed / "link").symlink_to(mixed / "t1")
+    destination_module._discard_staging(str(mixed))
+    assert not mixed.exists()
