@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from resolvent import __version__
 from resolvent.errors import BuildError, ResolventError
 from resolvent.installer.cache import CacheBucket
 from resolvent.installer.plan import built_tree
@@ -54,6 +56,8 @@ _EXCEPTION_LINE = re.compile(
 _DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
 _DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
 _METADATA_SUFFIX = ".metadata"
+#: A metadata build whose backend failed (see ``Builder._record_failure``).
+_FAILED_SUFFIX = ".failed"
 _T = TypeVar("_T")
 
 
@@ -155,12 +159,16 @@ def _runner_for(log: list[str]) -> Any:
         if completed.returncode != 0:
             # One line: the backend's last words (its exception, as a rule). The whole
             # output would carry the backend's own traceback into resolvent's error.
-            raise BuildError(
+            raise BackendFailedError(
                 f"the build backend failed (exit {completed.returncode}): "
                 f"{_last_line(completed.stdout) if completed.stdout.strip() else 'no output'}"
             )
 
     return runner
+
+
+class BackendFailedError(BuildError):
+    """The build backend itself failed: the same sdist fails the same way next time."""
 
 
 class BuiltProject:
@@ -227,10 +235,18 @@ class Builder:
     metadata of an sdist is cached as ``built-v1/<sdist sha256>.metadata``.
     """
 
-    def __init__(self, cache: Cache, *, python: Path, install: BuildRequirementsInstaller) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        python: Path,
+        install: BuildRequirementsInstaller,
+        retry_failed: bool = False,
+    ) -> None:
         self.cache = cache
         self.python = python
         self.install = install
+        self.retry_failed = retry_failed
 
     def build_sdist(self, sdist: Path, sha256: str) -> Path:
         """Return the unpacked wheel built from ``sdist`` (whose hash is ``sha256``).
@@ -260,15 +276,61 @@ class Builder:
         key = sha256.lower()
 
         def make(env: _BuildEnv, staging: Path) -> bytes:
-            data = env.prepare_metadata(staging / "metadata")
-            if data is None:
-                data = _wheel_metadata(self._publish_build(env, key, staging))
+            try:
+                data = env.prepare_metadata(staging / "metadata")
+                if data is None:
+                    data = _wheel_metadata(self._publish_build(env, key, staging))
+            except BackendFailedError as error:
+                self._record_failure(key, staging, error)
+                raise
             temp = staging / "METADATA"
             temp.write_bytes(data)
             temp.replace(self.cache.bucket(CacheBucket.BUILT) / f"{key}{_METADATA_SUFFIX}")
             return data
 
-        return self._once(sdist, key, lambda: self._cached_metadata(key), make)
+        def lookup() -> bytes | None:
+            found = self._cached_metadata(key)
+            if found is None and not self.retry_failed:
+                self._raise_recorded_failure(key)
+            return found
+
+        return self._once(sdist, key, lookup, make)
+
+    def _failure_identity(self) -> list[object]:
+        """Return what a recorded failure holds for: this interpreter's file, this resolvent."""
+        try:
+            info = self.python.stat()
+            stamp: list[object] = [info.st_ino, info.st_size, info.st_mtime_ns]
+        except OSError:
+            stamp = []
+        return [os.path.abspath(self.python), *stamp, __version__]  # noqa: PTH100 -- no resolve: the path as given
+
+    def _record_failure(self, key: str, staging: Path, error: BuildError) -> None:
+        """Remember that the backend failed to prepare this sdist's metadata, and why.
+
+        Resolution can meet old sdists that no longer build (airflow 1.x on Python
+        3.11, when the SAT engine explores); their backend fails the same way on every
+        run, each time after unpacking the sdist and making a build environment (a
+        second or so each). ``--refresh`` tries them again (:attr:`retry_failed`).
+        """
+        temp = staging / "FAILED"
+        record = {"identity": self._failure_identity(), "error": error.message}
+        with contextlib.suppress(OSError):
+            temp.write_text(json.dumps(record), encoding="utf-8")
+            temp.replace(self.cache.bucket(CacheBucket.BUILT) / f"{key}{_FAILED_SUFFIX}")
+
+    def _raise_recorded_failure(self, key: str) -> None:
+        """Raise the recorded failure of this sdist's metadata build, if it holds here."""
+        path = self.cache.root / CacheBucket.BUILT.value / f"{key}{_FAILED_SUFFIX}"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            identity, message = record["identity"], record["error"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if identity == self._failure_identity() and isinstance(message, str):
+            raise BackendFailedError(
+                f"{message} (as on an earlier run; `--refresh` builds it again)"
+            )
 
     def _once(
         self,
@@ -423,7 +485,7 @@ class Builder:
             except BuildError as error:
                 if label in error.message:
                     raise
-                raise BuildError(f"failed to build {label}: {error.message}") from None
+                raise type(error)(f"failed to build {label}: {error.message}") from None
 
 
 def _wheel_metadata(tree: Path) -> bytes:

@@ -135,7 +135,10 @@ class LazyBuilder:
 
             python = self.python or self.settings.build_python or Path(sys.executable)
             self._builder = Builder(
-                self.cache, python=python, install=build_installer(self.settings, self.cache)
+                self.cache,
+                python=python,
+                install=build_installer(self.settings, self.cache),
+                retry_failed=self.settings.refresh,
             )
         return self._builder
 

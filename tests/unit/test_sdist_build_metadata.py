@@ -9,6 +9,7 @@ requirements, in the calling thread, never for a prefetch.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from resolvent.errors import BuildError
+from resolvent.errors import BuildError, IndexUnreachableError
 from resolvent.index.config import IndexConfig
 from resolvent.index.provider import IndexProvider
 from resolvent.installer.build import Builder
@@ -94,15 +95,65 @@ def test_without_the_hook_the_wheel_is_built_and_kept(tmp_path: Path, log: Path)
     assert len(_hooks(log)) == 1
 
 
-def test_failing_backend_leaves_nothing(tmp_path: Path, log: Path) -> None:
+def test_failing_backend_leaves_only_its_failure_record(tmp_path: Path, log: Path) -> None:
     dist = Dist("bad", "1.0", files={"FAIL": "", "bad/__init__.py": ""})
     sdist = build_sdist(tmp_path / "dists", dist, in_tree_backend=True, dynamic=True)
+    sha256 = _sha256(sdist)
     with pytest.raises(BuildError) as caught:
-        _builder(tmp_path / "cache").sdist_metadata(sdist, _sha256(sdist))
+        _builder(tmp_path / "cache").sdist_metadata(sdist, sha256)
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith("failed to build `bad-1.0.tar.gz`: the build backend failed")
     assert message.endswith("RuntimeError: the test backend was told to fail")
+    assert _leftovers(tmp_path / "cache") == [f"{sha256}.failed"]
+
+
+def test_a_failed_metadata_build_is_remembered_until_refresh(tmp_path: Path, log: Path) -> None:
+    dist = Dist("bad", "1.0", files={"FAIL": "", "bad/__init__.py": ""})
+    sdist = build_sdist(tmp_path / "dists", dist, in_tree_backend=True, dynamic=True)
+    sha256 = _sha256(sdist)
+    cache = tmp_path / "cache"
+    with pytest.raises(BuildError):
+        _builder(cache).sdist_metadata(sdist, sha256)
+    assert len(_hooks(log)) == 1
+    # A later run (a new builder over the same cache) does not run the backend again.
+    with pytest.raises(BuildError) as caught:
+        _builder(cache).sdist_metadata(sdist, sha256)
+    assert len(_hooks(log)) == 1
+    assert str(caught.value).endswith(
+        "told to fail (as on an earlier run; `--refresh` builds it again)"
+    )
+    # `--refresh` does, and another interpreter (or resolvent) does.
+    retrying = Builder(
+        Cache(cache), python=Path(sys.executable), install=_no_install, retry_failed=True
+    )
+    with pytest.raises(BuildError):
+        retrying.sdist_metadata(sdist, sha256)
+    assert len(_hooks(log)) == 2
+    record = cache / "built-v1" / f"{sha256}.failed"
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["identity"][0] = "/elsewhere/python3"
+    record.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(BuildError):
+        _builder(cache).sdist_metadata(sdist, sha256)
+    assert len(_hooks(log)) == 3
+
+
+def test_a_failure_other_than_the_backend_is_not_remembered(tmp_path: Path, log: Path) -> None:
+    # The build requirements could not be installed (a network error, say): next time
+    # may differ, so nothing is recorded.
+    pyproject = (
+        '[build-system]\nrequires = ["needed-at-build"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    dist = Dist("dyn", "1.0", files={"pyproject.toml": pyproject, "dyn/__init__.py": ""})
+    sdist = build_sdist(tmp_path / "dists", dist)
+
+    def unreachable(requirements: Sequence[Requirement], venv: Venv) -> None:
+        raise IndexUnreachableError("http://127.0.0.1:9/simple/needed-at-build/", "refused")
+
+    builder = Builder(Cache(tmp_path / "cache"), python=Path(sys.executable), install=unreachable)
+    with pytest.raises(BuildError, match="cannot install the build requirements"):
+        builder.sdist_metadata(sdist, _sha256(sdist))
     assert _leftovers(tmp_path / "cache") == []
 
 
