@@ -34,11 +34,13 @@ REPO = Path(__file__).resolve().parents[2]
 STACKS_DIR = REPO / "bench" / "stacks"
 #: The resolution-only sets live beside the repository, not in it.
 SHARED_REQUIREMENTS = REPO / ".." / "shared" / "bench-requirements"
-#: The resolution-only sets the issue names, as paths inside SHARED_REQUIREMENTS.
+#: The resolution-only sets the issue names, as paths inside SHARED_REQUIREMENTS: the
+#: large ones are home-assistant and airflow.
 RESOLVE_SETS = (
     "trio.in",
     "jupyter.in",
     "home-assistant.in",
+    "airflow.in",
     "backtracking/apache-beam-dill.in",
     "backtracking/numpy-numba.in",
     "backtracking/numpy-sparse.in",

@@ -35,6 +35,8 @@ _DEFAULT_LABELS = {
     "pdm": "pdm",
     "resolvent": "resolvent",
 }
+#: In the resolution benchmark the pip row is pip-tools' pip-compile.
+_RESOLVE_LABELS = {**_DEFAULT_LABELS, "pip": "pip-compile (pip-tools)"}
 
 
 def _yes(value: object) -> str:
@@ -120,7 +122,7 @@ def render_resolve(record: Record) -> str:
         row = f"{result.label or result.tool}" + (f" ({result.variant})" if result.variant else "")
         rows.setdefault(row, {})[result.stack] = f"{_cell(result)}, {result.distributions} pkgs"
     for failure in failures:
-        row = _DEFAULT_LABELS.get(failure.tool, failure.tool)
+        row = _RESOLVE_LABELS.get(failure.tool, failure.tool)
         for result in results:
             if result.tool == failure.tool:
                 row = result.label or row

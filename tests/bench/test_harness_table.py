@@ -60,11 +60,15 @@ def test_resolve_table_has_a_column_per_set() -> None:
                 "resolvent", "trio", "resolve", [0.3], distributions=30, variant="sat"
             ),
         ],
-        failures=[Failure("pdm", "jupyter", "resolve", "pdm: lock failed")],
+        failures=[
+            Failure("pdm", "jupyter", "resolve", "pdm: lock failed"),
+            Failure("pip", "trio", "resolve", "pip: `pip-compile` exited with 1"),
+        ],
     )
     table = render_resolve(record)
     assert "| tool | `jupyter` | `trio` |" in table
     assert "| uv | - | 100 ms, 30 pkgs |" in table
     assert "| resolvent (sat) | - | 300 ms, 30 pkgs |" in table
     assert "| pdm | failed: pdm: lock failed | - |" in table
+    assert "| pip-compile (pip-tools) | - | failed: pip: `pip-compile` exited with 1 |" in table
     assert render_resolve(Record(machine={}, tools={})) == ""
