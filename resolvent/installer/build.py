@@ -276,13 +276,9 @@ class Builder:
         key = sha256.lower()
 
         def make(env: _BuildEnv, staging: Path) -> bytes:
-            try:
-                data = env.prepare_metadata(staging / "metadata")
-                if data is None:
-                    data = _wheel_metadata(self._publish_build(env, key, staging))
-            except BackendFailedError as error:
-                self._record_failure(key, staging, error)
-                raise
+            data = env.prepare_metadata(staging / "metadata")
+            if data is None:
+                data = _wheel_metadata(self._publish_build(env, key, staging))
             temp = staging / "METADATA"
             temp.write_bytes(data)
             temp.replace(self.cache.bucket(CacheBucket.BUILT) / f"{key}{_METADATA_SUFFIX}")
@@ -294,7 +290,11 @@ class Builder:
                 self._raise_recorded_failure(key)
             return found
 
-        return self._once(sdist, key, lookup, make)
+        try:
+            return self._once(sdist, key, lookup, make)
+        except BackendFailedError as error:
+            self._record_failure(key, error)
+            raise
 
     def _failure_identity(self) -> list[object]:
         """Return what a recorded failure holds for: this interpreter's file, this resolvent."""
@@ -305,7 +305,7 @@ class Builder:
             stamp = []
         return [os.path.abspath(self.python), *stamp, __version__]  # noqa: PTH100 -- no resolve: the path as given
 
-    def _record_failure(self, key: str, staging: Path, error: BuildError) -> None:
+    def _record_failure(self, key: str, error: BuildError) -> None:
         """Remember that the backend failed to prepare this sdist's metadata, and why.
 
         Resolution can meet old sdists that no longer build (airflow 1.x on Python
@@ -313,11 +313,18 @@ class Builder:
         run, each time after unpacking the sdist and making a build environment (a
         second or so each). ``--refresh`` tries them again (:attr:`retry_failed`).
         """
-        temp = staging / "FAILED"
         record = {"identity": self._failure_identity(), "error": error.message}
+        bucket = self.cache.bucket(CacheBucket.BUILT)
         with contextlib.suppress(OSError):
-            temp.write_text(json.dumps(record), encoding="utf-8")
-            temp.replace(self.cache.bucket(CacheBucket.BUILT) / f"{key}{_FAILED_SUFFIX}")
+            fd, temp = tempfile.mkstemp(prefix=f".tmp-{key}-", dir=bucket)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                    json.dump(record, stream)
+                Path(temp).replace(bucket / f"{key}{_FAILED_SUFFIX}")
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    Path(temp).unlink()
+                raise
 
     def _raise_recorded_failure(self, key: str) -> None:
         """Raise the recorded failure of this sdist's metadata build, if it holds here."""
@@ -328,9 +335,7 @@ class Builder:
         except (OSError, ValueError, KeyError, TypeError):
             return
         if identity == self._failure_identity() and isinstance(message, str):
-            raise BackendFailedError(
-                f"{message} (as on an earlier run; `--refresh` builds it again)"
-            )
+            raise BuildError(f"{message} (as on an earlier run; `--refresh` builds it again)")
 
     def _once(
         self,

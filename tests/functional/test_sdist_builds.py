@@ -193,18 +193,30 @@ def test_no_build_makes_dynamic_sdists_unavailable(rv: Runner, tmp_path: Path) -
     assert rv.hooks() == []
 
 
-def test_a_failing_backend_is_one_line_and_leaves_no_entry(rv: Runner, tmp_path: Path) -> None:
+def test_a_failing_backend_is_one_line_and_leaves_only_its_record(
+    rv: Runner, tmp_path: Path
+) -> None:
     source = _requirements(tmp_path, "broken\n")
     failed = rv.compile(str(source), code=1)
     assert failed.stderr.count("\n") == 1
     assert failed.stderr.startswith("error: failed to build `broken-1.0.tar.gz`: ")
-    assert "RuntimeError: the test backend was told to fail" in failed.stderr
+    assert failed.stderr.endswith("RuntimeError: the test backend was told to fail\n")
     built = rv.cache / "built-v1"
-    assert [p.name for p in built.iterdir() if not p.name.endswith(".lock")] == []
-    again = rv.compile(str(source), code=1)  # tried again, not remembered as a failure
-    assert again.stderr == failed.stderr
+    entries = [p.name for p in built.iterdir() if not p.name.endswith(".lock")]
+    assert len(entries) == 1
+    assert entries[0].endswith(".failed")  # no half entry: the failure, remembered
+    hooks = len(rv.hooks())
+    again = rv.compile(str(source), code=1)  # remembered: the backend does not run again
+    assert len(rv.hooks()) == hooks
+    remembered = failed.stderr[:-1] + " (as on an earlier run; `--refresh` builds it again)\n"
+    assert again.stderr == remembered
+    # An install builds for its environment's interpreter: another build, remembered too.
     venv = rv.venv(tmp_path / "venv")
     assert rv.install(venv, "broken", code=1).stderr == failed.stderr
+    assert rv.install(venv, "broken", code=1).stderr == remembered
+    refreshed = rv.compile(str(source), "--refresh", code=1)  # tried again
+    assert len(rv.hooks()) > hooks
+    assert refreshed.stderr == failed.stderr
 
 
 def _local_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
