@@ -232,7 +232,8 @@ class Builder:
     Besides wheels, it prepares the core metadata of sdists and projects (PEP 517's
     ``prepare_metadata_for_build_wheel``, else a whole build), which resolution needs
     when an sdist's ``PKG-INFO`` does not state its requirements statically. The
-    metadata of an sdist is cached as ``built-v1/<sdist sha256>.metadata``.
+    metadata of an sdist is cached as ``built-v1/<sdist sha256>.metadata``, and a
+    failure of its backend as ``.failed`` beside it (until ``retry_failed``).
     """
 
     def __init__(
