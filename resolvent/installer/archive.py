@@ -495,7 +495,8 @@ class WheelArchive:
         """
         name = member.filename
         size = member.compress_size
-        guess = _LOCAL_HEADER.size + len(member.orig_filename.encode()) + len(member.extra)
+        encoded = member.orig_filename.encode("utf-8", "replace")  # only a guess: never raises
+        guess = _LOCAL_HEADER.size + len(encoded) + len(member.extra)
         chunk = _read_at(fd, guess + size, member.header_offset)
         start = self._local_data_start(chunk, name)
         if start != guess:
