@@ -194,20 +194,19 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
     found = _load_interpreter(record, key)
     if found is not None:
         return found
-    shape = None if config is None else _shape_key(executable, stamp, config)
-    shape_record = None
-    if shape is not None:
+    shaped: tuple[str, list[object]] | None = None  # (record, key) by the venv's shape
+    if config is not None:
+        shape = _shape_key(executable, stamp, config)
         name = hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:32]
-        shape_record = os.path.join(bucket, f"venv-{name}")
-        found = _load_interpreter(shape_record, shape)
+        shaped = (os.path.join(bucket, f"venv-{name}"), shape)
+        found = _load_interpreter(*shaped)
         if found is not None:
             found = _moved(found, executable)
     interpreter = found or _query(executable, stamp)
     with contextlib.suppress(OSError):
         _store_interpreter(record, key, interpreter)
-        relocatable = found is None and _relocatable(interpreter, executable)
-        if shape is not None and shape_record is not None and relocatable:
-            _store_interpreter(shape_record, shape, interpreter)
+        if shaped is not None and found is None and _relocatable(interpreter, executable):
+            _store_interpreter(*shaped, interpreter)
     return interpreter
 
 
