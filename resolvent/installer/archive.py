@@ -33,6 +33,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
 from resolvent.installer.manifest import Manifest, build_manifest
+from resolvent.installer.parallel import usable_cpus
 from resolvent.installer.record import Hash, copy_with_hash, encode_digest
 from resolvent.installer.wheel import (
     check_data_dir,
@@ -115,6 +116,16 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 # this many members.
 _EXTRACT_THREADS = 4
 _MEMBERS_PER_THREAD = 64
+
+
+# Pieces of small members extracted at once, across every wheel of the process: one per
+# CPU. Inflating, hashing and writing release the GIL, but only for a moment per member,
+# so more threads than CPUs add no throughput: they contend for the GIL with each other
+# and with the thread that streams downloads. A cold install unpacks several wheels at
+# once, so a bound per wheel is not enough (see ``Preparer``). A big member's stream
+# takes no slot: it is one long task that holds the GIL once per megabyte, and the
+# longest single piece of a cold install (torch's 400 MB library), so it must not queue.
+_EXTRACT_SLOTS = threading.BoundedSemaphore(usable_cpus())
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,19 +413,21 @@ class WheelArchive:
             if threads <= 1:
                 for member, path, mode in big:
                     self._stream(fd, member, path, mode)
-                for member, path, mode in whole:
-                    data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
-                    self._write_checked(member.filename, data, path, mode)
+                with _EXTRACT_SLOTS:
+                    for member, path, mode in whole:
+                        data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
+                        self._write_checked(member.filename, data, path, mode)
                 return
             failed = threading.Event()
 
             def write_whole(share: list[tuple[zipfile.ZipInfo, str, int]]) -> None:
                 try:
-                    for member, path, mode in share:
-                        if failed.is_set():
-                            return
-                        data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
-                        self._write_checked(member.filename, data, path, mode)
+                    with _EXTRACT_SLOTS:
+                        for member, path, mode in share:
+                            if failed.is_set():
+                                return
+                            data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
+                            self._write_checked(member.filename, data, path, mode)
                 except BaseException:
                     failed.set()
                     raise

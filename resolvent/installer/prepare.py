@@ -22,7 +22,10 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Self, TextIO
 from urllib.parse import unquote, urlsplit
@@ -39,11 +42,12 @@ from resolvent.errors import (
 from resolvent.hashes import index_hashes as supported_index_hashes
 from resolvent.hashes import parse_user_hash
 from resolvent.installer.cache import CacheBucket
+from resolvent.installer.parallel import usable_cpus
 from resolvent.installer.plan import CachedDist, Wanted, source_key
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import TracebackType
 
     import httpx
@@ -213,6 +217,13 @@ class Preparer:
         self.max_concurrency = max_concurrency
         self._loop: LoopThread | None = None
         self._client: httpx.AsyncClient | None = None
+        # Unpacking and building run here, not in the loop's default executor (a few
+        # threads): unpacks wait for extraction slots (``archive._EXTRACT_SLOTS``), and
+        # with every default thread waiting, a wheel whose download had just ended (the
+        # 180 MB torch, the longest unpack) queued behind them for 0.4 s.
+        self._unpacker: ThreadPoolExecutor | None = None
+        # Builds run at most one per CPU, as uv's default: each is a process of its own.
+        self._builds = threading.BoundedSemaphore(usable_cpus())
 
     def __enter__(self) -> Self:
         return self
@@ -233,6 +244,9 @@ class Preparer:
                 self._client = None
             self._loop.close()
             self._loop = None
+        if self._unpacker is not None:
+            self._unpacker.shutdown(wait=True)
+            self._unpacker = None
 
     def prepare(self, items: Sequence[Wanted]) -> list[CachedDist]:
         """Fetch, check and unpack ``items``; return them cached, in the same order.
@@ -249,6 +263,10 @@ class Preparer:
             from resolvent.index.http import LoopThread  # noqa: PLC0415
 
             self._loop = LoopThread(name="resolvent-prepare")
+        if self._unpacker is None:
+            self._unpacker = ThreadPoolExecutor(
+                self.max_concurrency, thread_name_prefix="resolvent-unpack"
+            )
         progress = _Progress(len(items), sys.stderr if self.progress else None)
         try:
             return self._loop.run(self._prepare_all(items, progress))
@@ -295,7 +313,7 @@ class Preparer:
                 raise InstallError(f"`{path}` does not exist")
             digests = await asyncio.to_thread(file_digests, path, user, index)
             check_digests(file.filename, digests, user, index)
-            tree = await asyncio.to_thread(self._unpack, path, file.filename, digests, source)
+            tree = await self._off_loop(self._unpack, path, file.filename, digests, source)
             progress.advance(path.stat().st_size, finished=True)
             return CachedDist(item, tree)
         if self.offline:
@@ -308,11 +326,19 @@ class Preparer:
             async with semaphore:
                 digests = await self._download(url, temp, user, index, progress)
             check_digests(file.filename, digests, user, index)
-            tree = await asyncio.to_thread(self._unpack, temp, file.filename, digests, source)
+            tree = await self._off_loop(self._unpack, temp, file.filename, digests, source)
         finally:
             temp.unlink(missing_ok=True)
         progress.advance(finished=True)
         return CachedDist(item, tree)
+
+    async def _off_loop(self, work: Callable[..., Path], *args: object) -> Path:
+        """Run ``work(*args)`` in the unpacking threads; return its result."""
+        import asyncio  # noqa: PLC0415 -- see prepare()
+
+        return await asyncio.get_running_loop().run_in_executor(
+            self._unpacker, partial(work, *args)
+        )
 
     def _unpack(self, path: Path, filename: str, digests: Mapping[str, str], source: str) -> Path:
         if path.name == filename:
@@ -331,7 +357,8 @@ class Preparer:
             return self.cache.unpack_wheel(path, sha256, source=source, verified=True)
         if self.builder is None:
             raise InstallError(f"`{path.name}` is a source distribution and building is disabled")
-        return self.builder.build_sdist(path, sha256)
+        with self._builds:
+            return self.builder.build_sdist(path, sha256)
 
     async def _download(
         self, url: str, target: Path, user: Expected, index: Expected, progress: _Progress

@@ -188,3 +188,70 @@ def test_a_member_cut_short_after_its_local_header_is_refused(tmp_path: Path) ->
             WheelArchive(cut)._packed(fd, member)
     finally:
         os.close(fd)
+
+
+def test_small_members_take_the_process_wide_slots_and_big_streams_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wheels unpacked at once share the extraction slots; a big member never queues.
+
+    With one slot, two many-member wheels extracted from two threads (as a cold install
+    does) never write small members at the same moment; a big member streams while the
+    slot is taken.
+    """
+    import threading  # noqa: PLC0415 -- only this test runs threads
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    monkeypatch.setattr(archive, "_EXTRACT_SLOTS", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(archive, "_WHOLE_MEMBER", 64 << 10)  # big.bin (~360 kB) streams
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+    real_write = WheelArchive._write_checked
+
+    def counted(self: WheelArchive, name: str, data: bytes, path: str, mode: int) -> None:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            real_write(self, name, data, path, mode)
+            threading.Event().wait(0.001)  # long enough for another writer to overlap
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(WheelArchive, "_write_checked", counted)
+    members = sample_members()
+    wheels = [write_wheel(tmp_path / f"wheels{i}", members) for i in range(2)]
+    streamed = threading.Event()
+    real_stream = WheelArchive._stream
+
+    def stream(self: WheelArchive, fd: int, member: zipfile.ZipInfo, path: str, mode: int) -> None:
+        # The slot is held by the other wheel's writers (or free): never waited for.
+        real_stream(self, fd, member, path, mode)
+        streamed.set()
+
+    monkeypatch.setattr(WheelArchive, "_stream", stream)
+    held = archive._EXTRACT_SLOTS
+    held.acquire()  # every slot taken: only a stream can make progress
+    released = False
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            futures = [
+                pool.submit(WheelArchive(w).extract, tmp_path / f"tree{i}")
+                for i, w in enumerate(wheels)
+            ]
+            waited = streamed.wait(10)
+            held.release()
+            released = True
+            assert waited, "a big member waited for an extraction slot"
+            for future in futures:
+                future.result()
+    finally:
+        if not released:
+            held.release()
+    assert most == 1
+    for i in range(2):
+        for name, data in members.items():
+            assert (tmp_path / f"tree{i}" / name).read_bytes() == data, name
