@@ -141,7 +141,15 @@ class FindLinks:
                 else:
                     found.append(_scan_folder(location))
             self._found = found
-        return self._files_of(name, self._found)
+        files = self._files.get(name)
+        if files is not None:
+            return files
+        import asyncio  # noqa: PLC0415 - only resolutions with a loop come here
+
+        # Describing a folder's file hashes it (unless the cache remembers it): 0.1 s for
+        # a 200 MB wheel in memory, far more from disk. In a thread, so that the loop
+        # goes on fetching everything else meanwhile.
+        return await asyncio.to_thread(self._files_of, name, self._found)
 
     def _files_of(
         self,

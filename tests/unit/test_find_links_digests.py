@@ -101,3 +101,42 @@ def test_a_changed_file_is_hashed_again(tmp_path: Path, monkeypatch: pytest.Monk
     assert again is not None
     assert again.sha256 == _sha256(wheel)
     assert len(hashed) == 3
+
+
+def test_hashing_a_folder_file_leaves_the_event_loop_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop keeps serving other requests while a wheelhouse file is hashed."""
+    import asyncio  # noqa: PLC0415 -- only this test runs a loop
+    import time  # noqa: PLC0415
+
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    build_wheel(folder, Dist("big", "1.0"))
+    real = hashes.file_sha256
+
+    def slow(path: Path | str) -> str:
+        time.sleep(0.3)  # a large wheel read from disk
+        return real(path)
+
+    monkeypatch.setattr(find_links, "file_sha256", slow)
+
+    async def run() -> tuple[int, int]:
+        ticks = 0
+        done = False
+
+        async def tick() -> None:
+            nonlocal ticks
+            while not done:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.ensure_future(tick())
+        files = await FindLinks((str(folder),)).files(None, canonicalize_name("big"))  # type: ignore[arg-type]
+        done = True
+        await ticker
+        return len(files), ticks
+
+    count, ticks = asyncio.run(run())
+    assert count == 1
+    assert ticks >= 5
