@@ -250,6 +250,8 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
             click.echo(
                 f"Resolved {count} package{'s' * (count != 1)} in {elapsed * 1000:.0f}ms", err=True
             )
+            if result.resolution.unfinished_check:
+                click.echo(f"note: {result.resolution.unfinished_check}", err=True)
             for warning in result.warnings:
                 click.echo(f"warning: {warning}", err=True)
 

@@ -160,6 +160,8 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
         return
     timings = report.timings
     click.echo(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}", err=True)
+    if report.unfinished_check:
+        click.echo(f"note: {report.unfinished_check}", err=True)
     for warning in report.resolution_warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.dry_run:

@@ -166,6 +166,9 @@ class InstallReport:
     warnings: list[str] = field(default_factory=list)
     #: Warnings about the answer itself (yanked versions, missing extras), as uv gives them.
     resolution_warnings: list[str] = field(default_factory=list)
+    #: Set when the second engine's check of the answer ran out of time (see
+    #: ``Resolution.unfinished_check``).
+    unfinished_check: str | None = None
     #: A dry run: ``changes`` says what would change, ``prepared`` what would be downloaded.
     dry_run: bool = False
 
@@ -476,6 +479,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
             )
             report.timings["resolve"] = time.perf_counter() - resolve_started
             report.resolution_warnings = resolved.warnings
+            report.unfinished_check = resolved.resolution.unfinished_check
             pins = resolved.solution.packages()
             report.resolved = len(pins)
             requested = {canonicalize_name(r.name) for r in roots}

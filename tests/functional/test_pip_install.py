@@ -596,3 +596,22 @@ def test_venv_quiet_prints_nothing(rv: Runner, tmp_path: Path) -> None:
     quiet = rv("venv", "-q", str(tmp_path / "quiet"))
     assert quiet.output == ""
     assert (tmp_path / "quiet" / "pyvenv.cfg").is_file()
+
+
+def test_install_notes_a_cross_check_out_of_time(
+    rv: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pip install`` says so when SAT's check of PubGrub's answer runs out of time."""
+    from resolvent.solver.result import BudgetExceeded  # noqa: PLC0415
+    from resolvent.solver.sat import SatEngine  # noqa: PLC0415
+
+    def out_of_time(self: SatEngine, *args: object, **kwargs: object) -> object:
+        raise BudgetExceeded("sat", 0)
+
+    monkeypatch.setattr(SatEngine, "solve", out_of_time)
+    venv = rv.venv(tmp_path / "venv")
+    result = rv.install(venv, "beta==1.0", "--dry-run")
+    assert result.stderr.splitlines()[1] == (
+        "note: the sat cross-check stopped at its time budget; "
+        "the answer passed the independent checker"
+    )

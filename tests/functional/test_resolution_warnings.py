@@ -102,3 +102,32 @@ def test_install_warns_after_resolving(tmp_path: Path, server: IndexServer) -> N
         "warning: The package `fancy==1.0` does not have an extra named `sped`",
         'warning: `plain==3.0` is yanked (reason: "broken build")',
     ]
+
+
+def test_a_cross_check_out_of_time_is_noted_and_the_answer_stands(
+    tmp_path: Path, server: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When SAT's check of PubGrub's answer runs out of time, compile and install say so."""
+    from resolvent.solver.result import BudgetExceeded  # noqa: PLC0415
+    from resolvent.solver.sat import SatEngine  # noqa: PLC0415
+
+    note = (
+        "note: the sat cross-check stopped at its time budget; "
+        "the answer passed the independent checker"
+    )
+    for folder in ("checked", "late", "quiet"):
+        (tmp_path / folder).mkdir()
+    checked = _compile(tmp_path / "checked", server, "plain\n")
+    assert checked.exit_code == 0, checked.output
+    assert note not in checked.stderr
+
+    def out_of_time(self: SatEngine, *args: object, **kwargs: object) -> object:
+        raise BudgetExceeded("sat", 0)
+
+    monkeypatch.setattr(SatEngine, "solve", out_of_time)
+    result = _compile(tmp_path / "late", server, "plain\n")
+    assert result.exit_code == 0, result.output
+    assert "plain==2.0" in result.stdout
+    assert note in result.stderr.splitlines()
+    quiet = _compile(tmp_path / "quiet", server, "plain\n", "--quiet")
+    assert note not in quiet.stderr

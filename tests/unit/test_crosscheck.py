@@ -152,7 +152,7 @@ def test_time_budget_uses_the_callers_clock(target):
     resolution = resolve(
         universe(target, ("p0",), table),
         clock=lambda: float(next(ticks)),
-        certify_seconds=1.0,
+        certify_seconds=0.5,  # counted from the engine's start: past at its first poll
     )
     assert resolution.satisfiable
     sat = resolution.runs[1]
@@ -339,3 +339,39 @@ def test_extras_that_require_themselves_agree_across_engines(
     assert resolution_.problems == []
     assert isinstance(resolution_.outcome, Solution)
     assert {n: str(v) for n, v in resolution_.outcome.packages().items()} == expected
+
+
+def test_only_a_check_that_ran_out_is_an_unfinished_check() -> None:
+    """A certifier out of time is noted; a handover (PubGrub stopped, SAT answered) is not."""
+    from resolvent.solver.crosscheck import EngineRun, Resolution  # noqa: PLC0415
+
+    answer = Solution("pubgrub", {"a": Version("1.0")})
+    stopped = "the sat solver gave up after 0 steps"
+    out_of_time = Resolution(
+        answer, [EngineRun("pubgrub", answer, 0.1), EngineRun("sat", None, 0.2, stopped)]
+    )
+    assert out_of_time.unfinished_check == (
+        "the sat cross-check stopped at its time budget; the answer passed the independent checker"
+    )
+    sat_answer = Solution("sat", {"a": Version("1.0")})
+    handover = Resolution(
+        sat_answer,
+        [EngineRun("pubgrub", None, 0.1, "gave up"), EngineRun("sat", sat_answer, 0.2)],
+    )
+    assert handover.unfinished_check is None
+    both = Resolution(answer, [EngineRun("pubgrub", answer, 0.1), EngineRun("sat", answer, 0.1)])
+    assert both.unfinished_check is None
+    assert Resolution(answer, [EngineRun("pubgrub", answer, 0.1)]).unfinished_check is None
+
+
+def test_a_check_budget_counts_from_the_engine_start() -> None:
+    """Importing and building the certifying engine does not eat its time budget."""
+    now = [0.0]
+    deadline = crosscheck._Deadline(None, lambda: now[0], 0.2)
+    now[0] = 1.0  # a slow import of the engine
+    deadline.starting("sat")
+    assert not deadline.should_cancel()
+    now[0] = 1.15
+    assert not deadline.should_cancel()
+    now[0] = 1.25
+    assert deadline.should_cancel()
