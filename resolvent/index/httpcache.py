@@ -15,13 +15,14 @@ never leaves a half entry.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
+
+from resolvent.atomic_write import write_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -182,17 +183,7 @@ class HttpCache:
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile  # noqa: PLC0415 - costly (random, shutil); warm runs write nothing
-
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, target)  # noqa: PTH105 - the temp name is a str already
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)  # noqa: PTH108 - the temp name is a str already
-            raise
+        write_atomically(target, data)
 
 
 def _cache_control(value: str) -> dict[str, str | None]:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from packaging.requirements import InvalidRequirement, Requirement
 
 from resolvent import __version__
+from resolvent.atomic_write import write_atomically
 from resolvent.errors import BuildError, ResolventError
 from resolvent.installer.cache import CacheBucket
 from resolvent.installer.plan import built_tree
@@ -317,15 +318,11 @@ class Builder:
         record = {"identity": self._failure_identity(), "error": error.message}
         bucket = self.cache.bucket(CacheBucket.BUILT)
         with contextlib.suppress(OSError):
-            fd, temp = tempfile.mkstemp(prefix=f".tmp-{key}-", dir=bucket)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                    json.dump(record, stream)
-                Path(temp).replace(bucket / f"{key}{_FAILED_SUFFIX}")
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    Path(temp).unlink()
-                raise
+            write_atomically(
+                bucket / f"{key}{_FAILED_SUFFIX}",
+                json.dumps(record).encode(),
+                prefix=f".tmp-{key}-",
+            )
 
     def _raise_recorded_failure(self, key: str) -> None:
         """Raise the recorded failure of this sdist's metadata build, if it holds here."""

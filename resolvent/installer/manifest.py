@@ -21,16 +21,15 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH105, PTH108, PTH120, PTH123
+# ruff: noqa: PTH123
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from resolvent.atomic_write import write_atomically
 from resolvent.installer.record import RecordEntry, serialize_record
 from resolvent.installer.wheel import DATA_KEYS, SIGNATURE_FILES, EntryPoint, WheelInfo
 
@@ -220,13 +219,9 @@ def store_manifest(
     :meth:`~resolvent.installer.cache.Cache.prune`. ``scratch`` is a private folder on
     the same file system for the temporary file (default: beside the target).
     """
-    target = manifest_path(tree)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-manifest-", dir=scratch or os.path.dirname(target))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(manifest.to_json())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    write_atomically(
+        manifest_path(tree),
+        manifest.to_json().encode("utf-8"),
+        prefix=".tmp-manifest-",
+        scratch=scratch,
+    )

@@ -13,7 +13,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH118, PTH119, PTH120
+# ruff: noqa: PTH100, PTH103, PTH118, PTH119, PTH120
 from __future__ import annotations
 
 import contextlib
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolvent import __version__
+from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
 
 if TYPE_CHECKING:
@@ -271,17 +272,9 @@ def _load_interpreter(record: str, key: list[object]) -> Interpreter | None:
 
 
 def _store_interpreter(record: str, key: list[object], interpreter: Interpreter) -> None:
-    folder = os.path.dirname(record)
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump({"key": key, "interpreter": dataclasses.asdict(interpreter)}, stream)
-        os.replace(temp, record)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    os.makedirs(os.path.dirname(record), exist_ok=True)
+    data = {"key": key, "interpreter": dataclasses.asdict(interpreter)}
+    write_atomically(record, json.dumps(data).encode())
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
@@ -28,13 +29,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the files the module hashes itself."""
+def _hashes(monkeypatch: pytest.MonkeyPatch, *, delay: float = 0.0) -> list[str]:
+    """Record the files the module hashes itself (each hash taking ``delay`` seconds)."""
     hashed: list[str] = []
     real = hashes.file_sha256
 
     def counting(path: Path | str) -> str:
         hashed.append(str(path))
+        if delay:
+            time.sleep(delay)  # a large wheel read from disk
         return real(path)
 
     monkeypatch.setattr(find_links, "file_sha256", counting)
@@ -108,18 +111,11 @@ def test_hashing_a_folder_file_leaves_the_event_loop_free(
 ) -> None:
     """The loop keeps serving other requests while a wheelhouse file is hashed."""
     import asyncio  # noqa: PLC0415 -- only this test runs a loop
-    import time  # noqa: PLC0415
 
     folder = tmp_path / "wheels"
     folder.mkdir()
     build_wheel(folder, Dist("big", "1.0"))
-    real = hashes.file_sha256
-
-    def slow(path: Path | str) -> str:
-        time.sleep(0.3)  # a large wheel read from disk
-        return real(path)
-
-    monkeypatch.setattr(find_links, "file_sha256", slow)
+    _hashes(monkeypatch, delay=0.3)
 
     async def run() -> tuple[int, int]:
         ticks = 0
