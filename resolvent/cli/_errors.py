@@ -26,6 +26,9 @@ __all__ = ["clip_quotes", "fail", "os_error_message", "run"]
 
 T = TypeVar("T")  # result
 
+#: What ``Path.home()`` and ``Path.expanduser()`` raise without a home folder.
+_NO_HOME = "Could not determine home directory."
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
@@ -121,5 +124,17 @@ def run(action: Callable[[], T]) -> T:
     except OSError as error:
         _print_traceback()
         fail(os_error_message(error), 1)
+    except RuntimeError as error:
+        if str(error) != _NO_HOME:
+            raise
+        # pathlib's: a `~` it cannot expand. Paths the user gives are expanded through
+        # `resolvent.user_home`, which names them; this is the net for the rest (the
+        # default cache folder, under a home the process does not have).
+        _print_traceback()
+        fail(
+            "cannot find the home folder (`HOME` is not set and the user is unknown, "
+            "or `~user` names no user): give absolute paths, and the cache folder "
+            "with `--cache-dir` or `RESOLVENT_CACHE_DIR`"
+        )
     except KeyboardInterrupt:
         fail("interrupted", 130)

@@ -21,7 +21,7 @@ from resolvent.cli._options import resolution_options, stacked
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from resolvent.installer.site import SitePackages
+    from resolvent.installer.site import InstalledDist, SitePackages
     from resolvent.installer.venv import Venv
     from resolvent.project.install import InstallReport
     from resolvent.project.resolve import ResolveSettings
@@ -145,6 +145,33 @@ def _environment(python: str | None, *, system: bool) -> Venv:
     return find_environment(python, system=system)
 
 
+_break_system_option = click.option(
+    "--break-system-packages",
+    is_flag=True,
+    help="Change an interpreter its distribution manages (PEP 668) all the same.",
+)
+
+
+def _changeable(environment: Venv, *, break_system_packages: bool) -> Venv:
+    """Return ``environment`` unless it is externally managed (PEP 668) and not overridden.
+
+    As pip and uv do: installing into or removing from a Python that the operating
+    system's package manager owns can break the system's own tools.
+    """
+    from resolvent.errors import BadInputError  # noqa: PLC0415
+    from resolvent.installer.discovery import externally_managed  # noqa: PLC0415
+
+    message = externally_managed(environment)
+    if message is None or break_system_packages:
+        return environment
+    said = f": {message.splitlines()[0]}" if message else ""
+    raise BadInputError(
+        f"the interpreter at `{environment.root}` is externally managed (PEP 668){said}",
+        hint="create a virtual environment with `resolvent venv`, "
+        "or pass `--break-system-packages`",
+    )
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
@@ -224,7 +251,10 @@ def _run_install(
     from resolvent.installer.link import LinkMode  # noqa: PLC0415
     from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
 
-    environment = _environment(options["python"], system=options["system"])
+    environment = _changeable(
+        _environment(options["python"], system=options["system"]),
+        break_system_packages=options["break_system_packages"],
+    )
     quiet = options["quiet"]
     report = install_requirements(
         InstallRequest(
@@ -272,6 +302,7 @@ def _run_install(
 @click.option("--override", "override_files", multiple=True, type=click.Path(path_type=Path))
 @resolution_options
 @_index_options
+@_break_system_option
 def install_command(  # noqa: PLR0917 - one parameter per documented option
     packages: tuple[str, ...],
     requirement_files: tuple[Path, ...],
@@ -304,6 +335,7 @@ def install_command(  # noqa: PLR0917 - one parameter per documented option
 @click.argument("src_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--pre", is_flag=True, help="Allow pre-releases.")
 @_index_options
+@_break_system_option
 def sync_command(src_files: tuple[Path, ...], **options: Any) -> None:
     """Make an environment hold exactly the packages of requirements files."""
     run(lambda: _run_install(options, requirement_files=src_files, exact=True))
@@ -317,6 +349,7 @@ def sync_command(src_files: tuple[Path, ...], **options: Any) -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @_target_options
+@_break_system_option
 def uninstall_command(
     packages: tuple[str, ...],
     requirement_files: tuple[Path, ...],
@@ -325,6 +358,7 @@ def uninstall_command(
     system: bool,
     quiet: bool,
     dry_run: bool,
+    break_system_packages: bool,
 ) -> None:
     """Remove packages from an environment."""
 
@@ -338,7 +372,9 @@ def uninstall_command(
             names.extend(line.requirement.name for line in read_listed(path, "packages"))
         if not names:
             raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
-        environment = _environment(python, system=system)
+        environment = _changeable(
+            _environment(python, system=system), break_system_packages=break_system_packages
+        )
         started = time.perf_counter()
         removed, missing = uninstall_packages(environment, names, dry_run=dry_run)
         for name in missing:
@@ -574,13 +610,26 @@ def show_command(
             click.echo(f"Required-by: {', '.join(sorted(required_by.get(dist.name, [])))}")
             click.echo(f"Installer: {dist.installer() or ''}")
             if show_files:
-                click.echo("Files:")
-                for entry in dist.record():
-                    click.echo(f"  {entry.path}")
+                _show_files(dist)
         if missing:
             fail(f"package(s) not found: {', '.join(missing)}", 1)
 
     run(action)
+
+
+def _show_files(dist: InstalledDist) -> None:
+    """Print the files RECORD lists, or say on stderr why it cannot list them.
+
+    An unreadable or malformed RECORD printed an empty list, as if the package had no
+    files; ``show`` still answers (exit 0), as pip's does without a RECORD.
+    """
+    click.echo("Files:")
+    entries, unusable = dist.read_record()
+    if unusable is not None:
+        shown = f"cannot list the files of `{dist.name}`: its `RECORD` is {unusable}"
+        click.echo(f"warning: {shown}", err=True)
+    for entry in entries:
+        click.echo(f"  {entry.path}")
 
 
 @click.command("check")
@@ -648,7 +697,7 @@ def tree_command(
 @click.command("verify")
 @_target_options
 def verify_command(python: str | None, *, system: bool) -> None:
-    """Check every installed file against its RECORD hash (modified, missing, unrecorded)."""
+    """Check every installed file against its RECORD (modified, missing, unrecorded, bad-record)."""
 
     def action() -> None:
         import os  # noqa: PLC0415
@@ -660,7 +709,8 @@ def verify_command(python: str | None, *, system: bool) -> None:
         for problem in report.problems:
             shown = os.path.relpath(problem.path, environment.root)
             owner = f" ({problem.owner})" if problem.owner else ""
-            click.echo(f"{problem.kind}: {shown}{owner}")
+            detail = f": {problem.detail}" if problem.detail else ""
+            click.echo(f"{problem.kind}: {shown}{owner}{detail}")
         for folder in site.broken:
             click.echo(f"incomplete: {os.path.relpath(folder, environment.root)}")
         summary = f"Verified {_plural(report.distributions)} and {_plural(report.files, 'file')}"

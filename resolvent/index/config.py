@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from resolvent.errors import BadInputError
+from resolvent.json_text import parse_json
+from resolvent.user_home import home_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -77,20 +79,48 @@ _URL_SCHEMES = ("http", "https", "file")
 class IndexConfig:
     """Where to look for distributions.
 
-    ``strategy`` decides how several indexes combine: ``first-index`` takes a project's
-    versions from the first index that has the project (safe against dependency
-    confusion, uv's default); ``unsafe-best-match`` merges all indexes (pip's behaviour).
+    Indexes are searched in priority order (:attr:`index_urls`): the extra indexes, in
+    the order given, then the main one (``--index-url``, the default index), as in uv.
+    ``strategy`` decides how they combine: ``first-index`` takes a project's versions
+    from the first index in that order that has the project (uv's default), so a
+    private project on an extra index is never taken from the public default index,
+    even in a version the extra index lacks (dependency confusion); ``unsafe-best-match``
+    merges the versions of all indexes (pip's behaviour). A version on several indexes
+    pools their files, and of equally good files the earlier index's is used (its
+    metadata too); uv reads such a version from the first index alone. Find-links files
+    join whichever pages are taken, in both strategies, as uv's flat indexes do.
+
+    Extra indexes that only pip's settings name (``PIP_EXTRA_INDEX_URL``, pip's
+    configuration files) are :attr:`fallback_index_urls`, searched after the main one:
+    uv does not read pip's settings at all, so with them last a run answers as uv's on
+    the same machine for every project the main index has. A ``pip.conf`` listing local
+    subset mirrors (file indexes without upload times) would otherwise pin their old
+    versions over the default index's, let their files past ``--exclude-newer``, and
+    send every warm lookup to the event loop.
     """
 
     index_url: str
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     strategy: IndexStrategy = "first-index"
+    fallback_index_urls: tuple[str, ...] = ()
 
     @property
     def index_urls(self) -> tuple[str, ...]:
-        """Every index URL, the main one first (none with ``--no-index``: it is empty)."""
-        return tuple(url for url in (self.index_url, *self.extra_index_urls) if url)
+        """Every index URL in priority order: the extras, the main one, pip's extras.
+
+        uv's order: "--extra-index-url ... take priority over --index-url". The main
+        index is usually the public default, and the extras name a user's own indexes;
+        searched first, they are where a project that both have is taken from. Empty
+        with ``--no-index``.
+        """
+        urls = (*self.extra_index_urls, self.index_url, *self.fallback_index_urls)
+        return tuple(url for url in urls if url)
+
+    @property
+    def all_extra_index_urls(self) -> tuple[str, ...]:
+        """Every index but the main one (what ``--extra-index-url`` lines would name)."""
+        return (*self.extra_index_urls, *self.fallback_index_urls)
 
 
 def resolve_index_config(
@@ -158,12 +188,24 @@ def resolve_index_config(
     for location in links:
         if _looks_like_url(location):
             check_url(location, "find-links URL")
+    # Extra indexes that only pip's settings name come after the main index (see
+    # IndexConfig): uv never sees them, and a pip.conf of local subset mirrors must
+    # not outrank the default index.
+    from_pip_only = not (
+        extra_index_urls is not None or _clean(environ.get("RESOLVENT_EXTRA_INDEX_URL"))
+    )
     chosen = strategy or environ.get("RESOLVENT_INDEX_STRATEGY") or "first-index"
     if chosen not in get_args(IndexStrategy):
         choices = ", ".join(f"`{s}`" for s in get_args(IndexStrategy))
         raise BadInputError(f"unknown index strategy `{chosen}`", hint=f"use one of {choices}")
     extras = tuple(url for url in dict.fromkeys(extras) if url != main)
-    return IndexConfig(main, extras, tuple(dict.fromkeys(links)), cast("IndexStrategy", chosen))
+    return IndexConfig(
+        main,
+        () if from_pip_only else extras,
+        tuple(dict.fromkeys(links)),
+        cast("IndexStrategy", chosen),
+        fallback_index_urls=extras if from_pip_only else (),
+    )
 
 
 class _PipView:
@@ -195,7 +237,7 @@ def _cached_pip_view(file: Path) -> tuple[dict[str, str], str | None]:
     """
     stamp = _pip_stamp()
     with contextlib.suppress(OSError, ValueError):
-        data = json.loads(file.read_bytes())
+        data = parse_json(file.read_bytes())
         if isinstance(data, dict) and data.get("stamp") == stamp:
             options, default = data.get("options"), data.get("default")
             if (
@@ -245,8 +287,15 @@ def _pip_stamp() -> list[object]:
 
 
 def _user_config_files() -> list[Path]:
-    """Return the user's files, which :func:`_config_files` skips under ``PIP_CONFIG_FILE``."""
-    home = Path.home()
+    """Return the user's files, which :func:`_config_files` skips under ``PIP_CONFIG_FILE``.
+
+    A process without a home folder has none (see :mod:`resolvent.user_home`), as pip
+    finds none, except in ``$XDG_CONFIG_HOME``.
+    """
+    home = home_folder()
+    if home is None:
+        xdg = os.environ.get("XDG_CONFIG_HOME")
+        return [Path(xdg) / "pip" / "pip.conf"] if xdg else []
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
     return [home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf"]
 
@@ -403,14 +452,19 @@ def _select_sections(items: Mapping[str, object]) -> dict[str, str]:
 
 
 def _config_files() -> list[Path]:
-    """Return pip's configuration files, lowest priority first, as pip locates them."""
-    home = Path.home()
+    """Return pip's configuration files, lowest priority first, as pip locates them.
+
+    Without a home folder (see :mod:`resolvent.user_home`), the per-user files that
+    live under it are not looked for: a run given its index and cache needs none.
+    """
+    home = home_folder()
     env_file = os.environ.get("PIP_CONFIG_FILE")
     files: list[Path] = []
+    config_home: Path | None
     if sys.platform == "win32":
         program_data = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
         files.append(Path(program_data) / "pip" / "pip.ini")
-        user = [home / "pip" / "pip.ini"]
+        user = [] if home is None else [home / "pip" / "pip.ini"]
         appdata = os.environ.get("APPDATA")
         if appdata:
             user.append(Path(appdata) / "pip" / "pip.ini")
@@ -418,13 +472,16 @@ def _config_files() -> list[Path]:
     else:
         if sys.platform == "darwin":
             files.append(Path("/Library/Application Support/pip/pip.conf"))
-            config_home = home / "Library" / "Application Support"
+            config_home = None if home is None else home / "Library" / "Application Support"
         else:
             xdg_dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
             files.extend(Path(d) / "pip" / "pip.conf" for d in xdg_dirs.split(os.pathsep) if d)
             files.append(Path("/etc/pip.conf"))
-            config_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-        user = [home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf"]
+            xdg_home = os.environ.get("XDG_CONFIG_HOME")
+            config_home = Path(xdg_home) if xdg_home else None if home is None else home / ".config"
+        user = [] if home is None else [home / ".pip" / "pip.conf"]
+        if config_home is not None:
+            user.append(config_home / "pip" / "pip.conf")
         site_name = "pip.conf"
     # pip skips the user's files when PIP_CONFIG_FILE names an existing file.
     if not (env_file and Path(env_file).exists()):

@@ -4,10 +4,20 @@ Indexes list files by name, and everything the resolver needs before it fetches 
 metadata (the version, whether a wheel suits the target) is encoded in that name. Parsing
 is lenient in the way pip is: a name that does not parse yields ``None`` so the file is
 skipped, never an exception.
+
+A name is also text an index controls, so parsing one must stay cheap whatever it says.
+A wheel name's compressed tag sets (``cp310.cp311-abi3-linux_x86_64.manylinux_2_17``)
+expand to the product of their parts: three fields of 300 parts, a 4.5 KB name, made 27
+million tags and exhausted memory. A name whose tag fields go far beyond any real wheel
+(:data:`MAX_TAG_PARTS`, :data:`MAX_TAGS`, :data:`MAX_TAG_TEXT`) is therefore not a
+distribution, and is skipped like any other name that does not parse. uv expands
+nothing and passes over such a wheel as incompatible with every target: the file is
+ignored either way.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
@@ -25,6 +35,9 @@ if TYPE_CHECKING:
     from packaging.utils import BuildTag, NormalizedName
 
 __all__ = [
+    "MAX_TAGS",
+    "MAX_TAG_PARTS",
+    "MAX_TAG_TEXT",
     "DistFilename",
     "DistKind",
     "cached_tags",
@@ -35,6 +48,20 @@ __all__ = [
 DistKind = Literal["wheel", "sdist"]
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+#: Most parts one tag field (``cp36.cp37.cp38``) may list. The widest real wheels list
+#: about a dozen interpreters (every CPython 3 release, plus PyPy) or half a dozen
+#: platforms (manylinux and musllinux aliases, the macOS universal2 trio).
+MAX_TAG_PARTS = 64
+#: Most tags the three fields may expand to, the product of their part counts. Real
+#: wheels stay under a hundred; a thousand costs about 2 ms and a few hundred KB.
+MAX_TAGS = 1024
+#: Longest ``python-abi-platform`` text. The longest real ones have under 200
+#: characters (a whole wheel file name has at most 255, what file systems can store).
+MAX_TAG_TEXT = 1024
+#: Tag sets up to this size are memoized: every real wheel's, never a large one, so the
+#: memo's 8,192 entries cannot grow to millions of tags.
+_MEMOIZED_TAGS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +91,8 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     """
     wanted = _canonical(project) if project is not None else None
     if filename.endswith(".whl"):
+        if tag_count("-".join(filename[:-4].split("-")[-3:])) is None:
+            return None  # not a real wheel's tags, and expanding them could exhaust memory
         fast = _fast_wheel(filename)
         if fast is not None:
             name, version, build, tags = fast
@@ -112,9 +141,48 @@ def cached_version(text: str) -> Version:
     return Version(text)
 
 
-@lru_cache(maxsize=8192)
+def tag_count(text: str) -> int | None:
+    """Return how many tags ``python-abi-platform`` text expands to, at most.
+
+    ``None`` when the text is beyond the limits above, or has not three fields: it is
+    not a real wheel's, and expanding it could take all of memory.
+
+    >>> tag_count("cp311.cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64")
+    4
+    >>> tag_count(".".join(["p"] * 300) + "-none-any") is None
+    True
+    """
+    if len(text) > MAX_TAG_TEXT:
+        return None
+    fields = text.split("-")
+    if len(fields) != 3:  # python, abi and platform
+        return None
+    count = 1
+    for part in fields:
+        parts = part.count(".") + 1
+        if parts > MAX_TAG_PARTS:
+            return None
+        count *= parts
+    return count if count <= MAX_TAGS else None
+
+
 def cached_tags(text: str) -> frozenset[Tag]:
-    """Return ``parse_tag(text)``, memoized: a few dozen tag sets recur across a page."""
+    """Return ``parse_tag(text)``, memoized: a few dozen tag sets recur across a page.
+
+    Text beyond the limits gives no tags at all, a wheel no target can use:
+    :func:`parse_dist_filename` refuses such names, so only a record written before it
+    did (an old cache) can carry one, and it must not expand to millions of tags.
+    """
+    count = tag_count(text)
+    if count is None:
+        return frozenset()
+    if count > _MEMOIZED_TAGS:
+        return parse_tag(text)
+    return _memoized_tags(text)
+
+
+@lru_cache(maxsize=8192)
+def _memoized_tags(text: str) -> frozenset[Tag]:
     return parse_tag(text)
 
 
@@ -141,15 +209,37 @@ def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, froze
 
 
 def _parse_legacy_sdist(filename: str, wanted: NormalizedName) -> DistFilename | None:
-    """Split ``name-version`` at the dash after which the prefix names ``wanted``."""
+    """Split ``name-version`` at the first dash after which the prefix names ``wanted``.
+
+    The prefix is found with one match of :func:`_legacy_prefix`, then checked once with
+    ``canonicalize_name``. Normalizing the prefix at every dash instead was quadratic:
+    an index's 300 KB ``a-a-a-...`` file name took 40 s of CPU.
+    """
     suffix = next(s for s in _SDIST_SUFFIXES if filename.endswith(s))
     stem = filename[: -len(suffix)]
-    for index, char in enumerate(stem):
-        if char != "-" or canonicalize_name(stem[:index]) != wanted:
-            continue
-        try:
-            version = Version(stem[index + 1 :])
-        except ValueError:  # InvalidVersion, or a number longer than int() reads
-            return None
-        return DistFilename("sdist", wanted, version)
-    return None
+    match = _legacy_prefix(wanted).match(stem)
+    if match is None:
+        return None
+    index = match.end() - 1  # the dash
+    if canonicalize_name(stem[:index]) != wanted:
+        return None
+    try:
+        version = Version(stem[index + 1 :])
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
+        return None
+    return DistFilename("sdist", wanted, version)
+
+
+@lru_cache(maxsize=256)
+def _legacy_prefix(wanted: NormalizedName) -> re.Pattern[str]:
+    r"""Return a pattern for the shortest ``name-`` whose name normalizes to ``wanted``.
+
+    A normalized name has a ``-`` where the original has any run of ``-``, ``_`` and
+    ``.``, and is lowercase; the pattern matches in linear time, since each lazy run is
+    followed by a character that cannot be in the run.
+
+    >>> _legacy_prefix(canonicalize_name("Foo.Bar")).match("foo__bar-1.0-beta").group()
+    'foo__bar-'
+    """
+    body = "".join("[-_.]+?" if char == "-" else re.escape(char) for char in wanted)
+    return re.compile(f"{body}-", re.IGNORECASE)

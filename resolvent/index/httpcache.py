@@ -23,6 +23,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from resolvent.atomic_write import write_atomically
+from resolvent.json_text import parse_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -122,7 +123,7 @@ class HttpCache:
         if not header.endswith(b"\n"):
             return None
         try:
-            meta = json.loads(header)
+            meta = parse_json(header)
             digest = meta.get("digest")
             return CacheEntry(
                 url=str(meta["url"]),
@@ -160,7 +161,7 @@ class HttpCache:
         """
         try:
             with open(self.file(key, kind), "rb") as handle:  # noqa: PTH123 - str path, hot
-                data = json.loads(handle.read())
+                data = parse_json(handle.read())
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict) or data.get("digest") != digest:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from resolvent.index.filenames import cached_version
 from resolvent.index.pages import FileRecord, page_records
+from resolvent.json_text import parse_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -234,7 +235,7 @@ class PageRecords:
         if isinstance(line, list):
             return line
         try:
-            records = records_from_json(json.loads(line))
+            records = records_from_json(parse_json(line))
         except ValueError:
             records = None
         if records is None:

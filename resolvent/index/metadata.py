@@ -43,6 +43,8 @@ from resolvent.errors import (
 )
 from resolvent.index.filenames import cached_version
 from resolvent.index.httpcache import CacheEntry, HttpCache
+from resolvent.index.lenient import lenient_requirement, lenient_specifier
+from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_requirement, parse_specifier
 from resolvent.solver.provider import Unavailable
 
@@ -59,6 +61,7 @@ __all__ = [
     "MetadataBundle",
     "MetadataFetcher",
     "cached_metadata",
+    "end_record",
     "file_identity",
     "is_cached",
     "is_summarized",
@@ -101,9 +104,11 @@ _METADATA_MEMBER = re.compile(r"([^/]+)\.dist-info/METADATA")
 # Cache namespaces: the raw METADATA bytes, and the parsed summary (versioned layout).
 _RAW = "core-metadata"
 # v2: sdists without static metadata are built now; v1 remembered them as unavailable.
-_SUMMARY = "core-metadata-summary-v2"
-# One file per project holding summaries of many files (see MetadataBundle).
-_BUNDLE = "core-metadata-bundle-v1"
+# v3: malformed Requires-Dist lines are repaired (resolvent.index.lenient) or listed as
+# invalid; v2 summaries had dropped them, silently and for good.
+_SUMMARY = "core-metadata-summary-v3"
+# One file per project holding summaries of many files (see MetadataBundle); v2 as v3.
+_BUNDLE = "core-metadata-bundle-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +116,11 @@ class CoreMetadata:
     """What resolution needs from a ``METADATA`` file.
 
     ``requires_dist`` keeps markers and extras unevaluated; ``provides_extra`` holds
-    normalized extra names.
+    normalized extra names. ``invalid_requires_dist`` holds the ``Requires-Dist`` lines
+    that no repair made valid (see :mod:`resolvent.index.lenient`), as written: they are
+    left out of ``requires_dist``, and kept here (and in the cached summary) so that
+    every run that uses this version can say what was left out, not only the run that
+    first parsed the file.
     """
 
     name: NormalizedName
@@ -119,34 +128,39 @@ class CoreMetadata:
     requires_dist: tuple[Requirement, ...]
     requires_python: SpecifierSet | None
     provides_extra: tuple[NormalizedName, ...]
+    invalid_requires_dist: tuple[str, ...] = ()
 
     def to_json(self) -> bytes:
         """Return the summary as JSON, which :meth:`from_json` reads far faster than METADATA."""
-        return json.dumps(
-            {
-                "name": self.name,
-                "version": str(self.version),
-                "requires_dist": [str(r) for r in self.requires_dist],
-                "requires_python": (
-                    None if self.requires_python is None else str(self.requires_python)
-                ),
-                "provides_extra": list(self.provides_extra),
-            },
-            separators=(",", ":"),
-        ).encode()
+        summary: dict[str, object] = {
+            "name": self.name,
+            "version": str(self.version),
+            "requires_dist": [str(r) for r in self.requires_dist],
+            "requires_python": (
+                None if self.requires_python is None else str(self.requires_python)
+            ),
+            "provides_extra": list(self.provides_extra),
+        }
+        if self.invalid_requires_dist:  # rare: the usual summary keeps its size
+            summary["invalid_requires_dist"] = list(self.invalid_requires_dist)
+        return json.dumps(summary, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> CoreMetadata | None:
         """Read :meth:`to_json` output; ``None`` when it is corrupt in any way."""
         try:
-            raw = json.loads(data)
+            raw = parse_json(data)
             python = raw["requires_python"]
+            invalid = raw.get("invalid_requires_dist", [])
+            if not isinstance(invalid, list) or not all(isinstance(t, str) for t in invalid):
+                return None
             return cls(
                 canonicalize_name(raw["name"]),
                 cached_version(raw["version"]),
                 tuple(parse_requirement(text) for text in raw["requires_dist"]),
                 None if python is None else parse_specifier(python),
                 tuple(canonicalize_name(e) for e in raw["provides_extra"]),
+                tuple(invalid),
             )
         except (ValueError, KeyError, TypeError, InvalidRequirement, InvalidSpecifier):
             return None
@@ -330,8 +344,13 @@ class MetadataBundle:
 def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
     r"""Parse a ``METADATA`` (or ``PKG-INFO``) file leniently.
 
-    ``Requires-Dist`` entries and a ``Requires-Python`` that do not parse are skipped with
-    a logged warning, as installers have always tolerated them.
+    ``Requires-Dist`` entries and a ``Requires-Python`` that ``packaging`` rejects are
+    repaired as uv repairs them (:mod:`resolvent.index.lenient`: ``pytz (>dev)``,
+    ``>=1.0.*``, missing commas...), so the dependency stays in the resolution. An entry
+    that no repair makes valid is left out and listed in ``invalid_requires_dist``: the
+    resolution warns about it whenever it chooses this version (a log line here would be
+    said once, on the run that first parses the file, and ignore ``--quiet``). A
+    ``Requires-Python`` that stays invalid is ignored, as installers have always done.
 
     :param data: the file's bytes.
     :param source: where it came from, for messages.
@@ -354,24 +373,30 @@ def parse_core_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadat
         shown = version_text if len(version_text) <= 40 else f"{version_text[:40]}..."
         raise IndexDataError(source, f"the metadata's version `{shown}` is invalid") from None
     requirements: list[Requirement] = []
+    invalid: list[str] = []
     for text in raw.get("requires_dist", []):
         try:
-            requirements.append(parse_requirement(text))
-        except InvalidRequirement as error:
-            reason = str(error).splitlines()[0]  # packaging adds the line and a caret
-            shown = text if len(text) <= 200 else f"{text[:200]}..."
-            _log.warning(
-                "%s %s: skipping invalid Requires-Dist `%s`: %s", name, version, shown, reason
-            )
+            requirement, repairs = lenient_requirement(text)
+        except InvalidRequirement:
+            invalid.append(text)
+            continue
+        if repairs:  # uv repairs these silently too (its log shows them with -v)
+            _log.debug("%s %s: Requires-Dist `%s` read as `%s`", name, version, text, requirement)
+        requirements.append(requirement)
     requires_python: SpecifierSet | None = None
     if python := raw.get("requires_python"):
         try:
-            requires_python = parse_specifier(python)
+            requires_python, _ = lenient_specifier(python)
         except InvalidSpecifier:
             _log.warning("%s %s: ignoring invalid Requires-Python `%s`", name, version, python)
     extras = tuple(dict.fromkeys(canonicalize_name(e) for e in raw.get("provides_extra", [])))
     return CoreMetadata(
-        canonicalize_name(name), version, tuple(requirements), requires_python, extras
+        canonicalize_name(name),
+        version,
+        tuple(requirements),
+        requires_python,
+        extras,
+        tuple(invalid),
     )
 
 
@@ -604,13 +629,10 @@ async def _central_directory_bounds(
     reader: _SpanReader, offset: int, tail: bytes
 ) -> tuple[int, int]:
     """Find the End Of Central Directory in ``tail``; return the directory's offset and size."""
-    position = tail.rfind(_EOCD_SIGNATURE)
-    while position >= 0 and position + _EOCD.size > len(tail):
-        position = tail.rfind(_EOCD_SIGNATURE, 0, position)
-    if position < 0:
+    found = end_record(tail)
+    if found is None:
         raise _ZipLayoutError("no end of central directory record")
-    record = _EOCD.unpack_from(tail, position)
-    cd_size, cd_offset = record[5], record[6]
+    position, cd_size, cd_offset, _ = found
     eocd_at = offset + position
     locator_at = eocd_at - _ZIP64_LOCATOR.size
     if locator_at >= 0:
@@ -624,6 +646,24 @@ async def _central_directory_bounds(
     if cd_offset + cd_size > eocd_at:
         raise _ZipLayoutError("central directory overlaps its end record")
     return cd_offset, cd_size
+
+
+def end_record(tail: bytes) -> tuple[int, int, int, bool] | None:
+    """Find a zip's End Of Central Directory record in ``tail`` (the file's last bytes).
+
+    Returns the record's position in ``tail``, the directory's size and offset as the
+    plain record states them, and whether a ZIP64 locator precedes it in ``tail`` (then
+    the true values are in the ZIP64 record); ``None`` when there is no record.
+    """
+    position = tail.rfind(_EOCD_SIGNATURE)
+    while position >= 0 and position + _EOCD.size > len(tail):
+        position = tail.rfind(_EOCD_SIGNATURE, 0, position)
+    if position < 0:
+        return None
+    record = _EOCD.unpack_from(tail, position)
+    locator = position - _ZIP64_LOCATOR.size
+    zip64 = locator >= 0 and tail.startswith(_ZIP64_LOCATOR_SIGNATURE, locator)
+    return position, record[5], record[6], zip64
 
 
 def _metadata_members(directory: bytes) -> list[_Member]:

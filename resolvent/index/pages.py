@@ -9,7 +9,6 @@ they skip what they cannot understand, as pip does, rather than failing a whole 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +22,7 @@ from resolvent.errors import IndexDataError
 from resolvent.hashes import index_hashes
 from resolvent.index.config import url_problem
 from resolvent.index.filenames import cached_tags, cached_version, parse_dist_filename
+from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_specifier
 
 if TYPE_CHECKING:
@@ -143,9 +143,7 @@ class FileRecord(NamedTuple):
             yanked=self.yanked,
             yanked_reason=self.yanked_reason,
             core_metadata=self.core_metadata,
-            upload_time=(
-                None if self.upload_time is None else _EPOCH + self.upload_time * _MICROSECOND
-            ),
+            upload_time=_from_epoch_microseconds(self.upload_time),
             size=self.size,
             kind=self.kind,
             name=name,
@@ -321,7 +319,7 @@ def _json_records(
     text: str, *, url: str, name: str | None
 ) -> tuple[NormalizedName, list[FileRecord], str | None]:
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError as error:
         raise IndexDataError(url, f"the page is not valid JSON ({error})") from None
     if not isinstance(data, dict):
@@ -432,6 +430,25 @@ def epoch_microseconds(moment: datetime | None) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MICROSECOND
+
+
+def _from_epoch_microseconds(value: int | None) -> datetime | None:
+    """Return the UTC time ``value`` microseconds after the epoch; ``None`` if unknown.
+
+    Also ``None`` for an instant outside ``datetime``'s years 1 to 9999. An index's PEP
+    700 ``upload-time`` of ``0001-01-01T00:00:00+14:00`` parses (its own date is in
+    range) and counts as microseconds, but in UTC it falls in year 0: converting it
+    back raised ``OverflowError``, and the listing, cached as it was, made every later
+    run fail the same way until ``--refresh``. Converted here, such a time is merely
+    unknown (it still counts for ``--exclude-newer``, which compares the numbers); uv
+    takes the first as an ordinary time, and refuses the page for the second.
+    """
+    if value is None:
+        return None
+    try:
+        return _EPOCH + value * _MICROSECOND
+    except OverflowError:  # beyond year 9999 or before year 1, or beyond timedelta's range
+        return None
 
 
 def _project_name(url: str, name: str | None) -> NormalizedName:

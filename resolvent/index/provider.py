@@ -62,6 +62,7 @@ from resolvent.index.pages import (
     epoch_microseconds,
     parse_requires_python,
 )
+from resolvent.markers import requirement_applies
 from resolvent.solver.provider import Unavailable, VersionInfo, unusable_reason
 from resolvent.solver.universe import python_allowed
 
@@ -446,6 +447,17 @@ class IndexProvider:
         if meta is None or isinstance(meta, Unavailable):
             return None
         return meta.provides_extra
+
+    def invalid_requirements(self, name: NormalizedName, version: Version) -> Sequence[str]:
+        """Return the ``Requires-Dist`` lines of one version that were left out as invalid.
+
+        Read from the metadata already read (as :meth:`provides_extra`), which carries
+        them from the cache too, so that every run choosing the version warns.
+        """
+        meta = self._meta.get((name, version))
+        if meta is None or isinstance(meta, Unavailable):
+            return ()
+        return meta.invalid_requires_dist
 
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Start fetching metadata of these versions in the background.
@@ -916,7 +928,8 @@ class IndexProvider:
             if marker is not None:
                 verdict = verdicts.get(id(marker))
                 if verdict is None:
-                    verdict = verdicts[id(marker)] = (marker, marker.evaluate(self._markers))
+                    verdict = (marker, requirement_applies(requirement, self._markers))
+                    verdicts[id(marker)] = verdict
                 if not verdict[1]:
                     continue
             names.append(canonicalize_name(requirement.name))
@@ -1092,7 +1105,7 @@ class IndexProvider:
         if not isinstance(meta, Unavailable):
             # The solver will want the listings of what this version requires.
             for requirement in meta.requires_dist:
-                if requirement.marker is None or requirement.marker.evaluate(self._markers):
+                if requirement_applies(requirement, self._markers):
                     self._start_page(canonicalize_name(requirement.name))
         self._meta_done[key] = meta
         return meta

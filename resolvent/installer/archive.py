@@ -18,6 +18,7 @@ Example::
 # ruff: noqa: PTH102, PTH112, PTH118, PTH211
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
+from resolvent.installer.download_gate import DownloadGate, GatedReader
 from resolvent.installer.manifest import Manifest, build_manifest
 from resolvent.installer.parallel import usable_cpus
 from resolvent.installer.record import Hash, copy_with_hash, encode_digest
@@ -46,7 +48,7 @@ from resolvent.installer.wheel import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from packaging.version import Version
@@ -198,6 +200,16 @@ def _readable_by_offset(member: zipfile.ZipInfo) -> bool:
     )
 
 
+def _member_span(member: zipfile.ZipInfo) -> tuple[int, int]:
+    """Return where a member's local header starts and how many bytes reach its data's end.
+
+    The local header's name and extra field are taken at the central directory's
+    lengths; a longer local extra field makes the data read wait again, which is harmless.
+    """
+    header = _LOCAL_HEADER.size + len(member.orig_filename.encode("utf-8", "replace"))
+    return member.header_offset, header + len(member.extra) + member.compress_size
+
+
 def _fits_whole(member: zipfile.ZipInfo) -> bool:
     """Whether the member is small enough to be read, inflated and checked in one piece."""
     return member.file_size <= _WHOLE_MEMBER and member.compress_size <= _WHOLE_MEMBER
@@ -206,11 +218,24 @@ def _fits_whole(member: zipfile.ZipInfo) -> bool:
 class WheelArchive:
     """A wheel file on disk, read as an untrusted zip archive."""
 
-    __slots__ = ("_entry_points", "_info", "_members", "_record", "_umask", "limits", "path")
+    __slots__ = (
+        "_entry_points",
+        "_gate",
+        "_info",
+        "_members",
+        "_record",
+        "_umask",
+        "limits",
+        "path",
+    )
 
-    def __init__(self, path: Path, *, limits: ZipLimits | None = None) -> None:
+    def __init__(
+        self, path: Path, *, limits: ZipLimits | None = None, gate: DownloadGate | None = None
+    ) -> None:
+        """:param gate: the file is still downloading: every read waits for its bytes."""
         self.path = path
         self.limits = limits or ZipLimits()
+        self._gate = gate
         self._info: WheelInfo | None = None
         self._record: dict[str, RecordEntry] = {}
         self._members: list[tuple[str, bool]] = []
@@ -231,9 +256,26 @@ class WheelArchive:
         """The wheel's file name, for messages."""
         return self.path.name
 
-    def _open(self) -> zipfile.ZipFile:
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[zipfile.ZipFile]:
+        """Open the archive (through the gate while it downloads); close all on exit."""
+        reader = None if self._gate is None else self._open_gated(self._gate)
         try:
-            return zipfile.ZipFile(self.path)
+            with self._open_zip(reader) as archive:
+                yield archive
+        finally:
+            if reader is not None:
+                reader.close()  # zipfile leaves a file object it was given open
+
+    def _open_gated(self, gate: DownloadGate) -> GatedReader:
+        try:
+            return GatedReader(self.path, gate)
+        except FileNotFoundError:
+            raise InvalidWheelError(self.label, "does not exist") from None
+
+    def _open_zip(self, reader: GatedReader | None) -> zipfile.ZipFile:
+        try:
+            return zipfile.ZipFile(self.path if reader is None else reader)
         except FileNotFoundError:
             raise InvalidWheelError(self.label, "does not exist") from None
         except _OPEN_ERRORS as error:
@@ -413,21 +455,24 @@ class WheelArchive:
             if threads <= 1:
                 for member, path, mode in big:
                     self._stream(fd, member, path, mode)
-                with _EXTRACT_SLOTS:
-                    for member, path, mode in whole:
-                        data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
-                        self._write_checked(member.filename, data, path, mode)
+                for run in self._slot_runs(whole):
+                    with _EXTRACT_SLOTS:
+                        for member, path, mode in run:
+                            data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
+                            self._write_checked(member.filename, data, path, mode)
                 return
             failed = threading.Event()
 
             def write_whole(share: list[tuple[zipfile.ZipInfo, str, int]]) -> None:
                 try:
-                    with _EXTRACT_SLOTS:
-                        for member, path, mode in share:
-                            if failed.is_set():
-                                return
-                            data = self._inflate(fd, member, crc=self._needs_crc(member.filename))
-                            self._write_checked(member.filename, data, path, mode)
+                    for run in self._slot_runs(share):
+                        with _EXTRACT_SLOTS:
+                            for member, path, mode in run:
+                                if failed.is_set():
+                                    return
+                                crc = self._needs_crc(member.filename)
+                                data = self._inflate(fd, member, crc=crc)
+                                self._write_checked(member.filename, data, path, mode)
                 except BaseException:
                     failed.set()
                     raise
@@ -441,15 +486,51 @@ class WheelArchive:
                     failed.set()
                     raise
 
-            # Interleaved pieces: members of one folder, often of one size, spread out.
             pieces = max(1, min(len(whole) // (_MEMBERS_PER_THREAD // 4), threads * 4))
+            if self._gate is None:
+                # Interleaved pieces: members of one folder, often of one size, spread out.
+                runs = [whole[i::pieces] for i in range(pieces)]
+            else:
+                # Consecutive pieces in file order: the bytes arrive in that order, and an
+                # interleaved piece would hold its thread until the download's end.
+                ordered = sorted(whole, key=lambda item: item[0].header_offset)
+                step = -(-len(ordered) // pieces)
+                runs = [ordered[i : i + step] for i in range(0, len(ordered), step)]
             with ThreadPoolExecutor(threads, thread_name_prefix="resolvent-unzip") as pool:
                 futures = [pool.submit(stream, *item) for item in big]
-                futures += [pool.submit(write_whole, whole[i::pieces]) for i in range(pieces)]
+                futures += [pool.submit(write_whole, run) for run in runs]
             for future in futures:
                 future.result()  # the first error, if any
         finally:
             os.close(fd)
+
+    def _slot_runs(
+        self, items: list[tuple[zipfile.ZipInfo, str, int]]
+    ) -> Iterator[list[tuple[zipfile.ZipInfo, str, int]]]:
+        """Split items into runs, each extracted under one slot: all at once, or as they arrive.
+
+        While the file downloads, a slot must not be held waiting for bytes (the other
+        wheels' unpacks would wait with it): each run is the members already there, and
+        the wait for the next one happens between runs, without a slot.
+        """
+        gate = self._gate
+        if gate is None:
+            yield items
+            return
+        start = 0
+        while start < len(items):
+            gate.wait(*_member_span(items[start][0]))
+            end = start + 1
+            while end < len(items) and gate.readable(*_member_span(items[end][0])):
+                end += 1
+            yield items[start:end]
+            start = end
+
+    def _read_at(self, fd: int, size: int, offset: int) -> bytes:
+        """Read ``size`` bytes at ``offset`` once the download (if any) has them."""
+        if self._gate is not None:
+            self._gate.wait(offset, size)
+        return _read_at(fd, size, offset)
 
     def _needs_crc(self, name: str) -> bool:
         """Whether member ``name`` needs its CRC checked: RECORD states no hash for it.
@@ -510,10 +591,10 @@ class WheelArchive:
         size = member.compress_size
         encoded = member.orig_filename.encode("utf-8", "replace")  # only a guess: never raises
         guess = _LOCAL_HEADER.size + len(encoded) + len(member.extra)
-        chunk = _read_at(fd, guess + size, member.header_offset)
+        chunk = self._read_at(fd, guess + size, member.header_offset)
         start = self._local_data_start(chunk, name)
         if start != guess:
-            chunk = _read_at(fd, size, member.header_offset + start)
+            chunk = self._read_at(fd, size, member.header_offset + start)
             start = 0
         if len(chunk) - start != size:
             raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
@@ -530,7 +611,7 @@ class WheelArchive:
 
     def _data_offset(self, fd: int, member: zipfile.ZipInfo) -> int:
         """Return where member's data starts, after its local header (checked)."""
-        header = _read_at(fd, _LOCAL_HEADER.size, member.header_offset)
+        header = self._read_at(fd, _LOCAL_HEADER.size, member.header_offset)
         return member.header_offset + self._local_data_start(header, member.filename)
 
     def _stream(self, fd: int, member: zipfile.ZipInfo, path: str, mode: int) -> None:
@@ -559,7 +640,7 @@ class WheelArchive:
                 os.fchmod(out, mode)  # O_CREAT's mode is masked by the umask
             while True:
                 if not pending and remaining:
-                    pending = _read_at(fd, min(_STREAM_CHUNK, remaining), offset)
+                    pending = self._read_at(fd, min(_STREAM_CHUNK, remaining), offset)
                     if not pending:
                         raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
                     offset += len(pending)

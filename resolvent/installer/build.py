@@ -40,6 +40,8 @@ from resolvent.installer.cache import CacheBucket
 from resolvent.installer.plan import built_tree
 from resolvent.installer.venv import create_venv
 from resolvent.installer.wheel import check_member_path
+from resolvent.json_text import parse_json
+from resolvent.toml_text import parse_toml
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -77,15 +79,17 @@ def read_build_system(project: Path) -> tuple[list[Requirement], str, list[str] 
 
     :raises BuildError: the table is malformed.
     """
-    import tomllib  # noqa: PLC0415 -- only builds read it; every install imports this module
-
     pyproject = project / "pyproject.toml"
     data: dict[str, Any] = {}
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
             raise BuildError(f"cannot read `{pyproject}`: {error}") from None
+        try:
+            data = parse_toml(text)
+        except ValueError as error:  # malformed, a 5,000-digit integer, nested too deeply
+            raise BuildError(f"`{pyproject}` is not valid TOML: {error}") from None
     table = data.get("build-system")
     if not isinstance(table, dict):
         return [Requirement(r) for r in _DEFAULT_REQUIRES], _DEFAULT_BACKEND, None
@@ -100,11 +104,38 @@ def read_build_system(project: Path) -> tuple[list[Requirement], str, list[str] 
         not isinstance(backend_path, list) or not all(isinstance(p, str) for p in backend_path)
     ):
         raise BuildError(f"`{pyproject}`: `build-system.backend-path` must be a list of strings")
+    for entry in backend_path or ():
+        _check_backend_path(project, pyproject, entry)
     try:
         parsed = [Requirement(r) for r in requires]
     except InvalidRequirement as error:
         raise BuildError(f"`{pyproject}`: invalid build requirement: {error}") from None
     return parsed, backend, backend_path
+
+
+def _check_backend_path(project: Path, pyproject: Path, entry: str) -> None:
+    """Refuse a ``backend-path`` entry that is absolute or leads out of the source tree.
+
+    PEP 517 requires the entries to be relative paths inside the tree: they are put
+    first on the backend's ``sys.path``, so an sdist naming ``/tmp`` or ``../..`` would
+    run code from outside what was downloaded and hashed. pyproject-hooks refused
+    them only with a ``ValueError`` traceback, after the build environment was made
+    (and with a string-prefix test that let ``../proj-x`` pass); uv refuses them up
+    front, as here. Links are followed, so a link inside the tree cannot escape it.
+
+    :raises BuildError: the entry is absolute or resolves outside ``project``.
+    """
+    root = os.path.realpath(project)
+    inside = "\0" not in entry and not Path(entry).is_absolute()
+    if inside:  # a NUL makes `realpath` raise; such a path cannot be inside anything
+        resolved = os.path.realpath(Path(root, entry))
+        inside = os.path.commonpath([root, resolved]) == root
+    if not inside:
+        shown = entry if entry.isprintable() else repr(entry)  # the error is one line
+        raise BuildError(
+            f"`{pyproject.name}`: `build-system.backend-path` entry `{shown}` must be a relative "
+            "path within the source tree"
+        )
 
 
 def _extract_sdist(sdist: Path, target: Path) -> Path:
@@ -328,7 +359,7 @@ class Builder:
         """Raise the recorded failure of this sdist's metadata build, if it holds here."""
         path = self.cache.root / CacheBucket.BUILT.value / f"{key}{_FAILED_SUFFIX}"
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = parse_json(path.read_text(encoding="utf-8"))
             identity, message = record["identity"], record["error"]
         except (OSError, ValueError, KeyError, TypeError):
             return
@@ -444,7 +475,10 @@ class Builder:
         warnings.filterwarnings("ignore", category=BuildBackendWarning)
         if not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():
             raise BuildError(f"{label} has neither `pyproject.toml` nor `setup.py`")
-        requires, backend, backend_path = read_build_system(project)
+        try:
+            requires, backend, backend_path = read_build_system(project)
+        except BuildError as error:  # name what was being built: the folder is scratch
+            raise BuildError(f"failed to build {label}: {error.message}") from None
         log: list[str] = []
         with tempfile.TemporaryDirectory(prefix="resolvent-build-env-") as folder:
             venv = create_venv(Path(folder) / "env", python=self.python)

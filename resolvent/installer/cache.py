@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from resolvent.installer.archive import ZipLimits
+    from resolvent.installer.download_gate import DownloadGate
     from resolvent.installer.manifest import Manifest
 
-__all__ = ["Cache", "CacheBucket"]
+__all__ = ["Cache", "CacheBucket", "StagedWheel"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SOURCE = re.compile(r"^[\w.+-]+$")
@@ -95,11 +96,19 @@ def _cache_failure(root: Path, error: OSError, verb: str) -> BadInputError:
 
 
 def _remove_tree(path: str) -> None:
-    """Make ``path`` disappear at once (rename), then delete it at leisure."""
+    """Make ``path`` disappear at once (rename), then delete it at leisure.
+
+    A file or a symbolic link in the place of a folder is unlinked (``rmtree`` refuses
+    a link, and would leave it renamed but not removed; a link's target is not ours).
+    """
     trash = f"{os.path.dirname(path)}/{_TMP}trash-{os.urandom(6).hex()}"
     try:
         os.replace(path, trash)
     except FileNotFoundError:
+        return
+    if os.path.islink(trash) or not os.path.isdir(trash):
+        with contextlib.suppress(OSError):
+            os.unlink(trash)
         return
     shutil.rmtree(trash, ignore_errors=True)
 
@@ -131,15 +140,23 @@ class Cache:
         The XDG folder is ``$XDG_CACHE_HOME/resolvent`` when that variable holds an
         absolute path, else ``~/.cache/resolvent`` (``%LOCALAPPDATA%`` on Windows).
         """
+        from resolvent.user_home import expand_user, home_folder  # noqa: PLC0415
+
         explicit = os.environ.get("RESOLVENT_CACHE_DIR")
         if explicit:
-            return cls(Path(explicit).expanduser())
+            return cls(expand_user(explicit, "`RESOLVENT_CACHE_DIR`"))
         xdg = os.environ.get("XDG_CACHE_HOME", "")
         if xdg and os.path.isabs(xdg):
             return cls(Path(xdg) / "resolvent")
         if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
             return cls(Path(os.environ["LOCALAPPDATA"]) / "resolvent" / "cache")
-        return cls(Path.home() / ".cache" / "resolvent")
+        home = home_folder()
+        if home is None:
+            raise BadInputError(
+                "there is no home folder for the default cache",
+                hint="set `RESOLVENT_CACHE_DIR` (or `XDG_CACHE_HOME`), or pass `--cache-dir`",
+            )
+        return cls(home / ".cache" / "resolvent")
 
     def bucket(self, bucket: CacheBucket) -> Path:
         """Return the folder of ``bucket``, creating the cache and bucket when missing.
@@ -218,10 +235,14 @@ class Cache:
         Entries never change once published, so a missing file means something outside
         resolvent removed it (a cleaner of old files, a disk error). Checked only after
         an install from the entry failed: a stat per file is too dear for every run.
+        An entry without its manifest counts as damaged then: every entry is published
+        with one, and a cleaner of old files removes the manifest as readily as any
+        other file (unpacking an entry again costs less than an install that keeps
+        failing until ``cache clean``).
         """
         manifest = self.manifest(tree)
         if manifest is None:
-            return not tree.is_dir()
+            return True
         base = os.fspath(tree) + "/"
         lexists = os.path.lexists
         paths = (*manifest.dirs, *manifest.files, *manifest.links, *(d[0] for d in manifest.data))
@@ -299,26 +320,64 @@ class Cache:
         self.remember(wheel_path.name, actual, source=source)
         return entry
 
-    @staticmethod
-    def _unpack(wheel_path: Path, entry: Path, limits: ZipLimits | None) -> None:
-        from resolvent.installer.archive import WheelArchive  # noqa: PLC0415 - see _MANIFEST
-        from resolvent.installer.manifest import store_manifest  # noqa: PLC0415
-
-        staging = tempfile.mkdtemp(prefix=f"{_TMP}{entry.name}-", dir=entry.parent)
+    def _unpack(self, wheel_path: Path, entry: Path, limits: ZipLimits | None) -> None:
+        staged = self.stage_wheel(wheel_path, entry.name, limits=limits)
         try:
-            tree = Path(staging) / "tree"
-            archive = WheelArchive(wheel_path, limits=limits)
-            archive.extract(tree)
-            # The manifest goes first: a published entry always has its own.
-            store_manifest(entry, archive.manifest(), scratch=staging)
-            try:
-                os.replace(tree, entry)
-            except OSError:
-                # Another writer (one that ignored the lock) finished first: keep theirs.
-                if not entry.is_dir():
-                    raise
+            _publish(staged, entry)
         finally:
+            staged.discard()
+
+    def stage_wheel(
+        self,
+        wheel_path: Path,
+        sha256: str,
+        *,
+        limits: ZipLimits | None = None,
+        gate: DownloadGate | None = None,
+    ) -> StagedWheel:
+        """Unpack and check ``wheel_path`` into a private folder of the cache, unpublished.
+
+        ``sha256`` is the archive's expected digest: the folder is named after it, as
+        ``cache prune`` expects of a writer's leftovers. With ``gate``, the file is still
+        downloading and every read waits for its bytes (see
+        :mod:`resolvent.installer.download_gate`). The caller publishes the result with
+        :meth:`publish_staged` once the archive's hash is known and checked, or discards
+        it. On error nothing is left behind.
+        """
+        from resolvent.installer.archive import WheelArchive  # noqa: PLC0415 - see _MANIFEST
+
+        bucket = self.bucket(CacheBucket.ARCHIVE)
+        staging = tempfile.mkdtemp(prefix=f"{_TMP}{self._key(sha256)}-", dir=bucket)
+        try:
+            archive = WheelArchive(wheel_path, limits=limits, gate=gate)
+            archive.extract(Path(staging) / "tree")
+            return StagedWheel(Path(staging), archive.manifest())
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def publish_staged(
+        self, staged: StagedWheel, sha256: str, filename: str, *, source: str = "local"
+    ) -> Path:
+        """Publish a staged tree as the entry of archive ``sha256`` (checked by the caller).
+
+        An entry already there (another process unpacked the same archive) is kept and
+        the staged tree discarded. Returns the entry, remembered for ``filename``.
+        """
+        from filelock import FileLock  # noqa: PLC0415 -- only writers lock (not warm runs)
+
+        key = self._key(sha256)
+        bucket = self.bucket(CacheBucket.ARCHIVE)
+        entry = bucket / key
+        try:
+            if not entry.is_dir():
+                with FileLock(os.fspath(bucket / f"{key}{_LOCK}")):
+                    if not entry.is_dir():
+                        _publish(staged, entry)
+        finally:
+            staged.discard()
+        self.remember(filename, key, source=source)
+        return entry
 
     def remember(self, filename: str, sha256: str, *, source: str = "local") -> Path:
         """Record that wheel file ``filename`` from ``source`` unpacks to ``sha256``."""
@@ -499,3 +558,34 @@ class Cache:
                     seen.add((info.st_dev, info.st_ino))
                     total += info.st_size
         return total
+
+
+class StagedWheel:
+    """A wheel unpacked and checked in a private folder of the cache, not yet an entry."""
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        self.folder = folder
+        self.tree = folder / "tree"
+        self.manifest = manifest
+
+    def discard(self) -> None:
+        """Remove what is left of the private folder (all of it, unless published)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _publish(staged: StagedWheel, entry: Path) -> None:
+    """Move a staged tree to ``entry`` (under the entry's lock), its manifest first."""
+    from resolvent.installer.manifest import store_manifest  # noqa: PLC0415 - see _MANIFEST
+
+    if os.path.lexists(entry) and (os.path.islink(entry) or not os.path.isdir(entry)):
+        # Not an entry (a stray file or link): ``unpacked`` never returned it, and it
+        # would make every publication fail with "not a directory".
+        _remove_tree(os.fspath(entry))
+    # The manifest goes first: a published entry always has its own.
+    store_manifest(entry, staged.manifest, scratch=os.fspath(staged.folder))
+    try:
+        os.replace(staged.tree, entry)
+    except OSError:
+        # Another writer (one that ignored the lock) finished first: keep theirs.
+        if not entry.is_dir():
+            raise

@@ -20,10 +20,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from resolvent.errors import VenvError
+from resolvent.errors import BadInputError, VenvError
 from resolvent.installer.venv import Venv, query_interpreter
+from resolvent.user_home import expand_user
 
-__all__ = ["environment_of", "find_environment", "find_python"]
+__all__ = ["environment_of", "externally_managed", "find_environment", "find_python"]
 
 _VERSION = re.compile(r"^(?:(?:python|py|cpython)[-@]?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
@@ -45,7 +46,10 @@ def find_python(request: str | None) -> Path:
     if request is None:
         return Path(getattr(sys, "_base_executable", None) or sys.executable)
     text = request.strip()
-    candidate = Path(text).expanduser()
+    try:
+        candidate = expand_user(text, "`--python`")
+    except BadInputError as error:  # `~nosuchuser/python`
+        raise VenvError(error.message) from None
     if os.sep in text or text.startswith(".") or candidate.exists():
         if candidate.is_dir():
             candidate = _venv_python(candidate)
@@ -130,3 +134,44 @@ def find_environment(python: str | None = None, *, system: bool = False) -> Venv
         "no virtual environment found",
         hint="create one with `resolvent venv`, or pass `--python` or `--system`",
     )
+
+
+def externally_managed(environment: Venv) -> str | None:
+    """Return the distributor's message if ``environment`` is externally managed (PEP 668).
+
+    A distribution that manages its Python's packages itself (Debian, Fedora, Arch)
+    puts an ``EXTERNALLY-MANAGED`` file in the interpreter's standard library folder;
+    installers must then refuse to change that environment unless told to go ahead,
+    as pip and uv do (``--break-system-packages``). A virtual environment is never
+    managed so (it has a ``pyvenv.cfg``). The standard library folder is where
+    ``sysconfig`` puts it for a prefix: ``lib/pythonX.Y`` (or ``lib64``), ``Lib`` on
+    Windows. Returns the file's ``Error`` text, ``""`` when it states none or cannot be
+    read, and ``None`` when the environment is not externally managed.
+    """
+    root = environment.root
+    if (root / "pyvenv.cfg").is_file():
+        return None
+    short = f"python{environment.version[0]}.{environment.version[1]}"
+    folders = [root / "Lib"] if os.name == "nt" else [root / "lib" / short, root / "lib64" / short]
+    for folder in folders:
+        marker = folder / "EXTERNALLY-MANAGED"
+        try:
+            text = marker.read_bytes().decode("utf-8", errors="replace")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return ""  # there, but unreadable: still a managed interpreter
+        return _managed_message(text)
+    return None
+
+
+def _managed_message(text: str) -> str:
+    """Return the ``Error`` value of an ``EXTERNALLY-MANAGED`` file (``""`` if none)."""
+    import configparser  # noqa: PLC0415 -- only for interpreters outside a venv
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return ""
+    return parser.get("externally-managed", "Error", fallback="").strip()

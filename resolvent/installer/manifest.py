@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from resolvent.atomic_write import write_atomically
 from resolvent.installer.record import RecordEntry, serialize_record
 from resolvent.installer.wheel import DATA_KEYS, SIGNATURE_FILES, EntryPoint, WheelInfo
+from resolvent.json_text import parse_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -107,7 +108,7 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest | None:
         """Parse :meth:`to_json`'s text; ``None`` when it is not a manifest of this layout."""
         try:
-            payload: Any = json.loads(text)
+            payload: Any = parse_json(text)
             if payload.get("layout") != _LAYOUT:
                 return None
             name, version, dist_info, purelib = payload["info"]

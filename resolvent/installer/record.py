@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "copy_with_hash",
     "encode_digest",
     "hash_file",
+    "hash_stream",
     "parse_record",
     "serialize_record",
 ]
@@ -99,7 +100,7 @@ def parse_record(text: str) -> list[RecordEntry]:
         parse_record("a.py,sha256=abc,3\nx.dist-info/RECORD,,\n")
     """
     entries = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for number, row in _rows(text):
         if not row:
             continue
         if len(row) != 3:
@@ -115,6 +116,29 @@ def parse_record(text: str) -> list[RecordEntry]:
             raise ValueError(f"line {number} has a negative size")
         entries.append(RecordEntry(path, Hash.parse(hash_text) if hash_text else None, size))
     return entries
+
+
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield the CSV rows of ``text`` with their numbers; raise :class:`ValueError` if malformed.
+
+    ``csv`` refuses a field over its limit (131,072 characters), as an unterminated
+    quote makes of the rest of the file, with ``csv.Error``, which is not a
+    ``ValueError``: every caller's handler missed it and show, verify, uninstall and
+    install ended in a traceback. The limit stays (it is process-wide, and no path or
+    hash comes near it: paths end at the system's 4,096 bytes); the RECORD is malformed,
+    as uv says of it too (``RECORD file is invalid``).
+    """
+    reader = csv.reader(io.StringIO(text))
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ValueError(f"line {reader.line_num}: {error}") from None
+        number += 1
+        yield number, row
 
 
 def serialize_record(entries: Iterable[RecordEntry]) -> bytes:
@@ -146,10 +170,15 @@ def copy_with_hash(
 
 def hash_file(path: Path | str, name: str = "sha256") -> tuple[Hash, int]:
     """Return the RECORD hash and the size of the file at ``path``."""
+    with open(path, "rb") as stream:  # noqa: PTH123  # str paths in hot loops
+        return hash_stream(stream, name)
+
+
+def hash_stream(stream: BinaryIO, name: str = "sha256") -> tuple[Hash, int]:
+    """Return the RECORD hash and the size of what ``stream`` holds from where it is."""
     hasher = hashlib.new(name)
     size = 0
-    with open(path, "rb") as stream:  # noqa: PTH123  # str paths in hot loops
-        while chunk := stream.read(_CHUNK):
-            size += len(chunk)
-            hasher.update(chunk)
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        hasher.update(chunk)
     return Hash(name, encode_digest(hasher.digest())), size

@@ -15,11 +15,11 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH110, PTH113, PTH114, PTH117, PTH118, PTH119, PTH120, PTH123
+# ruff: noqa: PTH100, PTH110, PTH113, PTH115, PTH117, PTH118, PTH119, PTH120, PTH123
 from __future__ import annotations
 
-import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -28,7 +28,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from resolvent.installer.record import RecordEntry, hash_file, parse_record
+from resolvent.errors import os_reason
+from resolvent.installer.record import Hash, RecordEntry, hash_stream, parse_record
+from resolvent.json_text import parse_json
+from resolvent.markers import requirement_applies
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -132,8 +135,8 @@ class InstalledDist:
         if text is None:
             return None
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
+            data = parse_json(text)
+        except ValueError:  # malformed, or nested too deeply: as if absent
             return None
         return data if isinstance(data, dict) else None
 
@@ -148,28 +151,49 @@ class InstalledDist:
             from urllib.parse import urlsplit  # noqa: PLC0415 -- rare path
             from urllib.request import url2pathname  # noqa: PLC0415
 
-            return url2pathname(urlsplit(url).path)
+            try:
+                return url2pathname(urlsplit(url).path)
+            except ValueError:  # `file://[::1/x`: another tool's damaged file, not ours
+                return None
         return None
+
+    def read_record(self) -> tuple[list[RecordEntry], str | None]:
+        """Return the installed RECORD's entries, and why it cannot be used, if it cannot.
+
+        The reason (``unreadable: Permission denied``, ``malformed: line 7 has 4
+        fields, not 3``) completes "the RECORD is ..."; it is for
+        ``verify`` and ``show -f`` to name: without it, an unreadable RECORD looked like
+        a package with no files.
+        """
+        try:
+            with open(os.path.join(self.dist_info, "RECORD"), encoding="utf-8") as stream:
+                text = stream.read()
+        except OSError as error:
+            return [], f"unreadable: {os_reason(error)}"
+        except UnicodeDecodeError:
+            return [], "not UTF-8 text"
+        try:
+            return parse_record(text), None
+        except ValueError as error:
+            return [], f"malformed: {error}"
 
     def record(self) -> list[RecordEntry]:
         """Return the installed RECORD (``[]`` when missing or malformed)."""
-        text = self._text("RECORD")
-        if text is None:
-            return []
-        try:
-            return parse_record(text)
-        except ValueError:
-            return []
+        return self.read_record()[0]
 
     def record_paths(self) -> list[tuple[str, RecordEntry]]:
         """Each RECORD entry with its absolute, normalized path."""
-        base = os.fspath(self.location)
-        found = []
-        for entry in self.record():
-            path = entry.path
-            absolute = path if os.path.isabs(path) else os.path.join(base, *path.split("/"))
-            found.append((os.path.normpath(absolute), entry))
-        return found
+        return _absolute_paths(os.fspath(self.location), self.record())
+
+
+def _absolute_paths(base: str, entries: Iterable[RecordEntry]) -> list[tuple[str, RecordEntry]]:
+    """Return each entry with its absolute, normalized path (relative ones are under ``base``)."""
+    found = []
+    for entry in entries:
+        path = entry.path
+        absolute = path if os.path.isabs(path) else os.path.join(base, *path.split("/"))
+        found.append((os.path.normpath(absolute), entry))
+    return found
 
 
 def _split(folder_name: str) -> tuple[NormalizedName, Version] | None:
@@ -273,7 +297,7 @@ def check_requirements(site: SitePackages, markers: Mapping[str, str]) -> list[C
     for dist in site:
         meta = dist.metadata()
         for requirement in meta.requires_dist:
-            if requirement.marker is not None and not requirement.marker.evaluate(base):
+            if not requirement_applies(requirement, base):
                 continue
             present = site.get(requirement.name)
             shown = str(requirement).split(";")[0].strip()
@@ -286,16 +310,22 @@ def check_requirements(site: SitePackages, markers: Mapping[str, str]) -> list[C
     return problems
 
 
-ProblemKind = Literal["modified", "missing", "unrecorded"]
+ProblemKind = Literal["modified", "missing", "unrecorded", "bad-record"]
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One file that does not match what the environment's RECORDs say."""
+    """One file that does not match what the environment's RECORDs say.
+
+    ``bad-record`` is a RECORD that cannot be read or parsed: its path, and the reason
+    in ``detail``. ``detail`` also says why a file is ``modified`` when its hash is not
+    the whole story (not a regular file, a link elsewhere, unreadable).
+    """
 
     kind: ProblemKind
     path: str
     owner: str | None = None  # ``name version`` of the distribution that records it
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +364,77 @@ def _walk(root: str) -> Iterator[str]:
                 yield entry.path
 
 
+#: Open a recorded file without waiting: a FIFO that RECORD names opens at once, and
+#: is then refused as not a regular file instead of blocking ``verify`` for ever.
+_NONBLOCKING = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _file_problem(path: str, entry: RecordEntry, owner: str) -> Problem | None:
+    """Return how the file at ``path`` differs from its RECORD ``entry`` (``None``: it does not).
+
+    Only regular files are read: a RECORD row can name anything (``/dev/zero``, a FIFO,
+    ``../../dev/zero``), and hashing a device or waiting on a FIFO hung ``verify``. A
+    symbolic link is checked too (see :func:`_link_problem`); skipping links let any
+    file replaced by a link pass, and an environment installed with ``--link-mode
+    symlink`` was never checked at all.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return Problem("missing", path, owner)
+    except OSError as error:
+        return Problem("modified", path, owner, f"unreadable: {os_reason(error)}")
+    if entry.hash is None:
+        return None  # nothing to compare: RECORD's own row, or a tool that hashed nothing
+    if stat.S_ISLNK(mode):
+        return _link_problem(path, entry, owner)
+    if not stat.S_ISREG(mode):
+        return Problem("modified", path, owner, "not a regular file")
+    return _content_problem(path, entry, owner, follow=False)
+
+
+def _link_problem(path: str, entry: RecordEntry, owner: str) -> Problem | None:
+    """Check a recorded path that is a symbolic link.
+
+    A wheel's own link is recorded with the hash of its target's text (as unpacking
+    checks it); a link that ``--link-mode symlink`` made points at a cached copy of the
+    file, whose contents must match. Any other link is a change.
+    """
+    assert entry.hash is not None
+    try:
+        target = os.readlink(path)
+        text = os.fsencode(target)
+        if Hash.of(text, entry.hash.name) == entry.hash and entry.size in {None, len(text)}:
+            return None
+    except (OSError, ValueError) as error:  # ValueError: a hash hashlib does not know
+        reason = os_reason(error) if isinstance(error, OSError) else str(error)
+        return Problem("modified", path, owner, f"unreadable: {reason}")
+    found = _content_problem(path, entry, owner, follow=True)
+    if found is None:
+        return None
+    return Problem("modified", path, owner, f"a symbolic link to `{target}`")
+
+
+def _content_problem(path: str, entry: RecordEntry, owner: str, *, follow: bool) -> Problem | None:
+    """Hash the regular file at ``path`` (through a link when ``follow``) against ``entry``."""
+    assert entry.hash is not None
+    flags = _NONBLOCKING if follow else _NONBLOCKING | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+        with os.fdopen(descriptor, "rb") as stream:
+            # Checked on the open file: what was a regular file may not be one now.
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return Problem("modified", path, owner, "not a regular file")
+            digest, size = hash_stream(stream, entry.hash.name)
+    except OSError as error:
+        return Problem("modified", path, owner, f"unreadable: {os_reason(error)}")
+    except ValueError as error:  # a hash hashlib does not know
+        return Problem("modified", path, owner, str(error))
+    if digest != entry.hash or (entry.size is not None and size != entry.size):
+        return Problem("modified", path, owner)
+    return None
+
+
 def verify_environment(site: SitePackages, *, scripts: Path | None = None) -> VerifyReport:
     """Check every recorded file against its RECORD hash; find files nobody recorded.
 
@@ -354,21 +455,17 @@ def verify_environment(site: SitePackages, *, scripts: Path | None = None) -> Ve
     dists: Sequence[InstalledDist] = [*site, *site.duplicates]
     for dist in dists:
         owner = f"{dist.name} {dist.version}"
-        for path, entry in dist.record_paths():
+        entries, unusable = dist.read_record()
+        if unusable is not None:
+            record = os.path.join(os.fspath(dist.dist_info), "RECORD")
+            recorded.add(record)
+            problems.append(Problem("bad-record", record, owner, unusable))
+        for path, entry in _absolute_paths(os.fspath(dist.location), entries):
             recorded.add(path)
             files += 1
-            if not os.path.lexists(path):
-                problems.append(Problem("missing", path, owner))
-                continue
-            if entry.hash is None or os.path.islink(path):
-                continue
-            try:
-                digest, size = hash_file(path, entry.hash.name)
-            except (OSError, ValueError):
-                problems.append(Problem("modified", path, owner))
-                continue
-            if digest != entry.hash or (entry.size is not None and size != entry.size):
-                problems.append(Problem("modified", path, owner))
+            problem = _file_problem(path, entry, owner)
+            if problem is not None:
+                problems.append(problem)
     roots = [os.fspath(folder) for folder in site.folders]
     candidates = [path for root in roots for path in _walk(root)]
     if scripts is not None:

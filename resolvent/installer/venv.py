@@ -27,19 +27,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from resolvent import __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
+from resolvent.json_text import parse_json
 
 if TYPE_CHECKING:
     from resolvent.installer.destination import Scheme, SchemeDestination
     from resolvent.installer.link import LinkMode
 
 __all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
+
+T = TypeVar("T")  # a field's type in the interpreter's answer
 
 _BASE = "/@resolvent-base@"
 _SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -111,18 +116,80 @@ def _relative(path: str) -> str:
 #: How long an interpreter may take to answer: a Python starts in tens of milliseconds,
 #: and even a cold start from a slow disk takes seconds, not a minute.
 _QUERY_TIMEOUT = 60
+#: Most output an interpreter's answer (or its error) may have. The answer is a few KB
+#: (paths, some wheel names); ``--python`` can name any program, and one that prints
+#: without end (``yes``) filled memory for the whole timeout.
+_QUERY_OUTPUT_LIMIT = 1 << 20
+
+
+def _run_bounded(command: list[str]) -> tuple[bytes, bytes]:
+    """Run ``command``; return its output and error output, each cut after the limit.
+
+    As soon as either passes :data:`_QUERY_OUTPUT_LIMIT` the program is killed and the
+    answer returned, so a returned stream longer than the limit means "too long". uv
+    aborts on such a program (it runs out of memory); the caller reports it in one line.
+    Nothing waits for a stream that a program's own child may keep open.
+
+    :raises subprocess.TimeoutExpired: the program ran for :data:`_QUERY_TIMEOUT`.
+    :raises OSError: the program cannot be started.
+    """
+    process = subprocess.Popen(  # noqa: S603 -- the interpreter the user chose
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    # Both are pipes, as asked: never None.
+    streams = cast("list[IO[bytes]]", [process.stdout, process.stderr])
+    captured = [b"" for _ in streams]
+    finished = [False for _ in streams]
+    changed = threading.Event()
+
+    def drain(index: int) -> None:
+        try:
+            captured[index] = streams[index].read(_QUERY_OUTPUT_LIMIT + 1)
+        except (OSError, ValueError):
+            pass
+        finally:
+            # Closed by its reader: at once, a program still writing gets SIGPIPE; and
+            # once its child closes it, a stream the query no longer waits for.
+            with contextlib.suppress(OSError):
+                streams[index].close()
+            finished[index] = True
+            changed.set()
+
+    readers = [threading.Thread(target=drain, args=(i,), daemon=True) for i in range(len(streams))]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + _QUERY_TIMEOUT
+
+    def too_long() -> bool:
+        return any(len(data) > _QUERY_OUTPUT_LIMIT for data in captured)
+
+    while not all(finished) and not too_long():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        changed.wait(remaining)
+        changed.clear()  # the loop's test reads the state itself: no wake-up is lost
+    timed_out = not all(finished) and not too_long()
+    if not timed_out and not too_long():
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:  # it closed its output but runs on
+            timed_out = True
+    if process.poll() is None:
+        with contextlib.suppress(OSError):
+            process.kill()
+        process.wait()
+        for reader in readers:  # killed, it closes its ends: the readers see the end
+            reader.join(1.0)
+    if timed_out:
+        raise subprocess.TimeoutExpired(command, _QUERY_TIMEOUT)
+    return captured[0], captured[1]
 
 
 @functools.cache
 def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
     try:
-        completed = subprocess.run(  # noqa: S603 -- the interpreter the user chose
-            [executable, "-I", "-S", "-c", _QUERY],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=_QUERY_TIMEOUT,
-        )
+        stdout, stderr = _run_bounded([executable, "-I", "-S", "-c", _QUERY])
     except subprocess.TimeoutExpired:
         # The exception's text quotes the whole command, query script included.
         raise VenvError(
@@ -132,31 +199,84 @@ def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
     except OSError as error:
         reason = error.strerror or str(error)
         raise VenvError(f"cannot run the interpreter `{executable}`: {reason}") from None
+    if len(stdout) > _QUERY_OUTPUT_LIMIT or len(stderr) > _QUERY_OUTPUT_LIMIT:
+        raise VenvError(
+            f"`{executable}` did not answer as a Python interpreter: it printed "
+            f"over {_QUERY_OUTPUT_LIMIT >> 20} MiB"
+        )
     try:
-        data = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        detail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        data = parse_json(stdout)
+    except ValueError:
+        error_text = stderr.decode("utf-8", errors="replace")
+        detail = error_text.strip().splitlines()[-1:] or ["no output"]
         raise VenvError(
             f"`{executable}` did not answer as a Python interpreter: {detail[0]}"
         ) from None
-    major, minor, micro, level, serial = data["version"]
+    try:
+        return _interpreter(data)
+    except (KeyError, TypeError) as error:
+        # Any program can be named with `--python`; one that prints other JSON is as
+        # much "not a Python" as one that prints nothing.
+        raise VenvError(
+            f"`{executable}` did not answer as a Python interpreter: "
+            f"its answer {_shape_problem(error)}"
+        ) from None
+
+
+def _interpreter(data: Any) -> Interpreter:
+    """Build the :class:`Interpreter` from the query's answer, checking every field's type.
+
+    :raises KeyError: a field is missing.
+    :raises TypeError: a field has another type (or the answer is not an object).
+    """
+    if not isinstance(data, dict):
+        raise TypeError("answer")
+    version = _typed(data, "version", list)
+    if len(version) != 5 or not all(isinstance(version[i], int) for i in (0, 1, 2, 4)):
+        raise TypeError("version")
+    major, minor, micro, level, serial = version
     release = {"alpha": f"a{serial}", "beta": f"b{serial}", "candidate": f"rc{serial}"}
-    paths = data["paths"]
+    paths = _typed(data, "paths", dict)
+    bundled = data.get("bundled", [])
+    if not isinstance(bundled, list) or not all(isinstance(b, str) for b in bundled):
+        raise TypeError("bundled")
+    executable = _typed(data, "executable", str)
     return Interpreter(
-        executable=data["executable"],
-        base_executable=data["base_executable"] or data["executable"],
-        prefix=data["prefix"],
-        base_prefix=data["base_prefix"],
+        executable=executable,
+        base_executable=_typed(data, "base_executable", str) or executable,
+        prefix=_typed(data, "prefix", str),
+        base_prefix=_typed(data, "base_prefix", str),
         version=(major, minor, micro),
-        release=release.get(level, ""),
-        implementation=data["implementation"],
-        platform=data["platform"],
-        is_64bit=data["is_64bit"],
-        purelib=_relative(paths["purelib"]),
-        platlib=_relative(paths["platlib"]),
-        scripts=_relative(paths["scripts"]),
-        bundled_wheels=tuple(data.get("bundled", ())),
+        release=release.get(level, "") if isinstance(level, str) else "",
+        implementation=_typed(data, "implementation", str),
+        platform=_typed(data, "platform", str),
+        is_64bit=_typed(data, "is_64bit", bool),
+        purelib=_relative(_typed(paths, "purelib", str)),
+        platlib=_relative(_typed(paths, "platlib", str)),
+        scripts=_relative(_typed(paths, "scripts", str)),
+        bundled_wheels=tuple(bundled),
     )
+
+
+def _typed(data: dict[str, Any], key: str, kind: type[T]) -> T:
+    """Return ``data[key]``, which must be a ``kind``.
+
+    :raises KeyError: ``key`` is missing.
+    :raises TypeError: naming ``key`` when its value is of another type.
+    """
+    value = data[key]
+    if not isinstance(value, kind):
+        raise TypeError(key)
+    return value
+
+
+def _shape_problem(error: Exception) -> str:
+    """Say which field of the interpreter's answer was wrong, from :func:`_interpreter`'s error."""
+    if isinstance(error, KeyError):
+        return f"has no `{error.args[0]}`"
+    if isinstance(error, TypeError) and error.args and error.args[0] != "answer":
+        return f"has an unexpected `{error.args[0]}`"
+    return "is not what the query prints"
 
 
 def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interpreter:
@@ -260,7 +380,7 @@ _QUERY_VERSION = hashlib.sha256(_QUERY.encode()).hexdigest()[:16]
 def _load_interpreter(record: str, key: list[object]) -> Interpreter | None:
     try:
         with open(record, encoding="utf-8") as stream:  # noqa: PTH123
-            data = json.load(stream)
+            data = parse_json(stream.read())
         if data["key"] != key:
             return None
         fields = data["interpreter"]

@@ -280,6 +280,24 @@ class EntryPoint:
     gui: bool
 
 
+def _config_problem(error: configparser.Error) -> str:
+    """Return one line for a ``configparser`` error, naming the first bad line.
+
+    Its own text spans several lines (one per bad line, with the source's ``<string>``
+    name), where an error message has one.
+    """
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return f"line {error.lineno} comes before any section header"
+    if isinstance(error, configparser.ParsingError) and error.errors:
+        number, line = error.errors[0]
+        more = len(error.errors) - 1
+        also = f" (and {more} more line{'s' if more > 1 else ''})" if more else ""
+        shown = " ".join(str(line).split())  # the line's repr, quoted: `'= \\n'`
+        return f"line {number} cannot be parsed: {shown}{also}"
+    lines = str(error).splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def parse_entry_points(wheel: str, text: str) -> list[EntryPoint]:
     """Parse the script entry points of ``entry_points.txt``; reject unsafe names.
 
@@ -291,7 +309,8 @@ def parse_entry_points(wheel: str, text: str) -> list[EntryPoint]:
     try:
         parser.read_string(text)
     except configparser.Error as error:
-        raise InvalidWheelError(wheel, f"has a malformed `entry_points.txt`: {error}") from None
+        problem = _config_problem(error)
+        raise InvalidWheelError(wheel, f"has a malformed `entry_points.txt`: {problem}") from None
     found = []
     for section, gui in (("console_scripts", False), ("gui_scripts", True)):
         if not parser.has_section(section):

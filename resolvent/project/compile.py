@@ -16,9 +16,16 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from resolvent.errors import BadInputError
+from resolvent.markers import requirement_applies
 from resolvent.project.compile_output import AnnotationStyle, PinnedSet, render_pins
-from resolvent.project.inputs import read_inputs, read_listed
-from resolvent.project.resolve import LazyBuilder, open_cache, open_provider, resolve_requirements
+from resolvent.project.inputs import read_inputs, read_listed_input
+from resolvent.project.resolve import (
+    LazyBuilder,
+    add_binary_options,
+    open_cache,
+    open_provider,
+    resolve_requirements,
+)
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import base_name
 
@@ -94,13 +101,18 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         )
     parsed = read_inputs(request.inputs, request.extras, all_extras=request.all_extras)
     constraint_lines = list(parsed.constraints)
-    for path in request.constraints:
-        constraint_lines.extend(read_listed(path, "constraints"))
-    constraints = [line.requirement for line in constraint_lines]
-    overrides = [
-        line.requirement for path in request.overrides for line in read_listed(path, "overrides")
-    ]
+    override_lines: list[RequirementLine] = []
+    for paths, what, into in (
+        (request.constraints, "constraints", constraint_lines),
+        (request.overrides, "overrides", override_lines),
+    ):
+        for path in paths:
+            part = read_listed_input(path, what)
+            into.extend(part.requirements)
+            parsed.no_binary.extend(part.no_binary)
+            parsed.only_binary.extend(part.only_binary)
     settings = request.settings
+    add_binary_options(settings, parsed.no_binary, parsed.only_binary)
     if settings.index_url is None:  # "" given on the command line stays, and is refused
         settings.index_url = parsed.index_url
     if settings.extra_index_urls is None and parsed.extra_index_urls:
@@ -114,6 +126,8 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         parsed.requirements.extend(expand_projects(parsed.projects, settings, builder))
     with open_provider(settings, builder=builder) as provider:
         roots, direct = _direct_requirements(parsed.requirements, settings, builder, provider)
+        constraints = _url_pinned(constraint_lines, direct, settings, builder, provider)
+        overrides = _url_pinned(override_lines, direct, settings, builder, provider)
         source: IndexProvider = provider
         if direct or request.no_deps:
             from resolvent.project.direct import DirectOverlay  # noqa: PLC0415
@@ -130,6 +144,7 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
             overrides=overrides,
             pre=parsed.pre,
             preferences=_existing_pins(request),
+            urls=_named_urls([*parsed.requirements, *constraint_lines, *override_lines]),
         )
         pins = resolved.solution.packages()
         via = _via(resolved.universe, resolved.solution, parsed.requirements, constraint_lines)
@@ -171,7 +186,7 @@ def _emitted_sources(config: IndexConfig, request: CompileRequest) -> list[str]:
     if request.emit_index_url:
         if config.index_url:
             lines.append(f"--index-url {without_credentials(config.index_url)}")
-        extra = config.extra_index_urls
+        extra = config.all_extra_index_urls
         lines.extend(f"--extra-index-url {without_credentials(u)}" for u in extra)
     if request.emit_find_links:
         lines.extend(f"--find-links {without_credentials(u)}" for u in config.find_links)
@@ -204,22 +219,82 @@ def _direct_requirements(
         if requirement.url is None and line.path is None and not line.editable:
             roots.append(requirement)
             continue
-        from resolvent.project.direct import direct_metadata  # noqa: PLC0415
-
-        no_build = settings.builds_forbidden(requirement.name)
-        found = direct_metadata(line, no_build=no_build, builder=builder, fetch=provider.download)
-        meta = found.metadata
-        url = str(line.path) if line.editable and line.path is not None else found.url
-        previous = direct.get(meta.name)
-        if previous is not None and previous.url != url:
-            raise BadInputError(
-                f"`{meta.name}` is required from two places: `{previous.url}` and `{url}`"
-            )
-        direct[meta.name] = _Direct(meta, url, found.sha256, line.editable)
-        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-        marker = f"; {requirement.marker}" if requirement.marker is not None else ""
-        roots.append(Requirement(f"{meta.name}{extras}=={meta.version}{marker}"))
+        roots.append(_add_direct(line, direct, settings, builder, provider))
     return roots, direct
+
+
+def _add_direct(
+    line: RequirementLine,
+    direct: dict[NormalizedName, _Direct],
+    settings: ResolveSettings,
+    builder: LazyBuilder,
+    provider: IndexProvider,
+) -> Requirement:
+    """Read a direct requirement's metadata into ``direct``; return it as an exact pin.
+
+    The pin keeps the line's extras and marker; :class:`DirectOverlay` makes the one
+    version it names the only one the engines see.
+
+    :raises BadInputError: see :func:`_direct_requirements`, or the project is required
+        from two different places.
+    """
+    from resolvent.project.direct import direct_metadata  # noqa: PLC0415
+
+    requirement = line.requirement
+    no_build = settings.builds_forbidden(requirement.name)
+    found = direct_metadata(line, no_build=no_build, builder=builder, fetch=provider.download)
+    meta = found.metadata
+    url = str(line.path) if line.editable and line.path is not None else found.url
+    previous = direct.get(meta.name)
+    if previous is not None and previous.url != url:
+        raise BadInputError(
+            f"`{meta.name}` is required from two places: `{previous.url}` and `{url}`"
+        )
+    direct[meta.name] = _Direct(meta, url, found.sha256, line.editable)
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f"; {requirement.marker}" if requirement.marker is not None else ""
+    return Requirement(f"{meta.name}{extras}=={meta.version}{marker}")
+
+
+def _url_pinned(
+    lines: Sequence[RequirementLine],
+    direct: dict[NormalizedName, _Direct],
+    settings: ResolveSettings,
+    builder: LazyBuilder,
+    provider: IndexProvider,
+) -> list[Requirement]:
+    """Return constraints or overrides, those given as ``name @ URL`` pinned to that URL.
+
+    uv reads ``beta @ URL`` in a constraints or overrides file as "``beta``, if it is
+    installed at all, comes from this URL". Such a line has no specifier, so it used to
+    constrain nothing while the output credited it. Its distribution's metadata is read
+    now (a missing file is an error, as in uv), laid over the index like a direct
+    requirement's, and the line becomes ``beta==<its version>``: the engines see that
+    one version, and the output pins the URL if ``beta`` is in the answer. A line whose
+    marker does not hold for the target says nothing and is left out unread.
+    """
+    markers = settings.target.markers() | {"extra": ""}
+    pinned: list[Requirement] = []
+    for line in lines:
+        requirement = line.requirement
+        if requirement.url is None and line.path is None:
+            pinned.append(requirement)
+        elif requirement_applies(requirement, markers):
+            pinned.append(_add_direct(line, direct, settings, builder, provider))
+    return pinned
+
+
+def _named_urls(lines: Sequence[RequirementLine]) -> dict[NormalizedName, str]:
+    """Return the URL each project is named by in the user's own inputs, if any.
+
+    A dependency given as ``name @ URL`` in an index package's metadata is only allowed
+    at a URL the user named, as in uv (see :attr:`Options.urls`).
+    """
+    return {
+        canonicalize_name(line.requirement.name): line.requirement.url
+        for line in lines
+        if line.requirement.url is not None
+    }
 
 
 def _existing_pins(request: CompileRequest) -> dict[NormalizedName, Version]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 from resolvent.errors import BadInputError, IndexDataError
+from resolvent.markers import requirement_applies
 from resolvent.project.requirements_txt import check_requirement_url
 from resolvent.solver.provider import Unavailable, VersionInfo
 
@@ -148,7 +149,7 @@ def project_requirements(
             marker = requirement.marker
             if marker is None and extra:
                 continue  # a base requirement: taken with extra ""
-            if marker is not None and not marker.evaluate(environment):
+            if marker is not None and not requirement_applies(requirement, environment):
                 continue
             if canonicalize_name(requirement.name) == meta.name:
                 for more in sorted(map(canonicalize_name, requirement.extras)):
@@ -202,8 +203,19 @@ def _wheel_metadata(path: Path) -> bytes:
 
 
 def _download(url: str, folder: Path, fetch: Callable[[str], bytes]) -> Path:
+    """Save the file at ``url`` in ``folder`` under its own name, and return its path.
+
+    The name is the URL's last segment, unquoted, so the URL decides it: ``.`` and
+    ``..`` are folders, and ``%00`` (a NUL) made ``open`` raise ``ValueError``, a
+    traceback; a control character names no distribution anyway. uv refuses such
+    URLs before any download, as this does.
+    """
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    if not filename or "/" in filename:
+    if (
+        filename in {"", ".", ".."}
+        or "/" in filename
+        or any(ord(char) < 0x20 or char == "\x7f" for char in filename)
+    ):
         raise BadInputError(f"`{url}` does not name a file")
     target = folder / filename
     target.write_bytes(fetch(url.split("#", 1)[0]))
@@ -373,6 +385,13 @@ class DirectOverlay:
         if meta is not None:
             return meta.provides_extra
         return self.inner.provides_extra(name, version)
+
+    def invalid_requirements(self, name: NormalizedName, version: Version) -> Sequence[str]:
+        """Return the direct requirement's invalid ``Requires-Dist`` lines, else the index's."""
+        meta = self.direct.get(name)
+        if meta is not None:
+            return meta.invalid_requires_dist
+        return self.inner.invalid_requirements(name, version)
 
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Pass the hint on for index projects."""

@@ -9,51 +9,97 @@ their source, so ``# via -r FILE`` can name it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+from typing import TYPE_CHECKING, cast
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from resolvent.errors import BadInputError
+from resolvent.markers import check_user_marker
 from resolvent.project.requirements_txt import (
     ProjectInput,
     RequirementLine,
     RequirementsFile,
     parse_requirements_file,
-    parse_requirements_text,
+    parse_requirements_stream,
 )
 from resolvent.requirement_parsing import parse_requirement
+from resolvent.toml_text import parse_toml
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
-__all__ = ["read_input", "read_inputs", "read_listed"]
+__all__ = ["read_input", "read_inputs", "read_listed", "read_listed_input"]
 
 
 def _requirement(text: str, source: str) -> Requirement:
     try:
-        return parse_requirement(text)
+        requirement = parse_requirement(text)
     except InvalidRequirement as error:
         first = str(error).splitlines()[0]
         raise BadInputError(f"`{source}`: invalid requirement `{text}`: {first}") from None
+    if requirement.marker is not None:
+        try:
+            check_user_marker(requirement.marker)
+        except BadInputError as error:
+            raise BadInputError(f"`{source}`: {error.message}") from None
+    return requirement
+
+
+def _check_project_name(name: object, source: str) -> None:
+    """Refuse a ``[project]`` table without a valid ``name``, as uv does.
+
+    PEP 621 makes ``name`` required and never dynamic; without it, the project's
+    references to itself (``all = ["p[x]"]``) cannot be told apart from other projects.
+
+    :raises BadInputError: ``name`` is missing, not a string, or not a project name.
+    """
+    if name is None:
+        raise BadInputError(f"`{source}`: the required `project.name` is not set")
+    if not isinstance(name, str):
+        raise BadInputError(f"`{source}`: `project.name` must be a string")
+    try:
+        canonicalize_name(name, validate=True)
+    except InvalidName:
+        raise BadInputError(f"`{source}`: `project.name` `{name}` is not a valid name") from None
+
+
+def _optional_groups(optional: dict[str, object], source: str) -> dict[NormalizedName, object]:
+    """Return ``project.optional-dependencies`` by normalized extra name.
+
+    Two keys that normalize alike (``A_b`` and ``a-B``) name one extra: merged silently,
+    the later one won. uv refuses them (``duplicate normalized extra name``), as here.
+
+    :raises BadInputError: two keys name the same extra.
+    """
+    groups: dict[NormalizedName, object] = {}
+    for key, value in optional.items():
+        extra = canonicalize_name(key)
+        if extra in groups:
+            raise BadInputError(
+                f"`{source}`: `project.optional-dependencies` names the extra `{extra}` twice"
+            )
+        groups[extra] = value
+    return groups
 
 
 def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> RequirementsFile:
-    import tomllib  # noqa: PLC0415 - only pyproject inputs need it; keeps start-up lean
-
     source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise BadInputError(f"cannot read `{source}` ({error.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as error:
+    try:
+        data = parse_toml(text)
+    except ValueError as error:  # malformed, a 5,000-digit integer, nested too deeply
         raise BadInputError(f"`{source}` is not valid TOML: {error}") from None
-    except RecursionError:  # tomllib parses nested arrays and tables recursively
-        raise BadInputError(f"`{source}` nests arrays or tables too deeply") from None
     project = data.get("project")
     if not isinstance(project, dict):
         raise BadInputError(f"`{source}` has no `[project]` table")
+    _check_project_name(project.get("name"), source)
     dynamic = project.get("dynamic", [])
     if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
         raise BadInputError(f"`{source}`: `project.dynamic` must be a list of strings")
@@ -65,22 +111,70 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
     deps = project.get("dependencies", [])
     if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
         raise BadInputError(f"`{source}`: `project.dependencies` must be a list of strings")
-    result.requirements.extend(RequirementLine(_requirement(d, source), source, 0) for d in deps)
     optional = project.get("optional-dependencies", {})
     if not isinstance(optional, dict):
         raise BadInputError(f"`{source}`: `project.optional-dependencies` must be a table")
-    groups = {canonicalize_name(k): v for k, v in optional.items()}
+    groups = _optional_groups(optional, source)
     wanted = list(groups) if all_extras else [canonicalize_name(e) for e in extras]
     for extra in wanted:
         if extra not in groups:
             raise BadInputError(f"`{source}` has no optional dependencies named `{extra}`")
-        items = groups[extra]
+    name = project.get("name")
+    own = canonicalize_name(name) if isinstance(name, str) else None
+    result.requirements.extend(
+        RequirementLine(requirement, source, 0)
+        for requirement in _own_extras_expanded(source, own, deps, groups, wanted)
+    )
+    return result
+
+
+def _own_extras_expanded(
+    source: str,
+    own: str | None,
+    deps: list[str],
+    groups: dict[NormalizedName, object],
+    wanted: Sequence[NormalizedName],
+) -> list[Requirement]:
+    """Return a project's base requirements and those of the wanted extras, as roots.
+
+    An extra may name the project itself (``all = ["p[test,docs]"]``, a common idiom),
+    and the base list may too: the project being read is not on any index, so such a
+    requirement means "these extras of mine too" (what uv does, and what
+    :func:`~resolvent.project.direct.project_requirements` does for built metadata).
+    Taken as a root, it sent the engines looking for ``p`` on the index and the
+    resolution failed. The named extras are expanded in its place, each once, their
+    requirements under its marker as well as their own.
+
+    :raises BadInputError: a group is not a list of strings, a requirement is invalid,
+        or a self-reference names an extra the project does not define.
+    """
+    pending: list[tuple[str, object, Marker | None]] = [("", deps, None)]
+    pending += [(extra, groups[extra], None) for extra in wanted]
+    seen = {(extra, "") for extra, _, _ in pending}
+    found: list[Requirement] = []
+    while pending:
+        extra, items, outer = pending.pop(0)
         if not isinstance(items, list) or not all(isinstance(d, str) for d in items):
             raise BadInputError(f"`{source}`: extra `{extra}` must be a list of strings")
-        result.requirements.extend(
-            RequirementLine(_requirement(d, source), source, 0) for d in items
-        )
-    return result
+        for text in cast("list[str]", items):
+            requirement = _requirement(text, source)
+            if outer is not None:  # a copy: parsed requirements are shared (cached)
+                inner = requirement.marker
+                requirement = copy.copy(requirement)
+                requirement.marker = outer if inner is None else Marker(f"({inner}) and ({outer})")
+            if own is None or canonicalize_name(requirement.name) != own:
+                found.append(requirement)
+                continue
+            for more in sorted(map(canonicalize_name, requirement.extras)):
+                if more not in groups:
+                    raise BadInputError(
+                        f"`{source}`: `{text}` names an extra `{more}` that `{own}` does not define"
+                    )
+                key = (more, str(requirement.marker or ""))
+                if key not in seen:
+                    seen.add(key)
+                    pending.append((more, groups[more], requirement.marker))
+    return found
 
 
 def _read_setup_cfg(path: Path, extras: Sequence[str], *, all_extras: bool) -> RequirementsFile:
@@ -145,7 +239,7 @@ def read_input(
     if str(path) == "-":
         import sys  # noqa: PLC0415
 
-        return parse_requirements_text(sys.stdin.read(), "-")
+        return parse_requirements_stream(getattr(sys.stdin, "buffer", None), "-")
     return parse_requirements_file(path)
 
 
@@ -158,12 +252,23 @@ def read_listed(path: Path, what: str) -> list[RequirementLine]:
     :param what: the use, for the message (``constraints``, ``overrides``).
     :raises BadInputError: the input's requirements are only known by building it.
     """
+    return read_listed_input(path, what).requirements
+
+
+def read_listed_input(path: Path, what: str) -> RequirementsFile:
+    """Read a constraints or overrides input whole: its requirements and its options.
+
+    uv applies a constraints or overrides file's ``--no-binary``/``--only-binary`` as
+    it applies a requirements file's; the caller takes them from here.
+
+    :raises BadInputError: see :func:`read_listed`.
+    """
     part = read_input(path)
     if part.projects:
         raise BadInputError(
             f"`{path}` cannot give {what}: its requirements are only known by building it"
         )
-    return part.requirements
+    return part
 
 
 def read_inputs(

@@ -7,7 +7,8 @@ what is already installed, as uv does), compare with the environment
 (:mod:`resolvent.installer.prepare`, building sdists and local projects with
 :mod:`resolvent.installer.build`), then install each distribution in its own
 transaction. The environment is locked for the whole run, so two commands on one venv
-take turns, and a run killed at any moment leaves a state a rerun repairs.
+take turns, and a run killed at any moment leaves a journal from which the next run
+that takes the lock restores what the environment held (see ``environment_lock``).
 
 Example::
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -44,6 +45,7 @@ from resolvent.installer.destination import (
     SchemeDestination,
     all_or_nothing,
     installed_files,
+    recover_staging,
 )
 from resolvent.installer.install import compile_files, install, remove_installed
 from resolvent.installer.link import LinkMode
@@ -58,13 +60,14 @@ from resolvent.installer.prepare import (
 from resolvent.installer.site import InstalledDist, SitePackages
 from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
+from resolvent.markers import requirement_applies
 from resolvent.project.direct import (
     DirectOverlay,
     expand_projects,
     forbid_build,
     local_path,
 )
-from resolvent.project.inputs import read_input, read_listed
+from resolvent.project.inputs import read_input, read_listed_input
 from resolvent.project.requirements_txt import (
     RequirementLine,
     RequirementsFile,
@@ -72,6 +75,7 @@ from resolvent.project.requirements_txt import (
 )
 from resolvent.project.resolve import (
     LazyBuilder,
+    add_binary_options,
     open_provider,
     resolve_requirements,
 )
@@ -185,8 +189,15 @@ def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
 
 
 @contextlib.contextmanager
-def environment_lock(environment: Venv) -> Iterator[None]:
-    """Hold the environment's lock: one install or uninstall at a time per environment."""
+def environment_lock(environment: Venv, warnings: list[str] | None = None) -> Iterator[None]:
+    """Hold the environment's lock: one install or uninstall at a time per environment.
+
+    Once it holds the lock, it finishes what killed runs left: a run killed while it
+    changed the environment is rolled back from its journal, so this run starts from a
+    whole environment, the one that run started from (see
+    :func:`~resolvent.installer.destination.recover_staging`). What it did is added to
+    ``warnings``, or printed on stderr as ``warning: ...`` lines when that is None.
+    """
     root = environment.root
     if (root / "pyvenv.cfg").is_file():
         path = root / ".lock"
@@ -194,16 +205,13 @@ def environment_lock(environment: Venv) -> Iterator[None]:
         digest = hashlib.sha256(os.fspath(root).encode()).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"resolvent-env-{digest}.lock"
     with exclusive_lock(os.fspath(path)):
-        _clean_staging(root)
+        notes = recover_staging(root)
+        if warnings is not None:
+            warnings.extend(notes)
+        else:
+            for note in notes:
+                print(f"warning: {note}", file=sys.stderr)  # noqa: T201 -- the CLI's format
         yield
-
-
-def _clean_staging(root: Path) -> None:
-    """Remove the staging folders of installs that were killed (we hold the lock)."""
-    with contextlib.suppress(OSError), os.scandir(root) as entries:
-        stale = [e.path for e in entries if e.name.startswith(".resolvent-staging-")]
-    for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 # -- reading the inputs -----------------------------------------------------------------
@@ -217,7 +225,10 @@ def _read_request(request: InstallRequest) -> RequirementsFile:
     for path in request.requirement_files:
         merged.merge(read_input(path))
     for path in request.constraint_files:
-        merged.constraints.extend(read_listed(path, "constraints"))
+        part = read_listed_input(path, "constraints")
+        merged.constraints.extend(part.requirements)
+        merged.no_binary.extend(part.no_binary)  # uv applies these from `-c` files too
+        merged.only_binary.extend(part.only_binary)
     return merged
 
 
@@ -303,6 +314,44 @@ def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
             f"`{requirement}` names `{requirement.name}`, but the distribution is `{metadata.name}`"
         )
     return _Direct(line, tree, metadata, direct_url, always)
+
+
+def _url_pinned(
+    lines: Sequence[RequirementLine],
+    direct: dict[NormalizedName, _Direct],
+    context: _Context,
+    markers: Mapping[str, str],
+) -> list[Requirement]:
+    """Return constraints or overrides, those given as ``name @ URL`` pinned to that URL.
+
+    As in uv (and ``pip compile``, see :func:`resolvent.project.compile._url_pinned`):
+    the distribution is prepared like a direct requirement and laid over the index, and
+    the line becomes ``name==<its version>``; one whose marker does not hold is left out.
+
+    :raises BadInputError: the distribution is missing, or the project is required from
+        another URL too.
+    """
+    pinned: list[Requirement] = []
+    for line in lines:
+        requirement = line.requirement
+        if requirement.url is None and line.path is None:
+            pinned.append(requirement)
+            continue
+        if not requirement_applies(requirement, markers):
+            continue
+        prepared = _prepare_direct(line, context)
+        name = prepared.metadata.name
+        previous = direct.get(name)
+        if previous is not None and previous.direct_url["url"] != prepared.direct_url["url"]:
+            raise BadInputError(
+                f"`{name}` is required from two places: `{previous.direct_url['url']}` "
+                f"and `{prepared.direct_url['url']}`"
+            )
+        direct.setdefault(name, prepared)
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f"; {requirement.marker}" if requirement.marker is not None else ""
+        pinned.append(Requirement(f"{name}{extras}=={prepared.metadata.version}{marker}"))
+    return pinned
 
 
 def _local_dist_file(path: Path) -> DistFile:
@@ -393,6 +442,12 @@ def install_requirements(request: InstallRequest) -> InstallReport:
     report = InstallReport()
     started = time.perf_counter()
     parsed = _read_request(request)
+    override_lines: list[RequirementLine] = []
+    for path in request.override_files:
+        part = read_listed_input(path, "overrides")
+        override_lines.extend(part.requirements)
+        parsed.no_binary.extend(part.no_binary)
+        parsed.only_binary.extend(part.only_binary)
     if not parsed.requirements and not parsed.projects and not request.exact:
         raise BadInputError(
             "no requirements given", hint="name packages, or pass `-r requirements.txt`"
@@ -414,6 +469,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
     if settings.find_links is None and parsed.find_links:
         settings.find_links = parsed.find_links
     settings.no_index |= parsed.no_index
+    add_binary_options(settings, parsed.no_binary, parsed.only_binary)
     markers = settings.target.markers() | {"extra": ""}
     lines = [
         line
@@ -427,7 +483,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
             hashes[name] = hashes.get(name, frozenset()) | frozenset(h.lower() for h in line.hashes)
 
     with (
-        environment_lock(environment),
+        environment_lock(environment, report.warnings),
         Preparer(cache, offline=settings.offline, progress=request.progress) as preparer,
     ):
         # Made on first use: an install of wheels builds nothing.
@@ -452,12 +508,15 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                 roots.append(requirement)
         report.timings["direct"] = time.perf_counter() - started
 
-        constraints = [line.requirement for line in parsed.constraints]
-        overrides = [
-            line.requirement
-            for path in request.override_files
-            for line in read_listed(path, "overrides")
-        ]
+        # `name @ URL` constraints and overrides pin the project to that distribution,
+        # as in uv (see `compile._url_pinned`): prepared like direct requirements.
+        constraints = _url_pinned(parsed.constraints, direct, context, markers)
+        overrides = _url_pinned(override_lines, direct, context, markers)
+        urls = {
+            canonicalize_name(line.requirement.name): line.requirement.url
+            for line in [*lines, *parsed.constraints, *override_lines]
+            if line.requirement.url is not None
+        }
         with open_provider(settings, builder=builder) as provider:
             overlay = DirectOverlay(
                 provider,
@@ -476,6 +535,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                 preferences=(
                     _preferences(site, roots, direct, request.upgrade_packages) if keep else None
                 ),
+                urls=urls,
             )
             report.timings["resolve"] = time.perf_counter() - resolve_started
             report.resolution_warnings = resolved.warnings
@@ -492,7 +552,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
                             name,
                             version,
                             tree=item.tree,
-                            requested=True,
+                            requested=name in requested,  # not a constraint's
                             direct_url=item.direct_url,
                             always_reinstall=item.always_reinstall,
                         )
@@ -622,7 +682,8 @@ def _apply(
     removed is read); then removals, the incomplete folders ``replaced`` and the links
     all go through one :class:`Journal`, and if any of them fails, every step already
     taken is undone (removed distributions come back, new ones go) before the error is
-    raised. A run killed part way leaves what a rerun repairs (see ``environment_lock``).
+    raised. A run killed part way leaves its journal, from which the next run rolls it
+    back (see ``environment_lock``).
     """
     request = context.request
     environment = request.environment
@@ -706,40 +767,75 @@ def _apply_steps(
     pending = iter(sorted(ordered, key=_manifest_size, reverse=True))
     taking = threading.Lock()
 
-    def work() -> None:
-        while True:
-            with taking:
-                # After a failure the run will be rolled back: start nothing new.
-                cached = None if failures else next(pending, None)
-            if cached is None:
-                return
-            try:
-                results[id(cached)] = link_one(cached)
-            except BaseException as error:  # noqa: BLE001 -- re-raised by the main thread
+    def work(ended: threading.Event) -> None:
+        try:
+            while True:
                 with taking:
-                    failures.append(error)
+                    # After a failure or a Ctrl+C the run will be rolled back: start
+                    # nothing new.
+                    cached = None if failures or journal.stopped else next(pending, None)
+                if cached is None:
+                    return
+                try:
+                    results[id(cached)] = link_one(cached)
+                except BaseException as error:  # noqa: BLE001 -- re-raised by the main thread
+                    with taking:
+                        failures.append(error)
+                    # The run will be rolled back: the other workers need not finish
+                    # their packages (their "interrupted" errors come after this one).
+                    journal.stop()
+        finally:
+            ended.set()
 
     # Plain threads, not concurrent.futures: its import (logging with it) costs a warm
     # install more than this pool's bookkeeping saves.
     workers = [
-        threading.Thread(target=work, name=f"resolvent-link-{number}")
-        for number in range(min(_LINK_THREADS, len(ordered)))
+        (threading.Thread(target=work, args=(ended,), name=f"resolvent-link-{number}"), ended)
+        for number, ended in enumerate(
+            threading.Event() for _ in range(min(_LINK_THREADS, len(ordered)))
+        )
     ]
     try:
-        for worker in workers:
+        for worker, _ in workers:
             worker.start()
-        for worker in workers:
+        for worker, _ in workers:
             worker.join()
-    except BaseException as error:  # Ctrl+C while linking: let the workers stop first
-        with taking:
-            failures.append(error)
-        for worker in workers:
-            if worker.is_alive():
-                worker.join()
+    except BaseException:  # Ctrl+C while linking: the workers stop before the rollback
+        _stop_workers(journal, workers)
         raise
     if failures:
         raise failures[0]
     return [(cached, results[id(cached)]) for cached in ordered]
+
+
+def _stop_workers(
+    journal: Journal, workers: Sequence[tuple[threading.Thread, threading.Event]]
+) -> None:
+    """Stop the link workers and wait until every one that ran has ended, through any Ctrl+C.
+
+    :meth:`Journal.stop` makes each stop at its next step (its steps are all in the
+    journal, which the caller's rollback then undoes) and take no other package. The
+    wait does not use ``Thread.join``: on CPython 3.11, a ``join`` that a
+    KeyboardInterrupt cut short marks the thread stopped (bpo-45274's handling in
+    ``_wait_for_tstate_lock``), so ``is_alive()`` turns False and another ``join``
+    returns at once while the thread still runs. The rollback then raced a worker still
+    moving files, and the staging folder with the backups was deleted under it. So each
+    worker sets an event when it ends, and this polls the events; a short sleep cut by
+    a Ctrl+C is simply taken again, and no lock is held across it. A worker that had
+    not run yet when the journal was stopped needs no wait: its commit checks the flag
+    before its first step.
+    """
+    while True:
+        try:
+            journal.stop()
+            # ``ident`` is set by a thread before it runs anything.
+            pending = [ended for worker, ended in workers if worker.ident is not None]
+            while pending:
+                time.sleep(0.005)
+                pending = [ended for ended in pending if not ended.is_set()]
+        except KeyboardInterrupt:
+            continue
+        return
 
 
 def _manifest_size(cached: CachedDist) -> int:

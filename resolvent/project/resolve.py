@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from packaging.utils import NormalizedName, canonicalize_name
 
 from resolvent.errors import CrossCheckError, SolverError
+from resolvent.markers import requirement_applies
 from resolvent.solver.ranges import from_specifier
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
@@ -43,6 +44,7 @@ __all__ = [
     "ResolveSettings",
     "Resolved",
     "UnsatisfiableError",
+    "add_binary_options",
     "open_cache",
     "open_provider",
     "resolve_requirements",
@@ -99,6 +101,44 @@ class Resolved:
     resolution: Resolution
     #: What uv would warn about the answer: yanked versions chosen, extras that do not exist.
     warnings: list[str] = field(default_factory=list)
+
+
+def add_binary_options(
+    settings: ResolveSettings, no_binary: Sequence[str], only_binary: Sequence[str]
+) -> None:
+    """Add an input file's ``--no-binary``/``--only-binary`` values to the settings.
+
+    pip and uv apply these options from requirements files together with the command
+    line's: a file that says ``--no-binary :all:`` is meant to be built from source, and
+    pinning wheels instead (as when they were read and dropped) is a wrong answer with
+    no error. The two sources are joined: what either forbids is forbidden.
+    """
+    settings.no_binary = _joined_policy(settings.no_binary, no_binary)
+    settings.no_build = _joined_policy(settings.no_build, only_binary)
+
+
+def _joined_policy(policy: BinaryPolicy, values: Sequence[str]) -> BinaryPolicy:
+    """Return ``policy`` joined with option values read in order (pip's ``:all:``/``:none:``).
+
+    ``:none:`` clears what the file said before it, as in pip; names are normalized, as
+    the provider looks them up so.
+    """
+    every = False
+    names: set[str] = set()
+    for value in values:
+        for part in value.split(","):
+            item = part.strip()
+            if item == ":all:":
+                every = True
+            elif item == ":none:":
+                every, names = False, set()
+            elif item:
+                names.add(canonicalize_name(item))
+    if policy is True or every:
+        return True
+    if not names:
+        return policy
+    return frozenset(names) | {canonicalize_name(n) for n in policy or ()}
 
 
 def open_cache(settings: ResolveSettings) -> Cache:
@@ -206,7 +246,7 @@ def _constraint_ranges(
     ranges: dict[NormalizedName, VersionRange] = {}
     env = markers | {"extra": ""}
     for requirement in constraints:
-        if requirement.marker is not None and not requirement.marker.evaluate(env):
+        if not requirement_applies(requirement, env):
             continue
         name = canonicalize_name(requirement.name)
         rng = from_specifier(str(requirement.specifier))
@@ -291,11 +331,13 @@ def resolve_requirements(
     overrides: Sequence[Requirement] = (),
     pre: bool = False,
     preferences: Mapping[NormalizedName, Version] | None = None,
+    urls: Mapping[NormalizedName, str] | None = None,
 ) -> Resolved:
     """Resolve ``requirements`` for the settings' target and certify the answer.
 
     :param pre: the inputs asked for pre-releases (``--pre`` in a requirements file).
     :param preferences: versions to try first (an existing output file's pins).
+    :param urls: the URLs the user's own inputs name projects by (see :attr:`Options.urls`).
     :raises UnsatisfiableError: no solution exists (the message explains why).
     :raises CrossCheckError: the engines disagree or the checker rejects a solution.
     """
@@ -311,6 +353,7 @@ def resolve_requirements(
         constraints=_constraint_ranges(constraints, markers),
         overrides=_by_name(overrides),
         preferences=preferences or {},
+        urls=urls or {},
     )
 
     def new_universe() -> Universe:

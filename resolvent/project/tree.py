@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from resolvent.markers import requirement_applies
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
@@ -120,14 +122,15 @@ def _holding(
     requirements: Iterable[Requirement], extras: set[str], markers: Mapping[str, str]
 ) -> list[Requirement]:
     """Return the requirements whose marker holds with no extra or one of ``extras``."""
-    held = []
-    for requirement in requirements:
-        marker = requirement.marker
-        if marker is None or any(
-            marker.evaluate({**markers, "extra": extra}) for extra in sorted(extras)
-        ):
-            held.append(requirement)
-    return held
+    return [
+        requirement
+        for requirement in requirements
+        if requirement.marker is None
+        or any(
+            requirement_applies(requirement, {**markers, "extra": extra})
+            for extra in sorted(extras)
+        )
+    ]
 
 
 def _roots(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from resolvent.markers import requirement_applies
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import ROOT, base_name, package_key
 
@@ -79,11 +80,11 @@ def check_solution(universe: Universe, selected: Mapping[str, Version]) -> list[
             if extra is not None and requirement.marker is None:
                 continue  # the base project's own requirement, checked there
             if requirement.marker is not None:
-                holds = requirement.marker.evaluate(env)
+                holds = requirement_applies(requirement, env)
                 if extra is not None:
                     # An extra adds only the requirements its marker names.
                     env["extra"] = ""
-                    holds = holds and not requirement.marker.evaluate(env)
+                    holds = holds and not requirement_applies(requirement, env)
                 if not holds:
                     continue
             # A project may require itself: its own version must then meet the

@@ -8,7 +8,7 @@ fake: the engines cannot tell it from an index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -47,7 +47,7 @@ class InMemoryProvider:
         self.requests: int = 0
 
     @classmethod
-    def from_simple(cls, table: Mapping[str, Mapping[str, Sequence[str]]]) -> InMemoryProvider:
+    def from_simple(cls, table: Mapping[str, Mapping[str, Sequence[str]]]) -> Self:
         """Build a provider from ``{name: {version: [requirement, ...]}}``."""
         return cls(
             {

@@ -54,7 +54,15 @@ _RELEASE_MAX = 32
 
 
 class _Steps:
-    """Counts SAT calls and loaded versions against a budget; polls cancellation."""
+    """Counts SAT calls and loaded versions against a budget; polls cancellation.
+
+    Cancellation (the reporter's ``should_cancel``, through which a caller's deadline
+    arrives: the solver has no clock) is polled before every SAT call and before every
+    read of the universe that may wait (:meth:`poll`, the ``Cnf``'s ``interrupt``). On
+    a real index those reads are page and metadata fetches, which take most of a cold
+    run: polled between SAT calls only, a time-boxed check went on loading (a whole
+    frontier, and the speculative paths beyond it) long past its deadline.
+    """
 
     __slots__ = ("budget", "loaded", "reporter", "sat_calls")
 
@@ -72,9 +80,13 @@ class _Steps:
         if self.budget is not None and self.steps > self.budget:
             raise BudgetExceeded(SatEngine.name, self.steps)
 
-    def before_call(self) -> None:
+    def poll(self) -> None:
+        """Raise :class:`BudgetExceeded` if the reporter asks the engine to stop."""
         if self.reporter is not None and self.reporter.should_cancel():
             raise BudgetExceeded(SatEngine.name, self.steps)
+
+    def before_call(self) -> None:
+        self.poll()
         self.sat_calls += 1
         self._check()
 
@@ -121,7 +133,7 @@ class SatEngine:
         if reporter is not None:
             reporter.starting(self.name)
         steps = _Steps(budget, reporter)
-        cnf = Cnf(universe, lazy_at_most_one=not self.optimal)
+        cnf = Cnf(universe, lazy_at_most_one=not self.optimal, interrupt=steps.poll)
         root_deps = cnf.load_root()
         if self.optimal:
             selected = _optimal(cnf, steps, root_deps)
@@ -133,7 +145,7 @@ class SatEngine:
                 # the first call without it, so that the core (and its sentences) is
                 # the one the plain lazy loop finds (``specs/encoding.md``, 3 and 5),
                 # with every at-most-one constraint from the start.
-                cnf = Cnf(universe)
+                cnf = Cnf(universe, interrupt=steps.poll)
                 root_deps = cnf.load_root()
                 selected = _Greedy(cnf, steps, root_deps, speculate=False).run()
                 assert selected is None, "satisfiability does not depend on what is loaded"

@@ -14,8 +14,6 @@ takes the text.
 from __future__ import annotations
 
 import copy
-import json
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -27,12 +25,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from resolvent.errors import BadInputError, ScenarioError
+from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_marker, parse_requirement
 from resolvent.solver._internal.toml_subset import loads_subset
 from resolvent.solver.memory import InMemoryProvider, Release
 from resolvent.solver.provider import VersionInfo, unusable_reason
 from resolvent.solver.universe import Options, Universe
 from resolvent.target import Target, parse_platform, parse_python_version
+from resolvent.toml_text import parse_toml
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -407,16 +407,15 @@ def parse_scenario(text: str, source: str, *, fmt: str = "toml") -> list[Scenari
     """
     try:
         if fmt == "json":
-            loaded: Any = json.loads(text)
+            loaded: Any = parse_json(text)
         else:
             # Scenario files are plain TOML that a regex reader takes ten times faster;
             # anything else (and every error) goes to tomllib.
             loaded = loads_subset(text)
             if loaded is None:
-                loaded = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise ScenarioError(source, f"not valid {fmt.upper()}: {error}") from None
-    except RecursionError:  # both parsers read nested arrays and tables recursively
-        raise ScenarioError(source, f"not valid {fmt.upper()}: nested too deeply") from None
+                loaded = parse_toml(text)
+    except ValueError as error:  # also a 5,000-digit integer, or nesting too deep
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ScenarioError(source, f"not valid {fmt.upper()}: {first}") from None
     items = loaded if isinstance(loaded, list) else [loaded]
     return [_build(_table(item, "the scenario", source), source) for item in items]

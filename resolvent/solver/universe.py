@@ -20,6 +20,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from resolvent.markers import requirement_applies
 from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import VersionRange, exactly, from_specifier
@@ -74,6 +75,11 @@ def base_name(package: str) -> NormalizedName:
     return NormalizedName(package if cut < 0 else package[:cut])
 
 
+def _without_fragment(url: str) -> str:
+    """Return a URL without its ``#fragment`` (a hash or an egg name, not a location)."""
+    return url.split("#", 1)[0]
+
+
 def _extra_of(package: str) -> str | None:
     cut = package.find("[")
     return None if cut < 0 else package[cut + 1 : -1]
@@ -111,6 +117,11 @@ class Options:
     #: Versions to try first where they are usable (the pins of an existing output file,
     #: as uv and pip-tools keep them): an order, not a constraint.
     preferences: Mapping[NormalizedName, Version] = field(default_factory=dict)
+    #: The URLs the user's own requirements, constraints or overrides name projects by.
+    #: A dependency written ``name @ URL`` is only allowed at one of those (uv's rule,
+    #: and pip refuses it from an index too): a version that needs another is unusable.
+    #: ``None`` (scenarios, where a URL is a mere name and nothing is fetched): no check.
+    urls: Mapping[NormalizedName, str] | None = None
 
 
 def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
@@ -477,15 +488,51 @@ class Universe:
         if isinstance(requirements, Unavailable):
             return requirements
         if extra is None:
+            unnamed = self._unnamed_url(requirements, None)
+            if unnamed is not None:
+                return unnamed
             return self._without_self((name,), version, self._edges(requirements, extra=None))
         # A virtual extra package pins its base project to the same version and adds
         # only the extra's own requirements: those whose marker holds with the extra
         # and not without it.
         own = [r for r in requirements if r.marker is not None and not self._marker_holds(r, None)]
+        unnamed = self._unnamed_url(own, extra)
+        if unnamed is not None:
+            return unnamed
         edges = self._without_self((package, name), version, self._edges(own, extra=extra))
         if isinstance(edges, Unavailable):
             return edges
         return (Dependency(name, exactly(version), f"=={version}"), *edges)
+
+    def _unnamed_url(
+        self, requirements: Sequence[Requirement], extra: str | None
+    ) -> Unavailable | None:
+        """Return why a version is unusable when it needs a URL the user did not name.
+
+        The engines choose versions, not URLs: ``beta @ URL`` in an index package's
+        metadata was taken as plain ``beta``, and the answer held the index's ``beta``
+        where the package declared another distribution, with no word. pip refuses such
+        a dependency; uv allows it only when the user's requirements or constraints name
+        the same URL (which lays that distribution over the index), and so does this.
+        An override of the project replaces the dependency, URL and all.
+        """
+        allowed = self.options.urls
+        if allowed is None:
+            return None
+        for requirement in self._with_overrides(requirements):
+            url = requirement.url
+            if url is None or (
+                requirement.marker is not None and not self._marker_holds(requirement, extra)
+            ):
+                continue
+            named = allowed.get(canonicalize_name(requirement.name))
+            if named is None or _without_fragment(named) != _without_fragment(url):
+                wanted = f"{requirement.name} @ {url}"
+                return Unavailable(
+                    f"requires `{wanted}`, and a URL dependency is only allowed at a URL "
+                    "that the requirements or constraints name"
+                )
+        return None
 
     def _edges(
         self,
@@ -555,7 +602,7 @@ class Universe:
         if found is None:
             env = dict(self.markers)
             env["extra"] = extra or ""
-            found = (marker, marker.evaluate(env))
+            found = (marker, requirement_applies(requirement, env))
             self._marker_cache[key] = found
         return found[1]
 

@@ -433,6 +433,22 @@ def test_a_cache_entry_that_lost_files_is_unpacked_again(rv: Runner, tmp_path: P
     rv("pip", "verify", "--python", str(venv))
 
 
+def test_a_cache_entry_that_lost_its_manifest_and_a_file_is_unpacked_again(
+    rv: Runner, tmp_path: Path
+) -> None:
+    """What a cleaner of old files leaves: the folder, without the manifest and a file."""
+    rv.install(rv.venv(tmp_path / "first"), "beta==2.0")
+    (lost,) = (rv.cache / "archive-v1").glob("*/beta/__init__.py")
+    entry = lost.parent.parent
+    lost.unlink()
+    entry.with_name(entry.name + ".manifest").unlink()
+    venv = rv.venv(tmp_path / "second")
+    result = rv.install(venv, "beta==2.0")
+    assert "warning: the cache entry of `beta==2.0` had lost files" in result.stderr
+    assert (site_packages(venv) / "beta" / "__init__.py").is_file()
+    rv("pip", "verify", "--python", str(venv))
+
+
 def test_offline_after_a_warm_run(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with serve_dists(

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner, Result
 
+from resolvent import markers as markers_module
 from resolvent.cli import cli
-from tests.support.dists import Dist
+from tests.support.dists import Dist, build_wheel
 from tests.support.environment import hermetic_env
 from tests.support.index import serve_dists
 from tests.support.static import serve_folder
@@ -159,6 +160,41 @@ def test_a_huge_invalid_line_makes_a_short_error(tmp_path: Path) -> None:
     assert len(error) < 1_000
     assert "invalid requirement `b xxx" in error
     assert "...` (300002 characters): Expected semicolon" in error
+
+
+def test_metadata_markers_packaging_cannot_evaluate_are_ignored_as_uv_does(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Requires-Dist: dep>=1; python_version ~= "foo"``: uv installs dep; so do we."""
+    monkeypatch.setattr(markers_module, "_warned", set())  # once per process
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, Dist("dep", "1.0"))
+    build_wheel(wheels, Dist("badmark", "1.0", requires=['dep>=1; python_version ~= "foo"']))
+    find = ("--no-index", "-f", str(wheels))
+    venv = str(tmp_path / "venv")
+    _run(tmp_path, "venv", venv, code=0)
+    result = _run(tmp_path, "pip", "install", "--python", venv, *find, "badmark", code=0)
+    assert "+ dep==1.0" in result.stderr
+    assert caplog.messages == [
+        (
+            'ignoring `python_version ~= "foo"` in `dep>=1; python_version ~= "foo"`: '
+            "packaging cannot evaluate it"
+        )
+    ]
+    _run(tmp_path, "pip", "check", "--python", venv, code=0)
+    assert "dep v1.0" in _run(tmp_path, "pip", "tree", "--python", venv, code=0).stdout
+    assert "dep==1.0" in _compile(tmp_path, "badmark\n", *find, code=0).stdout
+
+
+def test_a_users_marker_packaging_cannot_evaluate_is_bad_input(tmp_path: Path) -> None:
+    venv = str(tmp_path / "venv")
+    _run(tmp_path, "venv", venv, code=0)
+    args = ("pip", "install", "--python", venv, "--offline", 'b; os_name === "posix"')
+    result = _run(tmp_path, *args, code=2)
+    assert result.stderr == (
+        'error: `<command line>` line 1: invalid marker `os_name === "posix"`: '
+        '`os_name === "posix"` cannot be evaluated\n'
+    )
 
 
 def test_a_reader_that_went_away_gets_no_error_message() -> None:

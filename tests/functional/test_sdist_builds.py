@@ -358,3 +358,66 @@ def test_a_setup_script_cannot_give_constraints(rv: Runner, tmp_path: Path) -> N
     assert "cannot give constraints: its requirements are only known by building it" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("entry", ["/etc", "../outside", "../proj-x", "inside/../../proj-x"])
+def test_a_backend_path_outside_the_tree_is_refused_before_any_build(
+    rv: Runner, tmp_path: Path, entry: str
+) -> None:
+    # PEP 517: backend-path entries are relative and inside the tree. `../proj-x` shares
+    # the tree's name as a prefix, which pyproject-hooks' own string test let through.
+    project = write_project(
+        tmp_path / "proj",
+        Dist("proj", "0.1", requires=["beta"]),
+        in_tree_backend=True,
+        dynamic=True,
+    )
+    outside = tmp_path / "proj-x"
+    outside.mkdir()
+    (outside / "_rv_backend.py").write_text(IN_TREE_BACKEND)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('backend-path = ["."]', f'backend-path = ["{entry}"]')
+    )
+    result = rv.compile(str(_requirements(tmp_path, f"{project}\n")), code=1)
+    assert result.stderr == (
+        f"error: failed to build `{project}`: `pyproject.toml`: `build-system.backend-path` "
+        f"entry `{entry}` must be a relative path within the source tree\n"
+    )
+    assert rv.hooks() == []  # refused before the backend ran
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "hint"),
+    [
+        ("file", "--only-binary :all:\ndyn\n", "building from source is disabled"),
+        ("file", "--only-binary=other,dyn\ndyn\n", "building from source is disabled"),
+        ("file", "--no-binary beta\nbeta\n", "has only wheels and `--no-binary` is set"),
+        ("included", "--no-binary :all:\nbeta\n", "has only wheels and `--no-binary` is set"),
+        ("constraints", "--no-binary Beta\n", "has only wheels and `--no-binary` is set"),
+    ],
+)
+def test_binary_options_in_input_files_apply(
+    rv: Runner, tmp_path: Path, where: str, text: str, hint: str
+) -> None:
+    # pip and uv apply them with the command line's; they used to be read and dropped.
+    options = tmp_path / "options.txt"
+    options.write_text(text)
+    if where == "file":
+        args = [str(options)]
+    elif where == "included":
+        args = [str(_requirements(tmp_path, f"-r {options}\n"))]
+    else:
+        args = [str(_requirements(tmp_path, "beta\n")), "-c", str(options)]
+    failed = rv.compile(*args, code=1)
+    assert "no solution found" in failed.stderr
+    assert hint in failed.stderr
+    if where == "file" and "beta" in text:
+        venv = rv.venv(tmp_path / "venv")
+        assert hint in rv.install(venv, "-r", str(options), code=1).stderr
+    assert rv.hooks() == []
+
+
+def test_none_in_a_file_clears_what_it_said_before(rv: Runner, tmp_path: Path) -> None:
+    source = _requirements(tmp_path, "--no-binary :all:\n--no-binary :none:\nbeta\n")
+    assert rv.compile(str(source), "--no-annotate").stdout == "beta==2.0\n"

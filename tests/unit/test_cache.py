@@ -83,7 +83,7 @@ def test_writer_that_finds_entry_done_keeps_it(tmp_path: Path, wheel: Path) -> N
     marker = tree / "marker"
     marker.write_text("first")
     # A writer that raced past the lock check publishes onto a finished entry.
-    Cache._unpack(wheel, tree, None)
+    cache._unpack(wheel, tree, None)
     assert marker.read_text() == "first"
     assert not [p for p in tree.parent.iterdir() if p.name.startswith(".tmp-")]
 
@@ -181,3 +181,55 @@ def test_importing_the_cache_loads_no_installer_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_file_in_the_place_of_an_entry_is_replaced(tmp_path: Path, wheel: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    digest = sha256(wheel)
+    stray = cache.bucket(CacheBucket.ARCHIVE) / digest
+    stray.write_text("not an entry")
+    tree = cache.unpack_wheel(wheel, digest)
+    assert (tree / "demo" / "__init__.py").is_file()
+
+
+def test_prune_removes_a_linked_entry_for_good(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    archive = cache.bucket(CacheBucket.ARCHIVE)
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep.txt").write_text("not the cache's")
+    (archive / ("a" * 64)).symlink_to(target)
+    assert cache.prune() != []
+    assert [p.name for p in archive.iterdir() if not p.name.endswith(".lock")] == []
+    assert (target / "keep.txt").read_text() == "not the cache's"  # the link's target stays
+    again = cache.prune()  # once removed, the link is not "removed" again on every run
+    assert not [p for p in again if p.name == "a" * 64 or p.name.startswith(".tmp-trash")]
+
+
+def test_an_entry_without_its_manifest_counts_as_damaged(tmp_path: Path, wheel: Path) -> None:
+    from resolvent.installer.manifest import manifest_path  # noqa: PLC0415
+
+    cache = Cache(tmp_path / "c")
+    tree = cache.unpack_wheel(wheel, sha256(wheel))
+    assert not cache.is_damaged(tree)
+    Path(manifest_path(tree)).unlink()
+    assert cache.is_damaged(tree)
+
+
+def test_the_default_cache_without_a_home_folder_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from resolvent.errors import BadInputError  # noqa: PLC0415
+
+    monkeypatch.delenv("RESOLVENT_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    with pytest.raises(BadInputError, match="no home folder for the default cache"):
+        Cache.default()
+    monkeypatch.setenv("RESOLVENT_CACHE_DIR", "~nosuchuser-resolvent/cache")
+    with pytest.raises(BadInputError, match="RESOLVENT_CACHE_DIR"):
+        Cache.default()

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def test_deeply_nested_pyproject_is_bad_input(tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
-    with pytest.raises(BadInputError, match="nests arrays or tables too deeply"):
+    with pytest.raises(BadInputError, match="nested too deeply"):
         read_input(path)
 
 
@@ -92,3 +92,31 @@ def test_output_that_cannot_be_written_is_bad_input(tmp_path: Path, name: str) -
     (tmp_path / "file").write_text("")
     with pytest.raises(BadInputError, match="cannot write"):
         write_output(tmp_path / name, "a==1\n")
+
+
+def _pyproject(tmp_path: Path, dependencies: str, optional: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        f'[project]\nname = "My_Proj"\nversion = "1"\ndependencies = {dependencies}\n'
+        f"[project.optional-dependencies]\n{optional}"
+    )
+    return path
+
+
+def test_an_extra_naming_the_project_itself_brings_in_its_extras(tmp_path: Path) -> None:
+    # uv resolves the `all = ["p[x]"]` idiom; the self-reference used to be a root
+    # requirement on `p`, looked up on the index: unsatisfiable.
+    path = _pyproject(
+        tmp_path,
+        '["alpha", "my-proj"]',
+        'x = ["gamma", "my.proj[y] ; python_version < \'3\'"]\n'
+        'y = ["beta"]\nall = ["my-proj[x,all]"]\n',
+    )
+    found = [str(line.requirement) for line in read_input(path, ["all"]).requirements]
+    assert found == ["alpha", "gamma", 'beta; python_version < "3"']
+
+
+def test_a_self_reference_to_an_undefined_extra_is_bad_input(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, "[]", 'all = ["my-proj[nope]"]\n')
+    with pytest.raises(BadInputError, match="names an extra `nope` that `my-proj` does not define"):
+        read_input(path, ["all"])

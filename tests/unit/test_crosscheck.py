@@ -12,6 +12,7 @@ from resolvent.solver.checker import check_solution
 from resolvent.solver.crosscheck import resolve
 from resolvent.solver.memory import InMemoryProvider
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
+from resolvent.solver.sat import SatEngine
 from resolvent.solver.universe import Options, Universe
 
 V = Version
@@ -375,3 +376,51 @@ def test_a_check_budget_counts_from_the_engine_start() -> None:
     assert not deadline.should_cancel()
     now[0] = 1.25
     assert deadline.should_cancel()
+
+
+class SlowProvider(InMemoryProvider):
+    """Each metadata read takes ``delay`` seconds of ``clock``, as a fetch would."""
+
+    clock = ManualClock()
+    delay = 0.05
+
+    def get_requirements(self, name, version):
+        self.clock.now += self.delay
+        return super().get_requirements(name, version)
+
+
+def test_certification_stops_at_its_budget_while_loading(target, monkeypatch):
+    """The deadline is polled per read, not only between SAT calls.
+
+    PubGrub's checked answer takes the 1.0 of every project in a chain of 60; SAT, to
+    certify it, wants the 2.0s, whose metadata nobody read yet: 50 ms each. It used to
+    load the whole chain (its speculative path) before its first SAT call looked at the
+    clock, 3 s on a 0.2 s budget; now it stops at its first read past the deadline.
+    """
+    size = 60
+    table = {
+        f"p{i}": {v: [f"p{i + 1}"] if i < size - 1 else [] for v in ("1.0", "2.0")}
+        for i in range(size)
+    }
+    clock = ManualClock()
+    provider = SlowProvider.from_simple(table)
+    provider.clock = clock
+    u = Universe(provider, [Requirement("p0")], target.markers(), target.python_version)
+    answer = Solution("pubgrub", {f"p{i}": V("1.0") for i in range(size)})
+    monkeypatch.setattr(
+        crosscheck,
+        "_engine",
+        lambda name, *, optimal: (
+            FixedEngine("pubgrub", answer) if name == "pubgrub" else SatEngine()
+        ),
+    )
+    resolution = resolve(u, clock=clock)
+    assert resolution.problems == []
+    assert resolution.outcome == answer
+    sat = resolution.runs[1]
+    assert sat.engine == "sat"
+    assert sat.outcome is None
+    assert sat.gave_up is not None
+    budget = crosscheck.AUTO_CERTIFY_SECONDS
+    assert sat.seconds <= budget + provider.delay + 1e-9
+    assert resolution.unfinished_check is not None  # the run says the check stopped

@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from resolvent.index import listing
+from resolvent.index import metadata as metadata_module
 from resolvent.index.config import IndexConfig
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PAGE_KIND, PageRecords
@@ -450,7 +451,7 @@ def test_offline_misses_are_answered_without_the_loop(
     # Forget what is known of its metadata: summary, raw file, bundle, downloaded sdist.
     identity = f"sha256:{hashlib.sha256(file.read_bytes()).hexdigest()}"
     http = HttpCache(cache)
-    kinds = ("core-metadata-summary-v2", "core-metadata")
+    kinds = (metadata_module._SUMMARY, metadata_module._RAW)
     forgotten = [HttpCache.key(f"{prefix}:{identity}") for prefix in kinds]
     forgotten.append(HttpCache.key(download))
     for path in [*_bundles(cache), *(http.path(key) for key in forgotten)]:

@@ -108,7 +108,7 @@ def test_pip_files_install_section_and_file_priority(pip_files: PipFiles) -> Non
     )
     resolved = resolve_index_config()
     assert resolved.index_url == "http://127.0.0.1:1/user-install/"
-    assert resolved.extra_index_urls == ("http://127.0.0.1:1/x1/", "http://127.0.0.1:1/x2/")
+    assert resolved.all_extra_index_urls == ("http://127.0.0.1:1/x1/", "http://127.0.0.1:1/x2/")
     assert resolved.find_links == ("/opt/wheels", "/srv/more")
 
 
@@ -119,7 +119,7 @@ def test_fallback_parser_when_pip_is_missing(without_pip: PipFiles) -> None:
     pip_files.write("site", "[install]\nextra-index-url = http://127.0.0.1:1/extra/\n")
     resolved = resolve_index_config()
     assert resolved.index_url == "http://127.0.0.1:1/global/"
-    assert resolved.extra_index_urls == ("http://127.0.0.1:1/extra/",)
+    assert resolved.all_extra_index_urls == ("http://127.0.0.1:1/extra/",)
     pip_files.write("user", "[install]\nindex-url = http://127.0.0.1:1/user/\n")
     assert resolve_index_config().index_url == "http://127.0.0.1:1/user/"
 
@@ -135,21 +135,26 @@ def test_nothing_configured_and_no_pip() -> None:
 
 def test_extra_index_urls_order(pip_files: PipFiles, monkeypatch: pytest.MonkeyPatch) -> None:
     pip_files.write("user", "[global]\nextra-index-url = http://127.0.0.1:1/conf/\n")
-    assert resolve_index_config(index_url=MIRROR).extra_index_urls == ("http://127.0.0.1:1/conf/",)
+    assert resolve_index_config(index_url=MIRROR).all_extra_index_urls == (
+        "http://127.0.0.1:1/conf/",
+    )
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:1/pip/")
-    assert resolve_index_config(index_url=MIRROR).extra_index_urls == ("http://127.0.0.1:1/pip/",)
+    assert resolve_index_config(index_url=MIRROR).all_extra_index_urls == (
+        "http://127.0.0.1:1/pip/",
+    )
     monkeypatch.setenv(
         "RESOLVENT_EXTRA_INDEX_URL", f"http://127.0.0.1:1/a/  http://127.0.0.1:1/b/ {MIRROR}"
     )
     resolved = resolve_index_config(index_url=MIRROR)
     # The main index is not repeated among the extras.
-    assert resolved.extra_index_urls == ("http://127.0.0.1:1/a/", "http://127.0.0.1:1/b/")
-    assert resolved.index_urls[0] == MIRROR
+    assert resolved.all_extra_index_urls == ("http://127.0.0.1:1/a/", "http://127.0.0.1:1/b/")
+    # Searched in uv's order: the extras first, as given, then the main index.
+    assert resolved.index_urls == ("http://127.0.0.1:1/a/", "http://127.0.0.1:1/b/", MIRROR)
     flagged = resolve_index_config(
         index_url=MIRROR, extra_index_urls=["http://127.0.0.1:1/f/", "http://127.0.0.1:1/f/"]
     )
-    assert flagged.extra_index_urls == ("http://127.0.0.1:1/f/",)
-    assert resolve_index_config(index_url=MIRROR, extra_index_urls=[]).extra_index_urls == ()
+    assert flagged.all_extra_index_urls == ("http://127.0.0.1:1/f/",)
+    assert resolve_index_config(index_url=MIRROR, extra_index_urls=[]).all_extra_index_urls == ()
 
 
 def test_find_links_order(pip_files: PipFiles, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,6 +188,23 @@ def test_strategy(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_index_config(index_url=MIRROR, strategy="first-index").strategy == "first-index"
     with pytest.raises(BadInputError, match="unknown index strategy `best`"):
         resolve_index_config(index_url=MIRROR, strategy="best")
+
+
+def test_extra_indexes_only_pip_names_come_after_the_main_index(
+    pip_files: PipFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv never reads pip's settings: with them last, a pip.conf of mirrors cannot outrank."""
+    pip_files.write("user", "[global]\nextra-index-url = http://127.0.0.1:1/conf/\n")
+    resolved = resolve_index_config(index_url=MIRROR)
+    assert resolved.index_urls == (MIRROR, "http://127.0.0.1:1/conf/")
+    assert resolved.all_extra_index_urls == ("http://127.0.0.1:1/conf/",)
+    assert resolved.strategy == "first-index"
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:1/pip/")
+    assert resolve_index_config(index_url=MIRROR).index_urls == (MIRROR, "http://127.0.0.1:1/pip/")
+    flagged = resolve_index_config(index_url=MIRROR, extra_index_urls=["http://127.0.0.1:1/f/"])
+    assert flagged.index_urls == ("http://127.0.0.1:1/f/", MIRROR)
+    monkeypatch.setenv("RESOLVENT_EXTRA_INDEX_URL", "http://127.0.0.1:1/ours/")
+    assert resolve_index_config(index_url=MIRROR).index_urls == ("http://127.0.0.1:1/ours/", MIRROR)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="pip's Linux file locations")

@@ -30,6 +30,7 @@ from resolvent.installer.install import install, install_wheel, remove_installed
 from resolvent.installer.venv import Venv, create_venv, query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
 from tests.support.dists import Dist, build_wheel
+from tests.support.plans import install_old_and_up
 from tests.support.trees import snapshot
 
 if TYPE_CHECKING:
@@ -51,13 +52,7 @@ def _destination(venv: Venv, journal: Journal) -> SchemeDestination:
 def test_journal_rolls_back_removals_upgrades_and_shared_folders(
     venv: Venv, cache: Cache, tmp_path: Path
 ) -> None:
-    old = Dist("old", "1.0", files={"old/__init__.py": "", "old/deep/mod.py": ""})
-    up1 = Dist("up", "1.0", files={"up/__init__.py": "V = 1\n", "up/gone/__init__.py": ""})
-    install_wheel(build_wheel(tmp_path / "w", old), venv.destination(), cache=cache)
-    install_wheel(build_wheel(tmp_path / "w", up1), venv.destination(), cache=cache)
-    leftover = venv.site_packages / "zleft-1.0.dist-info"
-    leftover.mkdir()
-    (leftover / "METADATA").write_text("Name: zleft\n")
+    leftover = install_old_and_up(venv, cache, tmp_path / "w")
     before = snapshot(venv.root)
 
     staging = venv.root / ".resolvent-staging-test"

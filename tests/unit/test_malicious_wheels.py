@@ -192,6 +192,12 @@ CORPUS: dict[str, tuple[Callable[[Path], Path], type[InstallError], str]] = {
         InvalidWheelError,
         "missing",
     ),
+    "record-field-over-the-csv-limit": (
+        # An unterminated quote makes the rest of RECORD one field: csv.Error, not ValueError.
+        lambda d: extend_record(craft(d, GOOD), b'"' + b"x" * 140_000 + b"\n"),
+        InvalidWheelError,
+        "line 5: field larger than field limit",
+    ),
     "unknown-data-key": (
         lambda d: craft(d, [*GOOD, ("evil-1.0.data/lib/x.py", b"x")]),
         InvalidWheelError,
@@ -232,6 +238,16 @@ def corrupt(path: Path) -> Path:
 def add_member(path: Path, name: str, data: bytes) -> Path:
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr(name, data)
+    return path
+
+
+def extend_record(path: Path, data: bytes) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        members = [(item, archive.read(item)) for item in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for item, content in members:
+            extra = data if item.filename.endswith("/RECORD") else b""
+            archive.writestr(item, content + extra)
     return path
 
 

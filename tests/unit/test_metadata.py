@@ -58,21 +58,39 @@ def test_parse_core_metadata_fields() -> None:
     ]
 
 
-def test_invalid_entries_are_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_invalid_entries_are_repaired_or_kept_aside(caplog: pytest.LogCaptureFixture) -> None:
+    """Repairable lines are read as uv reads them; the rest are listed, not logged.
+
+    A log line would be said once, on the run that parses the file, whatever ``-q``
+    says; the list travels with the cached summary, and the resolution warns from it.
+    """
     text = (
         "Metadata-Version: 2.1\nName: demo\nVersion: 2.0\n"
         "Requires-Python: >=3.6.*\n"
-        "Requires-Dist: good>=1\nRequires-Dist: bad (>=1.0\nRequires-Dist: also-good\n\nbody\n"
+        "Requires-Dist: good>=1\nRequires-Dist: bad (>=1.0\nRequires-Dist: also-good\n"
+        "Requires-Dist: pytz (>dev)\n\nbody\n"
     )
     with caplog.at_level(logging.WARNING, logger="resolvent.index.metadata"):
         meta = parse_core_metadata(text.encode(), source="https://host.test/files/demo.whl")
-    assert [r.name for r in meta.requires_dist] == ["good", "also-good"]
+    assert [str(r) for r in meta.requires_dist] == ["good>=1", "also-good", "pytz>0.0.0dev"]
+    assert meta.invalid_requires_dist == ("bad (>=1.0",)
+    assert meta.requires_python == SpecifierSet(">=3.6")
+    assert not caplog.records
+    # The cached summary keeps the invalid line, so a warm run can warn about it too.
+    assert CoreMetadata.from_json(meta.to_json()) == meta
+    assert CoreMetadata.from_json(b"[" * 100_000 + b"]" * 100_000) is None  # a damaged summary
+
+
+def test_invalid_requires_python_is_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = "Metadata-Version: 2.1\nName: demo\nVersion: 2.0\nRequires-Python: >=3.6;x\n"
+    with caplog.at_level(logging.WARNING, logger="resolvent.index.metadata"):
+        meta = parse_core_metadata(text.encode())
     assert meta.requires_python is None
-    first, second = (record.getMessage() for record in caplog.records)
-    # One line each, naming the distribution (not the URL of its metadata).
-    assert first.startswith("demo 2.0: skipping invalid Requires-Dist `bad (>=1.0`: ")
-    assert "\n" not in first
-    assert second == "demo 2.0: ignoring invalid Requires-Python `>=3.6.*`"
+    assert [r.getMessage() for r in caplog.records] == [
+        "demo 2.0: ignoring invalid Requires-Python `>=3.6;x`"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -13,16 +13,30 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from click.testing import CliRunner
 
+from resolvent.cli import cli
 from resolvent.errors import BadInputError, IndexDataError, InvalidWheelError, VenvError
 from resolvent.index.filenames import parse_dist_filename
+from resolvent.index.httpcache import HttpCache
 from resolvent.index.metadata import parse_core_metadata
 from resolvent.index.pages import parse_html_page, parse_json_page, parse_requires_python
+from resolvent.installer import venv as venv_module
+from resolvent.installer.install import install_wheel
+from resolvent.installer.manifest import Manifest
+from resolvent.installer.site import SitePackages
 from resolvent.installer.venv import Venv
 from resolvent.installer.wheel import UnpackedWheel, read_wheel_info
+from resolvent.json_text import parse_json
 from resolvent.project.requirements_txt import parse_requirements_file
+from tests.support.dists import Dist, build_wheel
+from tests.support.environment import hermetic_env
+
+if TYPE_CHECKING:
+    from resolvent.installer.cache import Cache
 
 PAGE = "http://127.0.0.1:9/simple/demo/"
 WHEEL = "demo-1.0-py3-none-any.whl"
@@ -144,3 +158,50 @@ def test_an_endless_included_file_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "r.txt").write_text("-r /dev/zero\n")
     with pytest.raises(BadInputError, match="/dev/zero` is over 64 MiB long"):
         parse_requirements_file(tmp_path / "r.txt")
+
+
+#: JSON nested deeper than Python's parser recurses: ``RecursionError``, not ``ValueError``.
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_deeply_nested_json_is_malformed_json() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_json(DEEP)
+    assert parse_json(b'{"a": [1]}') == {"a": [1]}
+
+
+@pytest.mark.parametrize(
+    ("text", "editable"),
+    [
+        ('{"url": "file://[::1/x", "dir_info": {"editable": true}}', None),  # urlsplit refuses
+        (DEEP, None),
+        ('{"url": "file:///work/proj", "dir_info": {"editable": true}}', "/work/proj"),
+    ],
+)
+def test_a_damaged_direct_url_json_is_read_as_absent(
+    venv: Venv, cache: Cache, tmp_path: Path, text: str, editable: str | None
+) -> None:
+    install_wheel(build_wheel(tmp_path / "w", Dist("dep", "1.0")), venv.destination(), cache=cache)
+    (venv.site_packages / "dep-1.0.dist-info" / "direct_url.json").write_text(text)
+    dist = SitePackages.scan([venv.site_packages]).get("dep")
+    assert dist is not None
+    assert dist.editable_location() == editable
+    for command in (["list"], ["freeze"], ["show", "dep"]):
+        args = ["pip", *command, "--python", str(venv.python)]
+        result = CliRunner().invoke(cli, args, env=hermetic_env(tmp_path / "cli-cache"))
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert result.stdout.strip()
+
+
+def test_deeply_nested_cache_json_is_ignored(tmp_path: Path) -> None:
+    """The cache's own files: ignored when damaged, as their readers promise."""
+    assert Manifest.from_json(DEEP) is None
+    answer = tmp_path / "interpreter"
+    answer.write_text(DEEP)
+    assert venv_module._load_interpreter(str(answer), ["key"]) is None
+    http = HttpCache(tmp_path / "http")
+    Path(http.file("k")).parent.mkdir(parents=True, exist_ok=True)
+    Path(http.file("k")).write_text(DEEP + "\n")
+    assert http.load("k") is None
+    with pytest.raises(IndexDataError, match="nested too deeply"):
+        parse_json_page(DEEP, url=PAGE)

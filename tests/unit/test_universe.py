@@ -168,7 +168,7 @@ def test_dependencies_hint_the_listings_not_yet_read(target):
         "c": {"1.0": []},
         "d": {"1.0": []},
     }
-    provider = cast("ListingHints", ListingHints.from_simple(table))
+    provider = ListingHints.from_simple(table)
     u = Universe(
         provider, [Requirement("a"), Requirement("b")], target.markers(), target.python_version
     )

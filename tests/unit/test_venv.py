@@ -124,15 +124,19 @@ def test_existing_venv_needs_clear(tmp_path: Path) -> None:
 
 
 def _count_subprocess_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Wrap ``subprocess.run`` so a test can see how many interpreters were started."""
+    """Wrap ``subprocess.Popen`` so a test can see how many interpreters were started.
+
+    ``Popen``, not ``run``: the interpreter query reads its answer from a ``Popen`` (to
+    bound its length), and ``run`` starts its process through ``Popen`` too.
+    """
     calls: list[object] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def counting_run(*args: object, **kwargs: object) -> object:
+    def counting_popen(*args: object, **kwargs: object) -> object:
         calls.append(args)
-        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+        return real_popen(*args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
     return calls
 
 
@@ -155,6 +159,29 @@ def test_not_an_interpreter(tmp_path: Path) -> None:
     with pytest.raises(VenvError, match="no interpreter"):
         create_venv(tmp_path / "env", python=tmp_path / "missing")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["python"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ('{"version": 5}', "has an unexpected `version`"),
+        ("{}", "has no `version`"),
+        ("[1, 2]", "is not what the query prints"),
+        ('{"version": [3, 11, 7, "final", 0], "paths": {}}', "has no `executable`"),
+        ("[" * 100_000 + "]" * 100_000, "no output"),  # nested too deeply: not JSON
+    ],
+)
+def test_an_answer_of_another_shape_is_not_an_interpreter(
+    tmp_path: Path, answer: str, problem: str
+) -> None:
+    fake = tmp_path / "python"
+    (tmp_path / "answer.json").write_text(answer)
+    fake.write_text(f"#!/bin/sh\ncat '{tmp_path / 'answer.json'}'\n")
+    fake.chmod(0o755)
+    with pytest.raises(VenvError, match="did not answer as a Python interpreter") as raised:
+        query_interpreter(fake)
+    assert str(raised.value).endswith(problem)
+    assert "\n" not in str(raised.value)
 
 
 def test_open_reads_an_existing_venv(tmp_path: Path) -> None:

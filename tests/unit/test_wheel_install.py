@@ -206,6 +206,23 @@ def test_uninstall_by_record(venv: Venv, cache: Cache, demo_wheel: Path) -> None
         uninstall(venv.site_packages, "demo-pkg")
 
 
+def test_a_record_field_over_the_csv_limit_is_malformed(
+    venv: Venv, cache: Cache, demo_wheel: Path
+) -> None:
+    """csv refuses fields over 131,072 characters with ``csv.Error``, not ``ValueError``."""
+    with pytest.raises(ValueError, match=r"^line 2: field larger than field limit"):
+        parse_record("a.py,,\n" + "b" * 140_000 + ",,\n")
+    with pytest.raises(ValueError, match=r"^line 1: field larger than field limit"):
+        parse_record('"' + "x" * 140_000 + "\n")
+    install_wheel(demo_wheel, venv.destination(), cache=cache)
+    with (venv.site_packages / "demo_pkg-1.0.dist-info" / "RECORD").open("a") as stream:
+        stream.write("demo_pkg/" + "a" * 140_000 + ",,\n")
+    before = snapshot(venv.root)
+    with pytest.raises(InstallError, match="field larger than field limit"):
+        uninstall(venv.site_packages, "demo-pkg")
+    assert snapshot(venv.root) == before
+
+
 def test_uninstall_refuses_paths_outside_the_environment(
     venv: Venv, cache: Cache, demo_wheel: Path, tmp_path: Path
 ) -> None:

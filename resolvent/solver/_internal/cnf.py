@@ -25,7 +25,7 @@ from resolvent.solver.ranges import exactly
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from packaging.version import Version
 
@@ -69,6 +69,12 @@ class Cnf:
         :meth:`ensure_at_most_one` asks for them (see ``_Greedy`` in
         :mod:`resolvent.solver.sat`, which adds them for the packages whose models
         take two versions); :meth:`all_clauses` always has them all.
+    :param interrupt: called before each read of the universe that may wait (a new
+        package's versions, a version's requirements: on a real index, a page or
+        metadata fetch each); it raises to stop. Loading one version lists every new
+        package it requires, one read each, so a caller that can only stop between
+        loads waits for all of them: the SAT engine's time-boxed second opinion ran
+        over its 0.2 s by over a second, fetching (:mod:`resolvent.solver.crosscheck`).
 
     New clauses accumulate until :meth:`drain` hands them to an incremental solver.
 
@@ -79,9 +85,16 @@ class Cnf:
         solver.append_formula(cnf.drain())
     """
 
-    def __init__(self, universe: Universe, *, lazy_at_most_one: bool = False) -> None:
+    def __init__(
+        self,
+        universe: Universe,
+        *,
+        lazy_at_most_one: bool = False,
+        interrupt: Callable[[], None] | None = None,
+    ) -> None:
         self.universe = universe
         self.lazy_at_most_one = lazy_at_most_one
+        self.interrupt = interrupt
         # Packages whose at-most-one constraint has been added.
         self._constrained: set[str] = set()
         self.pool = IDPool()
@@ -112,6 +125,8 @@ class Cnf:
         lits = self.lits.get(package)
         if lits is not None:
             return lits
+        if self.interrupt is not None:
+            self.interrupt()
         versions = self.universe.versions(package)
         # Consecutive fresh variables, allocated directly (no IDPool entry per version).
         start = self.pool.top + 1
@@ -207,6 +222,8 @@ class Cnf:
         if known is not None:
             return known
         own = self.lit(package, version)
+        if self.interrupt is not None:
+            self.interrupt()
         deps = self.universe.dependencies(package, version)
         if isinstance(deps, Unavailable):
             self._add_group("unavailable", package, version, reason=deps.reason, clause=[-own])
