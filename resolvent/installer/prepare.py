@@ -2,10 +2,12 @@
 
 Downloads run concurrently on one event loop (httpx, pooled connections), each streamed
 to a private temporary file and hashed while it streams; the digest is checked against
-what the lock, ``--hash`` or the index expects *before* anything is unpacked, so a
-tampered file never reaches the cache. Unpacking (and building, for sdists) runs in
-worker threads while other downloads continue. A progress line is drawn only when
-asked (the CLI asks on a terminal).
+what the lock, ``--hash`` or the index expects before anything is published to the
+cache, so a tampered file never reaches it. Unpacking (and building, for sdists) runs in
+worker threads while other downloads continue; a big wheel (torch) is unpacked into a
+private folder *while* it downloads, and that folder is published only once the file's
+digest and the tail read ahead of it are checked (see ``_fetch_unpacking``). A progress
+line is drawn only when asked (the CLI asks on a terminal).
 
 Example::
 
@@ -27,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, Self, TextIO
+from typing import TYPE_CHECKING, Protocol, Self, TextIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from resolvent import __version__
@@ -53,7 +55,8 @@ if TYPE_CHECKING:
     import httpx
 
     from resolvent.index.http import LoopThread
-    from resolvent.installer.cache import Cache
+    from resolvent.installer.cache import Cache, StagedWheel
+    from resolvent.installer.download_gate import DownloadGate
 
 __all__ = [
     "Expected",
@@ -65,7 +68,20 @@ __all__ = [
     "file_url_path",
 ]
 
+T = TypeVar("T")
+
 _ATTEMPTS = 3
+#: Wheels at least this big are unpacked while they download (see ``_fetch_unpacking``).
+_EARLY_UNPACK_MIN = 32 << 20
+#: The last bytes fetched first, to find a wheel's central directory.
+_EOCD_TAIL = 64 << 10
+#: Fetched before the directory besides its own size: the ``.dist-info`` files sit just
+#: before it, RECORD (a line per file, about as long as the directory) last of them.
+_BEFORE_DIRECTORY = 64 << 10
+#: Threads for unpackings that run while their wheels download (one per big wheel).
+_EARLY_STAGERS = 8
+#: A tail longer than this share of the file is not fetched: little would overlap.
+_MAX_TAIL_SHARE = 0.1
 # Downloads ask for the file's own bytes, as pip does: its hashes are of those.
 _IDENTITY = {"Accept-Encoding": "identity"}
 
@@ -222,6 +238,10 @@ class Preparer:
         # with every default thread waiting, a wheel whose download had just ended (the
         # 180 MB torch, the longest unpack) queued behind them for 0.4 s.
         self._unpacker: ThreadPoolExecutor | None = None
+        # Unpackings of wheels still downloading run in threads of their own: they wait
+        # for bytes most of the time, and queued behind the other unpacks (all waiting for
+        # extraction slots) torch's began only when half its download was done.
+        self._stagers: ThreadPoolExecutor | None = None
         # Builds run at most one per CPU, as uv's default: each is a process of its own.
         self._builds = threading.BoundedSemaphore(usable_cpus())
 
@@ -244,9 +264,10 @@ class Preparer:
                 self._client = None
             self._loop.close()
             self._loop = None
-        if self._unpacker is not None:
-            self._unpacker.shutdown(wait=True)
-            self._unpacker = None
+        for pool in (self._unpacker, self._stagers):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._unpacker = self._stagers = None
 
     def prepare(self, items: Sequence[Wanted]) -> list[CachedDist]:
         """Fetch, check and unpack ``items``; return them cached, in the same order.
@@ -318,6 +339,25 @@ class Preparer:
             return CachedDist(item, tree)
         if self.offline:
             raise NotCachedError(url)
+        expected = _expected_sha256(user, index)
+        if (
+            expected is not None
+            and file.size is not None
+            and file.size >= _EARLY_UNPACK_MIN
+            and file.filename.endswith(".whl")
+        ):
+            tree = await self._fetch_unpacking(
+                url,
+                filename=file.filename,
+                size=file.size,
+                sha256=expected,
+                expected=(user, index),
+                semaphore=semaphore,
+                progress=progress,
+                source=source,
+            )
+            progress.advance(finished=True)
+            return CachedDist(item, tree)
         folder = self.cache.bucket(CacheBucket.WHEELS)
         fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
         os.close(fd)
@@ -332,7 +372,123 @@ class Preparer:
         progress.advance(finished=True)
         return CachedDist(item, tree)
 
-    async def _off_loop(self, work: Callable[..., Path], *args: object) -> Path:
+    async def _fetch_unpacking(
+        self,
+        url: str,
+        *,
+        filename: str,
+        size: int,
+        sha256: str,
+        expected: tuple[Expected, Expected],
+        semaphore: asyncio.Semaphore,
+        progress: _Progress,
+        source: str,
+    ) -> Path:
+        """Download a big wheel and unpack it at the same time; return its cache entry.
+
+        The wheel's tail (central directory and ``.dist-info``) comes first, by range
+        requests, into its place in the file; the unpacking then reads the file as the
+        download fills it (:mod:`resolvent.installer.download_gate`). The result is
+        published only after the whole file matched its hash and the tail matched what
+        the download wrote over it; otherwise, or when the server ignores ranges, the
+        file is unpacked once downloaded, as any other.
+        """
+        import asyncio  # noqa: PLC0415 -- see prepare()
+
+        from resolvent.installer.download_gate import DownloadGate  # noqa: PLC0415
+
+        user, index = expected
+        folder = Path(
+            tempfile.mkdtemp(prefix=".tmp-early-", dir=self.cache.bucket(CacheBucket.WHEELS))
+        )
+        path = folder / filename  # named: the archive checks read the name and version
+        gate: DownloadGate | None = None
+        staging: asyncio.Future[StagedWheel] | None = None
+        tail: tuple[int, bytes] | None = None
+        try:
+            async with semaphore:
+                tail = await self._tail(url, size)
+                if tail is not None:
+                    await asyncio.to_thread(_write_sparse, path, size, *tail)
+                    gate = DownloadGate(size, tail[0])
+                    stage = partial(self.cache.stage_wheel, gate=gate)
+                    if self._stagers is None:
+                        self._stagers = ThreadPoolExecutor(
+                            _EARLY_STAGERS, thread_name_prefix="resolvent-early"
+                        )
+                    staging = asyncio.get_running_loop().run_in_executor(
+                        self._stagers, partial(stage, path, sha256)
+                    )
+                digests = await self._download(url, path, user, index, progress, gate=gate)
+            if gate is not None and gate.written != size:
+                gate.stop()  # not the announced file: what waits for its bytes gives up
+            check_digests(filename, digests, user, index)
+            staged = None
+            if staging is not None and tail is not None:
+                await asyncio.wait([staging])
+                if not staging.cancelled() and staging.exception() is None:
+                    staged = staging.result()
+                    staging = None  # consumed: discarded below unless published
+                    if not await asyncio.to_thread(_holds_tail, path, size, *tail):
+                        staged.discard()
+                        staged = None
+            if staged is not None:
+                try:
+                    publish = partial(self.cache.publish_staged, source=source)
+                    return await self._off_loop(publish, staged, digests["sha256"], filename)
+                except ResolventError:
+                    pass  # unpacked again below, with the usual errors
+            return await self._off_loop(self._unpack, path, filename, digests, source)
+        finally:
+            if gate is not None:
+                gate.stop()
+            if staging is not None:
+                # The unpacking thread reads the file: let it end before the file goes.
+                await asyncio.wait([staging])
+                if not staging.cancelled() and staging.exception() is None:
+                    staging.result().discard()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    async def _tail(self, url: str, size: int) -> tuple[int, bytes] | None:
+        """Return ``(offset, bytes)``: a wheel's end from its central directory's ``.dist-info``.
+
+        ``None`` when the server does not answer ranges, the archive is ZIP64 or odd, or
+        the tail would be a large share of the file.
+        """
+        from resolvent.index.metadata import end_record  # noqa: PLC0415 -- big wheels only
+
+        last = min(size, _EOCD_TAIL)
+        end = await self._get_range(url, size - last, size)
+        found = None if end is None else end_record(end)
+        if end is None or found is None or found[3]:
+            return None
+        position, cd_size, cd_offset, _ = found
+        if cd_offset + cd_size > size - last + position:
+            return None
+        start = max(0, cd_offset - cd_size - _BEFORE_DIRECTORY)
+        if size - start > _MAX_TAIL_SHARE * size:
+            return None
+        if start >= size - last:
+            return size - last, end
+        head = await self._get_range(url, start, size - last)
+        return None if head is None else (start, head + end)
+
+    async def _get_range(self, url: str, start: int, end: int) -> bytes | None:
+        """Return bytes ``[start, end)`` of ``url``, or ``None`` if the server will not."""
+        import httpx  # noqa: PLC0415 -- only downloads need it
+
+        client = self._http()
+        headers = {**_IDENTITY, "Range": f"bytes={start}-{end - 1}"}
+        try:
+            response = await client.get(url, headers=headers)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 206 or len(response.content) != end - start:
+            return None
+        first = response.headers.get("content-range", "").partition(" ")[2].partition("-")[0]
+        return response.content if first == str(start) else None
+
+    async def _off_loop(self, work: Callable[..., T], *args: object) -> T:
         """Run ``work(*args)`` in the unpacking threads; return its result."""
         import asyncio  # noqa: PLC0415 -- see prepare()
 
@@ -360,11 +516,8 @@ class Preparer:
         with self._builds:
             return self.builder.build_sdist(path, sha256)
 
-    async def _download(
-        self, url: str, target: Path, user: Expected, index: Expected, progress: _Progress
-    ) -> dict[str, str]:
-        import asyncio  # noqa: PLC0415 -- see prepare()
-
+    def _http(self) -> httpx.AsyncClient:
+        """Return the download client, made on first use (on the loop's thread)."""
         from resolvent.index.http import (  # noqa: PLC0415 -- see prepare()
             shared_tls_context,
             start_tls_context,
@@ -385,10 +538,35 @@ class Preparer:
                 limits=httpx.Limits(max_connections=self.max_concurrency),
                 headers={"User-Agent": f"resolvent/{__version__}"},
             )
-        client = self._client
+        return self._client
+
+    async def _download(
+        self,
+        url: str,
+        target: Path,
+        user: Expected,
+        index: Expected,
+        progress: _Progress,
+        *,
+        gate: DownloadGate | None = None,
+    ) -> dict[str, str]:
+        """Stream ``url`` into ``target``, hashing it; return its digests.
+
+        With ``gate``, ``target`` already holds the file's tail at its place: it is not
+        truncated, and the gate learns how far the file is written. A retry starts the
+        file afresh without the gate (the early unpacking is abandoned).
+        """
+        import asyncio  # noqa: PLC0415 -- see prepare()
+
+        import httpx  # noqa: PLC0415 -- only downloads need it
+
+        client = self._http()
         attempt = 0
         while True:
             attempt += 1
+            if attempt > 1 and gate is not None:
+                gate.stop()
+                gate = None
             hashers = _hashers(user, index)
             fetched = 0
             try:
@@ -401,7 +579,7 @@ class Preparer:
                             await asyncio.sleep(0.2 * attempt)
                             continue
                         raise HttpStatusError(url, response.status_code)
-                    with target.open("wb") as stream:
+                    with target.open("wb" if gate is None else "r+b") as stream:
                         # The bytes as sent, never decoded: a server that marks a
                         # `.tar.gz` as `Content-Encoding: gzip` would otherwise hand us
                         # the tar inside (pip reads raw bytes for the same reason). In the
@@ -414,6 +592,13 @@ class Preparer:
                             stream.write(chunk)
                             fetched += len(chunk)
                             progress.advance(len(chunk))
+                            if gate is not None:
+                                stream.flush()
+                                gate.advance(fetched)
+                        if gate is not None:
+                            # A body shorter than announced leaves prefetched bytes past
+                            # its end: the file must be the body (its hash is checked).
+                            stream.truncate(fetched)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
                 progress.advance(-fetched)
                 if attempt >= _ATTEMPTS:
@@ -423,6 +608,29 @@ class Preparer:
             except httpx.HTTPError as error:
                 raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
             return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+def _expected_sha256(user: Expected, index: Expected) -> str | None:
+    """Return the one sha256 the file must have, if the index or the user says so."""
+    known = index.get("sha256") or user.get("sha256") or set()
+    return next(iter(known)) if len(known) == 1 else None
+
+
+def _write_sparse(path: Path, size: int, offset: int, data: bytes) -> None:
+    """Create ``path`` with ``size`` bytes, ``data`` at ``offset`` (the rest a hole)."""
+    with path.open("wb") as stream:
+        stream.truncate(size)
+        stream.seek(offset)
+        stream.write(data)
+
+
+def _holds_tail(path: Path, size: int, offset: int, data: bytes) -> bool:
+    """Return whether the downloaded file has ``size`` bytes, ``data`` at ``offset``."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        return (
+            stream.read(len(data)) == data and stream.read(1) == b"" and offset + len(data) == size
+        )
 
 
 def _expected_size(item: Wanted) -> int:
