@@ -45,7 +45,12 @@ def requirement_applies(requirement: Requirement, environment: Mapping[str, str]
     ``extra``), as packaging's ``evaluate`` takes it.
     """
     marker = requirement.marker
-    return marker is None or _holds(marker, environment, str(requirement))
+    if marker is None:
+        return True
+    try:  # the common case, without building the requirement's text (~8 µs each)
+        return marker.evaluate(environment)
+    except ValueError:  # UndefinedComparison
+        return _holds(marker, environment, str(requirement))
 
 
 def check_user_marker(marker: Marker) -> None:

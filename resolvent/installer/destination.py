@@ -253,6 +253,8 @@ class Journal:
         taken, and after a failed write (a full disk) none ever is: a line cut short
         would hide the next one from :func:`recover_staging`.
         """
+        if not steps:
+            return
         data = "".join(json.dumps(step) + "\n" for step in steps).encode()
         with self._lock:
             if self._broken:
@@ -837,10 +839,24 @@ class SchemeDestination:
             for tree in self._trees:
                 self._makedirs(tree.final, journal)
                 self._merge(tree.staged, tree.final, stage, journal)
-            for staged, final in self._placements.items():
-                journal.raise_if_stopped()
+            placements = list(self._placements.items())
+            for _, final in placements:
                 self._makedirs(os.path.dirname(final), journal)
-                if os.path.lexists(final):
+            # The files new to the environment (a fresh install's INSTALLER, RECORD,
+            # scripts) are journaled in one write, as a folder's new children are.
+            fresh = {final for _, final in placements if not os.path.lexists(final)}
+            journal.record(
+                [
+                    (next(_STEPS), _UNMOVE, final, staged)
+                    for staged, final in placements
+                    if final in fresh
+                ]
+            )
+            for staged, final in placements:
+                journal.raise_if_stopped()
+                if final in fresh:
+                    pass  # journaled above
+                elif os.path.lexists(final):
                     _refuse_folder(final)
                     backup = self._backup_path(stage)
                     journal.record(
@@ -850,7 +866,7 @@ class SchemeDestination:
                         ]
                     )
                     os.replace(final, backup)
-                else:
+                else:  # there when looked at above, gone since
                     journal.record([(next(_STEPS), _UNMOVE, final, staged)])
                 os.replace(staged, final)
             self._prune_folders(self._removals, journal)
@@ -874,14 +890,35 @@ class SchemeDestination:
         return os.path.join(stage, f"{self._token}b{next(self._backups)}")
 
     def _merge(self, staged: str, final: str, stage: str, journal: Journal) -> None:
-        """Move the children of staged folder ``staged`` into existing folder ``final``."""
+        """Move the children of staged folder ``staged`` into existing folder ``final``.
+
+        The moves of children new to ``final`` (most of them, in a fresh install) are
+        journaled in one write before the first is taken: a write per child was most of
+        what the journal cost a warm install. A step recorded but not taken is harmless:
+        its undo finds the staged child still there and does nothing.
+        """
         with os.scandir(staged) as entries:
             children = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
         # ``.dist-info`` last: it says the package is there, so it should be, first.
         children.sort(key=lambda child: (child[0].endswith(".dist-info"), child[0]))
+        lexists = os.path.lexists
+        new = [
+            (os.path.join(staged, name), os.path.join(final, name))
+            for name, _ in children
+            if not lexists(os.path.join(final, name))
+        ]
+        if len(new) > 1:
+            journal.record([(next(_STEPS), _UNMOVE, target, source) for source, target in new])
+        recorded = {target for _, target in new} if len(new) > 1 else set()
         for name, is_dir in children:
+            target = os.path.join(final, name)
             self._place(
-                os.path.join(staged, name), os.path.join(final, name), is_dir, stage, journal
+                os.path.join(staged, name),
+                target,
+                is_dir,
+                stage,
+                journal,
+                recorded=target in recorded,
             )
 
     def _place(
@@ -891,14 +928,18 @@ class SchemeDestination:
         is_dir: bool,  # noqa: FBT001 -- internal, positional for speed
         stage: str,
         journal: Journal,
+        *,
+        recorded: bool = False,
     ) -> None:
+        """Move ``staged`` to ``final``; ``recorded``: its move is in the journal already."""
         journal.raise_if_stopped()
         try:
             mode: int | None = os.lstat(final).st_mode
         except FileNotFoundError:
             mode = None
         if mode is None:
-            journal.record([(next(_STEPS), _UNMOVE, final, staged)])
+            if not recorded:
+                journal.record([(next(_STEPS), _UNMOVE, final, staged)])
             try:
                 os.replace(staged, final)  # a whole new folder: one rename
             except OSError as error:
