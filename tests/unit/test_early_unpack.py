@@ -299,9 +299,22 @@ def test_a_big_wheel_is_published_from_the_early_unpacking(
 
 
 def test_a_server_that_ignores_ranges_gets_the_usual_unpacking(
-    tmp_path: Path, early: list[str]
+    tmp_path: Path, early: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tree, wheel = _prepare(tmp_path, _RangeHook(ignore_ranges=True))
+    import httpx  # noqa: PLC0415
+
+    read: list[int] = []  # statuses of responses read whole (the download streams)
+    original = httpx.Response.aread
+
+    async def spy(self: httpx.Response) -> bytes:
+        read.append(self.status_code)
+        return await original(self)
+
+    monkeypatch.setattr(httpx.Response, "aread", spy)
+    hook = _RangeHook(ignore_ranges=True)
+    tree, wheel = _prepare(tmp_path, hook)
+    assert hook.ranges >= 1
+    assert 200 not in read  # the whole file answering a range request is not read
     assert early == []
     WheelArchive(wheel).extract(tmp_path / "whole")
     assert _files(tree) == _files(tmp_path / "whole")
