@@ -53,7 +53,7 @@ def requirement_applies(requirement: Requirement, environment: Mapping[str, str]
         return _holds(marker, environment, str(requirement))
 
 
-def check_user_marker(marker: Marker) -> None:
+def check_user_marker(marker: Marker, where: str | None = None) -> None:
     """Refuse a marker of the user's that has a comparison no environment can evaluate.
 
     Whether packaging can evaluate a comparison depends on its name, operator and
@@ -61,6 +61,8 @@ def check_user_marker(marker: Marker) -> None:
     name), and packaging evaluates every comparison of a marker: one evaluation, here
     against the running interpreter, finds them all.
 
+    :param where: what the error starts with (``FILE:LINE``, a quoted source), so that
+        it names where the marker was read; readers pass it instead of re-raising.
     :raises BadInputError: naming the marker and packaging's reason.
     """
     environment = cast("dict[str, str]", default_environment())
@@ -70,29 +72,40 @@ def check_user_marker(marker: Marker) -> None:
         pass
     else:
         return
-    ignored: list[str] = []
-    try:
-        _lenient(marker._markers, environment, ignored)  # noqa: SLF001 - see _holds
-    except (AttributeError, TypeError, ValueError):
-        ignored = []
+    lenient = _lenient_marker(marker, environment)
+    ignored = lenient[1] if lenient is not None else []
     named = ", ".join(f"`{text}`" for text in ignored) or "a comparison"
-    raise BadInputError(f"invalid marker `{marker}`: {named} cannot be evaluated")
+    prefix = f"{where}: " if where is not None else ""
+    raise BadInputError(f"{prefix}invalid marker `{marker}`: {named} cannot be evaluated")
 
 
 def _holds(marker: Marker, environment: Mapping[str, str], shown: str) -> bool:
-    try:
-        return marker.evaluate(environment)
-    except ValueError:  # UndefinedComparison
-        pass
-    ignored: list[str] = []
-    try:
-        found = _lenient(marker._markers, environment, ignored)  # noqa: SLF001 - see below
-    except (AttributeError, TypeError, ValueError):
-        # packaging keeps a marker's comparisons in ``_markers`` (since 22.0); if that
-        # ever changes, the marker is taken as not holding: never a traceback.
-        found, ignored = False, ["the whole marker"]
+    """Evaluate a marker packaging refused, ignoring what it cannot evaluate, and warn.
+
+    Called only after ``marker.evaluate`` raised, so it goes straight to the lenient
+    evaluation; a marker whose structure cannot be read is taken as not holding.
+    """
+    lenient = _lenient_marker(marker, environment)
+    found, ignored = lenient if lenient is not None else (False, ["the whole marker"])
     _warn(shown, ignored)
     return True if found is None else found
+
+
+def _lenient_marker(
+    marker: Marker, environment: Mapping[str, str]
+) -> tuple[bool | None, list[str]] | None:
+    """Return :func:`_lenient`'s evaluation of ``marker`` and the comparisons it left out.
+
+    ``None`` when the marker's structure cannot be read: packaging keeps a marker's
+    comparisons in ``_markers`` (since 22.0), and if that ever changes each caller
+    falls back in its own way, never with a traceback.
+    """
+    ignored: list[str] = []
+    try:
+        found = _lenient(marker._markers, environment, ignored)  # noqa: SLF001 - see above
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return found, ignored
 
 
 def _warn(shown: str, ignored: list[str]) -> None:

@@ -128,8 +128,9 @@ def run(action: Callable[[], T]) -> T:
         if str(error) != _NO_HOME:
             raise
         # pathlib's: a `~` it cannot expand. Paths the user gives are expanded through
-        # `resolvent.user_home`, which names them; this is the net for the rest (the
-        # default cache folder, under a home the process does not have).
+        # `resolvent.user_home`, which names them, and `Cache.default` handles a process
+        # without a home itself; this is a backstop for any `~` expansion that does not
+        # go through `resolvent.user_home`.
         _print_traceback()
         fail(
             "cannot find the home folder (`HOME` is not set and the user is unknown, "

@@ -41,13 +41,6 @@ def _parse_exclude_newer(text: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _binary_policy(values: tuple[str, ...]) -> bool | frozenset[str]:
-    if ":all:" in values:
-        return True
-    names = {v for value in values for v in value.split(",") if v and v != ":none:"}
-    return frozenset(names) if names else False
-
-
 #: The pip-compatible subcommands, each imported only when used.
 PIP_COMMANDS: dict[str, str] = {
     "check": "resolvent.cli.pip_env:check_command",
@@ -183,7 +176,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
     def action() -> None:
         from resolvent.project.compile import CompileRequest, compile_requirements  # noqa: PLC0415
         from resolvent.project.compile_output import write_output  # noqa: PLC0415
-        from resolvent.project.resolve import ResolveSettings  # noqa: PLC0415
+        from resolvent.project.resolve import ResolveSettings, binary_policy  # noqa: PLC0415
         from resolvent.target import (  # noqa: PLC0415
             Target,
             host_target,
@@ -198,7 +191,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
         )
         command = "resolvent pip compile " + " ".join(_without_cache_dir(sys.argv[3:]))
         start = time.perf_counter()
-        no_build = True if no_build_flag else _binary_policy(only_binary)
+        no_build = True if no_build_flag else binary_policy(only_binary)
         settings = ResolveSettings(
             target=target,
             index_url=index_url,
@@ -212,7 +205,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
             solver=solver,  # type: ignore[arg-type]
             optimal=optimal,
             no_build=no_build,
-            no_binary=_binary_policy(no_binary),
+            no_binary=binary_policy(no_binary),
             offline=offline,
             refresh=refresh,
             cache_dir=cache_dir,

@@ -115,8 +115,8 @@ _index_options = stacked(
 
 
 def _settings(options: dict[str, Any]) -> ResolveSettings:
-    from resolvent.cli.pip import _binary_policy, _parse_exclude_newer  # noqa: PLC0415
-    from resolvent.project.resolve import ResolveSettings  # noqa: PLC0415
+    from resolvent.cli.pip import _parse_exclude_newer  # noqa: PLC0415
+    from resolvent.project.resolve import ResolveSettings, binary_policy  # noqa: PLC0415
     from resolvent.target import host_target  # noqa: PLC0415
 
     return ResolveSettings(
@@ -133,9 +133,9 @@ def _settings(options: dict[str, Any]) -> ResolveSettings:
         prerelease="allow" if options.get("pre") else options.get("prerelease"),
         resolution=options.get("resolution") or "highest",
         no_build=(
-            True if options.get("no_build_flag") else _binary_policy(options.get("only_binary", ()))
+            True if options.get("no_build_flag") else binary_policy(options.get("only_binary", ()))
         ),
-        no_binary=_binary_policy(options.get("no_binary", ())),
+        no_binary=binary_policy(options.get("no_binary", ())),
     )
 
 
@@ -150,26 +150,6 @@ _break_system_option = click.option(
     is_flag=True,
     help="Change an interpreter its distribution manages (PEP 668) all the same.",
 )
-
-
-def _changeable(environment: Venv, *, break_system_packages: bool) -> Venv:
-    """Return ``environment`` unless it is externally managed (PEP 668) and not overridden.
-
-    As pip and uv do: installing into or removing from a Python that the operating
-    system's package manager owns can break the system's own tools.
-    """
-    from resolvent.errors import BadInputError  # noqa: PLC0415
-    from resolvent.installer.discovery import externally_managed  # noqa: PLC0415
-
-    message = externally_managed(environment)
-    if message is None or break_system_packages:
-        return environment
-    said = f": {message.splitlines()[0]}" if message else ""
-    raise BadInputError(
-        f"the interpreter at `{environment.root}` is externally managed (PEP 668){said}",
-        hint="create a virtual environment with `resolvent venv`, "
-        "or pass `--break-system-packages`",
-    )
 
 
 def _ms(seconds: float) -> str:
@@ -248,10 +228,11 @@ def _run_install(
     upgrade_packages: tuple[str, ...] = (),
     override_files: tuple[Path, ...] = (),
 ) -> None:
+    from resolvent.installer.discovery import refuse_externally_managed  # noqa: PLC0415
     from resolvent.installer.link import LinkMode  # noqa: PLC0415
     from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
 
-    environment = _changeable(
+    environment = refuse_externally_managed(
         _environment(options["python"], system=options["system"]),
         break_system_packages=options["break_system_packages"],
     )
@@ -364,6 +345,7 @@ def uninstall_command(
 
     def action() -> None:
         from resolvent.errors import BadInputError  # noqa: PLC0415
+        from resolvent.installer.discovery import refuse_externally_managed  # noqa: PLC0415
         from resolvent.project.inputs import read_listed  # noqa: PLC0415
         from resolvent.project.install import uninstall_packages  # noqa: PLC0415
 
@@ -372,11 +354,14 @@ def uninstall_command(
             names.extend(line.requirement.name for line in read_listed(path, "packages"))
         if not names:
             raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
-        environment = _changeable(
+        environment = refuse_externally_managed(
             _environment(python, system=system), break_system_packages=break_system_packages
         )
         started = time.perf_counter()
-        removed, missing = uninstall_packages(environment, names, dry_run=dry_run)
+        notes: list[str] = []
+        removed, missing = uninstall_packages(environment, names, dry_run=dry_run, warnings=notes)
+        for note in notes:
+            click.echo(f"warning: {note}", err=True)
         for name in missing:
             click.echo(f"warning: skipping `{name}`: it is not installed", err=True)
         if quiet:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
+from resolvent.atomic_write import write_atomically
 from resolvent.errors import BadInputError
 from resolvent.json_text import parse_json
 from resolvent.user_home import home_folder
@@ -250,15 +251,8 @@ def _cached_pip_view(file: Path) -> tuple[dict[str, str], str | None]:
     text = json.dumps({"stamp": stamp, "options": options, "default": default}, sort_keys=True)
     with contextlib.suppress(OSError):
         file.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile  # noqa: PLC0415 - costly (random, shutil); warm runs write nothing
-
-        fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            Path(temp).replace(file)
-        except OSError:
-            Path(temp).unlink(missing_ok=True)
+        # Whole or not at all: a concurrent run may be reading the view meanwhile.
+        write_atomically(file, text.encode("utf-8"))
     return options, default
 
 
@@ -287,17 +281,31 @@ def _pip_stamp() -> list[object]:
 
 
 def _user_config_files() -> list[Path]:
-    """Return the user's files, which :func:`_config_files` skips under ``PIP_CONFIG_FILE``.
+    """Return the user's pip configuration files, lowest priority first, as pip does.
 
-    A process without a home folder has none (see :mod:`resolvent.user_home`), as pip
-    finds none, except in ``$XDG_CONFIG_HOME``.
+    The one place that locates them: :func:`_config_files` reads them unless
+    ``PIP_CONFIG_FILE`` names an existing file, and :func:`_pip_stamp` watches them
+    either way. A process without a home folder (see :mod:`resolvent.user_home`) has
+    none under it, as pip finds none: only ``$XDG_CONFIG_HOME``'s (Linux) and
+    ``%APPDATA%``'s (Windows) remain.
     """
     home = home_folder()
-    if home is None:
-        xdg = os.environ.get("XDG_CONFIG_HOME")
-        return [Path(xdg) / "pip" / "pip.conf"] if xdg else []
-    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    return [home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf"]
+    if sys.platform == "win32":
+        files = [] if home is None else [home / "pip" / "pip.ini"]
+        appdata = os.environ.get("APPDATA")
+        if appdata:
+            files.append(Path(appdata) / "pip" / "pip.ini")
+        return files
+    files = [] if home is None else [home / ".pip" / "pip.conf"]
+    config_home: Path | None
+    if sys.platform == "darwin":
+        config_home = None if home is None else home / "Library" / "Application Support"
+    else:
+        xdg_home = os.environ.get("XDG_CONFIG_HOME")
+        config_home = Path(xdg_home) if xdg_home else None if home is None else home / ".config"
+    if config_home is not None:
+        files.append(config_home / "pip" / "pip.conf")
+    return files
 
 
 def pip_default_index_url() -> str | None:
@@ -457,31 +465,20 @@ def _config_files() -> list[Path]:
     Without a home folder (see :mod:`resolvent.user_home`), the per-user files that
     live under it are not looked for: a run given its index and cache needs none.
     """
-    home = home_folder()
     env_file = os.environ.get("PIP_CONFIG_FILE")
+    user = _user_config_files()
     files: list[Path] = []
-    config_home: Path | None
     if sys.platform == "win32":
         program_data = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
         files.append(Path(program_data) / "pip" / "pip.ini")
-        user = [] if home is None else [home / "pip" / "pip.ini"]
-        appdata = os.environ.get("APPDATA")
-        if appdata:
-            user.append(Path(appdata) / "pip" / "pip.ini")
         site_name = "pip.ini"
     else:
         if sys.platform == "darwin":
             files.append(Path("/Library/Application Support/pip/pip.conf"))
-            config_home = None if home is None else home / "Library" / "Application Support"
         else:
             xdg_dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
             files.extend(Path(d) / "pip" / "pip.conf" for d in xdg_dirs.split(os.pathsep) if d)
             files.append(Path("/etc/pip.conf"))
-            xdg_home = os.environ.get("XDG_CONFIG_HOME")
-            config_home = Path(xdg_home) if xdg_home else None if home is None else home / ".config"
-        user = [] if home is None else [home / ".pip" / "pip.conf"]
-        if config_home is not None:
-            user.append(config_home / "pip" / "pip.conf")
         site_name = "pip.conf"
     # pip skips the user's files when PIP_CONFIG_FILE names an existing file.
     if not (env_file and Path(env_file).exists()):

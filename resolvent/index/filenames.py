@@ -62,6 +62,10 @@ MAX_TAG_TEXT = 1024
 #: Tag sets up to this size are memoized: every real wheel's, never a large one, so the
 #: memo's 8,192 entries cannot grow to millions of tags.
 _MEMOIZED_TAGS = 64
+_TAG_MEMO_SIZE = 8192
+#: The memoized tag sets by text: a plain dict, not ``lru_cache``, which would keep
+#: every text it is asked about, a large set's or a refused (and maybe huge) one too.
+_tag_memo: dict[str, frozenset[Tag]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +95,12 @@ def parse_dist_filename(filename: str, project: str | None = None) -> DistFilena
     """
     wanted = _canonical(project) if project is not None else None
     if filename.endswith(".whl"):
-        if tag_count("-".join(filename[:-4].split("-")[-3:])) is None:
-            return None  # not a real wheel's tags, and expanding them could exhaust memory
         fast = _fast_wheel(filename)
         if fast is not None:
             name, version, build, tags = fast
         else:
+            if tag_count("-".join(filename[:-4].split("-")[-3:])) is None:
+                return None  # not a real wheel's tags, and expanding them could exhaust memory
             try:
                 name, version, build, tags = parse_wheel_filename(filename)
             except ValueError:  # InvalidWheelFilename, InvalidVersion, a 5,000-digit number
@@ -169,21 +173,26 @@ def tag_count(text: str) -> int | None:
 def cached_tags(text: str) -> frozenset[Tag]:
     """Return ``parse_tag(text)``, memoized: a few dozen tag sets recur across a page.
 
-    Text beyond the limits gives no tags at all, a wheel no target can use:
-    :func:`parse_dist_filename` refuses such names, so only a record written before it
-    did (an old cache) can carry one, and it must not expand to millions of tags.
+    Text beyond the limits gives no tags at all, a wheel no target can use: only a
+    record written before :func:`parse_dist_filename` refused such names (an old cache)
+    can carry one, and it must not expand to millions of tags. The limits are checked
+    only on a memo miss, since a memoized text passed them already: a page's wheels
+    mostly hit, and checking every name again cost a third of parsing one.
     """
+    tags = _tag_memo.get(text)
+    if tags is not None:
+        return tags
     count = tag_count(text)
     if count is None:
         return frozenset()
-    if count > _MEMOIZED_TAGS:
-        return parse_tag(text)
-    return _memoized_tags(text)
-
-
-@lru_cache(maxsize=8192)
-def _memoized_tags(text: str) -> frozenset[Tag]:
-    return parse_tag(text)
+    tags = parse_tag(text)
+    if count <= _MEMOIZED_TAGS:
+        if len(_tag_memo) >= _TAG_MEMO_SIZE:
+            # Emptied rather than trimmed: one atomic step for threads, and the few
+            # dozen tag sets a resolution uses are back after one miss each.
+            _tag_memo.clear()
+        _tag_memo[text] = tags
+    return tags
 
 
 def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, frozenset[Tag]] | None:
@@ -191,8 +200,9 @@ def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, froze
 
     A project page lists hundreds of wheels that share a few dozen tag sets and one
     version per release; parsing each from scratch dominated reading a large page.
-    Anything unusual (build tags, odd characters) returns ``None`` and takes packaging's
-    full parser, which stays the authority.
+    Anything unusual (build tags, odd characters, tags beyond the limits) returns
+    ``None`` and takes packaging's full parser, which stays the authority; the slow path
+    also checks the limits, so a refused name is refused there.
     """
     parts = filename[:-4].split("-")
     if len(parts) != 5:
@@ -204,6 +214,8 @@ def _fast_wheel(filename: str) -> tuple[NormalizedName, Version, BuildTag, froze
         version = cached_version(parts[1])
         tags = cached_tags(f"{parts[2]}-{parts[3]}-{parts[4]}")
     except ValueError:  # InvalidVersion is one
+        return None
+    if not tags:  # beyond the limits: the slow path refuses the name
         return None
     return name, version, (), tags
 

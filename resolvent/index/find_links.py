@@ -144,6 +144,10 @@ class FindLinks:
         files = self._files.get(name)
         if files is not None:
             return files
+        if not any(isinstance(item, Path) for found in self._found for item in found.get(name, ())):
+            # No folder lists the name (most lookups: find-links usually adds a few
+            # projects to an index), or only pages do: nothing to hash, so no thread.
+            return self._files_of(name, self._found)
         import asyncio  # noqa: PLC0415 - only resolutions with a loop come here
 
         # Describing a folder's file hashes it (unless the cache remembers it): 0.1 s for

@@ -63,7 +63,9 @@ __all__ = [
     "HttpClient",
     "LoopThread",
     "Response",
+    "content_range",
     "load_trust",
+    "range_headers",
     "run_sync",
     "shared_tls_context",
     "start_tls_context",
@@ -350,9 +352,9 @@ class HttpClient:
             return await asyncio.to_thread(_read_file_span, url, start, end)
         self._require_online(url)
         raw, body = await self._send(
-            "GET", url, _range_headers(f"bytes={start}-{end - 1}"), ranged=True
+            "GET", url, range_headers(f"bytes={start}-{end - 1}"), ranged=True
         )
-        first, _ = _content_range(url, raw)
+        first, _ = content_range(url, raw)
         if first != start:
             raise RangeNotSupportedError(url)
         return body[: end - start]
@@ -365,8 +367,8 @@ class HttpClient:
         if _scheme(url) == "file":
             return await asyncio.to_thread(_read_file_tail, url, length)
         self._require_online(url)
-        raw, body = await self._send("GET", url, _range_headers(f"bytes=-{length}"), ranged=True)
-        first, _ = _content_range(url, raw)
+        raw, body = await self._send("GET", url, range_headers(f"bytes=-{length}"), ranged=True)
+        first, _ = content_range(url, raw)
         return first, body
 
     def _require_online(self, url: str) -> None:
@@ -606,12 +608,15 @@ def _cached(entry: CacheEntry) -> Response:
     )
 
 
-def _range_headers(value: str) -> dict[str, str]:
-    # Offsets must count bytes of the file itself, never of a compressed encoding.
+def range_headers(value: str) -> dict[str, str]:
+    """Return the headers of a ``Range`` request (``value``: ``bytes=...``).
+
+    Offsets must count bytes of the file itself, never of a compressed encoding.
+    """
     return {"Range": value, "Accept-Encoding": "identity"}
 
 
-def _content_range(url: str, raw: httpx.Response) -> tuple[int, int | None]:
+def content_range(url: str, raw: httpx.Response) -> tuple[int, int | None]:
     """Return ``(first byte, total size)`` of a 206 answer; raise on anything else."""
     if raw.status_code != 206:
         raise HttpStatusError(url, raw.status_code)

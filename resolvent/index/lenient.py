@@ -38,7 +38,7 @@ patterns. A line that no rule repairs stays invalid: the caller drops it and say
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.requirements import InvalidRequirement
 from packaging.specifiers import InvalidSpecifier
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
 __all__ = ["REPAIRS", "lenient_requirement", "lenient_specifier", "repaired_texts"]
+
+_T = TypeVar("_T")
 
 
 def _sub(pattern: str, replacement: str) -> Callable[[str], str]:
@@ -122,16 +124,7 @@ def lenient_requirement(text: str) -> tuple[Requirement, list[str]]:
     >>> str(requirement), repairs
     ('elasticsearch-dsl<8.0.0,>=7.2.0', ['inserting a missing comma'])
     """
-    try:
-        return parse_requirement(text), []
-    except InvalidRequirement as error:
-        original = error
-    for patched, applied in repaired_texts(text):
-        try:
-            return parse_requirement(patched), applied
-        except InvalidRequirement:
-            continue
-    raise original
+    return _lenient(text, parse_requirement, InvalidRequirement)
 
 
 def lenient_specifier(text: str) -> tuple[SpecifierSet, list[str]]:
@@ -143,13 +136,24 @@ def lenient_specifier(text: str) -> tuple[SpecifierSet, list[str]]:
     >>> str(specifier), repairs
     ('!=3.0.*,!=3.1.*,>=2.7', ['inserting a missing dot before a star'])
     """
+    return _lenient(text, parse_specifier, InvalidSpecifier)
+
+
+def _lenient(
+    text: str, parse: Callable[[str], _T], invalid: type[ValueError]
+) -> tuple[_T, list[str]]:
+    """Parse ``text``, else its repairs in turn; re-raise the original text's error.
+
+    One loop for requirements and specifier sets, so that both try the same repairs in
+    the same order and report the line as written, not a half-repaired one.
+    """
     try:
-        return parse_specifier(text), []
-    except InvalidSpecifier as error:
+        return parse(text), []
+    except invalid as error:
         original = error
     for patched, applied in repaired_texts(text):
         try:
-            return parse_specifier(patched), applied
-        except InvalidSpecifier:
+            return parse(patched), applied
+        except invalid:
             continue
     raise original

@@ -105,7 +105,7 @@ def read_build_system(project: Path) -> tuple[list[Requirement], str, list[str] 
     ):
         raise BuildError(f"`{pyproject}`: `build-system.backend-path` must be a list of strings")
     for entry in backend_path or ():
-        _check_backend_path(project, pyproject, entry)
+        _check_backend_path(project, entry)
     try:
         parsed = [Requirement(r) for r in requires]
     except InvalidRequirement as error:
@@ -113,7 +113,7 @@ def read_build_system(project: Path) -> tuple[list[Requirement], str, list[str] 
     return parsed, backend, backend_path
 
 
-def _check_backend_path(project: Path, pyproject: Path, entry: str) -> None:
+def _check_backend_path(project: Path, entry: str) -> None:
     """Refuse a ``backend-path`` entry that is absolute or leads out of the source tree.
 
     PEP 517 requires the entries to be relative paths inside the tree: they are put
@@ -133,7 +133,7 @@ def _check_backend_path(project: Path, pyproject: Path, entry: str) -> None:
     if not inside:
         shown = entry if entry.isprintable() else repr(entry)  # the error is one line
         raise BuildError(
-            f"`{pyproject.name}`: `build-system.backend-path` entry `{shown}` must be a relative "
+            f"`pyproject.toml`: `build-system.backend-path` entry `{shown}` must be a relative "
             "path within the source tree"
         )
 

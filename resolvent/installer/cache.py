@@ -35,6 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from resolvent.atomic_write import write_atomically
 from resolvent.errors import BadInputError, InstallError, InvalidWheelError, os_paths, os_reason
 from resolvent.hashes import file_sha256
 
@@ -178,10 +179,8 @@ class Cache:
         for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "*\n")):
             target = self.root / name
             if not target.exists():
-                fd, temp = tempfile.mkstemp(prefix=_TMP, dir=self.root)
-                with os.fdopen(fd, "w") as stream:
-                    stream.write(text)
-                os.replace(temp, target)
+                # Whole or not at all: a half-written tag would make ``clean`` refuse.
+                write_atomically(target, text.encode("ascii"), prefix=_TMP)
 
     def is_tagged(self) -> bool:
         """Whether the folder holds a ``CACHEDIR.TAG``: resolvent (or another tool) made it."""
@@ -392,10 +391,8 @@ class Cache:
                 return pointer
         except (OSError, UnicodeDecodeError):
             pass
-        fd, temp = tempfile.mkstemp(prefix=_TMP, dir=folder)
-        with os.fdopen(fd, "w", encoding="ascii") as stream:
-            stream.write(key + "\n")
-        os.replace(temp, pointer)
+        # Whole or not at all: a concurrent install may be recalling the pointer.
+        write_atomically(pointer, f"{key}\n".encode("ascii"), prefix=_TMP)
         return pointer
 
     def recall(self, filename: str, *, source: str = "local") -> str | None:

@@ -88,7 +88,7 @@ _RMDIR = 0  # a folder the commit makes: remove it, if it is there and empty
 _RESTORE = 2  # a file (or a whole folder) moved aside to a backup: move it back, if backed up
 _UNMOVE = 3  # a staged file or folder moved into place: move it back, if staging lacks it
 _MKDIR = 4  # a folder the commit's removals emptied and pruned: make it again, if missing
-_ACTIONS = frozenset({_RMDIR, _RESTORE, _UNMOVE, _MKDIR})  # (1, a plain unlink, is gone)
+_ACTIONS = frozenset({_RMDIR, _RESTORE, _UNMOVE, _MKDIR})
 # Every step of every transaction takes the next number (``next`` on a count is atomic
 # under the GIL): undoing several transactions that ran in parallel then goes in the
 # reverse order of the steps themselves, so a folder one transaction made is removed
@@ -135,6 +135,14 @@ def _removal_rank(path: str) -> int:
     if name == "RECORD":
         return 3
     return 2 if name == "METADATA" else 1
+
+
+def _mode(path: str) -> int | None:
+    """Return ``path``'s mode, not following a link (``None``: nothing is there)."""
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
 
 
 def _refuse_folder(path: str) -> None:
@@ -206,7 +214,8 @@ class Journal:
     with it. Safe to use from several threads.
 
     The steps are also appended to a file, ``staging/journal``, one JSON line each, by
-    one ``write(2)`` per :meth:`record` call, before the steps it names are taken. So a
+    one ``write(2)`` per :meth:`record` call (the first also writes the file's header),
+    before the steps it names are taken. So a
     process killed at any moment (SIGKILL, the OOM killer, a closed terminal) leaves
     on disk every step it may have taken and every file it moved aside, and the next
     run, which takes the environment's lock, rolls the unfinished transaction back
@@ -377,20 +386,31 @@ def all_or_nothing(root: Path) -> Iterator[Journal]:
     try:
         yield journal
     except BaseException as error:
-        lost = _roll_back_fully(journal)
-        if not lost:
-            _discard_staging(staging)
-        else:
-            kept = _keep_unrestored(staging)
-            if isinstance(error, ResolventError) and error.hint is None:
-                error.hint = (
-                    f"{len(lost)} path(s) could not be restored, such as `{lost[0]}` "
-                    f"(what they held is in `{kept}`); "
-                    "`resolvent pip verify` shows what the environment holds now"
-                )
+        _undo_or_keep(journal, staging, error)
         raise
     if journal.finish():
         _discard_staging(staging)
+
+
+def _undo_or_keep(journal: Journal, staging: str, error: BaseException) -> bool:
+    """Roll ``journal`` back after ``error``; return whether ``staging`` had to be kept.
+
+    The staging folder is deleted when everything was put back. Otherwise it holds the
+    only copies of what could not be restored: it is kept (renamed, so that no run
+    deletes it) and named in the hint of ``error``.
+    """
+    lost = _roll_back_fully(journal)
+    if not lost:
+        _discard_staging(staging)
+        return False
+    kept = _keep_unrestored(staging)
+    if isinstance(error, ResolventError) and error.hint is None:
+        error.hint = (
+            f"{len(lost)} path(s) could not be restored, such as `{lost[0]}` "
+            f"(what they held is in `{kept}`); "
+            "`resolvent pip verify` shows what the environment holds now"
+        )
+    return True
 
 
 def _keep_unrestored(staging: str) -> str:
@@ -842,40 +862,35 @@ class SchemeDestination:
             placements = list(self._placements.items())
             for _, final in placements:
                 self._makedirs(os.path.dirname(final), journal)
-            # The files new to the environment (a fresh install's INSTALLER, RECORD,
-            # scripts) are journaled in one write, as a folder's new children are.
-            fresh = {final for _, final in placements if not os.path.lexists(final)}
-            journal.record(
-                [
-                    (next(_STEPS), _UNMOVE, final, staged)
-                    for staged, final in placements
-                    if final in fresh
-                ]
-            )
+            # Every placement (a fresh install's INSTALLER, RECORD, scripts) is journaled
+            # in one write, as a folder's new children are; a file already there is moved
+            # aside first. Steps not taken (an error midway) are undone as nothing.
+            steps: list[_Step] = []
+            planned: list[tuple[str, str, str | None]] = []
             for staged, final in placements:
-                journal.raise_if_stopped()
-                if final in fresh:
-                    pass  # journaled above
-                elif os.path.lexists(final):
+                aside: str | None = None
+                if _mode(final) is not None:
                     _refuse_folder(final)
-                    backup = self._backup_path(stage)
-                    journal.record(
-                        [
-                            (next(_STEPS), _RESTORE, final, backup),
-                            (next(_STEPS), _UNMOVE, final, staged),
-                        ]
-                    )
-                    os.replace(final, backup)
-                else:  # there when looked at above, gone since
-                    journal.record([(next(_STEPS), _UNMOVE, final, staged)])
+                    aside = self._backup_path(stage)
+                    steps.append((next(_STEPS), _RESTORE, final, aside))
+                steps.append((next(_STEPS), _UNMOVE, final, staged))
+                planned.append((staged, final, aside))
+            journal.record(steps)
+            for staged, final, aside in planned:
+                journal.raise_if_stopped()
+                if aside is not None:
+                    os.replace(final, aside)
                 os.replace(staged, final)
             self._prune_folders(self._removals, journal)
         except BaseException as error:
-            if self._journal is None:
-                journal.rollback()
-            self._close()
-            if isinstance(error, OSError):
-                raise os_failure(error, verb, staging=stage) from None
+            failure = (
+                os_failure(error, verb, staging=stage) if isinstance(error, OSError) else error
+            )
+            if self._journal is None:  # a transaction of its own undoes itself, as a run does
+                _undo_or_keep(journal, stage, failure)
+            self._close(keep=True)  # deleted or kept above; a shared one is its owner's
+            if failure is not error:
+                raise failure from None
             raise
         mode = self._linker.mode
         # A transaction of its own commits here; a shared journal's owner commits later.
@@ -892,7 +907,7 @@ class SchemeDestination:
     def _merge(self, staged: str, final: str, stage: str, journal: Journal) -> None:
         """Move the children of staged folder ``staged`` into existing folder ``final``.
 
-        The moves of children new to ``final`` (most of them, in a fresh install) are
+        The moves of children new to ``final`` (all of them, in a fresh install) are
         journaled in one write before the first is taken: a write per child was most of
         what the journal cost a warm install. A step recorded but not taken is harmless:
         its undo finds the staged child still there and does nothing.
@@ -901,45 +916,36 @@ class SchemeDestination:
             children = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
         # ``.dist-info`` last: it says the package is there, so it should be, first.
         children.sort(key=lambda child: (child[0].endswith(".dist-info"), child[0]))
-        lexists = os.path.lexists
-        new = [
-            (os.path.join(staged, name), os.path.join(final, name))
-            for name, _ in children
-            if not lexists(os.path.join(final, name))
+        moves = [
+            (os.path.join(staged, name), os.path.join(final, name), is_dir)
+            for name, is_dir in children
         ]
-        if len(new) > 1:
-            journal.record([(next(_STEPS), _UNMOVE, target, source) for source, target in new])
-        recorded = {target for _, target in new} if len(new) > 1 else set()
-        for name, is_dir in children:
-            target = os.path.join(final, name)
-            self._place(
-                os.path.join(staged, name),
-                target,
-                is_dir,
-                stage,
-                journal,
-                recorded=target in recorded,
-            )
+        modes = [_mode(target) for _, target, _ in moves]
+        journal.record(
+            [
+                (next(_STEPS), _UNMOVE, target, source)
+                for (source, target, _), mode in zip(moves, modes, strict=True)
+                if mode is None
+            ]
+        )
+        for (source, target, is_dir), mode in zip(moves, modes, strict=True):
+            self._place(source, target, is_dir, mode, stage, journal)
 
-    def _place(
+    def _place(  # noqa: PLR0917 -- internal, positional for speed
         self,
         staged: str,
         final: str,
-        is_dir: bool,  # noqa: FBT001 -- internal, positional for speed
+        is_dir: bool,  # noqa: FBT001
+        mode: int | None,
         stage: str,
         journal: Journal,
-        *,
-        recorded: bool = False,
     ) -> None:
-        """Move ``staged`` to ``final``; ``recorded``: its move is in the journal already."""
+        """Move ``staged`` to ``final``, whose mode ``_merge`` read (``None``: absent).
+
+        The move of an absent ``final`` is in the journal already.
+        """
         journal.raise_if_stopped()
-        try:
-            mode: int | None = os.lstat(final).st_mode
-        except FileNotFoundError:
-            mode = None
         if mode is None:
-            if not recorded:
-                journal.record([(next(_STEPS), _UNMOVE, final, staged)])
             try:
                 os.replace(staged, final)  # a whole new folder: one rename
             except OSError as error:

@@ -24,7 +24,13 @@ from resolvent.errors import BadInputError, VenvError
 from resolvent.installer.venv import Venv, query_interpreter
 from resolvent.user_home import expand_user
 
-__all__ = ["environment_of", "externally_managed", "find_environment", "find_python"]
+__all__ = [
+    "environment_of",
+    "externally_managed",
+    "find_environment",
+    "find_python",
+    "refuse_externally_managed",
+]
 
 _VERSION = re.compile(r"^(?:(?:python|py|cpython)[-@]?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
@@ -163,6 +169,27 @@ def externally_managed(environment: Venv) -> str | None:
             return ""  # there, but unreadable: still a managed interpreter
         return _managed_message(text)
     return None
+
+
+def refuse_externally_managed(environment: Venv, *, break_system_packages: bool) -> Venv:
+    """Return ``environment`` unless it is externally managed (PEP 668) and not overridden.
+
+    As pip and uv do: installing into or removing from a Python that the operating
+    system's package manager owns can break the system's own tools. Every command that
+    changes an environment calls this, so that each refuses alike.
+
+    :raises BadInputError: the environment is externally managed and
+        ``break_system_packages`` is not set; the distributor's first line is quoted.
+    """
+    message = externally_managed(environment)
+    if message is None or break_system_packages:
+        return environment
+    said = f": {message.splitlines()[0]}" if message else ""
+    raise BadInputError(
+        f"the interpreter at `{environment.root}` is externally managed (PEP 668){said}",
+        hint="create a virtual environment with `resolvent venv`, "
+        "or pass `--break-system-packages`",
+    )
 
 
 def _managed_message(text: str) -> str:

@@ -38,6 +38,7 @@ from resolvent.errors import (
     HttpStatusError,
     IndexUnreachableError,
     InstallError,
+    NetworkError,
     NotCachedError,
     ResolventError,
 )
@@ -425,13 +426,12 @@ class Preparer:
             check_digests(filename, digests, user, index)
             staged = None
             if staging is not None and tail is not None:
-                await asyncio.wait([staging])
-                if not staging.cancelled() and staging.exception() is None:
-                    staged = staging.result()
-                    staging = None  # consumed: discarded below unless published
-                    if not await asyncio.to_thread(_holds_tail, path, size, *tail):
-                        staged.discard()
-                        staged = None
+                staged, staging = await _settled(staging), None
+                if staged is not None and not await asyncio.to_thread(
+                    _holds_tail, path, size, *tail
+                ):
+                    staged.discard()
+                    staged = None
             if staged is not None:
                 try:
                     publish = partial(self.cache.publish_staged, source=source)
@@ -444,9 +444,9 @@ class Preparer:
                 gate.stop()
             if staging is not None:
                 # The unpacking thread reads the file: let it end before the file goes.
-                await asyncio.wait([staging])
-                if not staging.cancelled() and staging.exception() is None:
-                    staging.result().discard()
+                unused = await _settled(staging)
+                if unused is not None:
+                    unused.discard()
             shutil.rmtree(folder, ignore_errors=True)
 
     async def _tail(self, url: str, size: int) -> tuple[int, bytes] | None:
@@ -477,18 +477,18 @@ class Preparer:
         """Return bytes ``[start, end)`` of ``url``, or ``None`` if the server will not."""
         import httpx  # noqa: PLC0415 -- only downloads need it
 
+        from resolvent.index.http import content_range, range_headers  # noqa: PLC0415
+
         client = self._http()
-        headers = {**_IDENTITY, "Range": f"bytes={start}-{end - 1}"}
+        headers = range_headers(f"bytes={start}-{end - 1}")
         try:
             # Streamed: a server that ignores ranges answers 200 with the whole file,
             # which must not be read (torch's 190 MB) only to be thrown away.
             async with client.stream("GET", url, headers=headers) as response:
-                content_range = response.headers.get("content-range", "")
-                first = content_range.partition(" ")[2].partition("-")[0]
-                if response.status_code != 206 or first != str(start):
+                if content_range(url, response)[0] != start:
                     return None
                 body = await response.aread()
-        except httpx.HTTPError:
+        except (httpx.HTTPError, NetworkError):  # not a 206 of that range
             return None
         return body if len(body) == end - start else None
 
@@ -612,6 +612,20 @@ class Preparer:
             except httpx.HTTPError as error:
                 raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
             return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+async def _settled(staging: asyncio.Future[StagedWheel]) -> StagedWheel | None:
+    """Wait for an early unpacking to end; return its tree, or ``None`` if it failed.
+
+    Its failure is no error of the run: the file is then unpacked as any other, which
+    reports what is wrong with it.
+    """
+    import asyncio  # noqa: PLC0415 -- see Preparer.prepare()
+
+    await asyncio.wait([staging])
+    if staging.cancelled() or staging.exception() is not None:
+        return None
+    return staging.result()
 
 
 def _expected_sha256(user: Expected, index: Expected) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
     from pathlib import Path
 
 __all__ = [
@@ -99,46 +99,33 @@ def parse_record(text: str) -> list[RecordEntry]:
 
         parse_record("a.py,sha256=abc,3\nx.dist-info/RECORD,,\n")
     """
+    # ``csv`` refuses a field over its limit (131,072 characters), as an unterminated
+    # quote makes of the rest of the file, with ``csv.Error``, which is not a
+    # ``ValueError``: every caller's handler missed it and show, verify, uninstall and
+    # install ended in a traceback. The limit stays (it is process-wide, and no path or
+    # hash comes near it: paths end at the system's 4,096 bytes); the RECORD is
+    # malformed, as uv says of it too (``RECORD file is invalid``).
     entries = []
-    for number, row in _rows(text):
-        if not row:
-            continue
-        if len(row) != 3:
-            raise ValueError(f"line {number} has {len(row)} fields, not 3")
-        path, hash_text, size_text = row
-        if not path:
-            raise ValueError(f"line {number} has an empty path")
-        try:
-            size = int(size_text) if size_text else None
-        except ValueError:
-            raise ValueError(f"line {number} has a malformed size `{size_text}`") from None
-        if size is not None and size < 0:
-            raise ValueError(f"line {number} has a negative size")
-        entries.append(RecordEntry(path, Hash.parse(hash_text) if hash_text else None, size))
-    return entries
-
-
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield the CSV rows of ``text`` with their numbers; raise :class:`ValueError` if malformed.
-
-    ``csv`` refuses a field over its limit (131,072 characters), as an unterminated
-    quote makes of the rest of the file, with ``csv.Error``, which is not a
-    ``ValueError``: every caller's handler missed it and show, verify, uninstall and
-    install ended in a traceback. The limit stays (it is process-wide, and no path or
-    hash comes near it: paths end at the system's 4,096 bytes); the RECORD is malformed,
-    as uv says of it too (``RECORD file is invalid``).
-    """
     reader = csv.reader(io.StringIO(text))
-    number = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise ValueError(f"line {reader.line_num}: {error}") from None
-        number += 1
-        yield number, row
+    try:
+        for number, row in enumerate(reader, 1):
+            if not row:
+                continue
+            if len(row) != 3:
+                raise ValueError(f"line {number} has {len(row)} fields, not 3")
+            path, hash_text, size_text = row
+            if not path:
+                raise ValueError(f"line {number} has an empty path")
+            try:
+                size = int(size_text) if size_text else None
+            except ValueError:
+                raise ValueError(f"line {number} has a malformed size `{size_text}`") from None
+            if size is not None and size < 0:
+                raise ValueError(f"line {number} has a negative size")
+            entries.append(RecordEntry(path, Hash.parse(hash_text) if hash_text else None, size))
+    except csv.Error as error:
+        raise ValueError(f"line {reader.line_num}: {error}") from None
+    return entries
 
 
 def serialize_record(entries: Iterable[RecordEntry]) -> bytes:

@@ -128,7 +128,9 @@ def _run_bounded(command: list[str]) -> tuple[bytes, bytes]:
     As soon as either passes :data:`_QUERY_OUTPUT_LIMIT` the program is killed and the
     answer returned, so a returned stream longer than the limit means "too long". uv
     aborts on such a program (it runs out of memory); the caller reports it in one line.
-    Nothing waits for a stream that a program's own child may keep open.
+    A stream that a program's own child keeps open (after the program exits) is waited
+    for only up to :data:`_QUERY_TIMEOUT`, then the query times out; its reader thread
+    is a daemon, left blocked rather than joined, so it never holds up the exit.
 
     :raises subprocess.TimeoutExpired: the program ran for :data:`_QUERY_TIMEOUT`.
     :raises OSError: the program cannot be started.
@@ -214,32 +216,35 @@ def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
         ) from None
     try:
         return _interpreter(data)
-    except (KeyError, TypeError) as error:
+    except VenvError:  # a ValueError too, already saying what is wrong (a path)
+        raise
+    except ValueError as error:
         # Any program can be named with `--python`; one that prints other JSON is as
         # much "not a Python" as one that prints nothing.
-        raise VenvError(
-            f"`{executable}` did not answer as a Python interpreter: "
-            f"its answer {_shape_problem(error)}"
-        ) from None
+        raise VenvError(f"`{executable}` did not answer as a Python interpreter: {error}") from None
+
+
+#: What :func:`_interpreter` says of a field of another type than the query prints.
+_UNEXPECTED = "its answer has an unexpected `{}`"
 
 
 def _interpreter(data: Any) -> Interpreter:
     """Build the :class:`Interpreter` from the query's answer, checking every field's type.
 
-    :raises KeyError: a field is missing.
-    :raises TypeError: a field has another type (or the answer is not an object).
+    :raises ValueError: saying which field is missing or of another type, or that the
+        answer is not an object, in the words the error shows after the executable.
     """
     if not isinstance(data, dict):
-        raise TypeError("answer")
+        raise ValueError("its answer is not what the query prints")  # noqa: TRY004 -- bad data
     version = _typed(data, "version", list)
     if len(version) != 5 or not all(isinstance(version[i], int) for i in (0, 1, 2, 4)):
-        raise TypeError("version")
+        raise ValueError(_UNEXPECTED.format("version"))
     major, minor, micro, level, serial = version
     release = {"alpha": f"a{serial}", "beta": f"b{serial}", "candidate": f"rc{serial}"}
     paths = _typed(data, "paths", dict)
     bundled = data.get("bundled", [])
     if not isinstance(bundled, list) or not all(isinstance(b, str) for b in bundled):
-        raise TypeError("bundled")
+        raise ValueError(_UNEXPECTED.format("bundled"))
     executable = _typed(data, "executable", str)
     return Interpreter(
         executable=executable,
@@ -261,22 +266,14 @@ def _interpreter(data: Any) -> Interpreter:
 def _typed(data: dict[str, Any], key: str, kind: type[T]) -> T:
     """Return ``data[key]``, which must be a ``kind``.
 
-    :raises KeyError: ``key`` is missing.
-    :raises TypeError: naming ``key`` when its value is of another type.
+    :raises ValueError: naming ``key`` when it is missing or its value is of another type.
     """
+    if key not in data:
+        raise ValueError(f"its answer has no `{key}`")
     value = data[key]
     if not isinstance(value, kind):
-        raise TypeError(key)
+        raise ValueError(_UNEXPECTED.format(key))  # noqa: TRY004 -- bad data, not a bug
     return value
-
-
-def _shape_problem(error: Exception) -> str:
-    """Say which field of the interpreter's answer was wrong, from :func:`_interpreter`'s error."""
-    if isinstance(error, KeyError):
-        return f"has no `{error.args[0]}`"
-    if isinstance(error, TypeError) and error.args and error.args[0] != "answer":
-        return f"has an unexpected `{error.args[0]}`"
-    return "is not what the query prints"
 
 
 def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interpreter:

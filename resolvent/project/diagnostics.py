@@ -13,7 +13,7 @@ A solution can be valid and still not be what its user meant:
   version passed over cannot miss anything in the answer), and ``--quiet`` hides it as
   it hides the others.
 
-Both are warnings, never errors, as in uv (``warning: `name==1.0` is yanked``,
+All three are warnings, never errors, as in uv (``warning: `name==1.0` is yanked``,
 ``warning: The package `name==1.0` does not have an extra named `x```).
 
 Where we differ from uv: an extra is taken as existing when the version's metadata
@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from packaging.requirements import InvalidRequirement
-from packaging.utils import canonicalize_name
 
 from resolvent.requirement_parsing import parse_requirement
 from resolvent.solver.provider import Unavailable
@@ -61,7 +60,7 @@ class MetadataSource(Protocol):
 
 
 def resolution_warnings(
-    universe: Universe, solution: Solution, extras: MetadataSource
+    universe: Universe, solution: Solution, metadata: MetadataSource
 ) -> list[str]:
     """Return the warnings for a solution, sorted by project.
 
@@ -78,11 +77,11 @@ def resolution_warnings(
                 warnings.append((name, 0, f"`{name}=={version}` is yanked{reason}"))
             warnings.extend(
                 (name, 2, _invalid(name, version, text))
-                for text in extras.invalid_requirements(canonicalize_name(name), version)
+                for text in metadata.invalid_requirements(name, version)
             )
             continue
         extra = key[cut + 1 : -1]
-        if not _has_extra(universe, extras, key, version, extra):
+        if not _has_extra(universe, metadata, key, version, extra):
             message = f"The package `{name}=={version}` does not have an extra named `{extra}`"
             warnings.append((name, 1, message))
     return [message for *_, message in sorted(warnings)]
@@ -106,11 +105,11 @@ def _invalid(name: str, version: Version, text: str) -> str:
 
 
 def _has_extra(
-    universe: Universe, extras: MetadataSource, key: str, version: Version, extra: str
+    universe: Universe, metadata: MetadataSource, key: str, version: Version, extra: str
 ) -> bool:
     """Whether ``extra`` exists for the chosen version (declared, or used by its markers)."""
     name = base_name(key)
-    declared = extras.provides_extra(name, version)
+    declared = metadata.provides_extra(name, version)
     if declared is None or extra in declared:
         return True  # unknown metadata gives no warning: the warning must be certain
     dependencies = universe.dependencies(key, version)

@@ -42,15 +42,12 @@ def _requirement(text: str, source: str) -> Requirement:
         first = str(error).splitlines()[0]
         raise BadInputError(f"`{source}`: invalid requirement `{text}`: {first}") from None
     if requirement.marker is not None:
-        try:
-            check_user_marker(requirement.marker)
-        except BadInputError as error:
-            raise BadInputError(f"`{source}`: {error.message}") from None
+        check_user_marker(requirement.marker, f"`{source}`")
     return requirement
 
 
-def _check_project_name(name: object, source: str) -> None:
-    """Refuse a ``[project]`` table without a valid ``name``, as uv does.
+def _check_project_name(name: object, source: str) -> NormalizedName:
+    """Return a ``[project]`` table's ``name``, canonical; refuse it missing, as uv does.
 
     PEP 621 makes ``name`` required and never dynamic; without it, the project's
     references to itself (``all = ["p[x]"]``) cannot be told apart from other projects.
@@ -62,7 +59,7 @@ def _check_project_name(name: object, source: str) -> None:
     if not isinstance(name, str):
         raise BadInputError(f"`{source}`: `project.name` must be a string")
     try:
-        canonicalize_name(name, validate=True)
+        return canonicalize_name(name, validate=True)
     except InvalidName:
         raise BadInputError(f"`{source}`: `project.name` `{name}` is not a valid name") from None
 
@@ -99,7 +96,7 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
     project = data.get("project")
     if not isinstance(project, dict):
         raise BadInputError(f"`{source}` has no `[project]` table")
-    _check_project_name(project.get("name"), source)
+    own = _check_project_name(project.get("name"), source)
     dynamic = project.get("dynamic", [])
     if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
         raise BadInputError(f"`{source}`: `project.dynamic` must be a list of strings")
@@ -119,8 +116,6 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
     for extra in wanted:
         if extra not in groups:
             raise BadInputError(f"`{source}` has no optional dependencies named `{extra}`")
-    name = project.get("name")
-    own = canonicalize_name(name) if isinstance(name, str) else None
     result.requirements.extend(
         RequirementLine(requirement, source, 0)
         for requirement in _own_extras_expanded(source, own, deps, groups, wanted)
@@ -130,7 +125,7 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
 
 def _own_extras_expanded(
     source: str,
-    own: str | None,
+    own: NormalizedName,
     deps: list[str],
     groups: dict[NormalizedName, object],
     wanted: Sequence[NormalizedName],
@@ -162,7 +157,7 @@ def _own_extras_expanded(
                 inner = requirement.marker
                 requirement = copy.copy(requirement)
                 requirement.marker = outer if inner is None else Marker(f"({inner}) and ({outer})")
-            if own is None or canonicalize_name(requirement.name) != own:
+            if canonicalize_name(requirement.name) != own:
                 found.append(requirement)
                 continue
             for more in sorted(map(canonicalize_name, requirement.extras)):

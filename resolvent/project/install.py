@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -189,14 +188,14 @@ def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
 
 
 @contextlib.contextmanager
-def environment_lock(environment: Venv, warnings: list[str] | None = None) -> Iterator[None]:
+def environment_lock(environment: Venv, warnings: list[str]) -> Iterator[None]:
     """Hold the environment's lock: one install or uninstall at a time per environment.
 
     Once it holds the lock, it finishes what killed runs left: a run killed while it
     changed the environment is rolled back from its journal, so this run starts from a
     whole environment, the one that run started from (see
     :func:`~resolvent.installer.destination.recover_staging`). What it did is added to
-    ``warnings``, or printed on stderr as ``warning: ...`` lines when that is None.
+    ``warnings``, for the caller to show.
     """
     root = environment.root
     if (root / "pyvenv.cfg").is_file():
@@ -205,12 +204,7 @@ def environment_lock(environment: Venv, warnings: list[str] | None = None) -> It
         digest = hashlib.sha256(os.fspath(root).encode()).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"resolvent-env-{digest}.lock"
     with exclusive_lock(os.fspath(path)):
-        notes = recover_staging(root)
-        if warnings is not None:
-            warnings.extend(notes)
-        else:
-            for note in notes:
-                print(f"warning: {note}", file=sys.stderr)  # noqa: T201 -- the CLI's format
+        warnings.extend(recover_staging(root))
         yield
 
 
@@ -454,7 +448,14 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         )
     require_hashes = request.require_hashes or parsed.require_hashes
     if require_hashes:
-        _check_hash_mode(parsed.requirements)
+        # A `name @ URL` constraint or override is installed from its URL, as a direct
+        # requirement is: it must carry hashes as one does.
+        pinned_by_url = [
+            line
+            for line in (*parsed.constraints, *override_lines)
+            if line.requirement.url is not None or line.path is not None
+        ]
+        _check_hash_mode([*parsed.requirements, *pinned_by_url])
     environment = request.environment
     cache = request.cache or Cache.at(request.settings.cache_dir)
     settings = replace(
@@ -773,7 +774,7 @@ def _apply_steps(
                 with taking:
                     # After a failure or a Ctrl+C the run will be rolled back: start
                     # nothing new.
-                    cached = None if failures or journal.stopped else next(pending, None)
+                    cached = None if journal.stopped else next(pending, None)
                 if cached is None:
                     return
                 try:
@@ -781,19 +782,18 @@ def _apply_steps(
                 except BaseException as error:  # noqa: BLE001 -- re-raised by the main thread
                     with taking:
                         failures.append(error)
-                    # The run will be rolled back: the other workers need not finish
-                    # their packages (their "interrupted" errors come after this one).
-                    journal.stop()
+                        # The run will be rolled back: the other workers need not finish
+                        # their packages (their "interrupted" errors come after this one).
+                        journal.stop()
         finally:
             ended.set()
 
     # Plain threads, not concurrent.futures: its import (logging with it) costs a warm
     # install more than this pool's bookkeeping saves.
+    events = [threading.Event() for _ in range(min(_LINK_THREADS, len(ordered)))]
     workers = [
         (threading.Thread(target=work, args=(ended,), name=f"resolvent-link-{number}"), ended)
-        for number, ended in enumerate(
-            threading.Event() for _ in range(min(_LINK_THREADS, len(ordered)))
-        )
+        for number, ended in enumerate(events)
     ]
     try:
         for worker, _ in workers:
@@ -879,17 +879,23 @@ def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirement
 
 
 def uninstall_packages(
-    environment: Venv, names: Sequence[str], *, dry_run: bool = False
+    environment: Venv,
+    names: Sequence[str],
+    *,
+    dry_run: bool = False,
+    warnings: list[str] | None = None,
 ) -> tuple[list[InstalledDist], list[str]]:
     """Remove the named distributions; return those removed and the names not installed.
 
     All or nothing: every RECORD is read before anything is removed, and if a removal
     fails, the distributions already removed are put back. With ``dry_run`` the RECORDs
-    are read (a removal that would be refused still is) and nothing is removed.
+    are read (a removal that would be refused still is) and nothing is removed. What
+    the environment's lock found to finish (an interrupted run rolled back) is added to
+    ``warnings``.
     """
     missing: list[str] = []
     removals: list[tuple[InstalledDist, InstalledFiles]] = []
-    with environment_lock(environment):
+    with environment_lock(environment, [] if warnings is None else warnings):
         site = SitePackages.scan([environment.site_packages, environment.platlib])
         scheme = environment.scheme
         for name in dict.fromkeys(canonicalize_name(n) for n in names):

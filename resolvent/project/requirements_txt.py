@@ -331,12 +331,8 @@ def _check_marker(requirement: Requirement, where: str) -> None:
     Checked as the line is read, so that no later evaluation of the user's markers
     fails, and the error names the line.
     """
-    if requirement.marker is None:
-        return
-    try:
-        check_user_marker(requirement.marker)
-    except BadInputError as error:
-        raise BadInputError(f"{where}: {error.message}") from None
+    if requirement.marker is not None:
+        check_user_marker(requirement.marker, where)
 
 
 def check_requirement_url(line: RequirementLine) -> None:

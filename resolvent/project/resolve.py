@@ -45,6 +45,7 @@ __all__ = [
     "Resolved",
     "UnsatisfiableError",
     "add_binary_options",
+    "binary_policy",
     "open_cache",
     "open_provider",
     "resolve_requirements",
@@ -85,11 +86,14 @@ class ResolveSettings:
     build_python: Path | None = None
 
     def builds_forbidden(self, name: str) -> bool:
-        """Whether ``--no-build`` (or ``--only-binary``) forbids building project ``name``."""
+        """Whether ``--no-build`` (or ``--only-binary``) forbids building project ``name``.
+
+        The policy's names are canonical already (:func:`binary_policy` reads them so).
+        """
         policy = self.no_build
         if isinstance(policy, bool):
             return policy
-        return canonicalize_name(name) in {canonicalize_name(n) for n in policy}
+        return canonicalize_name(name) in policy
 
 
 @dataclass(slots=True)
@@ -113,15 +117,20 @@ def add_binary_options(
     pinning wheels instead (as when they were read and dropped) is a wrong answer with
     no error. The two sources are joined: what either forbids is forbidden.
     """
-    settings.no_binary = _joined_policy(settings.no_binary, no_binary)
-    settings.no_build = _joined_policy(settings.no_build, only_binary)
+    settings.no_binary = binary_policy(no_binary, policy=settings.no_binary)
+    settings.no_build = binary_policy(only_binary, policy=settings.no_build)
 
 
-def _joined_policy(policy: BinaryPolicy, values: Sequence[str]) -> BinaryPolicy:
-    """Return ``policy`` joined with option values read in order (pip's ``:all:``/``:none:``).
+def binary_policy(values: Iterable[str], *, policy: BinaryPolicy = False) -> BinaryPolicy:
+    """Read ``--no-binary``/``--only-binary`` values in order, joined with ``policy``.
 
-    ``:none:`` clears what the file said before it, as in pip; names are normalized, as
-    the provider looks them up so.
+    The one reader of these values, for the command line and for requirements files
+    alike, so that both take the same spellings: comma lists (spaces allowed),
+    ``:all:``, and ``:none:``, which clears what the values said before it, as in pip
+    (not ``policy``: a file's ``:none:`` does not undo the command line). Names come
+    out canonical, as the provider and :meth:`ResolveSettings.builds_forbidden` compare
+    them; read as typed, ``--no-binary Foo_Bar`` would never name ``foo-bar``.
+    ``policy`` is this function's own result (or a bool), so its names are canonical.
     """
     every = False
     names: set[str] = set()
@@ -138,7 +147,7 @@ def _joined_policy(policy: BinaryPolicy, values: Sequence[str]) -> BinaryPolicy:
         return True
     if not names:
         return policy
-    return frozenset(names) | {canonicalize_name(n) for n in policy or ()}
+    return frozenset(names) | frozenset(policy or ())
 
 
 def open_cache(settings: ResolveSettings) -> Cache:

@@ -190,9 +190,14 @@ class Resolution:
         The answer stands then, checked by the independent checker alone: on large real
         graphs (airflow's 673 pins) the SAT engine cannot load the whole encoding within
         the 0.2 s it gets after PubGrub's checked answer. A handover (PubGrub stopped,
-        SAT answered) is not an unfinished check: that run was not a check.
+        SAT answered) is not an unfinished check: that run was not a check. Nor is a
+        first answer that is a conflict, or a solution the checker faulted: the note says
+        the answer passed the checker, which only a faultless solution did.
         """
-        if not self.runs or self.runs[0].outcome is None:
+        if not self.runs:
+            return None
+        first = self.runs[0]
+        if not isinstance(first.outcome, Solution) or first.problems:
             return None
         for run in self.runs[1:]:
             if run.outcome is None:

@@ -415,7 +415,7 @@ def parse_scenario(text: str, source: str, *, fmt: str = "toml") -> list[Scenari
             if loaded is None:
                 loaded = parse_toml(text)
     except ValueError as error:  # also a 5,000-digit integer, or nesting too deep
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ScenarioError(source, f"not valid {fmt.upper()}: {first}") from None
+        # Both parsers' messages are one line already, the parser's internals left out.
+        raise ScenarioError(source, f"not valid {fmt.upper()}: {error}") from None
     items = loaded if isinstance(loaded, list) else [loaded]
     return [_build(_table(item, "the scenario", source), source) for item in items]

@@ -421,3 +421,31 @@ def test_binary_options_in_input_files_apply(
 def test_none_in_a_file_clears_what_it_said_before(rv: Runner, tmp_path: Path) -> None:
     source = _requirements(tmp_path, "--no-binary :all:\n--no-binary :none:\nbeta\n")
     assert rv.compile(str(source), "--no-annotate").stdout == "beta==2.0\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (("--no-binary", "Beta"), "has only wheels and `--no-binary` is set"),
+        (("--no-binary", "other, BETA"), "has only wheels and `--no-binary` is set"),
+        (("--only-binary", "Other,DYN"), "building from source is disabled"),
+    ],
+)
+def test_binary_options_on_the_command_line_name_projects_as_files_do(
+    rv: Runner, tmp_path: Path, args: tuple[str, ...], hint: str
+) -> None:
+    # The command line's values are read as a file's are (one parser): names in any
+    # spelling, comma lists with spaces.
+    source = _requirements(tmp_path, "beta\ndyn\n")
+    failed = rv.compile(str(source), *args, code=1)
+    assert "no solution found" in failed.stderr
+    assert hint in failed.stderr
+    venv = rv.venv(tmp_path / "venv")
+    assert hint in rv.install(venv, "-r", str(source), *args, code=1).stderr
+    assert rv.hooks() == []
+
+
+def test_none_on_the_command_line_clears_what_it_said_before(rv: Runner, tmp_path: Path) -> None:
+    source = _requirements(tmp_path, "beta\n")
+    args = ("--no-binary", ":all:", "--no-binary", ":none:", "--no-annotate")
+    assert rv.compile(str(source), *args).stdout == "beta==2.0\n"

@@ -121,6 +121,24 @@ def test_install_takes_a_url_constraint(tmp_path: Path, server: IndexServer, oth
     assert not (beta / "REQUESTED").exists()  # a constraint is no request
 
 
+def test_a_url_constraint_needs_hashes_in_hash_checking_mode(
+    tmp_path: Path, server: IndexServer, other: Path
+) -> None:
+    """Installed from its URL, a constrained project is checked as a direct requirement is."""
+    import hashlib  # noqa: PLC0415
+
+    alpha = hashlib.sha256((server.folder / "alpha-1.0-py3-none-any.whl").read_bytes())
+    beta1 = other / "beta-1.0-py3-none-any.whl"
+    requirements = _file(tmp_path, "r.txt", f"alpha==1.0 --hash=sha256:{alpha.hexdigest()}\n")
+    pins = _file(tmp_path, "pins.txt", f"beta @ {beta1.as_uri()}\n")
+    venv = tmp_path / "venv"
+    _run(tmp_path, "venv", str(venv))
+    args = ["pip", "install", "--python", str(venv), "-i", server.url, "--require-hashes"]
+    result = _run(tmp_path, *args, "-r", requirements, "-c", pins, code=2)
+    assert "has no `--hash` and hashes are required" in result.stderr
+    assert _run(tmp_path, "pip", "freeze", "--python", str(venv)).stdout == ""
+
+
 def test_an_index_package_cannot_bring_its_own_url(tmp_path: Path, server: IndexServer) -> None:
     result = _compile(tmp_path, server, "gamma\n", code=1)
     assert "gamma==1.0 cannot be used: requires `beta @ file://" in result.stderr

@@ -50,7 +50,6 @@ def test_a_file_changed_just_now_is_not_remembered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "wheels"
-    folder.mkdir()
     build_wheel(folder, Dist("demo", "1.0"))
     cache = HttpCache(tmp_path / "cache")
     hashed = _hashes(monkeypatch)
@@ -65,7 +64,6 @@ def test_a_warm_run_reads_the_digest_instead_of_hashing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "wheels"
-    folder.mkdir()
     wheel = build_wheel(folder, Dist("demo", "1.0"))
     cache = HttpCache(tmp_path / "cache")
     hashed = _hashes(monkeypatch)
@@ -81,7 +79,6 @@ def test_a_warm_run_reads_the_digest_instead_of_hashing(
 
 def test_a_changed_file_is_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "wheels"
-    folder.mkdir()
     wheel = build_wheel(folder, Dist("demo", "1.0"))
     cache = HttpCache(tmp_path / "cache")
     hashed = _hashes(monkeypatch)
@@ -113,7 +110,6 @@ def test_hashing_a_folder_file_leaves_the_event_loop_free(
     import asyncio  # noqa: PLC0415 -- only this test runs a loop
 
     folder = tmp_path / "wheels"
-    folder.mkdir()
     build_wheel(folder, Dist("big", "1.0"))
     _hashes(monkeypatch, delay=0.3)
 

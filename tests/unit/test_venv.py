@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,10 @@ def test_not_an_interpreter(tmp_path: Path) -> None:
         ("{}", "has no `version`"),
         ("[1, 2]", "is not what the query prints"),
         ('{"version": [3, 11, 7, "final", 0], "paths": {}}', "has no `executable`"),
+        (
+            '{"version": [3, 11, 7, "final", 0], "paths": {}, "bundled": [1]}',
+            "unexpected `bundled`",
+        ),
         ("[" * 100_000 + "]" * 100_000, "no output"),  # nested too deeply: not JSON
     ],
 )
@@ -182,6 +187,27 @@ def test_an_answer_of_another_shape_is_not_an_interpreter(
         query_interpreter(fake)
     assert str(raised.value).endswith(problem)
     assert "\n" not in str(raised.value)
+
+
+def test_an_answer_with_a_path_outside_its_prefix_says_so(tmp_path: Path) -> None:
+    # The path check's own error is a ValueError too: it is not taken for a bad shape.
+    answer = {
+        "version": [3, 11, 7, "final", 0],
+        "paths": {"purelib": "/elsewhere/site-packages", "platlib": "/x", "scripts": "/x"},
+        **dict.fromkeys(["executable", "base_executable", "prefix", "base_prefix"], "/x"),
+        "implementation": "cpython",
+        "platform": "linux",
+        "is_64bit": True,
+    }
+    fake = tmp_path / "python"
+    (tmp_path / "answer.json").write_text(json.dumps(answer))
+    fake.write_text(f"#!/bin/sh\ncat '{tmp_path / 'answer.json'}'\n")
+    fake.chmod(0o755)
+    with pytest.raises(VenvError) as raised:
+        query_interpreter(fake)
+    assert str(raised.value) == (
+        "the interpreter reports a path outside its prefix: `/elsewhere/site-packages`"
+    )
 
 
 def test_open_reads_an_existing_venv(tmp_path: Path) -> None:
