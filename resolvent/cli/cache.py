@@ -51,14 +51,18 @@ def dir_command(cache_dir: Path | None) -> None:
 
 
 @cache.command("clean")
+@click.argument("packages", nargs=-1)
 @_CACHE_DIR
-def clean_command(cache_dir: Path | None) -> None:
-    """Remove everything in the cache."""
+def clean_command(packages: tuple[str, ...], cache_dir: Path | None) -> None:
+    """Remove everything in the cache, or only what it holds of PACKAGES."""
 
     def action() -> None:
         store = _open(cache_dir)
         if not store.root.is_dir():
             click.echo(f"No cache found at: {store.root}", err=True)
+            return
+        if packages:
+            _clean_packages(store, packages)
             return
         store.ensure_is_cache("clean")  # before measuring: a mistyped path may be $HOME
         size = store.size()
@@ -66,6 +70,25 @@ def clean_command(cache_dir: Path | None) -> None:
         click.echo(f"Removed {_size(size)} from {store.root}", err=True)
 
     run(action)
+
+
+def _clean_packages(store: Cache, packages: tuple[str, ...]) -> None:
+    from packaging.utils import InvalidName, canonicalize_name  # noqa: PLC0415
+
+    from resolvent.errors import BadInputError  # noqa: PLC0415
+    from resolvent.installer.cache_packages import clean_projects  # noqa: PLC0415
+
+    for name in packages:
+        try:
+            canonicalize_name(name, validate=True)
+        except InvalidName:
+            raise BadInputError(f"`{name}` is not a valid project name") from None
+    removed = clean_projects(store, packages)
+    if removed.files:
+        files = f"{removed.files} file{'s' * (removed.files != 1)}"
+        click.echo(f"Removed {files} ({_size(removed.bytes)})", err=True)
+    else:
+        click.echo("No cache entries found", err=True)
 
 
 @cache.command("prune")

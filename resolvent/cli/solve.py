@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 __all__ = ["solve"]
 
 
+#: Scenario formats by file suffix, as packse reads them; anything else is read as TOML.
+_FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
+
+
+def _scenario_files(folder: Path) -> list[Path]:
+    """Return a folder's scenario files, TOML first, then JSON, then YAML, each sorted."""
+    found: list[Path] = []
+    for pattern in ("*.toml", "*.json", "*.yaml", "*.yml"):
+        found.extend(sorted(folder.rglob(pattern)))
+    return found
+
+
 def _load(paths: tuple[str, ...]) -> list[tuple[str, Scenario]]:
     from resolvent.errors import BadInputError  # noqa: PLC0415 - lazy CLI imports
     from resolvent.solver.scenario import parse_scenario  # noqa: PLC0415
@@ -30,29 +42,22 @@ def _load(paths: tuple[str, ...]) -> list[tuple[str, Scenario]]:
     loaded: list[tuple[str, Scenario]] = []
     for given in paths:
         path = Path(given)
-        files = (
-            sorted(path.rglob("*.toml")) + sorted(path.rglob("*.json")) if path.is_dir() else [path]
-        )
+        files = _scenario_files(path) if path.is_dir() else [path]
         for file in files:
             shown = str(file) if path.is_dir() else given
-            if file.suffix in (".yaml", ".yml"):
-                raise BadInputError(
-                    f"cannot read scenario `{shown}`: YAML scenarios are not supported "
-                    "(packse writes the same scenarios as TOML or JSON)"
-                )
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 raise BadInputError(
                     f"cannot read scenario `{shown}`: {error.__class__.__name__}"
                 ) from None
-            fmt = "json" if file.suffix == ".json" else "toml"
+            fmt = _FORMATS.get(file.suffix, "toml")
             found = parse_scenario(text, shown, fmt=fmt)
             if not found:
                 raise BadInputError(f"`{shown}` holds no scenario (an empty list)")
             loaded.extend((shown, s) for s in found)
         if not files:
-            raise BadInputError(f"`{given}` holds no scenario files (*.toml, *.json)")
+            raise BadInputError(f"`{given}` holds no scenario files (*.toml, *.json, *.yaml)")
     return loaded
 
 

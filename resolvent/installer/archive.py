@@ -309,7 +309,8 @@ class WheelArchive:
         limits = self.limits
         if len(members) > limits.max_entries:
             raise InvalidWheelError(self.label, f"has too many entries ({len(members)})")
-        check_names(self.label, (member.filename for member in members))
+        links = {m.filename: m for m in members if _is_symlink(m)}
+        check_names(self.label, (member.filename for member in members), links)
         total = sum(member.file_size for member in members)
         packed = sum(member.compress_size for member in members)
         if total > limits.max_total_size:
@@ -322,7 +323,6 @@ class WheelArchive:
                 f"unpacks to {total} bytes from {packed} (a zip bomb?); "
                 f"the limit is a ratio of {limits.max_ratio:g}",
             )
-        links = {m.filename: m for m in members if _is_symlink(m)}
         for name in links:
             target = self._read(archive, name, _MAX_LINK).decode("utf-8", errors="replace")
             problem = check_symlink(name, target, links)

@@ -449,10 +449,10 @@ class Cache:
                 if not _SHA256.match(owner):  # an abandoned trash folder
                     remove()
                     removed.append(Path(item.path))
-                elif self._try_locked(archive, owner, remove):
+                elif self.try_locked(archive, owner, remove):
                     removed.append(Path(item.path))
             elif _SHA256.match(name) and name not in referenced:
-                if self._try_locked(archive, name, remove):
+                if self.try_locked(archive, name, remove):
                     removed.append(Path(item.path))
                     manifest = f"{item.path}{_MANIFEST}"
                     if os.path.lexists(manifest):
@@ -463,7 +463,7 @@ class Cache:
                 if (
                     os.path.lexists(item.path)  # not removed with its entry just now
                     and not os.path.isdir(archive / key)
-                    and self._try_locked(
+                    and self.try_locked(
                         archive, key, functools.partial(_unlink_if_orphan, item.path, _MANIFEST)
                     )
                 ):
@@ -473,7 +473,7 @@ class Cache:
                 and not os.path.isdir(archive / name[: -len(_LOCK)])
                 # The lock is removed while held; a racing writer that opens the removed
                 # file still publishes by atomic rename, so correctness does not need it.
-                and self._try_locked(archive, name[: -len(_LOCK)], _nothing, unlink=True)
+                and self.try_locked(archive, name[: -len(_LOCK)], _nothing, unlink=True)
             ):
                 removed.append(Path(item.path))
         for pointer, key in pointers:
@@ -490,9 +490,14 @@ class Cache:
             removed.append(path)
 
     @staticmethod
-    def _try_locked(
+    def try_locked(
         folder: Path, key: str, action: Callable[[], None], *, unlink: bool = False
     ) -> bool:
+        """Run ``action`` under entry ``key``'s lock if it is free; return whether it ran.
+
+        An entry whose lock is held is being written or read by an install: it is left
+        for a later prune or clean. ``unlink`` removes the lock file while holding it.
+        """
         from filelock import FileLock, Timeout  # noqa: PLC0415 -- see unpack_wheel
 
         lock_path = folder / f"{key}{_LOCK}"

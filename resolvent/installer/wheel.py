@@ -31,7 +31,7 @@ from resolvent.errors import InvalidWheelError, UnsafeWheelError
 from resolvent.installer.record import ALLOWED_HASHES, RecordEntry, hash_file, parse_record
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Container, Iterable, Mapping
     from pathlib import Path
 
     from resolvent.installer.manifest import Manifest
@@ -116,9 +116,16 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def check_names(wheel: str, names: Iterable[str]) -> None:
-    """Raise :class:`UnsafeWheelError` on an unsafe path or a duplicate (also by case)."""
+def check_names(wheel: str, names: Iterable[str], links: Container[str] = ()) -> None:
+    """Raise :class:`UnsafeWheelError` on an unsafe path or a duplicate (also by case).
+
+    A file that another entry needs as a folder (``p/x`` and ``p/x/y``) is a duplicate
+    too: no tree can hold both, and unpacking would fail halfway with the file system's
+    "File exists" instead of naming the wheel's fault. Entries in ``links`` are left to
+    the caller's link checks, which say what such an entry under a link would do.
+    """
     seen: dict[str, str] = {}
+    folders: dict[str, str] = {}
     for name in names:
         problem = check_member_path(name)
         if problem:
@@ -131,6 +138,15 @@ def check_names(wheel: str, names: Iterable[str]) -> None:
                 wheel, f"has entries `{seen[key]}` and `{name}` that differ only in case"
             )
         seen[key] = name
+        parent = key.rpartition("/")[0]
+        while parent and parent not in folders:  # each folder once: linear in all
+            folders[parent] = name
+            parent = parent.rpartition("/")[0]
+    for key, name in seen.items():
+        if not name.endswith("/") and key in folders and name not in links:
+            raise UnsafeWheelError(
+                wheel, f"has a file `{name}` that `{folders[key]}` needs as a folder"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,10 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         raise BadInputError(
             "no requirements given", hint="pass a requirements file, `pyproject.toml` or `-`"
         )
-    parsed = read_inputs(request.inputs, request.extras, all_extras=request.all_extras)
+    input_warnings: list[str] = []
+    parsed = read_inputs(
+        request.inputs, request.extras, all_extras=request.all_extras, warnings=input_warnings
+    )
     constraint_lines = list(parsed.constraints)
     override_lines: list[RequirementLine] = []
     for paths, what, into in (
@@ -172,7 +175,7 @@ def compile_requirements(request: CompileRequest) -> CompileResult:
         omit={canonicalize_name(name) for name in request.no_emit},
         sources=sources,
     )
-    return CompileResult(pinned, text, resolved.resolution, resolved.warnings)
+    return CompileResult(pinned, text, resolved.resolution, input_warnings + resolved.warnings)
 
 
 def _emitted_sources(config: IndexConfig, request: CompileRequest) -> list[str]:

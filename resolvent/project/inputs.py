@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, cast
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from resolvent.errors import BadInputError
 from resolvent.markers import check_user_marker
@@ -64,6 +66,30 @@ def _check_project_name(name: object, source: str) -> NormalizedName:
         raise BadInputError(f"`{source}`: `project.name` `{name}` is not a valid name") from None
 
 
+def _check_version_fields(project: dict[str, object], source: str) -> None:
+    """Refuse a ``project.version`` or ``project.requires-python`` that does not parse.
+
+    Neither changes what is resolved, but a table with either malformed is not a valid
+    project: uv refuses to read it (``Failed to parse``), and so does every build
+    backend, so accepting it here would only defer the error to the first build.
+
+    :raises BadInputError: either field is not a string or does not parse.
+    """
+    for field in ("version", "requires-python"):
+        value = project.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadInputError(f"`{source}`: `project.{field}` must be a string")
+        try:
+            if field == "version":
+                Version(value)
+            else:
+                SpecifierSet(value)
+        except (InvalidVersion, InvalidSpecifier):
+            raise BadInputError(f"`{source}`: `project.{field}` `{value}` is not valid") from None
+
+
 def _optional_groups(optional: dict[str, object], source: str) -> dict[NormalizedName, object]:
     """Return ``project.optional-dependencies`` by normalized extra name.
 
@@ -97,6 +123,7 @@ def _read_pyproject(path: Path, extras: Sequence[str], *, all_extras: bool) -> R
     if not isinstance(project, dict):
         raise BadInputError(f"`{source}` has no `[project]` table")
     own = _check_project_name(project.get("name"), source)
+    _check_version_fields(project, source)
     dynamic = project.get("dynamic", [])
     if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
         raise BadInputError(f"`{source}`: `project.dynamic` must be a list of strings")
@@ -267,10 +294,20 @@ def read_listed_input(path: Path, what: str) -> RequirementsFile:
 
 
 def read_inputs(
-    paths: Sequence[Path], extras: Sequence[str] = (), *, all_extras: bool = False
+    paths: Sequence[Path],
+    extras: Sequence[str] = (),
+    *,
+    all_extras: bool = False,
+    warnings: list[str] | None = None,
 ) -> RequirementsFile:
-    """Read and merge several inputs, keeping each requirement's source."""
+    """Read and merge several inputs, keeping each requirement's source.
+
+    :param warnings: receives uv's warning for each input that names no requirement.
+    """
     merged = RequirementsFile()
     for path in paths:
-        merged.merge(read_input(path, extras, all_extras=all_extras))
+        part = read_input(path, extras, all_extras=all_extras)
+        if warnings is not None and not part.requirements and not part.projects:
+            warnings.append(f"Requirements file `{path}` does not contain any dependencies")
+        merged.merge(part)
     return merged

@@ -399,8 +399,25 @@ def _checked_python(text: str, source: str) -> Version:
         raise ScenarioError(source, error.message) from None
 
 
+def _parse_yaml(text: str) -> Any:
+    """Parse YAML with PyYAML's safe loader (no tags that build objects).
+
+    :raises ValueError: the text is not YAML; the message is one line.
+    """
+    import yaml  # noqa: PLC0415 - only YAML scenarios need it
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" (at line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ValueError(f"{error.problem or error.context}{where}") from None
+    except (yaml.YAMLError, RecursionError) as error:
+        raise ValueError(str(error).splitlines()[0] if str(error) else "malformed") from None
+
+
 def parse_scenario(text: str, source: str, *, fmt: str = "toml") -> list[Scenario]:
-    """Parse scenario text; TOML holds one scenario, JSON one or a list.
+    """Parse scenario text; TOML holds one scenario, JSON and YAML one or a list.
 
     :param source: the file's name, for messages.
     :raises ScenarioError: when the text is not a valid scenario.
@@ -408,6 +425,8 @@ def parse_scenario(text: str, source: str, *, fmt: str = "toml") -> list[Scenari
     try:
         if fmt == "json":
             loaded: Any = parse_json(text)
+        elif fmt == "yaml":
+            loaded = _parse_yaml(text)
         else:
             # Scenario files are plain TOML that a regex reader takes ten times faster;
             # anything else (and every error) goes to tomllib.

@@ -107,7 +107,9 @@ def test_optimal(files):
             ".toml",
         ),
         ("\x00\xff", "not valid TOML", ".toml"),
-        pytest.param("name: x\nroot: {}\n", "YAML scenarios are not supported", ".yaml", id="yaml"),
+        pytest.param("name: x\nroot: [\n", "not valid YAML", ".yaml", id="yaml"),
+        pytest.param("!!python/object:os.system {}\n", "not valid YAML", ".yml", id="yaml-tag"),
+        pytest.param("name: x\nroot: 3\n", "missing `expected`", ".yaml", id="yaml-shape"),
         pytest.param("[]", "holds no scenario (an empty list)", ".json", id="empty-list"),
     ],
 )
@@ -144,3 +146,45 @@ def test_a_folder_without_scenarios_is_bad_input(tmp_path):
     result = rv("solve", str(tmp_path))
     assert result.returncode == 2
     assert "holds no scenario files" in result.stderr
+
+
+YAML_LIST = """\
+- name: yaml-sat
+  root:
+    requires: ["a"]
+  expected:
+    satisfiable: true
+  packages:
+    a:
+      versions:
+        "1.0.0":
+          requires: ["b>=2"]
+        "2.0.0":
+          requires: ["b<1"]
+    b:
+      versions:
+        "2.0.0": {}
+- name: yaml-unsat
+  root:
+    requires: ["a>2"]
+  expected:
+    satisfiable: false
+  packages:
+    a:
+      versions:
+        "1.0.0": {}
+"""
+
+
+def test_a_yaml_file_holds_a_list_of_scenarios(tmp_path: Path) -> None:
+    # packse reads scenarios as TOML, JSON or YAML; YAML files used to be refused.
+    path = tmp_path / "both.yaml"
+    path.write_text(YAML_LIST)
+    result = rv("solve", "--json", "--solver", "both", str(path))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["satisfiable"] for r in records] == [True, False]
+    assert records[0]["packages"] == {"a": "1.0.0", "b": "2.0.0"}
+    assert all(r["agree"] for r in records)
+    folder = rv("solve", "--json", str(tmp_path))
+    assert len(folder.stdout.splitlines()) == 2, folder.stderr

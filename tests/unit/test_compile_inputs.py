@@ -120,3 +120,31 @@ def test_a_self_reference_to_an_undefined_extra_is_bad_input(tmp_path: Path) -> 
     path = _pyproject(tmp_path, "[]", 'all = ["my-proj[nope]"]\n')
     with pytest.raises(BadInputError, match="names an extra `nope` that `my-proj` does not define"):
         read_input(path, ["all"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("requires-python", '">=banana"', "`project.requires-python` `>=banana` is not valid"),
+        ("requires-python", "3", "`project.requires-python` must be a string"),
+        ("version", '"one"', "`project.version` `one` is not valid"),
+    ],
+)
+def test_a_pyproject_with_a_malformed_version_field_is_bad_input(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
+    # uv refuses such a table ("Failed to parse"); it used to be read as if valid.
+    path = tmp_path / "pyproject.toml"
+    path.write_text(f'[project]\nname = "p"\n{field} = {value}\ndependencies = ["a"]\n')
+    with pytest.raises(BadInputError, match=message.replace("`", ".")):
+        read_input(path)
+
+
+def test_a_pyproject_with_valid_version_fields_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[project]\nname = "p"\nversion = "1.0.post1"\nrequires-python = ">=3.9,!=3.10.*"\n'
+        'dependencies = ["a"]\n'
+    )
+    (line,) = read_input(path).requirements
+    assert line.requirement.name == "a"

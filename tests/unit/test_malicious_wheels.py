@@ -182,6 +182,12 @@ CORPUS: dict[str, tuple[Callable[[Path], Path], type[InstallError], str]] = {
         UnsafeWheelError,
         "case",
     ),
+    "file-needed-as-a-folder": (
+        # No tree holds both; it used to fail halfway with the file system's "File exists".
+        lambda d: craft(d, [*GOOD, ("evil/x", b"a"), ("evil/x/y", b"b")]),
+        UnsafeWheelError,
+        "needs as a folder",
+    ),
     "unlisted-file": (
         lambda d: add_member(craft(d, GOOD), "evil/extra.py", b"x"),
         InvalidWheelError,
