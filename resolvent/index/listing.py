@@ -8,17 +8,20 @@ with old data):
 
 - ``page-v2``: the page's records (:class:`~resolvent.index.pages.FileRecord`), one line
   per version, so that a run decodes only the versions it looks at. Target-independent.
-- ``listing-v2-<target>``: what the provider concluded for one target and policy (per
+- ``listing-v3-<target>``: what the provider concluded for one target and policy (per
   version: yanked, ``requires-python``, why unusable, which files pass
   ``--exclude-newer``, which file an install would use, and the identity of the file
   whose metadata stands for the version). It spares a warm run the per-file work
-  entirely. The suffix hashes everything the conclusions depend on; the provider bumps
+  entirely; it is stored in columns, sorted by version, with unusable versions apart
+  (see ``resolvent.index.provider``), so that reading it costs little per version. The
+  suffix hashes everything the conclusions depend on; the provider bumps
   :data:`LISTING_KIND` whenever its rules change.
 
 A warm run usually needs nothing but the listing: the records are wanted only for the
 files of a version (hashes, installs) or when the metadata is not cached yet. So
 :meth:`PageRecords.load` checks only the head of the ``page-v2`` file and reads the rest
-(megabytes, for a project with thousands of files) on first use.
+(megabytes, for a project with thousands of files) on first use; and where a usable
+listing already says that the page has files, not even the head is read.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ __all__ = [
 #: The side-file kind of parsed pages; the suffix versions the layout.
 PAGE_KIND = "page-v2"
 #: The side-file kind prefix of per-target conclusions; bump it when the rules change.
-#: v2: rows name the file whose metadata stands for the version.
-LISTING_KIND = "listing-v2"
+#: v2: rows name the file whose metadata stands for the version. v3: columns, sorted by
+#: version, rows for yanked or partly too new versions, and unusable versions apart.
+LISTING_KIND = "listing-v3"
 
 _FIELDS = len(FileRecord._fields)
 _KINDS = frozenset({"wheel", "sdist"})
@@ -145,14 +149,15 @@ class PageRecords:
         name: NormalizedName,
         lines: dict[str, bytes | list[FileRecord]] | None,
         *,
-        has_files: bool = False,
+        has_files: bool | None = False,
     ) -> None:
         self.cache = cache
         self.key = key
         self.entry = entry
         self.name = name
-        # None: the side file matched when probed and is read when first needed.
+        # None: the side file is read when first needed (checked then, if not probed).
         self._lines = lines
+        # None: not probed yet (see load()).
         self._has_files = has_files
 
     @property
@@ -162,16 +167,28 @@ class PageRecords:
 
     @classmethod
     def load(
-        cls, cache: HttpCache | None, key: str, entry: CacheEntry, name: NormalizedName
+        cls,
+        cache: HttpCache | None,
+        key: str,
+        entry: CacheEntry,
+        name: NormalizedName,
+        *,
+        probe: bool = True,
     ) -> PageRecords:
         """Return the records of a cached page, from its side file or by parsing (then stored).
 
         ``entry`` may have been loaded without its body; the body is read only when the
         side file is missing, stale or corrupt.
 
-        :raises IndexDataError: the page cannot be parsed.
+        :param probe: check the side file now (its head and tail). ``False`` puts that
+            off until the records or :meth:`has_files` are wanted: a warm run's listing
+            usually comes from the per-target side file alone, and the probe was one
+            more file to open for every project it lists.
+        :raises IndexDataError: the page cannot be parsed (when probed, or on first use).
         """
         if cache is not None and entry.digest is not None:
+            if not probe:
+                return cls(cache, key, entry, name, None, has_files=None)
             has_files = _probe_side_file(cache, key, entry, name)
             if has_files is not None:
                 return cls(cache, key, entry, name, None, has_files=has_files)
@@ -220,6 +237,13 @@ class PageRecords:
     def has_files(self) -> bool:
         """Whether the page lists any file, without reading the side file's lines."""
         if self._lines is None:
+            if self._has_files is None:
+                assert self.cache is not None  # only a side file's probe is put off
+                probed = _probe_side_file(self.cache, self.key, self.entry, self.name)
+                if probed is None:
+                    self._repair()  # missing or damaged: parsed now, as load() would
+                    return bool(self._lines)
+                self._has_files = probed
             return self._has_files
         return bool(self._lines)
 

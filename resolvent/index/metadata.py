@@ -486,7 +486,8 @@ class MetadataFetcher:
         return meta if isinstance(meta, Unavailable) else _checked(meta, file)
 
     async def _download(self, file: DistFile) -> bytes:
-        if self._client.policy == "offline":
+        # A local (``file:``) wheel is read offline too; the client refuses the rest.
+        if self._client.policy == "offline" and file.url.startswith(("http:", "https:")):
             raise offline_miss(file)
         if file.metadata_url is not None and file.core_metadata is not None:
             try:

@@ -32,11 +32,13 @@ import contextlib
 import functools
 import hashlib
 import os
+import re
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion
@@ -64,15 +66,16 @@ from resolvent.index.pages import (
 )
 from resolvent.markers import requirement_applies
 from resolvent.solver.provider import Unavailable, VersionInfo, unusable_reason
-from resolvent.solver.universe import python_allowed
+from resolvent.solver.universe import Listing, python_allowed
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable
     from datetime import datetime
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
     from resolvent.index.config import IndexConfig
@@ -95,6 +98,14 @@ _UNRANKED = -1
 _Listed = PageRecords | list[FileRecord] | Unavailable
 _TEXT_OR_NONE = (str, type(None))
 _INT_OR_NONE = (int, type(None))
+_TEXTS = frozenset({str})
+_INTS = frozenset({int})
+_TEXTS_OR_NONE = frozenset(_TEXT_OR_NONE)
+_BOOLS = frozenset({bool})
+_LISTS = {list}
+_LIST_OR_NONE = frozenset({list, type(None)})
+_SIX = {6}
+_INTS_OR_NONE = frozenset(_INT_OR_NONE)
 
 
 class MetadataBuilder(Protocol):
@@ -120,6 +131,49 @@ def _build_key(build: tuple[()] | tuple[int, str]) -> tuple[int, ...]:
 
 def _sdist_key(record: FileRecord) -> tuple[bool, str]:
     return (not record.filename.endswith(".tar.gz"), record.filename)
+
+
+_Judged = tuple["Version", str, VersionInfo, list[int] | None, "_VersionFiles | None"]
+
+
+def _listing_columns(judged: list[_Judged]) -> dict[str, list[Any]]:
+    """Return a judged listing as the content of its side file (see ``_listing_from_columns``).
+
+    Versions that can be chosen, in columns: each one's text, ``requires-python`` (an
+    index into the distinct texts), the file an install would use and the identity of
+    the file whose metadata stands for it; and, only for those that are yanked or have
+    files after ``--exclude-newer``, a row ``[position, yanked, reason, admitted files]``.
+    Unusable versions apart, one row each: ``[text, yanked, reason, requires-python,
+    why unusable, admitted files]``.
+    """
+    table: dict[str | None, int] = {}
+    texts: list[str] = []
+    pythons: list[int] = []
+    best: list[int | None] = []
+    source: list[str | None] = []
+    special: list[list[Any]] = []
+    unusable: list[list[Any]] = []
+    for _, text, info, some, files in judged:
+        python = None if info.requires_python is None else str(info.requires_python)
+        index = table.setdefault(python, len(table))
+        if info.unusable is not None:
+            unusable.append([text, info.yanked, info.yanked_reason, index, info.unusable, some])
+            continue
+        if info.yanked or info.yanked_reason is not None or some is not None:
+            special.append([len(texts), info.yanked, info.yanked_reason, some])
+        texts.append(text)
+        pythons.append(index)
+        best.append(None if files is None else files.best)
+        source.append(None if files is None else files.source)
+    return {
+        "texts": texts,
+        "python": list(table),
+        "pythons": pythons,
+        "best": best,
+        "source": source,
+        "special": special,
+        "unusable": unusable,
+    }
 
 
 class _VersionFiles:
@@ -157,6 +211,234 @@ class _VersionFiles:
             some = self.some
             self._records = group if some is None else [group[i] for i in some if i < len(group)]
         return self._records
+
+
+class _Unusable(Sequence[VersionInfo]):
+    """The unusable versions of a listing read from its side file, parsed when first read.
+
+    No resolution chooses them and only an explanation reads them (``--exclude-newer``
+    leaves thousands of recent releases in a warm cache's listings): their versions
+    are parsed only then. The texts were checked when read (``_NORMALIZED``), so they
+    parse.
+    """
+
+    __slots__ = ("_infos", "_rows", "_specs")
+
+    def __init__(self, rows: list[list[Any]], specs: list[SpecifierSet | None]) -> None:
+        self._rows = rows
+        self._specs = specs
+        self._infos: list[VersionInfo] | None = None
+
+    def _made(self) -> list[VersionInfo]:
+        infos = self._infos
+        if infos is None:
+            specs = self._specs
+            infos = self._infos = [
+                VersionInfo(cached_version(text), yanked, reason, specs[python], unusable)
+                for text, yanked, reason, python, unusable, _ in self._rows
+            ]
+        return infos
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> VersionInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[VersionInfo]: ...
+
+    def __getitem__(self, index: int | slice) -> VersionInfo | list[VersionInfo]:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[VersionInfo]:
+        return iter(self._made())
+
+    def with_files(self) -> Iterator[Version]:
+        """Yield the versions that have files (not all after ``--exclude-newer``)."""
+        return (
+            info.version for info, row in zip(self._made(), self._rows, strict=True) if row[5] != []
+        )
+
+    def files(self, page: PageRecords, version: Version) -> _VersionFiles | None:
+        """Return the files of one of these versions (``None``: not one of them, or none)."""
+        for info, row in zip(self._made(), self._rows, strict=True):
+            if info.version == version:
+                some = row[5]
+                return None if some == [] else _VersionFiles(page, row[0], some, None, None, None)
+        return None
+
+
+class _ListedFiles(Mapping["Version", _VersionFiles]):
+    """The :class:`_VersionFiles` of a listing read from its side file, made when asked.
+
+    The side file holds them in columns by the listing's positions; a warm run asks for
+    the files of a few versions per project (the metadata of those the search tries),
+    out of thousands listed, so each is built on its first lookup.
+    """
+
+    __slots__ = ("_best", "_listing", "_made", "_page", "_some", "_source", "_texts", "_unusable")
+
+    def __init__(  # noqa: PLR0917 - the columns of one side file
+        self,
+        page: PageRecords,
+        listing: Listing,
+        texts: list[str],
+        best: list[int | None],
+        source: list[str | None],
+        some: dict[int, list[int]],
+        unusable: _Unusable,
+    ) -> None:
+        self._page = page
+        self._listing = listing
+        self._texts = texts
+        self._best = best
+        self._source = source
+        self._some = some
+        self._unusable = unusable
+        self._made: dict[int, _VersionFiles] = {}
+
+    def __getitem__(self, version: Version) -> _VersionFiles:
+        position = self._listing.position(version)
+        if position is None:
+            # An unusable version has files too (not for this target, or too new).
+            found = self._unusable.files(self._page, version) if self._unusable else None
+            if found is None:
+                raise KeyError(version)
+            return found
+        found = self._made.get(position)
+        if found is None:
+            some = self._some.get(position)
+            if some == []:  # every file came after --exclude-newer: none to use
+                raise KeyError(version)
+            found = _VersionFiles(
+                self._page,
+                self._texts[position],
+                some,
+                None,
+                self._best[position],
+                self._source[position],
+            )
+            self._made[position] = found
+        return found
+
+    def __iter__(self) -> Iterator[Version]:
+        versions = self._listing.versions
+        yield from (v for i, v in enumerate(versions) if self._some.get(i) != [])
+        yield from self._unusable.with_files()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+#: A version's text as ``str(Version)`` writes it (normalized), which always parses: the
+#: texts of unusable versions are checked by this alone, and parsed only when needed.
+_LONGEST_TEXT = 1000
+_NORMALIZED = re.compile(
+    r"(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
+)
+
+
+def _listing_from_columns(page: PageRecords, data: object) -> tuple[Listing, _ListedFiles] | None:
+    """Rebuild the listing stored by :meth:`IndexProvider._page_listing`, with its files.
+
+    ``None`` if the data is malformed, or lists no version (a page without files).
+
+    A warm run does this for every project it meets (tens of thousands of versions),
+    so each column is checked at once, by the set of its element types (JSON gives
+    no subclasses), and the per-version objects are made by ``map``: versions are
+    parsed (memoized by text), ``requires-python`` values parsed once per distinct
+    text, and the files of a version are made when it is looked up. Unusable versions
+    are checked here and parsed when read (see :class:`_Unusable`).
+    """
+    if type(data) is not dict:
+        return None
+    try:
+        texts = data["texts"]
+        table = data["python"]
+        pythons = data["pythons"]
+        best = data["best"]
+        source = data["source"]
+        rows = data["special"]
+        unusable_rows = data["unusable"]
+        count = len(texts)
+        if (
+            type(texts) is not list
+            or type(table) is not list
+            or type(pythons) is not list
+            or type(best) is not list
+            or type(source) is not list
+            or type(rows) is not list
+            or type(unusable_rows) is not list
+            or not (count or unusable_rows)
+            or not len(pythons) == len(best) == len(source) == count
+            or not set(map(type, table)) <= _TEXTS_OR_NONE
+            or (count and not 0 <= min(pythons) <= max(pythons) < len(table))
+            or not set(map(type, best)) <= _INTS_OR_NONE
+            or not set(map(type, source)) <= _TEXTS_OR_NONE
+        ):
+            return None
+        # Anything but a version's text, or a position in the table, raises here.
+        versions = list(map(cached_version, texts))
+        specs = list(map(parse_requires_python, table))
+        requires_python = list(map(specs.__getitem__, pythons))
+        special: dict[int, VersionInfo] = {}
+        some: dict[int, list[int]] = {}
+        for position, yanked, reason, admitted in rows:
+            if (
+                type(position) is not int
+                or not 0 <= position < count
+                or type(yanked) is not bool
+                or type(reason) not in _TEXT_OR_NONE
+                or not _admitted_files(admitted)
+            ):
+                return None
+            if yanked or reason is not None:
+                special[position] = VersionInfo(
+                    versions[position], yanked, reason, requires_python[position]
+                )
+            if admitted is not None:
+                some[position] = admitted
+        if unusable_rows and not _unusable_rows_valid(unusable_rows, len(table)):
+            return None
+        unusable = _Unusable(unusable_rows, specs)
+        # Sorted when written (see _page_listing); a side file is trusted for its order
+        # as it is for what it says of each version, being tied to the page's digest.
+        listing = Listing(
+            versions, requires_python, special, unusable=unusable, texts=texts, ascending=True
+        )
+    except (KeyError, TypeError, ValueError, InvalidVersion):
+        return None
+    return listing, _ListedFiles(page, listing, texts, best, source, some, unusable)
+
+
+def _unusable_rows_valid(rows: list[Any], pythons: int) -> bool:
+    """Whether the unusable versions' rows of a side file have the right shape.
+
+    Checked column by column (thousands of rows where ``--exclude-newer`` leaves out
+    the recent releases), each column by the set of its element types.
+    """
+    if set(map(type, rows)) != _LISTS or set(map(len, rows)) != _SIX:
+        return False
+    texts, yanked, reasons, python, why, admitted = zip(*rows, strict=True)
+    return (
+        set(map(type, texts)) <= _TEXTS
+        and max(map(len, texts)) <= _LONGEST_TEXT  # no number too long for int()
+        and all(map(_NORMALIZED.fullmatch, texts))
+        and set(map(type, yanked)) <= _BOOLS
+        and set(map(type, reasons)) <= _TEXTS_OR_NONE
+        and set(map(type, python)) <= _INTS
+        and 0 <= min(python) <= max(python) < pythons
+        and set(map(type, why)) <= _TEXTS
+        and set(map(type, admitted)) <= _LIST_OR_NONE
+        and all(set(map(type, files)) <= _INTS for files in admitted if files)
+    )
+
+
+def _admitted_files(admitted: object) -> bool:
+    """Whether a side file's list of admitted files has the right shape (``None``: all)."""
+    return admitted is None or (type(admitted) is list and set(map(type, admitted)) <= _INTS)
 
 
 class IndexProvider:
@@ -228,7 +510,7 @@ class IndexProvider:
         self._page_done: dict[NormalizedName, _Listed] = {}
         self._meta_done: dict[tuple[NormalizedName, Version], CoreMetadata | Unavailable] = {}
         # Owned by the calling thread.
-        self._files: dict[NormalizedName, dict[Version, _VersionFiles]] = {}
+        self._files: dict[NormalizedName, Mapping[Version, _VersionFiles]] = {}
         self._best: dict[tuple[NormalizedName, Version], DistFile | None] = {}
         self._listing_params: list[object] | None = None
         self._listing_kinds: dict[tuple[bool, bool], str] = {}
@@ -250,6 +532,8 @@ class IndexProvider:
         self._probed: set[NormalizedName] = set()
         # Page cache headers that _probe_pages found fresh, by cache key.
         self._page_headers: dict[str, CacheEntry] = {}
+        # Per-target listings read ahead by _cached_records, by page key (see _side_listing).
+        self._side_listings: dict[str, tuple[PageRecords, tuple[Listing, _ListedFiles]]] = {}
         self._bundles: dict[NormalizedName, MetadataBundle] = {}
         # Marker verdicts by marker identity (parsed markers are shared objects; the
         # marker is kept in the value so that its id cannot be reused).
@@ -300,91 +584,79 @@ class IndexProvider:
             or (record.upload_time is not None and record.upload_time < limit)
         )
 
-    def _page_listing(self, name: NormalizedName, page: PageRecords) -> list[VersionInfo]:
-        """Judge one cached page's versions, through its per-target side file if present."""
+    def _page_listing(self, name: NormalizedName, page: PageRecords) -> Listing | Unavailable:
+        """Judge one cached page's versions, through its per-target side file if present.
+
+        The listing comes sorted oldest first, and says so (``Listing.ascending``), as
+        its side file is stored: the universe then orders it without comparing versions.
+        """
+        found = self._side_listing(name, page)
+        if found is not None:
+            self._files[name] = found[1]
+            return found[0]
+        if not page.has_files():  # not expected: pages come here with files
+            return self._not_found(name)
         cache, digest = page.cache, page.digest
         kind = self._listing_kind(name) if cache is not None and digest is not None else None
-        if kind is not None:
-            assert cache is not None
-            assert digest is not None
-            rows = cache.load_derived(page.key, kind, digest)
-            infos = self._listing_from_rows(name, page, rows)
-            if infos is not None:
-                return infos
-        files: dict[Version, _VersionFiles] = {}
-        infos = []
-        stored: list[list[object]] = []
+        judged: list[_Judged] = []
         for version, text, group in page.groups():
             admitted = [i for i, r in enumerate(group) if self._admitted(r)]
             if not admitted:
                 # Kept, as unusable, so that an explanation can say why (uv's hint).
-                info = VersionInfo(version, unusable=self._too_new)
-                infos.append(info)
-                stored.append([text, False, None, None, info.unusable, [], None, None])
+                judged.append(
+                    (version, text, VersionInfo(version, unusable=self._too_new), [], None)
+                )
                 continue
             kept = group if len(admitted) == len(group) else [group[i] for i in admitted]
             info, best = self._judge(name, version, kept)
             some = None if kept is group else admitted
             source = self._source_identity(name, kept, best)
-            files[version] = _VersionFiles(page, text, some, kept, best, source)
-            infos.append(info)
-            stored.append(
-                [
-                    text,
-                    info.yanked,
-                    info.yanked_reason,
-                    None if info.requires_python is None else str(info.requires_python),
-                    info.unusable,
-                    some,
-                    best,
-                    source,
-                ]
-            )
-        self._files[name] = files
+            files = _VersionFiles(page, text, some, kept, best, source)
+            judged.append((version, text, info, some, files))
+        judged.sort(key=itemgetter(0))
+        self._files[name] = {v: files for v, _, _, _, files in judged if files is not None}
+        usable = [entry for entry in judged if entry[2].unusable is None]
+        listing = Listing(
+            [version for version, _, _, _, _ in usable],
+            [info.requires_python for _, _, info, _, _ in usable],
+            {
+                position: info
+                for position, (_, _, info, _, _) in enumerate(usable)
+                if info.yanked or info.yanked_reason is not None
+            },
+            unusable=[info for _, _, info, _, _ in judged if info.unusable is not None],
+            texts=[text for _, text, _, _, _ in usable],
+            ascending=True,
+        )
         if kind is not None:
             assert cache is not None
             assert digest is not None
             # A read-only cache still answers; the page is judged again next time.
             with contextlib.suppress(OSError):
-                cache.store_derived(page.key, kind, digest, stored)
-        return infos
+                cache.store_derived(page.key, kind, digest, _listing_columns(judged))
+        return listing
 
-    def _listing_from_rows(
-        self, name: NormalizedName, page: PageRecords, rows: object
-    ) -> list[VersionInfo] | None:
-        """Rebuild the infos stored by :meth:`_page_listing`; ``None`` if malformed.
+    def _side_listing(
+        self, name: NormalizedName, page: PageRecords, *, keep: bool = False
+    ) -> tuple[Listing, _ListedFiles] | None:
+        """Return a page's listing from its per-target side file; ``None`` if unusable.
 
-        A warm run does this for every version of every project it meets (thousands),
-        so the checks compare exact types (JSON gives no subclasses) and the objects are
-        built positionally.
+        An empty listing counts as unusable too: it stands for a page without files,
+        which the caller finds out by the page itself. ``keep`` holds the answer for the
+        next call about the same page, which takes it (:meth:`_cached_records` asks
+        first, to know that the page has files, and :meth:`_page_listing` uses it).
         """
-        if not isinstance(rows, list):
+        kept = self._side_listings.pop(page.key, None)
+        if kept is not None and kept[0] is page:
+            return kept[1]
+        cache, digest = page.cache, page.digest
+        if cache is None or digest is None:
             return None
-        files: dict[Version, _VersionFiles] = {}
-        infos: list[VersionInfo] = []
-        text_or_none = _TEXT_OR_NONE
-        int_or_none = _INT_OR_NONE
-        try:
-            for text, yanked, reason, python, unusable, some, best, source in rows:
-                version = cached_version(text)
-                if (
-                    type(yanked) is not bool
-                    or type(reason) not in text_or_none
-                    or type(unusable) not in text_or_none
-                    or type(best) not in int_or_none
-                    or type(source) not in text_or_none
-                    or (some is not None and any(type(i) is not int for i in some))
-                ):
-                    return None
-                if some != []:  # [] : every file came after --exclude-newer
-                    files[version] = _VersionFiles(page, text, some, None, best, source)
-                infos.append(
-                    VersionInfo(version, yanked, reason, parse_requires_python(python), unusable)
-                )
-        except (TypeError, ValueError, InvalidVersion):
-            return None
-        self._files[name] = files
-        return infos
+        data = cache.load_derived(page.key, self._listing_kind(name), digest)
+        found = _listing_from_columns(page, data)
+        if found is not None and keep:
+            self._side_listings[page.key] = (page, found)
+        return found
 
     def _listing_kind(self, name: NormalizedName) -> str:
         """Name the per-target side file: a hash of all that the listing depends on."""
@@ -745,6 +1017,12 @@ class IndexProvider:
             return None
         offline = self.policy == "offline"
         pages: list[PageRecords] = []
+        local = self._find_links.local_files(name)
+        # Whether the first page with files is used whole: then a usable per-target
+        # listing of a page says that it has files, and its side file's probe is spared.
+        whole = not local and (
+            self.config.strategy == "first-index" or len(self.config.index_urls) == 1
+        )
         for index in self.config.index_urls:
             url, key = self._page_key(index, name)
             if not url.startswith(("http:", "https:")):
@@ -756,12 +1034,13 @@ class IndexProvider:
                 return None
             if not offline and not entry.is_fresh(time.time()):
                 return None
-            page = PageRecords.load(cache, key, entry, name)
+            page = PageRecords.load(cache, key, entry, name, probe=not whole)
+            if whole and self._side_listing(name, page, keep=True) is not None:
+                return page
             if page.has_files():
                 pages.append(page)
                 if self.config.strategy == "first-index":
                     break
-        local = self._find_links.local_files(name)
         if len(pages) == 1 and not local:
             return pages[0]
         found = [record for page in pages for _, _, group in page.groups() for record in group]
@@ -853,17 +1132,18 @@ class IndexProvider:
     def _offline_miss(self, file: DistFile) -> Unavailable | None:
         """Return the loop's answer for metadata the cache lacks, offline (``None``: ask it).
 
-        A wheel's is :func:`~resolvent.index.metadata.offline_miss` (the fetcher's own
-        answer); an sdist's is the miss of its download (:meth:`_sdist_content`) when the
-        HTTP cache holds no copy of it (a ``file:`` sdist is read, even offline).
-        Answering here spares a run the start of the loop only to hear the same.
+        A local (``file:``) wheel or sdist is read, even offline, as uv reads a
+        ``--find-links`` folder. A remote wheel's answer is
+        :func:`~resolvent.index.metadata.offline_miss` (the fetcher's own); a remote sdist's
+        is the miss of its download (:meth:`_sdist_content`) when the HTTP cache holds no
+        copy of it. Answering here spares a run the start of the loop only to hear the same.
         """
+        if not file.url.startswith(("http:", "https:")):
+            return None
         if file.kind == "wheel":
             return Unavailable(str(offline_miss(file)))
         cache = self._cache
-        if not file.url.startswith(("http:", "https:")) or (
-            cache is not None and os.path.exists(cache.file(HttpCache.key(file.url)))  # noqa: PTH110
-        ):
+        if cache is not None and os.path.exists(cache.file(HttpCache.key(file.url))):  # noqa: PTH110
             return None
         return Unavailable(str(NotCachedError(file.url)))
 

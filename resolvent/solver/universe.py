@@ -13,8 +13,11 @@ package (``"foo[bar]"``) or :data:`ROOT`.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from operator import attrgetter
+from typing import TYPE_CHECKING, Literal, overload
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -22,21 +25,22 @@ from packaging.version import Version
 
 from resolvent.markers import requirement_applies
 from resolvent.solver._internal.version_index import VersionIndex
-from resolvent.solver.provider import Unavailable
+from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.solver.ranges import VersionRange, exactly, from_specifier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
 
-    from resolvent.solver.provider import Provider, VersionInfo
+    from resolvent.solver.provider import Provider
 
 __all__ = [
     "ROOT",
     "ROOT_VERSION",
     "Dependency",
+    "Listing",
     "Options",
     "PrereleaseMode",
     "ResolutionMode",
@@ -165,6 +169,9 @@ def _lower_bound(operator: str, version: str) -> str | None:
 #: build a new specifier set. Bounded like ``_PARTS``.
 _PYTHON_ALLOWED: dict[tuple[tuple[str, ...], Version], bool] = {}
 
+#: The sort key that puts final releases before pre-releases (a C-level getter).
+_IS_PRERELEASE = attrgetter("is_prerelease")
+
 
 #: Requirement parts by raw text: (name, specifier strings, extras) -> (canonical name,
 #: canonical specifier text, package keys). Bounded; see :func:`_requirement_parts`.
@@ -197,6 +204,159 @@ def _requirement_parts(requirement: Requirement) -> tuple[str, str, tuple[str, .
             _PARTS.clear()
         _PARTS[raw] = found
     return found
+
+
+class Listing(Sequence[VersionInfo]):
+    """A project's listed versions in columns: a provider's answer, read without objects.
+
+    A provider may return this from ``list_versions`` instead of a list of
+    :class:`VersionInfo`; the universe turns any other answer into one. Most versions
+    are neither yanked nor unusable, and for them the listing says only the version and
+    its ``requires-python``: two parallel columns here (``versions``, and
+    ``requires_python``, whose entries are shared objects, one per distinct text). Only
+    the other versions have a :class:`VersionInfo` of their own: by position in
+    ``special`` (yanked ones, say), or apart in ``unusable``, for versions that can never
+    be chosen (``VersionInfo.unusable`` is set on each), which only explanations read: a
+    provider may make that a lazy sequence, whose versions are then never parsed in a
+    resolution that succeeds. A warm resolution of a large set lists tens of thousands
+    of versions, and an object plus a policy check for each was a large part of its
+    loading; from the columns the universe finds the usable versions in one pass over
+    the few distinct ``requires-python`` values.
+
+    As a sequence it holds one :class:`VersionInfo` per version (the columns' versions,
+    then the unusable ones), made when read.
+    """
+
+    __slots__ = (
+        "_by_text",
+        "_positions",
+        "_texts",
+        "ascending",
+        "requires_python",
+        "special",
+        "unusable",
+        "versions",
+    )
+
+    def __init__(
+        self,
+        versions: Sequence[Version],
+        requires_python: Sequence[SpecifierSet | None],
+        special: Mapping[int, VersionInfo] | None = None,
+        *,
+        unusable: Sequence[VersionInfo] = (),
+        texts: Sequence[str] | None = None,
+        ascending: bool = False,
+    ) -> None:
+        """Make a listing; ``special[i]`` describes ``versions[i]`` when it is set.
+
+        ``texts``, when given, are the versions' normalized texts (``str(version)``), by
+        which :meth:`position` finds a version without hashing every version listed.
+        ``ascending`` says that ``versions`` are strictly sorted, oldest first, as a
+        provider that sorted them itself knows: the universe then reverses them instead
+        of sorting (a comparison per version is a Python call, and a resolution lists
+        tens of thousands of versions).
+
+        :raises ValueError: the columns differ in length, or a special entry is out of
+            place (another version, or another ``requires-python`` than its column's).
+        """
+        if len(versions) != len(requires_python) or (
+            texts is not None and len(texts) != len(versions)
+        ):
+            raise ValueError("the columns of a listing differ in length")
+        special = dict(special) if special else {}
+        for position, info in special.items():
+            if not 0 <= position < len(versions) or (
+                (info.version is not versions[position] and info.version != versions[position])
+                or info.requires_python is not requires_python[position]
+            ):
+                raise ValueError("a special entry of a listing does not match its version")
+        self.versions = versions
+        self.requires_python = requires_python
+        self.special: Mapping[int, VersionInfo] = special
+        self.unusable = unusable
+        self._texts = texts
+        self.ascending = ascending
+        self._by_text: dict[str, int] | None = None
+        self._positions: dict[Version, int] | None = None
+
+    @classmethod
+    def of(cls, infos: Iterable[VersionInfo]) -> Listing:
+        """Return the listing of these entries, in their order (all in the columns)."""
+        entries = list(infos)
+        return cls(
+            [info.version for info in entries],
+            [info.requires_python for info in entries],
+            {
+                position: info
+                for position, info in enumerate(entries)
+                if info.yanked or info.yanked_reason is not None or info.unusable is not None
+            },
+        )
+
+    def __len__(self) -> int:
+        return len(self.versions) + len(self.unusable)
+
+    @overload
+    def __getitem__(self, position: int) -> VersionInfo: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[VersionInfo]: ...
+
+    def __getitem__(self, position: int | slice) -> VersionInfo | list[VersionInfo]:
+        if isinstance(position, slice):
+            return [self._info(i) for i in range(len(self))[position]]
+        return self._info(range(len(self))[position])
+
+    def __iter__(self) -> Iterator[VersionInfo]:
+        yield from map(self._info, range(len(self.versions)))
+        yield from self.unusable
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Listing | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment] # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"Listing({list(self)!r})"
+
+    def _info(self, position: int) -> VersionInfo:
+        count = len(self.versions)
+        if position >= count:
+            return self.unusable[position - count]
+        info = self.special.get(position)
+        if info is None:
+            info = VersionInfo(
+                self.versions[position], requires_python=self.requires_python[position]
+            )
+        return info
+
+    def position(self, version: Version) -> int | None:
+        """Return where ``version`` is in the columns (``None``: it is not)."""
+        texts = self._texts
+        if texts is not None:
+            by_text = self._by_text
+            if by_text is None:
+                by_text = self._by_text = dict(zip(texts, range(len(texts)), strict=True))
+            found = by_text.get(str(version))
+            if found is not None and self.versions[found] == version:
+                return found
+            # Another spelling of an equal version (1.0 and 1.0.0), or not listed.
+        positions = self._positions
+        if positions is None:
+            positions = self._positions = dict(
+                zip(self.versions, range(len(self.versions)), strict=True)
+            )
+        return positions.get(version)
+
+    def find(self, version: Version) -> VersionInfo | None:
+        """Return the entry of ``version`` (``None``: it is not listed)."""
+        position = self.position(version)
+        if position is not None:
+            return self._info(position)
+        return next((info for info in self.unusable if info.version == version), None)
 
 
 class Universe:
@@ -234,12 +394,20 @@ class Universe:
         self._exploring = False
         self._versions: dict[str, tuple[Version, ...]] = {}
         self._indexes: dict[str, VersionIndex] = {}
+        # Where the sorted stretches of each order start (see _order), for VersionIndex.
+        self._sorted_starts: dict[NormalizedName, list[int]] = {}
         self._excluded: dict[NormalizedName, dict[Version, str]] = {}
         self._missing: dict[NormalizedName, Unavailable] = {}
-        self._infos: dict[NormalizedName, dict[Version, VersionInfo]] = {}
+        self._listings: dict[NormalizedName, Listing] = {}
+        self._unusable_read: set[NormalizedName] = set()
         self._dependencies: dict[tuple[str, Version], tuple[Dependency, ...] | Unavailable] = {}
         self._root_hinted = False
         self._requirement_cache: dict[int, tuple[Requirement, str, tuple[str, ...]]] = {}
+        # Edges by the identities of the requirements they were made from (see _edges).
+        self._edges_cache: dict[
+            tuple[tuple[int, ...], str | None],
+            tuple[tuple[Requirement, ...], tuple[Dependency, ...]],
+        ] = {}
         # Verdicts by marker identity and extra: parsed markers are shared objects (one
         # ``extra == "test"`` serves every requirement that carries it), and the marker
         # is kept in the value so that its id cannot be reused.
@@ -280,7 +448,10 @@ class Universe:
             name = base_name(package)
             index = self._indexes.get(name)
             if index is None:
-                index = self._indexes[name] = VersionIndex(self.versions(name))
+                versions = self.versions(name)
+                index = self._indexes[name] = VersionIndex(
+                    versions, starts=self._sorted_starts.get(name)
+                )
             self._indexes[package] = index
         return index
 
@@ -364,6 +535,13 @@ class Universe:
             return {}
         name = base_name(package)
         self.versions(name)
+        listing = self._listings.get(name)
+        if listing is not None and listing.unusable and name not in self._unusable_read:
+            # Read only now: a resolution that succeeds never needs them.
+            self._unusable_read.add(name)
+            found = self._excluded.setdefault(name, {})
+            for info in listing.unusable:
+                found.setdefault(info.version, info.unusable or "cannot be used")
         return self._excluded.get(name, {})
 
     def missing(self, package: str) -> Unavailable | None:
@@ -378,29 +556,65 @@ class Universe:
         """Return the listing entry of one version (yanked, requires-python, ...)."""
         name = base_name(package)
         self.versions(name)
-        return self._infos.get(name, {}).get(version)
+        listing = self._listings.get(name)
+        return None if listing is None else listing.find(version)
 
     # -- loading -------------------------------------------------------------------
 
     def _load_versions(self, name: NormalizedName) -> tuple[Version, ...]:
-        listing = self.provider.list_versions(name)
-        if isinstance(listing, Unavailable):
-            self._missing[name] = listing
+        found = self.provider.list_versions(name)
+        if isinstance(found, Unavailable):
+            self._missing[name] = found
             return ()
-        self._infos[name] = {info.version: info for info in listing}
-        excluded: dict[Version, str] = {}
-        usable: list[Version] = []
-        constraint = self.options.constraints.get(name)
-        for info in listing:
-            reason = self._exclusion(name, info, constraint)
-            if reason is None:
-                usable.append(info.version)
-            else:
-                excluded[info.version] = reason
+        listing = found if isinstance(found, Listing) else Listing.of(found)
+        self._listings[name] = listing
+        usable, excluded = self._sift(name, listing)
         usable = self._apply_prerelease_policy(name, usable, excluded)
         if excluded:
             self._excluded[name] = excluded
-        return tuple(self._order(name, usable))
+        return tuple(self._order(name, usable, ascending=listing.ascending))
+
+    def _sift(
+        self, name: NormalizedName, listing: Listing
+    ) -> tuple[list[Version], dict[Version, str]]:
+        """Split a listing into its usable versions and the others, with why (listing order).
+
+        Versions with nothing special about them differ only by their ``requires-python``,
+        which is judged once per distinct object; the special ones (yanked, unusable) are
+        judged one by one. Most projects are left with nothing to do per version but copy
+        it (and a pass of comprehensions where some ``requires-python`` is barred).
+        """
+        versions = listing.versions
+        pythons = listing.requires_python
+        constraint = self.options.constraints.get(name)
+        distinct = dict(zip(map(id, pythons), pythons, strict=True))
+        barred = {
+            key: self._python_reason(spec)
+            for key, spec in distinct.items()
+            if spec is not None and not self._python_allowed(spec)
+        }
+        reasons: dict[int, str] = {}
+        if barred:
+            reasons = {
+                position: barred[id(spec)]
+                for position, spec in enumerate(pythons)
+                if id(spec) in barred
+            }
+        for position, info in listing.special.items():
+            reason = self._exclusion(name, info, constraint)
+            if reason is None:
+                reasons.pop(position, None)  # a yanked version that the user pinned
+            else:
+                reasons[position] = reason
+        if constraint is not None:
+            for position, version in enumerate(versions):
+                if position not in reasons and version not in constraint:
+                    reasons[position] = "is excluded by a constraint"
+        if not reasons:
+            return list(versions), {}
+        usable = [version for position, version in enumerate(versions) if position not in reasons]
+        excluded = {versions[position]: reasons[position] for position in sorted(reasons)}
+        return usable, excluded
 
     def _exclusion(
         self, name: NormalizedName, info: VersionInfo, constraint: VersionRange | None
@@ -411,13 +625,13 @@ class Universe:
             reason = f" (reason: {info.yanked_reason})" if info.yanked_reason else ""
             return f"was yanked{reason}"
         if info.requires_python is not None and not self._python_allowed(info.requires_python):
-            return (
-                f"requires Python {info.requires_python}, "
-                f"but the target Python is {self.python_version}"
-            )
+            return self._python_reason(info.requires_python)
         if constraint is not None and info.version not in constraint:
             return "is excluded by a constraint"
         return None
+
+    def _python_reason(self, requires_python: SpecifierSet) -> str:
+        return f"requires Python {requires_python}, but the target Python is {self.python_version}"
 
     def _python_allowed(self, requires_python: SpecifierSet) -> bool:
         """Return :func:`python_allowed` for the target, once per specifier object.
@@ -446,17 +660,33 @@ class Universe:
                 kept.append(version)
         return kept
 
-    def _order(self, name: NormalizedName, versions: list[Version]) -> list[Version]:
+    def _order(
+        self, name: NormalizedName, versions: list[Version], *, ascending: bool = False
+    ) -> list[Version]:
+        """Put versions in preference order (``ascending``: they are sorted oldest first)."""
         mode = self.options.resolution
         lowest = mode == "lowest" or (mode == "lowest-direct" and name in self._direct)
-        versions.sort(reverse=not lowest)
+        if not ascending:
+            versions.sort(reverse=not lowest)
+        elif not lowest:
+            versions.reverse()
+        # Where the strictly sorted stretches of the order start, for the version index.
+        starts = [0]
         if self._prerelease_selection(name) == "prefer-stable":
             # Final releases first, pre-releases as the fallback (stable sort keeps order).
-            versions.sort(key=lambda v: v.is_prerelease)
+            versions.sort(key=_IS_PRERELEASE)
+            finals = bisect_left(versions, True, key=_IS_PRERELEASE)  # noqa: FBT003
+            if 0 < finals < len(versions):
+                starts.append(finals)
         preferred = self.options.preferences.get(name)
         if preferred is not None and preferred in versions:
-            versions.remove(preferred)
+            at = versions.index(preferred)
+            del versions[at]
             versions.insert(0, preferred)
+            # Those before it moved up one place; a stretch it began now begins after it.
+            moved = {start + 1 if start <= at else start for start in starts}
+            starts = sorted({0} | {start for start in moved if start < len(versions)})
+        self._sorted_starts[name] = starts
         return versions
 
     def _prerelease_selection(
@@ -540,12 +770,31 @@ class Universe:
         *,
         extra: str | None,
     ) -> tuple[Dependency, ...]:
-        """Turn requirements into merged dependency edges for one parent and extra."""
+        """Turn requirements into merged dependency edges for one parent and extra.
+
+        Remembered by the requirements' identities: the versions of a project often
+        repeat the same lines (parsed requirements are shared objects), and so give the
+        same edges, made once. The requirements are kept in the value, so that their
+        ids cannot be reused.
+        """
+        given = tuple(requirements)
+        known = (tuple(map(id, given)), extra)
+        found = self._edges_cache.get(known)
+        if found is not None:
+            return found[1]
         ranges: dict[str, VersionRange] = {}
         texts: dict[str, list[str]] = {}
-        for requirement in self._with_overrides(requirements):
-            if requirement.marker is not None and not self._marker_holds(requirement, extra):
-                continue
+        verdicts = self._marker_cache  # looked up here first: most lines are repeats
+        context = extra or ""
+        for requirement in self._with_overrides(given):
+            marker = requirement.marker
+            if marker is not None:
+                verdict = verdicts.get((id(marker), context))
+                holds = (
+                    verdict[1] if verdict is not None else self._marker_holds(requirement, extra)
+                )
+                if not holds:
+                    continue
             _, spec, keys = self._parsed(requirement)
             for key in keys:
                 rng = from_specifier(spec)
@@ -553,7 +802,9 @@ class Universe:
                 parts = texts.setdefault(key, [])
                 if spec and spec not in parts:
                     parts.append(spec)
-        return tuple(Dependency(key, ranges[key], ",".join(texts[key])) for key in ranges)
+        edges = tuple(Dependency(key, ranges[key], ",".join(texts[key])) for key in ranges)
+        self._edges_cache[known] = (given, edges)
+        return edges
 
     @staticmethod
     def _without_self(

@@ -91,3 +91,12 @@ def test_via_leaves_out_input_lines_whose_marker_does_not_hold(
         f"    #   {source}",
         "    #   app",
     ]
+
+
+def test_a_find_links_folder_is_read_offline_with_an_empty_cache(
+    wheelhouse: Path, tmp_path: Path
+) -> None:
+    # As uv: `--offline` forbids the network, not local files. Each wheel's metadata
+    # used to be refused as "not in the cache", so nothing resolved.
+    output = _compile(tmp_path, str(wheelhouse), "--offline")
+    assert output.split() == ["app==1.0", "helper==0.3", "lib-core==1.5"]

@@ -9,6 +9,8 @@ built by the same algebra the engines use (intersections, unions, complements).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -45,6 +47,16 @@ def _ordered(texts: list[str], order: str) -> list[Version]:
     return parsed[1::2] + parsed[::-2]
 
 
+def _starts(ordered: list[Version], order: str) -> list[int] | None:
+    """Where the sorted stretches of an order start, as the universe knows when it orders."""
+    if order in ("newest", "oldest"):
+        return [0]
+    if order == "finals-first":
+        finals = sum(1 for v in ordered if not v.is_prerelease)
+        return [0, finals] if 0 < finals < len(ordered) else [0]
+    return None
+
+
 def _range(first: str, second: str, how: str) -> object:
     left, right = from_specifier(first), from_specifier(second)
     if how == "and":
@@ -77,11 +89,62 @@ def test_index_positions_match_membership(
     ordered = _ordered(history, order)
     allowed = _range(first, second, how)
     expected = [i for i, v in enumerate(ordered) if allowed.contains(v, prereleases=True)]  # type: ignore[attr-defined]
+    starts = _starts(ordered, order)
     indexes = (
         VersionIndex(ordered, short=0),  # bisecting, keys computed per search
         VersionIndex(ordered, short=0, keys_after=0),  # bisecting stored keys
         VersionIndex(ordered),  # the default
+        VersionIndex(ordered, short=0, starts=starts),  # stretches told, not found
     )
     for index in indexes:
         assert index.positions(allowed) == expected  # type: ignore[arg-type]
         assert index.positions(allowed, limit=2) == expected[:2]  # type: ignore[arg-type]
+    # A range asked again, with growing limits, continues its search where it stopped.
+    for limit in (1, 2, None, 1):
+        index = VersionIndex(ordered, short=0, starts=starts)
+        assert index.positions(allowed, limit=1) == expected[:1]  # type: ignore[arg-type]
+        assert index.positions(allowed, limit=limit) == expected[:limit]  # type: ignore[arg-type]
+        assert index.positions(allowed, limit=3) == expected[:3]  # type: ignore[arg-type]
+        assert index.positions(allowed) == expected  # type: ignore[arg-type]
+
+
+def test_a_range_asked_again_continues_its_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engines ask one range for its best version, then its best two, then all."""
+    ordered = [Version(f"1.{i}") for i in reversed(range(300))]
+    allowed = from_specifier(">=1.100,<1.200")
+    expected = [i for i, v in enumerate(ordered) if v in allowed]
+    calls: list[object] = []
+    real: Any = type(allowed).filter
+
+    def counting(self: object, *args: object, **kwargs: object) -> object:
+        calls.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(allowed), "filter", counting)
+    index = VersionIndex(ordered)
+    assert index.positions(allowed, limit=1) == expected[:1]
+    assert index.positions(allowed, limit=2) == expected[:2]
+    assert index.positions(allowed, limit=1) == expected[:1]
+    assert index.positions(allowed) == expected
+    assert index.positions(allowed, limit=5) == expected[:5]
+    assert len(calls) == 1  # one search, continued
+
+
+def test_told_stretches_spare_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller that ordered the versions names the sorted stretches; none are compared."""
+    newest = [Version(f"1.{i}") for i in reversed(range(200))]
+    ordered = newest[:150] + [Version(f"2.0a{i}") for i in reversed(range(50))]
+    compared: list[object] = []
+    for name in ("__lt__", "__gt__"):
+        real = getattr(Version, name)
+
+        def counting(self: Version, other: object, real: object = real) -> bool:
+            compared.append(self)
+            return real(self, other)  # type: ignore[operator,no-any-return]
+
+        monkeypatch.setattr(Version, name, counting)
+    index = VersionIndex(ordered, starts=[0, 150])
+    assert len(compared) <= 2  # which way each stretch runs
+    monkeypatch.undo()
+    allowed = from_specifier(">=1.20")
+    assert index.positions(allowed) == [i for i, v in enumerate(ordered) if v in allowed]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from packaging.version import Version
 
 from resolvent.index import listing
 from resolvent.index import metadata as metadata_module
+from resolvent.index import provider as provider_module
 from resolvent.index.config import IndexConfig
 from resolvent.index.httpcache import CacheEntry, HttpCache
 from resolvent.index.listing import PAGE_KIND, PageRecords
@@ -40,7 +42,7 @@ from tests.support.dists import Dist, build_sdist, build_wheel
 from tests.support.index import RequestLog, serve_dists, set_upload_time
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -287,7 +289,7 @@ def test_listing_conclusions_are_per_target_and_per_policy(
         fresh_windows, _ = _resolve_view(server, tmp_path / "other-cache-2", WINDOWS)
 
     def usable(found: object) -> list[str]:
-        assert isinstance(found, list)
+        assert isinstance(found, Sequence)
         return sorted(str(i.version) for i in found if i.unusable is None)
 
     assert usable(linux["demo"]) == ["1.0"]  # 2.0 has only a Windows wheel
@@ -468,6 +470,68 @@ def test_offline_misses_are_answered_without_the_loop(
     with monkeypatch.context() as patch:
         patch.setattr(IndexProvider, "_offline_miss", lambda *_: None)
         assert offline_answer() == (found, True)  # what the loop answers
+
+
+def test_warm_listings_parse_no_unusable_version_and_open_no_page_records(
+    served: tuple[IndexServer, RequestLog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm listing reads its side file alone, and leaves unusable versions as text.
+
+    On Linux, with the date below, ``2.0`` of both projects is unusable (a Windows wheel;
+    a wheel uploaded after the date): a resolution never parses it, and the page's own
+    side file is not even opened, until an explanation lists those versions.
+    """
+    server, _ = served
+    cache = tmp_path / "cache"
+    date = datetime(2029, 1, 1, tzinfo=UTC)
+    names = [canonicalize_name("demo"), canonicalize_name("dep")]
+    with server:
+        cold = _resolve_view(server, cache, LINUX, exclude_newer=date)
+        config = IndexConfig(server.url + "/")
+    parsed: list[str] = []
+    probed: list[object] = []
+    real_version = provider_module.cached_version  # type: ignore[attr-defined]
+    real_probe = listing._probe_side_file
+
+    def parsing(text: str) -> Version:
+        parsed.append(text)
+        return real_version(text)
+
+    def probing(*args: object) -> object:
+        probed.append(args)
+        return real_probe(*args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(provider_module, "cached_version", parsing)
+        patch.setattr(listing, "_probe_side_file", probing)
+        with IndexProvider(
+            config, LINUX, cache_dir=cache, policy="offline", exclude_newer=date
+        ) as provider:
+            listings = [provider.list_versions(name) for name in names]
+            assert parsed == ["1.0", "1.0"]
+            assert probed == []
+            assert not isinstance(provider.get_requirements(names[1], Version("1.0")), Unavailable)
+            # Read when asked for, with why they cannot be used.
+            unusable = {
+                (name, str(info.version)): info.unusable
+                for name, found in zip(names, listings, strict=True)
+                for info in found  # type: ignore[union-attr]
+                if info.unusable is not None
+            }
+            assert set(unusable) == {(names[0], "2.0"), (names[1], "2.0")}
+            assert "exclude-newer" in str(unusable[(names[1], "2.0")])
+            assert provider.files(names[1], Version("2.0")) == []  # all after the date
+            assert [f.filename for f in provider.files(names[0], Version("2.0"))] == [
+                "demo-2.0-cp311-cp311-win_amd64.whl"
+            ]
+        assert probed == []
+    with server:
+        for policy, folder in [("offline", cache), ("refresh", cache), ("refresh", tmp_path / "c")]:
+            assert _resolve_view(server, folder, LINUX, exclude_newer=date, policy=policy) == cold
+        # A damaged unusable version's text makes the listing count as missing.
+        for side in cache.rglob(f"*.{listing.LISTING_KIND}-*"):
+            side.write_bytes(side.read_bytes().replace(b'[["2.0"', b'[["2.0-x"'))
+        assert _resolve_view(server, cache, LINUX, exclude_newer=date, policy="offline") == cold
 
 
 def _age_pages(cache: Path) -> int:

@@ -26,12 +26,13 @@ their bounds say), the search falls back to one ``filter`` pass over everything.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from packaging.ranges import VersionRange
 
@@ -47,6 +48,10 @@ _MAX_RUNS = 8
 #: version (boto3, the providers of airflow) is searched thousands of times, each search
 #: computing a few dozen keys again.
 _KEYS_AFTER = 8
+
+#: Ranges whose searches one index keeps (then it starts afresh): a deep backtrack asks
+#: about thousands of ranges, each kept alive by its entry.
+_SEARCHES_KEPT = 4096
 
 _ReleaseKey = tuple[int, tuple[int, ...]]
 
@@ -102,7 +107,8 @@ class _Run:
         self.keys_after = keys_after
         self._searches = 0
         self._keys: list[_ReleaseKey] | None = None
-        self.ascending = stop - start > 1 and versions[start] < versions[start + 1]
+        # First against last: a stretch the caller named may repeat a version.
+        self.ascending = stop - start > 1 and versions[start] < versions[stop - 1]
         stretch = versions[start:stop]
         # Oldest first. Release keys are computed by the bisections only (a few dozen per
         # lookup), not for every version of every package a resolution lists, until the
@@ -141,14 +147,24 @@ class _Run:
         return [(offset + count - stop, offset + count - start) for start, stop in reversed(merged)]
 
 
-def _runs(versions: Sequence[Version], keys_after: int = _KEYS_AFTER) -> list[_Run]:
+def _runs(
+    versions: Sequence[Version],
+    keys_after: int = _KEYS_AFTER,
+    starts: Sequence[int] | None = None,
+) -> list[_Run]:
     """Split ``versions`` into maximal strictly sorted stretches (best first, in order).
 
     Resolution modes sort newest or oldest first; uv's default pre-release mode then
     moves the pre-releases after the final releases, which makes two sorted stretches.
+    ``starts``, when given, are where the stretches start, as the caller knows from
+    having ordered the versions: they are taken as they are, without comparing
+    versions (each comparison is a Python call, and a long history has thousands).
     """
     runs: list[_Run] = []
     count = len(versions)
+    if starts is not None:
+        bounds = [*starts, count]
+        return [_Run(versions, a, b, keys_after) for a, b in pairwise(bounds) if a < b]
     start = 0
     while start < count:
         stop = start + 1
@@ -165,37 +181,80 @@ def _runs(versions: Sequence[Version], keys_after: int = _KEYS_AFTER) -> list[_R
     return runs
 
 
+class _Search:
+    """The positions found so far in one range, and the search for the rest (``None``: done)."""
+
+    __slots__ = ("allowed", "found", "rest")
+
+    def __init__(self, allowed: VersionRange, rest: Iterator[int]) -> None:
+        self.allowed = allowed  # kept alive: searches are keyed by its id
+        self.found: list[int] = []
+        self.rest: Iterator[int] | None = rest
+
+
 class VersionIndex:
     """One package's versions in preference order, searchable by range.
 
     :param versions: the versions, best first.
     :param short: up to this many versions, every search is one ``filter`` pass.
     :param keys_after: searches of a sorted stretch before its release keys are stored.
+    :param starts: where the strictly sorted stretches of ``versions`` start (the first
+        at 0, increasing), if the caller knows; else they are found by comparison.
     """
 
     def __init__(
-        self, versions: Sequence[Version], *, short: int = _SHORT, keys_after: int = _KEYS_AFTER
+        self,
+        versions: Sequence[Version],
+        *,
+        short: int = _SHORT,
+        keys_after: int = _KEYS_AFTER,
+        starts: Sequence[int] | None = None,
     ) -> None:
         self.versions = tuple(versions)
-        runs = _runs(self.versions, keys_after) if len(self.versions) > short else []
+        runs = _runs(self.versions, keys_after, starts) if len(self.versions) > short else []
         # Many short stretches (an order that is not sorted) gain nothing from bisection.
         self._runs = runs if 0 < len(runs) <= _MAX_RUNS else []
+        self._searches: dict[int, _Search] = {}
 
     def positions(self, allowed: VersionRange, limit: int | None = None) -> list[int]:
         """Return the positions (in preference order) of the versions in ``allowed``.
 
         At most ``limit`` of them, best first, when a limit is given.
+
+        A range asked about again continues where its search stopped: the engines ask
+        the same range object several times (PubGrub hints the best version of a
+        dependency, then asks for the best two as candidates; the SAT encoding asks
+        for all), about half of the searches of a warm resolution. Searches are kept by
+        the range's identity, with the range itself so that its id cannot be reused.
         """
+        searches = self._searches
+        search = searches.get(id(allowed))
+        if search is None:
+            if len(searches) >= _SEARCHES_KEPT:
+                searches.clear()
+            search = searches[id(allowed)] = _Search(allowed, self._members(allowed))
+        found = search.found
+        rest = search.rest
+        if rest is not None and (limit is None or len(found) < limit):
+            try:
+                for position in rest:
+                    found.append(position)
+                    if limit is not None and len(found) >= limit:
+                        break
+                else:
+                    search.rest = None
+            except BaseException:
+                del searches[id(allowed)]  # a search cut short is not continued
+                raise
+        return found[:limit] if limit is not None else found[:]
+
+    def _members(self, allowed: VersionRange) -> Iterator[int]:
+        """Yield the positions of the versions in ``allowed``, best first."""
         versions = self.versions
-        found: list[int] = []
         for start, stop in self._windows(allowed):
-            for position in allowed.filter(
+            yield from allowed.filter(
                 range(start, stop), key=versions.__getitem__, prereleases=True
-            ):
-                found.append(position)
-                if limit is not None and len(found) >= limit:
-                    return found
-        return found
+            )
 
     def _windows(self, allowed: VersionRange) -> list[tuple[int, int]]:
         """Return slices of the preference order, best first, that hold every member."""
