@@ -19,7 +19,9 @@ from resolvent.cli._errors import fail, run
 from resolvent.cli._options import resolution_options, stacked
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
+
+    from packaging.requirements import Requirement
 
     from resolvent.installer.site import InstalledDist, SitePackages
     from resolvent.installer.venv import Venv
@@ -165,6 +167,9 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
         click.echo(f"warning: {warning}", err=True)
     if quiet:
         return
+    if report.note is not None:
+        click.echo(report.note, err=True)
+        return
     timings = report.timings
     click.echo(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}", err=True)
     if report.unfinished_check:
@@ -257,6 +262,7 @@ def _run_install(
             compile_bytecode=options["compile_bytecode"],
             progress=not quiet and sys.stderr.isatty(),
             dry_run=options["dry_run"],
+            allow_empty=options.get("allow_empty_requirements", False),
         )
     )
     _render(report, quiet=quiet, requested_mode=options["link_mode"])
@@ -315,6 +321,11 @@ def install_command(  # noqa: PLR0917 - one parameter per documented option
 @click.command("sync")
 @click.argument("src_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--pre", is_flag=True, help="Allow pre-releases.")
+@click.option(
+    "--allow-empty-requirements",
+    is_flag=True,
+    help="Let requirements that name nothing clear the environment.",
+)
 @_index_options
 @_break_system_option
 def sync_command(src_files: tuple[Path, ...], **options: Any) -> None:
@@ -404,6 +415,24 @@ def _site(python: str | None, *, system: bool) -> tuple[Venv, SitePackages]:
     return environment, SitePackages.scan([environment.site_packages, environment.platlib])
 
 
+def _warn_duplicates(site: SitePackages, names: Iterable[str] | None = None) -> None:
+    """Warn of each project (of ``names``, else any) installed more than once.
+
+    Such an environment is broken: which copy Python imports depends on the order
+    the file system lists them. ``list``, ``freeze`` and ``show`` print every copy, as
+    uv does, and say so on stderr (uv says it with ``--strict``; pip shows one copy and
+    says nothing).
+    """
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    from resolvent.installer.site import duplicate_message  # noqa: PLC0415
+
+    wanted = None if names is None else {canonicalize_name(name) for name in names}
+    for name, dists in site.duplicated().items():
+        if wanted is None or name in wanted:
+            click.echo(f"warning: {duplicate_message(name, dists)}", err=True)
+
+
 def _freeze_line(dist: Any) -> str:
     editable = dist.editable_location()
     if editable is not None:
@@ -468,7 +497,10 @@ def list_command(
 
     def action() -> None:
         environment, site = _site(python, system=system)
-        dists = _listed(site, editable=editable, exclude_editable=exclude_editable, exclude=exclude)
+        dists = _listed(
+            site.all_dists(), editable=editable, exclude_editable=exclude_editable, exclude=exclude
+        )
+        _warn_duplicates(site, [dist.name for dist in dists])
         if outdated:
             _list_outdated(environment, dists, _settings(options), output_format)
         elif output_format == "json":
@@ -545,7 +577,11 @@ def freeze_command(python: str | None, *, system: bool, exclude_editable: bool) 
 
     def action() -> None:
         _, site = _site(python, system=system)
-        for dist in _listed(site, editable=False, exclude_editable=exclude_editable, exclude=()):
+        dists = _listed(
+            site.all_dists(), editable=False, exclude_editable=exclude_editable, exclude=()
+        )
+        _warn_duplicates(site, [dist.name for dist in dists])
+        for dist in dists:
             click.echo(_freeze_line(dist))
 
     run(action)
@@ -563,58 +599,92 @@ def show_command(
     def action() -> None:
         from packaging.utils import canonicalize_name  # noqa: PLC0415
 
-        _, site = _site(python, system=system)
-        required_by: dict[str, list[str]] = {}
+        environment, site = _site(python, system=system)
+        applies = _marker_filter(environment)
+        required_by: dict[str, set[str]] = {}
         for other in site:
             for requirement in other.metadata().requires_dist:
-                if requirement.marker is None:
-                    required_by.setdefault(canonicalize_name(requirement.name), []).append(
+                if applies(requirement):
+                    required_by.setdefault(canonicalize_name(requirement.name), set()).add(
                         other.display_name()
                     )
         missing = []
         first = True
-        for package in packages:
-            dist = site.get(package)
-            if dist is None:
-                missing.append(package)
-                continue
-            if not first:
-                click.echo("---")
-            first = False
-            meta = dist.metadata()
-            requires = sorted(
-                {str(r.name) for r in meta.requires_dist if r.marker is None}, key=str.lower
-            )
-            click.echo(f"Name: {dist.display_name()}")
-            click.echo(f"Version: {dist.version}")
-            click.echo(f"Location: {dist.location}")
-            editable = dist.editable_location()
-            if editable is not None:
-                click.echo(f"Editable project location: {editable}")
-            click.echo(f"Requires: {', '.join(requires)}")
-            click.echo(f"Required-by: {', '.join(sorted(required_by.get(dist.name, [])))}")
-            click.echo(f"Installer: {dist.installer() or ''}")
-            if show_files:
-                _show_files(dist)
+        _warn_duplicates(site, packages)
+        asked = {canonicalize_name(package): package for package in reversed(packages)}
+        for package in dict.fromkeys(canonicalize_name(package) for package in packages):
+            found = site.all(package)
+            if not found:
+                missing.append(asked[package])  # as the user spelled it
+            for dist in found:  # every copy of a project installed twice, as uv shows them
+                if not first:
+                    click.echo("---")
+                first = False
+                _show_one(dist, applies, required_by, show_files=show_files)
         if missing:
             fail(f"package(s) not found: {', '.join(missing)}", 1)
 
     run(action)
 
 
+def _marker_filter(environment: Venv) -> Callable[[Requirement], bool]:
+    """Return whether a requirement applies in ``environment`` with no extra (pip and uv).
+
+    The environment's markers are only asked for (a subprocess, or the cache) when a
+    requirement has a marker; most have none.
+    """
+    from resolvent.markers import requirement_applies  # noqa: PLC0415
+
+    markers: dict[str, str] = {}
+
+    def applies(requirement: Requirement) -> bool:
+        if requirement.marker is None:
+            return True
+        if not markers:
+            from resolvent.project.install import environment_target  # noqa: PLC0415
+
+            markers.update(environment_target(environment).markers(), extra="")
+        return requirement_applies(requirement, markers)
+
+    return applies
+
+
+def _show_one(
+    dist: InstalledDist,
+    applies: Callable[[Requirement], bool],
+    required_by: dict[str, set[str]],
+    *,
+    show_files: bool,
+) -> None:
+    """Print what ``show`` says of one installed distribution."""
+    meta = dist.metadata()
+    requires = sorted({str(r.name) for r in meta.requires_dist if applies(r)}, key=str.lower)
+    click.echo(f"Name: {dist.display_name()}")
+    click.echo(f"Version: {dist.version}")
+    click.echo(f"Location: {dist.location}")
+    editable = dist.editable_location()
+    if editable is not None:
+        click.echo(f"Editable project location: {editable}")
+    click.echo(f"Requires: {', '.join(requires)}")
+    users = sorted(required_by.get(dist.name, set()) - {dist.display_name()}, key=str.lower)
+    click.echo(f"Required-by: {', '.join(users)}")
+    click.echo(f"Installer: {dist.installer() or ''}")
+    if show_files:
+        _show_files(dist)
+
+
 def _show_files(dist: InstalledDist) -> None:
-    """Print the files RECORD lists, or say on stderr why it cannot list them.
+    """Print the files RECORD (or ``installed-files.txt``) lists, else say on stderr why not.
 
     An unreadable or malformed RECORD printed an empty list, as if the package had no
-    files; ``show`` still answers (exit 0), as pip's does without a RECORD.
+    files; ``show`` still answers (exit 0), as pip's does without a file list.
     """
     click.echo("Files:")
-    entries, unusable = dist.read_record()
+    paths, unusable = dist.listed_files()
     if unusable is not None:
-        shown = f"cannot list the files of `{dist.name}`: its `RECORD` is {unusable}"
-        click.echo(f"warning: {shown}", err=True)
-    for entry in entries:
-        click.echo(f"  {entry.path}")
+        click.echo(f"warning: cannot list the files of `{dist.name}`: {unusable}", err=True)
+    for path in paths:
+        click.echo(f"  {path}")
 
 
 @click.command("check")

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import itertools
 import json
 import os
@@ -563,11 +564,20 @@ def find_installed(site_packages: Path, name: str) -> Path | None:
     except OSError as error:
         raise os_failure(error, "read") from None
     for entry in entries:
-        if entry.name.endswith(".dist-info") and entry.is_dir():
-            project = entry.name[: -len(".dist-info")].rpartition("-")[0]
-            if canonicalize_name(project) == wanted:
-                return Path(entry.path)
+        name = entry.name
+        if name.endswith(".dist-info") and _dist_info_project(name) == wanted and entry.is_dir():
+            return Path(entry.path)
     return None
+
+
+@functools.cache
+def _dist_info_project(folder_name: str) -> str:
+    """Return the normalized project name of a ``.dist-info`` folder's name.
+
+    Cached: an install of 56 wheels into one venv looks for each in a site-packages
+    that holds the ones before it, 1,600 names to normalize otherwise.
+    """
+    return canonicalize_name(folder_name[: -len(".dist-info")].rpartition("-")[0])
 
 
 class _LinkedFolders:
@@ -818,13 +828,25 @@ class SchemeDestination:
         self, key: DataKey, path: str, data: bytes, *, executable: bool = False
     ) -> RecordEntry:
         """Plan a new file ``path`` of scheme ``key`` holding ``data``; return its entry."""
+        self.place(key, path, data, executable=executable)
+        return RecordEntry.for_data(self.record_path(key, path), data)
+
+    def place(self, key: DataKey, path: str, data: bytes, *, executable: bool = False) -> None:
+        """As :meth:`write`, for a file RECORD lists without a hash: RECORD itself.
+
+        Hashing a RECORD that no line will name took 7% of the instructions of a warm
+        install of 56 wheels (their RECORDs are 2.7 MB).
+        """
         staged = self._staged(key, path)
         mode = 0o755 if executable else 0o644
         fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        return RecordEntry.for_data(self.record_path(key, path), data)
+        try:
+            os.fchmod(fd, mode)
+            remaining = memoryview(data)
+            while remaining:  # no file object: a warm install writes 140 small files
+                remaining = remaining[os.write(fd, remaining) :]
+        finally:
+            os.close(fd)
 
     def remove(self, paths: Iterable[str]) -> None:
         """Plan the removal of installed files (absolute paths), e.g. an older version's."""

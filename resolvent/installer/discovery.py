@@ -32,6 +32,7 @@ __all__ = [
     "refuse_externally_managed",
 ]
 
+
 _VERSION = re.compile(r"^(?:(?:python|py|cpython)[-@]?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
@@ -120,7 +121,9 @@ def find_environment(python: str | None = None, *, system: bool = False) -> Venv
     :raises VenvError: no environment can be found.
     """
     if python is not None:
-        return environment_of(find_python(python))
+        environment = environment_of(find_python(python))
+        _refuse_broken_venv(python, environment)
+        return environment
     if system:
         found = shutil.which("python3") or shutil.which("python")
         if found is None:
@@ -133,6 +136,11 @@ def find_environment(python: str | None = None, *, system: bool = False) -> Venv
     while True:
         if (folder / ".venv" / "pyvenv.cfg").is_file():
             return Venv.open(folder / ".venv")
+        if (folder / ".venv").is_dir():  # as uv: not skipped for a parent's, nor the base
+            raise VenvError(
+                f"broken virtual environment `{folder / '.venv'}`: `pyvenv.cfg` is missing",
+                hint="recreate it with `resolvent venv`, or pass `--python`",
+            )
         if folder.parent == folder:
             break
         folder = folder.parent
@@ -140,6 +148,33 @@ def find_environment(python: str | None = None, *, system: bool = False) -> Venv
         "no virtual environment found",
         hint="create one with `resolvent venv`, or pass `--python` or `--system`",
     )
+
+
+def _refuse_broken_venv(request: str, environment: Venv) -> None:
+    """Refuse a ``--python`` folder that is a venv without its ``pyvenv.cfg``.
+
+    Its ``bin/python`` is a link to the base interpreter, which without ``pyvenv.cfg``
+    runs as itself: the environment found was the base interpreter's, and installing
+    or uninstalling there changed the wrong environment. A folder that is an
+    interpreter's own prefix (``/usr/local``, a pyenv version) has no ``pyvenv.cfg``
+    either, and is what it names.
+    """
+    try:
+        folder = expand_user(request.strip(), "`--python`")
+    except BadInputError:
+        return
+    if not folder.is_dir() or (folder / "pyvenv.cfg").is_file():
+        return
+    try:
+        same = folder.samefile(environment.root)
+    except OSError:
+        same = False
+    if not same:
+        raise VenvError(
+            f"broken virtual environment `{request}`: `pyvenv.cfg` is missing",
+            hint=f"its interpreter runs as the one at `{environment.root}`; "
+            "recreate the environment with `resolvent venv`",
+        )
 
 
 def externally_managed(environment: Venv) -> str | None:

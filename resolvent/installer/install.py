@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -160,7 +158,7 @@ def install(
         record_name = f"{info.dist_info}/RECORD"
         entries.append(RecordEntry(destination.record_path(root_key, record_name)))
         # RECORD is placed last: until it is there, the install is not an install.
-        destination.write(
+        destination.place(
             root_key, record_name, manifest.record.encode("utf-8") + serialize_record(entries)
         )
         mode = destination.commit()
@@ -207,6 +205,8 @@ def install_wheel(
             compile_bytecode=compile_bytecode,
         )
     # Only unpacking needs the archive reader (a warm install links from the cache).
+    import tempfile  # noqa: PLC0415
+
     from resolvent.installer.archive import WheelArchive  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as folder:
@@ -279,6 +279,8 @@ def compile_files(python: str, files: Sequence[str]) -> bool:
     """
     if not files:
         return True
+    import subprocess  # noqa: PLC0415 - a warm install without --compile starts no process
+
     completed = subprocess.run(  # noqa: S603 -- our own interpreter, fixed arguments
         [python, "-m", "compileall", "-q", "-q", "-j", "0", "-i", "-"],
         input="\n".join(files),

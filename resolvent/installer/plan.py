@@ -142,18 +142,24 @@ class Planner:
         satisfied: list[InstalledDist] = []
         names = {item.name for item in wanted}
         for item in wanted:
-            installed = site.get(item.name)
-            if installed is not None:
-                if item.name not in force and self._satisfies(installed, item):
-                    satisfied.append(installed)
+            installed = site.all(item.name)
+            if installed:
+                # A project installed twice is replaced whole, as uv does: which copy is
+                # the one Python imports is not knowable.
+                if (
+                    len(installed) == 1
+                    and item.name not in force
+                    and self._satisfies(installed[0], item)
+                ):
+                    satisfied.append(installed[0])
                     continue
-                reinstalls.append(installed)
+                reinstalls.extend(installed)
             tree = self.find_in_cache(item)
             if tree is None:
                 remote.append(item)
             else:
                 cached.append(CachedDist(item, tree))
-        extraneous = tuple(dist for dist in site if dist.name not in names) if exact else ()
+        extraneous = tuple(d for d in site.all_dists() if d.name not in names) if exact else ()
         return Plan(tuple(cached), tuple(remote), tuple(reinstalls), extraneous, tuple(satisfied))
 
     def _satisfies(self, installed: InstalledDist, item: Wanted) -> bool:

@@ -1,11 +1,30 @@
-"""Site packages are the installed distributions of an environment, each a ``.dist-info`` folder.
+"""Site packages are the installed distributions of an environment, as pip and uv find them.
 
 Every command that looks at an environment (install plans, ``list``, ``freeze``,
-``show``, ``check``, ``verify``) needs the same facts about what is installed: names,
-versions, RECORD, ``INSTALLER``, ``REQUESTED`` and ``direct_url.json`` (PEP 610).
-:class:`SitePackages` reads them once, cheaply (names and versions come from folder
-names; everything else is read on demand), and sets aside *broken* folders (no
-``METADATA`` or no ``RECORD``: what a killed install leaves) so callers can repair them.
+``show``, ``check``, ``verify``, ``uninstall``) needs the same facts about what is
+installed: names, versions, RECORD, ``INSTALLER``, ``REQUESTED`` and ``direct_url.json``
+(PEP 610). :class:`SitePackages` reads them once, cheaply (names and versions come from
+folder names; everything else is read on demand), and sets aside *broken* ``.dist-info``
+folders (no ``METADATA`` or no ``RECORD``: what a killed install leaves) so callers can
+repair them.
+
+Besides ``.dist-info`` folders, an environment can hold what older tools left, and pip
+and uv see all of it (uv's ``InstalledDist`` kinds, pip's ``importlib`` backend):
+
+- an ``.egg-info`` **folder** (``name-1.0-py3.11.egg-info/PKG-INFO``): ``setup.py
+  install``, distribution packages, old pip;
+- an ``.egg-info`` **file**, a lone ``PKG-INFO`` (``distutils``): it lists no files, so
+  it can be listed but not uninstalled, as pip and uv refuse to;
+- a **legacy editable**: ``name.egg-link`` names a project folder holding
+  ``name.egg-info``, and a line of ``easy-install.pth`` puts it on ``sys.path``
+  (``setup.py develop``, ``pip install -e`` before PEP 660).
+
+Their name and version come from the file name when it gives them (uv's rule), else
+from ``PKG-INFO``; their requirements from ``PKG-INFO``, else from ``requires.txt``, as
+pip reads them (uv leaves ``requires.txt`` unread, and so misses those requirements).
+Two distributions of one project (a broken environment) are both kept: the first, by
+folder and then by name, answers :meth:`SitePackages.get`; :meth:`SitePackages.all`
+returns every one, so that commands can report, replace or remove them all, as uv does.
 
 Example::
 
@@ -15,20 +34,24 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH110, PTH113, PTH115, PTH117, PTH118, PTH119, PTH120, PTH123
+# ruff: noqa: PTH100, PTH110, PTH112, PTH113, PTH114, PTH115, PTH116, PTH117, PTH118, PTH119, PTH120, PTH123
 from __future__ import annotations
 
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from resolvent.errors import os_reason
+from resolvent.errors import InstallError, os_reason
+from resolvent.index.lenient import lenient_requirement, lenient_specifier
+from resolvent.installer.destination import InstalledFiles
 from resolvent.installer.record import Hash, RecordEntry, hash_stream, parse_record
 from resolvent.json_text import parse_json
 from resolvent.markers import requirement_applies
@@ -36,82 +59,170 @@ from resolvent.markers import requirement_applies
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+    from resolvent.installer.destination import Journal, Scheme
+
 __all__ = [
     "CheckProblem",
+    "DistKind",
     "DistMetadata",
     "InstalledDist",
+    "LegacyEditableFiles",
     "Problem",
     "SitePackages",
     "VerifyReport",
     "check_requirements",
+    "duplicate_message",
+    "removal_files",
+    "remove_files",
+    "removed_before_install",
     "verify_environment",
 ]
 
 _DIST_INFO = ".dist-info"
+_EGG_INFO = ".egg-info"
+_EGG_LINK = ".egg-link"
 # Files a venv's scripts folder holds that no distribution records.
 _VENV_SCRIPT_PREFIXES = ("python", "pypy", "graalpy", "activate", "Activate", "deactivate")
+#: The longest requirement text a ``check`` line quotes (metadata is not the user's input).
+_SHOWN = 200
+
+#: How a distribution was installed: what its metadata is and how it can be removed.
+DistKind = Literal["dist-info", "egg-info", "egg-info-file", "legacy-editable"]
 
 
 @dataclass(frozen=True, slots=True)
 class DistMetadata:
-    """What ``show`` and ``check`` need from an installed ``METADATA``.
+    """What ``show`` and ``check`` need from an installed ``METADATA`` (or ``PKG-INFO``).
 
     Parsed here rather than with the index's metadata reader, which would load the
-    HTTP stack into commands that never touch the network.
+    HTTP stack into commands that never touch the network. ``invalid`` holds the
+    requirement lines that even the lenient parser (:mod:`resolvent.index.lenient`, the
+    repairs uv applies to installed metadata too) could not read, each with the reason.
     """
 
     name: str
     requires_dist: tuple[Requirement, ...]
     requires_python: str | None
+    invalid: tuple[tuple[str, str], ...] = ()
 
 
-def _parse_metadata(data: bytes, fallback: str) -> DistMetadata:
+def _parse_metadata(data: bytes, fallback: str, requires_txt: str | None = None) -> DistMetadata:
+    """Parse a ``METADATA``/``PKG-INFO`` header; ``requires_txt`` when it lists no requirement.
+
+    ``requires_txt`` is an egg-info folder's ``requires.txt``: setuptools wrote the
+    requirements there, and into ``PKG-INFO`` only in its recent versions, so pip reads
+    it when ``PKG-INFO`` has no ``Requires-Dist`` (``_add_egg_info_requires``).
+    """
     from email.parser import BytesHeaderParser  # noqa: PLC0415 -- only when metadata is read
 
     message = BytesHeaderParser().parsebytes(data)
+    texts = [str(text).strip() for text in message.get_all("Requires-Dist") or []]
+    if not texts and requires_txt is not None:
+        texts = _requires_txt_lines(requires_txt)
     requirements = []
-    for text in message.get_all("Requires-Dist") or []:
+    invalid = []
+    for text in texts:
         try:
-            requirements.append(Requirement(str(text)))
-        except InvalidRequirement:
-            continue  # installers have always tolerated these
+            requirements.append(lenient_requirement(text)[0])
+        except InvalidRequirement as error:
+            invalid.append((text, str(error).splitlines()[0]))
     python = message.get("Requires-Python")
     return DistMetadata(
-        str(message.get("Name") or fallback), tuple(requirements), str(python) if python else None
+        str(message.get("Name") or fallback),
+        tuple(requirements),
+        str(python).strip() if python else None,
+        tuple(invalid),
     )
+
+
+def _requires_txt_lines(text: str) -> list[str]:
+    """Return the requirements of an egg-info ``requires.txt`` as ``Requires-Dist`` lines.
+
+    Its sections are ``[extra]``, ``[:marker]`` or ``[extra:marker]``; each line under
+    one gets the section's marker, as pip converts them (``_iter_egg_info_dependencies``).
+    """
+    lines = []
+    extra = marker = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, marker = line.strip("[]").partition(":")
+            extra = canonicalize_name(extra.strip()) if extra.strip() else ""
+            marker = marker.strip()
+            continue
+        if extra and marker:
+            lines.append(f'{line} ; ({marker}) and extra == "{extra}"')
+        elif extra:
+            lines.append(f'{line} ; extra == "{extra}"')
+        elif marker:
+            lines.append(f"{line} ; {marker}")
+        else:
+            lines.append(line)
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
 class InstalledDist:
-    """One installed distribution: its ``.dist-info`` folder, read lazily."""
+    """One installed distribution, read lazily.
+
+    ``dist_info`` is where its metadata is: the ``.dist-info`` folder, the
+    ``.egg-info`` folder or file, or (``legacy-editable``) the ``.egg-info`` folder in
+    the project, whose ``.egg-link`` in site-packages is ``link``.
+    """
 
     name: NormalizedName
     version: Version
     dist_info: Path
+    kind: DistKind = "dist-info"
+    link: Path | None = None
 
     @property
     def location(self) -> Path:
-        """The site-packages folder holding the distribution."""
+        """The folder holding the metadata: site-packages, or a legacy editable's project."""
         return self.dist_info.parent
 
+    @property
+    def site_folder(self) -> Path:
+        """The site-packages folder the distribution was found in."""
+        return self.link.parent if self.link is not None else self.dist_info.parent
+
     def _text(self, filename: str) -> str | None:
+        if self.kind == "egg-info-file":
+            return None  # a lone PKG-INFO: there is no folder to hold other files
         try:
             with open(os.path.join(self.dist_info, filename), encoding="utf-8") as stream:
                 return stream.read()
         except (OSError, UnicodeDecodeError):
             return None
 
+    def _metadata_path(self) -> str:
+        if self.kind == "dist-info":
+            return os.path.join(self.dist_info, "METADATA")
+        if self.kind == "egg-info-file":
+            return os.fspath(self.dist_info)
+        return os.path.join(self.dist_info, "PKG-INFO")
+
     def metadata(self) -> DistMetadata:
-        """Parse ``METADATA`` (name, ``Requires-Dist``, ``Requires-Python``)."""
+        """Parse ``METADATA`` or ``PKG-INFO`` (name, ``Requires-Dist``, ``Requires-Python``)."""
         try:
-            with open(os.path.join(self.dist_info, "METADATA"), "rb") as stream:
-                return _parse_metadata(stream.read(), self.name)
+            with open(self._metadata_path(), "rb") as stream:
+                data = stream.read()
         except OSError:
             return DistMetadata(self.name, (), None)
+        requires_txt = None
+        if self.kind in {"egg-info", "legacy-editable"}:
+            requires_txt = self._text("requires.txt")
+        return _parse_metadata(data, self.name, requires_txt)
 
     def display_name(self) -> str:
-        """Return the name as ``METADATA`` spells it (``Foo_Bar``), else the normalized name."""
-        text = self._text("METADATA") or ""
+        """Return the name as its metadata spells it (``Foo_Bar``), else the normalized name."""
+        try:
+            with open(self._metadata_path(), encoding="utf-8", errors="replace") as stream:
+                text = stream.read()
+        except OSError:
+            return self.name
         for line in text.splitlines():
             if not line.strip():
                 break
@@ -127,10 +238,21 @@ class InstalledDist:
 
     def requested(self) -> bool:
         """Whether ``REQUESTED`` exists: a user asked for this project by name."""
-        return os.path.exists(os.path.join(self.dist_info, "REQUESTED"))
+        return self.kind == "dist-info" and os.path.exists(
+            os.path.join(self.dist_info, "REQUESTED")
+        )
 
     def direct_url(self) -> dict[str, object] | None:
-        """Return the PEP 610 ``direct_url.json`` of a URL or path install, if any."""
+        """Return the PEP 610 ``direct_url.json`` of a URL or path install, if any.
+
+        A legacy editable has none, but is one: it answers what PEP 610 would have
+        recorded (its project folder, editable), so that it is frozen as ``-e``, shown
+        with its project location and treated as an editable install everywhere.
+        """
+        if self.kind == "legacy-editable":
+            return {"url": self.location.as_uri(), "dir_info": {"editable": True}}
+        if self.kind != "dist-info":
+            return None
         text = self._text("direct_url.json")
         if text is None:
             return None
@@ -142,6 +264,8 @@ class InstalledDist:
 
     def editable_location(self) -> str | None:
         """Return the project folder of an editable install (PEP 610 ``dir_info.editable``)."""
+        if self.kind == "legacy-editable":
+            return os.fspath(self.location)
         data = self.direct_url()
         if data is None:
             return None
@@ -163,8 +287,10 @@ class InstalledDist:
         The reason (``unreadable: Permission denied``, ``malformed: line 7 has 4
         fields, not 3``) completes "the RECORD is ..."; it is for
         ``verify`` and ``show -f`` to name: without it, an unreadable RECORD looked like
-        a package with no files.
+        a package with no files. Only a ``.dist-info`` has a RECORD.
         """
+        if self.kind != "dist-info":
+            return [], "absent"
         try:
             with open(os.path.join(self.dist_info, "RECORD"), encoding="utf-8") as stream:
                 text = stream.read()
@@ -184,6 +310,104 @@ class InstalledDist:
     def record_paths(self) -> list[tuple[str, RecordEntry]]:
         """Each RECORD entry with its absolute, normalized path."""
         return _absolute_paths(os.fspath(self.location), self.record())
+
+    def listed_files(self) -> tuple[list[str], str | None]:
+        """Return the files the installation lists, relative to :attr:`location` (``show -f``).
+
+        A ``.dist-info`` lists them in RECORD, an ``.egg-info`` folder in
+        ``installed-files.txt`` (relative to itself; given here relative to the location,
+        as pip shows them). The reason, when there is no usable list, completes
+        "cannot list the files of `name`: ...".
+        """
+        if self.kind == "dist-info":
+            entries, unusable = self.read_record()
+            if unusable is not None:
+                return [], f"its `RECORD` is {unusable}"
+            return [entry.path for entry in entries], None
+        listed = self.installed_files_txt()
+        if listed is None:
+            return [], "it has no `RECORD` or `installed-files.txt`"
+        base = os.fspath(self.location)
+        return [os.path.relpath(path, base).replace(os.sep, "/") for path in listed], None
+
+    def installed_files_txt(self) -> list[str] | None:
+        """Return the absolute, normalized paths ``installed-files.txt`` lists (egg-info)."""
+        if self.kind != "egg-info":
+            return None
+        text = self._text("installed-files.txt")
+        if text is None:
+            return None
+        folder = os.fspath(self.dist_info)
+        return [
+            os.path.normpath(os.path.join(folder, line.strip()))
+            for line in text.splitlines()
+            if line.strip()
+        ]
+
+    def egg_files(self) -> tuple[list[str], str | None]:
+        """Return the files an uninstall of an ``.egg-info`` folder removes, as pip and uv do.
+
+        ``installed-files.txt`` lists them when setuptools recorded the install (pip
+        reads it first); else each name of ``top_level.txt`` not in
+        ``namespace_packages.txt`` is a package folder or a module (``name.py``,
+        ``.pyc``, ``.pyo``) beside the ``.egg-info``, as uv and pip remove them. Names
+        that are not one plain file name (empty, ``..``, with a separator) are skipped,
+        as uv skips them: a crafted ``top_level.txt`` must not reach outside
+        site-packages. The egg-info folder's own files come last. Returns the reason
+        (completing "cannot uninstall `x`: ...") when there is no list to go by.
+        """
+        folder = os.fspath(self.dist_info)
+        paths = self.installed_files_txt()
+        if paths is None:
+            top_level = self._text("top_level.txt")
+            if top_level is None:
+                return (
+                    [],
+                    f"`top_level.txt` file not found at `{os.path.join(folder, 'top_level.txt')}`",
+                )
+            namespaces = set((self._text("namespace_packages.txt") or "").split())
+            base = os.fspath(self.location)
+            paths = []
+            for name in dict.fromkeys(line.strip() for line in top_level.splitlines()):
+                if not name or name in {".", ".."} or "/" in name or "\\" in name:
+                    continue
+                if name in namespaces:
+                    continue
+                path = os.path.join(base, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    paths.extend(_walk(path))
+                else:
+                    # A link (to a folder too) goes itself, not what it points at.
+                    paths.extend(
+                        path + suffix
+                        for suffix in ("", ".py", ".pyc", ".pyo")
+                        if os.path.islink(path + suffix) or os.path.isfile(path + suffix)
+                    )
+        paths = [*paths, *_bytecode_of(paths)]
+        own = sorted(_walk(folder), key=lambda path: os.path.basename(path) == "PKG-INFO")
+        return list(dict.fromkeys([p for p in paths if not _inside(p, folder)] + own)), None
+
+
+def _bytecode_of(paths: Iterable[str]) -> list[str]:
+    """Return the ``__pycache__`` files compiled from the ``.py`` files among ``paths``."""
+    found: list[str] = []
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        folder, file = os.path.split(path)
+        stem = file[:-3] + "."
+        try:
+            with os.scandir(os.path.join(folder, "__pycache__")) as entries:
+                found.extend(
+                    e.path for e in entries if e.name.startswith(stem) and e.name.endswith(".pyc")
+                )
+        except OSError:
+            continue
+    return found
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _absolute_paths(base: str, entries: Iterable[RecordEntry]) -> list[tuple[str, RecordEntry]]:
@@ -207,13 +431,88 @@ def _split(folder_name: str) -> tuple[NormalizedName, Version] | None:
         return None
 
 
+def _pkg_info(path: str) -> tuple[str, str] | None:
+    """Return the ``Name`` and ``Version`` of a ``PKG-INFO`` file (``None``: unreadable)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            text = stream.read(1 << 16)  # the header comes first, and is short
+    except OSError:
+        return None
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in {"name", "version"} and key not in found and value.strip():
+            found[key] = value.strip()
+    if "name" not in found or "version" not in found:
+        return None
+    return found["name"], found["version"]
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except ValueError:  # InvalidVersion, or a number longer than int() reads
+        return None
+
+
+def _egg_info(path: str, is_dir: bool) -> InstalledDist | None:  # noqa: FBT001 -- private
+    """Read an ``.egg-info`` folder or file: ``name[-version[-pyX.Y[-platform]]].egg-info``.
+
+    As uv reads it: the name is the file name's, the version the file name's when it
+    has one, else ``PKG-INFO``'s. One that gives neither is not a distribution (uv skips
+    it too).
+    """
+    stem = os.path.basename(path)[: -len(_EGG_INFO)]
+    project, _, rest = stem.partition("-")
+    if not project:
+        return None
+    version = _version(rest.partition("-")[0]) if rest else None
+    metadata = os.path.join(path, "PKG-INFO") if is_dir else path
+    if version is None:
+        declared = _pkg_info(metadata)
+        version = _version(declared[1]) if declared is not None else None
+        if version is None:
+            return None
+    kind: DistKind = "egg-info" if is_dir else "egg-info-file"
+    return InstalledDist(canonicalize_name(project), version, Path(path), kind)
+
+
+def _egg_link(path: str, folder: str) -> InstalledDist | None:
+    """Read a legacy editable's ``name.egg-link``: its first line is the project folder.
+
+    The project's ``name.egg-info`` (``-`` written ``_``, as setuptools names it) gives
+    the name and version, as uv reads them; a link to nothing is not a distribution.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            text = stream.read(1 << 16)
+    except OSError:
+        return None
+    target = next((line.strip() for line in text.splitlines() if line.strip()), None)
+    if target is None:
+        return None
+    project = os.path.normpath(os.path.join(folder, target))
+    stem = os.path.basename(path)[: -len(_EGG_LINK)]
+    egg_info = os.path.join(project, stem.replace("-", "_") + _EGG_INFO)
+    declared = _pkg_info(os.path.join(egg_info, "PKG-INFO"))
+    version = _version(declared[1]) if declared is not None else None
+    if declared is None or version is None:
+        return None
+    return InstalledDist(
+        canonicalize_name(declared[0]), version, Path(egg_info), "legacy-editable", Path(path)
+    )
+
+
 @dataclass(slots=True)
 class SitePackages:
     """The distributions installed in some site-packages folders, by normalized name.
 
     ``broken`` lists ``.dist-info`` folders without ``METADATA`` or ``RECORD`` (a killed
-    install's remains, or a foreign tool's); ``duplicates`` lists valid folders of a
-    project that already had one.
+    install's remains, or a foreign tool's); ``duplicates`` lists the distributions of
+    a project that already had one (the first one found is in ``distributions``).
     """
 
     distributions: dict[NormalizedName, InstalledDist] = field(default_factory=dict)
@@ -223,34 +522,79 @@ class SitePackages:
 
     @classmethod
     def scan(cls, folders: Iterable[Path]) -> SitePackages:
-        """Read the ``.dist-info`` folders of ``folders`` (duplicates are read once)."""
-        unique = tuple(dict.fromkeys(Path(os.path.abspath(f)) for f in folders))
-        site = cls(folders=unique)
+        """Read the distributions of ``folders``, in order (a folder met twice is read once).
+
+        A folder is the same as another when it is the same on disk: a venv's ``lib64``
+        is often a link to its ``lib``, and reading both would make every package a
+        duplicate of itself.
+        """
+        unique: list[Path] = []
+        seen: set[tuple[int, int]] = set()
+        for folder in dict.fromkeys(Path(os.path.abspath(f)) for f in folders):
+            try:
+                info = os.stat(folder)
+            except OSError:
+                unique.append(folder)
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                unique.append(folder)
+        site = cls(folders=tuple(unique))
         for folder in unique:
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for entry in entries:
-                if not entry.name.endswith(_DIST_INFO) or not entry.is_dir():
-                    continue
-                parsed = _split(entry.name)
-                complete = os.path.isfile(os.path.join(entry.path, "METADATA")) and os.path.isfile(
-                    os.path.join(entry.path, "RECORD")
-                )
-                if parsed is None or not complete:
-                    site.broken.append(Path(entry.path))
-                    continue
-                dist = InstalledDist(parsed[0], parsed[1], Path(entry.path))
-                if dist.name in site.distributions:
-                    site.duplicates.append(dist)
-                else:
-                    site.distributions[dist.name] = dist
+                name = entry.name
+                if name.endswith(_DIST_INFO):
+                    if not entry.is_dir():
+                        continue
+                    parsed = _split(name)
+                    complete = os.path.isfile(
+                        os.path.join(entry.path, "METADATA")
+                    ) and os.path.isfile(os.path.join(entry.path, "RECORD"))
+                    if parsed is None or not complete:
+                        site.broken.append(Path(entry.path))
+                        continue
+                    site._add(InstalledDist(parsed[0], parsed[1], Path(entry.path)))
+                elif name.endswith(_EGG_INFO):
+                    egg = _egg_info(entry.path, entry.is_dir())
+                    if egg is not None:
+                        site._add(egg)
+                elif name.endswith(_EGG_LINK) and entry.is_file():
+                    editable = _egg_link(entry.path, os.fspath(folder))
+                    if editable is not None:
+                        site._add(editable)
         return site
 
+    def _add(self, dist: InstalledDist) -> None:
+        if dist.name in self.distributions:
+            self.duplicates.append(dist)
+        else:
+            self.distributions[dist.name] = dist
+
     def get(self, name: str) -> InstalledDist | None:
-        """Return the installed distribution of project ``name``, if any."""
+        """Return the installed distribution of project ``name`` (the first found), if any."""
         return self.distributions.get(canonicalize_name(name))
+
+    def all(self, name: str) -> list[InstalledDist]:
+        """Return every installed distribution of project ``name``, the first found first."""
+        wanted = canonicalize_name(name)
+        first = self.distributions.get(wanted)
+        if first is None:
+            return []
+        return [first, *(dist for dist in self.duplicates if dist.name == wanted)]
+
+    def all_dists(self) -> list[InstalledDist]:
+        """Return every installed distribution, duplicates too, by name, version and path."""
+        everything = [*self.distributions.values(), *self.duplicates]
+        return sorted(everything, key=lambda d: (d.name, d.version, os.fspath(d.dist_info)))
+
+    def duplicated(self) -> dict[NormalizedName, list[InstalledDist]]:
+        """Return the projects installed more than once, each with all its distributions."""
+        names = dict.fromkeys(sorted(dist.name for dist in self.duplicates))
+        return {name: self.all(name) for name in names}
 
     def __iter__(self) -> Iterator[InstalledDist]:
         return iter(sorted(self.distributions.values(), key=lambda d: d.name))
@@ -267,46 +611,245 @@ class SitePackages:
         return found
 
 
+def duplicate_message(name: str, dists: Sequence[InstalledDist]) -> str:
+    """Say that project ``name`` is installed more than once, and where (one line)."""
+    where = ", ".join(f"`{os.fspath(dist.link or dist.dist_info)}`" for dist in dists)
+    return f"`{name}` has multiple installed distributions: {where}"
+
+
+# -- removing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyEditableFiles(InstalledFiles):
+    """A legacy editable's removal: its ``.egg-link``, and its line of ``easy-install.pth``."""
+
+    pth: str = ""
+    entry: str = ""
+
+
+def removal_files(dist: InstalledDist, root: Path) -> InstalledFiles:
+    """Return what uninstalling ``dist`` removes, checked; raise if it cannot be removed.
+
+    A ``.dist-info`` goes by its RECORD; an ``.egg-info`` folder by its
+    ``installed-files.txt`` or ``top_level.txt`` (see :meth:`InstalledDist.egg_files`);
+    a legacy editable by its ``.egg-link`` and its ``easy-install.pth`` line (its
+    project is the user's, and stays). Nothing outside ``root`` is removed, as written
+    or through a symbolic link.
+
+    :raises InstallError: an ``.egg-info`` file (``distutils`` lists no files; pip and
+        uv refuse too), an ``.egg-info`` folder with no file list, or a path outside
+        ``root``.
+    """
+    from resolvent.installer.destination import installed_files  # noqa: PLC0415
+
+    if dist.kind == "dist-info":
+        return installed_files(dist.dist_info, root)
+    label = f"`{dist.name}=={dist.version}`"
+    if dist.kind == "egg-info-file":
+        raise InstallError(
+            f"cannot uninstall {label}: distutils-installed distributions do not include "
+            "the metadata required to uninstall safely"
+        )
+    if dist.kind == "legacy-editable":
+        assert dist.link is not None
+        link = os.fspath(dist.link)
+        _check_inside([link], root, dist)
+        pth = os.path.join(os.path.dirname(link), "easy-install.pth")
+        target = os.path.normcase(_egg_link_target(link) or "")
+        return LegacyEditableFiles(dist.dist_info, (link,), pth=pth, entry=target)
+    paths, reason = dist.egg_files()
+    if reason is not None:
+        raise InstallError(f"cannot uninstall {label}: {reason}")
+    _check_inside(paths, root, dist)
+    return InstalledFiles(dist.dist_info, tuple(paths))
+
+
+def _egg_link_target(link: str) -> str | None:
+    try:
+        with open(link, encoding="utf-8", errors="replace") as stream:
+            text = stream.read(1 << 16)
+    except OSError:
+        return None
+    return next((line.strip() for line in text.splitlines() if line.strip()), None)
+
+
+def _check_inside(paths: Iterable[str], root: Path, dist: InstalledDist) -> None:
+    """Refuse to remove a path outside ``root``, as written or through a linked folder."""
+    boundary = os.path.abspath(root)
+    real_roots = {os.path.realpath(boundary), os.path.realpath(dist.site_folder)}
+    known: dict[str, bool] = {}
+    for path in paths:
+        folder = os.path.dirname(path)
+        inside = known.get(folder)
+        if inside is None:
+            real = os.path.realpath(folder)
+            inside = known[folder] = any(_inside(real, r) for r in real_roots)
+        if not _inside(path, boundary) or path == boundary or not inside:
+            raise InstallError(
+                f"refusing to remove `{path}`: `{dist.name}=={dist.version}` names a path "
+                f"outside `{root}`"
+            )
+
+
+def removed_before_install(reinstalls: Sequence[InstalledDist]) -> list[InstalledDist]:
+    """Return those of an install's ``reinstalls`` that installing a wheel does not replace.
+
+    Installing a wheel replaces the ``.dist-info`` of its project that it finds; an
+    ``.egg-info`` or a legacy editable it does not see, and of two installed
+    distributions of one project it would replace one and leave the other (uv replaces
+    them all). Those must be removed first, in the same transaction.
+    """
+    counts: dict[NormalizedName, int] = {}
+    for dist in reinstalls:
+        counts[dist.name] = counts.get(dist.name, 0) + 1
+    return [dist for dist in reinstalls if dist.kind != "dist-info" or counts[dist.name] > 1]
+
+
+def remove_files(files: InstalledFiles, scheme: Scheme, *, journal: Journal | None = None) -> None:
+    """Remove what :func:`removal_files` returned, as one transaction of ``journal``.
+
+    A legacy editable's ``easy-install.pth`` loses the line naming its project, in the
+    same transaction (so a failed run puts it back): read now, when the removals of the
+    same run that came before are done, so that two editables' lines both go.
+    """
+    from resolvent.installer.install import remove_installed  # noqa: PLC0415
+
+    if not isinstance(files, LegacyEditableFiles):
+        remove_installed(files, scheme, journal=journal)
+        return
+    from resolvent.installer.destination import SchemeDestination, os_failure  # noqa: PLC0415
+
+    destination = SchemeDestination(scheme, python=sys.executable, journal=journal)
+    destination.begin("purelib")
+    try:
+        destination.remove(files.paths)
+        rewritten = _without_pth_line(files.pth, files.entry)
+        folder = os.path.dirname(files.pth)
+        key: Literal["purelib", "platlib"] | None = next(
+            (
+                k
+                for k in ("purelib", "platlib")
+                if os.path.abspath(scheme.path(k)) == os.path.abspath(folder)
+            ),
+            None,
+        )
+        if rewritten is not None and key is not None:
+            destination.write(key, os.path.basename(files.pth), rewritten)
+    except OSError as error:  # staging the new `easy-install.pth`
+        destination.abort()
+        raise os_failure(error, "remove") from None
+    except BaseException:
+        destination.abort()
+        raise
+    destination.commit()
+
+
+def _without_pth_line(pth: str, entry: str) -> bytes | None:
+    """Return ``pth``'s text without the first line that is ``entry`` (``None``: no change)."""
+    if not entry:
+        return None
+    try:
+        with open(pth, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return None
+    lines = data.decode("utf-8", errors="surrogateescape").splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if os.path.normcase(line.strip()) == entry:
+            del lines[number]
+            return "".join(lines).encode("utf-8", errors="surrogateescape")
+    return None
+
+
+# -- checking -----------------------------------------------------------------------------
+
+CheckKind = Literal["requirement", "python", "invalid", "duplicate"]
+
+
 @dataclass(frozen=True, slots=True)
 class CheckProblem:
-    """An installed distribution's requirement that the environment does not meet."""
+    """A problem ``check`` reports about an installed distribution, worded as pip words it.
+
+    ``requirement``: an unmet requirement (``installed`` is the version present, or
+    ``None`` when the project is missing); ``python``: a ``Requires-Python`` the
+    environment's interpreter (``installed``) does not meet; ``invalid``: a requirement
+    line nothing can parse (``installed`` is why); ``duplicate``: the project is
+    installed more than once (``requirement`` lists where).
+    """
 
     dist: str
     version: str
     requirement: str
     installed: str | None  # the version present, or None when the project is missing
+    kind: CheckKind = "requirement"
 
     def __str__(self) -> str:
+        if self.kind == "duplicate":
+            return f"{self.dist} has multiple installed distributions: {self.requirement}"
+        if self.kind == "python":
+            return (
+                f"{self.dist} {self.version} requires Python {self.requirement}, "
+                f"but you have Python {self.installed}."
+            )
+        if self.kind == "invalid":
+            return (
+                f"{self.dist} {self.version} has a requirement that cannot be parsed, "
+                f"`{self.requirement}`: {self.installed}"
+            )
+        name = Requirement(self.requirement).name
         if self.installed is None:
-            name = Requirement(self.requirement).name
             return f"{self.dist} {self.version} requires {name}, which is not installed."
         return (
             f"{self.dist} {self.version} has requirement {self.requirement}, "
-            f"but you have {self.installed}."
+            f"but you have {canonicalize_name(name)} {self.installed}."
         )
 
 
 def check_requirements(site: SitePackages, markers: Mapping[str, str]) -> list[CheckProblem]:
-    """Return every unmet requirement of every installed distribution (``pip check``).
+    """Return every problem of the installed distributions (``pip check``, ``uv pip check``).
 
     ``markers`` is the environment's marker environment; a requirement whose marker is
-    false there, or that only an extra nobody asked for needs, is skipped.
+    false there, or that only an extra nobody asked for needs, is skipped. As uv does,
+    a project installed more than once is reported as such (its requirements are not
+    checked, nor requirements on it: which one Python imports is anyone's guess), and
+    a ``Requires-Python`` the interpreter does not meet is reported too.
     """
     problems: list[CheckProblem] = []
     base = dict(markers) | {"extra": ""}
+    duplicated = site.duplicated()
+    python = markers.get("python_full_version")
     for dist in site:
+        if dist.name in duplicated:
+            where = ", ".join(f"`{d.link or d.dist_info}`" for d in duplicated[dist.name])
+            problems.append(CheckProblem(dist.name, "", where, None, "duplicate"))
+            continue
         meta = dist.metadata()
+        version = str(dist.version)
+        if meta.requires_python and python:
+            try:
+                specifier = lenient_specifier(meta.requires_python)[0]
+            except InvalidSpecifier:
+                specifier = None
+            if specifier is not None and not specifier.contains(python, prereleases=True):
+                shown = str(meta.requires_python)
+                problems.append(CheckProblem(dist.name, version, shown, python, "python"))
+        for text, reason in meta.invalid:
+            shown = " ".join(text.split())
+            if len(shown) > _SHOWN:
+                shown = f"{shown[:_SHOWN]}..."
+            problems.append(CheckProblem(dist.name, version, shown, reason, "invalid"))
         for requirement in meta.requires_dist:
             if not requirement_applies(requirement, base):
+                continue
+            if canonicalize_name(requirement.name) in duplicated:
                 continue
             present = site.get(requirement.name)
             shown = str(requirement).split(";")[0].strip()
             if present is None:
-                problems.append(CheckProblem(dist.name, str(dist.version), shown, None))
+                problems.append(CheckProblem(dist.name, version, shown, None))
             elif not requirement.specifier.contains(present.version, prereleases=True):
-                problems.append(
-                    CheckProblem(dist.name, str(dist.version), shown, str(present.version))
-                )
+                problems.append(CheckProblem(dist.name, version, shown, str(present.version)))
     return problems
 
 
@@ -435,6 +978,35 @@ def _content_problem(path: str, entry: RecordEntry, owner: str, *, follow: bool)
     return None
 
 
+def _own_legacy_files(
+    dist: InstalledDist, owner: str, recorded: set[str], problems: list[Problem]
+) -> int:
+    """Mark the files of a distribution without RECORD as owned; return how many it lists.
+
+    There are no hashes to check: an ``.egg-info`` file or folder owns itself, and the
+    files an uninstall would remove (its ``installed-files.txt``, which names files
+    that must exist, else what its ``top_level.txt`` names); a legacy editable owns its
+    ``.egg-link`` and the shared ``easy-install.pth``. They are not "unrecorded".
+    """
+    if dist.kind == "egg-info-file":
+        recorded.add(os.path.normpath(dist.dist_info))
+        return 1
+    if dist.kind == "legacy-editable":
+        assert dist.link is not None
+        recorded.add(os.path.normpath(dist.link))
+        recorded.add(os.path.join(os.path.normpath(dist.link.parent), "easy-install.pth"))
+        return 1
+    listed = dist.installed_files_txt()
+    problems.extend(
+        Problem("missing", path, owner) for path in listed or () if not os.path.lexists(path)
+    )
+    paths, _ = dist.egg_files()
+    recorded.update(paths)
+    recorded.update(_walk(os.fspath(dist.dist_info)))  # listed or not, its own folder
+    recorded.update(_bytecode_of(listed or ()))
+    return len(paths)
+
+
 def verify_environment(site: SitePackages, *, scripts: Path | None = None) -> VerifyReport:
     """Check every recorded file against its RECORD hash; find files nobody recorded.
 
@@ -455,6 +1027,9 @@ def verify_environment(site: SitePackages, *, scripts: Path | None = None) -> Ve
     dists: Sequence[InstalledDist] = [*site, *site.duplicates]
     for dist in dists:
         owner = f"{dist.name} {dist.version}"
+        if dist.kind != "dist-info":
+            files += _own_legacy_files(dist, owner, recorded, problems)
+            continue
         entries, unusable = dist.read_record()
         if unusable is not None:
             record = os.path.join(os.fspath(dist.dist_info), "RECORD")

@@ -46,7 +46,7 @@ from resolvent.installer.destination import (
     installed_files,
     recover_staging,
 )
-from resolvent.installer.install import compile_files, install, remove_installed
+from resolvent.installer.install import compile_files, install
 from resolvent.installer.link import LinkMode
 from resolvent.installer.lock import exclusive_lock
 from resolvent.installer.manifest import manifest_path
@@ -56,7 +56,13 @@ from resolvent.installer.prepare import (
     check_digests,
     expected_digests,
 )
-from resolvent.installer.site import InstalledDist, SitePackages
+from resolvent.installer.site import (
+    InstalledDist,
+    SitePackages,
+    removal_files,
+    remove_files,
+    removed_before_install,
+)
 from resolvent.installer.venv import query_interpreter
 from resolvent.installer.wheel import UnpackedWheel
 from resolvent.markers import requirement_applies
@@ -132,6 +138,8 @@ class InstallRequest:
     :param progress: draw progress on stderr.
     :param cache: the cache (default: ``settings.cache_dir`` or the user's).
     :param dry_run: resolve and plan, report what would change, change nothing.
+    :param allow_empty: with ``exact``, let inputs that name nothing clear the environment
+        (uv's ``--allow-empty-requirements``); otherwise such a sync changes nothing.
     """
 
     environment: Venv
@@ -153,6 +161,7 @@ class InstallRequest:
     progress: bool = False
     cache: Cache | None = None
     dry_run: bool = False
+    allow_empty: bool = False
 
 
 @dataclass(slots=True)
@@ -174,6 +183,8 @@ class InstallReport:
     unfinished_check: str | None = None
     #: A dry run: ``changes`` says what would change, ``prepared`` what would be downloaded.
     dry_run: bool = False
+    #: Said instead of the usual summary when nothing was done for a reason (uv's words).
+    note: str | None = None
 
 
 def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
@@ -211,13 +222,17 @@ def environment_lock(environment: Venv, warnings: list[str]) -> Iterator[None]:
 # -- reading the inputs -----------------------------------------------------------------
 
 
-def _read_request(request: InstallRequest) -> RequirementsFile:
+def _read_request(request: InstallRequest, warnings: list[str]) -> RequirementsFile:
+    """Read every input of the request; warn of a requirements file that names nothing."""
     merged = RequirementsFile()
     lines = list(request.packages) + [f"-e {e}" for e in request.editables]
     if lines:
         merged.merge(parse_requirements_text("\n".join(lines), "<command line>"))
     for path in request.requirement_files:
-        merged.merge(read_input(path))
+        part = read_input(path)
+        if not part.requirements and not part.projects:
+            warnings.append(f"Requirements file `{path}` does not contain any dependencies")
+        merged.merge(part)
     for path in request.constraint_files:
         part = read_listed_input(path, "constraints")
         merged.constraints.extend(part.requirements)
@@ -435,17 +450,28 @@ def install_requirements(request: InstallRequest) -> InstallReport:
     """
     report = InstallReport()
     started = time.perf_counter()
-    parsed = _read_request(request)
+    parsed = _read_request(request, report.warnings)
     override_lines: list[RequirementLine] = []
     for path in request.override_files:
         part = read_listed_input(path, "overrides")
         override_lines.extend(part.requirements)
         parsed.no_binary.extend(part.no_binary)
         parsed.only_binary.extend(part.only_binary)
-    if not parsed.requirements and not parsed.projects and not request.exact:
-        raise BadInputError(
-            "no requirements given", hint="name packages, or pass `-r requirements.txt`"
-        )
+    if not parsed.requirements and not parsed.projects:
+        if not request.exact and not request.requirement_files:
+            raise BadInputError(
+                "no requirements given", hint="name packages, or pass `-r requirements.txt`"
+            )
+        if not request.exact or not request.allow_empty:
+            # As uv: empty files install nothing, and sync clears an environment only
+            # when told to (a file emptied by mistake must not wipe it).
+            if request.exact:
+                report.note = (
+                    "No requirements found "
+                    "(hint: use `--allow-empty-requirements` to clear the environment)"
+                )
+            report.timings["total"] = time.perf_counter() - started
+            return report
     require_hashes = request.require_hashes or parsed.require_hashes
     if require_hashes:
         # A `name @ URL` constraint or override is installed from its URL, as a direct
@@ -689,15 +715,19 @@ def _apply(
     request = context.request
     environment = request.environment
     scheme = environment.scheme
-    removals = [(dist, installed_files(dist.dist_info, scheme.root)) for dist in plan.extraneous]
+    # What a wheel's install does not replace itself (an `.egg-info`, a second copy of a
+    # project) is removed first, in the same transaction.
+    first = removed_before_install(plan.reinstalls)
+    removals = [(dist, removal_files(dist, scheme.root)) for dist in (*plan.extraneous, *first)]
     for dist in plan.reinstalls:
-        installed_files(dist.dist_info, scheme.root)  # its install reads it again, to replace it
+        if dist not in first:
+            installed_files(dist.dist_info, scheme.root)  # its install reads it again
     with all_or_nothing(environment.root) as journal:
         outcomes = _apply_steps(ready, removals, replaced, journal, context)
     for dist, _ in removals:
         report.removed.append(dist)
         report.changes.append(("-", dist.name, str(dist.version)))
-    reinstalled = {dist.name: dist for dist in plan.reinstalls}
+    reinstalled = {dist.name: dist for dist in plan.reinstalls if dist not in first}
     installed_py: list[str] = []
     for cached, outcome in outcomes:
         wanted = cached.wanted
@@ -733,15 +763,18 @@ def _apply_steps(
     request = context.request
     environment = request.environment
     for _, files in removals:
-        remove_installed(files, environment.scheme, journal=journal)
+        remove_files(files, environment.scheme, journal=journal)
     for folder in replaced:
         journal.remove_tree(os.fspath(folder))
+
+    scheme = environment.scheme  # made once: it joins a dozen paths
+    python = os.fspath(environment.python)
 
     def link_one(cached: CachedDist) -> InstalledDistribution:
         wanted = cached.wanted
         destination = SchemeDestination(
-            environment.scheme,
-            python=os.fspath(environment.python),
+            scheme,
+            python=python,
             link_mode=request.link_mode,
             journal=journal,
         )
@@ -899,13 +932,12 @@ def uninstall_packages(
         site = SitePackages.scan([environment.site_packages, environment.platlib])
         scheme = environment.scheme
         for name in dict.fromkeys(canonicalize_name(n) for n in names):
-            dist = site.get(name)
-            if dist is None:
+            found = site.all(name)  # a project installed twice goes whole, as in uv
+            if not found:
                 missing.append(name)
-                continue
-            removals.append((dist, installed_files(dist.dist_info, scheme.root)))
+            removals.extend((dist, removal_files(dist, scheme.root)) for dist in found)
         if removals and not dry_run:
             with all_or_nothing(environment.root) as journal:
                 for _, files in removals:
-                    remove_installed(files, scheme, journal=journal)
+                    remove_files(files, scheme, journal=journal)
     return [dist for dist, _ in removals], missing

@@ -347,6 +347,27 @@ def test_sync_makes_the_environment_exact(rv: Runner, tmp_path: Path) -> None:
     rv("pip", "verify", "--python", str(venv))
 
 
+def test_empty_requirements_change_nothing_unless_allowed(rv: Runner, tmp_path: Path) -> None:
+    # As uv: a file emptied by mistake must not wipe the environment. `sync` used to
+    # remove everything; `install -r` refused with "no requirements given".
+    venv = rv.venv(tmp_path / "venv")
+    rv.install(venv, "beta==1.0")
+    empty = tmp_path / "requirements.txt"
+    empty.write_text("# nothing yet\n")
+    warning = f"warning: Requirements file `{empty}` does not contain any dependencies"
+    result = rv("pip", "sync", "--python", str(venv), "-i", rv.index, str(empty))
+    assert warning in result.stderr
+    assert "--allow-empty-requirements" in result.stderr
+    assert freeze(rv, venv) == ["beta==1.0"]
+    assert warning in rv.install(venv, "-r", str(empty)).stderr
+    assert freeze(rv, venv) == ["beta==1.0"]
+    compiled = rv("pip", "compile", "-i", rv.index, "--no-header", str(empty))
+    assert warning in compiled.stderr
+    rv.install(venv, code=2)  # nothing named at all is still an error
+    rv("pip", "sync", "--python", str(venv), "--allow-empty-requirements", str(empty))
+    assert freeze(rv, venv) == []
+
+
 def test_sync_removes_an_incomplete_leftover(rv: Runner, tmp_path: Path) -> None:
     # What a run killed at the end of an uninstall leaves: a `.dist-info` without RECORD.
     venv = rv.venv(tmp_path / "venv")

@@ -459,3 +459,50 @@ def test_manifest_path_check(paths: list[str], unsafe: bool) -> None:
     from resolvent.installer.manifest import _unsafe_paths  # noqa: PLC0415
 
     assert _unsafe_paths("\n".join(paths)) is unsafe
+
+
+def test_finding_an_installed_project_normalizes_each_folder_name_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An install of many wheels looks each up among those before it: names are cached."""
+    from resolvent.installer import destination  # noqa: PLC0415
+
+    site = tmp_path / "site"
+    for number in range(20):
+        (site / f"Pkg_{number}-1.0.dist-info").mkdir(parents=True)
+    (site / "not_a_folder-1.0.dist-info").write_text("")
+    calls: list[str] = []
+    real = destination.canonicalize_name  # type: ignore[attr-defined]
+
+    def counting(name: str) -> str:
+        calls.append(name)
+        return real(name)
+
+    monkeypatch.setattr(destination, "canonicalize_name", counting)
+    destination._dist_info_project.cache_clear()
+    for number in range(20):
+        found = destination.find_installed(site, f"pkg.{number}")
+        assert found == site / f"Pkg_{number}-1.0.dist-info"
+    assert destination.find_installed(site, "not-a-folder") is None
+    assert destination.find_installed(site, "missing") is None
+    assert len(calls) <= 21 + 22  # each folder name once, each project asked for once
+
+
+def test_record_is_written_but_not_hashed(
+    venv: Venv, cache: Cache, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RECORD names itself without a hash: hashing its text (MBs for big wheels) is waste."""
+    hashed: list[bytes] = []
+    real = Hash.of
+
+    def recording(data: bytes, name: str = "sha256") -> Hash:
+        hashed.append(data)
+        return real(data, name)
+
+    monkeypatch.setattr(Hash, "of", staticmethod(recording))
+    result = install_wheel(demo_wheel, venv.destination(), cache=cache, requested=True)
+    record = (result.dist_info / "RECORD").read_bytes()
+    assert record not in hashed
+    assert b"resolvent\n" in hashed  # INSTALLER is hashed, as RECORD lists it with one
+    rows = {path: digest for path, digest, _ in csv.reader(record.decode().splitlines())}
+    assert rows[f"{result.dist_info.name}/RECORD"] == ""
