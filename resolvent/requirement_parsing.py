@@ -11,12 +11,32 @@ from __future__ import annotations
 import re
 import sys
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-__all__ = ["has_long_number", "parse_marker", "parse_requirement", "parse_specifier"]
+try:  # packaging's own interval helpers; without them its left fold is used as is
+    from packaging._ranges import index_intervals as _index_intervals
+    from packaging._ranges import intersect_ranges as _intersect
+
+    _CAN_FOLD = True
+except ImportError:  # pragma: no cover - another packaging layout
+    _CAN_FOLD = False
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging._ranges import Interval
+
+__all__ = [
+    "has_long_number",
+    "parse_marker",
+    "parse_requirement",
+    "parse_specifier",
+    "prepare_bounds",
+]
 
 
 @lru_cache(maxsize=65536)
@@ -35,6 +55,12 @@ def parse_requirement(text: str) -> Requirement:
     compare both on real and crafted lines).
     """
     _check_numbers(text)
+    requirement = _parse_requirement(text)
+    prepare_bounds(requirement.specifier)  # a long one, folded once, not per membership test
+    return requirement
+
+
+def _parse_requirement(text: str) -> Requirement:
     match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
     if match is None:
         return Requirement(text)
@@ -51,6 +77,47 @@ def parse_requirement(text: str) -> Requirement:
     requirement.specifier = specifier
     requirement.marker = marker
     return requirement
+
+
+#: Past this many clauses a set's bounds are folded as a balanced tree (below it the
+#: left fold packaging does is as fast, and nothing changes).
+_BALANCE_PAST = 16
+
+
+def prepare_bounds(specifiers: SpecifierSet) -> SpecifierSet:
+    """Fold a long specifier set's bounds in O(n log n) and cache them on the set.
+
+    packaging intersects a set's clauses left to right (``intersect_specifier_bounds``),
+    each step a merge of the running result with the next clause. A ``!=`` clause adds
+    an interval, so n of them cost O(n^2): 8,000 took 50 s to become a range, and as
+    long again in each ``contains`` the fast per-clause path cannot answer (wildcards,
+    local versions). The same two-pointer merge applied pairwise (a balanced tree) does
+    O(n log n) work and keeps the very interval objects the left fold keeps: each merge
+    keeps its left operand's bound on a tie, the left operand always holds the earlier
+    clauses, and a merge drops only empty intervals, which stay empty. The result goes
+    where packaging caches its own fold (``_ranges``), so ``to_range``, ``contains`` and
+    ``filter`` use it and build everything else as they always do.
+
+    A short set, one with ``===`` clauses, one already folded, or a packaging whose
+    private parts are shaped otherwise is left to packaging. Returns ``specifiers``.
+    """
+    if len(specifiers) <= _BALANCE_PAST or not _CAN_FOLD:
+        return specifiers
+    try:
+        if specifiers._has_arbitrary or specifiers._ranges is not None:  # noqa: SLF001
+            return specifiers
+        parts: list[Sequence[Interval]] = [spec._to_intervals() for spec in specifiers]  # noqa: SLF001
+    except AttributeError:
+        return specifiers
+    while len(parts) > 1:
+        folded: list[Sequence[Interval]] = [
+            _intersect(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)
+        ]
+        if len(parts) % 2:
+            folded.append(parts[-1])
+        parts = folded
+    specifiers._ranges = _index_intervals(parts[0])  # noqa: SLF001
+    return specifiers
 
 
 def _check_numbers(text: str) -> None:
@@ -89,7 +156,7 @@ def parse_specifier(text: str) -> SpecifierSet:
     """
     if has_long_number(text):
         raise InvalidSpecifier(f"a number in `{text[:40]}...` has over {_LONGEST_NUMBER:,} digits")
-    return SpecifierSet(text)
+    return prepare_bounds(SpecifierSet(text))
 
 
 #: The interpreter's limit on the digits ``int()`` reads from a string (0: none).

@@ -27,8 +27,8 @@ from resolvent.errors import BadInputError
 from resolvent.hashes import parse_user_hash
 from resolvent.index.config import shown_url, url_problem
 from resolvent.markers import check_user_marker
+from resolvent.project.source_tree_name import source_tree_name
 from resolvent.requirement_parsing import parse_requirement
-from resolvent.toml_text import parse_toml
 from resolvent.user_home import expand_user
 
 __all__ = [
@@ -207,17 +207,7 @@ def _name_of_path(path: Path) -> str | None:
             return parse_sdist_filename(path.name)[0]
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
-    pyproject = path / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            # ValueError: malformed TOML, a 5,000-digit integer, nesting too deep.
-            project = parse_toml(pyproject.read_text(encoding="utf-8")).get("project")
-        except (ValueError, OSError):  # UnicodeDecodeError is a ValueError
-            return None
-        # `project = "x"` is TOML too: only a table has a name.
-        name = project.get("name") if isinstance(project, dict) else None
-        return name if isinstance(name, str) else None
-    return None
+    return source_tree_name(path)
 
 
 def parse_requirements_text(

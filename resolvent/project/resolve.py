@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from resolvent.errors import CrossCheckError, SolverError
 from resolvent.markers import requirement_applies
-from resolvent.solver.ranges import from_specifier
+from resolvent.solver.ranges import from_specifier, intersect_all
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
 
@@ -252,16 +252,15 @@ def open_provider(
 def _constraint_ranges(
     constraints: Sequence[Requirement], markers: dict[str, str]
 ) -> dict[NormalizedName, VersionRange]:
-    ranges: dict[NormalizedName, VersionRange] = {}
+    ranges: dict[NormalizedName, list[VersionRange]] = {}
     env = markers | {"extra": ""}
     for requirement in constraints:
         if not requirement_applies(requirement, env):
             continue
         name = canonicalize_name(requirement.name)
-        rng = from_specifier(str(requirement.specifier))
-        current = ranges.get(name)
-        ranges[name] = rng if current is None else current.intersection(rng)
-    return ranges
+        ranges.setdefault(name, []).append(from_specifier(str(requirement.specifier)))
+    # Folded as a balanced tree: 5,000 `!=` lines on one project cost O(n^2) left to right.
+    return {name: intersect_all(found) for name, found in ranges.items()}
 
 
 def _by_name(requirements: Sequence[Requirement]) -> dict[NormalizedName, list[Requirement]]:

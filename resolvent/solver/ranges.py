@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING
 from packaging.ranges import VersionRange
 from packaging.specifiers import SpecifierSet
 
+from resolvent.requirement_parsing import prepare_bounds
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.version import Version
 
-__all__ = ["EMPTY", "FULL", "VersionRange", "exactly", "from_specifier"]
+__all__ = ["EMPTY", "FULL", "VersionRange", "exactly", "from_specifier", "intersect_all"]
 
 FULL: VersionRange = VersionRange.full(admit_arbitrary=False, prereleases=True)
 EMPTY: VersionRange = VersionRange.empty(prereleases=True)
@@ -37,7 +41,27 @@ def from_specifier(specifier: str | SpecifierSet) -> VersionRange:
         specifier = str(specifier)
     if not specifier:
         return FULL
-    return SpecifierSet(specifier, prereleases=True).to_range()
+    specifiers = SpecifierSet(specifier, prereleases=True)
+    prepare_bounds(specifiers)
+    return specifiers.to_range()
+
+
+def intersect_all(ranges: Sequence[VersionRange]) -> VersionRange:
+    """Return the intersection of ``ranges`` (at least one), folded as a balanced tree.
+
+    The same value as ``r0 & r1 & ... & rn`` folded left to right, with the same
+    bounds (each intersection keeps its left operand's bound on a tie, and the left
+    operand always holds the earlier ranges); but a left fold re-merges a running
+    result that grows with every ``!=``: 20,000 requirement lines ``pkg!=0.0.i`` on
+    one project cost O(n^2), minutes, where the balanced fold does O(n log n) work.
+    """
+    parts = list(ranges)
+    while len(parts) > 1:
+        folded = [parts[i].intersection(parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            folded.append(parts[-1])
+        parts = folded
+    return parts[0]
 
 
 @lru_cache(maxsize=65536)

@@ -30,6 +30,14 @@ __all__ = ["RangeFormatter", "explain", "external_packages"]
 #: At most this many excluded versions are listed per package in hints.
 _MAX_HINTS_PER_PACKAGE = 5
 
+#: Past this many intervals a range is written by its intervals' ends, not spelled as a
+#: specifier set: ``VersionRange.to_specifier_set`` verifies its spelling by parsing it
+#: back, and packaging intersects a set's clauses one by one, so a range with n holes
+#: (``!=`` clauses) costs O(n^2): 8,000 of them took 80 s. Ranges of real requirements
+#: have a few intervals; only a pathological requirement gets here, and the
+#: intervals' ends name the same versions.
+_SPELL_LIMIT = 128
+
 _OPERATOR_RANK = {
     "~=": 0,
     ">=": 0,
@@ -69,6 +77,16 @@ def _bound(point: object, *, inclusive: bool, below: bool) -> str | None:
     if below:
         return f">={version}" if inclusive and exact else f">{version}"
     return f"<{version}" if exact and not inclusive else f"<={version}"
+
+
+def _interval_count(versions: VersionRange) -> int:
+    """Return how many disjoint intervals make up ``versions`` (1 when that is not known).
+
+    The intervals are not public API; a range shaped otherwise counts as one, which
+    keeps the plain path: spelling the range by its specifier set.
+    """
+    bounds = getattr(versions, "_bounds", None)
+    return len(bounds) if isinstance(bounds, tuple) else 1
 
 
 def _bounds_text(versions: VersionRange) -> tuple[str, ...] | None:
@@ -129,11 +147,20 @@ class RangeFormatter:
             known = self._universe.versions(package)
             # A project with a single usable version reads better named by that version.
             return (f"=={known[0]}",) if len(known) == 1 else ()
+        intervals = _interval_count(versions)
+        if intervals > 1:
+            # Only ``!=`` makes a hole, so the spelling below would hold one and give way
+            # to the runs anyway: ask for the runs first, and spell only when they fail.
+            runs = self._runs(package, versions)
+            if runs is not None:
+                return runs
+        if intervals > _SPELL_LIMIT:
+            return _bounds_text(versions) or (repr(versions),)
         specifier = versions.to_specifier_set()
         text = None if specifier is None else _ordered(str(specifier))
         # ``!=`` and exclusive ``>`` are the marks of set algebra (holes, open gaps), which
         # read better as the runs of usable versions the range holds.
-        if text is None or "!=" in text or re.search(r"(^|,)>[^=]", text):
+        if intervals <= 1 and (text is None or "!=" in text or re.search(r"(^|,)>[^=]", text)):
             runs = self._runs(package, versions)
             if runs is not None:
                 return runs

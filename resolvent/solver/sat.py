@@ -199,6 +199,8 @@ class _Greedy:
         # package -> the ranges that the root and the decided versions require of it
         self.root_deps = root_deps
         self.demands: dict[str, list[VersionRange]] = {}
+        # package -> (how many of its demands are taken in, their admitted versions)
+        self._admitted_memo: dict[str, tuple[int, set[int] | None]] = {}
         for dep in root_deps:
             self.demands.setdefault(dep.package, []).append(dep.range)
         self.roots: list[str] = list(self.demands)
@@ -216,6 +218,7 @@ class _Greedy:
         self._starts: list[int] = []
         self._owners: list[str] = []
         self._releases: dict[str, int] = {}  # package -> rounds that released its versions
+        self._owner_of: dict[int, str] = {}  # version variable -> its package, as looked up
         # The negations of the known version variables not loaded yet, in order: kept
         # negated so that each call's assumptions are one C-level copy of the keys.
         self._blocked_lits: dict[int, None] = {}
@@ -289,12 +292,19 @@ class _Greedy:
         """
         blocked_set = set(blocked)
         named: dict[str, list[int]] = {}
+        self._sync()
+        owners = self._owner_of
+        first = self.cnf.first
         for lit in core:
             if lit not in blocked_set:
                 continue
             var = -lit
-            package = self._owner(var)
-            named.setdefault(package, []).append(var - self.cnf.first[package])
+            # A package walked down round after round puts its thousands of blocked
+            # versions in every core: their owners are looked up once each.
+            package = owners.get(var)
+            if package is None:
+                package = owners[var] = self._owner(var)
+            named.setdefault(package, []).append(var - first[package])
         # A package asked for again and again is being walked down (a hard conflict,
         # as in adversarial universes): release more of its named versions each time,
         # so the walk takes logarithmically many rounds; its first two releases are one
@@ -487,11 +497,18 @@ class _Greedy:
         return hi
 
     def _admitted(self, package: str) -> list[int]:
-        """Return the indices of the versions every decided dependent admits, best first."""
-        admitted: set[int] | None = None
-        for rng in self.demands[package]:
+        """Return the indices of the versions every decided dependent admits, best first.
+
+        The intersection is kept and extended by the demands added since the last call:
+        demands only grow, and recomputed each time they cost O(n^2) where n dependents
+        require one package (each of a project's 2,000 extras requires the project).
+        """
+        demands = self.demands[package]
+        done, admitted = self._admitted_memo.get(package, (0, None))
+        for rng in demands[done:]:
             allowed = self.cnf.allowed(package, rng)
             admitted = set(allowed) if admitted is None else admitted.intersection(allowed)
+        self._admitted_memo[package] = (len(demands), admitted)
         return sorted(admitted or ())
 
     def _commit(self, package: str, index: int) -> None:

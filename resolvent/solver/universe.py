@@ -26,7 +26,7 @@ from packaging.version import Version
 from resolvent.markers import requirement_applies
 from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.provider import Unavailable, VersionInfo
-from resolvent.solver.ranges import VersionRange, exactly, from_specifier
+from resolvent.solver.ranges import VersionRange, exactly, from_specifier, intersect_all
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -782,8 +782,10 @@ class Universe:
         found = self._edges_cache.get(known)
         if found is not None:
             return found[1]
-        ranges: dict[str, VersionRange] = {}
-        texts: dict[str, list[str]] = {}
+        # Folded at the end as a balanced tree, and the texts kept in a dict: thousands of
+        # lines on one project (`pkg!=0.0.1`, ...) made both quadratic.
+        ranges: dict[str, list[VersionRange]] = {}
+        texts: dict[str, dict[str, None]] = {}
         verdicts = self._marker_cache  # looked up here first: most lines are repeats
         context = extra or ""
         for requirement in self._with_overrides(given):
@@ -797,12 +799,14 @@ class Universe:
                     continue
             _, spec, keys = self._parsed(requirement)
             for key in keys:
-                rng = from_specifier(spec)
-                ranges[key] = ranges[key].intersection(rng) if key in ranges else rng
-                parts = texts.setdefault(key, [])
-                if spec and spec not in parts:
-                    parts.append(spec)
-        edges = tuple(Dependency(key, ranges[key], ",".join(texts[key])) for key in ranges)
+                ranges.setdefault(key, []).append(from_specifier(spec))
+                parts = texts.setdefault(key, {})
+                if spec:
+                    parts[spec] = None
+        edges = tuple(
+            Dependency(key, intersect_all(found), ",".join(texts[key]))
+            for key, found in ranges.items()
+        )
         self._edges_cache[known] = (given, edges)
         return edges
 

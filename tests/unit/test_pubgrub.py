@@ -25,6 +25,7 @@ from resolvent.solver.pubgrub import PubGrubEngine
 from resolvent.solver.ranges import EMPTY, FULL, exactly, from_specifier
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
 from resolvent.solver.universe import Dependency, Options, Universe
+from tests.support.counting import SOLVER_MARKERS
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -36,19 +37,7 @@ Table = Mapping[str, Mapping[str, Sequence[str]]]
 
 V = Version
 
-MARKERS = {
-    "python_version": "3.12",
-    "python_full_version": "3.12.0",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "os_name": "posix",
-    "platform_machine": "x86_64",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "platform_release": "",
-    "platform_version": "",
-    "implementation_version": "3.12.0",
-}
+MARKERS = SOLVER_MARKERS
 
 
 def universe_of(provider: Provider, requires: Sequence[str], **options: Any) -> Universe:

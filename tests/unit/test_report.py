@@ -16,23 +16,12 @@ from resolvent.solver.ranges import FULL, VersionRange, exactly, from_specifier
 from resolvent.solver.report import RangeFormatter, _Writer, explain, external_packages
 from resolvent.solver.result import NoSolution
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, Options, Universe
+from tests.support.counting import SOLVER_MARKERS
 
 V = Version
 Table = Mapping[str, Mapping[str, Sequence[str]]]
 
-MARKERS = {
-    "python_version": "3.12",
-    "python_full_version": "3.12.0",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "os_name": "posix",
-    "platform_machine": "x86_64",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "platform_release": "",
-    "platform_version": "",
-    "implementation_version": "3.12.0",
-}
+MARKERS = SOLVER_MARKERS
 
 
 def make(table: Table, requires: list[str]) -> Universe:

@@ -15,25 +15,14 @@ from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
 from resolvent.solver.sat import SatEngine
 from resolvent.solver.universe import Universe
+from tests.support.counting import SOLVER_MARKERS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
-MARKERS = {
-    "python_version": "3.12",
-    "python_full_version": "3.12.0",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "os_name": "posix",
-    "platform_machine": "x86_64",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "platform_release": "",
-    "platform_version": "",
-    "implementation_version": "3.12.0",
-}
+MARKERS = SOLVER_MARKERS
 
 Table = dict[str, dict[str, list[str]]]
 

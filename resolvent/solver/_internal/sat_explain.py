@@ -144,13 +144,29 @@ def _facts(universe: Universe, groups: Sequence[Group]) -> list[str]:
 
 
 def _disjoint_demands(requiring: Sequence[Group], versions: Sequence[Version]) -> bool:
-    """Whether two different dependents ask for usable versions with none in common."""
-    for i, first in enumerate(requiring):
-        for second in requiring[i + 1 :]:
-            if first.package == second.package or first.range is None or second.range is None:
-                continue
-            one = {v for v in versions if v in first.range}
-            two = {v for v in versions if v in second.range}
-            if one and two and not one & two:
+    """Whether two different dependents ask for usable versions with none in common.
+
+    Each distinct set of usable versions is compared once, not each pair of groups: a
+    core in which 5,000 versions of one project require the same target took 0.8 s
+    here, pairing groups that all name one dependent. A range object shared by many
+    groups (the same requirement text) is read once.
+    """
+    if len({group.package for group in requiring if group.range is not None}) < 2:
+        return False
+    demanders: dict[frozenset[Version], set[str]] = {}
+    usable_in: dict[int, frozenset[Version]] = {}  # by range identity: the groups hold them
+    for group in requiring:
+        rng = group.range
+        if rng is None:
+            continue
+        usable = usable_in.get(id(rng))
+        if usable is None:
+            usable = usable_in[id(rng)] = frozenset(v for v in versions if v in rng)
+        if usable:
+            demanders.setdefault(usable, set()).add(group.package)
+    sets = list(demanders.items())
+    for i, (one, first) in enumerate(sets):
+        for two, second in sets[i + 1 :]:
+            if not one & two and (len(first | second) > 1):
                 return True
     return False
