@@ -27,6 +27,7 @@ from resolvent.solver import sat as sat_module
 from resolvent.solver._internal.cnf import Cnf
 from resolvent.solver._internal.sat_explain import _disjoint_demands
 from resolvent.solver.memory import InMemoryProvider
+from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import from_specifier, intersect_all
 from resolvent.solver.report import _SPELL_LIMIT, RangeFormatter
 from resolvent.solver.result import NoSolution, Solution
@@ -366,3 +367,37 @@ def test_a_core_of_thousands_of_one_packages_versions_reads_each_range_once() ->
     assert _disjoint_demands([*same, *demands(("b", other))], versions)
     assert not _disjoint_demands(demands(("a", shared), ("a", other)), versions)
     assert not _disjoint_demands(demands(("a", shared), ("b", Counted(set()))), versions)
+
+
+def test_an_extras_requirements_are_sorted_out_once_per_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each of n extras used to evaluate every requirement line's marker again: n^2
+    # evaluations (2,000 extras: minutes and a verdict cache of millions of entries).
+    count = 300
+    lines = [f'dep{i}; extra == "e{i}"' for i in range(count)]
+    lines += ['both; extra == "e1" or extra == "e2"', 'any; python_version >= "3" and extra != ""']
+    table: dict[str, dict[str, list[str]]] = {
+        "pkg": {"1.0": lines},
+        "both": {"1.0": []},
+        "any": {"1.0": []},
+    }
+    table |= {f"dep{i}": {"1.0": []} for i in range(count)}
+    universe = _universe(table, "pkg[e1]")
+    asked = [0]
+    real = Universe._marker_holds
+
+    def counted(self: Universe, requirement: Requirement, extra: str | None) -> bool:
+        asked[0] += 1
+        return real(self, requirement, extra)
+
+    monkeypatch.setattr(Universe, "_marker_holds", counted)
+    named: dict[int, list[str]] = {}
+    for i in range(count):
+        edges = universe.dependencies(f"pkg[e{i}]", Version("1.0"))
+        assert not isinstance(edges, Unavailable)
+        named[i] = [edge.package for edge in edges]
+    assert named[1] == ["pkg", "dep1", "both", "any"]
+    assert named[2] == ["pkg", "dep2", "both", "any"]
+    assert named[7] == ["pkg", "dep7", "any"]
+    assert asked[0] <= 4 * count
