@@ -111,7 +111,23 @@ def _link_threads() -> Iterator[threading.Thread]:
     return (t for t in threading.enumerate() if t.name.startswith("resolvent-link-"))
 
 
+@pytest.fixture
+def terminal_sigint() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal, whatever this run inherited.
+
+    A test run started in the background of a non-interactive shell (`make test &`, a
+    CI step) inherits SIGINT ignored, and Python then leaves it ignored: the interrupt a
+    test sends would never arrive.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("at", [30, FILES + 40])  # moving old files out; moving new ones in
+@pytest.mark.usefixtures("terminal_sigint")
 def test_ctrl_c_during_an_upgrade_waits_for_the_worker_then_rolls_back(
     env: Env, monkeypatch: pytest.MonkeyPatch, at: int
 ) -> None:
