@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -26,11 +26,14 @@ except ImportError:  # pragma: no cover - another packaging layout
     _CAN_FOLD = False
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from packaging._ranges import Interval
 
+_T = TypeVar("_T")
+
 __all__ = [
+    "balanced_fold",
     "has_long_number",
     "parse_marker",
     "parse_requirement",
@@ -109,15 +112,24 @@ def prepare_bounds(specifiers: SpecifierSet) -> SpecifierSet:
         parts: list[Sequence[Interval]] = [spec._to_intervals() for spec in specifiers]  # noqa: SLF001
     except AttributeError:
         return specifiers
-    while len(parts) > 1:
-        folded: list[Sequence[Interval]] = [
-            _intersect(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)
-        ]
-        if len(parts) % 2:
-            folded.append(parts[-1])
-        parts = folded
-    specifiers._ranges = _index_intervals(parts[0])  # noqa: SLF001
+    specifiers._ranges = _index_intervals(balanced_fold(parts, _intersect))  # noqa: SLF001
     return specifiers
+
+
+def balanced_fold(parts: Sequence[_T], combine: Callable[[_T, _T], _T]) -> _T:
+    """Combine ``parts`` (at least one) pairwise, as a balanced tree: O(n log n) merges.
+
+    For an associative ``combine`` the value of a left fold. For interval merges that
+    keep their left operand's bound on a tie, the very bounds too: the left operand
+    always holds the earlier parts.
+    """
+    level = list(parts)
+    while len(level) > 1:
+        folded = [combine(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            folded.append(level[-1])
+        level = folded
+    return level[0]
 
 
 def _check_numbers(text: str) -> None:

@@ -277,10 +277,15 @@ class MetadataBundle:
     def __init__(self, cache: HttpCache, name: NormalizedName) -> None:
         self._cache = cache
         self._name = name
-        self._key = HttpCache.key(f"{_BUNDLE}:{name}")
+        self._key = self.key(name)
         self._lines: dict[str, bytes] | None = None
         self._decoded: dict[str, CoreMetadata | None] = {}
         self._added: dict[str, bytes] = {}
+
+    @staticmethod
+    def key(name: NormalizedName) -> str:
+        """Return the cache key of project ``name``'s bundle (``cache clean NAME`` uses it)."""
+        return HttpCache.key(f"{_BUNDLE}:{name}")
 
     def _header(self) -> bytes:
         return json.dumps({"kind": _BUNDLE, "name": self._name}, sort_keys=True).encode()

@@ -22,21 +22,17 @@ entry an install is unpacking at that moment is left for the next clean.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import NormalizedName, canonicalize_name
 
+from resolvent.index.filenames import parse_dist_filename
+from resolvent.index.httpcache import HttpCache
+from resolvent.index.metadata import MetadataBundle
 from resolvent.installer.cache import CacheBucket
 
 if TYPE_CHECKING:
@@ -48,8 +44,6 @@ __all__ = ["Removed", "clean_projects"]
 
 _POINTER = ".sha256"
 _DIST_INFO = ".dist-info"
-#: The header line of an HTTP cache entry is short; a longer first line is not ours.
-_MAX_HEADER = 1 << 16
 
 
 @dataclass(slots=True)
@@ -107,29 +101,14 @@ def _remove_tree_counted(path: str, removed: Removed, seen: set[tuple[int, int]]
         os.rmdir(path)
 
 
-def _wheel_project(filename: str) -> NormalizedName | None:
-    try:
-        return parse_wheel_filename(filename)[0]
-    except InvalidWheelFilename:
-        return None
+def _names(filename: str, wanted: set[NormalizedName]) -> bool:
+    """Return whether a distribution file (or its ``.metadata`` file) is of a wanted project.
 
-
-def _file_project(filename: str) -> NormalizedName | None:
-    """Return the project a distribution file (or its ``.metadata`` file) belongs to."""
+    Asked per wanted project, so that a legacy sdist name with dashes in its version
+    (``foo-1.0-beta.tar.gz``) is split at the project's name, as the index reads it.
+    """
     filename = filename.removesuffix(".metadata")
-    if filename.endswith(".whl"):
-        return _wheel_project(filename)
-    try:
-        return parse_sdist_filename(filename)[0]
-    except InvalidSdistFilename:
-        pass
-    # Older sdists (`.tar.bz2`, `.tgz`, `.zip` of a name with dashes): name-version.ext.
-    for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar"):
-        if filename.endswith(suffix):
-            stem = filename[: -len(suffix)]
-            if "-" in stem:
-                return canonicalize_name(stem.rsplit("-", 1)[0])
-    return None
+    return any(parse_dist_filename(filename, name) is not None for name in wanted)
 
 
 def _clean_pointers(
@@ -144,7 +123,7 @@ def _clean_pointers(
             continue
         for entry in os.scandir(source.path):
             name = entry.name
-            if not name.endswith(_POINTER) or _wheel_project(name[: -len(_POINTER)]) not in wanted:
+            if not name.endswith(_POINTER) or not _names(name[: -len(_POINTER)], wanted):
                 continue
             try:
                 with open(entry.path, encoding="ascii") as stream:
@@ -238,35 +217,26 @@ def _clean_built(
             _count_and_unlink(entry.path, removed, seen)
 
 
-def _entry_project(path: str) -> NormalizedName | None:
-    """Return the project an HTTP cache entry is about, from its header line."""
-    try:
-        with open(path, "rb") as stream:
-            header = stream.readline(_MAX_HEADER)
-        data = json.loads(header)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    name = data.get("name")
-    if isinstance(name, str) and data.get("kind"):  # a bundle of one project's summaries
-        return canonicalize_name(name)
-    url = data.get("url")
-    if not isinstance(url, str):
-        return None
-    path_part = urlsplit(url).path
-    if path_part.endswith("/"):  # a project page: `.../simple/<name>/`
-        last = unquote(path_part.rstrip("/").rsplit("/", 1)[-1])
-        return canonicalize_name(last) if last else None
-    return _file_project(unquote(path_part.rsplit("/", 1)[-1]))
+def _entry_is_wanted(http: HttpCache, key: str, wanted: set[NormalizedName]) -> bool:
+    """Return whether an HTTP cache entry is about a wanted project, from its URL."""
+    entry = http.load(key, body=False)
+    if entry is None:
+        return False
+    path = urlsplit(entry.url).path
+    if path.endswith("/"):  # a project page: `.../simple/<name>/`
+        last = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+        return bool(last) and canonicalize_name(last) in wanted
+    return _names(unquote(path.rsplit("/", 1)[-1]), wanted)
 
 
 def _clean_http(
     bucket: str, wanted: set[NormalizedName], removed: Removed, seen: set[tuple[int, int]]
 ) -> None:
-    """Remove the wanted projects' responses and the files derived from them."""
+    """Remove the wanted projects' responses and bundles, with the files derived from them."""
     if not os.path.isdir(bucket):
         return
+    http = HttpCache(Path(bucket))
+    bundles = {MetadataBundle.key(name) for name in wanted}
     for shard in os.scandir(bucket):
         if not shard.is_dir(follow_symlinks=False):
             continue
@@ -274,7 +244,7 @@ def _clean_http(
         keys = {
             name
             for name in names
-            if "." not in name and _entry_project(os.path.join(shard.path, name)) in wanted
+            if "." not in name and (name in bundles or _entry_is_wanted(http, name, wanted))
         }
         for name in names:
             if name.split(".", 1)[0] in keys:

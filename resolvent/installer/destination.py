@@ -151,7 +151,8 @@ def _refuse_folder(path: str) -> None:
         raise InstallError(f"cannot install a file over the folder `{path}`")
 
 
-def _inside(path: str, root: str) -> bool:
+def path_inside(path: str, root: str) -> bool:
+    """Return whether ``path`` is ``root`` or lies under it (both normalized, absolute)."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
@@ -163,7 +164,7 @@ def os_failure(error: OSError, verb: str, *, staging: str | None = None) -> Inst
     so the other is shown.
     """
     shown = os_paths(error)
-    outside = [p for p in shown if staging is None or not _inside(p, staging)]
+    outside = [p for p in shown if staging is None or not path_inside(p, staging)]
     path = (outside or shown or [""])[0]
     reason = os_reason(error)
     if not path:
@@ -537,9 +538,9 @@ def _read_journal(data: bytes, root: str, staging: str) -> list[_Step] | None:
             and action in _ACTIONS
             and isinstance(path, str)
             and isinstance(other, str)
-            and _inside(os.path.normpath(path), root)
+            and path_inside(os.path.normpath(path), root)
             and os.path.normpath(path) != root
-            and (action in {_RMDIR, _MKDIR} or _inside(os.path.normpath(other), staging))
+            and (action in {_RMDIR, _MKDIR} or path_inside(os.path.normpath(other), staging))
         ):
             continue
         steps.append((number, action, path, other))
@@ -605,7 +606,7 @@ class _LinkedFolders:
         found = self._known.get(folder)
         if found is None:
             real = os.path.realpath(folder)
-            found = self._known[folder] = not any(_inside(real, root) for root in self._roots)
+            found = self._known[folder] = not any(path_inside(real, root) for root in self._roots)
         return found
 
 
@@ -630,7 +631,7 @@ def installed_files(dist_info: Path, root: Path) -> InstalledFiles:
             path = os.path.normpath(entry.path)
         else:
             path = os.path.normpath(os.path.join(base, entry.path))
-        if not _inside(path, boundary) or path == boundary:
+        if not path_inside(path, boundary) or path == boundary:
             raise InstallError(
                 f"refusing to remove `{entry.path}`: `RECORD` of `{dist_info.name}` "
                 f"names a path outside `{root}`"
@@ -1015,7 +1016,7 @@ class SchemeDestination:
         folders = sorted({os.path.dirname(p) for p in removed}, key=len, reverse=True)
         for start in folders:
             folder = start
-            while folder not in keep and _inside(folder, os.fspath(self.scheme.root)):
+            while folder not in keep and path_inside(folder, os.fspath(self.scheme.root)):
                 if not _is_empty_folder(folder):
                     break
                 journal.record([(next(_STEPS), _MKDIR, folder, "")])

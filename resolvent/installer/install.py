@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -205,8 +207,6 @@ def install_wheel(
             compile_bytecode=compile_bytecode,
         )
     # Only unpacking needs the archive reader (a warm install links from the cache).
-    import tempfile  # noqa: PLC0415
-
     from resolvent.installer.archive import WheelArchive  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as folder:
@@ -279,8 +279,6 @@ def compile_files(python: str, files: Sequence[str]) -> bool:
     """
     if not files:
         return True
-    import subprocess  # noqa: PLC0415 - a warm install without --compile starts no process
-
     completed = subprocess.run(  # noqa: S603 -- our own interpreter, fixed arguments
         [python, "-m", "compileall", "-q", "-q", "-j", "0", "-i", "-"],
         input="\n".join(files),

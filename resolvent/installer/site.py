@@ -51,7 +51,7 @@ from packaging.version import Version
 
 from resolvent.errors import InstallError, os_reason
 from resolvent.index.lenient import lenient_requirement, lenient_specifier
-from resolvent.installer.destination import InstalledFiles
+from resolvent.installer.destination import InstalledFiles, path_inside
 from resolvent.installer.record import Hash, RecordEntry, hash_stream, parse_record
 from resolvent.json_text import parse_json
 from resolvent.markers import requirement_applies
@@ -385,7 +385,7 @@ class InstalledDist:
                     )
         paths = [*paths, *_bytecode_of(paths)]
         own = sorted(_walk(folder), key=lambda path: os.path.basename(path) == "PKG-INFO")
-        return list(dict.fromkeys([p for p in paths if not _inside(p, folder)] + own)), None
+        return list(dict.fromkeys([p for p in paths if not path_inside(p, folder)] + own)), None
 
 
 def _bytecode_of(paths: Iterable[str]) -> list[str]:
@@ -404,10 +404,6 @@ def _bytecode_of(paths: Iterable[str]) -> list[str]:
         except OSError:
             continue
     return found
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _absolute_paths(base: str, entries: Iterable[RecordEntry]) -> list[tuple[str, RecordEntry]]:
@@ -486,12 +482,7 @@ def _egg_link(path: str, folder: str) -> InstalledDist | None:
     The project's ``name.egg-info`` (``-`` written ``_``, as setuptools names it) gives
     the name and version, as uv reads them; a link to nothing is not a distribution.
     """
-    try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            text = stream.read(1 << 16)
-    except OSError:
-        return None
-    target = next((line.strip() for line in text.splitlines() if line.strip()), None)
+    target = _egg_link_target(path)
     if target is None:
         return None
     project = os.path.normpath(os.path.join(folder, target))
@@ -666,6 +657,7 @@ def removal_files(dist: InstalledDist, root: Path) -> InstalledFiles:
 
 
 def _egg_link_target(link: str) -> str | None:
+    """Return the first line of an ``.egg-link`` file: its project folder (``None``: none)."""
     try:
         with open(link, encoding="utf-8", errors="replace") as stream:
             text = stream.read(1 << 16)
@@ -684,8 +676,8 @@ def _check_inside(paths: Iterable[str], root: Path, dist: InstalledDist) -> None
         inside = known.get(folder)
         if inside is None:
             real = os.path.realpath(folder)
-            inside = known[folder] = any(_inside(real, r) for r in real_roots)
-        if not _inside(path, boundary) or path == boundary or not inside:
+            inside = known[folder] = any(path_inside(real, r) for r in real_roots)
+        if not path_inside(path, boundary) or path == boundary or not inside:
             raise InstallError(
                 f"refusing to remove `{path}`: `{dist.name}=={dist.version}` names a path "
                 f"outside `{root}`"
@@ -730,7 +722,7 @@ def remove_files(files: InstalledFiles, scheme: Scheme, *, journal: Journal | No
             (
                 k
                 for k in ("purelib", "platlib")
-                if os.path.abspath(scheme.path(k)) == os.path.abspath(folder)
+                if os.path.realpath(scheme.path(k)) == os.path.realpath(folder)
             ),
             None,
         )

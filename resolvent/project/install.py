@@ -72,7 +72,7 @@ from resolvent.project.direct import (
     forbid_build,
     local_path,
 )
-from resolvent.project.inputs import read_input, read_listed_input
+from resolvent.project.inputs import read_inputs, read_listed_input
 from resolvent.project.requirements_txt import (
     RequirementLine,
     RequirementsFile,
@@ -228,11 +228,7 @@ def _read_request(request: InstallRequest, warnings: list[str]) -> RequirementsF
     lines = list(request.packages) + [f"-e {e}" for e in request.editables]
     if lines:
         merged.merge(parse_requirements_text("\n".join(lines), "<command line>"))
-    for path in request.requirement_files:
-        part = read_input(path)
-        if not part.requirements and not part.projects:
-            warnings.append(f"Requirements file `{path}` does not contain any dependencies")
-        merged.merge(part)
+    merged.merge(read_inputs(request.requirement_files, warnings=warnings))
     for path in request.constraint_files:
         part = read_listed_input(path, "constraints")
         merged.constraints.extend(part.requirements)

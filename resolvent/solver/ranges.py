@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from packaging.ranges import VersionRange
 from packaging.specifiers import SpecifierSet
 
-from resolvent.requirement_parsing import prepare_bounds
+from resolvent.requirement_parsing import balanced_fold, prepare_bounds
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,13 +55,7 @@ def intersect_all(ranges: Sequence[VersionRange]) -> VersionRange:
     result that grows with every ``!=``: 20,000 requirement lines ``pkg!=0.0.i`` on
     one project cost O(n^2), minutes, where the balanced fold does O(n log n) work.
     """
-    parts = list(ranges)
-    while len(parts) > 1:
-        folded = [parts[i].intersection(parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
-        if len(parts) % 2:
-            folded.append(parts[-1])
-        parts = folded
-    return parts[0]
+    return balanced_fold(ranges, VersionRange.intersection)
 
 
 @lru_cache(maxsize=65536)

@@ -824,17 +824,9 @@ class Universe:
         # lines on one project (`pkg!=0.0.1`, ...) made both quadratic.
         ranges: dict[str, list[VersionRange]] = {}
         texts: dict[str, dict[str, None]] = {}
-        verdicts = self._marker_cache  # looked up here first: most lines are repeats
-        context = extra or ""
         for requirement in self._with_overrides(given):
-            marker = requirement.marker
-            if marker is not None:
-                verdict = verdicts.get((id(marker), context))
-                holds = (
-                    verdict[1] if verdict is not None else self._marker_holds(requirement, extra)
-                )
-                if not holds:
-                    continue
+            if requirement.marker is not None and not self._marker_holds(requirement, extra):
+                continue
             _, spec, keys = self._parsed(requirement)
             for key in keys:
                 ranges.setdefault(key, []).append(from_specifier(spec))

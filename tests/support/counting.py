@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import packaging._ranges
 
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["SOLVER_MARKERS", "count_merge_steps"]
+__all__ = ["SOLVER_MARKERS", "count_calls", "count_merge_steps"]
 
 #: The marker environment of the solver tests' default target (CPython 3.12 on Linux).
 SOLVER_MARKERS = {
@@ -27,6 +27,22 @@ SOLVER_MARKERS = {
 }
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Count the calls of ``owner.name`` (a function or a method) for this test.
+
+    Returns a one-item list that the count goes into.
+    """
+    count = [0]
+    real = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return count
+
+
 def count_merge_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the steps of packaging's interval merges (one emptiness test per step).
 
@@ -34,12 +50,4 @@ def count_merge_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counted: n log n steps for n ``!=`` holes, where folding them one by one took
     n^2 / 2 (12 million for 5,000).
     """
-    steps = [0]
-    real = packaging._ranges.range_is_empty
-
-    def counted(lower: object, upper: object) -> bool:
-        steps[0] += 1
-        return real(lower, upper)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(packaging._ranges, "range_is_empty", counted)
-    return steps
+    return count_calls(monkeypatch, packaging._ranges, "range_is_empty")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
+from packaging.utils import canonicalize_name
 
 from resolvent.cli import cli
 from resolvent.hashes import file_sha256
 from resolvent.index.httpcache import CacheEntry, HttpCache
+from resolvent.index.metadata import MetadataBundle
 from resolvent.installer.cache import Cache, CacheBucket
 from resolvent.installer.cache_packages import clean_projects
 from tests.support.dists import Dist, build_wheel
@@ -40,9 +41,9 @@ def _populate(tmp_path: Path) -> tuple[Cache, dict[str, list[Path]]]:
             http.store(key, CacheEntry(url, 200, {}, b"body", 0.0))
             http.store_derived(key, "listing-v2", "x", {"derived": True})
             made[role] += [http.path(key), http.derived_path(key, "listing-v2")]
-        bundle = http.path(HttpCache.key(f"bundle:{name}"))
+        bundle = http.path(MetadataBundle.key(canonicalize_name(name)))
         bundle.parent.mkdir(parents=True, exist_ok=True)
-        bundle.write_bytes(json.dumps({"kind": "bundle", "name": name}).encode() + b"\nline\n")
+        bundle.write_bytes(b'{"kind": "bundle"}\nline\n')
         made[role].append(bundle)
         built = cache.bucket(CacheBucket.BUILT) / f"{role * 8:.64}.metadata"
         built.parent.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,7 @@ from resolvent.solver.report import _SPELL_LIMIT, RangeFormatter
 from resolvent.solver.result import NoSolution, Solution
 from resolvent.solver.sat import SatEngine
 from resolvent.solver.universe import Universe
-from tests.support.counting import SOLVER_MARKERS, count_merge_steps
+from tests.support.counting import SOLVER_MARKERS, count_calls, count_merge_steps
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -307,14 +307,7 @@ def test_sat_takes_in_each_demand_on_a_package_once(monkeypatch: pytest.MonkeyPa
         markers=MARKERS,
         python_version=Version("3.12"),
     )
-    asked = [0]
-    real = Cnf.allowed
-
-    def counted(self: Cnf, package: str, rng: VersionRange) -> tuple[int, ...]:
-        asked[0] += 1
-        return real(self, package, rng)
-
-    monkeypatch.setattr(Cnf, "allowed", counted)
+    asked = count_calls(monkeypatch, Cnf, "allowed")
     outcome = SatEngine().solve(universe)
     assert isinstance(outcome, Solution)
     assert outcome.selected["b"] == Version("2.0")
@@ -328,14 +321,7 @@ def test_sat_looks_up_each_blocked_versions_package_once(monkeypatch: pytest.Mon
         "deep": {f"{i // 10}.{i % 10}": ["b>=3"] for i in range(count)},
         "b": {"1.0": []},
     }
-    looked_up = [0]
-    real = sat_module._Greedy._owner
-
-    def counted(self: object, var: int) -> str:
-        looked_up[0] += 1
-        return real(self, var)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(sat_module._Greedy, "_owner", counted)
+    looked_up = count_calls(monkeypatch, sat_module._Greedy, "_owner")
     outcome = SatEngine().solve(_universe(table, "deep"))
     assert isinstance(outcome, NoSolution)
     assert "depend on b>=3" in outcome.explanation
@@ -384,14 +370,7 @@ def test_an_extras_requirements_are_sorted_out_once_per_version(
     }
     table |= {f"dep{i}": {"1.0": []} for i in range(count)}
     universe = _universe(table, "pkg[e1]")
-    asked = [0]
-    real = Universe._marker_holds
-
-    def counted(self: Universe, requirement: Requirement, extra: str | None) -> bool:
-        asked[0] += 1
-        return real(self, requirement, extra)
-
-    monkeypatch.setattr(Universe, "_marker_holds", counted)
+    asked = count_calls(monkeypatch, Universe, "_marker_holds")
     named: dict[int, list[str]] = {}
     for i in range(count):
         edges = universe.dependencies(f"pkg[e{i}]", Version("1.0"))
