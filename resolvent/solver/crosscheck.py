@@ -10,7 +10,12 @@ steps) it stops, and the SAT engine, which CDCL keeps from that weakness, answer
 limits count steps, not time, so which engine answers never depends on the machine.
 Whichever engine did not answer then certifies the answer a second time under a small
 time budget (:data:`AUTO_CERTIFY_SECONDS`, prefetching nothing); if it runs out, the
-checked answer stands and the run says so. In ``auto`` mode the SAT engine runs with
+checked answer stands and the run says so. SAT certifies a checked PubGrub answer by
+deciding its encoding under the answer's versions (``SatEngine.confirm``,
+``specs/encoding.md`` section 6): one closed call over what PubGrub loaded, where a
+search of its own would have to prove every better version wrong (seconds on large
+graphs). PubGrub certifies SAT's answers, and SAT a PubGrub conflict, by a search of
+their own. In ``auto`` mode the SAT engine runs with
 ``universe.exploring`` set: a provider may put off expensive metadata (sdist builds)
 for the versions its search visits, and the caller settles what was put off. With
 ``--optimal`` the answer is SAT's objective, so SAT answers first and PubGrub certifies.
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from resolvent.solver.checker import check_solution
-from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
+from resolvent.solver.result import BudgetExceeded, Confirming, NoSolution, Solution
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,8 +78,9 @@ AUTO_PUBGRUB_SECONDS = 1.0
 
 #: The certifying engine's time budget in ``auto`` mode once the checker accepted the
 #: first engine's solution. The answer stands either way, so the second opinion may not
-#: make an answered question noticeably slower: ample for small graphs, while on large
-#: or adversarial ones it gives up early and the run says so.
+#: make an answered question noticeably slower. SAT's confirmation of a PubGrub answer
+#: takes a fraction of it even on airflow's 673 pins (about 0.1 s); PubGrub's search
+#: after a SAT answer may give up on large or adversarial graphs, and the run says so.
 AUTO_CERTIFY_SECONDS = 0.2
 
 
@@ -160,6 +166,9 @@ class EngineRun:
     seconds: float
     gave_up: str | None = None
     problems: list[str] = field(default_factory=list)
+    #: The run confirmed another engine's answer (``SatEngine.confirm``) instead of
+    #: searching: its solution is that answer whenever it has one.
+    confirming: bool = False
 
 
 @dataclass(slots=True)
@@ -187,10 +196,10 @@ class Resolution:
     def unfinished_check(self) -> str | None:
         """Say so when the certifying engine stopped at its budget (``None`` otherwise).
 
-        The answer stands then, checked by the independent checker alone: on large real
-        graphs (airflow's 673 pins) the SAT engine cannot load the whole encoding within
-        the 0.2 s it gets after PubGrub's checked answer. A handover (PubGrub stopped,
-        SAT answered) is not an unfinished check: that run was not a check. Nor is a
+        The answer stands then, checked by the independent checker alone (typically
+        PubGrub certifying SAT's answer on a large or adversarial graph). An answer the
+        encoding rejects is a problem, not an unfinished check. A handover (PubGrub
+        stopped, SAT answered) is not an unfinished check: that run was not a check. Nor is a
         first answer that is a conflict, or a solution the checker faulted: the note says
         the answer passed the checker, which only a faultless solution did.
         """
@@ -200,7 +209,7 @@ class Resolution:
         if not isinstance(first.outcome, Solution) or first.problems:
             return None
         for run in self.runs[1:]:
-            if run.outcome is None:
+            if run.outcome is None and run.gave_up is not None:
                 return (
                     f"the {run.engine} cross-check stopped at its time budget; "
                     "the answer passed the independent checker"
@@ -323,8 +332,13 @@ def resolve(
             seconds = AUTO_CERTIFY_SECONDS if accepted else AUTO_PUBGRUB_SECONDS
         prefetching = universe.prefetching
         universe.prefetching = prefetching and not accepted
+        limited = _Deadline(reporter, clock, seconds)
         try:
-            run(name, AUTO_PUBGRUB_BUDGET, _Deadline(reporter, clock, seconds))
+            answer = runs[0].outcome
+            if name == "sat" and accepted and isinstance(answer, Solution):
+                runs.append(_confirm(universe, answer, limited, clock))
+            else:
+                run(name, AUTO_PUBGRUB_BUDGET, limited)
         finally:
             universe.prefetching = prefetching
 
@@ -345,6 +359,32 @@ def resolve(
         else:
             certify("sat")
     return _verdict(runs)
+
+
+def _confirm(
+    universe: Universe, answer: Solution, reporter: Reporter, clock: Callable[[], float]
+) -> EngineRun:
+    """Certify a checked answer with the SAT engine: decide the encoding under its pins.
+
+    A search of its own (the greedy answer, which ``--solver sat`` and ``both`` give)
+    has to prove that every better version fails, which on airflow's 673 pins took
+    seconds and twice the metadata PubGrub read: under a 0.2 s budget it never
+    finished on a large graph. This check is one closed call over the versions the
+    answer already loaded, and finishes.
+    """
+    engine = _engine("sat", optimal=False)
+    assert isinstance(engine, Confirming), "the SAT engine confirms answers"
+    start = clock()
+    try:
+        confirmed = engine.confirm(
+            universe, answer.selected, reporter=reporter, budget=AUTO_PUBGRUB_BUDGET
+        )
+    except BudgetExceeded as error:
+        return EngineRun(engine.name, None, clock() - start, str(error), confirming=True)
+    if isinstance(confirmed, str):
+        problem = f"the encoding rejects the answer: {confirmed}"
+        return EngineRun(engine.name, None, clock() - start, problems=[problem], confirming=True)
+    return EngineRun(engine.name, confirmed, clock() - start, confirming=True)
 
 
 def _verdict(runs: list[EngineRun]) -> Resolution:

@@ -7,7 +7,7 @@ need to know which engine produced an answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from resolvent.errors import SolverError
 from resolvent.solver.universe import base_name
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from resolvent.solver.provider import Reporter
     from resolvent.solver.universe import Universe
 
-__all__ = ["BudgetExceeded", "Engine", "NoSolution", "Outcome", "Solution"]
+__all__ = ["BudgetExceeded", "Confirming", "Engine", "NoSolution", "Outcome", "Solution"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,4 +86,22 @@ class Engine(Protocol):
         budget: int | None = None,
     ) -> Outcome:
         """Resolve ``universe``; raise :class:`BudgetExceeded` past ``budget`` steps."""
+        ...
+
+
+@runtime_checkable
+class Confirming(Protocol):
+    """An engine that can certify another engine's answer without a search of its own."""
+
+    name: str
+
+    def confirm(
+        self,
+        universe: Universe,
+        selected: Mapping[str, Version],
+        *,
+        reporter: Reporter | None = None,
+        budget: int | None = None,
+    ) -> Solution | str:
+        """Return the same solution if ``selected`` is one, else a one-line reason."""
         ...

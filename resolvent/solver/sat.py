@@ -34,7 +34,7 @@ from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
 from resolvent.solver.universe import ROOT
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from packaging.version import Version
 
@@ -129,6 +129,64 @@ class SatEngine:
         with fewer_collections():
             return self._solve(universe, reporter, budget)
 
+    def confirm(
+        self,
+        universe: Universe,
+        selected: Mapping[str, Version],
+        *,
+        reporter: Reporter | None = None,
+        budget: int | None = None,
+    ) -> Solution | str:
+        """Decide the encoding under ``selected``: the same solution, or why it is none.
+
+        The answer of another engine, certified a second time: one closed call with
+        every selected version assumed true, under the same lazy loop as a search
+        (``specs/encoding.md``), so a model is a model of the whole universe. The
+        selection is confirmed when such a model exists and reaches exactly the selected
+        packages; otherwise the return value is a one-line reason. Unlike a search, it
+        never has to prove that better versions fail (that is what took the greedy
+        search seconds on airflow's 673 pins), so it costs about one load of the answer.
+        """
+        with fewer_collections():
+            if reporter is not None:
+                reporter.starting(self.name)
+            steps = _Steps(budget, reporter)
+            cnf = Cnf(universe, lazy_at_most_one=True, interrupt=steps.poll)
+            root_deps = cnf.load_root()
+            greedy = _Greedy(cnf, steps, root_deps, speculate=False)
+            try:
+                assumptions: list[int] = []
+                for package, version in sorted(selected.items()):
+                    cnf.package_lits(package)
+                    index = cnf.index_of(package, version)
+                    if index is None:
+                        return f"{package} has no version {version} in the universe"
+                    assumptions.append(cnf.lits[package][index])
+                # Loaded up front: unloaded versions are assumed false (``_blocked``).
+                greedy.load(sorted(selected.items()))
+                if not greedy.call(assumptions):
+                    core = set(greedy.solver.get_core() or ())
+                    pins = [
+                        f"{package}=={version}"
+                        for (package, version), lit in zip(
+                            sorted(selected.items()), assumptions, strict=True
+                        )
+                        if lit in core
+                    ]
+                    return "no model selects " + (", ".join(pins) if pins else "these versions")
+                reason = _rejection(cnf, greedy, selected)
+            finally:
+                greedy.solver.delete()
+        if reason is not None:
+            return reason
+        stats = {
+            "sat_calls": steps.sat_calls,
+            "variables": int(cnf.pool.top),
+            "clauses": cnf.clause_count,
+            "loaded": steps.loaded,
+        }
+        return Solution(engine=self.name, selected=dict(selected), stats=stats)
+
     def _solve(self, universe: Universe, reporter: Reporter | None, budget: int | None) -> Outcome:
         if reporter is not None:
             reporter.starting(self.name)
@@ -166,6 +224,24 @@ class SatEngine:
                 stats=stats,
             )
         return Solution(engine=self.name, selected=selected, stats=stats)
+
+
+def _rejection(cnf: Cnf, greedy: _Greedy, selected: Mapping[str, Version]) -> str | None:
+    """Say why the encoding has no model that selects exactly ``selected`` (or ``None``).
+
+    ``greedy`` has just closed a call under the selection's literals; its witness is the
+    model restricted to what the root reaches.
+    """
+    reached = {package: cnf.versions[package][index] for package, index in greedy.witness.items()}
+    extra = sorted(reached.keys() - selected.keys())
+    if extra:
+        return "the encoding requires packages the answer lacks: " + ", ".join(
+            f"{package}=={reached[package]}" for package in extra
+        )
+    unreached = sorted(selected.keys() - reached.keys())
+    if unreached:
+        return "the answer selects packages nothing requires: " + ", ".join(unreached)
+    return None
 
 
 class _Greedy:
@@ -223,6 +299,7 @@ class _Greedy:
         # negated so that each call's assumptions are one C-level copy of the keys.
         self._blocked_lits: dict[int, None] = {}
         self._seen = 0  # how many of the CNF's packages the two lists have looked at
+        self._loaded_seen = 0  # how many loaded versions :meth:`_sync` has looked at
         self._flush()
 
     # -- the solver --------------------------------------------------------------
@@ -278,10 +355,18 @@ class _Greedy:
         # package without versions has no variables (and no place in the order).
         names = [name for name in list(lits)[self._seen :] if lits[name]]
         self._seen = len(lits)
+        blocked = self._blocked_lits
         for name in names:
+            start = self.cnf.first[name]
             self._owners.append(name)
-            self._starts.append(self.cnf.first[name])
-            self._blocked_lits.update((-v, None) for v in lits[name] if v not in loaded)
+            self._starts.append(start)
+            blocked.update(dict.fromkeys(range(-start, -start - len(lits[name]), -1)))
+        # A version loaded since the last call may be one of these packages' (a package
+        # is known before its versions load, and loads go on between calls); earlier
+        # loads were of packages taken in then.
+        for var in list(loaded)[self._loaded_seen :]:
+            blocked.pop(-var, None)
+        self._loaded_seen = len(loaded)
 
     def _release(self, core: Sequence[int], blocked: list[int]) -> list[tuple[str, Version]]:
         """Return, per package, the best blocked versions of an unsatisfiable core.
@@ -323,7 +408,7 @@ class _Greedy:
         self._sync()
         return self._owners[bisect_right(self._starts, var) - 1]
 
-    def _call(self, assumptions: list[int]) -> bool:
+    def call(self, assumptions: list[int]) -> bool:
         """Solve under ``assumptions`` and close the model; false if unsatisfiable.
 
         Unloaded versions are assumed false (:meth:`_blocked`); when that makes the
@@ -339,7 +424,7 @@ class _Greedy:
                     release = self._release(self.solver.get_core() or (), blocked)
                     if not release:
                         return False
-                    self._load(release)
+                    self.load(release)
                     self._flush()
                     continue
                 solve = False
@@ -350,10 +435,10 @@ class _Greedy:
             elif not frontier:
                 return True
             else:
-                self._load(frontier)
+                self.load(frontier)
             self._flush()
 
-    def _load(self, frontier: list[tuple[str, Version]]) -> None:
+    def load(self, frontier: list[tuple[str, Version]]) -> None:
         """Load the frontier's versions and, when speculating, the path they lead along.
 
         Speculation loads, for each requirement of a version just loaded, the best
@@ -451,7 +536,7 @@ class _Greedy:
         """Solve with the decisions and "one of ``lits``" (via a one-off activation literal)."""
         act = self.cnf.fresh()
         self.solver.add_clause([-act, *lits])
-        found = self._call([*self.fixed, act])
+        found = self.call([*self.fixed, act])
         self.solver.add_clause([-act])  # retire the activation literal for good
         return found
 
@@ -461,8 +546,8 @@ class _Greedy:
         """Return the greedy choice of every required package, or ``None`` if unsatisfiable."""
         try:
             if self.speculate:
-                self._load(self._ahead(self.root_deps))
-            if not self._call([]):
+                self.load(self._ahead(self.root_deps))
+            if not self.call([]):
                 return None
             while len(self.fixed) < len(self.order):
                 package = self.order[len(self.fixed)]
@@ -484,7 +569,7 @@ class _Greedy:
         better = [i for i in admitted if i < hi]
         if not better:
             return hi
-        if self._call([*self.fixed, lits[better[0]]]):
+        if self.call([*self.fixed, lits[better[0]]]):
             return better[0]
         better = better[1:]
         while better:

@@ -74,6 +74,9 @@ def test_json_contract(files, solver):
         assert first["agree"] is True
         assert second["agree"] is True
         assert set(first["solvers"]) == {"sat", "pubgrub"}
+        # In ``auto`` mode SAT confirms PubGrub's solution, and searches on a conflict.
+        assert first["solvers"]["sat"].get("confirmed_answer", False) is (solver == "auto")
+        assert "confirmed_answer" not in second["solvers"]["sat"]
     else:
         assert set(first["solvers"]) == {solver}
     for run in first["solvers"].values():

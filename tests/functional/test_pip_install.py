@@ -638,14 +638,14 @@ def test_venv_quiet_prints_nothing(rv: Runner, tmp_path: Path) -> None:
 def test_install_notes_a_cross_check_out_of_time(
     rv: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``pip install`` says so when SAT's check of PubGrub's answer runs out of time."""
+    """``pip install`` says so when SAT's confirmation of PubGrub's answer runs out of time."""
     from resolvent.solver.result import BudgetExceeded  # noqa: PLC0415
     from resolvent.solver.sat import SatEngine  # noqa: PLC0415
 
     def out_of_time(self: SatEngine, *args: object, **kwargs: object) -> object:
         raise BudgetExceeded("sat", 0)
 
-    monkeypatch.setattr(SatEngine, "solve", out_of_time)
+    monkeypatch.setattr(SatEngine, "confirm", out_of_time)
     venv = rv.venv(tmp_path / "venv")
     result = rv.install(venv, "beta==1.0", "--dry-run")
     assert result.stderr.splitlines()[1] == (

@@ -124,7 +124,7 @@ def test_a_cross_check_out_of_time_is_noted_and_the_answer_stands(
     def out_of_time(self: SatEngine, *args: object, **kwargs: object) -> object:
         raise BudgetExceeded("sat", 0)
 
-    monkeypatch.setattr(SatEngine, "solve", out_of_time)
+    monkeypatch.setattr(SatEngine, "confirm", out_of_time)
     result = _compile(tmp_path / "late", server, "plain\n")
     assert result.exit_code == 0, result.output
     assert "plain==2.0" in result.stdout

@@ -38,6 +38,13 @@ class FixedEngine:
             raise self.outcome
         return self.outcome
 
+    def confirm(self, universe, selected, *, reporter=None, budget=None):
+        # As the SAT engine confirms: the same selection, or a reason it is none.
+        outcome = self.solve(universe, reporter=reporter, budget=budget)
+        if isinstance(outcome, Solution) and outcome.selected == selected:
+            return Solution(self.name, dict(selected))
+        return "not this selection"
+
 
 def with_engines(monkeypatch, **engines):
     monkeypatch.setattr(crosscheck, "_engine", lambda name, *, optimal: engines[name])
@@ -178,6 +185,9 @@ class DeadlineProbe:
         self.allowed = self.clock.now - start
         raise BudgetExceeded(self.name, 1)
 
+    def confirm(self, universe, selected, *, reporter=None, budget=None):
+        return self.solve(universe, reporter=reporter, budget=budget)
+
 
 class ManualClock:
     def __init__(self):
@@ -256,18 +266,24 @@ class DeferringProvider(InMemoryProvider):
         return super().get_requirements(name, version)
 
 
-@pytest.mark.parametrize(("solver", "deferring"), [("auto", True), ("sat", False), ("both", False)])
-def test_only_auto_modes_sat_run_explores(target, monkeypatch, solver, deferring):
+@pytest.mark.parametrize(
+    ("solver", "pubgrub_gives_up", "deferring"),
+    [("auto", True, True), ("auto", False, False), ("sat", False, False), ("both", False, False)],
+    ids=["auto-handover", "auto-confirm", "sat", "both"],
+)
+def test_only_auto_modes_sat_run_explores(target, monkeypatch, solver, pubgrub_gives_up, deferring):
     provider = DeferringProvider.from_simple(TABLE)  # type: ignore[arg-type]
     assert isinstance(provider, DeferringProvider)
-    pubgrub = FixedEngine("pubgrub", Solution("pubgrub", {"a": V("2.0"), "b": V("2.0")}))
+    answer = Solution("pubgrub", {"a": V("2.0"), "b": V("2.0")})
+    pubgrub = FixedEngine("pubgrub", BudgetExceeded("pubgrub", 1) if pubgrub_gives_up else answer)
     from resolvent.solver.sat import SatEngine  # noqa: PLC0415
 
     with_engines(monkeypatch, sat=SatEngine(), pubgrub=pubgrub)
     u = universe(target)
     u.provider = provider
     resolve(u, solver=solver)
-    # SAT asks with the switch on in ``auto`` mode only (the checker asks with it off).
+    # SAT asks with the switch on only when it answers in ``auto`` mode (the checker,
+    # and SAT confirming PubGrub's answer, ask with it off).
     assert (True in provider.asked_deferring) is deferring
     assert provider.defer_builds is False
     assert u.exploring is False
@@ -424,3 +440,32 @@ def test_certification_stops_at_its_budget_while_loading(target, monkeypatch):
     budget = crosscheck.AUTO_CERTIFY_SECONDS
     assert sat.seconds <= budget + provider.delay + 1e-9
     assert resolution.unfinished_check is not None  # the run says the check stopped
+
+
+def test_auto_mode_sat_confirms_pubgrubs_answer(target, monkeypatch):
+    """The second opinion on a checked answer is the encoding deciding that answer."""
+    older = Solution("pubgrub", {"a": V("1.0"), "b": V("1.0")})  # valid, not the newest
+    u = universe(target)
+    with_engines(monkeypatch, pubgrub=FixedEngine("pubgrub", older), sat=SatEngine())
+    resolution = resolve(u)
+    assert resolution.problems == []
+    assert resolution.outcome == older
+    sat = resolution.runs[1]
+    assert (sat.engine, sat.gave_up) == ("sat", None)
+    assert isinstance(sat.outcome, Solution)
+    assert sat.outcome.selected == older.selected
+    assert resolution.unfinished_check is None
+    assert resolution.differences() == {}
+
+
+def test_an_answer_the_encoding_rejects_is_a_problem(target, monkeypatch):
+    """Were the checker to let a wrong answer through, SAT's confirmation would not."""
+    wrong = Solution("pubgrub", {"a": V("2.0"), "b": V("1.0")})  # a 2.0 needs b>=2
+    monkeypatch.setattr(crosscheck, "check_solution", lambda universe, selected: [])
+    u = universe(target)
+    with_engines(monkeypatch, pubgrub=FixedEngine("pubgrub", wrong), sat=SatEngine())
+    resolution = resolve(u)
+    assert resolution.problems == [
+        "sat: the encoding rejects the answer: no model selects a==2.0, b==1.0"
+    ]
+    assert resolution.unfinished_check is None  # rejected, not out of time

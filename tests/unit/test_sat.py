@@ -450,3 +450,63 @@ def test_a_round_hints_each_of_its_versions_alone() -> None:
     assert isinstance(SatEngine().solve(universe), Solution)
     assert sizes  # rounds and speculation hinted something
     assert set(sizes) == {1}
+
+
+# -- confirming another engine's answer ---------------------------------------------
+
+CONFIRM_TABLE: Table = {
+    "a": {"1.0": ["b<2"], "2.0": ["b>=2"]},
+    "b": {"1.0": [], "2.0": ["c"]},
+    "c": {"1.0": []},
+}
+
+
+def confirm(table: Table, picks: Mapping[str, str], *requirements: str) -> Solution | str:
+    selected = {name: Version(text) for name, text in picks.items()}
+    return SatEngine().confirm(universe(table, *requirements)[0], selected)
+
+
+@pytest.mark.parametrize(
+    "picks",
+    [{"a": "2.0", "b": "2.0", "c": "1.0"}, {"a": "1.0", "b": "1.0"}],
+    ids=["newest", "older-but-valid"],
+)
+def test_confirm_returns_a_valid_selection_unchanged(picks: dict[str, str]) -> None:
+    outcome = confirm(CONFIRM_TABLE, picks, "a")
+    assert isinstance(outcome, Solution)
+    assert picked(outcome) == picks  # not the greedy answer: the one it was given
+    assert outcome.engine == "sat"
+
+
+@pytest.mark.parametrize(
+    ("picks", "reason"),
+    [
+        ({"a": "2.0", "b": "1.0"}, "no model selects a==2.0, b==1.0"),
+        (
+            {"a": "2.0", "b": "2.0"},
+            "the encoding requires packages the answer lacks: c==1.0",
+        ),
+        (
+            {"a": "1.0", "b": "1.0", "c": "1.0"},
+            "the answer selects packages nothing requires: c",
+        ),
+        ({"a": "3.0", "b": "1.0"}, "a has no version 3.0 in the universe"),
+    ],
+    ids=["broken-requirement", "missing-package", "unrequired-package", "unknown-version"],
+)
+def test_confirm_says_why_a_selection_is_not_a_solution(picks: dict[str, str], reason: str) -> None:
+    assert confirm(CONFIRM_TABLE, picks, "a") == reason
+
+
+def test_confirm_is_one_call_over_the_answers_versions() -> None:
+    """Where the greedy search loads and calls a lot, confirming its answer does not."""
+    synthetic = layered(packages=60, versions=12, seed=3)
+    searched = SatEngine().solve(synthetic.universe())
+    assert isinstance(searched, Solution)
+    confirmed = SatEngine().confirm(synthetic.universe(), searched.selected)
+    assert isinstance(confirmed, Solution)
+    assert confirmed.selected == searched.selected
+    assert confirmed.stats["sat_calls"] == 1
+    assert confirmed.stats["loaded"] == len(searched.selected)
+    assert searched.stats["sat_calls"] > 10
+    assert searched.stats["loaded"] > 2 * len(searched.selected)

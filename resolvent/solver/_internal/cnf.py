@@ -36,6 +36,10 @@ __all__ = ["Cnf", "Group", "GroupKind"]
 
 GroupKind = Literal["root", "dependency", "unavailable"]
 
+#: How many of a package's best versions :meth:`Cnf.index_of` compares by identity
+#: before it makes the package's map of versions.
+_IDENTITY_SCAN = 8
+
 # At most this many versions use the pairwise at-most-one encoding; above it, the
 # sequential counter (3n clauses, n auxiliary variables) is smaller.
 _PAIRWISE_LIMIT = 6
@@ -109,7 +113,9 @@ class Cnf:
         # The same, keyed by the version's variable: cheaper to look up than a
         # (name, Version) pair in the search's inner loops (no tuple, no version hash).
         self.loaded_vars: dict[int, tuple[Dependency, ...]] = {}
-        self._vars: dict[tuple[str, Version], int] = {}
+        # package -> {version: index}, made only for a package whose version is looked
+        # up by value and not found among its first few (see :meth:`index_of`).
+        self._positions: dict[str, dict[Version, int]] = {}
         # (package, id(range)) -> (range, indices): keyed by identity because hashing a
         # VersionRange is slow, and ranges repeat as the same (cached) objects; the range
         # is kept in the value so its id cannot be reused.
@@ -131,15 +137,17 @@ class Cnf:
         # Consecutive fresh variables, allocated directly (no IDPool entry per version).
         start = self.pool.top + 1
         self.pool.top += len(versions)
-        lits = tuple(range(start, start + len(versions)))
-        self._vars.update(zip(((package, v) for v in versions), lits, strict=True))
+        end = start + len(versions)
+        lits = tuple(range(start, end))
         self.lits[package] = lits
         self.first[package] = start if lits else 0
         self.versions[package] = versions
         if not self.lazy_at_most_one:
             self._add_at_most_one(package)
         # Phases: lean towards the best version, away from the others.
-        self._phases.extend(lit if rank == 0 else -lit for rank, lit in enumerate(lits))
+        if lits:
+            self._phases.append(start)
+            self._phases.extend(range(-start - 1, -end, -1))
         if "[" in package:
             self._bind_extra(package, versions)
         return lits
@@ -158,11 +166,19 @@ class Cnf:
         """
         base = base_name(package)
         self.package_lits(base)
-        for version in versions:
-            base_var = self._vars.get((base, version))
-            clause = [-self._vars[(package, version)]]
-            if base_var is not None:
-                clause.append(base_var)
+        start = self.first[package]
+        # The universe lists an extra's versions as its base's (the same sequence), so
+        # the base's variable of each version sits at the same offset.
+        same = self.versions[base] is versions
+        base_start = self.first[base]
+        for offset, version in enumerate(versions):
+            clause = [-(start + offset)]
+            if same:
+                clause.append(base_start + offset)
+            else:
+                index = self.index_of(base, version)
+                if index is not None:
+                    clause.append(base_start + index)
             self._add_group(
                 "dependency",
                 package,
@@ -191,8 +207,31 @@ class Cnf:
                 self._add_at_most_one(package)
 
     def lit(self, package: str, version: Version) -> int:
-        """Return the variable of ``package == version`` (the package must be known)."""
-        return self._vars[(package, version)]
+        """Return the variable of ``package == version`` (a known version of a known package)."""
+        index = self.index_of(package, version)
+        if index is None:
+            raise KeyError((package, version))
+        return self.first[package] + index
+
+    def index_of(self, package: str, version: Version) -> int | None:
+        """Return the index of ``version`` among ``package``'s versions, if it is one.
+
+        The versions asked about are nearly always the listed objects themselves, near
+        the best end (a search loads the best versions first): found by identity among
+        the first few. Otherwise a map of the package's versions is made once: making
+        one for every package up front (54,000 versions on airflow's set, each hashed)
+        was the largest cost of building an encoding.
+        """
+        versions = self.versions.get(package)
+        if versions is None:
+            return None
+        for index in range(min(_IDENTITY_SCAN, len(versions))):
+            if versions[index] is version:
+                return index
+        positions = self._positions.get(package)
+        if positions is None:
+            positions = self._positions[package] = {v: i for i, v in enumerate(versions)}
+        return positions.get(version)
 
     def fresh(self) -> int:
         """Return a new variable that belongs to no package (selectors, activations)."""
