@@ -20,6 +20,8 @@ from resolvent.solver.ranges import FULL
 from resolvent.solver.universe import ROOT
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from resolvent.solver._internal.incompatibility import Incompatibility
     from resolvent.solver._internal.term import Term
     from resolvent.solver.ranges import VersionRange
@@ -352,7 +354,28 @@ class _Writer:
         inner = first if first_derived else second
         return inner not in self.numbers
 
-    def visit(self, incompatibility: Incompatibility, *, conclusion: bool = False) -> None:
+    def visit(self, incompatibility: Incompatibility) -> None:
+        """Write the derivation of ``incompatibility``, its causes' first.
+
+        Derivations can be thousands of steps deep (a package whose every version fails
+        on its own adds a step per version), far past Python's recursion limit: each
+        step is a generator that yields the causes to write before it, run from an
+        explicit stack.
+        """
+        stack = [self._step((incompatibility, False))]
+        while stack:
+            cause = next(stack[-1], None)
+            if cause is None:
+                stack.pop()
+            else:
+                stack.append(self._step(cause))
+
+    def _step(self, item: tuple[Incompatibility, bool]) -> Iterator[tuple[Incompatibility, bool]]:
+        """Write one derivation step; yield each cause to write first, and whether to number it.
+
+        ``item`` is the incompatibility and whether it is a conclusion to number.
+        """
+        incompatibility, conclusion = item
         numbered = conclusion or self.uses.get(incompatibility, 0) > 1
         says = self._says(incompatibility)
         # The satisfier's cause comes first: it reads in the direction of the chain.
@@ -372,20 +395,20 @@ class _Writer:
                 self.write(incompatibility, message, numbered=numbered)
             elif n1 is not None or n2 is not None:
                 known, other = (first, second) if n1 is not None else (second, first)
-                self.visit(other)
+                yield other, False
                 message = f"And because {self.conclusion(known)} ({self.numbers[known]}), {says}."
                 self.write(incompatibility, message, numbered=numbered)
             else:
                 simple_first = _both_external(first)
                 if simple_first or _both_external(second):
                     simple, complex_ = (first, second) if simple_first else (second, first)
-                    self.visit(complex_)
-                    self.visit(simple)
+                    yield complex_, False
+                    yield simple, False
                     self.write(incompatibility, f"Thus, {says}.", numbered=numbered)
                 else:
-                    self.visit(first, conclusion=True)
+                    yield first, True
                     self.lines.append(("", None))
-                    self.visit(second)
+                    yield second, False
                     message = (
                         f"And because {self.conclusion(first)} ({self.numbers[first]}), {says}."
                     )
@@ -407,11 +430,11 @@ class _Writer:
                     prior_derived, prior_external = inner_first, inner_second
                 else:
                     prior_derived, prior_external = inner_second, inner_first
-                self.visit(prior_derived)
+                yield prior_derived, False
                 message = f"And because {self.both(prior_external, external)}, {says}."
                 self.write(incompatibility, message, numbered=numbered)
             else:
-                self.visit(derived)
+                yield derived, False
                 self.write(
                     incompatibility,
                     f"And because {self.external(external)}, {says}.",

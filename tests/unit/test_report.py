@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 from collections.abc import Mapping, Sequence
 
 from packaging.requirements import Requirement
@@ -225,3 +227,38 @@ def test_hints_name_each_reason_once() -> None:
             " (and 6 older versions in that range, for the same reason)"
         )
     ]
+
+
+def test_a_derivation_deeper_than_the_recursion_limit_is_explained() -> None:
+    """Each failing version adds a derivation step: the report must not recurse per step.
+
+    A project whose 400 versions each need a missing version of another is a derivation
+    about 400 steps deep; under a recursion limit only a little above the current depth
+    (a few hundred frames short of it), writing it recursively raised RecursionError.
+    """
+    count = 400
+    table = {"a": {f"{i}.0": [f"c=={i}.0"] for i in range(1, count + 1)}, "c": {"0.5": []}}
+    outcome = PubGrubEngine().solve(make(table, ["a"]))
+    assert isinstance(outcome, NoSolution)
+    universe = make(table, ["a"])
+    root = _unsolvable_root(table)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 100)
+    try:
+        text = explain(root, universe)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert text == outcome.explanation
+    assert "a==400.0 depends on c==400.0" in text
+    assert text.endswith("we can conclude that your requirements are unsatisfiable.")
+
+
+def _unsolvable_root(table: Table) -> Incompatibility:
+    """Return the terminal incompatibility of PubGrub's failed search over ``table``."""
+    from resolvent.solver._internal.core import SolverState, Unsolvable  # noqa: PLC0415
+
+    try:
+        SolverState(make(table, ["a"])).solve()
+    except Unsolvable as failure:
+        return failure.incompatibility
+    raise AssertionError("the search was expected to fail")
