@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -18,7 +19,7 @@ from resolvent.solver.universe import Universe
 from tests.support.counting import SOLVER_MARKERS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
@@ -510,3 +511,71 @@ def test_confirm_is_one_call_over_the_answers_versions() -> None:
     assert confirmed.stats["loaded"] == len(searched.selected)
     assert searched.stats["sat_calls"] > 10
     assert searched.stats["loaded"] > 2 * len(searched.selected)
+
+
+# -- the minimal core ------------------------------------------------------------------
+
+
+def _every_version_fails(count: int) -> Table:
+    """``a``'s versions each need their own missing version of ``c``."""
+    return {"a": {f"{i}.0": [f"c=={i}.0"] for i in range(1, count + 1)}, "c": {"0.5": []}}
+
+
+def test_a_core_of_many_necessary_groups_takes_few_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model rotation finds the groups that deletion would test with a call each."""
+    from resolvent.solver import sat  # noqa: PLC0415
+    from resolvent.solver._internal.sat_explain import minimal_core  # noqa: PLC0415
+
+    calls: list[None] = []
+
+    def counting(cnf: Any, backend: str, before_call: Callable[[], None]) -> Any:
+        def count() -> None:
+            calls.append(None)
+            before_call()
+
+        return minimal_core(cnf, backend, count)
+
+    monkeypatch.setattr(sat, "minimal_core", counting)
+    outcome = SatEngine().solve(universe(_every_version_fails(300), "a")[0])
+    assert isinstance(outcome, NoSolution)
+    assert "a==300.0 depends on c==300.0." in outcome.explanation
+    assert "a==1.0 depends on c==1.0." in outcome.explanation
+    assert len(calls) < 20  # deletion alone: a call per group, over 300
+
+
+def _random_table(rnd: random.Random) -> tuple[Table, list[str]]:
+    names = [f"p{i}" for i in range(rnd.randint(2, 10))]
+    table: Table = {}
+    for name in names:
+        table[name] = {}
+        for v in range(1, rnd.randint(1, 7) + 1):
+            deps = [
+                f"{other}{rnd.choice(['==', '>=', '<', '!='])}{rnd.randint(1, 7)}.0"
+                for other in rnd.sample(names, min(len(names), rnd.randint(0, 3)))
+                if other != name
+            ]
+            if rnd.random() < 0.1:
+                deps.append("missing-project")
+            table[name][f"{v}.0"] = deps
+    roots = rnd.sample(names, rnd.randint(1, min(3, len(names))))
+    return table, roots
+
+
+def test_model_rotation_never_changes_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups shown necessary by rotation are the ones deletion keeps: same sentences."""
+    from resolvent.solver._internal import sat_explain  # noqa: PLC0415
+
+    explained = 0
+    for seed in range(300):
+        table, roots = _random_table(random.Random(seed))  # noqa: S311 - reproducible shapes
+        with_rotation = SatEngine().solve(universe(table, *roots)[0])
+        if not isinstance(with_rotation, NoSolution):
+            continue
+        explained += 1
+        with monkeypatch.context() as patch:
+            patch.setattr(sat_explain._Rotation, "rotate", lambda *args: None)
+            without = SatEngine().solve(universe(table, *roots)[0])
+        assert isinstance(without, NoSolution)
+        assert with_rotation.explanation == without.explanation, seed
+        assert with_rotation.core == without.core
+    assert explained > 50
