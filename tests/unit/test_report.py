@@ -237,7 +237,7 @@ def test_a_derivation_deeper_than_the_recursion_limit_is_explained() -> None:
     (a few hundred frames short of it), writing it recursively raised RecursionError.
     """
     count = 400
-    table = {"a": {f"{i}.0": [f"c=={i}.0"] for i in range(1, count + 1)}, "c": {"0.5": []}}
+    table: Table = {"a": {f"{i}.0": [f"c=={i}.0"] for i in range(1, count + 1)}, "c": {"0.5": []}}
     outcome = PubGrubEngine().solve(make(table, ["a"]))
     assert isinstance(outcome, NoSolution)
     universe = make(table, ["a"])
