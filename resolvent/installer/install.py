@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -279,6 +278,8 @@ def compile_files(python: str, files: Sequence[str]) -> bool:
     """
     if not files:
         return True
+    import subprocess  # noqa: PLC0415 -- only compiling runs a program (a warm install does not)
+
     completed = subprocess.run(  # noqa: S603 -- our own interpreter, fixed arguments
         [python, "-m", "compileall", "-q", "-q", "-j", "0", "-i", "-"],
         input="\n".join(files),

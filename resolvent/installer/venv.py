@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -135,6 +134,8 @@ def _run_bounded(command: list[str]) -> tuple[bytes, bytes]:
     :raises subprocess.TimeoutExpired: the program ran for :data:`_QUERY_TIMEOUT`.
     :raises OSError: the program cannot be started.
     """
+    import subprocess  # noqa: PLC0415 -- see _seed
+
     process = subprocess.Popen(  # noqa: S603 -- the interpreter the user chose
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -190,6 +191,8 @@ def _run_bounded(command: list[str]) -> tuple[bytes, bytes]:
 
 @functools.cache
 def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
+    import subprocess  # noqa: PLC0415 -- see _seed
+
     try:
         stdout, stderr = _run_bounded([executable, "-I", "-S", "-c", _QUERY])
     except subprocess.TimeoutExpired:
@@ -653,6 +656,10 @@ def _seed(venv: Venv, interpreter: Interpreter) -> None:
 
         install_wheel(Path(bundled[-1]), venv.destination())
         return
+    # Imported where a program runs (here and in a query, which a warm install answers
+    # from the cache): ``subprocess`` and what it loads cost a run ~2 ms of imports.
+    import subprocess  # noqa: PLC0415
+
     completed = subprocess.run(  # noqa: S603 -- the venv's own interpreter, fixed arguments
         [os.fspath(venv.python), "-m", "ensurepip", "--default-pip"],
         capture_output=True,
