@@ -28,7 +28,7 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -42,7 +42,7 @@ from resolvent.errors import (
     RangeNotSupportedError,
 )
 from resolvent.index.filenames import cached_version
-from resolvent.index.httpcache import CacheEntry, HttpCache
+from resolvent.index.httpcache import CacheEntry, HttpCache, read_bytes
 from resolvent.index.lenient import lenient_requirement, lenient_specifier
 from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_requirement, parse_specifier
@@ -50,6 +50,7 @@ from resolvent.solver.provider import Unavailable
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
     from packaging.utils import NormalizedName
 
@@ -150,20 +151,70 @@ class CoreMetadata:
         """Read :meth:`to_json` output; ``None`` when it is corrupt in any way."""
         try:
             raw = parse_json(data)
+            if not isinstance(raw, dict):
+                return None
             python = raw["requires_python"]
             invalid = raw.get("invalid_requires_dist", [])
-            if not isinstance(invalid, list) or not all(isinstance(t, str) for t in invalid):
+            lists = (raw["requires_dist"], raw["provides_extra"], invalid)
+            if not (
+                isinstance(raw["name"], str)
+                and isinstance(raw["version"], str)
+                and (python is None or isinstance(python, str))
+                and all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in lists)
+            ):
                 return None
             return cls(
-                canonicalize_name(raw["name"]),
+                _canonical_names((raw["name"],))[0],
                 cached_version(raw["version"]),
-                tuple(parse_requirement(text) for text in raw["requires_dist"]),
+                _requirements(tuple(raw["requires_dist"])),
                 None if python is None else parse_specifier(python),
-                tuple(canonicalize_name(e) for e in raw["provides_extra"]),
+                _canonical_names(tuple(raw["provides_extra"])),
                 tuple(invalid),
             )
         except (ValueError, KeyError, TypeError, InvalidRequirement, InvalidSpecifier):
             return None
+
+
+#: ``Requires-Dist`` and ``Provides-Extra`` lists read from summaries, by their texts.
+#: The versions of a project repeat the same lists (a third of a warm airflow compile's
+#: summaries repeat one already read, and most repeat their extras), so each distinct
+#: list is parsed or normalized once, and equal lists come back as one shared tuple.
+#: Bounded: cleared when full, as the memo of single lines is (``parse_requirement``).
+_REQUIREMENT_LISTS: dict[tuple[str, ...], tuple[Requirement, ...]] = {}
+_NAME_LISTS: dict[tuple[str, ...], tuple[NormalizedName, ...]] = {}
+_LISTS_LIMIT = 1 << 14
+
+_T = TypeVar("_T")
+
+
+def _each_once(
+    memo: dict[tuple[str, ...], tuple[_T, ...]], texts: tuple[str, ...], read: Callable[[str], _T]
+) -> tuple[_T, ...]:
+    """Return ``read`` of each text, memoized in ``memo`` by the whole list.
+
+    :raises Exception: whatever ``read`` raises (nothing is remembered then).
+    """
+    found = memo.get(texts)
+    if found is None:
+        found = tuple(map(read, texts))
+        if len(memo) >= _LISTS_LIMIT:
+            memo.clear()
+        memo[texts] = found
+    return found
+
+
+def _requirements(texts: tuple[str, ...]) -> tuple[Requirement, ...]:
+    """Return the parsed requirements of these lines (see :data:`_REQUIREMENT_LISTS`)."""
+    return _each_once(_REQUIREMENT_LISTS, texts, parse_requirement)
+
+
+def _canonical_names(names: tuple[str, ...]) -> tuple[NormalizedName, ...]:
+    """Return these project or extra names normalized (see :data:`_REQUIREMENT_LISTS`).
+
+    ``canonicalize_name`` is a regular expression substitution per name, and a summary
+    names its project and lists its extras (dozens, for some) again for every version.
+    """
+    return _each_once(_NAME_LISTS, names, canonicalize_name)
 
 
 def file_identity(file: DistFile | FileRecord) -> str:
@@ -293,8 +344,7 @@ class MetadataBundle:
     def _read(self) -> dict[str, bytes]:
         """Return the file's lines by identity; ``{}`` when missing or not this bundle."""
         try:
-            with open(self._cache.file(self._key), "rb") as handle:  # noqa: PTH123 - str path
-                data = handle.read()
+            data = read_bytes(self._cache.file(self._key))
         except OSError:
             return {}
         header, _, body = data.partition(b"\n")
