@@ -91,7 +91,12 @@ def test_corrupt_lists_are_refused_every_time(requires: object, extras: object) 
         assert CoreMetadata.from_json(_summary("1.0", requires, extras)) is None
 
 
-_GOOD: dict[str, object] = {"name": "a", "version": "1.0", "requires_dist": [], "requires_python": None}
+_GOOD: dict[str, object] = {
+    "name": "a",
+    "version": "1.0",
+    "requires_dist": [],
+    "requires_python": None,
+}
 
 
 @pytest.mark.parametrize(
