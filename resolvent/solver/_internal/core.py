@@ -19,6 +19,7 @@ from resolvent.solver.ranges import FULL, VersionRange
 from resolvent.solver.result import BudgetExceeded
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 
+from .collector import fewer_collections
 from .incompatibility import Incompatibility
 from .partial_solution import PartialSolution
 from .term import Relation, Term, shared_term
@@ -134,8 +135,10 @@ class SolverState:
         # Packages that had a "no versions in this range" fact (see ``_empty_span``).
         self._empty: set[str] = set()
         # Decision queue: (tier, discovery order, package), checked lazily on use. Every
-        # pending package has an entry whose tier is at most its current one.
+        # pending package has an entry whose tier is at most its current one, or is
+        # in ``_stale`` (its term or standing changed since its tier was last known).
         self._queue: list[tuple[int, int, str]] = []
+        self._stale: dict[str, None] = {}
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -144,7 +147,16 @@ class SolverState:
 
         :raises Unsolvable: when the root requirements cannot be met.
         :raises BudgetExceeded: past the step budget, or when the reporter cancels.
+
+        The search runs with fewer garbage collections (see
+        :mod:`~resolvent.solver._internal.collector`) whoever calls it: a caller of the
+        core itself (a benchmark, a test) pays otherwise for several full collections
+        over the search's own objects. The engine's raise around it is shared.
         """
+        with fewer_collections():
+            return self._solve()
+
+    def _solve(self) -> dict[str, Version]:
         if self.reporter is not None:
             self.reporter.starting(ENGINE)
         self._discover(ROOT)
@@ -224,7 +236,7 @@ class SolverState:
             for incompatibility in reversed(bucket):
                 if incompatibility in contradicted:
                     continue
-                relation, unsatisfied = solution.relation(incompatibility)
+                relation, unsatisfied = solution.relation(incompatibility, current)
                 if relation is _SATISFIED:
                     root_cause, culprit = self._resolve_conflict(incompatibility, affected)
                     changed.clear()
@@ -287,8 +299,11 @@ class SolverState:
         for package in touched:
             self._enqueue(package)
         contradicted = self._contradicted
-        while contradicted and next(reversed(contradicted.values())) > level:
-            contradicted.popitem()
+        while contradicted:
+            incompatibility, at = contradicted.popitem()
+            if at <= level:
+                contradicted[incompatibility] = at  # the newest entry, back in its place
+                break
         return touched
 
     # -- conflict statistics ---------------------------------------------------------------
@@ -480,10 +495,26 @@ class SolverState:
         return (3 if self._direct[package] else 4), version
 
     def _enqueue(self, package: str) -> None:
+        """Note that the package's tier may have changed (its term, or its standing).
+
+        The tier is computed when the next decision is picked, not here: unit
+        propagation narrows a package several times between two decisions (and a
+        backjump touches hundreds of packages that are decided again at once), and
+        only the term it has when the pick comes matters. Each tier needs the
+        package's first two candidates in its range, a search of its versions.
+        """
+        self._stale[package] = None
+
+    def _refresh(self) -> None:
+        """Queue every stale pending package under its current tier."""
         solution = self.solution
-        if solution.is_pending(package):
-            tier, _ = self._tier(package, solution.term(package).range)
-            heappush(self._queue, (tier, self._order[package], package))
+        queue = self._queue
+        order = self._order
+        for package in self._stale:
+            if solution.is_pending(package):
+                tier, _ = self._tier(package, solution.term(package).range)
+                heappush(queue, (tier, order[package], package))
+        self._stale.clear()
 
     def _pick(self) -> tuple[str, Term, Version | None] | None:
         """Choose the next package to decide (uv's order), or ``None`` when all are decided.
@@ -491,7 +522,14 @@ class SolverState:
         Pinned (single-candidate) packages come first, then the often rejected ones, then
         the often rejecting ones, then the user's direct requirements, then the rest in
         the order they were discovered.
+
+        The choice is the least (tier, discovery order) of the pending packages, however
+        the queue came to hold it: once the stale packages are queued, every pending
+        package has an entry no later than its true place, and the first entry whose
+        tier is still true is that least one.
         """
+        if self._stale:
+            self._refresh()
         queue = self._queue
         solution = self.solution
         while queue:

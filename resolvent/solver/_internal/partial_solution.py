@@ -35,10 +35,11 @@ class Assignment:
     """One step of the partial solution: a decision or a derivation.
 
     ``cause`` is ``None`` for a decision. ``accumulated`` is the intersection of this
-    package's assignments up to and including this one; ``index`` is the global order.
+    package's assignments up to and including this one; ``index`` is the global order
+    and ``position`` the order among the package's own assignments.
     """
 
-    __slots__ = ("accumulated", "cause", "index", "level", "package", "term")
+    __slots__ = ("accumulated", "cause", "index", "level", "package", "position", "term")
 
     def __init__(  # noqa: PLR0917 - built in one hot place, positionally
         self,
@@ -48,6 +49,7 @@ class Assignment:
         index: int,
         cause: Incompatibility | None,
         accumulated: Term,
+        position: int = 0,
     ) -> None:
         self.package = package
         self.term = term
@@ -55,6 +57,7 @@ class Assignment:
         self.index = index
         self.cause = cause
         self.accumulated = accumulated
+        self.position = position
 
     @property
     def is_decision(self) -> bool:
@@ -92,11 +95,14 @@ class PartialSolution:
         solution.term("a")  # the intersection of everything known about "a"
     """
 
-    __slots__ = ("_by_package", "_decisions", "_pending", "_trail", "level")
+    __slots__ = ("_by_package", "_decisions", "_known", "_pending", "_trail", "level")
 
     def __init__(self) -> None:
         self.level = 0
         self._by_package: dict[str, list[Assignment]] = {}
+        # The running intersection of each package's assignments (its last one's
+        # ``accumulated``), the question unit propagation asks most: one lookup.
+        self._known: dict[str, Term] = {}
         self._trail: list[Assignment] = []
         self._decisions: dict[str, Version] = {}
         # Packages with a positive term and no decision: the candidates for deciding.
@@ -106,8 +112,7 @@ class PartialSolution:
 
     def term(self, package: str) -> Term:
         """Return the intersection of every assignment to ``package`` (``ANY`` if none)."""
-        assignments = self._by_package.get(package)
-        return assignments[-1].accumulated if assignments else ANY
+        return self._known.get(package, ANY)
 
     def decisions(self) -> dict[str, Version]:
         """Return the chosen version of every decided package, in decision order."""
@@ -130,20 +135,39 @@ class PartialSolution:
         """Return whether ``package`` must be chosen but is not decided yet."""
         return package in self._pending
 
-    def relation(self, incompatibility: Incompatibility) -> tuple[Relation, str | None]:
+    def relation(
+        self, incompatibility: Incompatibility, changed: str | None = None
+    ) -> tuple[Relation, str | None]:
         """Return how the partial solution bears on an incompatibility.
 
         ``(SATISFIED, None)``: every term holds, a conflict. ``(CONTRADICTED, None)``:
         some term is false. ``(INCONCLUSIVE, package)``: every term but the one on
         ``package`` holds (an "almost satisfied" incompatibility, ready to propagate).
-        ``(INCONCLUSIVE, None)``: two or more terms are undecided.
+        ``(INCONCLUSIVE, None)``: two or more terms are undecided, or one is and
+        another is false.
+
+        ``changed``, when given, names the package whose assignments just changed; its
+        term is looked at last. Unit propagation visits every incompatibility of that
+        package, and its new running intersection has met few of their terms before,
+        so relating it is usually a fresh ``VersionRange`` computation; the other
+        terms' answers are mostly remembered, and two undecided or one false among
+        them settle the question without it. (Which of "false" and "undecided" is
+        reported when both occur does not matter to the caller: neither propagates.)
         """
-        by_package = self._by_package
+        known = self._known
         unsatisfied: str | None = None
+        last: Term | None = None
         for package, term in incompatibility.terms.items():
-            assignments = by_package.get(package)
-            if assignments:
-                rel = assignments[-1].accumulated.relation(term)
+            if package == changed:
+                last = term
+                continue
+            accumulated = known.get(package)
+            if accumulated is not None:
+                # ``Term.relation``'s memo, read here: most answers are remembered.
+                memo = accumulated._memo  # noqa: SLF001
+                rel = memo.get(term) if memo is not None else None
+                if rel is None:
+                    rel = accumulated.relation(term)
             elif term.range.is_empty:
                 rel = _CONTRADICTED if term.positive else _SATISFIED
             else:
@@ -153,11 +177,25 @@ class PartialSolution:
             if rel is _CONTRADICTED:
                 return _CONTRADICTED, None
             if unsatisfied is not None:
-                return Relation.INCONCLUSIVE, None
+                return _INCONCLUSIVE, None
             unsatisfied = package
+        if last is not None:
+            accumulated = known.get(changed)  # type: ignore[arg-type]
+            if accumulated is not None:
+                rel = accumulated.relation(last)
+            elif last.range.is_empty:
+                rel = _CONTRADICTED if last.positive else _SATISFIED
+            else:
+                rel = _INCONCLUSIVE
+            if rel is _CONTRADICTED:
+                return _CONTRADICTED, None
+            if rel is not _SATISFIED:
+                if unsatisfied is not None:
+                    return _INCONCLUSIVE, None
+                unsatisfied = changed
         if unsatisfied is None:
-            return Relation.SATISFIED, None
-        return Relation.INCONCLUSIVE, unsatisfied
+            return _SATISFIED, None
+        return _INCONCLUSIVE, unsatisfied
 
     # -- writing -----------------------------------------------------------------------
 
@@ -185,9 +223,12 @@ class PartialSolution:
             accumulated = term
         else:
             accumulated = assignments[-1].accumulated.intersection(term)
-        assignment = Assignment(package, term, self.level, len(self._trail), cause, accumulated)
+        assignment = Assignment(
+            package, term, self.level, len(self._trail), cause, accumulated, len(assignments)
+        )
         assignments.append(assignment)
         self._trail.append(assignment)
+        self._known[package] = accumulated
         return accumulated
 
     def backtrack(self, level: int) -> list[str]:
@@ -208,8 +249,13 @@ class PartialSolution:
             if assignment.cause is None:
                 del self._decisions[package]
             touched[package] = None
+        known = self._known
         for package in touched:
             remaining = by_package.get(package)
+            if remaining:
+                known[package] = remaining[-1].accumulated
+            else:
+                del known[package]
             if remaining and remaining[-1].accumulated.positive:
                 if package not in self._decisions:
                     self._pending[package] = None
@@ -241,24 +287,43 @@ class PartialSolution:
         by_package = self._by_package
         if memo is None:
             memo = {}
-        found: dict[str, Assignment] = {}
         best: Assignment | None = None
+        others = -1  # the latest of the other packages' first satisfying assignments
         for package, term in incompatibility.terms.items():
-            assignment = _first_satisfying_memo(by_package[package], package, term, memo)
-            found[package] = assignment
-            if best is None or assignment.index > best.index:
+            assignments = by_package[package]
+            assignment = _first_satisfying_memo(
+                assignments, package, term, memo, len(assignments) - 1
+            )
+            if best is None:
                 best = assignment
+            elif assignment.index > best.index:
+                others = best.index
+                best = assignment
+            elif assignment.index > others:
+                others = assignment.index
         assert best is not None, "an incompatibility without terms has no satisfier"
         package = best.package
         term = incompatibility.terms[package]
+        trail = self._trail
+        # Only the previous satisfier's level is asked for. The satisfier's own package
+        # cannot raise it above the satisfier's level, so when another package already
+        # reaches that level (the common case while a conflict is resolved through the
+        # derivations of one level) the search below, and its union, are not needed.
+        if best.cause is not None and others >= 0 and trail[others].level == best.level:
+            return Satisfier(best, term, max(best.level, 1))
         # "Known, together with the satisfier's term, implies term" is "known implies
         # term or not the satisfier's term": one union here instead of an intersection
         # per probe of the search (terms are exact sets of outcomes, "none" included).
-        found[package] = _first_satisfying_memo(
-            by_package[package], package, term.union(best.term.negate()), memo
+        # The assignment before the satisfier implies it: known there, together with
+        # the satisfier's term, is known at the satisfier, which implies the term.
+        own = _first_satisfying_memo(
+            by_package[package],
+            package,
+            term.union(best.term.negate()),
+            memo,
+            max(best.position - 1, 0),
         )
-        previous = max(a.index for a in found.values())
-        level = self._trail[previous].level
+        level = trail[max(others, own.index)].level
         return Satisfier(best, term, max(level, 1))
 
 
@@ -267,31 +332,35 @@ def _first_satisfying_memo(
     package: str,
     term: Term,
     memo: dict[tuple[str, int], tuple[Term, Assignment]],
+    high: int,
 ) -> Assignment:
     """Return :func:`_first_satisfying`, remembered per package and term object.
 
-    The term is kept in the entry, so a recycled id never matches another term.
+    The term is kept in the entry, so a recycled id never matches another term. The
+    answer does not depend on ``high`` (any position known to imply the term).
     """
     key = (package, id(term))
     hit = memo.get(key)
     if hit is not None and hit[0] is term:
         return hit[1]
-    found = _first_satisfying(assignments, term)
+    found = _first_satisfying(assignments, term, high)
     memo[key] = (term, found)
     return found
 
 
-def _first_satisfying(assignments: list[Assignment], term: Term) -> Assignment:
+def _first_satisfying(assignments: list[Assignment], term: Term, high: int) -> Assignment:
     """Return the first assignment whose running intersection implies ``term``.
+
+    The caller knows one that does, at position ``high``: for a term of a satisfied
+    incompatibility that is the package's last assignment, and for the previous
+    satisfier's search the one before the satisfier. It is not tested again: a third of the
+    relations the search computed were that check, each a fresh ``VersionRange``
+    question for a term the conflict had just derived.
 
     Running intersections only narrow along the list, so "implies ``term``" is monotone
     and a binary search finds the first one.
     """
     low = 0
-    high = len(assignments) - 1
-    if assignments[high].accumulated.relation(term) is not _SATISFIED:
-        msg = "the incompatibility is not satisfied by the partial solution"
-        raise AssertionError(msg)
     while low < high:
         middle = (low + high) // 2
         if assignments[middle].accumulated.relation(term) is _SATISFIED:
