@@ -96,7 +96,15 @@ def _record(source: str, resolution: Resolution, solver: str) -> dict[str, Any]:
     }
     if solver in ("both", "auto"):
         record["agree"] = resolution.agree
-    record["solvers"] = {r.engine: _run_json(r) for r in resolution.runs}
+    # After a handover PubGrub runs twice: its search, which gave up, and its
+    # confirmation of SAT's answer (keyed by the engine, as every confirmation is).
+    engines = [r.engine for r in resolution.runs]
+    record["solvers"] = {
+        (f"{r.engine}-search" if engines.count(r.engine) > 1 and not r.confirming else r.engine): (
+            _run_json(r)
+        )
+        for r in resolution.runs
+    }
     differences = resolution.differences()
     if differences:
         record["differences"] = {n: [str(a), str(b)] for n, (a, b) in differences.items()}

@@ -10,12 +10,13 @@ steps) it stops, and the SAT engine, which CDCL keeps from that weakness, answer
 limits count steps, not time, so which engine answers never depends on the machine.
 Whichever engine did not answer then certifies the answer a second time under a small
 time budget (:data:`AUTO_CERTIFY_SECONDS`, prefetching nothing); if it runs out, the
-checked answer stands and the run says so. SAT certifies a checked PubGrub answer by
-deciding its encoding under the answer's versions (``SatEngine.confirm``,
-``specs/encoding.md`` section 6): one closed call over what PubGrub loaded, where a
-search of its own would have to prove every better version wrong (seconds on large
-graphs). PubGrub certifies SAT's answers, and SAT a PubGrub conflict, by a search of
-their own. In ``auto`` mode the SAT engine runs with
+checked answer stands and the run says so. A checked solution is certified by
+*confirming* it (:func:`_confirm`): SAT decides its encoding under the answer's
+versions (``SatEngine.confirm``, ``specs/encoding.md`` section 6), PubGrub searches
+with them preferred (``PubGrubEngine.confirm``, also after a handover); either takes
+about one load of the answer, where a search of its own would have to prove every
+better version wrong (seconds on large graphs). SAT certifies a PubGrub conflict by a
+search of its own. In ``auto`` mode the SAT engine runs with
 ``universe.exploring`` set: a provider may put off expensive metadata (sdist builds)
 for the versions its search visits, and the caller settles what was put off. With
 ``--optimal`` the answer is SAT's objective, so SAT answers first and PubGrub certifies.
@@ -78,9 +79,9 @@ AUTO_PUBGRUB_SECONDS = 1.0
 
 #: The certifying engine's time budget in ``auto`` mode once the checker accepted the
 #: first engine's solution. The answer stands either way, so the second opinion may not
-#: make an answered question noticeably slower. SAT's confirmation of a PubGrub answer
-#: takes a fraction of it even on airflow's 673 pins (about 0.1 s); PubGrub's search
-#: after a SAT answer may give up on large or adversarial graphs, and the run says so.
+#: make an answered question noticeably slower. A confirmation takes a fraction of it
+#: (SAT's of airflow's 673 pins about 0.1 s, PubGrub's of a layered universe's 195
+#: under 10 ms); past it the run says so.
 AUTO_CERTIFY_SECONDS = 0.2
 
 
@@ -196,19 +197,21 @@ class Resolution:
     def unfinished_check(self) -> str | None:
         """Say so when the certifying engine stopped at its budget (``None`` otherwise).
 
-        The answer stands then, checked by the independent checker alone (typically
-        PubGrub certifying SAT's answer on a large or adversarial graph). An answer the
-        encoding rejects is a problem, not an unfinished check. A handover (PubGrub
-        stopped, SAT answered) is not an unfinished check: that run was not a check. Nor is a
-        first answer that is a conflict, or a solution the checker faulted: the note says
-        the answer passed the checker, which only a faultless solution did.
+        The answer stands then, checked by the independent checker alone (a
+        confirmation that overran, on a loaded machine). An answer the other engine
+        does not confirm is a problem, not an unfinished check. PubGrub's search before
+        a handover is not a check either:
+        what counts is what ran after the answer. Nor is an answer that is a conflict,
+        or a solution the checker faulted: the note says the answer passed the checker,
+        which only a faultless solution did.
         """
-        if not self.runs:
+        answered = [i for i, run in enumerate(self.runs) if run.outcome is not None]
+        if not answered:
             return None
-        first = self.runs[0]
+        first = self.runs[answered[0]]
         if not isinstance(first.outcome, Solution) or first.problems:
             return None
-        for run in self.runs[1:]:
+        for run in self.runs[answered[0] + 1 :]:
             if run.outcome is None and run.gave_up is not None:
                 return (
                     f"the {run.engine} cross-check stopped at its time budget; "
@@ -326,7 +329,8 @@ def resolve(
         # whatever it finds, so it gets little time and reads only what it needs (hints
         # would start downloads, in a warm run the whole I/O thread, for versions that
         # the answer does not use).
-        accepted = all(isinstance(r.outcome, Solution) and not r.problems for r in runs)
+        answering = runs[-1]
+        accepted = isinstance(answering.outcome, Solution) and not answering.problems
         seconds = certify_seconds
         if seconds is None:
             seconds = AUTO_CERTIFY_SECONDS if accepted else AUTO_PUBGRUB_SECONDS
@@ -334,9 +338,9 @@ def resolve(
         universe.prefetching = prefetching and not accepted
         limited = _Deadline(reporter, clock, seconds)
         try:
-            answer = runs[0].outcome
-            if name == "sat" and accepted and isinstance(answer, Solution):
-                runs.append(_confirm(universe, answer, limited, clock))
+            answer = answering.outcome
+            if accepted and isinstance(answer, Solution):
+                runs.append(_confirm(universe, name, answer, limited, clock))
             else:
                 run(name, AUTO_PUBGRUB_BUDGET, limited)
         finally:
@@ -354,26 +358,33 @@ def resolve(
         certify("pubgrub")
     else:
         run("pubgrub", pubgrub_budget, _Handover(reporter))
-        if runs[0].outcome is None:
-            run("sat")  # PubGrub thrashed: SAT answers, and PubGrub has had its say
-        else:
+        if runs[0].outcome is not None:
             certify("sat")
+        else:
+            run("sat")  # PubGrub thrashed: SAT answers, and PubGrub confirms its solution
+            if isinstance(runs[-1].outcome, Solution) and not runs[-1].problems:
+                certify("pubgrub")
     return _verdict(runs)
 
 
 def _confirm(
-    universe: Universe, answer: Solution, reporter: Reporter, clock: Callable[[], float]
+    universe: Universe,
+    name: str,
+    answer: Solution,
+    reporter: Reporter,
+    clock: Callable[[], float],
 ) -> EngineRun:
-    """Certify a checked answer with the SAT engine: decide the encoding under its pins.
+    """Certify a checked answer with the other engine, without a search of its own.
 
-    A search of its own (the greedy answer, which ``--solver sat`` and ``both`` give)
-    has to prove that every better version fails, which on airflow's 673 pins took
-    seconds and twice the metadata PubGrub read: under a 0.2 s budget it never
-    finished on a large graph. This check is one closed call over the versions the
-    answer already loaded, and finishes.
+    SAT decides its encoding under the answer's versions (``SatEngine.confirm``,
+    ``specs/encoding.md`` section 6); PubGrub searches with them preferred, which meets
+    no conflict when they are a resolution (``PubGrubEngine.confirm``). A search of
+    its own would have to prove every better version wrong: SAT's took seconds on
+    airflow's 673 pins and never finished within the budget, and PubGrub's after a
+    handover runs into the very conflicts that made it hand over.
     """
-    engine = _engine("sat", optimal=False)
-    assert isinstance(engine, Confirming), "the SAT engine confirms answers"
+    engine = _engine(name, optimal=False)
+    assert isinstance(engine, Confirming), "both engines confirm answers"
     start = clock()
     try:
         confirmed = engine.confirm(
@@ -382,7 +393,7 @@ def _confirm(
     except BudgetExceeded as error:
         return EngineRun(engine.name, None, clock() - start, str(error), confirming=True)
     if isinstance(confirmed, str):
-        problem = f"the encoding rejects the answer: {confirmed}"
+        problem = f"does not confirm the answer: {confirmed}"
         return EngineRun(engine.name, None, clock() - start, problems=[problem], confirming=True)
     return EngineRun(engine.name, confirmed, clock() - start, confirming=True)
 

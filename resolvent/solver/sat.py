@@ -173,7 +173,9 @@ class SatEngine:
                         )
                         if lit in core
                     ]
-                    return "no model selects " + (", ".join(pins) if pins else "these versions")
+                    return "the encoding has no model that selects " + (
+                        ", ".join(pins) if pins else "these versions"
+                    )
                 reason = _rejection(cnf, greedy, selected)
             finally:
                 greedy.solver.delete()

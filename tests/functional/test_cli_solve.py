@@ -191,3 +191,19 @@ def test_a_yaml_file_holds_a_list_of_scenarios(tmp_path: Path) -> None:
     assert all(r["agree"] for r in records)
     folder = rv("solve", "--json", str(tmp_path))
     assert len(folder.stdout.splitlines()) == 2, folder.stderr
+
+
+def test_json_after_a_handover_names_pubgrubs_search_and_its_confirmation(tmp_path):
+    """SAT answers an adversarial universe; PubGrub's search and confirmation both show."""
+    from bench.universes import layered  # noqa: PLC0415
+
+    scenario = tmp_path / "layered.toml"
+    scenario.write_text(layered(packages=100, versions=15, seed=0).to_scenario("layered"))
+    result = rv("solve", "--json", str(scenario))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert set(record["solvers"]) == {"pubgrub-search", "sat", "pubgrub"}
+    assert "gave_up" in record["solvers"]["pubgrub-search"]
+    assert record["solvers"]["pubgrub"]["confirmed_answer"] is True
+    assert record["solvers"]["pubgrub"]["packages"] == record["packages"]
+    assert record["agree"] is True

@@ -105,8 +105,11 @@ def test_auto_mode_hands_over_to_sat_when_pubgrub_gives_up(target, monkeypatch):
     assert resolution.outcome.engine == "sat"
     assert resolution.problems == []
     assert resolution.agree is None
-    assert [run.engine for run in resolution.runs] == ["pubgrub", "sat"]
+    # PubGrub gave up, SAT answered, and PubGrub's confirmation gave up too (a stand-in).
+    assert [run.engine for run in resolution.runs] == ["pubgrub", "sat", "pubgrub"]
     assert resolution.runs[0].gave_up == "the pubgrub solver gave up after 7 steps"
+    assert resolution.runs[2].confirming
+    assert resolution.unfinished_check is not None
 
 
 def test_auto_mode_answers_with_pubgrub_and_certifies_with_sat(target):
@@ -120,12 +123,22 @@ def test_auto_mode_hands_an_adversarial_universe_to_sat(target):
     # Many of the newest versions conflict with each other: PubGrub's conflicts pile up
     # against its decisions from the start, and it stops early.
     resolution = resolve(layered(packages=100, versions=15, seed=0).universe())
-    pubgrub, sat = resolution.runs
+    pubgrub, sat, confirmation = resolution.runs
     assert pubgrub.gave_up is not None
     assert pubgrub.engine == "pubgrub"
     assert sat.engine == "sat"
     assert resolution.outcome.engine == "sat"
     assert resolution.problems == []
+    # PubGrub, deciding SAT's versions first, meets no conflict: one decision each
+    # (and one for the root).
+    assert confirmation.engine == "pubgrub"
+    assert confirmation.confirming
+    assert isinstance(sat.outcome, Solution)
+    assert isinstance(confirmation.outcome, Solution)
+    assert confirmation.outcome.selected == sat.outcome.selected
+    assert confirmation.outcome.stats["conflicts"] == 0
+    assert confirmation.outcome.stats["decisions"] == len(sat.outcome.selected) + 1
+    assert resolution.agree is True
 
 
 @pytest.mark.parametrize(
@@ -466,6 +479,6 @@ def test_an_answer_the_encoding_rejects_is_a_problem(target, monkeypatch):
     with_engines(monkeypatch, pubgrub=FixedEngine("pubgrub", wrong), sat=SatEngine())
     resolution = resolve(u)
     assert resolution.problems == [
-        "sat: the encoding rejects the answer: no model selects a==2.0, b==1.0"
+        "sat: does not confirm the answer: the encoding has no model that selects a==2.0, b==1.0"
     ]
     assert resolution.unfinished_check is None  # rejected, not out of time

@@ -665,3 +665,57 @@ def test_fewer_collections_restores_the_thresholds() -> None:
             assert gc.get_threshold()[0] >= before[0]
         assert gc.get_threshold()[0] >= before[0]
     assert gc.get_threshold() == before
+
+
+# -- confirming another engine's answer ---------------------------------------------
+
+CONFIRM_TABLE: Table = {
+    "a": {"1.0": ["b<2"], "2.0": ["b>=2"]},
+    "b": {"1.0": [], "2.0": ["c"]},
+    "c": {"1.0": []},
+}
+
+
+def confirm(picks: Mapping[str, str]) -> Solution | str:
+    selected = {name: Version(text) for name, text in picks.items()}
+    provider = InMemoryProvider.from_simple(CONFIRM_TABLE)
+    return PubGrubEngine().confirm(universe_of(provider, ["a"]), selected)
+
+
+@pytest.mark.parametrize(
+    "picks",
+    [{"a": "2.0", "b": "2.0", "c": "1.0"}, {"a": "1.0", "b": "1.0"}],
+    ids=["newest", "older-but-valid"],
+)
+def test_confirm_returns_a_valid_selection_unchanged(picks: dict[str, str]) -> None:
+    outcome = confirm(picks)
+    assert isinstance(outcome, Solution)
+    assert {k: str(v) for k, v in outcome.selected.items()} == picks
+    assert outcome.stats["conflicts"] == 0
+    assert outcome.stats["decisions"] == len(picks) + 1  # and the root
+
+
+@pytest.mark.parametrize(
+    ("picks", "reason"),
+    [
+        (
+            {"a": "2.0", "b": "1.0"},
+            "PubGrub, following the answer, decided b==2.0 (the answer has b==1.0)",
+        ),
+        (
+            {"a": "2.0", "b": "2.0"},
+            "PubGrub, following the answer, decided c==1.0 (the answer has no version of it)",
+        ),
+        (
+            {"a": "1.0", "b": "1.0", "c": "1.0"},
+            "PubGrub, following the answer, selects other packages: -c",
+        ),
+        (
+            {"a": "3.0", "b": "1.0"},
+            "PubGrub, following the answer, decided a==2.0 (the answer has a==3.0)",
+        ),
+    ],
+    ids=["broken-requirement", "missing-package", "unrequired-package", "unknown-version"],
+)
+def test_confirm_says_why_a_selection_is_not_a_solution(picks: dict[str, str], reason: str) -> None:
+    assert confirm(picks) == reason

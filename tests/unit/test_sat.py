@@ -482,7 +482,7 @@ def test_confirm_returns_a_valid_selection_unchanged(picks: dict[str, str]) -> N
 @pytest.mark.parametrize(
     ("picks", "reason"),
     [
-        ({"a": "2.0", "b": "1.0"}, "no model selects a==2.0, b==1.0"),
+        ({"a": "2.0", "b": "1.0"}, "the encoding has no model that selects a==2.0, b==1.0"),
         (
             {"a": "2.0", "b": "2.0"},
             "the encoding requires packages the answer lacks: c==1.0",

@@ -25,7 +25,7 @@ from .partial_solution import PartialSolution
 from .term import Relation, Term, shared_term
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from packaging.version import Version
 
@@ -86,10 +86,18 @@ class SolverState:
         *,
         reporter: Reporter | None = None,
         budget: int | None = None,
+        prefer: Mapping[str, Version] | None = None,
     ) -> None:
         self.universe = universe
         self.reporter = reporter
         self.budget = budget
+        # Versions to decide whenever their package's range admits them, before the
+        # universe's own order: another engine's answer, which the search then confirms
+        # (see ``PubGrubEngine.confirm``). Only versions the universe lists count.
+        self._prefer: dict[str, Version] = {}
+        for package, version in (prefer or {}).items():
+            if version in self.universe.versions(package):
+                self._prefer[package] = version
         self.solution = PartialSolution()
         self.decisions = 0
         self.conflicts = 0
@@ -480,6 +488,9 @@ class SolverState:
         found = index.positions(allowed, limit=2)
         first = index.versions[found[0]] if found else None
         single = len(found) < 2
+        wanted = self._prefer.get(package)
+        if wanted is not None and first is not None and wanted in allowed:
+            first = wanted
         known[id(allowed)] = (allowed, first, single)
         return first, single
 
