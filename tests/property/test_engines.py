@@ -155,3 +155,41 @@ def test_counterexamples_render_as_equivalent_scenarios(problem: RandomUniverse)
     direct = _fingerprint(_solve(SatEngine(), problem))
     replayed = _fingerprint(SatEngine().solve(scenario.universe(), budget=_BUDGET))
     assert direct == replayed
+
+
+@settings(DETERMINISTIC, max_examples=150)
+@given(universes(), st.data())
+def test_each_engine_confirms_exactly_what_the_checker_accepts(
+    problem: RandomUniverse, data: st.DataObject
+) -> None:
+    """Confirmation (the cross-check's second opinion) agrees with the checker.
+
+    Each engine confirms the other's solution; a selection changed in one place (another
+    version of one package, or one package left out) is confirmed by either engine only
+    when the independent checker accepts it too (in practice, never: the random
+    universes leave one solution in reach, and the checker then refuses the change).
+    """
+    note(problem.to_toml())
+    answer = _solve(SatEngine(), problem)
+    if not isinstance(answer, Solution):
+        return
+    other = _solve(PubGrubEngine(), problem)
+    assert isinstance(other, Solution)
+    for engine, selection in ((PubGrubEngine(), answer.selected), (SatEngine(), other.selected)):
+        confirmed = engine.confirm(problem.build(), selection, budget=_BUDGET)
+        assert isinstance(confirmed, Solution), (engine.name, confirmed)
+        assert confirmed.selected == selection
+    changed = dict(answer.selected)
+    if not changed:
+        return
+    package = data.draw(st.sampled_from(sorted(changed)), label="changed")
+    listed = [v for v in problem.build().versions(package) if v != changed[package]]
+    if listed and data.draw(st.booleans(), label="another version"):
+        changed[package] = data.draw(st.sampled_from(listed), label="version")
+    else:
+        del changed[package]
+    note(f"selection: {changed}")
+    accepted = check_solution(problem.build(), changed) == []
+    for engine in _engines():
+        confirmed = engine.confirm(problem.build(), changed, budget=_BUDGET)
+        assert isinstance(confirmed, Solution) is accepted, (engine.name, confirmed)
