@@ -33,6 +33,8 @@ from tests.property.strategies import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from resolvent.solver.result import Engine, Outcome
 
 pytestmark = pytest.mark.property
@@ -175,21 +177,26 @@ def test_each_engine_confirms_exactly_what_the_checker_accepts(
         return
     other = _solve(PubGrubEngine(), problem)
     assert isinstance(other, Solution)
-    for engine, selection in ((PubGrubEngine(), answer.selected), (SatEngine(), other.selected)):
-        confirmed = engine.confirm(problem.build(), selection, budget=_BUDGET)
-        assert isinstance(confirmed, Solution), (engine.name, confirmed)
+    pairs: list[tuple[PubGrubEngine | SatEngine, Mapping[str, Version]]] = [
+        (PubGrubEngine(), answer.selected),
+        (SatEngine(), other.selected),
+    ]
+    for confirming, selection in pairs:
+        confirmed = confirming.confirm(problem.build(), selection, budget=_BUDGET)
+        assert isinstance(confirmed, Solution), (confirming.name, confirmed)
         assert confirmed.selected == selection
     changed = dict(answer.selected)
     if not changed:
         return
     package = data.draw(st.sampled_from(sorted(changed)), label="changed")
-    listed = [v for v in problem.build().versions(package) if v != changed[package]]
-    if listed and data.draw(st.booleans(), label="another version"):
+    listed: list[Version] = [v for v in problem.build().versions(package) if v != changed[package]]
+    another: bool = bool(listed) and data.draw(st.booleans(), label="another version")
+    if another:
         changed[package] = data.draw(st.sampled_from(listed), label="version")
     else:
         del changed[package]
     note(f"selection: {changed}")
     accepted = check_solution(problem.build(), changed) == []
-    for engine in _engines():
-        confirmed = engine.confirm(problem.build(), changed, budget=_BUDGET)
-        assert isinstance(confirmed, Solution) is accepted, (engine.name, confirmed)
+    for confirming, _ in pairs:
+        confirmed = confirming.confirm(problem.build(), changed, budget=_BUDGET)
+        assert isinstance(confirmed, Solution) is accepted, (confirming.name, confirmed)
