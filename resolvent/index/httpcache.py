@@ -9,8 +9,9 @@ A key is the sha256 of the URL and the ``Accept`` variant; a file holds one JSON
 line (url, status, kept headers, fetch time, the body's sha256) followed by the raw body.
 Side files (``<key>.<kind>``) hold data derived from an entry, such as a parsed project
 page; each names the body digest it was derived from, so a changed body never meets a
-stale derivation. Every file appears by ``os.replace`` of a temporary file, so a crash
-never leaves a half entry.
+stale derivation. Most are one JSON document; a side file read piecemeal is a JSON head
+line followed by raw bytes (:meth:`HttpCache.load_derived_parts`). Every file appears by
+``os.replace`` of a temporary file, so a crash never leaves a half entry.
 """
 
 from __future__ import annotations
@@ -175,6 +176,36 @@ class HttpCache:
         """Write JSON ``data`` derived from the body whose sha256 is ``digest``."""
         text = json.dumps({"digest": digest, "data": data}, separators=(",", ":"))
         self._write(self.derived_path(key, kind), text.encode())
+
+    def load_derived_parts(self, key: str, kind: str, digest: str) -> tuple[Any, bytes, int] | None:
+        """Return what :meth:`store_derived_parts` wrote: the JSON head, the file, the body's start.
+
+        The body is returned undecoded, as the file's bytes from the given offset on
+        (not copied: a listing's body is megabytes, of which a run reads a few rows).
+        ``None`` as for :meth:`load_derived`, and for a file without a head line.
+        """
+        try:
+            blob = read_bytes(self.file(key, kind))
+            end = blob.find(b"\n")
+            if end < 0:
+                return None
+            data = parse_json(blob[:end])
+        except (OSError, ValueError):
+            return None
+        if type(data) is not dict or data.get("digest") != digest:
+            return None
+        return data.get("data"), blob, end + 1
+
+    def store_derived_parts(
+        self, key: str, kind: str, digest: str, head: object, body: bytes
+    ) -> None:
+        """Write JSON ``head`` and raw ``body`` derived from the body whose sha256 is ``digest``.
+
+        For side files whose bulk is read piecemeal: the head is one JSON line, decoded
+        whole on load, and the body follows it as is, for the reader to slice.
+        """
+        text = json.dumps({"digest": digest, "data": head}, separators=(",", ":"))
+        self._write(self.derived_path(key, kind), b"%s\n%s" % (text.encode(), body))
 
     def derived_path(self, key: str, kind: str) -> Path:
         """Return the side file of ``kind`` next to the entry of ``key``."""

@@ -8,12 +8,13 @@ with old data):
 
 - ``page-v2``: the page's records (:class:`~resolvent.index.pages.FileRecord`), one line
   per version, so that a run decodes only the versions it looks at. Target-independent.
-- ``listing-v3-<target>``: what the provider concluded for one target and policy (per
+- ``listing-v4-<target>``: what the provider concluded for one target and policy (per
   version: yanked, ``requires-python``, why unusable, which files pass
   ``--exclude-newer``, which file an install would use, and the identity of the file
   whose metadata stands for the version). It spares a warm run the per-file work
-  entirely; it is stored in columns, sorted by version, with unusable versions apart
-  (see ``resolvent.index.provider``), so that reading it costs little per version. The
+  entirely; it is stored in columns, sorted by version, with the per-version file
+  details and the unusable versions in a body read only where needed (see
+  ``resolvent.index.provider``), so that reading it costs little per version. The
   suffix hashes everything the conclusions depend on; the provider bumps
   :data:`LISTING_KIND` whenever its rules change.
 
@@ -58,8 +59,10 @@ __all__ = [
 PAGE_KIND = "page-v2"
 #: The side-file kind prefix of per-target conclusions; bump it when the rules change.
 #: v2: rows name the file whose metadata stands for the version. v3: columns, sorted by
-#: version, rows for yanked or partly too new versions, and unusable versions apart.
-LISTING_KIND = "listing-v3"
+#: version, rows for yanked or partly too new versions, and unusable versions apart. v4:
+#: a JSON head of what every run reads, then a body of what is read piecemeal (fixed-size
+#: rows of each version's files, the unusable versions decoded only when read).
+LISTING_KIND = "listing-v4"
 
 _FIELDS = len(FileRecord._fields)
 _KINDS = frozenset({"wheel", "sdist"})

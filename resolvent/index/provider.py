@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -41,7 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion
 
 from resolvent.errors import BuildError, HttpStatusError, IndexDataError, NotCachedError
 from resolvent.index.filenames import cached_tags, cached_version
@@ -64,6 +64,7 @@ from resolvent.index.pages import (
     epoch_microseconds,
     parse_requires_python,
 )
+from resolvent.json_text import parse_json
 from resolvent.markers import requirement_applies
 from resolvent.solver.provider import Unavailable, VersionInfo, unusable_reason
 from resolvent.solver.universe import Listing, python_allowed
@@ -97,15 +98,9 @@ _UNRANKED = -1
 #: be used), or the records of several sources, or why there are none.
 _Listed = PageRecords | list[FileRecord] | Unavailable
 _TEXT_OR_NONE = (str, type(None))
-_INT_OR_NONE = (int, type(None))
 _TEXTS = frozenset({str})
 _INTS = frozenset({int})
 _TEXTS_OR_NONE = frozenset(_TEXT_OR_NONE)
-_BOOLS = frozenset({bool})
-_LISTS = {list}
-_LIST_OR_NONE = frozenset({list, type(None)})
-_SIX = {6}
-_INTS_OR_NONE = frozenset(_INT_OR_NONE)
 
 
 class MetadataBuilder(Protocol):
@@ -135,45 +130,147 @@ def _sdist_key(record: FileRecord) -> tuple[bool, str]:
 
 _Judged = tuple["Version", str, VersionInfo, list[int] | None, "_VersionFiles | None"]
 
+#: One unusable version as its side file says: its text, yanked, the yanked reason, its
+#: ``requires-python``, why it is unusable, and its admitted files (``[]``: none, as for a
+#: version whose every file came after ``--exclude-newer``; ``None``: all).
+_UnusableRow = tuple[str, bool, str | None, "SpecifierSet | None", str, list[int] | None]
 
-def _listing_columns(judged: list[_Judged]) -> dict[str, list[Any]]:
-    """Return a judged listing as the content of its side file (see ``_listing_from_columns``).
+#: A listing's body holds one fixed-size row per usable version, found by position: the
+#: sha256 of the file whose metadata stands for the version (its identity, see
+#: :func:`~resolvent.index.metadata.file_identity`), then the index of its best file,
+#: little-endian (``_NO_BEST``: none). An identity that is no sha256 (a URL, or none) is
+#: kept in the head instead, with zeros in the row.
+_DIGEST = 32
+_ROW = _DIGEST + 4
+_NO_BEST = 0xFFFFFFFF
+_NO_DIGEST = bytes(_DIGEST)
+_SHA256_IDENTITY = re.compile(r"sha256:[0-9a-f]{64}")
 
-    Versions that can be chosen, in columns: each one's text, ``requires-python`` (an
-    index into the distinct texts), the file an install would use and the identity of
-    the file whose metadata stands for it; and, only for those that are yanked or have
-    files after ``--exclude-newer``, a row ``[position, yanked, reason, admitted files]``.
-    Unusable versions apart, one row each: ``[text, yanked, reason, requires-python,
-    why unusable, admitted files]``.
+
+def _runs(values: list[int]) -> list[int]:
+    """Return ``values`` run-length encoded, as ``[value, count, value, count, ...]``.
+
+    A listing is sorted by version, and neighbouring versions mostly share their
+    ``requires-python`` (and unusable ones their reason): a few runs per project.
+
+    >>> _runs([0, 0, 0, 1, 1, 0])
+    [0, 3, 1, 2, 0, 1]
+    """
+    runs: list[int] = []
+    for value in values:
+        if runs and runs[-2] == value:
+            runs[-1] += 1
+        else:
+            runs += [value, 1]
+    return runs
+
+
+def _expand(runs: object, table: list[Any], count: int) -> list[Any] | None:
+    """Return the ``count`` entries of ``table`` that :func:`_runs` of their indices names.
+
+    ``None`` if ``runs`` is malformed or names another number of entries. Entries are
+    shared, not copied: the universe judges ``requires-python`` once per distinct object.
+
+    >>> _expand([1, 2, 0, 1], ["a", "b"], 3)
+    ['b', 'b', 'a']
+    >>> _expand([1, -2, 0, 5], ["a", "b"], 3) is None
+    True
+    """
+    if type(runs) is not list or len(runs) % 2 or not set(map(type, runs)) <= _INTS:
+        return None
+    indices = runs[0::2]
+    lengths = runs[1::2]
+    if sum(lengths) != count or (
+        runs and (min(indices) < 0 or max(indices) >= len(table) or min(lengths) < 1)
+    ):
+        return None
+    entries: list[Any] = []
+    for index, length in zip(indices, lengths, strict=True):
+        entries += [table[index]] * length
+    return entries
+
+
+def _listing_parts(judged: list[_Judged]) -> tuple[dict[str, Any], bytes] | None:
+    """Return a judged listing as its side file's head and body (see ``_listing_from_parts``).
+
+    ``None`` when the listing cannot be stored so (a version text with a space, which
+    only a corrupt ``page-v2`` file gives; an absurd number of files).
+
+    The head (JSON, decoded whole on every read) holds what the universe reads of every
+    version: the usable versions' texts (one string, split when read: a warm run lists
+    tens of thousands), their ``requires-python`` (indices into the distinct texts,
+    run-length encoded), a row ``[position, yanked, reason, admitted files]`` for those
+    that are yanked or have files after ``--exclude-newer``, and the identities that are
+    no sha256. The body holds the rest, read only where it is needed: a fixed-size row
+    per usable version (see ``_ROW``), of which a run reads the few whose metadata the
+    search asks for; then the unusable versions, as JSON in columns (texts, distinct
+    reasons and ``requires-python`` by runs, sparse yanked and admitted files), decoded
+    only if an explanation or a lookup reads them (see :class:`_Unusable`).
     """
     table: dict[str | None, int] = {}
+    reasons: dict[str, int] = {}
     texts: list[str] = []
     pythons: list[int] = []
-    best: list[int | None] = []
-    source: list[str | None] = []
+    body = bytearray()
+    sources: list[list[Any]] = []
     special: list[list[Any]] = []
-    unusable: list[list[Any]] = []
+    gone_texts: list[str] = []
+    gone_pythons: list[int] = []
+    gone_why: list[int] = []
+    gone_yanked: list[list[Any]] = []
+    gone_admitted: list[list[Any]] = []
     for _, text, info, some, files in judged:
+        if " " in text:
+            return None
         python = None if info.requires_python is None else str(info.requires_python)
         index = table.setdefault(python, len(table))
         if info.unusable is not None:
-            unusable.append([text, info.yanked, info.yanked_reason, index, info.unusable, some])
+            position = len(gone_texts)
+            if info.yanked or info.yanked_reason is not None:
+                gone_yanked.append([position, info.yanked, info.yanked_reason])
+            if some != []:
+                gone_admitted.append([position, some])
+            gone_texts.append(text)
+            gone_pythons.append(index)
+            gone_why.append(reasons.setdefault(info.unusable, len(reasons)))
             continue
+        position = len(texts)
         if info.yanked or info.yanked_reason is not None or some is not None:
-            special.append([len(texts), info.yanked, info.yanked_reason, some])
+            special.append([position, info.yanked, info.yanked_reason, some])
+        source = None if files is None else files.source
+        best = None if files is None else files.best
+        if source is not None and _SHA256_IDENTITY.fullmatch(source):
+            body += bytes.fromhex(source[7:])
+        else:
+            body += _NO_DIGEST
+            sources.append([position, source])
+        if best is not None and not 0 <= best < _NO_BEST:
+            return None
+        body += (_NO_BEST if best is None else best).to_bytes(4, "little")
         texts.append(text)
         pythons.append(index)
-        best.append(None if files is None else files.best)
-        source.append(None if files is None else files.source)
-    return {
-        "texts": texts,
+    tail = b""
+    if gone_texts:
+        gone = {
+            "texts": " ".join(gone_texts),
+            "pythons": _runs(gone_pythons),
+            "why": list(reasons),
+            "whys": _runs(gone_why),
+            "yanked": gone_yanked,
+            "admitted": gone_admitted,
+        }
+        tail = json.dumps(gone, separators=(",", ":")).encode()
+    head = {
+        "count": len(texts),
+        "texts": " ".join(texts),
         "python": list(table),
-        "pythons": pythons,
-        "best": best,
-        "source": source,
+        "pythons": _runs(pythons),
         "special": special,
-        "unusable": unusable,
+        "sources": sources,
+        "unusable": len(gone_texts),
+        "tail": len(tail),
     }
+    return head, bytes(body + tail)
 
 
 class _VersionFiles:
@@ -214,33 +311,54 @@ class _VersionFiles:
 
 
 class _Unusable(Sequence[VersionInfo]):
-    """The unusable versions of a listing read from its side file, parsed when first read.
+    """The unusable versions of a listing read from its side file, decoded when first read.
 
     No resolution chooses them and only an explanation reads them (``--exclude-newer``
-    leaves thousands of recent releases in a warm cache's listings): their versions
-    are parsed only then. The texts were checked when read (``_NORMALIZED``), so they
-    parse.
+    leaves thousands of recent releases in a warm cache's listings): their part of the
+    side file is neither decoded nor checked until then. Should it turn out damaged,
+    ``rejudge`` answers instead, from the page itself (and repairs the side file), so a
+    damaged cache costs time, never a wrong or failed answer.
     """
 
-    __slots__ = ("_infos", "_rows", "_specs")
+    __slots__ = ("_count", "_infos", "_rejudge", "_rows", "_specs", "_text")
 
-    def __init__(self, rows: list[list[Any]], specs: list[SpecifierSet | None]) -> None:
-        self._rows = rows
+    def __init__(
+        self,
+        count: int,
+        text: bytes,
+        specs: list[SpecifierSet | None],
+        rejudge: Callable[[], list[_UnusableRow]],
+    ) -> None:
+        self._count = count
+        self._text = text
         self._specs = specs
+        self._rejudge = rejudge
+        self._rows: list[_UnusableRow] | None = None
         self._infos: list[VersionInfo] | None = None
+
+    def rows(self) -> list[_UnusableRow]:
+        """Return the versions' rows, decoded (or judged again) on first use."""
+        rows = self._rows
+        if rows is None:
+            rows = _unusable_rows(self._text, self._specs, self._count)
+            if rows is None:
+                rows = self._rejudge()
+            self._rows = rows
+            self._text = b""
+        return rows
 
     def _made(self) -> list[VersionInfo]:
         infos = self._infos
         if infos is None:
-            specs = self._specs
             infos = self._infos = [
-                VersionInfo(cached_version(text), yanked, reason, specs[python], unusable)
-                for text, yanked, reason, python, unusable, _ in self._rows
+                VersionInfo(cached_version(text), yanked, reason, python, why)
+                for text, yanked, reason, python, why, _ in self.rows()
             ]
         return infos
 
     def __len__(self) -> int:
-        return len(self._rows)
+        rows = self._rows
+        return self._count if rows is None else len(rows)
 
     @overload
     def __getitem__(self, index: int) -> VersionInfo: ...
@@ -257,43 +375,109 @@ class _Unusable(Sequence[VersionInfo]):
     def with_files(self) -> Iterator[Version]:
         """Yield the versions that have files (not all after ``--exclude-newer``)."""
         return (
-            info.version for info, row in zip(self._made(), self._rows, strict=True) if row[5] != []
+            info.version
+            for info, row in zip(self._made(), self.rows(), strict=True)
+            if row[5] != []
         )
 
     def files(self, page: PageRecords, version: Version) -> _VersionFiles | None:
         """Return the files of one of these versions (``None``: not one of them, or none)."""
-        for info, row in zip(self._made(), self._rows, strict=True):
+        for info, row in zip(self._made(), self.rows(), strict=True):
             if info.version == version:
                 some = row[5]
                 return None if some == [] else _VersionFiles(page, row[0], some, None, None, None)
         return None
 
 
+def _unusable_rows(
+    text: bytes, specs: list[SpecifierSet | None], count: int
+) -> list[_UnusableRow] | None:
+    """Decode the unusable versions written by :func:`_listing_parts`; ``None`` if malformed."""
+    if not count:
+        return [] if not text else None
+    try:
+        data = parse_json(text)
+        if type(data) is not dict:
+            return None
+        joined = data["texts"]
+        table = data["why"]
+        yanked_rows = data["yanked"]
+        admitted_rows = data["admitted"]
+        if (
+            type(joined) is not str
+            or type(table) is not list
+            or type(yanked_rows) is not list
+            or type(admitted_rows) is not list
+            or not set(map(type, table)) <= _TEXTS
+        ):
+            return None
+        texts = joined.split(" ")
+        pythons = _expand(data["pythons"], specs, count)
+        whys = _expand(data["whys"], table, count)
+        if len(texts) != count or pythons is None or whys is None:
+            return None
+        for text_ in texts:
+            cached_version(text_)  # raises for anything but a version's text
+        yanked = [False] * count
+        reasons: list[str | None] = [None] * count
+        for position, flag, reason in yanked_rows:
+            if (
+                type(position) is not int
+                or not 0 <= position < count
+                or type(flag) is not bool
+                or type(reason) not in _TEXT_OR_NONE
+            ):
+                return None
+            yanked[position] = flag
+            reasons[position] = reason
+        admitted: list[list[int] | None] = [[] for _ in range(count)]
+        for position, files in admitted_rows:
+            if type(position) is not int or not 0 <= position < count or not _admitted_files(files):
+                return None
+            admitted[position] = files
+    except (KeyError, TypeError, ValueError):  # InvalidVersion is a ValueError
+        return None
+    return list(zip(texts, yanked, reasons, pythons, whys, admitted, strict=True))
+
+
 class _ListedFiles(Mapping["Version", _VersionFiles]):
     """The :class:`_VersionFiles` of a listing read from its side file, made when asked.
 
-    The side file holds them in columns by the listing's positions; a warm run asks for
-    the files of a few versions per project (the metadata of those the search tries),
-    out of thousands listed, so each is built on its first lookup.
+    The side file holds them in fixed-size rows by the listing's positions (see
+    ``_ROW``); a warm run asks for the files of a few versions per project (the metadata
+    of those the search tries), out of thousands listed, so each is built on its first
+    lookup from its row alone.
     """
 
-    __slots__ = ("_best", "_listing", "_made", "_page", "_some", "_source", "_texts", "_unusable")
+    __slots__ = (
+        "_body",
+        "_listing",
+        "_made",
+        "_page",
+        "_some",
+        "_sources",
+        "_start",
+        "_texts",
+        "_unusable",
+    )
 
-    def __init__(  # noqa: PLR0917 - the columns of one side file
+    def __init__(  # noqa: PLR0917 - the parts of one side file
         self,
         page: PageRecords,
         listing: Listing,
         texts: list[str],
-        best: list[int | None],
-        source: list[str | None],
+        body: bytes,
+        start: int,
+        sources: dict[int, str | None],
         some: dict[int, list[int]],
         unusable: _Unusable,
     ) -> None:
         self._page = page
         self._listing = listing
         self._texts = texts
-        self._best = best
-        self._source = source
+        self._body = body
+        self._start = start
+        self._sources = sources
         self._some = some
         self._unusable = unusable
         self._made: dict[int, _VersionFiles] = {}
@@ -311,13 +495,17 @@ class _ListedFiles(Mapping["Version", _VersionFiles]):
             some = self._some.get(position)
             if some == []:  # every file came after --exclude-newer: none to use
                 raise KeyError(version)
+            start = self._start + _ROW * position
+            row = self._body[start : start + _ROW]
+            best = int.from_bytes(row[_DIGEST:], "little")
+            sources = self._sources
             found = _VersionFiles(
                 self._page,
                 self._texts[position],
                 some,
                 None,
-                self._best[position],
-                self._source[position],
+                None if best == _NO_BEST else best,
+                sources[position] if position in sources else f"sha256:{row[:_DIGEST].hex()}",
             )
             self._made[position] = found
         return found
@@ -331,58 +519,63 @@ class _ListedFiles(Mapping["Version", _VersionFiles]):
         return sum(1 for _ in self)
 
 
-#: A version's text as ``str(Version)`` writes it (normalized), which always parses: the
-#: texts of unusable versions are checked by this alone, and parsed only when needed.
-_LONGEST_TEXT = 1000
-_NORMALIZED = re.compile(
-    r"(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
-    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
-)
+def _listing_from_parts(
+    page: PageRecords,
+    found: tuple[Any, bytes, int] | None,
+    rejudge: Callable[[], list[_UnusableRow]],
+) -> tuple[Listing, _ListedFiles] | None:
+    """Rebuild the listing stored by :meth:`IndexProvider._store_listing`, with its files.
 
-
-def _listing_from_columns(page: PageRecords, data: object) -> tuple[Listing, _ListedFiles] | None:
-    """Rebuild the listing stored by :meth:`IndexProvider._page_listing`, with its files.
-
-    ``None`` if the data is malformed, or lists no version (a page without files).
+    ``found`` is the side file as :meth:`HttpCache.load_derived_parts` reads it; the
+    answer is ``None`` if it is missing or malformed, or lists no version (a page without
+    files).
 
     A warm run does this for every project it meets (tens of thousands of versions),
-    so each column is checked at once, by the set of its element types (JSON gives
-    no subclasses), and the per-version objects are made by ``map``: versions are
-    parsed (memoized by text), ``requires-python`` values parsed once per distinct
-    text, and the files of a version are made when it is looked up. Unusable versions
-    are checked here and parsed when read (see :class:`_Unusable`).
+    so only the head is decoded, each of its columns checked at once (by the set of its
+    element types: JSON gives no subclasses), and the per-version objects are made by
+    ``map``: versions are parsed (memoized by text), ``requires-python`` values parsed
+    once per distinct text. The body is only measured: a version's files are made from
+    its row when it is looked up, and the unusable versions are decoded when read (see
+    :class:`_Unusable`), through ``rejudge`` should they be damaged.
     """
+    if found is None:
+        return None
+    data, blob, start = found
     if type(data) is not dict:
         return None
     try:
-        texts = data["texts"]
+        count = data["count"]
+        joined = data["texts"]
         table = data["python"]
-        pythons = data["pythons"]
-        best = data["best"]
-        source = data["source"]
         rows = data["special"]
-        unusable_rows = data["unusable"]
-        count = len(texts)
+        source_rows = data["sources"]
+        gone = data["unusable"]
+        tail = data["tail"]
         if (
-            type(texts) is not list
+            type(count) is not int
+            or type(joined) is not str
             or type(table) is not list
-            or type(pythons) is not list
-            or type(best) is not list
-            or type(source) is not list
             or type(rows) is not list
-            or type(unusable_rows) is not list
-            or not (count or unusable_rows)
-            or not len(pythons) == len(best) == len(source) == count
+            or type(source_rows) is not list
+            or type(gone) is not int
+            or type(tail) is not int
+            or count < 0
+            or gone < 0
+            or not (count or gone)
+            or (gone == 0) != (tail == 0)
+            or len(blob) != start + _ROW * count + tail
             or not set(map(type, table)) <= _TEXTS_OR_NONE
-            or (count and not 0 <= min(pythons) <= max(pythons) < len(table))
-            or not set(map(type, best)) <= _INTS_OR_NONE
-            or not set(map(type, source)) <= _TEXTS_OR_NONE
         ):
             return None
-        # Anything but a version's text, or a position in the table, raises here.
+        texts = joined.split(" ") if joined else []
+        if len(texts) != count:
+            return None
+        # Anything but a version's text raises here.
         versions = list(map(cached_version, texts))
         specs = list(map(parse_requires_python, table))
-        requires_python = list(map(specs.__getitem__, pythons))
+        requires_python = _expand(data["pythons"], specs, count)
+        if requires_python is None:
+            return None
         special: dict[int, VersionInfo] = {}
         some: dict[int, list[int]] = {}
         for position, yanked, reason, admitted in rows:
@@ -400,40 +593,23 @@ def _listing_from_columns(page: PageRecords, data: object) -> tuple[Listing, _Li
                 )
             if admitted is not None:
                 some[position] = admitted
-        if unusable_rows and not _unusable_rows_valid(unusable_rows, len(table)):
-            return None
-        unusable = _Unusable(unusable_rows, specs)
-        # Sorted when written (see _page_listing); a side file is trusted for its order
+        sources: dict[int, str | None] = {}
+        for position, identity in source_rows:
+            if type(position) is not int or not 0 <= position < count:
+                return None
+            if type(identity) not in _TEXT_OR_NONE:
+                return None
+            sources[position] = identity
+        rest = start + _ROW * count
+        unusable = _Unusable(gone, blob[rest:], specs, rejudge)
+        # Sorted when written (see _judge_page); a side file is trusted for its order
         # as it is for what it says of each version, being tied to the page's digest.
         listing = Listing(
             versions, requires_python, special, unusable=unusable, texts=texts, ascending=True
         )
-    except (KeyError, TypeError, ValueError, InvalidVersion):
+    except (KeyError, TypeError, ValueError):  # InvalidVersion is a ValueError
         return None
-    return listing, _ListedFiles(page, listing, texts, best, source, some, unusable)
-
-
-def _unusable_rows_valid(rows: list[Any], pythons: int) -> bool:
-    """Whether the unusable versions' rows of a side file have the right shape.
-
-    Checked column by column (thousands of rows where ``--exclude-newer`` leaves out
-    the recent releases), each column by the set of its element types.
-    """
-    if set(map(type, rows)) != _LISTS or set(map(len, rows)) != _SIX:
-        return False
-    texts, yanked, reasons, python, why, admitted = zip(*rows, strict=True)
-    return (
-        set(map(type, texts)) <= _TEXTS
-        and max(map(len, texts)) <= _LONGEST_TEXT  # no number too long for int()
-        and all(map(_NORMALIZED.fullmatch, texts))
-        and set(map(type, yanked)) <= _BOOLS
-        and set(map(type, reasons)) <= _TEXTS_OR_NONE
-        and set(map(type, python)) <= _INTS
-        and 0 <= min(python) <= max(python) < pythons
-        and set(map(type, why)) <= _TEXTS
-        and set(map(type, admitted)) <= _LIST_OR_NONE
-        and all(set(map(type, files)) <= _INTS for files in admitted if files)
-    )
+    return listing, _ListedFiles(page, listing, texts, blob, start, sources, some, unusable)
 
 
 def _admitted_files(admitted: object) -> bool:
@@ -596,8 +772,26 @@ class IndexProvider:
             return found[0]
         if not page.has_files():  # not expected: pages come here with files
             return self._not_found(name)
-        cache, digest = page.cache, page.digest
-        kind = self._listing_kind(name) if cache is not None and digest is not None else None
+        judged = self._judge_page(name, page)
+        self._files[name] = {v: files for v, _, _, _, files in judged if files is not None}
+        usable = [entry for entry in judged if entry[2].unusable is None]
+        listing = Listing(
+            [version for version, _, _, _, _ in usable],
+            [info.requires_python for _, _, info, _, _ in usable],
+            {
+                position: info
+                for position, (_, _, info, _, _) in enumerate(usable)
+                if info.yanked or info.yanked_reason is not None
+            },
+            unusable=[info for _, _, info, _, _ in judged if info.unusable is not None],
+            texts=[text for _, text, _, _, _ in usable],
+            ascending=True,
+        )
+        self._store_listing(name, page, judged)
+        return listing
+
+    def _judge_page(self, name: NormalizedName, page: PageRecords) -> list[_Judged]:
+        """Judge every version of a page from its records, sorted oldest first."""
         judged: list[_Judged] = []
         for version, text, group in page.groups():
             admitted = [i for i, r in enumerate(group) if self._admitted(r)]
@@ -614,27 +808,35 @@ class IndexProvider:
             files = _VersionFiles(page, text, some, kept, best, source)
             judged.append((version, text, info, some, files))
         judged.sort(key=itemgetter(0))
-        self._files[name] = {v: files for v, _, _, _, files in judged if files is not None}
-        usable = [entry for entry in judged if entry[2].unusable is None]
-        listing = Listing(
-            [version for version, _, _, _, _ in usable],
-            [info.requires_python for _, _, info, _, _ in usable],
-            {
-                position: info
-                for position, (_, _, info, _, _) in enumerate(usable)
-                if info.yanked or info.yanked_reason is not None
-            },
-            unusable=[info for _, _, info, _, _ in judged if info.unusable is not None],
-            texts=[text for _, text, _, _, _ in usable],
-            ascending=True,
-        )
-        if kind is not None:
-            assert cache is not None
-            assert digest is not None
-            # A read-only cache still answers; the page is judged again next time.
-            with contextlib.suppress(OSError):
-                cache.store_derived(page.key, kind, digest, _listing_columns(judged))
-        return listing
+        return judged
+
+    def _store_listing(
+        self, name: NormalizedName, page: PageRecords, judged: list[_Judged]
+    ) -> None:
+        """Write a judged page's per-target side file, for the next run to read."""
+        cache, digest = page.cache, page.digest
+        if cache is None or digest is None:
+            return
+        parts = _listing_parts(judged)
+        if parts is None:
+            return
+        # A read-only cache still answers; the page is judged again next time.
+        with contextlib.suppress(OSError):
+            cache.store_derived_parts(page.key, self._listing_kind(name), digest, *parts)
+
+    def _rejudged_unusable(self, name: NormalizedName, page: PageRecords) -> list[_UnusableRow]:
+        """Return a page's unusable versions judged afresh, repairing its side file.
+
+        For a side file whose unusable part turned out damaged when first read (it is
+        not checked before: see :class:`_Unusable`).
+        """
+        judged = self._judge_page(name, page)
+        self._store_listing(name, page, judged)
+        return [
+            (text, info.yanked, info.yanked_reason, info.requires_python, info.unusable, some)
+            for _, text, info, some, _ in judged
+            if info.unusable is not None
+        ]
 
     def _side_listing(
         self, name: NormalizedName, page: PageRecords, *, keep: bool = False
@@ -652,8 +854,10 @@ class IndexProvider:
         cache, digest = page.cache, page.digest
         if cache is None or digest is None:
             return None
-        data = cache.load_derived(page.key, self._listing_kind(name), digest)
-        found = _listing_from_columns(page, data)
+        parts = cache.load_derived_parts(page.key, self._listing_kind(name), digest)
+        found = _listing_from_parts(
+            page, parts, functools.partial(self._rejudged_unusable, name, page)
+        )
         if found is not None and keep:
             self._side_listings[page.key] = (page, found)
         return found

@@ -528,10 +528,101 @@ def test_warm_listings_parse_no_unusable_version_and_open_no_page_records(
     with server:
         for policy, folder in [("offline", cache), ("refresh", cache), ("refresh", tmp_path / "c")]:
             assert _resolve_view(server, folder, LINUX, exclude_newer=date, policy=policy) == cold
-        # A damaged unusable version's text makes the listing count as missing.
-        for side in cache.rglob(f"*.{listing.LISTING_KIND}-*"):
-            side.write_bytes(side.read_bytes().replace(b'[["2.0"', b'[["2.0-x"'))
+        # A damaged unusable version's text is found when first read: the page answers
+        # for the unusable versions instead, and the side file is written afresh.
+        sides = list(cache.rglob(f"*.{listing.LISTING_KIND}-*"))
+        intact = {side: side.read_bytes() for side in sides}
+        assert len(intact) == 2
+        for side, data in intact.items():
+            damaged = data.replace(b'{"texts":"2.0"', b'{"texts":"2.x"')
+            assert damaged != data
+            side.write_bytes(damaged)
         assert _resolve_view(server, cache, LINUX, exclude_newer=date, policy="offline") == cold
+        assert {side: side.read_bytes() for side in sides} == intact
+
+
+def _cut_body(data: bytes) -> bytes:
+    return data[: data.index(b"\n") + 1]
+
+
+def _lie_about_count(data: bytes) -> bytes:
+    return data.replace(b'"count":1,', b'"count":2,', 1)
+
+
+def _lie_about_tail(data: bytes) -> bytes:
+    return data.replace(b'"tail":', b'"tail":1', 1)
+
+
+def _forge_unusable(data: bytes) -> bytes:
+    """Keep every length, but make the unusable part something else than its JSON."""
+    head = data.index(b"\n") + 1
+    body = data[head:]
+    tail = body[body.index(b'{"texts"') :]
+    return data[: len(data) - len(tail)] + b"[" * len(tail)
+
+
+def _bad_digest_row(data: bytes) -> bytes:
+    """Make the first usable version's best file an index no page has (rows are binary)."""
+    head = data.index(b"\n") + 1
+    return data[: head + 32] + b"\x00\x00\x00\x80" + data[head + 36 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-1],
+        lambda data: data + b"\0",
+        lambda data: data[: data.index(b"\n")],
+        _cut_body,
+        _lie_about_count,
+        _lie_about_tail,
+        _forge_unusable,
+        _bad_digest_row,
+    ],
+)
+def test_a_damaged_listing_side_file_never_changes_an_answer(
+    served: tuple[IndexServer, RequestLog],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: Callable[[bytes], bytes],
+) -> None:
+    """Cut, padded or forged parts of a listing's side file are ignored, then rewritten.
+
+    The head is checked on every read, and the body measured against it; the unusable
+    versions are checked when first read, and answered from the page if damaged.
+    """
+    server, _ = served
+    cache = tmp_path / "cache"
+    date = datetime(2029, 1, 1, tzinfo=UTC)
+    with server:
+        config = IndexConfig(server.url + "/")
+        cold = _resolve_view(server, cache, LINUX, exclude_newer=date)
+        sides = list(cache.rglob(f"*.{listing.LISTING_KIND}-*"))
+        intact = {side: side.read_bytes() for side in sides}
+        assert len(intact) == 2
+        for side, data in intact.items():
+            side.write_bytes(damage(data))
+        assert _resolve_view(server, cache, LINUX, exclude_newer=date, policy="offline") == cold
+        if damage is not _bad_digest_row:  # within its shape: read as it says (see below)
+            assert {side: side.read_bytes() for side in sides} == intact
+    # A warm listing decodes no unusable version until one is read.
+    decoded: list[int] = []
+    real = provider_module._unusable_rows
+
+    def decoding(text: bytes, specs: list[SpecifierSet | None], count: int) -> object:
+        decoded.append(count)
+        return real(text, specs, count)
+
+    monkeypatch.setattr(provider_module, "_unusable_rows", decoding)
+    with IndexProvider(
+        config, LINUX, cache_dir=cache, policy="offline", exclude_newer=date
+    ) as provider:
+        found = provider.list_versions(canonicalize_name("dep"))
+        assert not isinstance(found, Unavailable)
+        assert len(found) == 2
+        assert decoded == []
+        assert [str(info.version) for info in found] == ["1.0", "2.0"]
+        assert decoded == [1]
 
 
 def _age_pages(cache: Path) -> int:
