@@ -7,7 +7,11 @@ those, walks every tracked object in the process: on the layered benchmark unive
 that was half of PubGrub's time, while finding almost nothing to free (the search's data
 is acyclic and still in use). :func:`fewer_collections` raises the first threshold for
 the duration of a search and restores it afterwards; collection still happens, only
-less often. It changes no answer and touches no I/O or clock.
+less often. It also freezes (:func:`gc.freeze`) the objects that exist when the search
+starts, so that the full collections that still happen walk only what the search
+itself allocated, not the universe, the index data and every module loaded before it
+(a second search in one process met a full collection that walked 430,000 objects,
+about a sixth of its time). It changes no answer and touches no I/O or clock.
 """
 
 from __future__ import annotations
@@ -28,29 +32,42 @@ SEARCH_THRESHOLD = 20_000
 _lock = threading.Lock()
 _depth = 0
 _saved: tuple[int, int, int] | None = None
+_froze = False
 
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Raise the collector's first threshold while the block runs (reentrant, thread-safe).
+    """Raise the collector's first threshold and freeze the older objects while the block runs.
 
-    Nested and concurrent searches share one raise: the first to enter saves the
-    thresholds, the last to leave restores them. A threshold already above ours is
-    left alone.
+    Reentrant and thread-safe: nested and concurrent searches share one raise and one
+    freeze; the first to enter saves the thresholds and freezes, the last to leave
+    restores them and unfreezes (:func:`gc.unfreeze` puts the frozen objects back in
+    the oldest generation, where the next full collection sees them again: garbage
+    that was frozen is freed then, only later). A threshold already above ours is left
+    alone, and so is a freeze the process made itself (a pre-forking server's): when
+    objects are already frozen, this neither freezes more nor unfreezes any. In CPython
+    freezing and unfreezing are list splices: constant time, whatever the heap's size.
     """
-    global _depth, _saved  # noqa: PLW0603 - one process-wide setting, guarded by the lock
+    global _depth, _saved, _froze  # noqa: PLW0603 - one process-wide setting, guarded by the lock
     with _lock:
         if _depth == 0:
             current = gc.get_threshold()
             _saved = (current[0], current[1], current[2])
             if current[0] < SEARCH_THRESHOLD:
                 gc.set_threshold(SEARCH_THRESHOLD, current[1], current[2])
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                _froze = True
         _depth += 1
     try:
         yield
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _saved is not None:
-                gc.set_threshold(*_saved)
-                _saved = None
+            if _depth == 0:
+                if _saved is not None:
+                    gc.set_threshold(*_saved)
+                    _saved = None
+                if _froze:
+                    _froze = False
+                    gc.unfreeze()

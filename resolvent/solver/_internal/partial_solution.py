@@ -164,8 +164,9 @@ class PartialSolution:
             accumulated = known.get(package)
             if accumulated is not None:
                 # ``Term.relation``'s memo, read here: most answers are remembered.
-                memo = accumulated._memo  # noqa: SLF001
-                rel = memo.get(term) if memo is not None else None
+                mine = accumulated._class  # noqa: SLF001
+                theirs = term._class  # noqa: SLF001
+                rel = None if mine is None or theirs is None else mine.memo.get(theirs)
                 if rel is None:
                     rel = accumulated.relation(term)
             elif term.range.is_empty:
