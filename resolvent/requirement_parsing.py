@@ -57,22 +57,17 @@ def parse_requirement(text: str) -> Requirement:
     either part rejects, goes to the full parser, which stays the authority (the tests
     compare both on real and crafted lines).
     """
-    _check_numbers(text)
-    requirement = _parse_requirement(text)
-    prepare_bounds(requirement.specifier)  # a long one, folded once, not per membership test
-    return requirement
-
-
-def _parse_requirement(text: str) -> Requirement:
+    if len(text) > _LONGEST_NUMBER:  # (no shorter text can hold a number too long)
+        _check_numbers(text)
     match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
     if match is None:
-        return Requirement(text)
+        return _full_requirement(text)
     extras, spec, marker_text = match.group("extras", "spec", "marker")
     try:
-        specifier = SpecifierSet(spec or "")  # its own: a specifier set has setters
+        specifier = _specifier_set(spec or "")  # shared by the lines that spell it alike
         marker = None if marker_text is None else parse_marker(marker_text)
     except (InvalidSpecifier, InvalidMarker):
-        return Requirement(text)  # raises the parser's own error, or disagrees: its answer
+        return _full_requirement(text)  # raises the parser's own error, or disagrees: its answer
     requirement = Requirement.__new__(Requirement)
     requirement.name = match.group("name")
     requirement.url = None
@@ -80,6 +75,35 @@ def _parse_requirement(text: str) -> Requirement:
     requirement.specifier = specifier
     requirement.marker = marker
     return requirement
+
+
+def _full_requirement(text: str) -> Requirement:
+    """Return packaging's own parse of ``text``, its bounds prepared (:func:`prepare_bounds`).
+
+    :raises InvalidRequirement: as packaging's parser does.
+    """
+    requirement = Requirement(text)
+    prepare_bounds(requirement.specifier)  # a long one, folded once, not per membership test
+    return requirement
+
+
+@lru_cache(maxsize=16384)
+def _specifier_set(text: str) -> SpecifierSet:
+    """Return the specifier set of a simple line's ``text``, one object per text.
+
+    A large resolution's lines repeat a third as many specifier texts as they have
+    (``>=1.0``, ``<3,>=2``; airflow: 2,027 in 5,670 lines), and a set costs a regular
+    expression match and three objects per specifier. Shared as the requirements that
+    hold them are (one per line, whatever number of versions repeat it), for the same
+    reason: nothing changes a parsed set. Its one setter (``prereleases``) is never
+    used on a requirement's set, and what else a set changes in itself is a cache of
+    its content (its folded bounds, its specifiers put in their canonical order).
+
+    Its bounds are prepared here (:func:`prepare_bounds`), once for every line using it.
+
+    :raises InvalidSpecifier: as :class:`SpecifierSet` does (nothing is remembered then).
+    """
+    return prepare_bounds(SpecifierSet(text))
 
 
 #: Past this many clauses a set's bounds are folded as a balanced tree (below it the

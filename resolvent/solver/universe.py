@@ -143,6 +143,9 @@ def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
     >>> python_allowed(SpecifierSet(">=3.12,!=3.12.1"), Version("3.11"))
     False
     """
+    last = _PYTHON_ALLOWED_LAST.get(id(requires_python))
+    if last is not None and last[0] is requires_python and last[1] is python:
+        return last[2]
     key = (tuple(str(s) for s in requires_python), python)
     found = _PYTHON_ALLOWED.get(key)
     if found is None:
@@ -152,6 +155,9 @@ def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
         if len(_PYTHON_ALLOWED) > _PARTS_LIMIT:
             _PYTHON_ALLOWED.clear()
         _PYTHON_ALLOWED[key] = found
+    if len(_PYTHON_ALLOWED_LAST) > _PARTS_LIMIT:
+        _PYTHON_ALLOWED_LAST.clear()
+    _PYTHON_ALLOWED_LAST[id(requires_python)] = (requires_python, python, found)
     return found
 
 
@@ -168,6 +174,11 @@ def _lower_bound(operator: str, version: str) -> str | None:
 #: distinct ``requires-python`` texts across thousands of files, and each check would
 #: build a new specifier set. Bounded like ``_PARTS``.
 _PYTHON_ALLOWED: dict[tuple[tuple[str, ...], Version], bool] = {}
+#: The last answer for each specifier object, by identity, with the object and the Python
+#: it was asked about: the provider asks again for every version whose metadata it reads,
+#: with the one shared object per text that ``parse_specifier`` makes, and building the
+#: key above (a string per specifier) cost more than the answer. Bounded like ``_PARTS``.
+_PYTHON_ALLOWED_LAST: dict[int, tuple[SpecifierSet, Version, bool]] = {}
 
 #: The sort key that puts final releases before pre-releases (a C-level getter).
 _IS_PRERELEASE = attrgetter("is_prerelease")
@@ -175,7 +186,7 @@ _IS_PRERELEASE = attrgetter("is_prerelease")
 
 #: Requirement parts by raw text: (name, specifier strings, extras) -> (canonical name,
 #: canonical specifier text, package keys). Bounded; see :func:`_requirement_parts`.
-_PARTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[str, str, tuple[str, ...]]] = {}
+_PARTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, tuple[str, ...]]] = {}
 _PARTS_LIMIT = 1 << 16
 
 
@@ -190,16 +201,19 @@ def _requirement_parts(requirement: Requirement) -> tuple[str, str, tuple[str, .
     universes). Cached under the strings, requirements with the same text cost one
     dictionary lookup, however many objects carry them.
     """
+    # The specifiers' strings joined by a space, which none of them holds (PEP 440 has
+    # none in a version, and packaging strips them around it): one string, not a tuple
+    # of them, to keep. No extras (the usual case) is the empty tuple, which costs none.
     raw = (
         requirement.name,
-        tuple(str(s) for s in requirement.specifier),
+        " ".join(map(str, requirement.specifier)),
         tuple(sorted(requirement.extras)),
     )
     found = _PARTS.get(raw)
     if found is None:
         name = canonicalize_name(requirement.name)
         keys = (name, *(package_key(name, e) for e in raw[2]))
-        found = (name, ",".join(sorted(set(raw[1]))), keys)
+        found = (name, ",".join(sorted(set(raw[1].split(" ")))), keys)
         if len(_PARTS) > _PARTS_LIMIT:
             _PARTS.clear()
         _PARTS[raw] = found
@@ -787,7 +801,8 @@ class Universe:
         allowed = self.options.urls
         if allowed is None:
             return None
-        for requirement in self._with_overrides(requirements):
+        overridden = self._with_overrides(requirements) if self.options.overrides else requirements
+        for requirement in overridden:
             url = requirement.url
             if url is None or (
                 requirement.marker is not None and not self._marker_holds(requirement, extra)
@@ -821,21 +836,34 @@ class Universe:
         if found is not None:
             return found[1]
         # Folded at the end as a balanced tree, and the texts kept in a dict: thousands of
-        # lines on one project (`pkg!=0.0.1`, ...) made both quadratic.
-        ranges: dict[str, list[VersionRange]] = {}
-        texts: dict[str, dict[str, None]] = {}
-        for requirement in self._with_overrides(given):
-            if requirement.marker is not None and not self._marker_holds(requirement, extra):
-                continue
-            _, spec, keys = self._parsed(requirement)
+        # lines on one project (`pkg!=0.0.1`, ...) made both quadratic. A version lists
+        # tens of lines, most of them for extras: the remembered verdicts and parts are
+        # read here, and the methods that make them called only when they are missing.
+        merged: dict[str, tuple[list[VersionRange], dict[str, None]]] = {}
+        verdicts = self._marker_cache
+        parsed = self._requirement_cache
+        asked = extra or ""
+        for requirement in self._with_overrides(given) if self.options.overrides else given:
+            marker = requirement.marker
+            if marker is not None:
+                verdict = verdicts.get((id(marker), asked))
+                if not (self._marker_holds(requirement, extra) if verdict is None else verdict[1]):
+                    continue
+            _, spec, keys = parsed.get(id(requirement)) or self._parsed(requirement)
+            admitted = from_specifier(spec)  # memoized: the same range for every key
             for key in keys:
-                ranges.setdefault(key, []).append(from_specifier(spec))
-                parts = texts.setdefault(key, {})
+                entry = merged.get(key)
+                if entry is None:
+                    entry = merged[key] = ([], {})
+                entry[0].append(admitted)
                 if spec:
-                    parts[spec] = None
+                    entry[1][spec] = None
         edges = tuple(
-            Dependency(key, intersect_all(found), ",".join(texts[key]))
-            for key, found in ranges.items()
+            # One range is its own intersection (the very object intersect_all returns).
+            Dependency(
+                key, ranges[0] if len(ranges) == 1 else intersect_all(ranges), ",".join(texts)
+            )
+            for key, (ranges, texts) in merged.items()
         )
         self._edges_cache[known] = (given, edges)
         return edges
