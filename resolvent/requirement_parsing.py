@@ -57,14 +57,13 @@ def parse_requirement(text: str) -> Requirement:
     either part rejects, goes to the full parser, which stays the authority (the tests
     compare both on real and crafted lines).
     """
-    if len(text) > _LONGEST_NUMBER:  # (no shorter text can hold a number too long)
-        _check_numbers(text)
+    _check_numbers(text)
     match = _SIMPLE_REQUIREMENT.fullmatch(text) if _ASSEMBLE else None
     if match is None:
         return _full_requirement(text)
     extras, spec, marker_text = match.group("extras", "spec", "marker")
     try:
-        specifier = _specifier_set(spec or "")  # shared by the lines that spell it alike
+        specifier = parse_specifier(spec or "")  # shared by the lines that spell it alike
         marker = None if marker_text is None else parse_marker(marker_text)
     except (InvalidSpecifier, InvalidMarker):
         return _full_requirement(text)  # raises the parser's own error, or disagrees: its answer
@@ -85,25 +84,6 @@ def _full_requirement(text: str) -> Requirement:
     requirement = Requirement(text)
     prepare_bounds(requirement.specifier)  # a long one, folded once, not per membership test
     return requirement
-
-
-@lru_cache(maxsize=16384)
-def _specifier_set(text: str) -> SpecifierSet:
-    """Return the specifier set of a simple line's ``text``, one object per text.
-
-    A large resolution's lines repeat a third as many specifier texts as they have
-    (``>=1.0``, ``<3,>=2``; airflow: 2,027 in 5,670 lines), and a set costs a regular
-    expression match and three objects per specifier. Shared as the requirements that
-    hold them are (one per line, whatever number of versions repeat it), for the same
-    reason: nothing changes a parsed set. Its one setter (``prereleases``) is never
-    used on a requirement's set, and what else a set changes in itself is a cache of
-    its content (its folded bounds, its specifiers put in their canonical order).
-
-    Its bounds are prepared here (:func:`prepare_bounds`), once for every line using it.
-
-    :raises InvalidSpecifier: as :class:`SpecifierSet` does (nothing is remembered then).
-    """
-    return prepare_bounds(SpecifierSet(text))
 
 
 #: Past this many clauses a set's bounds are folded as a balanced tree (below it the
@@ -179,9 +159,16 @@ def has_long_number(text: str) -> bool:
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def parse_specifier(text: str) -> SpecifierSet:
-    """Parse a specifier set (a ``Requires-Python``), memoized, refusing over-long numbers.
+    """Parse a specifier set, memoized (one object per text), refusing over-long numbers.
+
+    Used for ``Requires-Python`` and for the specifiers of requirement lines, which
+    repeat a third as many texts as they have (``>=1.0``, ``<3,>=2``; airflow: 2,027 in
+    5,670 lines): the lines that spell one alike share its set, as the versions that
+    repeat a line share its requirement. Nothing changes a parsed set: its one setter
+    (``prereleases``) is never used, and what else a set changes in itself is a cache
+    of its content (its folded bounds, prepared here once by :func:`prepare_bounds`).
 
     packaging parses each version of a specifier set only when it first compares, so a
     ``>=3.999...`` with more digits than ``int()`` reads passes here and raised a bare

@@ -67,7 +67,8 @@ def _run_json(run_: EngineRun) -> dict[str, Any]:
     outcome = run_.outcome
     data: dict[str, Any] = {"time": round(run_.seconds, 6)}
     if run_.confirming:
-        data["confirmed_answer"] = True  # it decided the other engine's answer, no search
+        # It decided the other engine's answer (no search of its own): confirmed or not.
+        data["confirmed_answer"] = isinstance(outcome, Solution)
     if outcome is None:
         data["gave_up"] = run_.gave_up
         return data
@@ -127,7 +128,10 @@ def _human(source: str, name: str, resolution: Resolution) -> str:
     timings = []
     for r in resolution.runs:
         state = r.gave_up or f"{r.seconds * 1000:.1f} ms"
-        timings.append(f"{r.engine} {'confirmed the answer, ' if r.confirming else ''}{state}")
+        role = ""
+        if r.confirming:
+            role = "confirmed the answer, " if r.outcome is not None else "confirming: "
+        timings.append(f"{r.engine} {role}{state}")
     agree = resolution.agree
     verdict = "" if agree is None else ("; engines agree" if agree else "; ENGINES DISAGREE")
     lines.append(f"  [{', '.join(timings)}{verdict}]")

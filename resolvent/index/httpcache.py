@@ -117,9 +117,8 @@ class HttpCache:
         """
         try:
             if body:
-                with open(self.file(key), "rb") as handle:  # noqa: PTH123 - str path
-                    header = handle.readline()
-                    content = handle.read()
+                header, newline, content = read_bytes(self.file(key)).partition(b"\n")
+                header += newline
             else:
                 header = read_head(self.file(key))
                 content = b""
@@ -234,17 +233,21 @@ def read_bytes(path: str) -> bytes:
     bundles). ``open(path, "rb").read()`` asks the file whether it is a terminal and
     where it stands, and sizes its buffer twice, before the one read that matters; on
     a sandboxed kernel those calls cost more than the read. This opens, sizes the read
-    once and reads to the end (a file that grows meanwhile is read whole all the same).
+    once and reads: a read shorter than asked for (the file's size, plus one byte) is
+    the whole file; only a file that grew meanwhile is read on to its end.
 
     :raises OSError: as ``open`` raises it.
     """
     fd = os.open(path, _READ_FLAGS)
     try:
-        wanted = os.fstat(fd).st_size + 1  # room for the end: the first read can say so
-        parts = []
+        wanted = os.fstat(fd).st_size + 1
+        first = os.read(fd, wanted)
+        if len(first) < wanted:
+            return first
+        parts = [first]
         while part := os.read(fd, wanted):
             parts.append(part)
-        return b"".join(parts) if len(parts) != 1 else parts[0]
+        return b"".join(parts)
     finally:
         os.close(fd)
 

@@ -34,6 +34,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from resolvent.index.filenames import cached_version
+from resolvent.index.httpcache import read_bytes
 from resolvent.index.pages import FileRecord, page_records
 from resolvent.json_text import parse_json
 
@@ -60,8 +61,9 @@ PAGE_KIND = "page-v2"
 #: The side-file kind prefix of per-target conclusions; bump it when the rules change.
 #: v2: rows name the file whose metadata stands for the version. v3: columns, sorted by
 #: version, rows for yanked or partly too new versions, and unusable versions apart. v4:
-#: a JSON head of what every run reads, then a body of what is read piecemeal (fixed-size
-#: rows of each version's files, the unusable versions decoded only when read).
+#: a JSON head of what every run reads, then a body of what is read piecemeal (a fixed-size
+#: row per usable version: the sha256 of the file whose metadata stands for it and the
+#: index of its best file; then the unusable versions, decoded only when read).
 LISTING_KIND = "listing-v4"
 
 _FIELDS = len(FileRecord._fields)
@@ -339,8 +341,7 @@ def _read_side_file(
 ) -> dict[str, bytes | list[FileRecord]] | None:
     """Return the side file's undecoded lines by version text, if it matches ``entry``."""
     try:
-        with open(cache.file(key, PAGE_KIND), "rb") as handle:  # noqa: PTH123 - str path, hot
-            data = handle.read()
+        data = read_bytes(cache.file(key, PAGE_KIND))
     except OSError:
         return None
     header, _, body = data.partition(b"\n")

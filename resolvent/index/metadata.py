@@ -181,7 +181,7 @@ class CoreMetadata:
 #: The versions of a project repeat the same lists (a third of a warm airflow compile's
 #: summaries repeat one already read, and most repeat their extras), so each distinct
 #: list is parsed or normalized once, and equal lists come back as one shared tuple.
-#: Bounded: cleared when full, as the memo of single lines is (``parse_requirement``).
+#: Bounded: cleared when full (``parse_requirement`` keeps its lines in an LRU cache).
 _REQUIREMENT_LISTS: dict[tuple[str, ...], tuple[Requirement, ...]] = {}
 _NAME_LISTS: dict[tuple[str, ...], tuple[NormalizedName, ...]] = {}
 _LISTS_LIMIT = 1 << 14

@@ -531,8 +531,9 @@ def _listing_from_parts(
     files).
 
     A warm run does this for every project it meets (tens of thousands of versions),
-    so only the head is decoded, each of its columns checked at once (by the set of its
-    element types: JSON gives no subclasses), and the per-version objects are made by
+    so only the head is decoded, its columns checked at once where they are columns (the
+    ``requires-python`` table, by the set of its element types: JSON gives no
+    subclasses) and its few rows one by one, and the per-version objects are made by
     ``map``: versions are parsed (memoized by text), ``requires-python`` values parsed
     once per distinct text. The body is only measured: a version's files are made from
     its row when it is looked up, and the unusable versions are decoded when read (see

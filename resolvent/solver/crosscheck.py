@@ -16,9 +16,10 @@ versions (``SatEngine.confirm``, ``specs/encoding.md`` section 6), PubGrub searc
 with them preferred (``PubGrubEngine.confirm``, also after a handover); either takes
 about one load of the answer, where a search of its own would have to prove every
 better version wrong (seconds on large graphs). SAT certifies a PubGrub conflict by a
-search of its own. In ``auto`` mode the SAT engine runs with
-``universe.exploring`` set: a provider may put off expensive metadata (sdist builds)
-for the versions its search visits, and the caller settles what was put off. With
+search of its own. In ``auto`` mode a SAT *search* runs with ``universe.exploring``
+set (a confirmation reads only the answer's versions): a provider may put off expensive
+metadata (sdist builds) for the versions its search visits, and the caller settles what
+was put off. With
 ``--optimal`` the answer is SAT's objective, so SAT answers first and PubGrub certifies.
 ``both`` waits for both engines without a budget. The two must agree on
 satisfiability; differences in chosen versions (both valid) are reported, not errors.
@@ -78,8 +79,9 @@ AUTO_HANDOVER_RATIO = 10
 AUTO_PUBGRUB_SECONDS = 1.0
 
 #: The certifying engine's time budget in ``auto`` mode once the checker accepted the
-#: first engine's solution. The answer stands either way, so the second opinion may not
-#: make an answered question noticeably slower. A confirmation takes a fraction of it
+#: answering engine's solution. Out of time, the answer stands (and the run says so), so
+#: the second opinion may not make an answered question noticeably slower; an answer the
+#: other engine rejects is a problem. A confirmation takes a fraction of it
 #: (SAT's of airflow's 673 pins about 0.1 s, PubGrub's of a layered universe's 195
 #: under 10 ms); past it the run says so.
 AUTO_CERTIFY_SECONDS = 0.2
@@ -167,7 +169,7 @@ class EngineRun:
     seconds: float
     gave_up: str | None = None
     problems: list[str] = field(default_factory=list)
-    #: The run confirmed another engine's answer (``SatEngine.confirm``) instead of
+    #: The run decided another engine's answer (``confirm`` of either engine) instead of
     #: searching: its solution is that answer whenever it has one.
     confirming: bool = False
 
@@ -197,13 +199,13 @@ class Resolution:
     def unfinished_check(self) -> str | None:
         """Say so when the certifying engine stopped at its budget (``None`` otherwise).
 
-        The answer stands then, checked by the independent checker alone (a
-        confirmation that overran, on a loaded machine). An answer the other engine
-        does not confirm is a problem, not an unfinished check. PubGrub's search before
-        a handover is not a check either:
-        what counts is what ran after the answer. Nor is an answer that is a conflict,
-        or a solution the checker faulted: the note says the answer passed the checker,
-        which only a faultless solution did.
+        Its time or its step budget (the note says "time budget", the usual one). The
+        answer stands then, checked by the independent checker alone (a confirmation
+        that overran, on a loaded machine). An answer the other engine does not confirm
+        is a problem, not an unfinished check. PubGrub's search before a handover is not
+        a check either: what counts is what ran after the answer. Nor is an answer that
+        is a conflict, or a solution the checker faulted: the note says the answer
+        passed the checker, which only a faultless solution did.
         """
         answered = [i for i, run in enumerate(self.runs) if run.outcome is not None]
         if not answered:

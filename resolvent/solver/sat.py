@@ -154,40 +154,33 @@ class SatEngine:
             cnf = Cnf(universe, lazy_at_most_one=True, interrupt=steps.poll)
             root_deps = cnf.load_root()
             greedy = _Greedy(cnf, steps, root_deps, speculate=False)
+            pins = sorted(selected.items())
             try:
                 assumptions: list[int] = []
-                for package, version in sorted(selected.items()):
+                for package, version in pins:
                     cnf.package_lits(package)
                     index = cnf.index_of(package, version)
                     if index is None:
                         return f"{package} has no version {version} in the universe"
                     assumptions.append(cnf.lits[package][index])
                 # Loaded up front: unloaded versions are assumed false (``_blocked``).
-                greedy.load(sorted(selected.items()))
+                greedy.load(pins)
                 if not greedy.call(assumptions):
                     core = set(greedy.solver.get_core() or ())
-                    pins = [
+                    failed = [
                         f"{package}=={version}"
-                        for (package, version), lit in zip(
-                            sorted(selected.items()), assumptions, strict=True
-                        )
+                        for (package, version), lit in zip(pins, assumptions, strict=True)
                         if lit in core
                     ]
                     return "the encoding has no model that selects " + (
-                        ", ".join(pins) if pins else "these versions"
+                        ", ".join(failed) if failed else "these versions"
                     )
                 reason = _rejection(cnf, greedy, selected)
             finally:
                 greedy.solver.delete()
         if reason is not None:
             return reason
-        stats = {
-            "sat_calls": steps.sat_calls,
-            "variables": int(cnf.pool.top),
-            "clauses": cnf.clause_count,
-            "loaded": steps.loaded,
-        }
-        return Solution(engine=self.name, selected=dict(selected), stats=stats)
+        return Solution(engine=self.name, selected=dict(selected), stats=_stats(cnf, steps))
 
     def _solve(self, universe: Universe, reporter: Reporter | None, budget: int | None) -> Outcome:
         if reporter is not None:
@@ -209,12 +202,7 @@ class SatEngine:
                 root_deps = cnf.load_root()
                 selected = _Greedy(cnf, steps, root_deps, speculate=False).run()
                 assert selected is None, "satisfiability does not depend on what is loaded"
-        stats = {
-            "sat_calls": steps.sat_calls,
-            "variables": int(cnf.pool.top),
-            "clauses": cnf.clause_count,
-            "loaded": steps.loaded,
-        }
+        stats = _stats(cnf, steps)
         if selected is None:
             core = minimal_core(cnf, BACKEND, steps.before_call)
             keys = {key for g in core for key in (g.package, g.target) if key is not None}
@@ -226,6 +214,16 @@ class SatEngine:
                 stats=stats,
             )
         return Solution(engine=self.name, selected=selected, stats=stats)
+
+
+def _stats(cnf: Cnf, steps: _Steps) -> dict[str, int]:
+    """Return the counters an outcome reports (``--json``, benchmarks)."""
+    return {
+        "sat_calls": steps.sat_calls,
+        "variables": int(cnf.pool.top),
+        "clauses": cnf.clause_count,
+        "loaded": steps.loaded,
+    }
 
 
 def _rejection(cnf: Cnf, greedy: _Greedy, selected: Mapping[str, Version]) -> str | None:
@@ -301,7 +299,6 @@ class _Greedy:
         # negated so that each call's assumptions are one C-level copy of the keys.
         self._blocked_lits: dict[int, None] = {}
         self._seen = 0  # how many of the CNF's packages the two lists have looked at
-        self._loaded_seen = 0  # how many loaded versions :meth:`_sync` has looked at
         self._flush()
 
     # -- the solver --------------------------------------------------------------
@@ -357,18 +354,12 @@ class _Greedy:
         # package without versions has no variables (and no place in the order).
         names = [name for name in list(lits)[self._seen :] if lits[name]]
         self._seen = len(lits)
-        blocked = self._blocked_lits
         for name in names:
-            start = self.cnf.first[name]
             self._owners.append(name)
-            self._starts.append(start)
-            blocked.update(dict.fromkeys(range(-start, -start - len(lits[name]), -1)))
-        # A version loaded since the last call may be one of these packages' (a package
-        # is known before its versions load, and loads go on between calls); earlier
-        # loads were of packages taken in then.
-        for var in list(loaded)[self._loaded_seen :]:
-            blocked.pop(-var, None)
-        self._loaded_seen = len(loaded)
+            self._starts.append(self.cnf.first[name])
+            # A version may have loaded since its package was made (loads go on between
+            # calls), and is no longer blocked.
+            self._blocked_lits.update((-v, None) for v in lits[name] if v not in loaded)
 
     def _release(self, core: Sequence[int], blocked: list[int]) -> list[tuple[str, Version]]:
         """Return, per package, the best blocked versions of an unsatisfiable core.

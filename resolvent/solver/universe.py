@@ -801,8 +801,7 @@ class Universe:
         allowed = self.options.urls
         if allowed is None:
             return None
-        overridden = self._with_overrides(requirements) if self.options.overrides else requirements
-        for requirement in overridden:
+        for requirement in self._with_overrides(requirements):
             url = requirement.url
             if url is None or (
                 requirement.marker is not None and not self._marker_holds(requirement, extra)
@@ -840,16 +839,10 @@ class Universe:
         # tens of lines, most of them for extras: the remembered verdicts and parts are
         # read here, and the methods that make them called only when they are missing.
         merged: dict[str, tuple[list[VersionRange], dict[str, None]]] = {}
-        verdicts = self._marker_cache
-        parsed = self._requirement_cache
-        asked = extra or ""
-        for requirement in self._with_overrides(given) if self.options.overrides else given:
-            marker = requirement.marker
-            if marker is not None:
-                verdict = verdicts.get((id(marker), asked))
-                if not (self._marker_holds(requirement, extra) if verdict is None else verdict[1]):
-                    continue
-            _, spec, keys = parsed.get(id(requirement)) or self._parsed(requirement)
+        for requirement in self._with_overrides(given):
+            if requirement.marker is not None and not self._marker_holds(requirement, extra):
+                continue
+            _, spec, keys = self._parsed(requirement)
             admitted = from_specifier(spec)  # memoized: the same range for every key
             for key in keys:
                 entry = merged.get(key)
@@ -859,10 +852,7 @@ class Universe:
                 if spec:
                     entry[1][spec] = None
         edges = tuple(
-            # One range is its own intersection (the very object intersect_all returns).
-            Dependency(
-                key, ranges[0] if len(ranges) == 1 else intersect_all(ranges), ",".join(texts)
-            )
+            Dependency(key, intersect_all(ranges), ",".join(texts))
             for key, (ranges, texts) in merged.items()
         )
         self._edges_cache[known] = (given, edges)
@@ -920,10 +910,13 @@ class Universe:
         return found[1]
 
     def _with_overrides(self, requirements: Iterable[Requirement]) -> Iterable[Requirement]:
+        """Return ``requirements`` with overridden projects' lines replaced (as given if none)."""
+        if not self.options.overrides:
+            return requirements
+        return self._overridden(requirements)
+
+    def _overridden(self, requirements: Iterable[Requirement]) -> Iterator[Requirement]:
         overrides = self.options.overrides
-        if not overrides:
-            yield from requirements
-            return
         replaced: set[NormalizedName] = set()
         for requirement in requirements:
             name = canonicalize_name(requirement.name)

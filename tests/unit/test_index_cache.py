@@ -561,7 +561,7 @@ def _forge_unusable(data: bytes) -> bytes:
     return data[: len(data) - len(tail)] + b"[" * len(tail)
 
 
-def _bad_digest_row(data: bytes) -> bytes:
+def _bad_best_row(data: bytes) -> bytes:
     """Make the first usable version's best file an index no page has (rows are binary)."""
     head = data.index(b"\n") + 1
     return data[: head + 32] + b"\x00\x00\x00\x80" + data[head + 36 :]
@@ -577,7 +577,7 @@ def _bad_digest_row(data: bytes) -> bytes:
         _lie_about_count,
         _lie_about_tail,
         _forge_unusable,
-        _bad_digest_row,
+        _bad_best_row,
     ],
 )
 def test_a_damaged_listing_side_file_never_changes_an_answer(
@@ -603,7 +603,7 @@ def test_a_damaged_listing_side_file_never_changes_an_answer(
         for side, data in intact.items():
             side.write_bytes(damage(data))
         assert _resolve_view(server, cache, LINUX, exclude_newer=date, policy="offline") == cold
-        if damage is not _bad_digest_row:  # within its shape: read as it says (see below)
+        if damage is not _bad_best_row:  # within its shape: read as it says (see below)
             assert {side: side.read_bytes() for side in sides} == intact
     # A warm listing decodes no unusable version until one is read.
     decoded: list[int] = []
