@@ -66,9 +66,9 @@ AUTO_PUBGRUB_BUDGET = 20_000
 AUTO_HANDOVER_CONFLICTS = 50
 
 #: ...and more than one conflict per this many decisions. The real-world sets in
-#: ``bench-requirements`` stay far below (airflow: 87 conflicts in 9,086 decisions;
-#: most: none), except boto3's walk down a thousand releases (one conflict per three
-#: decisions), which SAT answers as fast; layered adversarial universes cross it within
+#: ``bench-requirements`` stay far below (airflow: 85 conflicts in 8,161 decisions;
+#: most: none), except boto3's walk down a thousand releases (about one conflict per
+#: decision), which SAT answers as fast; layered adversarial universes cross it within
 #: the first 300 decisions (about 0.1 s).
 AUTO_HANDOVER_RATIO = 10
 

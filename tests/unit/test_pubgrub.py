@@ -424,6 +424,45 @@ def test_often_rejected_package_is_decided_before_its_culprit() -> None:
     assert "z" in state._late
 
 
+def test_a_package_walking_down_its_versions_is_retried_before_the_undone_decisions() -> None:
+    # meta==k needs grpc==k, which needs proto==k, and proto is pinned to 1.0: every
+    # version of meta but 1.0 conflicts, and each conflict backjumps to before the eight
+    # unrelated packages decided ahead of meta. From its second conflict in a row meta is
+    # decided first after the backjump, so they are not decided again at every version.
+    recorder = Recorder()
+    table: Table = {
+        "proto": {f"{k}.0": [] for k in range(1, 7)},
+        "meta": {f"{k}.0": [f"grpc=={k}.0"] for k in range(1, 7)},
+        "grpc": {f"{k}.0": [f"proto=={k}.0"] for k in range(1, 7)},
+        **{f"u{i}": {"1.0": [], "2.0": []} for i in range(8)},
+    }
+    universe = make(table, ["proto==1.0", *(f"u{i}" for i in range(8)), "meta"])
+    outcome = PubGrubEngine().solve(universe, reporter=recorder)
+    assert isinstance(outcome, Solution)
+    decided = recorder.events
+    assert {name: str(v) for name, v in outcome.selected.items()} == {
+        "proto": "1.0",
+        "meta": "1.0",
+        "grpc": "1.0",
+        **{f"u{i}": "2.0" for i in range(8)},
+    }
+    # Twice before meta's streak shows, then once after its walk ends (6 without it).
+    assert decided.count("u0==2.0") == 3
+    walk = decided[decided.index("meta==4.0") :]
+    assert walk[: walk.index("grpc==1.0")] == [
+        "meta==4.0",
+        "conflict",
+        "proto==1.0",
+        "meta==3.0",
+        "conflict",
+        "proto==1.0",
+        "meta==2.0",
+        "conflict",
+        "proto==1.0",
+        "meta==1.0",
+    ]
+
+
 def test_missing_package() -> None:
     outcome = failure({"a": {"1.0": ["b"]}}, ["a"])
     assert "a==1.0 depends on b" in outcome.explanation
@@ -485,28 +524,33 @@ def test_prerelease_hint() -> None:
     assert "hint: a==2.0b1 is a pre-release" in outcome.explanation
 
 
+class Recorder:
+    """A reporter that writes down the search's steps in ``events``."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def starting(self, engine: str) -> None:
+        self.events.append(f"start {engine}")
+
+    def decided(self, package: str, version: Version) -> None:
+        self.events.append(f"{package}=={version}")
+
+    def conflict(self, description: str) -> None:
+        self.events.append("conflict")
+
+    def should_cancel(self) -> bool:
+        return False
+
+
 def test_pinned_packages_are_decided_first() -> None:
-    decided: list[str] = []
-
-    class Recorder:
-        def starting(self, engine: str) -> None:
-            decided.append(f"start {engine}")
-
-        def decided(self, package: str, version: Version) -> None:
-            decided.append(f"{package}=={version}")
-
-        def conflict(self, description: str) -> None:
-            decided.append(f"conflict {description}")
-
-        def should_cancel(self) -> bool:
-            return False
-
+    recorder = Recorder()
     table: Table = {"a": {"1.0": [], "2.0": []}, "b": {"1.0": [], "2.0": []}, "c": {"1.0": []}}
     universe = make(table, ["a", "b==1.0", "c"])
-    outcome = PubGrubEngine().solve(universe, reporter=Recorder())
+    outcome = PubGrubEngine().solve(universe, reporter=recorder)
     assert isinstance(outcome, Solution)
     # b and c have one candidate each; then a, the remaining direct requirement.
-    assert decided == ["start pubgrub", "b==1.0", "c==1.0", "a==2.0"]
+    assert recorder.events == ["start pubgrub", "b==1.0", "c==1.0", "a==2.0"]
 
 
 def test_determinism_within_a_process() -> None:

@@ -131,6 +131,10 @@ class PartialSolution:
                 return assignment.level
         return None
 
+    def last_decided(self) -> str | None:
+        """Return the package of the latest decision (``None`` before the first)."""
+        return next(reversed(self._decisions), None)
+
     def is_pending(self, package: str) -> bool:
         """Return whether ``package`` must be chosen but is not decided yet."""
         return package in self._pending
