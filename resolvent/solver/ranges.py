@@ -19,31 +19,77 @@ from packaging.specifiers import SpecifierSet
 from resolvent.requirement_parsing import balanced_fold, prepare_bounds
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
+    from packaging.specifiers import Specifier
     from packaging.version import Version
 
-__all__ = ["EMPTY", "FULL", "VersionRange", "exactly", "from_specifier", "intersect_all"]
+__all__ = [
+    "EMPTY",
+    "FULL",
+    "VersionRange",
+    "exactly",
+    "from_specifier",
+    "intersect_all",
+    "specifier_range",
+]
 
 FULL: VersionRange = VersionRange.full(admit_arbitrary=False, prereleases=True)
 EMPTY: VersionRange = VersionRange.empty(prereleases=True)
 
 
-@lru_cache(maxsize=65536)
 def from_specifier(specifier: str | SpecifierSet) -> VersionRange:
     """Return the set of versions a specifier admits, with pre-releases as members.
+
+    Memoized by text (see :func:`specifier_range`): the same object for the same text.
 
     >>> from packaging.version import Version
     >>> Version("1.5") in from_specifier(">=1,<2")
     True
     """
-    if isinstance(specifier, SpecifierSet):
-        specifier = str(specifier)
-    if not specifier:
-        return FULL
-    specifiers = SpecifierSet(specifier, prereleases=True)
-    prepare_bounds(specifiers)
-    return specifiers.to_range()
+    text = str(specifier) if isinstance(specifier, SpecifierSet) else specifier
+    found = _RANGES.get(text)
+    if found is None:
+        found = _remember(text, SpecifierSet(text, prereleases=True) if text else None)
+    return found
+
+
+def specifier_range(text: str, specifiers: Iterable[Specifier]) -> VersionRange:
+    """Return ``from_specifier(text)``, where ``text`` spells ``specifiers`` canonically.
+
+    The canonical text is the specifiers' strings, without repeats, sorted and joined by
+    commas (what ``str(SpecifierSet)`` prints): the set :func:`from_specifier` would
+    parse from it holds these very specifiers in that order. A requirement's
+    specifiers are parsed already (and shared by every line that spells them alike),
+    so on a miss the range is made from them instead of parsing the text again: a
+    large resolution meets a thousand or more distinct texts. The memo is the one
+    :func:`from_specifier` reads, so both return the same object for the same text.
+    """
+    found = _RANGES.get(text)
+    if found is None:
+        by_text = {str(spec): spec for spec in specifiers}
+        ordered = [by_text[key] for key in sorted(by_text)]
+        found = _remember(text, SpecifierSet(ordered, prereleases=True) if text else None)
+    return found
+
+
+def _remember(text: str, specifiers: SpecifierSet | None) -> VersionRange:
+    """Make the range of ``specifiers`` (``None``: no specifier) and memoize it by ``text``."""
+    if specifiers is None:
+        found = FULL
+    else:
+        prepare_bounds(specifiers)
+        found = specifiers.to_range()
+    if len(_RANGES) >= _RANGES_LIMIT:
+        _RANGES.clear()
+    _RANGES[text] = found
+    return found
+
+
+#: Ranges by canonical specifier text: one object per text, which the engines' memo
+#: tables (keyed by identity) rely on. Bounded: cleared when full.
+_RANGES: dict[str, VersionRange] = {}
+_RANGES_LIMIT = 65536
 
 
 def intersect_all(ranges: Sequence[VersionRange]) -> VersionRange:

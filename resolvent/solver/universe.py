@@ -26,7 +26,7 @@ from packaging.version import Version
 from resolvent.markers import extra_gate, requirement_applies
 from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.provider import Unavailable, VersionInfo
-from resolvent.solver.ranges import VersionRange, exactly, from_specifier, intersect_all
+from resolvent.solver.ranges import VersionRange, exactly, intersect_all, specifier_range
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -407,6 +407,8 @@ class Universe:
         self.prefetching = True
         self._exploring = False
         self._versions: dict[str, tuple[Version, ...]] = {}
+        # The same versions oldest first, by project (see sorted_versions).
+        self._ascending: dict[NormalizedName, tuple[Version, ...]] = {}
         self._indexes: dict[str, VersionIndex] = {}
         # Where the sorted stretches of each order start (see _order), for VersionIndex.
         self._sorted_starts: dict[NormalizedName, list[int]] = {}
@@ -461,6 +463,23 @@ class Universe:
                 self._versions[name] = cached
             self._versions[package] = cached
         return cached
+
+    def sorted_versions(self, package: str) -> tuple[Version, ...]:
+        """Return :meth:`versions` sorted oldest first.
+
+        A listing that comes sorted (``Listing.ascending``) gives them without comparing
+        any: they are its usable versions in its own order, before the preference order
+        is made. Sorting them instead compares each version a dozen times or more (a
+        Python call apiece), and the search asks for most of the packages it meets.
+        """
+        if package == ROOT:
+            return (ROOT_VERSION,)
+        name = base_name(package)
+        versions = self.versions(name)
+        found = self._ascending.get(name)
+        if found is None:
+            found = self._ascending[name] = tuple(sorted(versions))
+        return found
 
     def index(self, package: str) -> VersionIndex:
         """Return :meth:`versions` searchable by range, made once and shared by the engines."""
@@ -593,6 +612,8 @@ class Universe:
         usable = self._apply_prerelease_policy(name, usable, excluded)
         if excluded:
             self._excluded[name] = excluded
+        if listing.ascending:
+            self._ascending[name] = tuple(usable)  # before _order reorders the list in place
         return tuple(self._order(name, usable, ascending=listing.ascending))
 
     def _sift(
@@ -843,7 +864,8 @@ class Universe:
             if requirement.marker is not None and not self._marker_holds(requirement, extra):
                 continue
             _, spec, keys = self._parsed(requirement)
-            admitted = from_specifier(spec)  # memoized: the same range for every key
+            # Memoized by text: the same range for every key and every line spelling it.
+            admitted = specifier_range(spec, requirement.specifier)
             for key in keys:
                 entry = merged.get(key)
                 if entry is None:

@@ -139,7 +139,6 @@ class SolverState:
         self._dependencies_added: dict[tuple[str, Version], _Checks] = {}
         # Per extra, the base ranges whose "same version as the base" fact was added.
         self._bound: dict[str, dict[int, VersionRange]] = {}
-        self._sorted: dict[str, list[Version]] = {}
         # How often each package was picked for a decision (see ``_batch_prefetch``).
         self._tried: dict[str, int] = {}
         # Incompatibilities known to be contradicted, with the decision level at which
@@ -451,12 +450,9 @@ class SolverState:
         upper = known[at + 1] if at + 1 < len(known) else None
         return _between(lower, upper)
 
-    def _usable(self, package: str) -> list[Version]:
-        """Return the package's usable versions, sorted (computed once per package)."""
-        known = self._sorted.get(package)
-        if known is None:
-            known = self._sorted[package] = sorted(self.universe.versions(package))
-        return known
+    def _usable(self, package: str) -> Sequence[Version]:
+        """Return the package's usable versions, oldest first (the universe keeps them)."""
+        return self.universe.sorted_versions(package)
 
     def _empty_span(self, package: str, term: Term) -> Term:
         """Return the widest term around ``term`` (which admits no usable version) that admits none.
