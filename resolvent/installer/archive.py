@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
-from resolvent.installer.download_gate import DownloadGate, GatedReader
+from resolvent.installer.download_gate import DownloadGate, GatedReader, MemoryReader
 from resolvent.installer.manifest import Manifest, build_manifest
 from resolvent.installer.parallel import usable_cpus
 from resolvent.installer.record import Hash, copy_with_hash, encode_digest
@@ -170,6 +170,7 @@ def _pread(fd: int, size: int, offset: int) -> bytes:
 
 _SEEK_LOCK = threading.Lock()
 _read_at = getattr(os, "pread", _pread)
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _read_umask() -> int | None:
@@ -219,6 +220,7 @@ class WheelArchive:
     """A wheel file on disk, read as an untrusted zip archive."""
 
     __slots__ = (
+        "_data",
         "_entry_points",
         "_gate",
         "_info",
@@ -230,12 +232,23 @@ class WheelArchive:
     )
 
     def __init__(
-        self, path: Path, *, limits: ZipLimits | None = None, gate: DownloadGate | None = None
+        self,
+        path: Path,
+        *,
+        limits: ZipLimits | None = None,
+        gate: DownloadGate | None = None,
+        data: bytes | bytearray | memoryview | None = None,
     ) -> None:
-        """:param gate: the file is still downloading: every read waits for its bytes."""
+        """Open the wheel file at ``path`` (nothing is read yet).
+
+        :param gate: the file is still downloading: every read waits for its bytes.
+        :param data: the file's bytes, held in memory (``path`` then only names it: the
+            checks read the project's name and version from its file name).
+        """
         self.path = path
         self.limits = limits or ZipLimits()
         self._gate = gate
+        self._data = None if data is None else memoryview(data).cast("B")
         self._info: WheelInfo | None = None
         self._record: dict[str, RecordEntry] = {}
         self._members: list[tuple[str, bool]] = []
@@ -259,7 +272,11 @@ class WheelArchive:
     @contextlib.contextmanager
     def _open(self) -> Iterator[zipfile.ZipFile]:
         """Open the archive (through the gate while it downloads); close all on exit."""
-        reader = None if self._gate is None else self._open_gated(self._gate)
+        reader: GatedReader | MemoryReader | None = None
+        if self._data is not None:
+            reader = MemoryReader(self._data, self._gate)
+        elif self._gate is not None:
+            reader = self._open_gated(self._gate)
         try:
             with self._open_zip(reader) as archive:
                 yield archive
@@ -273,7 +290,7 @@ class WheelArchive:
         except FileNotFoundError:
             raise InvalidWheelError(self.label, "does not exist") from None
 
-    def _open_zip(self, reader: GatedReader | None) -> zipfile.ZipFile:
+    def _open_zip(self, reader: GatedReader | MemoryReader | None) -> zipfile.ZipFile:
         try:
             return zipfile.ZipFile(self.path if reader is None else reader)
         except FileNotFoundError:
@@ -448,7 +465,8 @@ class WheelArchive:
         """
         if not whole and not big:
             return
-        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # A wheel in memory is read in place (see ``_read_at``): no descriptor.
+        fd = -1 if self._data is not None else os.open(self.path, os.O_RDONLY | _O_BINARY)
         try:
             shares = min(_EXTRACT_THREADS, len(whole) // _MEMBERS_PER_THREAD)
             threads = min(_EXTRACT_THREADS, shares + len(big))
@@ -502,7 +520,8 @@ class WheelArchive:
             for future in futures:
                 future.result()  # the first error, if any
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
 
     def _slot_runs(
         self, items: list[tuple[zipfile.ZipInfo, str, int]]
@@ -526,10 +545,15 @@ class WheelArchive:
             yield items[start:end]
             start = end
 
-    def _read_at(self, fd: int, size: int, offset: int) -> bytes:
-        """Read ``size`` bytes at ``offset`` once the download (if any) has them."""
+    def _read_at(self, fd: int, size: int, offset: int) -> bytes | memoryview:
+        """Read ``size`` bytes at ``offset`` once the download (if any) has them.
+
+        A wheel in memory is not copied: its bytes are sliced (``fd`` is then unused).
+        """
         if self._gate is not None:
             self._gate.wait(offset, size)
+        if self._data is not None:
+            return self._data[offset : offset + size]
         return _read_at(fd, size, offset)
 
     def _needs_crc(self, name: str) -> bool:
@@ -542,15 +566,16 @@ class WheelArchive:
         entry = self._record.get(name)
         return entry is None or entry.hash is None
 
-    def _inflate(self, fd: int, member: zipfile.ZipInfo, *, crc: bool = True) -> bytes:
+    def _inflate(self, fd: int, member: zipfile.ZipInfo, *, crc: bool = True) -> bytes | memoryview:
         """Return the bytes of a member :func:`_fits_whole` accepts, checked (size, CRC).
 
         ``crc=False`` skips the CRC, for members whose RECORD hash the caller checks.
         """
         name = member.filename
         packed = self._packed(fd, member)
+        data: bytes | memoryview
         if member.compress_type == zipfile.ZIP_STORED:
-            data = bytes(packed)
+            data = packed  # hashed and written as it is: no copy
         else:
             inflater = _new_inflater()
             limit = member.file_size + 1
@@ -600,7 +625,7 @@ class WheelArchive:
             raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
         return memoryview(chunk)[start:]
 
-    def _local_data_start(self, header: bytes, name: str) -> int:
+    def _local_data_start(self, header: bytes | memoryview, name: str) -> int:
         """Return where a member's data starts, relative to its local header (checked)."""
         if len(header) < _LOCAL_HEADER.size:
             raise InvalidWheelError(self.label, f"has a truncated entry `{name}`")
@@ -633,7 +658,8 @@ class WheelArchive:
         crc = 0
         size = 0
         inflater = _new_inflater() if member.compress_type == zipfile.ZIP_DEFLATED else None
-        pending = b""
+        pending: bytes | memoryview = b""
+        data: bytes | memoryview
         out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             if self._needs_chmod(mode):
@@ -682,7 +708,7 @@ class WheelArchive:
             raise InvalidWheelError(self.label, f"has a corrupt entry `{name}`: bad CRC or size")
         self._check_hash(name, Hash(algorithm, encode_digest(hasher.digest())), size)
 
-    def _write_checked(self, name: str, data: bytes, path: str, mode: int) -> None:
+    def _write_checked(self, name: str, data: bytes | memoryview, path: str, mode: int) -> None:
         entry = self._record.get(name)
         algorithm = entry.hash.name if entry and entry.hash else "sha256"
         digest = hashlib.sha256(data) if algorithm == "sha256" else hashlib.new(algorithm, data)

@@ -282,12 +282,15 @@ class Cache:
         source: str = "local",
         limits: ZipLimits | None = None,
         verified: bool = False,
+        data: bytes | bytearray | memoryview | None = None,
     ) -> Path:
         """Return the unpacked tree of ``wheel_path``, unpacking it first if needed.
 
         ``sha256`` is the archive's expected digest (from a lock or an index); the file
         must match it. ``verified`` says the caller hashed this very file already (while
-        downloading it) and ``sha256`` is that digest, so it is not read twice.
+        downloading it) and ``sha256`` is that digest, so it is not read twice. ``data``
+        is the file's bytes, held in memory (a download within the preparer's memory
+        budget): ``wheel_path`` then only names the file, which need not exist.
 
         The wheel is fully checked (paths, links, sizes, RECORD hashes) while it is
         extracted into a private ``.tmp-`` folder, which is renamed into
@@ -298,10 +301,15 @@ class Cache:
 
             cache.unpack_wheel(Path("demo-1.0-py3-none-any.whl"), sha256="ab12...")
         """
-        if verified and sha256 is not None and wheel_path.is_file():
+        present = data is not None or wheel_path.is_file()
+        if verified and sha256 is not None and present:
             actual: str | None = self._key(sha256)
+        elif data is not None:
+            import hashlib  # noqa: PLC0415 -- only for bytes nobody hashed yet
+
+            actual = hashlib.sha256(data).hexdigest()
         else:
-            actual = file_sha256(wheel_path) if wheel_path.is_file() else None
+            actual = file_sha256(wheel_path) if present else None
         if actual is None:
             raise InvalidWheelError(wheel_path.name, "does not exist")
         if sha256 is not None and self._key(sha256) != actual:
@@ -315,12 +323,18 @@ class Cache:
 
             with FileLock(os.fspath(bucket / f"{actual}{_LOCK}")):
                 if not entry.is_dir():
-                    self._unpack(wheel_path, entry, limits)
+                    self._unpack(wheel_path, entry, limits, data)
         self.remember(wheel_path.name, actual, source=source)
         return entry
 
-    def _unpack(self, wheel_path: Path, entry: Path, limits: ZipLimits | None) -> None:
-        staged = self.stage_wheel(wheel_path, entry.name, limits=limits)
+    def _unpack(
+        self,
+        wheel_path: Path,
+        entry: Path,
+        limits: ZipLimits | None,
+        data: bytes | bytearray | memoryview | None = None,
+    ) -> None:
+        staged = self.stage_wheel(wheel_path, entry.name, limits=limits, data=data)
         try:
             _publish(staged, entry)
         finally:
@@ -333,13 +347,15 @@ class Cache:
         *,
         limits: ZipLimits | None = None,
         gate: DownloadGate | None = None,
+        data: bytes | bytearray | memoryview | None = None,
     ) -> StagedWheel:
         """Unpack and check ``wheel_path`` into a private folder of the cache, unpublished.
 
         ``sha256`` is the archive's expected digest: the folder is named after it, as
         ``cache prune`` expects of a writer's leftovers. With ``gate``, the file is still
         downloading and every read waits for its bytes (see
-        :mod:`resolvent.installer.download_gate`). The caller publishes the result with
+        :mod:`resolvent.installer.download_gate`). With ``data``, the file's bytes are in
+        memory (``wheel_path`` only names it). The caller publishes the result with
         :meth:`publish_staged` once the archive's hash is known and checked, or discards
         it. On error nothing is left behind.
         """
@@ -348,7 +364,7 @@ class Cache:
         bucket = self.bucket(CacheBucket.ARCHIVE)
         staging = tempfile.mkdtemp(prefix=f"{_TMP}{self._key(sha256)}-", dir=bucket)
         try:
-            archive = WheelArchive(wheel_path, limits=limits, gate=gate)
+            archive = WheelArchive(wheel_path, limits=limits, gate=gate, data=data)
             archive.extract(Path(staging) / "tree")
             return StagedWheel(Path(staging), archive.manifest())
         except BaseException:

@@ -5,9 +5,10 @@ only then does its unpacking (two seconds, one 430 MB library) begin, alone, whi
 other CPU idles. uv unzips as the bytes arrive. resolvent does too, for big wheels, with
 the archive checks unchanged: the central directory and the ``.dist-info`` files sit at
 a wheel's end, so they are fetched first with range requests and written at their
-offsets into the file the download then fills from the start. The unpacking reads the
-file through a :class:`DownloadGate`, which holds every read until its bytes are there:
-either already downloaded or inside that prefetched tail.
+offsets into the file the download then fills from the start (or into a buffer in
+memory, read through :class:`MemoryReader`). The unpacking reads the file through a
+:class:`DownloadGate`, which holds every read until its bytes are there: either already
+downloaded or inside that prefetched tail.
 
 Nothing of this is trusted early: the unpacked tree is published to the cache only after
 the whole file matched its expected hash *and* the prefetched tail matched the bytes the
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["DownloadGate", "DownloadStopped", "GatedReader"]
+__all__ = ["DownloadGate", "DownloadStopped", "GatedReader", "MemoryReader"]
 
 
 class DownloadStopped(Exception):  # noqa: N818 - a signal between threads, not an error
@@ -121,3 +122,57 @@ class GatedReader(io.FileIO):
         """Read into ``buffer`` as a file does, once the bytes are there."""
         self._gate.wait(self.tell(), memoryview(buffer).nbytes)
         return super().readinto(buffer)
+
+
+class MemoryReader(io.RawIOBase):
+    """A wheel held in memory, read as a file (for :mod:`zipfile`), through a gate if any.
+
+    A downloaded wheel that fits the preparer's memory budget is never written to a
+    file: reading it back from one (and creating and removing the file) cost a cold ML
+    install a write and a read of every downloaded byte. ``BytesIO`` would copy a
+    ``bytearray``; this reads the buffer in place.
+
+    :param data: the file's bytes (while downloading, the buffer the download fills).
+    :param gate: the download behind ``data`` is still running: reads wait for their bytes.
+    """
+
+    def __init__(self, data: memoryview, gate: DownloadGate | None = None) -> None:
+        super().__init__()
+        self._data = data
+        self._gate = gate
+        self._position = 0
+
+    def readable(self) -> bool:
+        """Return ``True``: the buffer is there to be read."""
+        return True
+
+    def seekable(self) -> bool:
+        """Return ``True``: any position may be read."""
+        return True
+
+    def tell(self) -> int:
+        """Return where the next read starts."""
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        """Move as a file moves (from the start, the current position or the end)."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._data)}
+        if whence not in base:
+            raise ValueError(f"invalid whence ({whence})")
+        position = base[whence] + offset
+        if position < 0:
+            raise OSError(f"negative seek position {position}")
+        self._position = position
+        return position
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int:  # type: ignore[override]
+        """Copy the next bytes into ``buffer``, once they are there; return how many."""
+        start = self._position
+        end = min(start + memoryview(buffer).nbytes, len(self._data))
+        if end <= start:
+            return 0
+        if self._gate is not None:
+            self._gate.wait(start, end - start)
+        memoryview(buffer).cast("B")[: end - start] = self._data[start:end]
+        self._position = end
+        return end - start

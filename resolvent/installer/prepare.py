@@ -1,8 +1,10 @@
 """Preparing is getting every distribution a plan fetches into the cache as an unpacked wheel.
 
 Downloads are scheduled concurrently on one event loop (httpx, pooled connections); each
-body streams in a thread of its own (see ``Preparer._download``) to a private temporary
-file and is hashed while it streams; the digest is checked against
+body streams in a thread of its own (see ``Preparer._download``) into a buffer in memory
+(a wheel within the memory budget: it is then unpacked in place, never written to a file
+and read back) or else a private temporary file, and is hashed while it streams; the
+digest is checked against
 what the lock, ``--hash`` or the index expects before anything is published to the
 cache, so a tampered file never reaches it. Unpacking (and building, for sdists) runs in
 worker threads while other downloads continue; a big wheel (torch) is unpacked into a
@@ -51,6 +53,7 @@ from resolvent.installer.plan import CachedDist, Wanted, source_key
 
 if TYPE_CHECKING:
     import asyncio
+    import mmap
     import socket
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from concurrent.futures import ThreadPoolExecutor
@@ -86,6 +89,9 @@ _BEFORE_DIRECTORY = 64 << 10
 _EARLY_STAGERS = 8
 #: A tail longer than this share of the file is not fetched: little would overlap.
 _MAX_TAIL_SHARE = 0.1
+#: Downloaded wheels held in memory at once, at most (see ``_MemoryBudget``); never more
+#: than an eighth of the machine's memory.
+_MEMORY_BUDGET = 512 << 20
 # Downloads ask for the file's own bytes, as pip does: its hashes are of those.
 _IDENTITY = {"Accept-Encoding": "identity"}
 
@@ -150,6 +156,63 @@ def _shut(sock: socket.socket) -> None:
 
 #: Algorithm -> accepted hex digests (any one matching is enough).
 Expected = dict[str, set[str]]
+
+
+class _MemoryBudget:
+    """How many bytes of downloaded wheels may be held in memory at once, in all.
+
+    A wheel kept in memory is never written to a file and read back (with the file
+    created and removed): for a cold ML install (seed-ml, 360 MB of wheels) that was a
+    write and a read of every downloaded byte, 0.15-0.2 s of system time on a tmpfs
+    cache, and on a disk-backed cache a write the file system must also journal. The
+    budget bounds the memory this takes (many wheels wait for their unpacking at once);
+    a wheel that does not fit goes to a file, as before, so no stack is too big to
+    install.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> mmap.mmap | None:
+        """Return a buffer of ``size`` bytes, counted against the budget, or ``None``.
+
+        An anonymous mapping, not a ``bytearray``: ``bytearray(size)`` zeroes its memory
+        itself, holding the GIL (torch's 190 MB: a tenth of a second every other thread
+        waited for). Its pages are mapped at once (``MAP_POPULATE``, where there is
+        one): faulted in one by one as the download writes them, 4 KiB each, they cost
+        more system time than writing a file did. Dropping the buffer unmaps it. Called
+        off the event loop: mapping torch's size takes some 40 ms.
+        """
+        import mmap  # noqa: PLC0415 -- only downloads need it
+
+        with self._lock:
+            if size <= 0 or size > self._left:
+                return None
+            self._left -= size
+        try:
+            populate = getattr(mmap, "MAP_POPULATE", 0)
+            if populate:
+                flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate
+                return mmap.mmap(-1, size, flags=flags)
+            return mmap.mmap(-1, size)
+        except (OSError, OverflowError, ValueError):  # no memory to map: use a file
+            self.give(size)
+            return None
+
+    def give(self, size: int) -> None:
+        """Return ``size`` bytes to the budget (a buffer :meth:`take` gave, now dropped)."""
+        with self._lock:
+            self._left += size
+
+
+def _default_memory_budget() -> int:
+    """Return ``_MEMORY_BUDGET``, capped at an eighth of the physical memory where known."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return _MEMORY_BUDGET
+    return min(_MEMORY_BUDGET, physical // 8) if physical > 0 else _MEMORY_BUDGET
 
 
 def file_url_path(url: str) -> str:
@@ -281,6 +344,8 @@ class Preparer:
     :param offline: never use the network (a file not yet cached is an error).
     :param progress: draw a progress line (on ``sys.stderr``).
     :param max_concurrency: downloads in flight at once.
+    :param memory_budget: bytes of downloaded wheels that may be held in memory at once
+        instead of in files (``None``: the default, at most an eighth of the memory).
     """
 
     def __init__(
@@ -291,12 +356,16 @@ class Preparer:
         offline: bool = False,
         progress: bool = False,
         max_concurrency: int = 16,
+        memory_budget: int | None = None,
     ) -> None:
         self.cache = cache
         self.builder = builder
         self.offline = offline
         self.progress = progress
         self.max_concurrency = max_concurrency
+        self._memory = _MemoryBudget(
+            _default_memory_budget() if memory_budget is None else memory_budget
+        )
         self._loop: LoopThread | None = None
         self._client: httpx.AsyncClient | None = None
         # Bodies stream through a synchronous client, each in a thread of its own (see
@@ -439,13 +508,21 @@ class Preparer:
         fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
         os.close(fd)
         temp = Path(temp_name)
+        buffer: mmap.mmap | None = None
         try:
             async with semaphore:
-                digests = await self._download(url, temp, user, index, progress)
+                if file.size is not None and file.filename.endswith(".whl"):
+                    buffer = await asyncio.to_thread(self._memory.take, file.size)
+                digests, in_memory = await self._download(
+                    url, temp, user, index, progress, buffer=buffer
+                )
             check_digests(file.filename, digests, user, index)
-            tree = await self._off_loop(self._unpack, temp, file.filename, digests, source)
+            data = buffer if in_memory else None
+            tree = await self._off_loop(self._unpack, temp, file.filename, digests, source, data)
         finally:
             temp.unlink(missing_ok=True)
+            if buffer is not None:
+                self._memory.give(len(buffer))
         progress.advance(finished=True)
         return CachedDist(item, tree)
 
@@ -464,7 +541,8 @@ class Preparer:
         """Download a big wheel and unpack it at the same time; return its cache entry.
 
         The wheel's tail (central directory and ``.dist-info``) comes first, by range
-        requests, into its place in the file; the unpacking then reads the file as the
+        requests, into its place in the file (a buffer in memory, when the memory budget
+        has room for the wheel); the unpacking then reads the file as the
         download fills it (:mod:`resolvent.installer.download_gate`). The result is
         published only after the whole file matched its hash and the tail matched what
         the download wrote over it; otherwise, or when the server ignores ranges, the
@@ -482,13 +560,23 @@ class Preparer:
         gate: DownloadGate | None = None
         staging: asyncio.Future[StagedWheel] | None = None
         tail: tuple[int, bytes] | None = None
+        buffer: mmap.mmap | None = None
         try:
             async with semaphore:
-                tail = await self._tail(url, size)
+                # The buffer is mapped while the tail comes (torch's: some 40 ms).
+                taking = asyncio.ensure_future(asyncio.to_thread(self._memory.take, size))
+                try:
+                    tail = await self._tail(url, size)
+                finally:
+                    buffer = await taking  # given back below, whatever happens
                 if tail is not None:
-                    await asyncio.to_thread(_write_sparse, path, size, *tail)
+                    if buffer is None:
+                        await asyncio.to_thread(_write_sparse, path, size, *tail)
+                    else:
+                        buffer[tail[0] : tail[0] + len(tail[1])] = tail[1]
                     gate = DownloadGate(size, tail[0])
-                    stage = partial(self.cache.stage_wheel, gate=gate)
+                    view = None if buffer is None else memoryview(buffer)
+                    stage = partial(self.cache.stage_wheel, gate=gate, data=view)
                     if self._stagers is None:
                         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
@@ -498,15 +586,20 @@ class Preparer:
                     staging = asyncio.get_running_loop().run_in_executor(
                         self._stagers, partial(stage, path, sha256)
                     )
-                digests = await self._download(url, path, user, index, progress, gate=gate)
+                digests, in_memory = await self._download(
+                    url, path, user, index, progress, gate=gate, buffer=buffer
+                )
             if gate is not None and gate.written != size:
                 gate.stop()  # not the announced file: what waits for its bytes gives up
             check_digests(filename, digests, user, index)
+            data = buffer if in_memory else None
             staged = None
             if staging is not None and tail is not None:
                 staged, staging = await _settled(staging), None
-                if staged is not None and not await asyncio.to_thread(
-                    _holds_tail, path, size, *tail
+                if staged is not None and not (
+                    _buffer_holds_tail(data, *tail)
+                    if data is not None
+                    else await asyncio.to_thread(_holds_tail, path, size, *tail)
                 ):
                     staged.discard()
                     staged = None
@@ -516,7 +609,7 @@ class Preparer:
                     return await self._off_loop(publish, staged, digests["sha256"], filename)
                 except ResolventError:
                     pass  # unpacked again below, with the usual errors
-            return await self._off_loop(self._unpack, path, filename, digests, source)
+            return await self._off_loop(self._unpack, path, filename, digests, source, data)
         finally:
             if gate is not None:
                 gate.stop()
@@ -526,6 +619,8 @@ class Preparer:
                 if unused is not None:
                     unused.discard()
             shutil.rmtree(folder, ignore_errors=True)
+            if buffer is not None:
+                self._memory.give(len(buffer))
 
     async def _tail(self, url: str, size: int) -> tuple[int, bytes] | None:
         """Return ``(offset, bytes)``: a wheel's end from its central directory's ``.dist-info``.
@@ -578,7 +673,24 @@ class Preparer:
             self._unpacker, partial(work, *args)
         )
 
-    def _unpack(self, path: Path, filename: str, digests: Mapping[str, str], source: str) -> Path:
+    def _unpack(
+        self,
+        path: Path,
+        filename: str,
+        digests: Mapping[str, str],
+        source: str,
+        data: mmap.mmap | None = None,
+    ) -> Path:
+        """Unpack (or build) the downloaded file into the cache; return its tree.
+
+        ``data`` is the file's bytes when the download was kept in memory (a wheel):
+        ``path`` is then not written, and the archive is read in place.
+        """
+        if data is not None:
+            named = path.with_name(filename)  # the checks read the name and version
+            return self.cache.unpack_wheel(
+                named, digests["sha256"], source=source, verified=True, data=memoryview(data)
+            )
         if path.name == filename:
             return self._unpack_named(path, digests["sha256"], source)
         # The cache reads a wheel's name and version from its file name: give it that.
@@ -650,8 +762,13 @@ class Preparer:
         progress: _Progress,
         *,
         gate: DownloadGate | None = None,
-    ) -> dict[str, str]:
-        """Stream ``url`` into ``target``, hashing it, in a download thread; return its digests.
+        buffer: mmap.mmap | None = None,
+    ) -> tuple[dict[str, str], bool]:
+        """Stream ``url`` into ``target``, hashing it, in a download thread.
+
+        Returns the digests and whether the body went to ``buffer`` instead: it does when
+        a buffer is given and the response's length is the buffer's (the size the index
+        announced); else the body goes to ``target``, as when no buffer is given.
 
         The body streams through a synchronous client in a thread of its own, not on the
         event loop: httpx's asynchronous stack (anyio, a cancel scope per read) costs
@@ -671,7 +788,7 @@ class Preparer:
                 self.max_concurrency, thread_name_prefix="resolvent-fetch"
             )
         stop = _Stop()
-        work = partial(self._download_body, url, target, user, index, progress, gate, stop)
+        work = partial(self._download_body, url, target, user, index, progress, gate, stop, buffer)
         future = asyncio.get_running_loop().run_in_executor(self._fetchers, work)
         try:
             return await asyncio.shield(future)
@@ -689,12 +806,15 @@ class Preparer:
         progress: _Progress,
         gate: DownloadGate | None,
         stop: _Stop,
-    ) -> dict[str, str]:
+        buffer: mmap.mmap | None = None,
+    ) -> tuple[dict[str, str], bool]:
         """Do :meth:`_download`'s work, in a download thread.
 
-        With ``gate``, ``target`` already holds the file's tail at its place: it is not
-        truncated, and the gate learns how far the file is written. A retry starts the
-        file afresh without the gate (the early unpacking is abandoned).
+        With ``gate``, the file's tail is already at its place (in ``target``, or in
+        ``buffer``): it is not truncated, and the gate learns how far the file is written.
+        A retry starts the file afresh without the gate (the early unpacking is
+        abandoned), as does a body of another length than ``buffer``'s, which goes to
+        ``target``.
 
         :raises _DownloadCancelled: ``stop`` was set (the waiting task was cancelled).
         """
@@ -719,6 +839,16 @@ class Preparer:
                             _pause(0.2 * attempt, stop)
                             continue
                         raise HttpStatusError(url, response.status_code)
+                    in_memory = buffer is not None and _length(response) == len(buffer)
+                    if not in_memory and buffer is not None and gate is not None:
+                        # Not the file announced: the early unpacking (which reads the
+                        # buffer) gives up, and the body goes to the file.
+                        gate.stop()
+                        gate = None
+                    if in_memory and buffer is not None:  # (mypy: in_memory says so)
+                        with stop.reading(response):
+                            fetched = _fill(response, buffer, hashers, progress, gate, stop)
+                        return _hexdigests(hashers), True
                     with (
                         stop.reading(response),
                         target.open("wb" if gate is None else "r+b") as stream,
@@ -751,7 +881,67 @@ class Preparer:
                 continue
             except httpx.HTTPError as error:
                 raise IndexUnreachableError(url, str(error) or type(error).__name__) from None
-            return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+            return _hexdigests(hashers), False
+
+
+def _hexdigests(hashers: Mapping[str, hashlib._Hash]) -> dict[str, str]:
+    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+def _length(response: httpx.Response) -> int | None:
+    """Return the body's length the response announces (``Content-Length``), if any."""
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _fill(  # noqa: PLR0917 -- internal, one caller
+    response: httpx.Response,
+    buffer: mmap.mmap,
+    hashers: Mapping[str, hashlib._Hash],
+    progress: _Progress,
+    gate: DownloadGate | None,
+    stop: _Stop,
+) -> int:
+    """Stream ``response``'s raw body into ``buffer`` (its announced length), hashing it.
+
+    The pieces are copied once, into place: no file is written and read back. The gate,
+    if any, learns how far the buffer is filled. Returns the bytes fetched.
+
+    :raises httpx.RemoteProtocolError: the body is not as long as announced (h11 checks
+        this too; the buffer is never outgrown).
+    """
+    view = memoryview(buffer)
+    fetched = 0
+    try:
+        for chunk in response.iter_raw():  # raw, as the file download (see there)
+            _raise_if_stopped(stop)
+            end = fetched + len(chunk)
+            _check_length(end, len(view))
+            for hasher in hashers.values():
+                hasher.update(chunk)
+            view[fetched:end] = chunk
+            progress.advance(len(chunk))
+            fetched = end
+            if gate is not None:
+                gate.advance(fetched)
+        _check_length(len(view), fetched)
+    except BaseException:
+        progress.advance(-fetched)  # the caller's count of this attempt starts at zero
+        raise
+    return fetched
+
+
+def _check_length(fetched: int, announced: int) -> None:
+    """Raise ``httpx.RemoteProtocolError`` when more bytes came than were announced.
+
+    Called with the arguments swapped at the end, it also refuses a body that came short.
+    """
+    import httpx  # noqa: PLC0415 -- loaded by the caller already
+
+    if fetched > announced:
+        raise httpx.RemoteProtocolError("the body's length is not the one announced")
 
 
 def _raise_if_stopped(stop: _Stop) -> None:
@@ -792,6 +982,11 @@ def _write_sparse(path: Path, size: int, offset: int, data: bytes) -> None:
         stream.truncate(size)
         stream.seek(offset)
         stream.write(data)
+
+
+def _buffer_holds_tail(buffer: mmap.mmap, offset: int, data: bytes) -> bool:
+    """Return whether the downloaded ``buffer`` has ``data`` at ``offset``, up to its end."""
+    return offset + len(data) == len(buffer) and buffer[offset:] == data
 
 
 def _holds_tail(path: Path, size: int, offset: int, data: bytes) -> bool:
