@@ -44,9 +44,8 @@ import shutil
 import stat
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from packaging.utils import canonicalize_name
 
@@ -54,6 +53,7 @@ from resolvent.errors import InstallError, ResolventError, os_paths, os_reason
 from resolvent.installer.link import Linker, LinkMode
 from resolvent.installer.record import RecordEntry, parse_record
 from resolvent.json_text import parse_json
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -102,20 +102,24 @@ _Step = tuple[int, int, str, str]  # (number, action, path, other)
 _FOLDER_EXISTS = frozenset({errno.EEXIST, errno.ENOTEMPTY})
 
 
-@dataclass(frozen=True, slots=True)
-class Scheme:
+class Scheme(Value):
     """The five folders an install writes to, and the environment root they all live in.
 
     ``root`` bounds every write and every removal (a RECORD that names a path outside it
     is refused).
     """
 
-    purelib: Path
-    platlib: Path
-    scripts: Path
-    headers: Path
-    data: Path
-    root: Path
+    __slots__ = ("data", "headers", "platlib", "purelib", "root", "scripts")
+
+    def __init__(  # noqa: PLR0917 -- the five scheme keys and the root, in scheme order
+        self, purelib: Path, platlib: Path, scripts: Path, headers: Path, data: Path, root: Path
+    ) -> None:
+        self.purelib: Final = purelib
+        self.platlib: Final = platlib
+        self.scripts: Final = scripts
+        self.headers: Final = headers
+        self.data: Final = data
+        self.root: Final = root
 
     def path(self, key: DataKey) -> Path:
         """Return the folder of scheme key ``key``."""
@@ -547,12 +551,14 @@ def _read_journal(data: bytes, root: str, staging: str) -> list[_Step] | None:
     return steps
 
 
-@dataclass(frozen=True, slots=True)
-class InstalledFiles:
+class InstalledFiles(Value):
     """An installed distribution's files by RECORD: where they are, as absolute paths."""
 
-    dist_info: Path
-    paths: tuple[str, ...]
+    __slots__ = ("dist_info", "paths")
+
+    def __init__(self, dist_info: Path, paths: tuple[str, ...]) -> None:
+        self.dist_info: Final = dist_info
+        self.paths: Final = paths
 
 
 def find_installed(site_packages: Path, name: str) -> Path | None:

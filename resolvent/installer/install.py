@@ -21,9 +21,8 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from resolvent.errors import InstallError
 from resolvent.installer.destination import (
@@ -36,6 +35,7 @@ from resolvent.installer.destination import (
 from resolvent.installer.record import Hash, RecordEntry, serialize_record
 from resolvent.installer.scripts import launcher_text, rewrite_shebang
 from resolvent.installer.wheel import UnpackedWheel
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -56,15 +56,19 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class InstalledDistribution:
+class InstalledDistribution(Value):
     """What an install placed: the project, its ``.dist-info`` and the link mode used."""
 
-    name: str
-    version: str
-    dist_info: Path
-    link_mode: LinkMode
-    files: int
+    __slots__ = ("dist_info", "files", "link_mode", "name", "version")
+
+    def __init__(
+        self, name: str, version: str, dist_info: Path, link_mode: LinkMode, files: int
+    ) -> None:
+        self.name: Final = name
+        self.version: Final = version
+        self.dist_info: Final = dist_info
+        self.link_mode: Final = link_mode
+        self.files: Final = files
 
 
 def install(

@@ -17,11 +17,11 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from resolvent.errors import InstallError
 from resolvent.installer.cache import CacheBucket
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -43,8 +43,7 @@ def source_key(url: str) -> str:
     return "url-" + hashlib.sha256(folder.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class Wanted:
+class Wanted(Value):
     """A distribution the environment should hold, and where it comes from.
 
     Exactly one of ``file`` (an index or find-links file) and ``tree`` (already unpacked
@@ -53,14 +52,50 @@ class Wanted:
     for. ``direct_url`` is the PEP 610 record of a URL or path install.
     """
 
-    name: NormalizedName
-    version: Version
-    file: DistFile | None = None
-    tree: Path | None = None
-    hashes: frozenset[str] = frozenset()
-    requested: bool = False
-    direct_url: Mapping[str, object] | None = field(default=None, hash=False)
-    always_reinstall: bool = False  # a local folder: its contents may have changed
+    __slots__ = (
+        "always_reinstall",
+        "direct_url",
+        "file",
+        "hashes",
+        "name",
+        "requested",
+        "tree",
+        "version",
+    )
+
+    def __init__(  # noqa: PLR0917 -- callers pass the fields in order
+        self,
+        name: NormalizedName,
+        version: Version,
+        file: DistFile | None = None,
+        tree: Path | None = None,
+        hashes: frozenset[str] = frozenset(),
+        requested: bool = False,  # noqa: FBT001, FBT002 -- callers pass it in order
+        direct_url: Mapping[str, object] | None = None,
+        always_reinstall: bool = False,  # noqa: FBT001, FBT002 -- a local folder may change
+    ) -> None:
+        self.name: Final = name
+        self.version: Final = version
+        self.file: Final = file
+        self.tree: Final = tree
+        self.hashes: Final = hashes
+        self.requested: Final = requested
+        self.direct_url: Final = direct_url
+        self.always_reinstall: Final = always_reinstall
+
+    def __hash__(self) -> int:
+        # ``direct_url`` (a mapping) is compared, not hashed.
+        return hash(
+            (
+                self.name,
+                self.version,
+                self.file,
+                self.tree,
+                self.hashes,
+                self.requested,
+                self.always_reinstall,
+            )
+        )
 
     @property
     def label(self) -> str:
@@ -75,16 +110,17 @@ class Wanted:
         return self.tree.name if self.tree is not None else self.label
 
 
-@dataclass(frozen=True, slots=True)
-class CachedDist:
+class CachedDist(Value):
     """A wanted distribution whose unpacked wheel is in the cache at ``tree``."""
 
-    wanted: Wanted
-    tree: Path
+    __slots__ = ("tree", "wanted")
+
+    def __init__(self, wanted: Wanted, tree: Path) -> None:
+        self.wanted: Final = wanted
+        self.tree: Final = tree
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Value):
     """What an install must do, as uv plans it.
 
     :param cached: wanted distributions ready to link from the cache.
@@ -94,11 +130,21 @@ class Plan:
     :param satisfied: installed distributions that already are what is wanted.
     """
 
-    cached: tuple[CachedDist, ...] = ()
-    remote: tuple[Wanted, ...] = ()
-    reinstalls: tuple[InstalledDist, ...] = ()
-    extraneous: tuple[InstalledDist, ...] = ()
-    satisfied: tuple[InstalledDist, ...] = ()
+    __slots__ = ("cached", "extraneous", "reinstalls", "remote", "satisfied")
+
+    def __init__(
+        self,
+        cached: tuple[CachedDist, ...] = (),
+        remote: tuple[Wanted, ...] = (),
+        reinstalls: tuple[InstalledDist, ...] = (),
+        extraneous: tuple[InstalledDist, ...] = (),
+        satisfied: tuple[InstalledDist, ...] = (),
+    ) -> None:
+        self.cached: Final = cached
+        self.remote: Final = remote
+        self.reinstalls: Final = reinstalls
+        self.extraneous: Final = extraneous
+        self.satisfied: Final = satisfied
 
     @property
     def is_empty(self) -> bool:

@@ -40,9 +40,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier
@@ -55,6 +54,7 @@ from resolvent.installer.destination import InstalledFiles, path_inside
 from resolvent.installer.record import Hash, RecordEntry, hash_stream, parse_record
 from resolvent.json_text import parse_json
 from resolvent.markers import requirement_applies
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -90,8 +90,7 @@ _SHOWN = 200
 DistKind = Literal["dist-info", "egg-info", "egg-info-file", "legacy-editable"]
 
 
-@dataclass(frozen=True, slots=True)
-class DistMetadata:
+class DistMetadata(Value):
     """What ``show`` and ``check`` need from an installed ``METADATA`` (or ``PKG-INFO``).
 
     Parsed here rather than with the index's metadata reader, which would load the
@@ -100,10 +99,19 @@ class DistMetadata:
     repairs uv applies to installed metadata too) could not read, each with the reason.
     """
 
-    name: str
-    requires_dist: tuple[Requirement, ...]
-    requires_python: str | None
-    invalid: tuple[tuple[str, str], ...] = ()
+    __slots__ = ("invalid", "name", "requires_dist", "requires_python")
+
+    def __init__(
+        self,
+        name: str,
+        requires_dist: tuple[Requirement, ...],
+        requires_python: str | None,
+        invalid: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.name: Final = name
+        self.requires_dist: Final = requires_dist
+        self.requires_python: Final = requires_python
+        self.invalid: Final = invalid
 
 
 def _parse_metadata(data: bytes, fallback: str, requires_txt: str | None = None) -> DistMetadata:
@@ -163,8 +171,7 @@ def _requires_txt_lines(text: str) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class InstalledDist:
+class InstalledDist(Value):
     """One installed distribution, read lazily.
 
     ``dist_info`` is where its metadata is: the ``.dist-info`` folder, the
@@ -172,11 +179,21 @@ class InstalledDist:
     the project, whose ``.egg-link`` in site-packages is ``link``.
     """
 
-    name: NormalizedName
-    version: Version
-    dist_info: Path
-    kind: DistKind = "dist-info"
-    link: Path | None = None
+    __slots__ = ("dist_info", "kind", "link", "name", "version")
+
+    def __init__(
+        self,
+        name: NormalizedName,
+        version: Version,
+        dist_info: Path,
+        kind: DistKind = "dist-info",
+        link: Path | None = None,
+    ) -> None:
+        self.name: Final = name
+        self.version: Final = version
+        self.dist_info: Final = dist_info
+        self.kind: Final = kind
+        self.link: Final = link
 
     @property
     def location(self) -> Path:
@@ -497,8 +514,7 @@ def _egg_link(path: str, folder: str) -> InstalledDist | None:
     )
 
 
-@dataclass(slots=True)
-class SitePackages:
+class SitePackages(Value):
     """The distributions installed in some site-packages folders, by normalized name.
 
     ``broken`` lists ``.dist-info`` folders without ``METADATA`` or ``RECORD`` (a killed
@@ -506,10 +522,20 @@ class SitePackages:
     a project that already had one (the first one found is in ``distributions``).
     """
 
-    distributions: dict[NormalizedName, InstalledDist] = field(default_factory=dict)
-    broken: list[Path] = field(default_factory=list)
-    duplicates: list[InstalledDist] = field(default_factory=list)
-    folders: tuple[Path, ...] = ()
+    __slots__ = ("broken", "distributions", "duplicates", "folders")
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __init__(
+        self,
+        distributions: dict[NormalizedName, InstalledDist] | None = None,
+        broken: list[Path] | None = None,
+        duplicates: list[InstalledDist] | None = None,
+        folders: tuple[Path, ...] = (),
+    ) -> None:
+        self.distributions = {} if distributions is None else distributions
+        self.broken = [] if broken is None else broken
+        self.duplicates = [] if duplicates is None else duplicates
+        self.folders = folders
 
     @classmethod
     def scan(cls, folders: Iterable[Path]) -> SitePackages:
@@ -611,12 +637,17 @@ def duplicate_message(name: str, dists: Sequence[InstalledDist]) -> str:
 # -- removing -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class LegacyEditableFiles(InstalledFiles):
     """A legacy editable's removal: its ``.egg-link``, and its line of ``easy-install.pth``."""
 
-    pth: str = ""
-    entry: str = ""
+    __slots__ = ("entry", "pth")
+
+    def __init__(
+        self, dist_info: Path, paths: tuple[str, ...], pth: str = "", entry: str = ""
+    ) -> None:
+        super().__init__(dist_info, paths)
+        self.pth: Final = pth
+        self.entry: Final = entry
 
 
 def removal_files(dist: InstalledDist, root: Path) -> InstalledFiles:
@@ -759,8 +790,7 @@ def _without_pth_line(pth: str, entry: str) -> bytes | None:
 CheckKind = Literal["requirement", "python", "invalid", "duplicate"]
 
 
-@dataclass(frozen=True, slots=True)
-class CheckProblem:
+class CheckProblem(Value):
     """A problem ``check`` reports about an installed distribution, worded as pip words it.
 
     ``requirement``: an unmet requirement (``installed`` is the version present, or
@@ -770,11 +800,21 @@ class CheckProblem:
     installed more than once (``requirement`` lists where).
     """
 
-    dist: str
-    version: str
-    requirement: str
-    installed: str | None  # the version present, or None when the project is missing
-    kind: CheckKind = "requirement"
+    __slots__ = ("dist", "installed", "kind", "requirement", "version")
+
+    def __init__(
+        self,
+        dist: str,
+        version: str,
+        requirement: str,
+        installed: str | None,  # the version present, or None when the project is missing
+        kind: CheckKind = "requirement",
+    ) -> None:
+        self.dist: Final = dist
+        self.version: Final = version
+        self.requirement: Final = requirement
+        self.installed: Final = installed
+        self.kind: Final = kind
 
     def __str__(self) -> str:
         if self.kind == "duplicate":
@@ -848,8 +888,7 @@ def check_requirements(site: SitePackages, markers: Mapping[str, str]) -> list[C
 ProblemKind = Literal["modified", "missing", "unrecorded", "bad-record"]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Value):
     """One file that does not match what the environment's RECORDs say.
 
     ``bad-record`` is a RECORD that cannot be read or parsed: its path, and the reason
@@ -857,19 +896,30 @@ class Problem:
     the whole story (not a regular file, a link elsewhere, unreadable).
     """
 
-    kind: ProblemKind
-    path: str
-    owner: str | None = None  # ``name version`` of the distribution that records it
-    detail: str | None = None
+    __slots__ = ("detail", "kind", "owner", "path")
+
+    def __init__(
+        self,
+        kind: ProblemKind,
+        path: str,
+        owner: str | None = None,  # ``name version`` of the distribution that records it
+        detail: str | None = None,
+    ) -> None:
+        self.kind: Final = kind
+        self.path: Final = path
+        self.owner: Final = owner
+        self.detail: Final = detail
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
+class VerifyReport(Value):
     """The result of checking an environment's files against its RECORDs."""
 
-    distributions: int
-    files: int
-    problems: tuple[Problem, ...]
+    __slots__ = ("distributions", "files", "problems")
+
+    def __init__(self, distributions: int, files: int, problems: tuple[Problem, ...]) -> None:
+        self.distributions: Final = distributions
+        self.files: Final = files
+        self.problems: Final = problems
 
     @property
     def ok(self) -> bool:

@@ -28,14 +28,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from resolvent import __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
 from resolvent.json_text import parse_json
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from resolvent.installer.destination import Scheme, SchemeDestination
@@ -77,23 +77,74 @@ print(json.dumps({{
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Interpreter:
-    """What a venv needs to know of a base Python, from one query of it."""
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class Interpreter(Value):
+    """What a venv needs to know of a base Python, from one query of it.
 
-    executable: str
-    base_executable: str
-    prefix: str
-    base_prefix: str
-    version: tuple[int, int, int]
-    release: str
-    implementation: str
-    platform: str
-    is_64bit: bool
-    purelib: str
-    platlib: str
-    scripts: str
-    bundled_wheels: tuple[str, ...] = ()
+    A dataclass in name only, so that ``dataclasses.replace`` and ``fields`` work on it:
+    with ``init``, ``repr`` and ``eq`` off the decorator compiles nothing (see
+    :class:`~resolvent.value_class.Value`, which gives the methods).
+    """
+
+    __slots__ = (
+        "base_executable",
+        "base_prefix",
+        "bundled_wheels",
+        "executable",
+        "implementation",
+        "is_64bit",
+        "platform",
+        "platlib",
+        "prefix",
+        "purelib",
+        "release",
+        "scripts",
+        "version",
+    )
+
+    executable: Final[str]
+    base_executable: Final[str]
+    prefix: Final[str]
+    base_prefix: Final[str]
+    version: Final[tuple[int, int, int]]
+    release: Final[str]
+    implementation: Final[str]
+    platform: Final[str]
+    is_64bit: Final[bool]
+    purelib: Final[str]
+    platlib: Final[str]
+    scripts: Final[str]
+    bundled_wheels: Final[tuple[str, ...]]
+
+    def __init__(  # noqa: PLR0917 -- one per answer of the query, in its order
+        self,
+        executable: str,
+        base_executable: str,
+        prefix: str,
+        base_prefix: str,
+        version: tuple[int, int, int],
+        release: str,
+        implementation: str,
+        platform: str,
+        is_64bit: bool,  # noqa: FBT001
+        purelib: str,
+        platlib: str,
+        scripts: str,
+        bundled_wheels: tuple[str, ...] = (),
+    ) -> None:
+        self.executable = executable
+        self.base_executable = base_executable
+        self.prefix = prefix
+        self.base_prefix = base_prefix
+        self.version = version
+        self.release = release
+        self.implementation = implementation
+        self.platform = platform
+        self.is_64bit = is_64bit
+        self.purelib = purelib
+        self.platlib = platlib
+        self.scripts = scripts
+        self.bundled_wheels = bundled_wheels
 
     @property
     def version_text(self) -> str:
@@ -397,16 +448,26 @@ def _store_interpreter(record: str, key: list[object], interpreter: Interpreter)
     write_atomically(record, json.dumps(data).encode())
 
 
-@dataclass(frozen=True, slots=True)
-class Venv:
+class Venv(Value):
     """A virtual environment on disk: where its interpreter, scripts and packages are."""
 
-    root: Path
-    python: Path
-    scripts: Path
-    site_packages: Path
-    platlib: Path
-    version: tuple[int, int, int]
+    __slots__ = ("platlib", "python", "root", "scripts", "site_packages", "version")
+
+    def __init__(  # noqa: PLR0917 -- callers pass the fields in order
+        self,
+        root: Path,
+        python: Path,
+        scripts: Path,
+        site_packages: Path,
+        platlib: Path,
+        version: tuple[int, int, int],
+    ) -> None:
+        self.root: Final = root
+        self.python: Final = python
+        self.scripts: Final = scripts
+        self.site_packages: Final = site_packages
+        self.platlib: Final = platlib
+        self.version: Final = version
 
     @classmethod
     def open(cls, root: Path) -> Venv:

@@ -25,9 +25,9 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
@@ -85,6 +85,7 @@ from resolvent.project.resolve import (
     resolve_requirements,
 )
 from resolvent.target import Target, host_platform
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -113,8 +114,7 @@ _LINK_THREADS = min(4, max(2, os.cpu_count() or 2))
 _build_depth = threading.local()
 
 
-@dataclass(slots=True)
-class InstallRequest:
+class InstallRequest(Value):
     """What to install where, and how.
 
     :param environment: the venv (or interpreter prefix) to install into.
@@ -142,49 +142,131 @@ class InstallRequest:
         (uv's ``--allow-empty-requirements``); otherwise such a sync changes nothing.
     """
 
-    environment: Venv
-    settings: ResolveSettings
-    packages: Sequence[str] = ()
-    requirement_files: Sequence[Path] = ()
-    editables: Sequence[str] = ()
-    constraint_files: Sequence[Path] = ()
-    override_files: Sequence[Path] = ()
-    exact: bool = False
-    no_deps: bool = False
-    reinstall: bool = False
-    upgrade: bool = False
-    upgrade_packages: Sequence[str] = ()
-    reinstall_packages: Sequence[str] = ()
-    require_hashes: bool = False
-    link_mode: LinkMode = LinkMode.HARDLINK
-    compile_bytecode: bool = False
-    progress: bool = False
-    cache: Cache | None = None
-    dry_run: bool = False
-    allow_empty: bool = False
+    __slots__ = (
+        "allow_empty",
+        "cache",
+        "compile_bytecode",
+        "constraint_files",
+        "dry_run",
+        "editables",
+        "environment",
+        "exact",
+        "link_mode",
+        "no_deps",
+        "override_files",
+        "packages",
+        "progress",
+        "reinstall",
+        "reinstall_packages",
+        "require_hashes",
+        "requirement_files",
+        "settings",
+        "upgrade",
+        "upgrade_packages",
+    )
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __init__(  # noqa: PLR0917 -- callers may pass the fields in order
+        self,
+        environment: Venv,
+        settings: ResolveSettings,
+        packages: Sequence[str] = (),
+        requirement_files: Sequence[Path] = (),
+        editables: Sequence[str] = (),
+        constraint_files: Sequence[Path] = (),
+        override_files: Sequence[Path] = (),
+        exact: bool = False,  # noqa: FBT001, FBT002
+        no_deps: bool = False,  # noqa: FBT001, FBT002
+        reinstall: bool = False,  # noqa: FBT001, FBT002
+        upgrade: bool = False,  # noqa: FBT001, FBT002
+        upgrade_packages: Sequence[str] = (),
+        reinstall_packages: Sequence[str] = (),
+        require_hashes: bool = False,  # noqa: FBT001, FBT002
+        link_mode: LinkMode = LinkMode.HARDLINK,
+        compile_bytecode: bool = False,  # noqa: FBT001, FBT002
+        progress: bool = False,  # noqa: FBT001, FBT002
+        cache: Cache | None = None,
+        dry_run: bool = False,  # noqa: FBT001, FBT002
+        allow_empty: bool = False,  # noqa: FBT001, FBT002
+    ) -> None:
+        self.environment = environment
+        self.settings = settings
+        self.packages = packages
+        self.requirement_files = requirement_files
+        self.editables = editables
+        self.constraint_files = constraint_files
+        self.override_files = override_files
+        self.exact = exact
+        self.no_deps = no_deps
+        self.reinstall = reinstall
+        self.upgrade = upgrade
+        self.upgrade_packages = upgrade_packages
+        self.reinstall_packages = reinstall_packages
+        self.require_hashes = require_hashes
+        self.link_mode = link_mode
+        self.compile_bytecode = compile_bytecode
+        self.progress = progress
+        self.cache = cache
+        self.dry_run = dry_run
+        self.allow_empty = allow_empty
 
 
-@dataclass(slots=True)
-class InstallReport:
-    """What an install did: counts, changes (``+``/``-``, name, version) and timings."""
+class InstallReport(Value):
+    """What an install did: counts, changes (``+``/``-``, name, version) and timings.
 
-    resolved: int = 0
-    prepared: int = 0
-    installed: list[InstalledDistribution] = field(default_factory=list)
-    removed: list[InstalledDist] = field(default_factory=list)
-    changes: list[tuple[str, str, str]] = field(default_factory=list)
-    link_mode: LinkMode | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    #: Warnings about the answer itself (yanked versions, missing extras), as uv gives them.
-    resolution_warnings: list[str] = field(default_factory=list)
-    #: Set when the second engine's check of the answer ran out of time (see
-    #: ``Resolution.unfinished_check``).
-    unfinished_check: str | None = None
-    #: A dry run: ``changes`` says what would change, ``prepared`` what would be downloaded.
-    dry_run: bool = False
-    #: Said instead of the usual summary when nothing was done for a reason (uv's words).
-    note: str | None = None
+    ``resolution_warnings`` are warnings about the answer itself (yanked versions,
+    missing extras), as uv gives them; ``unfinished_check`` is set when the second
+    engine's check of the answer ran out of time (see ``Resolution.unfinished_check``);
+    in a ``dry_run``, ``changes`` says what would change and ``prepared`` what would be
+    downloaded; ``note`` is said instead of the usual summary when nothing was done for
+    a reason (uv's words).
+    """
+
+    __slots__ = (
+        "changes",
+        "dry_run",
+        "installed",
+        "link_mode",
+        "note",
+        "prepared",
+        "removed",
+        "resolution_warnings",
+        "resolved",
+        "timings",
+        "unfinished_check",
+        "warnings",
+    )
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __init__(  # noqa: PLR0917 -- callers may pass the fields in order
+        self,
+        resolved: int = 0,
+        prepared: int = 0,
+        installed: list[InstalledDistribution] | None = None,
+        removed: list[InstalledDist] | None = None,
+        changes: list[tuple[str, str, str]] | None = None,
+        link_mode: LinkMode | None = None,
+        timings: dict[str, float] | None = None,
+        warnings: list[str] | None = None,
+        resolution_warnings: list[str] | None = None,
+        unfinished_check: str | None = None,
+        dry_run: bool = False,  # noqa: FBT001, FBT002
+        note: str | None = None,
+    ) -> None:
+        self.resolved = resolved
+        self.prepared = prepared
+        self.installed: list[InstalledDistribution] = [] if installed is None else installed
+        self.removed: list[InstalledDist] = [] if removed is None else removed
+        self.changes: list[tuple[str, str, str]] = [] if changes is None else changes
+        self.link_mode = link_mode
+        self.timings: dict[str, float] = {} if timings is None else timings
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.resolution_warnings: list[str] = (
+            [] if resolution_warnings is None else resolution_warnings
+        )
+        self.unfinished_check = unfinished_check
+        self.dry_run = dry_run
+        self.note = note
 
 
 def environment_target(environment: Venv, cache: Cache | None = None) -> Target:
@@ -262,15 +344,24 @@ def _check_hash_mode(lines: Sequence[RequirementLine]) -> None:
 # -- direct (URL and path) requirements ---------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Direct:
+class _Direct(Value):
     """A URL or path requirement, prepared before resolution (its metadata needs it)."""
 
-    line: RequirementLine
-    tree: Path
-    metadata: CoreMetadata
-    direct_url: dict[str, object]
-    always_reinstall: bool
+    __slots__ = ("always_reinstall", "direct_url", "line", "metadata", "tree")
+
+    def __init__(
+        self,
+        line: RequirementLine,
+        tree: Path,
+        metadata: CoreMetadata,
+        direct_url: dict[str, object],
+        always_reinstall: bool,  # noqa: FBT001
+    ) -> None:
+        self.line: Final = line
+        self.tree: Final = tree
+        self.metadata: Final = metadata
+        self.direct_url: Final = direct_url
+        self.always_reinstall: Final = always_reinstall
 
 
 def _prepare_direct(line: RequirementLine, context: _Context) -> _Direct:
@@ -401,12 +492,17 @@ def _remote_dist_file(url: str) -> DistFile:
 # -- the flow -----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Context:
-    request: InstallRequest
-    cache: Cache
-    preparer: Preparer
-    builder: LazyBuilder
+class _Context(Value):
+    __slots__ = ("builder", "cache", "preparer", "request")
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __init__(
+        self, request: InstallRequest, cache: Cache, preparer: Preparer, builder: LazyBuilder
+    ) -> None:
+        self.request = request
+        self.cache = cache
+        self.preparer = preparer
+        self.builder = builder
 
 
 def _preferences(
