@@ -28,6 +28,7 @@ from resolvent.solver.memory import InMemoryProvider
 from resolvent.solver.ranges import exactly, from_specifier
 from resolvent.solver.universe import Listing, Options, Universe
 from tests.property.strategies import DETERMINISTIC, specifier_strings, versions
+from tests.support.counting import SOLVER_MARKERS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,16 +37,7 @@ if TYPE_CHECKING:
     from resolvent.solver.universe import PrereleaseMode, ResolutionMode
 
 NAME = canonicalize_name("demo")
-ENVIRONMENT = {
-    "python_version": "3.11",
-    "python_full_version": "3.11.0",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "platform_machine": "x86_64",
-    "os_name": "posix",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-}
+ENVIRONMENT = SOLVER_MARKERS
 
 
 def _refuse(*_args: object) -> None:
