@@ -32,7 +32,7 @@ import time
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self, TextIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from resolvent import __version__
@@ -295,7 +295,7 @@ def file_digests(path: Path, user: Expected, index: Expected) -> dict[str, str]:
         while chunk := stream.read(1 << 20):
             for hasher in hashers.values():
                 hasher.update(chunk)
-    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+    return _hexdigests(hashers)
 
 
 class _Progress:
@@ -505,14 +505,18 @@ class Preparer:
             progress.advance(finished=True)
             return CachedDist(item, tree)
         folder = self.cache.bucket(CacheBucket.WHEELS)
-        fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
-        os.close(fd)
-        temp = Path(temp_name)
         buffer: mmap.mmap | None = None
+        # A body kept in memory writes no file: a fresh name is enough, made into a file
+        # only if the body falls back to one (see ``_download_body``).
+        temp = folder / f".tmp-download-{os.urandom(8).hex()}"
         try:
             async with semaphore:
                 if file.size is not None and file.filename.endswith(".whl"):
                     buffer = await asyncio.to_thread(self._memory.take, file.size)
+                if buffer is None:
+                    fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
+                    os.close(fd)
+                    temp = Path(temp_name)
                 digests, in_memory = await self._download(
                     url, temp, user, index, progress, buffer=buffer
                 )
@@ -913,12 +917,14 @@ def _fill(  # noqa: PLR0917 -- internal, one caller
         this too; the buffer is never outgrown).
     """
     view = memoryview(buffer)
+    size = len(view)
     fetched = 0
     try:
         for chunk in response.iter_raw():  # raw, as the file download (see there)
             _raise_if_stopped(stop)
             end = fetched + len(chunk)
-            _check_length(end, len(view))
+            if end > size:
+                _refuse_length()
             for hasher in hashers.values():
                 hasher.update(chunk)
             view[fetched:end] = chunk
@@ -926,22 +932,19 @@ def _fill(  # noqa: PLR0917 -- internal, one caller
             fetched = end
             if gate is not None:
                 gate.advance(fetched)
-        _check_length(len(view), fetched)
+        if fetched != size:
+            _refuse_length()
     except BaseException:
         progress.advance(-fetched)  # the caller's count of this attempt starts at zero
         raise
     return fetched
 
 
-def _check_length(fetched: int, announced: int) -> None:
-    """Raise ``httpx.RemoteProtocolError`` when more bytes came than were announced.
-
-    Called with the arguments swapped at the end, it also refuses a body that came short.
-    """
+def _refuse_length() -> NoReturn:
+    """Raise ``httpx.RemoteProtocolError``: the body is not of the length announced."""
     import httpx  # noqa: PLC0415 -- loaded by the caller already
 
-    if fetched > announced:
-        raise httpx.RemoteProtocolError("the body's length is not the one announced")
+    raise httpx.RemoteProtocolError("the body's length is not the one announced")
 
 
 def _raise_if_stopped(stop: _Stop) -> None:

@@ -105,8 +105,12 @@ def parse_record(text: str) -> list[RecordEntry]:
     # install ended in a traceback. The limit stays (it is process-wide, and no path or
     # hash comes near it: paths end at the system's 4,096 bytes); the RECORD is
     # malformed, as uv says of it too (``RECORD file is invalid``).
-    if _plain(text):
-        return _parse_plain(text)
+    lines = _plain_lines(text)
+    if lines is not None:
+        # A line, a row, as ``csv`` reads plain text (a blank line is an empty row,
+        # skipped and counted); ``csv`` cost a third of a big wheel's RECORD parsing
+        # (torch's 12,000 lines) on work that splitting does.
+        return [_entry(number, line.split(",")) for number, line in enumerate(lines, 1) if line]
     entries = []
     reader = csv.reader(io.StringIO(text))
     try:
@@ -118,38 +122,21 @@ def parse_record(text: str) -> list[RecordEntry]:
     return entries
 
 
-def _plain(text: str) -> bool:
-    """Whether ``text`` is RECORD text that ``csv`` reads as plain comma-separated lines.
+def _plain_lines(text: str) -> list[str] | None:
+    """Return the lines of ``text`` if ``csv`` would read them as plain comma-separated rows.
 
     No quotes (no quoted field), no carriage return (``csv`` ends rows there and refuses
     one inside a line), no NUL (older ``csv`` refuses it) and no line longer than
     ``csv``'s field limit: then each line is a row and each comma a separator, and
-    splitting is all ``csv`` would do. A wheel's RECORD almost always is.
+    splitting is all ``csv`` would do. A wheel's RECORD almost always is. ``None``
+    otherwise.
     """
-    return (
-        '"' not in text
-        and "\r" not in text
-        and "\0" not in text
-        and (len(text) <= csv.field_size_limit() or _lines_fit(text))
-    )
-
-
-def _lines_fit(text: str) -> bool:
-    limit = csv.field_size_limit()
-    return all(len(line) <= limit for line in text.split("\n"))
-
-
-def _parse_plain(text: str) -> list[RecordEntry]:
-    """Parse RECORD text that :func:`_plain` accepts, as ``csv`` would: a line, a row.
-
-    ``csv`` costs a third of a big wheel's RECORD parsing (torch's 12,000 lines) on
-    work that splitting does; rows are checked by the same :func:`_entry`.
-    """
-    entries = []
-    for number, line in enumerate(text.split("\n"), 1):
-        if line:  # a blank line is an empty row, skipped (and counted) as ``csv`` does
-            entries.append(_entry(number, line.split(",")))
-    return entries
+    if '"' in text or "\r" in text or "\0" in text:
+        return None
+    lines = text.split("\n")
+    if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
+        return None
+    return lines
 
 
 def _entry(number: int, row: list[str]) -> RecordEntry:

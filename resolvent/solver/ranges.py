@@ -55,21 +55,19 @@ def from_specifier(specifier: str | SpecifierSet) -> VersionRange:
 
 
 def specifier_range(text: str, specifiers: Iterable[Specifier]) -> VersionRange:
-    """Return ``from_specifier(text)``, where ``text`` spells ``specifiers`` canonically.
+    """Return ``from_specifier(text)``, where ``text`` spells the same ``specifiers``.
 
-    The canonical text is the specifiers' strings, without repeats, sorted and joined by
-    commas (what ``str(SpecifierSet)`` prints): the set :func:`from_specifier` would
-    parse from it holds these very specifiers in that order. A requirement's
-    specifiers are parsed already (and shared by every line that spells them alike),
-    so on a miss the range is made from them instead of parsing the text again: a
-    large resolution meets a thousand or more distinct texts. The memo is the one
-    :func:`from_specifier` reads, so both return the same object for the same text.
+    A requirement's specifiers are parsed already (and shared by every line that spells
+    them alike), so on a miss the range is made from them instead of parsing the text
+    again: a large resolution meets a thousand or more distinct texts. The range is
+    their intersection, whatever their order or repeats. The memo is the one
+    :func:`from_specifier` reads, so both return the same object for the same text:
+    a caller must pass a ``text`` that parses to these specifiers, or it changes what
+    :func:`from_specifier` answers for that text.
     """
     found = _RANGES.get(text)
     if found is None:
-        by_text = {str(spec): spec for spec in specifiers}
-        ordered = [by_text[key] for key in sorted(by_text)]
-        found = _remember(text, SpecifierSet(ordered, prereleases=True) if text else None)
+        found = _remember(text, SpecifierSet(tuple(specifiers), prereleases=True) if text else None)
     return found
 
 

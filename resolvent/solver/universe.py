@@ -184,7 +184,7 @@ _PYTHON_ALLOWED_LAST: dict[int, tuple[SpecifierSet, Version, bool]] = {}
 _IS_PRERELEASE = attrgetter("is_prerelease")
 
 
-#: Requirement parts by raw text: (name, specifier strings, extras) -> (canonical name,
+#: Requirement parts by raw text: (name, specifier text, extras) -> (canonical name,
 #: canonical specifier text, package keys). Bounded; see :func:`_requirement_parts`.
 _PARTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, tuple[str, ...]]] = {}
 _PARTS_LIMIT = 1 << 16
@@ -469,8 +469,9 @@ class Universe:
 
         A listing that comes sorted (``Listing.ascending``) gives them without comparing
         any: they are its usable versions in its own order, before the preference order
-        is made. Sorting them instead compares each version a dozen times or more (a
-        Python call apiece), and the search asks for most of the packages it meets.
+        is made. Sorting the preference order instead compares each version about once
+        more (a Python call apiece), and the search asks for most of the packages it
+        meets.
         """
         if package == ROOT:
             return (ROOT_VERSION,)

@@ -93,11 +93,11 @@ def test_known_records_parse_as_csv_parses_them(text: str) -> None:
 
 def test_a_long_line_goes_through_csv_and_its_limit() -> None:
     text = "a" * (csv.field_size_limit() + 1) + ",sha256=x,1\n"
-    assert not record_module._plain(text)
+    assert record_module._plain_lines(text) is None
     assert "field larger than field limit" in str(_parsed(text))
 
 
 def test_plain_text_takes_the_fast_path() -> None:
-    assert record_module._plain("a.py,sha256=x,3\n")
+    assert record_module._plain_lines("a.py,sha256=x,3\n") is not None
     rows = [RecordEntry("a.py", Hash("sha256", "x"), 3), RecordEntry("a.dist-info/RECORD")]
     assert serialize_record(rows) == b"a.py,sha256=x,3\na.dist-info/RECORD,,\n"

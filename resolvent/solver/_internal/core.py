@@ -136,7 +136,7 @@ class SolverState:
         self._candidates: dict[str, dict[int, tuple[VersionRange, Version | None, bool]]] = {}
         # Per version whose dependencies were added: each dependency's package and negated
         # term, the check a decision of that version makes again (see ``_decide``).
-        self._dependencies_added: dict[tuple[str, Version], _Checks] = {}
+        self._dependency_checks: dict[tuple[str, Version], _Checks] = {}
         # Per extra, the base ranges whose "same version as the base" fact was added.
         self._bound: dict[str, dict[int, VersionRange]] = {}
         # How often each package was picked for a decision (see ``_batch_prefetch``).
@@ -640,7 +640,7 @@ class SolverState:
             return package
         self._batch_prefetch(package, term.range)
         key = (package, version)
-        checks = self._dependencies_added.get(key)
+        checks = self._dependency_checks.get(key)
         if checks is None:
             dependencies = self.universe.dependencies(package, version)
             if isinstance(dependencies, Unavailable):
@@ -655,7 +655,7 @@ class SolverState:
             # The shared negated terms (``None``: a dependency no version meets), kept per
             # version: ``relation`` memoizes per term object, and a version is decided again
             # after every backjump above it (airflow: 8,000 decisions of 1,300 versions).
-            checks = self._dependencies_added[key] = tuple(
+            checks = self._dependency_checks[key] = tuple(
                 (d.package, None if d.range.is_empty else shared_term(False, d.range))  # noqa: FBT003
                 for d in dependencies
             )
