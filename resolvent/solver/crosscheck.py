@@ -29,11 +29,11 @@ The solver package has no clock: callers that want timings pass one in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from resolvent.solver.checker import check_solution
 from resolvent.solver.result import BudgetExceeded, Confirming, NoSolution, Solution
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -160,27 +160,47 @@ class _Deadline(_Limit):
         return self._clock() > self._end
 
 
-@dataclass(slots=True)
-class EngineRun:
-    """One engine's attempt: its outcome (or why it has none), time and checker verdict."""
+class EngineRun(Value):
+    """One engine's attempt: its outcome (or why it has none), time and checker verdict.
 
-    engine: str
-    outcome: Outcome | None
-    seconds: float
-    gave_up: str | None = None
-    problems: list[str] = field(default_factory=list)
-    #: The run decided another engine's answer (``confirm`` of either engine) instead of
-    #: searching: its solution is that answer whenever it has one.
-    confirming: bool = False
+    ``confirming``: the run decided another engine's answer (``confirm`` of either
+    engine) instead of searching; its solution is that answer whenever it has one.
+    This and :class:`Resolution` are mutable :class:`~resolvent.value_class.Value`
+    classes (no dataclass code compiled at import; unhashable, as before).
+    """
+
+    __slots__ = ("confirming", "engine", "gave_up", "outcome", "problems", "seconds")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        engine: str,
+        outcome: Outcome | None,
+        seconds: float,
+        gave_up: str | None = None,
+        problems: list[str] | None = None,
+        confirming: bool = False,  # noqa: FBT001, FBT002
+    ) -> None:
+        self.engine = engine
+        self.outcome = outcome
+        self.seconds = seconds
+        self.gave_up = gave_up
+        self.problems: list[str] = [] if problems is None else problems
+        self.confirming = confirming
 
 
-@dataclass(slots=True)
-class Resolution:
+class Resolution(Value):
     """The certified answer and every engine run behind it."""
 
-    outcome: Outcome
-    runs: list[EngineRun]
-    problems: list[str] = field(default_factory=list)
+    __slots__ = ("outcome", "problems", "runs")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(
+        self, outcome: Outcome, runs: list[EngineRun], problems: list[str] | None = None
+    ) -> None:
+        self.outcome = outcome
+        self.runs = runs
+        self.problems: list[str] = [] if problems is None else problems
 
     @property
     def satisfiable(self) -> bool:

@@ -6,11 +6,11 @@ need to know which engine produced an answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from resolvent.errors import SolverError
 from resolvent.solver.universe import base_name
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,18 +24,26 @@ if TYPE_CHECKING:
 __all__ = ["BudgetExceeded", "Confirming", "Engine", "NoSolution", "Outcome", "Solution"]
 
 
-@dataclass(frozen=True, slots=True)
-class Solution:
+class Solution(Value):
     """A satisfying assignment: one version for every package key the root reaches.
 
     ``selected`` holds every chosen key, virtual extra packages included and the root
     excluded. ``stats`` holds engine counters (decisions, conflicts, solver calls) that
-    benchmarks and ``--json`` report.
+    benchmarks and ``--json`` report (a new empty mapping when not given).
+
+    Both outcomes are :class:`~resolvent.value_class.Value` classes, not dataclasses:
+    every command that resolves imports them, and a dataclass compiles its methods from
+    source text at import.
     """
 
-    engine: str
-    selected: Mapping[str, Version]
-    stats: Mapping[str, int] = field(default_factory=dict)
+    __slots__ = ("engine", "selected", "stats")
+
+    def __init__(
+        self, engine: str, selected: Mapping[str, Version], stats: Mapping[str, int] | None = None
+    ) -> None:
+        self.engine: Final = engine
+        self.selected: Final = selected
+        self.stats: Final[Mapping[str, int]] = {} if stats is None else stats
 
     def packages(self) -> dict[NormalizedName, Version]:
         """Return the chosen version of every real project, sorted by name."""
@@ -46,8 +54,7 @@ class Solution:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class NoSolution:
+class NoSolution(Value):
     """A proof that the requirements cannot be met, rendered for people.
 
     ``explanation`` is the numbered derivation (PubGrub) or the account of a minimal
@@ -55,10 +62,19 @@ class NoSolution:
     take part in the conflict, for tools.
     """
 
-    engine: str
-    explanation: str
-    core: tuple[str, ...] = ()
-    stats: Mapping[str, int] = field(default_factory=dict)
+    __slots__ = ("core", "engine", "explanation", "stats")
+
+    def __init__(
+        self,
+        engine: str,
+        explanation: str,
+        core: tuple[str, ...] = (),
+        stats: Mapping[str, int] | None = None,
+    ) -> None:
+        self.engine: Final = engine
+        self.explanation: Final = explanation
+        self.core: Final = core
+        self.stats: Final[Mapping[str, int]] = {} if stats is None else stats
 
 
 Outcome = Solution | NoSolution

@@ -151,7 +151,7 @@ class SatEngine:
             if reporter is not None:
                 reporter.starting(self.name)
             steps = _Steps(budget, reporter)
-            cnf = Cnf(universe, lazy_at_most_one=True, interrupt=steps.poll)
+            cnf = Cnf(universe, lazy_at_most_one=True, bind_extras=False, interrupt=steps.poll)
             root_deps = cnf.load_root()
             greedy = _Greedy(cnf, steps, root_deps, speculate=False)
             pins = sorted(selected.items())

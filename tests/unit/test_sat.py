@@ -499,6 +499,47 @@ def test_confirm_says_why_a_selection_is_not_a_solution(picks: dict[str, str], r
     assert confirm(CONFIRM_TABLE, picks, "a") == reason
 
 
+EXTRAS_TABLE: Table = {
+    "a": {"1.0": ["b[x]"]},
+    "b": {f"{i}.0": ([f"c>={i}; extra == 'x'"] if i > 1 else []) for i in range(1, 41)},
+    "c": {f"{i}.0": [] for i in range(1, 41)},
+}
+
+
+def test_confirm_accepts_an_extra_at_its_base_version() -> None:
+    picks = {"a": "1.0", "b": "40.0", "b[x]": "40.0", "c": "40.0"}
+    outcome = confirm(EXTRAS_TABLE, picks, "a")
+    assert isinstance(outcome, Solution)
+    assert picked(outcome) == picks
+
+
+@pytest.mark.parametrize("extra", ["39.0", "1.0"])
+def test_confirm_rejects_an_extra_off_its_base_version(extra: str) -> None:
+    """An extra's "same version as the base" requirement holds in a confirmation too.
+
+    The confirmation adds it with the requirements of the extra's selected version only
+    (not for the extra's forty versions up front, as a search does): either way a
+    selection that splits the two is no model.
+    """
+    picks = {"a": "1.0", "b": "40.0", "b[x]": extra, "c": "40.0"}
+    reason = confirm(EXTRAS_TABLE, picks, "a")
+    assert isinstance(reason, str)
+    assert reason.startswith("the encoding has no model that selects"), reason
+    assert "b==40.0" in reason or f"b[x]=={extra}" in reason
+
+
+def test_confirm_adds_clauses_only_for_the_answers_versions() -> None:
+    """Confirming loads the answer: no clauses for the extra's versions it does not select."""
+    picks = {"a": "1.0", "b": "40.0", "b[x]": "40.0", "c": "40.0"}
+    outcome = confirm(EXTRAS_TABLE, picks, "a")
+    assert isinstance(outcome, Solution)
+    # The root's requirement, a's two (on b and b[x]), b[x]==40.0's on c and on b==40.0.
+    assert outcome.stats["clauses"] == 5
+    searched = SatEngine().solve(universe(EXTRAS_TABLE, "a")[0])
+    assert isinstance(searched, Solution)
+    assert searched.stats["clauses"] > 40  # a search binds every version of the extra
+
+
 def test_confirm_is_one_call_over_the_answers_versions() -> None:
     """Where the greedy search loads and calls a lot, confirming its answer does not."""
     synthetic = layered(packages=60, versions=12, seed=3)

@@ -14,8 +14,7 @@ The encoding follows ``pubgrub-rs/pubgrub: tests/sat_dependency_provider.rs``; s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pysat.card import CardEnc, EncType
 from pysat.formula import IDPool
@@ -23,6 +22,7 @@ from pysat.formula import IDPool
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import exactly
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -45,24 +45,48 @@ _IDENTITY_SCAN = 8
 _PAIRWISE_LIMIT = 6
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(Value):
     """One requirement group: a clause that an explanation can cite as a sentence.
 
     ``kind`` is ``root`` (the user requires ``target``), ``dependency`` (``package ==
     version`` requires ``target`` in ``range``) or ``unavailable`` (``package == version``
-    cannot be used because ``reason``).
+    cannot be used because ``reason``). A :class:`~resolvent.value_class.Value` class,
+    not a dataclass: every compile imports it (for the confirmation).
     """
 
-    index: int
-    kind: GroupKind
-    package: str
-    version: Version
-    target: str | None
-    range: VersionRange | None
-    specifier: str
-    reason: str
-    clause: tuple[int, ...]
+    __slots__ = (
+        "clause",
+        "index",
+        "kind",
+        "package",
+        "range",
+        "reason",
+        "specifier",
+        "target",
+        "version",
+    )
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        index: int,
+        kind: GroupKind,
+        package: str,
+        version: Version,
+        target: str | None,
+        range: VersionRange | None,  # noqa: A002
+        specifier: str,
+        reason: str,
+        clause: tuple[int, ...],
+    ) -> None:
+        self.index: Final = index
+        self.kind: Final = kind
+        self.package: Final = package
+        self.version: Final = version
+        self.target: Final = target
+        self.range: Final = range
+        self.specifier: Final = specifier
+        self.reason: Final = reason
+        self.clause: Final = clause
 
 
 class Cnf:
@@ -73,6 +97,12 @@ class Cnf:
         :meth:`ensure_at_most_one` asks for them (see ``_Greedy`` in
         :mod:`resolvent.solver.sat`, which adds them for the packages whose models
         take two versions); :meth:`all_clauses` always has them all.
+    :param bind_extras: add each extra's "same version as its base" clauses for all of
+        its versions when the extra is first met (:meth:`_bind_extra`), rather than with
+        the requirements of each version loaded. A search wants them (its cores stay
+        small); confirming an answer does not: every version it does not load is assumed
+        false, so the clauses of those versions hold anyway, and on airflow's answer
+        they were two clauses in three (``specs/encoding.md``, section 6).
     :param interrupt: called before each read of the universe that may wait (a new
         package's versions, a version's requirements: on a real index, a page or
         metadata fetch each); it raises to stop. Loading one version lists every new
@@ -94,9 +124,11 @@ class Cnf:
         universe: Universe,
         *,
         lazy_at_most_one: bool = False,
+        bind_extras: bool = True,
         interrupt: Callable[[], None] | None = None,
     ) -> None:
         self.universe = universe
+        self.bind_extras = bind_extras
         self.lazy_at_most_one = lazy_at_most_one
         self.interrupt = interrupt
         # Packages whose at-most-one constraint has been added.
@@ -148,7 +180,7 @@ class Cnf:
         if lits:
             self._phases.append(start)
             self._phases.extend(range(-start - 1, -end, -1))
-        if "[" in package:
+        if self.bind_extras and "[" in package:
             self._bind_extra(package, versions)
         return lits
 
@@ -270,7 +302,7 @@ class Cnf:
             self.loaded_vars[own] = ()
             return ()
         deps = tuple(deps)
-        base = base_name(package) if "[" in package else None
+        base = base_name(package) if self.bind_extras and "[" in package else None
         for dep in deps:
             if base is not None and dep.package == base and dep.range == exactly(version):
                 continue  # added with the extra's variables (``_bind_extra``)

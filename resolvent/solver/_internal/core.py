@@ -51,6 +51,7 @@ _POLL_EVERY = 64
 
 _SATISFIED = Relation.SATISFIED
 _CONTRADICTED = Relation.CONTRADICTED
+_INCONCLUSIVE = Relation.INCONCLUSIVE
 
 #: A version's dependencies as a decision checks them: (package, negated term or ``None``).
 _Checks = tuple[tuple[str, Term | None], ...]
@@ -71,6 +72,51 @@ def _between(lower: Version | None, upper: Version | None) -> VersionRange:
     return VersionRange.from_bounds(
         lower, upper, include_lower=False, include_upper=False, prereleases=True
     )
+
+
+def _relate_one(accumulated: Term | None, term: Term) -> Relation:
+    """Return how what is known of a package (``None``: nothing) bears on one of its terms."""
+    if accumulated is None:
+        if term.range.is_empty:
+            return _CONTRADICTED if term.positive else _SATISFIED
+        return _INCONCLUSIVE
+    # ``Term.relation``'s memo, read here first: most answers are remembered.
+    mine = accumulated._class  # noqa: SLF001
+    theirs = term._class  # noqa: SLF001
+    if mine is not None and theirs is not None:
+        hit = mine.memo.get(theirs)
+        if hit is not None:
+            return hit
+    return accumulated.relation(term)
+
+
+def _relate_pair(
+    pair: tuple[tuple[str, Term], tuple[str, Term]],
+    current: str,
+    mine: Term | None,
+    known: Mapping[str, Term],
+) -> tuple[Relation, str | None]:
+    """:meth:`PartialSolution.relation` of a two-term incompatibility, ``current`` changed.
+
+    The same answers, for the shape most incompatibilities have (a dependency edge):
+    the other package's term first (its relation is mostly remembered, and a false one
+    settles the question), then the changed package's, whose running intersection
+    ``mine`` the caller looked up once for the whole bucket.
+    """
+    (first, first_term), (second, second_term) = pair
+    if first == current:
+        other, theirs, own = second, second_term, first_term
+    else:
+        other, theirs, own = first, first_term, second_term
+    relation = _relate_one(known.get(other), theirs)
+    if relation is _CONTRADICTED:
+        return _CONTRADICTED, None
+    changed = _relate_one(mine, own)
+    if changed is _CONTRADICTED:
+        return _CONTRADICTED, None
+    if changed is _SATISFIED:
+        return (_SATISFIED, None) if relation is _SATISFIED else (_INCONCLUSIVE, other)
+    return (_INCONCLUSIVE, current) if relation is _SATISFIED else (_INCONCLUSIVE, None)
 
 
 class SolverState:
@@ -245,24 +291,30 @@ class SolverState:
         are counted against it (and against the other packages they involve).
         """
         solution = self.solution
+        known = solution.known
+        contradicted = self._contradicted
         while changed:
             current = next(reversed(changed))
             del changed[current]
             bucket = self._incompatibilities.get(current)
             if not bucket:
                 continue
-            contradicted = self._contradicted
+            mine = known.get(current)
             for incompatibility in reversed(bucket):
                 if incompatibility in contradicted:
                     continue
-                relation, unsatisfied = solution.relation(incompatibility, current)
+                pair = incompatibility.pair
+                if pair is None:
+                    relation, unsatisfied = solution.relation(incompatibility, current)
+                else:
+                    relation, unsatisfied = _relate_pair(pair, current, mine, known)
                 if relation is _SATISFIED:
                     root_cause, culprit = self._resolve_conflict(incompatibility, affected)
                     changed.clear()
                     changed[culprit] = None
                     term = root_cause.terms[culprit]
                     solution.add_derivation(culprit, term.negate(), root_cause)
-                    self._contradicted[root_cause] = solution.level
+                    contradicted[root_cause] = solution.level
                     self._enqueue(culprit)
                     break
                 if relation is _CONTRADICTED:
@@ -273,6 +325,8 @@ class SolverState:
                     contradicted[incompatibility] = solution.level
                     changed[unsatisfied] = None
                     self._enqueue(unsatisfied)
+                    if unsatisfied == current:
+                        mine = known.get(current)  # narrowed: the next ones see it
 
     # -- conflict resolution ---------------------------------------------------------------------
 

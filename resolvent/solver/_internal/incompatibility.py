@@ -43,7 +43,7 @@ class Incompatibility:
         Incompatibility.from_dependency("a", exactly(Version("1")), dependency)
     """
 
-    __slots__ = ("cause1", "cause2", "dependency", "kind", "reason", "terms")
+    __slots__ = ("cause1", "cause2", "dependency", "kind", "pair", "reason", "terms")
 
     def __init__(
         self,
@@ -55,6 +55,12 @@ class Incompatibility:
         dependency: tuple[str, str, str] | None = None,
     ) -> None:
         self.terms = terms
+        # The two (package, term) items of a two-term incompatibility (``None`` for any
+        # other size): most incompatibilities are dependency edges, and unit propagation
+        # relates them through this without walking the dict (``SolverState._propagate``).
+        self.pair: tuple[tuple[str, Term], tuple[str, Term]] | None = (
+            (*terms.items(),) if len(terms) == 2 else None  # type: ignore[assignment]
+        )
         self.kind: Kind = kind
         self.reason = reason
         self.cause1: Incompatibility | None = causes[0] if causes else None

@@ -18,7 +18,7 @@ from resolvent.solver.ranges import exactly
 from .term import ANY, Relation, Term, shared_term
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from packaging.version import Version
 
@@ -109,6 +109,15 @@ class PartialSolution:
         self._pending: dict[str, None] = {}
 
     # -- reading ---------------------------------------------------------------------
+
+    @property
+    def known(self) -> Mapping[str, Term]:
+        """Return every package's running intersection (the live mapping: read only).
+
+        Unit propagation reads it once per round instead of calling :meth:`term` per
+        incompatibility; packages without assignments are absent.
+        """
+        return self._known
 
     def term(self, package: str) -> Term:
         """Return the intersection of every assignment to ``package`` (``ANY`` if none)."""
