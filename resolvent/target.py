@@ -15,12 +15,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Final, Literal
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import Version
 
 from resolvent.errors import BadInputError
+from resolvent.value_class import Value
 
 __all__ = [
     "Platform",
@@ -46,19 +47,32 @@ _WINDOWS_PLATFORM = {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm
 _WINDOWS_MACHINE = {"x86_64": "AMD64", "i686": "x86", "aarch64": "ARM64"}
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(Value):
     """An operating system, CPU architecture and C library (or macOS) version.
 
     >>> parse_platform("x86_64-manylinux2014").libc_version
     (2, 17)
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
+    shown by its fields alike, without the methods a dataclass compiles from source
+    text when its module is imported (every compile imports it).
     """
 
-    os: OperatingSystem
-    arch: str
-    libc: Literal["gnu", "musl"] | None = None
-    libc_version: tuple[int, int] = (0, 0)
-    macos_version: tuple[int, int] = (0, 0)
+    __slots__ = ("arch", "libc", "libc_version", "macos_version", "os")
+
+    def __init__(
+        self,
+        os: OperatingSystem,
+        arch: str,
+        libc: Literal["gnu", "musl"] | None = None,
+        libc_version: tuple[int, int] = (0, 0),
+        macos_version: tuple[int, int] = (0, 0),
+    ) -> None:
+        self.os: Final = os
+        self.arch: Final = arch
+        self.libc: Final = libc
+        self.libc_version: Final = libc_version
+        self.macos_version: Final = macos_version
 
     def platform_tags(self) -> list[str]:
         """Return the wheel platform tags this platform accepts, most specific first."""

@@ -26,15 +26,15 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import BadInputError
 from resolvent.json_text import parse_json
 from resolvent.user_home import home_folder
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -76,8 +76,7 @@ _PLAIN_URL = re.compile(
 _URL_SCHEMES = ("http", "https", "file")
 
 
-@dataclass(frozen=True, slots=True)
-class IndexConfig:
+class IndexConfig(Value):
     """Where to look for distributions.
 
     Indexes are searched in priority order (:attr:`index_urls`): the extra indexes, in
@@ -98,13 +97,27 @@ class IndexConfig:
     subset mirrors (file indexes without upload times) would otherwise pin their old
     versions over the default index's, let their files past ``--exclude-newer``, and
     send every warm lookup to the event loop.
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
+    shown by its fields alike, without the methods a dataclass compiles from source
+    text when its module is imported (every compile imports it).
     """
 
-    index_url: str
-    extra_index_urls: tuple[str, ...] = ()
-    find_links: tuple[str, ...] = ()
-    strategy: IndexStrategy = "first-index"
-    fallback_index_urls: tuple[str, ...] = ()
+    __slots__ = ("extra_index_urls", "fallback_index_urls", "find_links", "index_url", "strategy")
+
+    def __init__(
+        self,
+        index_url: str,
+        extra_index_urls: tuple[str, ...] = (),
+        find_links: tuple[str, ...] = (),
+        strategy: IndexStrategy = "first-index",
+        fallback_index_urls: tuple[str, ...] = (),
+    ) -> None:
+        self.index_url: Final = index_url
+        self.extra_index_urls: Final = extra_index_urls
+        self.find_links: Final = find_links
+        self.strategy: Final = strategy
+        self.fallback_index_urls: Final = fallback_index_urls
 
     @property
     def index_urls(self) -> tuple[str, ...]:

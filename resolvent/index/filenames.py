@@ -18,9 +18,8 @@ ignored either way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from packaging.tags import parse_tag
 from packaging.utils import (
@@ -29,6 +28,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 from packaging.version import Version
+
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -68,18 +69,30 @@ _TAG_MEMO_SIZE = 8192
 _tag_memo: dict[str, frozenset[Tag]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class DistFilename:
+class DistFilename(Value):
     """What a wheel or sdist file name says about its content.
 
-    ``tags`` is empty and ``build`` is ``()`` for an sdist.
+    ``tags`` is empty and ``build`` is ``()`` for an sdist. A
+    :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and shown
+    by its fields alike, without the methods a dataclass compiles from source text at
+    import (every compile imports this module).
     """
 
-    kind: DistKind
-    name: NormalizedName
-    version: Version
-    tags: frozenset[Tag] = frozenset()
-    build: BuildTag = ()
+    __slots__ = ("build", "kind", "name", "tags", "version")
+
+    def __init__(
+        self,
+        kind: DistKind,
+        name: NormalizedName,
+        version: Version,
+        tags: frozenset[Tag] = frozenset(),
+        build: BuildTag = (),
+    ) -> None:
+        self.kind: Final = kind
+        self.name: Final = name
+        self.version: Final = version
+        self.tags: Final = tags
+        self.build: Final = build
 
 
 def parse_dist_filename(filename: str, project: str | None = None) -> DistFilename | None:

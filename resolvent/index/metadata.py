@@ -27,8 +27,7 @@ import re
 import struct
 import time
 import zlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -47,6 +46,7 @@ from resolvent.index.lenient import lenient_requirement, lenient_specifier
 from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_requirement, parse_specifier
 from resolvent.solver.provider import Unavailable
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     import asyncio
@@ -114,8 +114,7 @@ _BUNDLE = "core-metadata-bundle-v2"
 _BUNDLE_HEAD = f'{{"kind": {json.dumps(_BUNDLE)}, "name": '
 
 
-@dataclass(frozen=True, slots=True)
-class CoreMetadata:
+class CoreMetadata(Value):
     """What resolution needs from a ``METADATA`` file.
 
     ``requires_dist`` keeps markers and extras unevaluated; ``provides_extra`` holds
@@ -124,14 +123,36 @@ class CoreMetadata:
     left out of ``requires_dist``, and kept here (and in the cached summary) so that
     every run that uses this version can say what was left out, not only the run that
     first parsed the file.
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
+    shown by its fields alike, without the methods a dataclass compiles from source
+    text when its module is imported (every compile imports it).
     """
 
-    name: NormalizedName
-    version: Version
-    requires_dist: tuple[Requirement, ...]
-    requires_python: SpecifierSet | None
-    provides_extra: tuple[NormalizedName, ...]
-    invalid_requires_dist: tuple[str, ...] = ()
+    __slots__ = (
+        "invalid_requires_dist",
+        "name",
+        "provides_extra",
+        "requires_dist",
+        "requires_python",
+        "version",
+    )
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        name: NormalizedName,
+        version: Version,
+        requires_dist: tuple[Requirement, ...],
+        requires_python: SpecifierSet | None,
+        provides_extra: tuple[NormalizedName, ...],
+        invalid_requires_dist: tuple[str, ...] = (),
+    ) -> None:
+        self.name: Final = name
+        self.version: Final = version
+        self.requires_dist: Final = requires_dist
+        self.requires_python: Final = requires_python
+        self.provides_extra: Final = provides_extra
+        self.invalid_requires_dist: Final = invalid_requires_dist
 
     def to_json(self) -> bytes:
         """Return the summary as JSON, which :meth:`from_json` reads far faster than METADATA."""
@@ -233,7 +254,6 @@ def _checked(meta: CoreMetadata, file: DistFile) -> CoreMetadata | Unavailable:
     return meta
 
 
-@dataclass(frozen=True, slots=True)
 class NeedsBuild(Unavailable):
     """An sdist whose metadata is dynamic: only its build backend can tell.
 
@@ -242,6 +262,8 @@ class NeedsBuild(Unavailable):
     then knows, without reading the sdist again, that a build is needed. The build's
     own summary replaces it.
     """
+
+    __slots__ = ()
 
 
 def cached_metadata(cache: HttpCache, file: DistFile) -> CoreMetadata | Unavailable | None:
@@ -679,16 +701,39 @@ class _NoMetadataError(Exception):
     """The wheel holds no usable ``.dist-info/METADATA``."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Member:
-    name: str
-    method: int
-    crc: int
-    compressed_size: int
-    size: int
-    header_offset: int
-    name_length: int
-    extra_length: int
+class _Member(Value):
+    """One entry of a zip central directory: where a member is and how it is stored."""
+
+    __slots__ = (
+        "compressed_size",
+        "crc",
+        "extra_length",
+        "header_offset",
+        "method",
+        "name",
+        "name_length",
+        "size",
+    )
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        name: str,
+        method: int,
+        crc: int,
+        compressed_size: int,
+        size: int,
+        header_offset: int,
+        name_length: int,
+        extra_length: int,
+    ) -> None:
+        self.name: Final = name
+        self.method: Final = method
+        self.crc: Final = crc
+        self.compressed_size: Final = compressed_size
+        self.size: Final = size
+        self.header_offset: Final = header_offset
+        self.name_length: Final = name_length
+        self.extra_length: Final = extra_length
 
 
 class _SpanReader:

@@ -8,8 +8,8 @@ pins with ``# via`` annotations and, on request, hashes.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -28,6 +28,7 @@ from resolvent.project.resolve import (
 )
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import base_name
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -77,15 +78,28 @@ class CompileRequest:
     upgrade_packages: Sequence[str] = ()
 
 
-@dataclass(slots=True)
-class CompileResult:
-    """The pins, their text and the certified resolution behind them."""
+class CompileResult(Value):
+    """The pins, their text and the certified resolution behind them.
 
-    pinned: PinnedSet
-    text: str
-    resolution: Resolution
-    #: Warnings about the answer (yanked versions, missing extras), as uv gives them.
-    warnings: list[str] = field(default_factory=list)
+    ``warnings`` are about the answer (yanked versions, missing extras), as uv gives
+    them; a new empty list when left out. A :class:`~resolvent.value_class.Value`, not
+    a ``@dataclass`` (see :class:`~resolvent.project.compile_output.PinnedSet`).
+    """
+
+    __slots__ = ("pinned", "resolution", "text", "warnings")
+    __hash__ = None  # type: ignore[assignment] # mutable, as @dataclass(slots=True) made it
+
+    def __init__(
+        self,
+        pinned: PinnedSet,
+        text: str,
+        resolution: Resolution,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.pinned = pinned
+        self.text = text
+        self.resolution = resolution
+        self.warnings: list[str] = [] if warnings is None else warnings
 
 
 def compile_requirements(request: CompileRequest) -> CompileResult:
@@ -196,12 +210,22 @@ def _emitted_sources(config: IndexConfig, request: CompileRequest) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class _Direct:
-    metadata: CoreMetadata
-    url: str
-    sha256: str | None
-    editable: bool
+class _Direct(Value):
+    """A direct input (a path or URL) pinned to its metadata, and how it is written out."""
+
+    __slots__ = ("editable", "metadata", "sha256", "url")
+
+    def __init__(
+        self,
+        metadata: CoreMetadata,
+        url: str,
+        sha256: str | None,
+        editable: bool,  # noqa: FBT001 - positional, as the dataclass took it
+    ) -> None:
+        self.metadata: Final = metadata
+        self.url: Final = url
+        self.sha256: Final = sha256
+        self.editable: Final = editable
 
 
 def _direct_requirements(

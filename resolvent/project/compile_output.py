@@ -12,11 +12,11 @@ import errno
 import os
 import stat
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from resolvent.errors import BadInputError, os_reason
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -30,20 +30,35 @@ __all__ = ["AnnotationStyle", "PinnedSet", "render_pins", "write_output"]
 AnnotationStyle = Literal["split", "line"]
 
 
-@dataclass(frozen=True, slots=True)
-class PinnedSet:
+class PinnedSet(Value):
     """A resolution ready to print.
 
     ``via`` maps each project to what required it: other project names, or
     ``-r FILE`` labels for the user's own inputs. ``hashes`` maps projects to
     ``sha256:...`` strings. ``lines`` replaces the ``name==version`` line of direct
-    requirements (``name @ file:///...``, ``-e PATH``).
+    requirements (``name @ file:///...``, ``-e PATH``). Mappings left out are new
+    empty ones.
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal and shown by
+    its fields alike, without the methods a dataclass compiles from source text when
+    its module is imported (every compile imports it).
     """
 
-    pins: Mapping[NormalizedName, Version]
-    via: Mapping[NormalizedName, Sequence[str]] = field(default_factory=dict)
-    hashes: Mapping[NormalizedName, Sequence[str]] = field(default_factory=dict)
-    lines: Mapping[NormalizedName, str] = field(default_factory=dict)
+    __slots__ = ("hashes", "lines", "pins", "via")
+
+    def __init__(
+        self,
+        pins: Mapping[NormalizedName, Version],
+        via: Mapping[NormalizedName, Sequence[str]] | None = None,
+        hashes: Mapping[NormalizedName, Sequence[str]] | None = None,
+        lines: Mapping[NormalizedName, str] | None = None,
+    ) -> None:
+        self.pins: Final = pins
+        self.via: Final[Mapping[NormalizedName, Sequence[str]]] = {} if via is None else via
+        self.hashes: Final[Mapping[NormalizedName, Sequence[str]]] = (
+            {} if hashes is None else hashes
+        )
+        self.lines: Final[Mapping[NormalizedName, str]] = {} if lines is None else lines
 
 
 def render_pins(

@@ -15,9 +15,8 @@ import codecs
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -30,6 +29,7 @@ from resolvent.markers import check_user_marker
 from resolvent.project.source_tree_name import source_tree_name
 from resolvent.requirement_parsing import parse_requirement
 from resolvent.user_home import expand_user
+from resolvent.value_class import Value
 
 __all__ = [
     "ProjectInput",
@@ -66,20 +66,34 @@ _VALUED = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RequirementLine:
-    """One requirement, where it came from and what came with it."""
+class RequirementLine(Value):
+    """One requirement, where it came from and what came with it.
 
-    requirement: Requirement
-    source: str
-    line: int
-    hashes: tuple[str, ...] = ()
-    editable: bool = False
-    path: Path | None = None
+    The classes of this module are :class:`~resolvent.value_class.Value` classes, not
+    ``@dataclass`` ones: equal, hashed and shown by their fields alike, without the
+    methods a dataclass compiles from source text at import (every compile imports them).
+    """
+
+    __slots__ = ("editable", "hashes", "line", "path", "requirement", "source")
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        requirement: Requirement,
+        source: str,
+        line: int,
+        hashes: tuple[str, ...] = (),
+        editable: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        path: Path | None = None,
+    ) -> None:
+        self.requirement: Final = requirement
+        self.source: Final = source
+        self.line: Final = line
+        self.hashes: Final = hashes
+        self.editable: Final = editable
+        self.path: Final = path
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectInput:
+class ProjectInput(Value):
     """A project input whose requirements only its build backend knows.
 
     A ``setup.py``, or a ``pyproject.toml`` that declares its dependencies dynamic: uv
@@ -88,30 +102,70 @@ class ProjectInput:
     :func:`resolvent.project.direct.project_requirements`).
     """
 
-    folder: Path
-    source: str
-    extras: tuple[str, ...] = ()
-    all_extras: bool = False
+    __slots__ = ("all_extras", "extras", "folder", "source")
+
+    def __init__(
+        self,
+        folder: Path,
+        source: str,
+        extras: tuple[str, ...] = (),
+        all_extras: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+    ) -> None:
+        self.folder: Final = folder
+        self.source: Final = source
+        self.extras: Final = extras
+        self.all_extras: Final = all_extras
 
 
-@dataclass(slots=True)
-class RequirementsFile:
-    """Everything a requirements file (and the files it includes) says."""
+class RequirementsFile(Value):
+    """Everything a requirements file (and the files it includes) says.
 
-    requirements: list[RequirementLine] = field(default_factory=list)
-    #: Inputs whose requirements come from building their metadata.
-    projects: list[ProjectInput] = field(default_factory=list)
-    constraints: list[RequirementLine] = field(default_factory=list)
-    index_url: str | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
-    no_index: bool = False
-    pre: bool = False
-    require_hashes: bool = False
-    #: ``--no-binary`` and ``--only-binary`` values, as written (``:all:``, names, commas):
-    #: pip and uv apply them together with the command line's.
-    no_binary: list[str] = field(default_factory=list)
-    only_binary: list[str] = field(default_factory=list)
+    ``projects`` are the inputs whose requirements come from building their metadata;
+    ``no_binary`` and ``only_binary`` the ``--no-binary`` and ``--only-binary`` values,
+    as written (``:all:``, names, commas): pip and uv apply them together with the
+    command line's. Lists left out are new empty ones. Mutable, hence unhashable.
+    """
+
+    __slots__ = (
+        "constraints",
+        "extra_index_urls",
+        "find_links",
+        "index_url",
+        "no_binary",
+        "no_index",
+        "only_binary",
+        "pre",
+        "projects",
+        "require_hashes",
+        "requirements",
+    )
+    __hash__ = None  # type: ignore[assignment] # mutable, as @dataclass(slots=True) made it
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        requirements: list[RequirementLine] | None = None,
+        projects: list[ProjectInput] | None = None,
+        constraints: list[RequirementLine] | None = None,
+        index_url: str | None = None,
+        extra_index_urls: list[str] | None = None,
+        find_links: list[str] | None = None,
+        no_index: bool = False,  # noqa: FBT001, FBT002
+        pre: bool = False,  # noqa: FBT001, FBT002
+        require_hashes: bool = False,  # noqa: FBT001, FBT002
+        no_binary: list[str] | None = None,
+        only_binary: list[str] | None = None,
+    ) -> None:
+        self.requirements: list[RequirementLine] = [] if requirements is None else requirements
+        self.projects: list[ProjectInput] = [] if projects is None else projects
+        self.constraints: list[RequirementLine] = [] if constraints is None else constraints
+        self.index_url = index_url
+        self.extra_index_urls: list[str] = [] if extra_index_urls is None else extra_index_urls
+        self.find_links: list[str] = [] if find_links is None else find_links
+        self.no_index = no_index
+        self.pre = pre
+        self.require_hashes = require_hashes
+        self.no_binary: list[str] = [] if no_binary is None else no_binary
+        self.only_binary: list[str] = [] if only_binary is None else only_binary
 
     def merge(self, part: RequirementsFile) -> None:
         """Add what another input says: its lines, its sources, its flags."""

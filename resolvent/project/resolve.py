@@ -21,6 +21,7 @@ from resolvent.markers import requirement_applies
 from resolvent.solver.ranges import from_specifier, intersect_all
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -96,15 +97,29 @@ class ResolveSettings:
         return canonicalize_name(name) in policy
 
 
-@dataclass(slots=True)
-class Resolved:
-    """A certified solution with the universe it solves (for ``# via`` and installs)."""
+class Resolved(Value):
+    """A certified solution with the universe it solves (for ``# via`` and installs).
 
-    universe: Universe
-    solution: Solution
-    resolution: Resolution
-    #: What uv would warn about the answer: yanked versions chosen, extras that do not exist.
-    warnings: list[str] = field(default_factory=list)
+    ``warnings`` say what uv would warn about the answer: yanked versions chosen, extras
+    that do not exist (a new empty list when left out). A
+    :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal and shown by its
+    fields alike, without the methods a dataclass compiles from source text at import.
+    """
+
+    __slots__ = ("resolution", "solution", "universe", "warnings")
+    __hash__ = None  # type: ignore[assignment] # mutable, as @dataclass(slots=True) made it
+
+    def __init__(
+        self,
+        universe: Universe,
+        solution: Solution,
+        resolution: Resolution,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.universe = universe
+        self.solution = solution
+        self.resolution = resolution
+        self.warnings: list[str] = [] if warnings is None else warnings
 
 
 def add_binary_options(

@@ -9,8 +9,9 @@ value the solver can explain, never an exception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,27 +47,55 @@ def unusable_reason(*, wheels: bool, sdist: bool, no_build: bool, no_binary: boo
     return "has no wheels with a matching platform tag or Python ABI, and no source distribution"
 
 
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
+class VersionInfo(Value):
     """What an index listing says of one version of a project, before its metadata.
 
     ``unusable`` names why no distribution of this version can be used for the target
     (no compatible wheel and building is disabled, for example); such a version is never
     chosen, and the reason appears in explanations.
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
+    shown by its fields as one, without the methods a dataclass compiles from source
+    text when its module is imported (every run imports this one).
     """
 
-    version: Version
-    yanked: bool = False
-    yanked_reason: str | None = None
-    requires_python: SpecifierSet | None = None
-    unusable: str | None = None
+    __slots__ = ("requires_python", "unusable", "version", "yanked", "yanked_reason")
+
+    def __init__(
+        self,
+        version: Version,
+        yanked: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        yanked_reason: str | None = None,
+        requires_python: SpecifierSet | None = None,
+        unusable: str | None = None,
+    ) -> None:
+        self.version: Final = version
+        self.yanked: Final = yanked
+        self.yanked_reason: Final = yanked_reason
+        self.requires_python: Final = requires_python
+        self.unusable: Final = unusable
 
 
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """A value that says why something cannot be had, for explanations."""
+class Unavailable(Value):
+    """A value that says why something cannot be had, for explanations.
 
-    reason: str
+    A :class:`~resolvent.value_class.Value` (see :class:`VersionInfo`): a subclass adds
+    nothing to compare, and an instance equals only one of its own class.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason: Final = reason
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Unavailable)
+        return self.reason == other.reason
+
+    def __hash__(self) -> int:
+        return hash((self.reason,))
 
 
 class Provider(Protocol):

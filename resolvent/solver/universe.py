@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Final, Literal, overload
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -27,6 +26,7 @@ from resolvent.markers import extra_gate, requirement_applies
 from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.provider import Unavailable, VersionInfo
 from resolvent.solver.ranges import VersionRange, exactly, intersect_all, specifier_range
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -89,21 +89,26 @@ def _extra_of(package: str) -> str | None:
     return None if cut < 0 else package[cut + 1 : -1]
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(Value):
     """One edge of the dependency graph: ``package`` must take a version in ``range``.
 
     ``specifier`` is the requirement text the range came from (``">=1.0"``, or ``""``
     for any version), kept for explanations.
+
+    This class and :class:`Options` are :class:`~resolvent.value_class.Value` classes,
+    not ``@dataclass`` ones: equal, hashed and shown by their fields alike, without the
+    methods a dataclass compiles from source text at import (every run imports them).
     """
 
-    package: str
-    range: VersionRange
-    specifier: str
+    __slots__ = ("package", "range", "specifier")
+
+    def __init__(self, package: str, range: VersionRange, specifier: str) -> None:  # noqa: A002
+        self.package: Final = package
+        self.range: Final = range
+        self.specifier: Final = specifier
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+class Options(Value):
     """Resolution policy; the defaults are uv's.
 
     ``prerelease`` modes, as in uv: ``disallow`` never picks a pre-release; ``allow``
@@ -112,20 +117,39 @@ class Options:
     final release to any pre-release, so a pre-release is chosen only where no final
     release can be; ``explicit`` does the same for projects whose direct requirement
     names a pre-release (``>=2.0b1``, not ``!=2.0b1``) and disallows the others'.
+
+    ``preferences`` are versions to try first where they are usable (the pins of an
+    existing output file, as uv and pip-tools keep them): an order, not a constraint.
+    ``urls`` are the URLs the user's own requirements, constraints or overrides name
+    projects by. A dependency written ``name @ URL`` is only allowed at one of those
+    (uv's rule, and pip refuses it from an index too): a version that needs another is
+    unusable. ``None`` (scenarios, where a URL is a mere name and nothing is fetched):
+    no check. The mappings left out are new empty ones.
     """
 
-    prerelease: PrereleaseMode = "if-necessary-or-explicit"
-    resolution: ResolutionMode = "highest"
-    constraints: Mapping[NormalizedName, VersionRange] = field(default_factory=dict)
-    overrides: Mapping[NormalizedName, Sequence[Requirement]] = field(default_factory=dict)
-    #: Versions to try first where they are usable (the pins of an existing output file,
-    #: as uv and pip-tools keep them): an order, not a constraint.
-    preferences: Mapping[NormalizedName, Version] = field(default_factory=dict)
-    #: The URLs the user's own requirements, constraints or overrides name projects by.
-    #: A dependency written ``name @ URL`` is only allowed at one of those (uv's rule,
-    #: and pip refuses it from an index too): a version that needs another is unusable.
-    #: ``None`` (scenarios, where a URL is a mere name and nothing is fetched): no check.
-    urls: Mapping[NormalizedName, str] | None = None
+    __slots__ = ("constraints", "overrides", "preferences", "prerelease", "resolution", "urls")
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        prerelease: PrereleaseMode = "if-necessary-or-explicit",
+        resolution: ResolutionMode = "highest",
+        constraints: Mapping[NormalizedName, VersionRange] | None = None,
+        overrides: Mapping[NormalizedName, Sequence[Requirement]] | None = None,
+        preferences: Mapping[NormalizedName, Version] | None = None,
+        urls: Mapping[NormalizedName, str] | None = None,
+    ) -> None:
+        self.prerelease: Final = prerelease
+        self.resolution: Final = resolution
+        self.constraints: Final[Mapping[NormalizedName, VersionRange]] = (
+            {} if constraints is None else constraints
+        )
+        self.overrides: Final[Mapping[NormalizedName, Sequence[Requirement]]] = (
+            {} if overrides is None else overrides
+        )
+        self.preferences: Final[Mapping[NormalizedName, Version]] = (
+            {} if preferences is None else preferences
+        )
+        self.urls: Final = urls
 
 
 def python_allowed(requires_python: SpecifierSet, python: Version) -> bool:
