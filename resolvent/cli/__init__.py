@@ -12,17 +12,15 @@ import contextlib
 import gc
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
-
-from resolvent import __version__
-from resolvent.cli._lazy import LazyGroup
-
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
+#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any, NoReturn
 
-__all__ = ["COMMANDS", "main", "run"]
+__all__ = ["COMMANDS", "cli", "main", "run"]
 
 #: Collector thresholds for a command's run: the first generation is collected after
 #: 500,000 net allocations instead of 700. A warm airflow compile allocates about 220,000
@@ -31,28 +29,18 @@ __all__ = ["COMMANDS", "main", "run"]
 #: (104 MB; eight interleaved pairs).
 GC_THRESHOLDS = (500_000, 30, 30)
 
-#: Subcommand name -> "module:attribute" of its click command.
-COMMANDS: dict[str, str] = {
-    "cache": "resolvent.cli.cache:cache",
-    "index": "resolvent.cli.index:index",
-    "pip": "resolvent.cli.pip:pip",
-    "solve": "resolvent.cli.solve:solve",
-    "venv": "resolvent.cli.venv:venv",
-}
 
+def __getattr__(name: str) -> Any:
+    """Give ``cli`` (the click group) and ``COMMANDS`` on first use (see :mod:`._group`).
 
-@click.group(
-    cls=LazyGroup,
-    lazy_commands=COMMANDS,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-@click.version_option(__version__, prog_name="resolvent")
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug output.")
-@click.pass_context
-def cli(ctx: click.Context, *, verbose: bool) -> None:
-    """Resolve, lock and install Python packages, with a formal resolver."""
-    ctx.ensure_object(dict)
-    ctx.obj["verbose"] = verbose
+    The package itself does not import click, so that :func:`run` can start a command
+    that needs none (see :mod:`resolvent.cli._fast`).
+    """
+    if name in {"cli", "COMMANDS"}:
+        from resolvent.cli import _group  # noqa: PLC0415
+
+        return getattr(_group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> Any:
@@ -65,18 +53,40 @@ def main(argv: Sequence[str] | None = None) -> Any:
     become rare; they still happen, so a long-running command (``index serve``) does not
     accumulate cyclic garbage.
     """
+    from resolvent.cli._group import cli  # noqa: PLC0415 -- see __getattr__
+
+    _tune_collector()
+    return cli.main(args=list(argv) if argv is not None else None, prog_name="resolvent")
+
+
+def _tune_collector() -> None:
+    """Freeze what is imported so far out of collection; make collections rare."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    return cli.main(args=list(argv) if argv is not None else None, prog_name="resolvent")
 
 
 def run() -> NoReturn:
     """Run the command line as the program (``resolvent``, ``rv``, ``python -m resolvent``).
 
     As :func:`main`, then the process ends without tearing its heap down (:func:`_exit`).
+    A command line that :mod:`resolvent.cli._fast` can run without click (a plain
+    ``resolvent venv`` or ``resolvent pip install``) is run so; any other goes through
+    click.
     """
     try:
-        main()
+        from resolvent.cli._fast import fast_command  # noqa: PLC0415
+
+        command = fast_command(sys.argv[1:], os.environ)
+        if command is not None:
+            _tune_collector()
+            try:
+                command()
+            except (EOFError, KeyboardInterrupt):
+                # What click's main does with one outside the command's own handling.
+                sys.stderr.write("\nAborted!\n")
+                sys.exit(1)
+        else:
+            main()
     except SystemExit as done:
         _exit(done.code)
     _exit(0)

@@ -13,27 +13,53 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, NoReturn, TypeVar
-
-import click
 
 from resolvent.errors import ResolventError, os_paths, os_reason
 
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
+#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import NoReturn, TypeVar
 
-__all__ = ["clip_quotes", "fail", "os_error_message", "run"]
+    T = TypeVar("T")  # result
 
-T = TypeVar("T")  # result
+__all__ = ["clip_quotes", "fail", "os_error_message", "run", "say"]
 
 #: What ``Path.home()`` and ``Path.expanduser()`` raise without a home folder.
 _NO_HOME = "Could not determine home directory."
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with ``code``."""
+    """Print ``error: message`` on stderr and exit with ``code``.
+
+    click is imported here, not with the module: a command that runs without click
+    (``resolvent venv``, see :mod:`resolvent.cli._fast`) loads it only to fail.
+    """
+    import click  # noqa: PLC0415
+
     click.echo(f"error: {clip_quotes(message)}", err=True)
     sys.exit(code)
+
+
+def say(text: str) -> None:
+    """Print ``text`` and a newline on stderr, as ``click.echo(text, err=True)`` does.
+
+    For ASCII text without escape sequences click writes exactly that to
+    ``sys.stderr`` and flushes (it strips ANSI codes, and re-encodes on a stream
+    misconfigured as ASCII, only when the text has them or is not ASCII); any other
+    text goes through click itself.
+    """
+    if text.isascii() and "\x1b" not in text:
+        stream = sys.stderr
+        if stream is not None:
+            stream.write(text + "\n")
+            stream.flush()
+        return
+    import click  # noqa: PLC0415 -- only for text click would change
+
+    click.echo(text, err=True)
 
 
 #: Longest quoted input (between backticks) an error message shows whole.
@@ -68,6 +94,11 @@ def clip_quotes(message: str) -> str:
 
 
 def _verbose() -> bool:
+    # Without click loaded there is no context: a command run without click was not
+    # given `--verbose` (see `resolvent.cli._fast`).
+    click = sys.modules.get("click")
+    if click is None:
+        return False
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
     return isinstance(obj, dict) and bool(obj.get("verbose"))

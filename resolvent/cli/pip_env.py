@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from resolvent.cli._errors import fail, run
+from resolvent.cli._install_run import (
+    _environment,
+    _ms,
+    _plural,
+    _run_install,
+    _settings,
+)
+from resolvent.cli._install_run import install_command as run_install_command
 from resolvent.cli._options import resolution_options, stacked
 
 if TYPE_CHECKING:
@@ -25,7 +33,6 @@ if TYPE_CHECKING:
 
     from resolvent.installer.site import InstalledDist, SitePackages
     from resolvent.installer.venv import Venv
-    from resolvent.project.install import InstallReport
     from resolvent.project.resolve import ResolveSettings
 
 __all__ = [
@@ -116,156 +123,11 @@ _index_options = stacked(
 )
 
 
-def _settings(options: dict[str, Any]) -> ResolveSettings:
-    from resolvent.cli.pip import _parse_exclude_newer  # noqa: PLC0415
-    from resolvent.project.resolve import ResolveSettings, binary_policy  # noqa: PLC0415
-    from resolvent.target import host_target  # noqa: PLC0415
-
-    return ResolveSettings(
-        target=host_target(),  # replaced by the environment's own
-        index_url=options["index_url"],
-        extra_index_urls=list(options["extra_index_urls"]) or None,
-        find_links=list(options["find_links"]) or None,
-        no_index=options["no_index"],
-        index_strategy=options["index_strategy"],
-        exclude_newer=_parse_exclude_newer(options["exclude_newer"]),
-        offline=options["offline"],
-        refresh=options["refresh"],
-        cache_dir=options["cache_dir"],
-        prerelease="allow" if options.get("pre") else options.get("prerelease"),
-        resolution=options.get("resolution") or "highest",
-        no_build=(
-            True if options.get("no_build_flag") else binary_policy(options.get("only_binary", ()))
-        ),
-        no_binary=binary_policy(options.get("no_binary", ())),
-    )
-
-
-def _environment(python: str | None, *, system: bool) -> Venv:
-    from resolvent.installer.discovery import find_environment  # noqa: PLC0415
-
-    return find_environment(python, system=system)
-
-
 _break_system_option = click.option(
     "--break-system-packages",
     is_flag=True,
     help="Change an interpreter its distribution manages (PEP 668) all the same.",
 )
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
-
-
-def _plural(count: int, word: str = "package") -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if quiet:
-        return
-    if report.note is not None:
-        click.echo(report.note, err=True)
-        return
-    timings = report.timings
-    click.echo(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}", err=True)
-    if report.unfinished_check:
-        click.echo(f"note: {report.unfinished_check}", err=True)
-    for warning in report.resolution_warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if report.dry_run:
-        _render_dry_run(report)
-        return
-    if report.prepared:
-        click.echo(
-            f"Prepared {_plural(report.prepared)} in {_ms(timings.get('prepare', 0))}", err=True
-        )
-    removed = len(report.removed) - sum(
-        1 for dist in report.removed if any(i.name == dist.name for i in report.installed)
-    )
-    if removed:
-        click.echo(f"Uninstalled {_plural(removed)} in {_ms(timings.get('link', 0))}", err=True)
-    if report.installed:
-        click.echo(
-            f"Installed {_plural(len(report.installed))} in {_ms(timings.get('link', 0))}",
-            err=True,
-        )
-    if not report.installed and not removed:
-        click.echo(f"Audited {_plural(report.resolved)} in {_ms(timings['total'])}", err=True)
-    if report.link_mode is not None and report.link_mode.value != requested_mode:
-        click.echo(
-            f"warning: failed to {requested_mode} files; fell back to {report.link_mode.value}",
-            err=True,
-        )
-    for sign, name, version in report.changes:
-        click.echo(f" {sign} {name}=={version}", err=True)
-
-
-def _render_dry_run(report: InstallReport) -> None:
-    """Say what the run would have done, in uv's words (``Would install 2 packages``)."""
-    if report.prepared:
-        click.echo(f"Would download {_plural(report.prepared)}", err=True)
-    removed = sum(1 for sign, *_ in report.changes if sign == "-")
-    added = len(report.changes) - removed
-    if removed:
-        click.echo(f"Would uninstall {_plural(removed)}", err=True)
-    if added:
-        click.echo(f"Would install {_plural(added)}", err=True)
-    if not report.changes:
-        click.echo("Would make no changes", err=True)
-    for sign, name, version in report.changes:
-        click.echo(f" {sign} {name}=={version}", err=True)
-
-
-def _run_install(
-    options: dict[str, Any],
-    *,
-    packages: tuple[str, ...] = (),
-    requirement_files: tuple[Path, ...] = (),
-    editables: tuple[str, ...] = (),
-    constraint_files: tuple[Path, ...] = (),
-    exact: bool = False,
-    no_deps: bool = False,
-    upgrade: bool = False,
-    upgrade_packages: tuple[str, ...] = (),
-    override_files: tuple[Path, ...] = (),
-) -> None:
-    from resolvent.installer.discovery import refuse_externally_managed  # noqa: PLC0415
-    from resolvent.installer.link import LinkMode  # noqa: PLC0415
-    from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
-
-    environment = refuse_externally_managed(
-        _environment(options["python"], system=options["system"]),
-        break_system_packages=options["break_system_packages"],
-    )
-    quiet = options["quiet"]
-    report = install_requirements(
-        InstallRequest(
-            environment,
-            _settings(options),
-            packages=packages,
-            requirement_files=requirement_files,
-            editables=editables,
-            constraint_files=constraint_files,
-            override_files=override_files,
-            exact=exact,
-            no_deps=no_deps,
-            reinstall=options["reinstall"],
-            reinstall_packages=options["reinstall_packages"],
-            upgrade=upgrade,
-            upgrade_packages=upgrade_packages,
-            require_hashes=options["require_hashes"],
-            link_mode=LinkMode(options["link_mode"]),
-            compile_bytecode=options["compile_bytecode"],
-            progress=not quiet and sys.stderr.isatty(),
-            dry_run=options["dry_run"],
-            allow_empty=options.get("allow_empty_requirements", False),
-        )
-    )
-    _render(report, quiet=quiet, requested_mode=options["link_mode"])
 
 
 @click.command("install")
@@ -303,18 +165,16 @@ def install_command(  # noqa: PLR0917 - one parameter per documented option
     **options: Any,
 ) -> None:
     """Install packages into an environment (resolve, then link from the cache)."""
-    run(
-        lambda: _run_install(
-            options,
-            packages=packages,
-            requirement_files=requirement_files,
-            editables=editables,
-            constraint_files=constraint_files,
-            no_deps=no_deps,
-            upgrade=upgrade,
-            upgrade_packages=upgrade_packages,
-            override_files=override_files,
-        )
+    run_install_command(
+        packages,
+        requirement_files,
+        editables,
+        constraint_files,
+        upgrade_packages,
+        override_files,
+        no_deps=no_deps,
+        upgrade=upgrade,
+        **options,
     )
 
 

@@ -1,13 +1,17 @@
-"""``resolvent venv``: create a virtual environment directly, in milliseconds."""
+"""``resolvent venv``: create a virtual environment directly, in milliseconds.
+
+The command line is usually read without click (see :mod:`resolvent.cli._fast`, which
+must know every option below); this click command reads the rest, answers ``--help``
+and words the errors. Both run :func:`~resolvent.cli._venv_run.create_venv_command`.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from resolvent.cli._errors import run
+from resolvent.cli._venv_run import create_venv_command
 
 __all__ = ["venv"]
 
@@ -46,36 +50,13 @@ def venv(
     quiet: bool,
 ) -> None:
     """Create a virtual environment at PATH (default: .venv)."""
-
-    def say(text: str) -> None:
-        if not quiet:
-            click.echo(text, err=True)
-
-    def action() -> None:
-        from resolvent.installer.cache import Cache  # noqa: PLC0415
-        from resolvent.installer.discovery import find_python  # noqa: PLC0415
-        from resolvent.installer.venv import create_venv, query_interpreter  # noqa: PLC0415
-
-        interpreter = find_python(python)
-        # The interpreter's answer is kept in the cache, as installs keep it: asking a
-        # Python costs a process start, most of the time a venv takes to make.
-        cache_root = Cache.at(cache_dir).root
-        info = query_interpreter(interpreter, cache_root=cache_root)
-        say(f"Using Python {info.version_text} interpreter at: {info.base_executable}")
-        created = create_venv(
-            path,
-            python=interpreter,
-            seed=seed,
-            prompt=prompt,
-            clear=clear,
-            system_site_packages=system_site_packages,
-            cache_root=cache_root,
-        )
-        say(f"Creating virtual environment at: {path}")
-        if seed:
-            say(" + pip")
-        activate = created.scripts / "activate"
-        shown = activate if path.is_absolute() else os.path.relpath(activate)
-        say(f"Activate with: source {shown}")
-
-    run(action)
+    create_venv_command(
+        path,
+        python,
+        prompt,
+        cache_dir,
+        seed=seed,
+        clear=clear,
+        system_site_packages=system_site_packages,
+        quiet=quiet,
+    )

@@ -17,7 +17,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import json
@@ -26,24 +25,31 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from resolvent import __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
 from resolvent.json_text import parse_json
-from resolvent.value_class import Value
+from resolvent.value_class import DataclassFields, Value
 
+# Not imported here: ``dataclasses`` (see ``Interpreter``) and ``threading`` (queries
+# only): with what they import, they were a sixth of ``resolvent venv``'s instructions.
+
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
+#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dataclasses import Field
+    from typing import IO, Any, ClassVar, Final, TypeVar
+
     from resolvent.installer.destination import Scheme, SchemeDestination
     from resolvent.installer.link import LinkMode
 
-__all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
+    T = TypeVar("T")  # a field's type in the interpreter's answer
 
-T = TypeVar("T")  # a field's type in the interpreter's answer
+__all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
 
 _BASE = "/@resolvent-base@"
 _SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -77,14 +83,18 @@ print(json.dumps({{
 """
 
 
-@dataclasses.dataclass(init=False, repr=False, eq=False)
 class Interpreter(Value):
     """What a venv needs to know of a base Python, from one query of it.
 
-    A dataclass in name only, so that ``dataclasses.replace`` and ``fields`` work on it:
-    with ``init``, ``repr`` and ``eq`` off the decorator compiles nothing (see
-    :class:`~resolvent.value_class.Value`, which gives the methods).
+    ``dataclasses.replace``, ``asdict`` and ``fields`` work on it, through
+    :class:`~resolvent.value_class.DataclassFields`: the ``@dataclass`` decorator it
+    had imported ``dataclasses`` for every ``resolvent venv``.
     """
+
+    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    else:
+        __dataclass_fields__ = DataclassFields()
 
     __slots__ = (
         "base_executable",
@@ -186,12 +196,16 @@ def _run_bounded(command: list[str]) -> tuple[bytes, bytes]:
     :raises OSError: the program cannot be started.
     """
     import subprocess  # noqa: PLC0415 -- see _seed
+    import threading  # noqa: PLC0415 -- as subprocess: a warm run asks no interpreter
 
     process = subprocess.Popen(  # noqa: S603 -- the interpreter the user chose
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     # Both are pipes, as asked: never None.
-    streams = cast("list[IO[bytes]]", [process.stdout, process.stderr])
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None
+    assert stderr is not None
+    streams: list[IO[bytes]] = [stdout, stderr]
     captured = [b"" for _ in streams]
     finished = [False for _ in streams]
     changed = threading.Event()
@@ -421,7 +435,14 @@ def _moved(interpreter: Interpreter, executable: str) -> Interpreter:
     old_root = os.path.dirname(os.path.dirname(interpreter.executable))
     root = os.path.dirname(os.path.dirname(executable))
     prefix = root if interpreter.prefix == old_root else interpreter.prefix
-    return dataclasses.replace(interpreter, executable=executable, prefix=prefix)
+    fields = _fields(interpreter)
+    fields.update(executable=executable, prefix=prefix)
+    return Interpreter(**fields)
+
+
+def _fields(interpreter: Interpreter) -> dict[str, Any]:
+    """Return the answer's fields by name, in order (as ``dataclasses.asdict`` does)."""
+    return dict(zip(Interpreter.value_fields, interpreter.field_values(), strict=True))
 
 
 _INTERPRETER_BUCKET = "interpreter-v1"
@@ -444,7 +465,7 @@ def _load_interpreter(record: str, key: list[object]) -> Interpreter | None:
 
 def _store_interpreter(record: str, key: list[object], interpreter: Interpreter) -> None:
     os.makedirs(os.path.dirname(record), exist_ok=True)
-    data = {"key": key, "interpreter": dataclasses.asdict(interpreter)}
+    data = {"key": key, "interpreter": _fields(interpreter)}
     write_atomically(record, json.dumps(data).encode())
 
 

@@ -17,20 +17,22 @@ Example::
 # ruff: noqa: PTH112, PTH115, PTH118, PTH123
 from __future__ import annotations
 
-import configparser
 import os
 import re
-import unicodedata
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
 from resolvent.installer.record import ALLOWED_HASHES, RecordEntry, hash_file, parse_record
+from resolvent.value_class import Value
+
+# ``configparser`` and ``unicodedata`` are imported where a wheel is checked (unpacking
+# it), not here: a warm install links checked entries and never needs them.
 
 if TYPE_CHECKING:
+    import configparser
     from collections.abc import Callable, Container, Iterable, Mapping
     from pathlib import Path
 
@@ -112,10 +114,6 @@ def check_symlink(name: str, target: str, symlinks: Iterable[str]) -> str | None
     return None
 
 
-def _fold(name: str) -> str:
-    return unicodedata.normalize("NFC", name).casefold()
-
-
 def check_names(wheel: str, names: Iterable[str], links: Container[str] = ()) -> None:
     """Raise :class:`UnsafeWheelError` on an unsafe path or a duplicate (also by case).
 
@@ -124,13 +122,16 @@ def check_names(wheel: str, names: Iterable[str], links: Container[str] = ()) ->
     "File exists" instead of naming the wheel's fault. Entries in ``links`` are left to
     the caller's link checks, which say what such an entry under a link would do.
     """
+    import unicodedata  # noqa: PLC0415 -- see the imports
+
+    normalize = unicodedata.normalize
     seen: dict[str, str] = {}
     folders: dict[str, str] = {}
     for name in names:
         problem = check_member_path(name)
         if problem:
             raise UnsafeWheelError(wheel, problem)
-        key = _fold(name.rstrip("/"))
+        key = normalize("NFC", name.rstrip("/")).casefold()
         if key in seen:
             if seen[key].rstrip("/") == name.rstrip("/"):
                 raise UnsafeWheelError(wheel, f"has the entry `{name}` twice")
@@ -149,14 +150,20 @@ def check_names(wheel: str, names: Iterable[str], links: Container[str] = ()) ->
             )
 
 
-@dataclass(frozen=True, slots=True)
-class WheelInfo:
-    """What a wheel says about itself, after its metadata files were checked to agree."""
+class WheelInfo(Value):
+    """What a wheel says about itself, after its metadata files were checked to agree.
 
-    name: str
-    version: str
-    dist_info: str
-    root_is_purelib: bool
+    A :class:`~resolvent.value_class.Value` (it was a frozen dataclass, whose generated
+    methods every warm install compiled at import).
+    """
+
+    __slots__ = ("dist_info", "name", "root_is_purelib", "version")
+
+    def __init__(self, name: str, version: str, dist_info: str, root_is_purelib: bool) -> None:  # noqa: FBT001
+        self.name: Final = name
+        self.version: Final = version
+        self.dist_info: Final = dist_info
+        self.root_is_purelib: Final = root_is_purelib
 
     @property
     def data_dir(self) -> str:
@@ -286,14 +293,16 @@ def check_record(
     return record
 
 
-@dataclass(frozen=True, slots=True)
-class EntryPoint:
+class EntryPoint(Value):
     """One ``console_scripts`` or ``gui_scripts`` entry: ``name = module:attr``."""
 
-    name: str
-    module: str
-    attr: str
-    gui: bool
+    __slots__ = ("attr", "gui", "module", "name")
+
+    def __init__(self, name: str, module: str, attr: str, gui: bool) -> None:  # noqa: FBT001
+        self.name: Final = name
+        self.module: Final = module
+        self.attr: Final = attr
+        self.gui: Final = gui
 
 
 def _config_problem(error: configparser.Error) -> str:
@@ -302,6 +311,8 @@ def _config_problem(error: configparser.Error) -> str:
     Its own text spans several lines (one per bad line, with the source's ``<string>``
     name), where an error message has one.
     """
+    import configparser  # noqa: PLC0415 -- see the imports
+
     if isinstance(error, configparser.MissingSectionHeaderError):
         return f"line {error.lineno} comes before any section header"
     if isinstance(error, configparser.ParsingError) and error.errors:
@@ -320,6 +331,8 @@ def parse_entry_points(wheel: str, text: str) -> list[EntryPoint]:
     A script name becomes a file name in the scripts folder and module and attribute
     become Python source, so each must be a plain name: no separators, no code.
     """
+    import configparser  # noqa: PLC0415 -- see the imports
+
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep case
     try:

@@ -1,0 +1,275 @@
+"""Command lines run without click: ``resolvent venv`` and ``resolvent pip install``.
+
+Importing click (and what it imports: ``inspect``, ``datetime``, ``uuid``,
+``platform``...) was a fifth of the instructions of ``resolvent venv`` (45 of 220
+million), which otherwise reads a cached answer and writes a dozen files, and 3% of a
+warm ``pip install`` of seed-ml (30 of 935 million). So
+:func:`run <resolvent.cli.run>` (the program's entry point) first offers the command
+line to :func:`fast_command`: a command line made only of arguments whose meaning is
+certain is run directly; anything else (``--help``, a typo, an option given twice, a
+value click would refuse, ``--``, ``-v`` before the command, an option glued to its
+value as ``-pX``, an empty or dash-led value, shell completion) returns ``None`` and
+goes through click, which decides and words any error as always. What the command
+then does is the same code either way (:mod:`resolvent.cli._venv_run`,
+:mod:`resolvent.cli._install_run`).
+
+:data:`VENV` and :data:`PIP_INSTALL` describe the commands' parameters; a test checks
+them against the click commands, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
+#: not load (see above); type checkers take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any, Final
+
+__all__ = ["PIP_INSTALL", "VENV", "Option", "Spec", "fast_command", "parse"]
+
+
+class Option:
+    """One option: its spellings, the parameter it sets, and how.
+
+    ``kind``: ``"flag"`` (``True`` when given, else ``False``), ``"value"`` (the value
+    given once, else ``default``) or ``"multiple"`` (every value given, in order, as a
+    tuple; ``()`` when none). ``convert``: ``"str"``, ``"path"`` (a
+    :class:`~pathlib.Path`) or the tuple of accepted choices.
+    """
+
+    __slots__ = ("convert", "default", "kind", "name", "spellings")
+
+    def __init__(
+        self,
+        name: str,
+        spellings: tuple[str, ...],
+        kind: str = "value",
+        convert: str | tuple[str, ...] = "str",
+        default: str | None = None,
+    ) -> None:
+        self.name: Final = name
+        self.spellings: Final = spellings
+        self.kind: Final = kind
+        self.convert: Final = convert
+        self.default: Final = default
+
+
+class Spec:
+    """A command's parameters: its options and its positional arguments.
+
+    ``positional`` names the parameter of the arguments; ``many`` says whether it takes
+    any number (a tuple, ``nargs=-1``) or at most one (``positional_default`` when
+    absent); ``positional_path`` makes them paths.
+    """
+
+    __slots__ = ("many", "options", "positional", "positional_default", "positional_path")
+
+    def __init__(
+        self,
+        options: tuple[Option, ...],
+        positional: str,
+        *,
+        many: bool,
+        positional_path: bool = False,
+        positional_default: str | None = None,
+    ) -> None:
+        self.options: Final = {
+            spelling: option for option in options for spelling in option.spellings
+        }
+        self.positional: Final = positional
+        self.many: Final = many
+        self.positional_path: Final = positional_path
+        self.positional_default: Final = positional_default
+
+
+def _flag(name: str, *spellings: str) -> Option:
+    return Option(name, spellings, "flag")
+
+
+def _many(name: str, *spellings: str, convert: str = "str") -> Option:
+    return Option(name, spellings, "multiple", convert)
+
+
+#: ``resolvent venv`` (:mod:`resolvent.cli.venv`).
+VENV: Final = Spec(
+    (
+        Option("python", ("-p", "--python")),
+        _flag("seed", "--seed"),
+        Option("prompt", ("--prompt",)),
+        _flag("clear", "--clear"),
+        _flag("system_site_packages", "--system-site-packages"),
+        Option("cache_dir", ("--cache-dir",), convert="path"),
+        _flag("quiet", "-q", "--quiet"),
+    ),
+    "path",
+    many=False,
+    positional_path=True,
+    positional_default=".venv",
+)
+
+#: ``resolvent pip install`` (:mod:`resolvent.cli.pip_env`).
+PIP_INSTALL: Final = Spec(
+    (
+        _many("requirement_files", "-r", "--requirement", convert="path"),
+        _many("editables", "-e", "--editable"),
+        _many("constraint_files", "-c", "--constraint", convert="path"),
+        _flag("no_deps", "--no-deps"),
+        _flag("upgrade", "-U", "--upgrade"),
+        _many("upgrade_packages", "-P", "--upgrade-package"),
+        _many("override_files", "--override", convert="path"),
+        Option(
+            "resolution",
+            ("--resolution",),
+            convert=("highest", "lowest", "lowest-direct"),
+            default="highest",
+        ),
+        Option(
+            "prerelease",
+            ("--prerelease",),
+            convert=("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"),
+        ),
+        _flag("pre", "--pre"),
+        _flag("system", "--system"),
+        Option("python", ("-p", "--python")),
+        Option("index_url", ("-i", "--index-url")),
+        _many("extra_index_urls", "--extra-index-url"),
+        _many("find_links", "-f", "--find-links"),
+        _flag("no_index", "--no-index"),
+        Option(
+            "index_strategy", ("--index-strategy",), convert=("first-index", "unsafe-best-match")
+        ),
+        Option("exclude_newer", ("--exclude-newer",)),
+        _flag("offline", "--offline"),
+        _flag("refresh", "--refresh"),
+        Option("cache_dir", ("--cache-dir",), convert="path"),
+        _flag("no_build_flag", "--no-build"),
+        _many("only_binary", "--only-binary"),
+        _many("no_binary", "--no-binary"),
+        Option(
+            "link_mode",
+            ("--link-mode",),
+            convert=("hardlink", "reflink", "symlink", "copy"),
+            default="hardlink",
+        ),
+        _flag("compile_bytecode", "--compile-bytecode"),
+        _flag("reinstall", "--reinstall"),
+        _many("reinstall_packages", "--reinstall-package"),
+        _flag("require_hashes", "--require-hashes"),
+        _flag("dry_run", "--dry-run"),
+        _flag("quiet", "-q", "--quiet"),
+        _flag("break_system_packages", "--break-system-packages"),
+    ),
+    "packages",
+    many=True,
+)
+
+
+def _converted(option: Option, value: str) -> object:
+    """Return ``value`` as ``option`` takes it; ``None`` when click would refuse it."""
+    convert = option.convert
+    if convert == "str":
+        return value
+    if convert == "path":
+        from pathlib import Path  # noqa: PLC0415 -- imported by every command anyway
+
+        return Path(value)
+    return value if value in convert else None
+
+
+def parse(args: Sequence[str], spec: Spec) -> dict[str, Any] | None:
+    """Read a command's arguments as click would, or return ``None`` if not certain.
+
+    Returns the parameters by name, as click passes them to the command's function.
+    """
+    found: dict[str, Any] = {}
+    positionals: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        position += 1
+        if not arg or arg == "-":
+            return None
+        if arg[0] != "-":
+            if positionals and not spec.many:
+                return None  # a second argument: click's error
+            positionals.append(arg)
+            continue
+        name, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        option = spec.options.get(name)
+        if option is None or (equals and option.kind == "flag"):
+            return None  # not an option of the command (or --help, or --flag=x)
+        if option.kind == "flag":
+            given: object = True
+        else:
+            if not equals:
+                if position == len(args):
+                    return None  # no value: click's error
+                value = args[position]
+                position += 1
+            if not value or value.startswith("-"):
+                return None
+            given = _converted(option, value)
+            if given is None:
+                return None  # not one of the choices: click's error
+        if option.kind == "multiple":
+            found.setdefault(option.name, []).append(given)
+        elif option.name in found:
+            return None  # given twice (the last wins in click, but a typo is likelier)
+        else:
+            found[option.name] = given
+    params: dict[str, Any] = {}
+    for option in spec.options.values():
+        if option.kind == "flag":
+            params[option.name] = found.get(option.name, False)
+        elif option.kind == "multiple":
+            params[option.name] = tuple(found.get(option.name, ()))
+        else:
+            params[option.name] = found.get(option.name, option.default)
+    if spec.many:
+        params[spec.positional] = tuple(positionals)
+    else:
+        text = positionals[0] if positionals else spec.positional_default
+        if text is not None and spec.positional_path:
+            from pathlib import Path  # noqa: PLC0415 -- see _converted
+
+            params[spec.positional] = Path(text)
+        else:
+            params[spec.positional] = text
+    return params
+
+
+def fast_command(argv: Sequence[str], environ: Mapping[str, str]) -> Callable[[], None] | None:
+    """Return the command ``argv`` (the program's arguments) runs, if it needs no click.
+
+    ``None``: let click read the command line. ``environ`` is checked for click's
+    shell-completion variable (completion is click's), and Windows is left to click,
+    which expands wildcards in the arguments there.
+    """
+    if "_RESOLVENT_COMPLETE" in environ or sys.platform == "win32":
+        return None
+    if list(argv[:1]) == ["venv"]:
+        venv_params = parse(argv[1:], VENV)
+        if venv_params is None:
+            return None
+
+        def venv() -> None:
+            from resolvent.cli._venv_run import create_venv_command  # noqa: PLC0415
+
+            create_venv_command(**venv_params)
+
+        return venv
+    if list(argv[:2]) == ["pip", "install"]:
+        install_params = parse(argv[2:], PIP_INSTALL)
+        if install_params is None:
+            return None
+
+        def install() -> None:
+            from resolvent.cli._install_run import install_command  # noqa: PLC0415
+
+            install_command(**install_params)
+
+        return install
+    return None
