@@ -11,7 +11,12 @@ cache file or ``direct_url.json`` gave a traceback in ``list``, ``freeze`` and
 from __future__ import annotations
 
 import json
-from typing import Any
+
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
+#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse_json"]
 

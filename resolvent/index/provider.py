@@ -936,6 +936,11 @@ class IndexProvider:
             return ()
         return meta.invalid_requires_dist
 
+    @property
+    def takes_hints(self) -> bool:
+        """Return whether hints can start fetches: not offline (the cache answers then)."""
+        return self.policy != "offline"
+
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Start fetching metadata of these versions in the background.
 

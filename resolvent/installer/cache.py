@@ -29,16 +29,15 @@ import enum
 import functools
 import os
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import BadInputError, InstallError, InvalidWheelError, os_paths, os_reason
-from resolvent.hashes import file_sha256
 
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
+#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -111,6 +110,8 @@ def _remove_tree(path: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(trash)
         return
+    import shutil  # noqa: PLC0415 -- writers only: a warm run removes nothing
+
     shutil.rmtree(trash, ignore_errors=True)
 
 
@@ -309,6 +310,8 @@ class Cache:
 
             actual = hashlib.sha256(data).hexdigest()
         else:
+            from resolvent.hashes import file_sha256  # noqa: PLC0415 -- only unpacking hashes
+
             actual = file_sha256(wheel_path) if present else None
         if actual is None:
             raise InvalidWheelError(wheel_path.name, "does not exist")
@@ -362,6 +365,9 @@ class Cache:
         from resolvent.installer.archive import WheelArchive  # noqa: PLC0415 - see _MANIFEST
 
         bucket = self.bucket(CacheBucket.ARCHIVE)
+        import shutil  # noqa: PLC0415 -- see _remove_tree
+        import tempfile  # noqa: PLC0415 -- only unpacking stages
+
         staging = tempfile.mkdtemp(prefix=f"{_TMP}{self._key(sha256)}-", dir=bucket)
         try:
             archive = WheelArchive(wheel_path, limits=limits, gate=gate, data=data)
@@ -588,6 +594,8 @@ class StagedWheel:
 
     def discard(self) -> None:
         """Remove what is left of the private folder (all of it, unless published)."""
+        import shutil  # noqa: PLC0415 -- see _remove_tree
+
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

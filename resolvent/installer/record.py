@@ -16,8 +16,9 @@ import base64
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Final
+
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -46,12 +47,14 @@ def encode_digest(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
-class Hash:
+class Hash(Value):
     """A RECORD hash: algorithm name and urlsafe-base64 digest without padding."""
 
-    name: str
-    value: str
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name: Final = name
+        self.value: Final = value
 
     @classmethod
     def parse(cls, text: str) -> Hash:
@@ -70,13 +73,15 @@ class Hash:
         return f"{self.name}={self.value}"
 
 
-@dataclass(frozen=True, slots=True)
-class RecordEntry:
+class RecordEntry(Value):
     """One RECORD line: a ``/``-separated path, and the file's hash and size when known."""
 
-    path: str
-    hash: Hash | None = None
-    size: int | None = None
+    __slots__ = ("hash", "path", "size")
+
+    def __init__(self, path: str, hash: Hash | None = None, size: int | None = None) -> None:  # noqa: A002 -- the field's name
+        self.path: Final = path
+        self.hash: Final = hash
+        self.size: Final = size
 
     @classmethod
     def for_data(cls, path: str, data: bytes) -> RecordEntry:

@@ -393,6 +393,11 @@ class DirectOverlay:
             return meta.invalid_requires_dist
         return self.inner.invalid_requirements(name, version)
 
+    @property
+    def takes_hints(self) -> bool:
+        """Return whether the index provider takes hints."""
+        return self.inner.takes_hints
+
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Pass the hint on for index projects."""
         if not self.no_deps and name not in self.direct:

@@ -38,6 +38,10 @@ class InMemoryProvider:
         provider = InMemoryProvider.from_simple({"a": {"1.0": ["b>=2"]}, "b": {"2.0": []}})
     """
 
+    #: Hints would start nothing: everything is in memory (a test's provider that
+    #: records them says otherwise).
+    takes_hints: bool = False
+
     def __init__(self, releases: Mapping[str, Iterable[Release]]) -> None:
         self._releases: dict[NormalizedName, dict[Version, Release]] = {}
         for name, items in releases.items():

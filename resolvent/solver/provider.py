@@ -111,6 +111,17 @@ class Provider(Protocol):
         """Return the ``Requires-Dist`` of one version, markers and extras unevaluated."""
         ...
 
+    @property
+    def takes_hints(self) -> bool:
+        """Whether :meth:`prefetch` and :meth:`prefetch_listings` can start any work.
+
+        When they cannot (everything in memory, or an offline run that reads only its
+        cache), the engines skip working out what to hint: on a layered benchmark
+        universe that was 4% of a search, on a warm offline airflow compile 1,347 range
+        searches of the dependencies' versions.
+        """
+        ...
+
     def prefetch(self, name: NormalizedName, versions: Sequence[Version]) -> None:
         """Hint that requirements of these versions will be asked for soon (may do nothing).
 

@@ -426,9 +426,7 @@ class Universe:
         self.markers = dict(markers)
         self.python_version = python_version
         self.options = options or Options()
-        #: Whether :meth:`prefetch` passes hints on to the provider (the cross-check
-        #: turns it off while PubGrub certifies an answer it already has).
-        self.prefetching = True
+        self._prefetching = True
         self._exploring = False
         self._versions: dict[str, tuple[Version, ...]] = {}
         # The same versions oldest first, by project (see sorted_versions).
@@ -548,6 +546,19 @@ class Universe:
         names = {base_name(d.package) for d in dependencies if d.package not in loaded}
         if names:
             self.provider.prefetch_listings(sorted(names))
+
+    @property
+    def prefetching(self) -> bool:
+        """Whether hints reach the provider: it takes them, and they are not turned off.
+
+        The cross-check turns them off while PubGrub certifies an answer it already has.
+        The engines work out no hints while this is false.
+        """
+        return self._prefetching and self.provider.takes_hints
+
+    @prefetching.setter
+    def prefetching(self, value: bool) -> None:
+        self._prefetching = value
 
     @property
     def exploring(self) -> bool:

@@ -242,6 +242,8 @@ def test_optimal_auto_mode_answers_with_sat_and_certifies_with_pubgrub(target, m
 
 
 class CountingProvider(InMemoryProvider):
+    takes_hints = True  # an in-memory provider takes none; this one counts them
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.hints = 0

@@ -18,6 +18,7 @@ from resolvent.solver._internal.core import SolverState
 from resolvent.solver._internal.incompatibility import Incompatibility
 from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
 from resolvent.solver._internal.term import ANY, Relation, Term
+from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.checker import check_solution
 from resolvent.solver.memory import InMemoryProvider, Release
 from resolvent.solver.provider import Unavailable, VersionInfo
@@ -368,6 +369,8 @@ def test_rejected_extra_does_not_walk_down_its_base_history() -> None:
 
 class HintRecorder(CountingProvider):
     """Also records every prefetch hint."""
+
+    takes_hints = True  # an in-memory provider takes none; this one records them
 
     def __init__(self, table: Table) -> None:
         super().__init__(table)
@@ -763,3 +766,37 @@ def test_confirm_returns_a_valid_selection_unchanged(picks: dict[str, str]) -> N
 )
 def test_confirm_says_why_a_selection_is_not_a_solution(picks: dict[str, str], reason: str) -> None:
     assert confirm(picks) == reason
+
+
+def test_no_hints_are_worked_out_for_a_provider_that_takes_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Neither engine looks for the versions to hint when the provider would ignore them."""
+    from bench.universes import layered  # noqa: PLC0415
+    from resolvent.solver.sat import SatEngine  # noqa: PLC0415
+
+    hinted: list[str] = []
+    monkeypatch.setattr(
+        InMemoryProvider, "prefetch", lambda _self, name, _versions: hinted.append(name)
+    )
+    searched: list[object] = []
+    positions = VersionIndex.positions
+
+    def counting(self: VersionIndex, *args: Any, **kwargs: Any) -> Any:
+        searched.append(kwargs.get("limit"))
+        return positions(self, *args, **kwargs)
+
+    monkeypatch.setattr(VersionIndex, "positions", counting)
+    problem = layered(packages=30, versions=8, seed=2)
+    quiet = problem.universe()
+    assert quiet.prefetching is False  # in memory: hints would start nothing
+    assert isinstance(PubGrubEngine().solve(quiet), Solution)
+    assert isinstance(SatEngine().solve(problem.universe()), Solution)
+    assert hinted == []
+    quiet_searches = len(searched)
+    listening = problem.universe()
+    listening.provider.takes_hints = True  # type: ignore[misc]
+    assert listening.prefetching is True
+    assert isinstance(PubGrubEngine().solve(listening), Solution)
+    assert hinted  # the same search hints when the provider takes hints
+    assert quiet_searches < len(searched) - quiet_searches  # ...and searches more for them

@@ -447,7 +447,7 @@ def test_a_round_hints_each_of_its_versions_alone() -> None:
     universe = layered(packages=40, versions=12, seed=1).universe()
     sizes: list[int] = []
     universe.provider.prefetch = lambda name, versions: sizes.append(len(versions))  # type: ignore[method-assign]
-    universe.prefetching = True
+    universe.provider.takes_hints = True  # type: ignore[misc]
     assert isinstance(SatEngine().solve(universe), Solution)
     assert sizes  # rounds and speculation hinted something
     assert set(sizes) == {1}

@@ -153,6 +153,8 @@ def test_unavailable_metadata(target):
 class ListingHints(InMemoryProvider):
     """Records every listing hint."""
 
+    takes_hints = True  # an in-memory provider takes none; this one records them
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.hinted: list[list[str]] = []

@@ -29,6 +29,7 @@ MODULES = [
     "resolvent.installer.install",
     "resolvent.installer.manifest",
     "resolvent.installer.plan",
+    "resolvent.installer.record",
     "resolvent.installer.site",
     "resolvent.installer.venv",
     "resolvent.project.install",

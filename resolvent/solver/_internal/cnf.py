@@ -309,10 +309,11 @@ class Cnf:
             self._add_dependency(package, version, own, dep)
         self.loaded[(package, version)] = deps
         self.loaded_vars[own] = deps
-        for dep in deps:
-            hint = self.best_unloaded(dep.package, dep.range)
-            if hint is not None:
-                self.universe.prefetch(dep.package, [hint])
+        if self.universe.prefetching:
+            for dep in deps:
+                hint = self.best_unloaded(dep.package, dep.range)
+                if hint is not None:
+                    self.universe.prefetch(dep.package, [hint])
         return deps
 
     def allowed(self, package: str, rng: VersionRange) -> tuple[int, ...]:
