@@ -83,7 +83,8 @@ def run() -> NoReturn:
                 command()
             except (EOFError, KeyboardInterrupt):
                 # What click's main does with one outside the command's own handling.
-                sys.stderr.write("\nAborted!\n")
+                if sys.stderr is not None:  # click skips a closed stream too
+                    sys.stderr.write("\nAborted!\n")
                 sys.exit(1)
         else:
             main()

@@ -173,10 +173,26 @@ def _converted(option: Option, value: str) -> object:
     if convert == "str":
         return value
     if convert == "path":
-        from pathlib import Path  # noqa: PLC0415 -- imported by every command anyway
-
-        return Path(value)
+        return _path(value)
     return value if value in convert else None
+
+
+def _path(value: str) -> object:
+    """Return ``value`` as ``click.Path()`` takes it; ``None`` when click would refuse it.
+
+    With its defaults (the only ones the commands use, which a test holds) a path need
+    not exist, but one that exists must be readable: ``-r`` naming a file without read
+    permission is click's usage error, not the command's.
+    """
+    import os  # noqa: PLC0415 -- imported by every command anyway
+    from pathlib import Path  # noqa: PLC0415 -- see os
+
+    path = Path(value)
+    try:
+        path.stat()
+    except OSError:
+        return path  # absent (or not reachable): click lets the command say so
+    return path if os.access(value, os.R_OK) else None
 
 
 def parse(args: Sequence[str], spec: Spec) -> dict[str, Any] | None:
@@ -213,7 +229,7 @@ def parse(args: Sequence[str], spec: Spec) -> dict[str, Any] | None:
                 return None
             given = _converted(option, value)
             if given is None:
-                return None  # not one of the choices: click's error
+                return None  # click would refuse it (not a choice, an unreadable path)
         if option.kind == "multiple":
             found.setdefault(option.name, []).append(given)
         elif option.name in found:
@@ -233,9 +249,10 @@ def parse(args: Sequence[str], spec: Spec) -> dict[str, Any] | None:
     else:
         text = positionals[0] if positionals else spec.positional_default
         if text is not None and spec.positional_path:
-            from pathlib import Path  # noqa: PLC0415 -- see _converted
-
-            params[spec.positional] = Path(text)
+            path = _path(text)
+            if path is None:
+                return None
+            params[spec.positional] = path
         else:
             params[spec.positional] = text
     return params

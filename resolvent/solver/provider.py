@@ -88,15 +88,6 @@ class Unavailable(Value):
     def __init__(self, reason: str) -> None:
         self.reason: Final = reason
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Unavailable)
-        return self.reason == other.reason
-
-    def __hash__(self) -> int:
-        return hash((self.reason,))
-
 
 class Provider(Protocol):
     """The source of truth about packages, as the solver sees it."""

@@ -45,6 +45,8 @@ def test_the_tables_describe_the_click_commands(spec: Spec, command: click.Comma
             assert param.name == spec.positional
             assert (param.nargs == -1) is spec.many
             assert isinstance(param.type, click.Path) is spec.positional_path
+            if isinstance(param.type, click.Path):
+                _assert_default_path_type(param.type)
             if not spec.many:
                 assert param.default == spec.positional_default
             continue
@@ -60,6 +62,7 @@ def test_the_tables_describe_the_click_commands(spec: Spec, command: click.Comma
             assert option.convert == tuple(param.type.choices)
         elif isinstance(param.type, click.Path):
             assert option.convert == "path"
+            _assert_default_path_type(param.type)
         elif not param.is_flag:
             assert param.type is click.STRING
             assert option.convert == "str"
@@ -67,6 +70,52 @@ def test_the_tables_describe_the_click_commands(spec: Spec, command: click.Comma
             assert param.default == option.default
         assert not param.envvar
     assert described == set(options)
+
+
+def _assert_default_path_type(path_type: click.Path) -> None:
+    """The reader checks paths as ``click.Path()`` with its defaults does, and only so."""
+    assert (path_type.exists, path_type.readable, path_type.writable) == (False, True, False)
+    assert (path_type.file_okay, path_type.dir_okay) == (True, True)
+    assert not path_type.executable
+    assert not path_type.resolve_path
+    assert not path_type.allow_dash
+
+
+@pytest.mark.parametrize(
+    ("spec", "command", "args"),
+    [
+        (VENV, venv, ["{path}"]),
+        (VENV, venv, ["e", "--cache-dir", "{path}"]),
+        (PIP_INSTALL, install_command, ["-r", "{path}"]),
+        (PIP_INSTALL, install_command, ["-c", "{path}", "x"]),
+        (PIP_INSTALL, install_command, ["--override", "{path}", "x"]),
+        (PIP_INSTALL, install_command, ["--cache-dir", "{path}", "x"]),
+    ],
+    ids=["venv-path", "venv-cache", "requirement", "constraint", "override", "install-cache"],
+)
+def test_an_existing_unreadable_path_is_left_to_click(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spec: Spec,
+    command: click.Command,
+    args: list[str],
+) -> None:
+    """click refuses a path that exists but cannot be read: the reader must not accept it.
+
+    The tests may run as root, for whom every file is readable: ``os.access`` says no
+    for the one path instead (click asks it too).
+    """
+    import os  # noqa: PLC0415
+
+    unreadable = tmp_path / "unreadable"
+    unreadable.write_text("x\n")
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: real(p, mode) and str(p) != str(unreadable))
+    argv = [a.replace("{path}", str(unreadable)) for a in args]
+    assert _click_params(command, argv) is None
+    assert parse(argv, spec) is None
+    readable = [a.replace("{path}", str(tmp_path / "absent")) for a in args]
+    assert parse(readable, spec) == _click_params(command, readable)  # absent: both accept
 
 
 def _argv(spec: Spec) -> st.SearchStrategy[list[str]]:
