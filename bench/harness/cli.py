@@ -3,7 +3,8 @@
 ``make bench`` runs the ``seed-ml`` stack with three runs per phase; ``make bench-quick``
 (``--quick``) runs the ``web`` stack once per phase and writes
 ``bench/results/quick.json``. A full run writes ``bench/results/<date>-<stack>.json``,
-the Markdown table beside it (``.md``) and a bar chart (``.png``). ``--resolve`` times
+the Markdown table beside it (``.md``) and a bar chart (``.png``); a later run on the
+same day adds ``-2``, ``-3``... rather than replace them. ``--resolve`` times
 the lock/compile commands on the resolution-only sets instead. ``--live`` installs from
 the real index rather than the local mirror.
 
@@ -242,9 +243,24 @@ def _sources(
 
 
 def _output_stem(args: argparse.Namespace, stack: str) -> str:
+    """Return the results' file name without suffix: ``<date>-<stack>``, never an old one's.
+
+    A second full run on the same day gets ``-2`` (then ``-3``...): the records of earlier
+    runs are evidence that notes and the README cite, and a rerun overwrote them. The
+    quick run's ``quick`` is a scratch record, replaced each time.
+    """
     if args.quick:
         return "quick"
-    return f"{dt.datetime.now(tz=dt.UTC).date().isoformat()}-{stack}"
+    stem = f"{dt.datetime.now(tz=dt.UTC).date().isoformat()}-{stack}"
+    taken = (
+        {path.name for path in args.results.glob(f"{stem}*")} if args.results.is_dir() else set()
+    )
+    number = 1
+    candidate = stem
+    while any(f"{candidate}{suffix}" in taken for suffix in (".json", ".md", ".png")):
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
 
 
 def _write(record: Record, args: argparse.Namespace, stem: str, plot_stack: str | None) -> None:
@@ -350,7 +366,7 @@ def run_resolve(args: argparse.Namespace) -> int:
                 record.notes += [n for n in outcome.notes if n not in record.notes]
     finally:
         runner.empty_trash()
-    stem = "quick-resolve" if args.quick else f"{dt.datetime.now(tz=dt.UTC).date()}-resolve"
+    stem = "quick-resolve" if args.quick else _output_stem(args, "resolve")
     _write(record, args, stem, None)
     return 0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from bench.harness.cli import parse_args, wheel_folder_for
+from bench.harness.cli import _output_stem, parse_args, wheel_folder_for
 from bench.harness.machine import describe, file_system
 from bench.harness.rattler_driver import _console_scripts, conda_spec
 from bench.harness.stacks import Stack, install_stack, requirement_lines, resolve_stacks
@@ -110,3 +110,18 @@ def test_tool_plans_point_caches_into_the_harness(tmp_path: Path) -> None:
     pdm = Pdm(tmp_path / "pdm", python=python).install_plan(ctx)
     assert pdm.env["PDM_CACHE_DIR"] == str(ctx.cache)
     assert pdm.environment == ctx.workdir / "project" / ".venv"
+
+
+def test_a_second_run_on_the_same_day_keeps_the_first_runs_records(tmp_path: Path) -> None:
+    args = parse_args(["--stack", "web", "--results", str(tmp_path)])
+    first = _output_stem(args, "web")
+    assert first.endswith("-web")
+    (tmp_path / f"{first}.json").write_text("{}")
+    second = _output_stem(args, "web")
+    assert second == f"{first}-2"
+    (tmp_path / f"{second}.md").write_text("")  # any of a record's files takes the name
+    assert _output_stem(args, "web") == f"{first}-3"
+    assert _output_stem(args, "seed-ml").endswith("-seed-ml")  # another stack: its own name
+    quick = parse_args(["--quick", "--results", str(tmp_path)])
+    (tmp_path / "quick.json").write_text("{}")
+    assert _output_stem(quick, "web") == "quick"  # the quick record is scratch
