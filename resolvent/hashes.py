@@ -11,11 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from resolvent import TYPE_CHECKING
 from resolvent.errors import BadInputError
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
+from resolvent import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

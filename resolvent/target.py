@@ -52,10 +52,6 @@ class Platform(Value):
 
     >>> parse_platform("x86_64-manylinux2014").libc_version
     (2, 17)
-
-    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
-    shown by its fields alike, without the methods a dataclass compiles from source
-    text when its module is imported (every compile imports it).
     """
 
     __slots__ = ("arch", "libc", "libc_version", "macos_version", "os")

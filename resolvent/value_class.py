@@ -1,30 +1,33 @@
 """Value classes without code generated at import: equality, hash and ``repr`` by field.
 
-The installer's records (plans, manifests, schemes, installed distributions) were
-``@dataclass`` classes, and a dataclass compiles its generated methods from source text
-when its module is imported. Imports are most of a warm install and nearly all of
-``resolvent venv``, so :class:`Value` gives the same behaviour from one base class
-instead (see there).
+The installer's records (plans, manifests, schemes, installed distributions) and the
+records every ``pip compile`` imports (index, project and solver) were ``@dataclass``
+classes, and a dataclass compiles its generated methods from source text when its
+module is imported. Imports are most of a warm install and nearly all of
+``resolvent venv``, and every command imports the compile path's records, so
+:class:`Value` gives the same behaviour from one base class instead (see there). The
+classes built on it say so here only.
 """
 
 from __future__ import annotations
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
+from resolvent import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any, ClassVar
 
-__all__ = ["DataclassFields", "Value"]
+__all__ = ["DataclassFields", "MutableValue", "Value"]
 
 
 class Value:
-    """A base for the installer's value classes: equality, hash and ``repr`` by fields.
+    """A base for value classes: equality, hash and ``repr`` by fields.
 
     A subclass declares its fields in ``__slots__`` and takes each, in order, as the
     parameter of the same name of its ``__init__``; it compares, hashes and prints as
-    ``@dataclass(frozen=True, slots=True)`` made it (a mutable one sets
-    ``__hash__ = None``, as ``@dataclass(slots=True)`` does).
+    ``@dataclass(frozen=True, slots=True)`` made it (a mutable one derives from
+    :class:`MutableValue`, unhashable as ``@dataclass(slots=True)`` made it). The
+    installer's records and the classes every ``pip compile`` imports (index, project
+    and solver records) are such classes.
 
     Why not ``@dataclass``: it compiles each class's ``__init__``, ``__repr__``,
     ``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` from source text when
@@ -63,6 +66,13 @@ class Value:
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.value_fields)
         return f"{self.__class__.__qualname__}({shown})"
+
+
+class MutableValue(Value):
+    """A :class:`Value` whose fields may change: equal by fields, hence unhashable."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
 
 
 class DataclassFields:

@@ -13,9 +13,8 @@ import gc
 import os
 import sys
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
+from resolvent import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, NoReturn

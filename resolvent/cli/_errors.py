@@ -14,11 +14,9 @@ import os
 import re
 import sys
 
+from resolvent import TYPE_CHECKING
 from resolvent.errors import ResolventError, os_paths, os_reason
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import NoReturn, TypeVar

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import sys
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see above); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
+from resolvent import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from typing import Any, Final

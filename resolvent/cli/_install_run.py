@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from resolvent.cli._errors import run, say
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from pathlib import Path
 
     from resolvent.installer.venv import Venv
@@ -53,17 +52,12 @@ def install_command(  # noqa: PLR0917 - one parameter per documented option
     )
 
 
-def _exclude_newer(text: str | None) -> datetime | None:
-    """Read ``--exclude-newer`` (see :func:`resolvent.cli.pip._parse_exclude_newer`)."""
-    if text is None:
-        return None
-    from resolvent.cli.pip import _parse_exclude_newer  # noqa: PLC0415 -- it imports click
-
-    return _parse_exclude_newer(text)
-
-
 def _settings(options: dict[str, Any]) -> ResolveSettings:
-    from resolvent.project.resolve import ResolveSettings, binary_policy  # noqa: PLC0415
+    from resolvent.project.resolve import (  # noqa: PLC0415
+        ResolveSettings,
+        binary_policy,
+        parse_exclude_newer,
+    )
     from resolvent.target import host_target  # noqa: PLC0415
 
     return ResolveSettings(
@@ -73,7 +67,7 @@ def _settings(options: dict[str, Any]) -> ResolveSettings:
         find_links=list(options["find_links"]) or None,
         no_index=options["no_index"],
         index_strategy=options["index_strategy"],
-        exclude_newer=_exclude_newer(options["exclude_newer"]),
+        exclude_newer=parse_exclude_newer(options["exclude_newer"]),
         offline=options["offline"],
         refresh=options["refresh"],
         cache_dir=options["cache_dir"],

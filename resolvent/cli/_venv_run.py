@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 
+from resolvent import TYPE_CHECKING
 from resolvent.cli._errors import run, say
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 

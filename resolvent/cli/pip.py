@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -14,31 +13,6 @@ from resolvent.cli._lazy import LazyGroup
 from resolvent.cli._options import resolution_options
 
 __all__ = ["PIP_COMMANDS", "compile_command", "pip"]
-
-
-def _parse_exclude_newer(text: str | None) -> datetime | None:
-    """Read ``--exclude-newer``: an RFC 3339 timestamp, or a date that counts whole.
-
-    Like uv, a bare date admits the files uploaded during that day: the limit is the
-    midnight that ends it. uv takes that midnight in the local time zone; we take it in
-    UTC so that the same command resolves identically on every machine (the point of
-    the flag).
-    """
-    from resolvent.errors import BadInputError  # noqa: PLC0415
-
-    if text is None:
-        return None
-    value = text.strip()
-    try:
-        if len(value) == 10:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC) + timedelta(days=1)
-        parsed = datetime.fromisoformat(value)
-    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
-        raise BadInputError(
-            f"invalid `--exclude-newer` value `{text}`",
-            hint="use a date like `2026-01-01` or a timestamp like `2026-01-01T12:00:00Z`",
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 #: The pip-compatible subcommands, each imported only when used.
@@ -176,7 +150,11 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
     def action() -> None:
         from resolvent.project.compile import CompileRequest, compile_requirements  # noqa: PLC0415
         from resolvent.project.compile_output import write_output  # noqa: PLC0415
-        from resolvent.project.resolve import ResolveSettings, binary_policy  # noqa: PLC0415
+        from resolvent.project.resolve import (  # noqa: PLC0415
+            ResolveSettings,
+            binary_policy,
+            parse_exclude_newer,
+        )
         from resolvent.target import (  # noqa: PLC0415
             Target,
             host_target,
@@ -201,7 +179,7 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
             index_strategy=index_strategy,
             resolution=resolution,  # type: ignore[arg-type]
             prerelease="allow" if pre else prerelease,  # type: ignore[arg-type]
-            exclude_newer=_parse_exclude_newer(exclude_newer),
+            exclude_newer=parse_exclude_newer(exclude_newer),
             solver=solver,  # type: ignore[arg-type]
             optimal=optimal,
             no_build=no_build,

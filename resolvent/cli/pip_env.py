@@ -152,30 +152,10 @@ _break_system_option = click.option(
 @resolution_options
 @_index_options
 @_break_system_option
-def install_command(  # noqa: PLR0917 - one parameter per documented option
-    packages: tuple[str, ...],
-    requirement_files: tuple[Path, ...],
-    editables: tuple[str, ...],
-    constraint_files: tuple[Path, ...],
-    upgrade_packages: tuple[str, ...],
-    override_files: tuple[Path, ...],
-    *,
-    no_deps: bool,
-    upgrade: bool,
-    **options: Any,
-) -> None:
+def install_command(**params: Any) -> None:
     """Install packages into an environment (resolve, then link from the cache)."""
-    run_install_command(
-        packages,
-        requirement_files,
-        editables,
-        constraint_files,
-        upgrade_packages,
-        override_files,
-        no_deps=no_deps,
-        upgrade=upgrade,
-        **options,
-    )
+    # click passes every parameter by name: the shared function names them once.
+    run_install_command(**params)
 
 
 @click.command("sync")

@@ -8,6 +8,7 @@ and words the errors. Both run :func:`~resolvent.cli._venv_run.create_venv_comma
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,25 +39,7 @@ __all__ = ["venv"]
     help="The cache (it keeps the interpreter's answers): default $RESOLVENT_CACHE_DIR.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def venv(
-    path: Path,
-    python: str | None,
-    prompt: str | None,
-    cache_dir: Path | None,
-    *,
-    seed: bool,
-    clear: bool,
-    system_site_packages: bool,
-    quiet: bool,
-) -> None:
+def venv(**params: Any) -> None:
     """Create a virtual environment at PATH (default: .venv)."""
-    create_venv_command(
-        path,
-        python,
-        prompt,
-        cache_dir,
-        seed=seed,
-        clear=clear,
-        system_site_packages=system_site_packages,
-        quiet=quiet,
-    )
+    # click passes every parameter by name: the shared function names them once.
+    create_venv_command(**params)

@@ -97,10 +97,6 @@ class IndexConfig(Value):
     subset mirrors (file indexes without upload times) would otherwise pin their old
     versions over the default index's, let their files past ``--exclude-newer``, and
     send every warm lookup to the event loop.
-
-    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
-    shown by its fields alike, without the methods a dataclass compiles from source
-    text when its module is imported (every compile imports it).
     """
 
     __slots__ = ("extra_index_urls", "fallback_index_urls", "find_links", "index_url", "strategy")

@@ -72,10 +72,7 @@ _tag_memo: dict[str, frozenset[Tag]] = {}
 class DistFilename(Value):
     """What a wheel or sdist file name says about its content.
 
-    ``tags`` is empty and ``build`` is ``()`` for an sdist. A
-    :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and shown
-    by its fields alike, without the methods a dataclass compiles from source text at
-    import (every compile imports this module).
+    ``tags`` is empty and ``build`` is ``()`` for an sdist.
     """
 
     __slots__ = ("build", "kind", "name", "tags", "version")

@@ -123,10 +123,6 @@ class CoreMetadata(Value):
     left out of ``requires_dist``, and kept here (and in the cached summary) so that
     every run that uses this version can say what was left out, not only the run that
     first parsed the file.
-
-    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
-    shown by its fields alike, without the methods a dataclass compiles from source
-    text when its module is imported (every compile imports it).
     """
 
     __slots__ = (

@@ -19,7 +19,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 import struct
@@ -36,7 +35,7 @@ from resolvent.errors import InvalidWheelError, UnsafeWheelError
 from resolvent.installer.download_gate import DownloadGate, GatedReader, MemoryReader
 from resolvent.installer.manifest import Manifest, build_manifest
 from resolvent.installer.parallel import usable_cpus
-from resolvent.installer.record import Hash, copy_with_hash, encode_digest
+from resolvent.installer.record import Hash, copy_with_hash, encode_digest, new_hasher
 from resolvent.installer.wheel import (
     check_data_dir,
     check_names,
@@ -655,7 +654,7 @@ class WheelArchive:
         remaining = member.compress_size
         entry = self._record.get(name)
         algorithm = entry.hash.name if entry and entry.hash else "sha256"
-        hasher = hashlib.sha256() if algorithm == "sha256" else hashlib.new(algorithm)
+        hasher = new_hasher(algorithm)
         check_crc = self._needs_crc(name)
         crc = 0
         size = 0
@@ -724,14 +723,8 @@ class WheelArchive:
         expected = None if entry is None else entry.hash
         data = self._inflate(fd, member, crc=expected is None)
         if entry is not None and expected is not None:
-            algorithm = expected.name
-            digest = hashlib.sha256(data) if algorithm == "sha256" else hashlib.new(algorithm, data)
-            if encode_digest(digest.digest()) != expected.value:
-                raise InvalidWheelError(self.label, f"`{name}` does not match its `RECORD` hash")
-            if entry.size is not None and len(data) != entry.size:
-                raise InvalidWheelError(
-                    self.label, f"`{name}` has {len(data)} bytes but `RECORD` says {entry.size}"
-                )
+            digest = encode_digest(new_hasher(expected.name, data).digest())
+            self._check_entry(name, entry, digest, len(data))
         self._write_checked(name, data, path, mode)
 
     def _write_checked(
@@ -741,7 +734,10 @@ class WheelArchive:
         path: str,
         mode: int,
     ) -> None:
-        """Write member ``name``'s checked bytes to the new file ``path`` (``O_EXCL``)."""
+        """Write member ``name``'s bytes to the new file ``path`` (``O_EXCL``).
+
+        The caller has checked them; ``name`` is here for the tests that wrap this method.
+        """
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             if self._needs_chmod(mode):
@@ -796,7 +792,14 @@ class WheelArchive:
         entry = self._record.get(name)
         if entry is None or entry.hash is None:
             return
-        if digest != entry.hash:
+        if digest.name != entry.hash.name:
+            raise InvalidWheelError(self.label, f"`{name}` does not match its `RECORD` hash")
+        self._check_entry(name, entry, digest.value, size)
+
+    def _check_entry(self, name: str, entry: RecordEntry, digest: str, size: int) -> None:
+        """Refuse member ``name`` unless its ``digest`` and ``size`` are what ``entry`` says."""
+        assert entry.hash is not None
+        if digest != entry.hash.value:
             raise InvalidWheelError(self.label, f"`{name}` does not match its `RECORD` hash")
         if entry.size is not None and size != entry.size:
             raise InvalidWheelError(

@@ -32,12 +32,10 @@ import re
 import sys
 from pathlib import Path
 
+from resolvent import TYPE_CHECKING
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import BadInputError, InstallError, InvalidWheelError, os_paths, os_reason
 
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 

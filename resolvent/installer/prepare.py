@@ -843,16 +843,16 @@ class Preparer:
                             _pause(0.2 * attempt, stop)
                             continue
                         raise HttpStatusError(url, response.status_code)
-                    in_memory = buffer is not None and _length(response) == len(buffer)
-                    if not in_memory and buffer is not None and gate is not None:
-                        # Not the file announced: the early unpacking (which reads the
-                        # buffer) gives up, and the body goes to the file.
-                        gate.stop()
-                        gate = None
-                    if in_memory and buffer is not None:  # (mypy: in_memory says so)
-                        with stop.reading(response):
-                            fetched = _fill(response, buffer, hashers, progress, gate, stop)
-                        return _hexdigests(hashers), True
+                    if buffer is not None:
+                        if _length(response) == len(buffer):
+                            with stop.reading(response):
+                                _fill(response, buffer, hashers, progress, gate, stop)
+                            return _hexdigests(hashers), True
+                        if gate is not None:
+                            # Not the file announced: the early unpacking (which reads
+                            # the buffer) gives up, and the body goes to the file.
+                            gate.stop()
+                            gate = None
                     with (
                         stop.reading(response),
                         target.open("wb" if gate is None else "r+b") as stream,
@@ -907,11 +907,12 @@ def _fill(  # noqa: PLR0917 -- internal, one caller
     progress: _Progress,
     gate: DownloadGate | None,
     stop: _Stop,
-) -> int:
+) -> None:
     """Stream ``response``'s raw body into ``buffer`` (its announced length), hashing it.
 
     The pieces are copied once, into place: no file is written and read back. The gate,
-    if any, learns how far the buffer is filled. Returns the bytes fetched.
+    if any, learns how far the buffer is filled. On failure the progress this attempt
+    made is taken back here.
 
     :raises httpx.RemoteProtocolError: the body is not as long as announced (h11 checks
         this too; the buffer is never outgrown).
@@ -937,7 +938,6 @@ def _fill(  # noqa: PLR0917 -- internal, one caller
     except BaseException:
         progress.advance(-fetched)  # the caller's count of this attempt starts at zero
         raise
-    return fetched
 
 
 def _refuse_length() -> NoReturn:

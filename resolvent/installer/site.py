@@ -54,7 +54,7 @@ from resolvent.installer.destination import InstalledFiles, path_inside
 from resolvent.installer.record import Hash, RecordEntry, hash_stream, parse_record
 from resolvent.json_text import parse_json
 from resolvent.markers import requirement_applies
-from resolvent.value_class import Value
+from resolvent.value_class import MutableValue, Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -514,7 +514,7 @@ def _egg_link(path: str, folder: str) -> InstalledDist | None:
     )
 
 
-class SitePackages(Value):
+class SitePackages(MutableValue):
     """The distributions installed in some site-packages folders, by normalized name.
 
     ``broken`` lists ``.dist-info`` folders without ``METADATA`` or ``RECORD`` (a killed
@@ -523,7 +523,6 @@ class SitePackages(Value):
     """
 
     __slots__ = ("broken", "distributions", "duplicates", "folders")
-    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __init__(
         self,

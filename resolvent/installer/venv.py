@@ -28,18 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from resolvent import __version__
+# Not imported here: ``dataclasses`` (see ``Interpreter``) and ``threading`` (queries
+# only): with what they import, they were a sixth of ``resolvent venv``'s instructions.
+from resolvent import TYPE_CHECKING, __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
 from resolvent.json_text import parse_json
 from resolvent.value_class import DataclassFields, Value
 
-# Not imported here: ``dataclasses`` (see ``Interpreter``) and ``threading`` (queries
-# only): with what they import, they were a sixth of ``resolvent venv``'s instructions.
-
-#: ``typing.TYPE_CHECKING`` without importing ``typing``, which ``resolvent venv`` need
-#: not load (see ``resolvent.cli._fast``); type checkers take any ``TYPE_CHECKING`` as true.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import Field
     from typing import IO, Any, ClassVar, Final, TypeVar

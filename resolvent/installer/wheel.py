@@ -151,11 +151,7 @@ def check_names(wheel: str, names: Iterable[str], links: Container[str] = ()) ->
 
 
 class WheelInfo(Value):
-    """What a wheel says about itself, after its metadata files were checked to agree.
-
-    A :class:`~resolvent.value_class.Value` (it was a frozen dataclass, whose generated
-    methods every warm install compiled at import).
-    """
+    """What a wheel says about itself, after its metadata files were checked to agree."""
 
     __slots__ = ("dist_info", "name", "root_is_purelib", "version")
 

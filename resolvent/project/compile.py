@@ -28,7 +28,7 @@ from resolvent.project.resolve import (
 )
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.universe import base_name
-from resolvent.value_class import Value
+from resolvent.value_class import MutableValue, Value
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -78,7 +78,7 @@ class CompileRequest:
     upgrade_packages: Sequence[str] = ()
 
 
-class CompileResult(Value):
+class CompileResult(MutableValue):
     """The pins, their text and the certified resolution behind them.
 
     ``warnings`` are about the answer (yanked versions, missing extras), as uv gives
@@ -87,7 +87,6 @@ class CompileResult(Value):
     """
 
     __slots__ = ("pinned", "resolution", "text", "warnings")
-    __hash__ = None  # type: ignore[assignment] # mutable, as @dataclass(slots=True) made it
 
     def __init__(
         self,

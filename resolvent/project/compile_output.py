@@ -38,10 +38,6 @@ class PinnedSet(Value):
     ``sha256:...`` strings. ``lines`` replaces the ``name==version`` line of direct
     requirements (``name @ file:///...``, ``-e PATH``). Mappings left out are new
     empty ones.
-
-    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal and shown by
-    its fields alike, without the methods a dataclass compiles from source text when
-    its module is imported (every compile imports it).
     """
 
     __slots__ = ("hashes", "lines", "pins", "via")

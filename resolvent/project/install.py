@@ -85,7 +85,7 @@ from resolvent.project.resolve import (
     resolve_requirements,
 )
 from resolvent.target import Target, host_platform
-from resolvent.value_class import Value
+from resolvent.value_class import MutableValue, Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -114,7 +114,7 @@ _LINK_THREADS = min(4, max(2, os.cpu_count() or 2))
 _build_depth = threading.local()
 
 
-class InstallRequest(Value):
+class InstallRequest(MutableValue):
     """What to install where, and how.
 
     :param environment: the venv (or interpreter prefix) to install into.
@@ -164,7 +164,6 @@ class InstallRequest(Value):
         "upgrade",
         "upgrade_packages",
     )
-    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __init__(  # noqa: PLR0917 -- callers may pass the fields in order
         self,
@@ -211,7 +210,7 @@ class InstallRequest(Value):
         self.allow_empty = allow_empty
 
 
-class InstallReport(Value):
+class InstallReport(MutableValue):
     """What an install did: counts, changes (``+``/``-``, name, version) and timings.
 
     ``resolution_warnings`` are warnings about the answer itself (yanked versions,
@@ -236,7 +235,6 @@ class InstallReport(Value):
         "unfinished_check",
         "warnings",
     )
-    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __init__(  # noqa: PLR0917 -- callers may pass the fields in order
         self,
@@ -492,9 +490,8 @@ def _remote_dist_file(url: str) -> DistFile:
 # -- the flow -----------------------------------------------------------------------------
 
 
-class _Context(Value):
+class _Context(MutableValue):
     __slots__ = ("builder", "cache", "preparer", "request")
-    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __init__(
         self, request: InstallRequest, cache: Cache, preparer: Preparer, builder: LazyBuilder

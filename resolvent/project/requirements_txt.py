@@ -29,7 +29,7 @@ from resolvent.markers import check_user_marker
 from resolvent.project.source_tree_name import source_tree_name
 from resolvent.requirement_parsing import parse_requirement
 from resolvent.user_home import expand_user
-from resolvent.value_class import Value
+from resolvent.value_class import MutableValue, Value
 
 __all__ = [
     "ProjectInput",
@@ -67,12 +67,7 @@ _VALUED = {
 
 
 class RequirementLine(Value):
-    """One requirement, where it came from and what came with it.
-
-    The classes of this module are :class:`~resolvent.value_class.Value` classes, not
-    ``@dataclass`` ones: equal, hashed and shown by their fields alike, without the
-    methods a dataclass compiles from source text at import (every compile imports them).
-    """
+    """One requirement, where it came from and what came with it."""
 
     __slots__ = ("editable", "hashes", "line", "path", "requirement", "source")
 
@@ -117,7 +112,7 @@ class ProjectInput(Value):
         self.all_extras: Final = all_extras
 
 
-class RequirementsFile(Value):
+class RequirementsFile(MutableValue):
     """Everything a requirements file (and the files it includes) says.
 
     ``projects`` are the inputs whose requirements come from building their metadata;
@@ -139,7 +134,6 @@ class RequirementsFile(Value):
         "require_hashes",
         "requirements",
     )
-    __hash__ = None  # type: ignore[assignment] # mutable, as @dataclass(slots=True) made it
 
     def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
         self,

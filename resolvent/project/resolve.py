@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from resolvent.errors import CrossCheckError, SolverError
+from resolvent.errors import BadInputError, CrossCheckError, SolverError
 from resolvent.markers import requirement_applies
 from resolvent.solver.ranges import from_specifier, intersect_all
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
-from resolvent.value_class import Value
+from resolvent.value_class import MutableValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -49,6 +49,7 @@ __all__ = [
     "binary_policy",
     "open_cache",
     "open_provider",
+    "parse_exclude_newer",
     "resolve_requirements",
 ]
 
@@ -97,17 +98,14 @@ class ResolveSettings:
         return canonicalize_name(name) in policy
 
 
-class Resolved(Value):
+class Resolved(MutableValue):
     """A certified solution with the universe it solves (for ``# via`` and installs).
 
     ``warnings`` say what uv would warn about the answer: yanked versions chosen, extras
-    that do not exist (a new empty list when left out). A
-    :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal and shown by its
-    fields alike, without the methods a dataclass compiles from source text at import.
+    that do not exist (a new empty list when left out).
     """
 
     __slots__ = ("resolution", "solution", "universe", "warnings")
-    __hash__ = None  # type: ignore[assignment] # mutable, as @dataclass(slots=True) made it
 
     def __init__(
         self,
@@ -134,6 +132,31 @@ def add_binary_options(
     """
     settings.no_binary = binary_policy(no_binary, policy=settings.no_binary)
     settings.no_build = binary_policy(only_binary, policy=settings.no_build)
+
+
+def parse_exclude_newer(text: str | None) -> datetime | None:
+    """Read ``--exclude-newer``: an RFC 3339 timestamp, or a date that counts whole.
+
+    Like uv, a bare date admits the files uploaded during that day: the limit is the
+    midnight that ends it. uv takes that midnight in the local time zone; we take it in
+    UTC so that the same command resolves identically on every machine (the point of
+    the flag).
+    """
+    from datetime import UTC, datetime, timedelta  # noqa: PLC0415 -- option text only
+
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC) + timedelta(days=1)
+        parsed = datetime.fromisoformat(value)
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
+        raise BadInputError(
+            f"invalid `--exclude-newer` value `{text}`",
+            hint="use a date like `2026-01-01` or a timestamp like `2026-01-01T12:00:00Z`",
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def binary_policy(values: Iterable[str], *, policy: BinaryPolicy = False) -> BinaryPolicy:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 
 from resolvent.solver.checker import check_solution
 from resolvent.solver.result import BudgetExceeded, Confirming, NoSolution, Solution
-from resolvent.value_class import Value
+from resolvent.value_class import MutableValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -160,17 +160,14 @@ class _Deadline(_Limit):
         return self._clock() > self._end
 
 
-class EngineRun(Value):
+class EngineRun(MutableValue):
     """One engine's attempt: its outcome (or why it has none), time and checker verdict.
 
     ``confirming``: the run decided another engine's answer (``confirm`` of either
     engine) instead of searching; its solution is that answer whenever it has one.
-    This and :class:`Resolution` are mutable :class:`~resolvent.value_class.Value`
-    classes (no dataclass code compiled at import; unhashable, as before).
     """
 
     __slots__ = ("confirming", "engine", "gave_up", "outcome", "problems", "seconds")
-    __hash__ = None  # type: ignore[assignment]
 
     def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
         self,
@@ -189,11 +186,10 @@ class EngineRun(Value):
         self.confirming = confirming
 
 
-class Resolution(Value):
+class Resolution(MutableValue):
     """The certified answer and every engine run behind it."""
 
     __slots__ = ("outcome", "problems", "runs")
-    __hash__ = None  # type: ignore[assignment]
 
     def __init__(
         self, outcome: Outcome, runs: list[EngineRun], problems: list[str] | None = None
@@ -356,8 +352,8 @@ def resolve(
         seconds = certify_seconds
         if seconds is None:
             seconds = AUTO_CERTIFY_SECONDS if accepted else AUTO_PUBGRUB_SECONDS
-        prefetching = universe.prefetching
-        universe.prefetching = prefetching and not accepted
+        wanted = universe.hints_wanted
+        universe.hints_wanted = wanted and not accepted
         limited = _Deadline(reporter, clock, seconds)
         try:
             answer = answering.outcome
@@ -366,7 +362,7 @@ def resolve(
             else:
                 run(name, AUTO_PUBGRUB_BUDGET, limited)
         finally:
-            universe.prefetching = prefetching
+            universe.hints_wanted = wanted
 
     runs: list[EngineRun] = []
     checked: dict[frozenset[tuple[str, Version]], list[str]] = {}

@@ -53,10 +53,6 @@ class VersionInfo(Value):
     ``unusable`` names why no distribution of this version can be used for the target
     (no compatible wheel and building is disabled, for example); such a version is never
     chosen, and the reason appears in explanations.
-
-    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
-    shown by its fields as one, without the methods a dataclass compiles from source
-    text when its module is imported (every run imports this one).
     """
 
     __slots__ = ("requires_python", "unusable", "version", "yanked", "yanked_reason")

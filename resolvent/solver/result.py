@@ -30,10 +30,6 @@ class Solution(Value):
     ``selected`` holds every chosen key, virtual extra packages included and the root
     excluded. ``stats`` holds engine counters (decisions, conflicts, solver calls) that
     benchmarks and ``--json`` report (a new empty mapping when not given).
-
-    Both outcomes are :class:`~resolvent.value_class.Value` classes, not dataclasses:
-    every command that resolves imports them, and a dataclass compiles its methods from
-    source text at import.
     """
 
     __slots__ = ("engine", "selected", "stats")

@@ -94,10 +94,6 @@ class Dependency(Value):
 
     ``specifier`` is the requirement text the range came from (``">=1.0"``, or ``""``
     for any version), kept for explanations.
-
-    This class and :class:`Options` are :class:`~resolvent.value_class.Value` classes,
-    not ``@dataclass`` ones: equal, hashed and shown by their fields alike, without the
-    methods a dataclass compiles from source text at import (every run imports them).
     """
 
     __slots__ = ("package", "range", "specifier")
@@ -426,7 +422,9 @@ class Universe:
         self.markers = dict(markers)
         self.python_version = python_version
         self.options = options or Options()
-        self._prefetching = True
+        #: The switch behind :attr:`prefetching`: the cross-check turns it off while
+        #: PubGrub certifies an answer it already has.
+        self.hints_wanted = True
         self._exploring = False
         self._versions: dict[str, tuple[Version, ...]] = {}
         # The same versions oldest first, by project (see sorted_versions).
@@ -549,16 +547,15 @@ class Universe:
 
     @property
     def prefetching(self) -> bool:
-        """Whether hints reach the provider: it takes them, and they are not turned off.
+        """Whether hints reach the provider: it takes them, and :attr:`hints_wanted`.
 
-        The cross-check turns them off while PubGrub certifies an answer it already has.
-        The engines work out no hints while this is false.
+        The engines work out no hints while this is false. Setting it sets the switch.
         """
-        return self._prefetching and self.provider.takes_hints
+        return self.hints_wanted and self.provider.takes_hints
 
     @prefetching.setter
     def prefetching(self, value: bool) -> None:
-        self._prefetching = value
+        self.hints_wanted = value
 
     @property
     def exploring(self) -> bool:

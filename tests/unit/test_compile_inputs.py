@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from resolvent.cli.pip import _parse_exclude_newer
 from resolvent.errors import BadInputError
 from resolvent.project.compile_output import write_output
 from resolvent.project.inputs import read_input
+from resolvent.project.resolve import parse_exclude_newer as _parse_exclude_newer
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -50,8 +50,7 @@ class Group(Value):
 
     ``kind`` is ``root`` (the user requires ``target``), ``dependency`` (``package ==
     version`` requires ``target`` in ``range``) or ``unavailable`` (``package == version``
-    cannot be used because ``reason``). A :class:`~resolvent.value_class.Value` class,
-    not a dataclass: every compile imports it (for the confirmation).
+    cannot be used because ``reason``).
     """
 
     __slots__ = (

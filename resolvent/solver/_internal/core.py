@@ -51,7 +51,6 @@ _POLL_EVERY = 64
 
 _SATISFIED = Relation.SATISFIED
 _CONTRADICTED = Relation.CONTRADICTED
-_INCONCLUSIVE = Relation.INCONCLUSIVE
 
 #: A version's dependencies as a decision checks them: (package, negated term or ``None``).
 _Checks = tuple[tuple[str, Term | None], ...]
@@ -72,51 +71,6 @@ def _between(lower: Version | None, upper: Version | None) -> VersionRange:
     return VersionRange.from_bounds(
         lower, upper, include_lower=False, include_upper=False, prereleases=True
     )
-
-
-def _relate_one(accumulated: Term | None, term: Term) -> Relation:
-    """Return how what is known of a package (``None``: nothing) bears on one of its terms."""
-    if accumulated is None:
-        if term.range.is_empty:
-            return _CONTRADICTED if term.positive else _SATISFIED
-        return _INCONCLUSIVE
-    # ``Term.relation``'s memo, read here first: most answers are remembered.
-    mine = accumulated._class  # noqa: SLF001
-    theirs = term._class  # noqa: SLF001
-    if mine is not None and theirs is not None:
-        hit = mine.memo.get(theirs)
-        if hit is not None:
-            return hit
-    return accumulated.relation(term)
-
-
-def _relate_pair(
-    pair: tuple[tuple[str, Term], tuple[str, Term]],
-    current: str,
-    mine: Term | None,
-    known: Mapping[str, Term],
-) -> tuple[Relation, str | None]:
-    """:meth:`PartialSolution.relation` of a two-term incompatibility, ``current`` changed.
-
-    The same answers, for the shape most incompatibilities have (a dependency edge):
-    the other package's term first (its relation is mostly remembered, and a false one
-    settles the question), then the changed package's, whose running intersection
-    ``mine`` the caller looked up once for the whole bucket.
-    """
-    (first, first_term), (second, second_term) = pair
-    if first == current:
-        other, theirs, own = second, second_term, first_term
-    else:
-        other, theirs, own = first, first_term, second_term
-    relation = _relate_one(known.get(other), theirs)
-    if relation is _CONTRADICTED:
-        return _CONTRADICTED, None
-    changed = _relate_one(mine, own)
-    if changed is _CONTRADICTED:
-        return _CONTRADICTED, None
-    if changed is _SATISFIED:
-        return (_SATISFIED, None) if relation is _SATISFIED else (_INCONCLUSIVE, other)
-    return (_INCONCLUSIVE, current) if relation is _SATISFIED else (_INCONCLUSIVE, None)
 
 
 class SolverState:
@@ -291,7 +245,6 @@ class SolverState:
         are counted against it (and against the other packages they involve).
         """
         solution = self.solution
-        known = solution.known
         contradicted = self._contradicted
         while changed:
             current = next(reversed(changed))
@@ -299,15 +252,10 @@ class SolverState:
             bucket = self._incompatibilities.get(current)
             if not bucket:
                 continue
-            mine = known.get(current)
             for incompatibility in reversed(bucket):
                 if incompatibility in contradicted:
                     continue
-                pair = incompatibility.pair
-                if pair is None:
-                    relation, unsatisfied = solution.relation(incompatibility, current)
-                else:
-                    relation, unsatisfied = _relate_pair(pair, current, mine, known)
+                relation, unsatisfied = solution.relation(incompatibility, current)
                 if relation is _SATISFIED:
                     root_cause, culprit = self._resolve_conflict(incompatibility, affected)
                     changed.clear()
@@ -325,8 +273,6 @@ class SolverState:
                     contradicted[incompatibility] = solution.level
                     changed[unsatisfied] = None
                     self._enqueue(unsatisfied)
-                    if unsatisfied == current:
-                        mine = known.get(current)  # narrowed: the next ones see it
 
     # -- conflict resolution ---------------------------------------------------------------------
 
@@ -498,15 +444,11 @@ class SolverState:
         adjacent versions with equal dependencies then merge into one interval, and no
         "no versions in the gaps" facts clutter the explanations.
         """
-        known = self._usable(package)
+        known = self.universe.sorted_versions(package)
         at = bisect_left(known, version)
         lower = known[at - 1] if at > 0 else None
         upper = known[at + 1] if at + 1 < len(known) else None
         return _between(lower, upper)
-
-    def _usable(self, package: str) -> Sequence[Version]:
-        """Return the package's usable versions, oldest first (the universe keeps them)."""
-        return self.universe.sorted_versions(package)
 
     def _empty_span(self, package: str, term: Term) -> Term:
         """Return the widest term around ``term`` (which admits no usable version) that admits none.
@@ -522,7 +464,7 @@ class SolverState:
         """
         if not term.positive:
             return term
-        known = self._usable(package)
+        known = self.universe.sorted_versions(package)
         allowed = term.range
 
         def above(at: int) -> bool:  # all of ``allowed`` lies above known[at]

@@ -57,7 +57,7 @@ class Incompatibility:
         self.terms = terms
         # The two (package, term) items of a two-term incompatibility (``None`` for any
         # other size): most incompatibilities are dependency edges, and unit propagation
-        # relates them through this without walking the dict (``SolverState._propagate``).
+        # relates them through this without walking the dict (``PartialSolution.relation``).
         self.pair: tuple[tuple[str, Term], tuple[str, Term]] | None = (
             (*terms.items(),) if len(terms) == 2 else None  # type: ignore[assignment]
         )

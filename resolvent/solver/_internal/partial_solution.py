@@ -18,7 +18,7 @@ from resolvent.solver.ranges import exactly
 from .term import ANY, Relation, Term, shared_term
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
 
     from packaging.version import Version
 
@@ -29,6 +29,25 @@ __all__ = ["Assignment", "PartialSolution", "Satisfier"]
 _SATISFIED = Relation.SATISFIED
 _CONTRADICTED = Relation.CONTRADICTED
 _INCONCLUSIVE = Relation.INCONCLUSIVE
+
+
+def _relate(accumulated: Term | None, term: Term) -> Relation:
+    """Return how what is known of a package (``None``: nothing) bears on one of its terms.
+
+    :meth:`Term.relation`'s memo is read here first: most answers are remembered, and
+    unit propagation asks this for every term of every incompatibility it visits.
+    """
+    if accumulated is None:
+        if term.range.is_empty:
+            return _CONTRADICTED if term.positive else _SATISFIED
+        return _INCONCLUSIVE
+    mine = accumulated._class  # noqa: SLF001
+    theirs = term._class  # noqa: SLF001
+    if mine is not None and theirs is not None:
+        hit = mine.memo.get(theirs)
+        if hit is not None:
+            return hit
+    return accumulated.relation(term)
 
 
 class Assignment:
@@ -110,15 +129,6 @@ class PartialSolution:
 
     # -- reading ---------------------------------------------------------------------
 
-    @property
-    def known(self) -> Mapping[str, Term]:
-        """Return every package's running intersection (the live mapping: read only).
-
-        Unit propagation reads it once per round instead of calling :meth:`term` per
-        incompatibility; packages without assignments are absent.
-        """
-        return self._known
-
     def term(self, package: str) -> Term:
         """Return the intersection of every assignment to ``package`` (``ANY`` if none)."""
         return self._known.get(package, ANY)
@@ -168,24 +178,31 @@ class PartialSolution:
         reported when both occur does not matter to the caller: neither propagates.)
         """
         known = self._known
+        pair = incompatibility.pair
+        if pair is not None and changed is not None:
+            # Most incompatibilities are dependency edges of two terms: related without
+            # the walk below, the same answers.
+            (first, first_term), (second, second_term) = pair
+            if first == changed:
+                other, theirs, own = second, second_term, first_term
+            else:
+                other, theirs, own = first, first_term, second_term
+            rel = _relate(known.get(other), theirs)
+            if rel is _CONTRADICTED:
+                return _CONTRADICTED, None
+            mine = _relate(known.get(changed), own)
+            if mine is _CONTRADICTED:
+                return _CONTRADICTED, None
+            if mine is _SATISFIED:
+                return (_SATISFIED, None) if rel is _SATISFIED else (_INCONCLUSIVE, other)
+            return (_INCONCLUSIVE, changed) if rel is _SATISFIED else (_INCONCLUSIVE, None)
         unsatisfied: str | None = None
         last: Term | None = None
         for package, term in incompatibility.terms.items():
             if package == changed:
                 last = term
                 continue
-            accumulated = known.get(package)
-            if accumulated is not None:
-                # ``Term.relation``'s memo, read here: most answers are remembered.
-                mine = accumulated._class  # noqa: SLF001
-                theirs = term._class  # noqa: SLF001
-                rel = None if mine is None or theirs is None else mine.memo.get(theirs)
-                if rel is None:
-                    rel = accumulated.relation(term)
-            elif term.range.is_empty:
-                rel = _CONTRADICTED if term.positive else _SATISFIED
-            else:
-                rel = _INCONCLUSIVE
+            rel = _relate(known.get(package), term)
             if rel is _SATISFIED:
                 continue
             if rel is _CONTRADICTED:
@@ -194,13 +211,7 @@ class PartialSolution:
                 return _INCONCLUSIVE, None
             unsatisfied = package
         if last is not None:
-            accumulated = known.get(changed)  # type: ignore[arg-type]
-            if accumulated is not None:
-                rel = accumulated.relation(last)
-            elif last.range.is_empty:
-                rel = _CONTRADICTED if last.positive else _SATISFIED
-            else:
-                rel = _INCONCLUSIVE
+            rel = _relate(known.get(changed), last)  # type: ignore[arg-type]
             if rel is _CONTRADICTED:
                 return _CONTRADICTED, None
             if rel is not _SATISFIED:
