@@ -69,8 +69,8 @@ def run() -> NoReturn:
 
     As :func:`main`, then the process ends without tearing its heap down (:func:`_exit`).
     A command line that :mod:`resolvent.cli._fast` can run without click (a plain
-    ``resolvent venv`` or ``resolvent pip install``) is run so; any other goes through
-    click.
+    ``resolvent venv``, ``pip install`` or ``pip compile``) is run so; any other goes
+    through click.
     """
     try:
         from resolvent.cli._fast import fast_command  # noqa: PLC0415

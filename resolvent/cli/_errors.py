@@ -62,7 +62,8 @@ def say(text: str) -> None:
 
 #: Longest quoted input (between backticks) an error message shows whole.
 _LONGEST_QUOTE = 200
-_QUOTE = re.compile(r"`([^`\n]*)`")
+#: A quoted input; compiled (by ``re``'s cache) only for a message long enough to clip.
+_QUOTE = r"`([^`\n]*)`"
 
 
 def clip_quotes(message: str) -> str:
@@ -88,7 +89,7 @@ def clip_quotes(message: str) -> str:
         return f"`{quoted[: _LONGEST_QUOTE // 2]}...` ({len(quoted)} characters)"
 
     # Quotes pair up from the left: the text between two quotes is not itself a quote.
-    return _QUOTE.sub(clip, message)
+    return re.sub(_QUOTE, clip, message)
 
 
 def _verbose() -> bool:

@@ -1,20 +1,22 @@
-"""Command lines run without click: ``resolvent venv`` and ``resolvent pip install``.
+"""Command lines run without click: ``resolvent venv``, ``pip install`` and ``pip compile``.
 
 Importing click (and what it imports: ``inspect``, ``datetime``, ``uuid``,
 ``platform``...) was a fifth of the instructions of ``resolvent venv`` (45 of 220
 million), which otherwise reads a cached answer and writes a dozen files, and 3% of a
-warm ``pip install`` of seed-ml (30 of 935 million). So
+warm ``pip install`` of seed-ml (30 of 935 million), and a tenth of a warm offline
+``pip compile`` of one pinned package (46 of 460 million). So
 :func:`run <resolvent.cli.run>` (the program's entry point) first offers the command
 line to :func:`fast_command`: a command line made only of arguments whose meaning is
 certain is run directly; anything else (``--help``, a typo, an option given twice, a
 value click would refuse, ``--``, ``-v`` before the command, an option glued to its
-value as ``-pX``, an empty or dash-led value, shell completion) returns ``None`` and
-goes through click, which decides and words any error as always. What the command
-then does is the same code either way (:mod:`resolvent.cli._venv_run`,
-:mod:`resolvent.cli._install_run`).
+value as ``-pX``, an empty or dash-led value, an option's environment variable set,
+shell completion) returns ``None`` and goes through click, which decides and words any
+error as always. What the command then does is the same code either way
+(:mod:`resolvent.cli._venv_run`, :mod:`resolvent.cli._install_run`,
+:mod:`resolvent.cli._compile_run`).
 
-:data:`VENV` and :data:`PIP_INSTALL` describe the commands' parameters; a test checks
-them against the click commands, so the two cannot drift apart.
+:data:`VENV`, :data:`PIP_INSTALL` and :data:`PIP_COMPILE` describe the commands'
+parameters; a test checks them against the click commands, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from typing import Any, Final
 
-__all__ = ["PIP_INSTALL", "VENV", "Option", "Spec", "fast_command", "parse"]
+__all__ = ["PIP_COMPILE", "PIP_INSTALL", "VENV", "Option", "Spec", "fast_command", "parse"]
 
 
 class Option:
@@ -37,23 +39,29 @@ class Option:
     given once, else ``default``) or ``"multiple"`` (every value given, in order, as a
     tuple; ``()`` when none). ``convert``: ``"str"``, ``"path"`` (a
     :class:`~pathlib.Path`) or the tuple of accepted choices.
+
+    ``envvar``: the environment variable click reads the value from when the option is
+    not given; the reader leaves such a command line to click when the variable is set
+    (click's rules for an empty or odd value are its own).
     """
 
-    __slots__ = ("convert", "default", "kind", "name", "spellings")
+    __slots__ = ("convert", "default", "envvar", "kind", "name", "spellings")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - a table row
         self,
         name: str,
         spellings: tuple[str, ...],
         kind: str = "value",
         convert: str | tuple[str, ...] = "str",
         default: str | None = None,
+        envvar: str | None = None,
     ) -> None:
         self.name: Final = name
         self.spellings: Final = spellings
         self.kind: Final = kind
         self.convert: Final = convert
         self.default: Final = default
+        self.envvar: Final = envvar
 
 
 class Spec:
@@ -61,7 +69,7 @@ class Spec:
 
     ``positional`` names the parameter of the arguments; ``many`` says whether it takes
     any number (a tuple, ``nargs=-1``) or at most one (``positional_default`` when
-    absent); ``positional_path`` makes them paths.
+    absent); ``positional_path`` makes them paths (each one, when ``many``).
     """
 
     __slots__ = ("many", "options", "positional", "positional_default", "positional_path")
@@ -165,6 +173,63 @@ PIP_INSTALL: Final = Spec(
     many=True,
 )
 
+#: The choices of ``--resolution`` and ``--prerelease`` (:mod:`resolvent.cli._options`).
+_RESOLUTIONS: Final = ("highest", "lowest", "lowest-direct")
+_PRERELEASES: Final = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
+
+#: ``resolvent pip compile`` (:mod:`resolvent.cli.pip`).
+PIP_COMPILE: Final = Spec(
+    (
+        Option("output_file", ("-o", "--output-file"), convert="path"),
+        _many("constraints", "-c", "--constraint", convert="path"),
+        _many("overrides", "--override", convert="path"),
+        _many("extras", "--extra"),
+        _flag("all_extras", "--all-extras"),
+        Option("index_url", ("-i", "--index-url")),
+        _many("extra_index_urls", "--extra-index-url"),
+        _many("find_links", "-f", "--find-links"),
+        _flag("no_index", "--no-index"),
+        Option(
+            "index_strategy", ("--index-strategy",), convert=("first-index", "unsafe-best-match")
+        ),
+        Option("resolution", ("--resolution",), convert=_RESOLUTIONS, default="highest"),
+        Option("prerelease", ("--prerelease",), convert=_PRERELEASES),
+        _flag("pre", "--pre"),
+        _flag("upgrade", "-U", "--upgrade"),
+        _many("upgrade_packages", "-P", "--upgrade-package"),
+        Option("exclude_newer", ("--exclude-newer",)),
+        _flag("generate_hashes", "--generate-hashes"),
+        _flag("no_annotate", "--no-annotate"),
+        Option(
+            "annotation_style", ("--annotation-style",), convert=("split", "line"), default="split"
+        ),
+        _flag("no_header", "--no-header"),
+        Option(
+            "custom_compile_command",
+            ("--custom-compile-command",),
+            envvar="RESOLVENT_CUSTOM_COMPILE_COMMAND",
+        ),
+        _many("no_emit_packages", "--no-emit-package"),
+        _flag("no_deps", "--no-deps"),
+        _flag("emit_index_url", "--emit-index-url"),
+        _flag("emit_find_links", "--emit-find-links"),
+        Option("solver", ("--solver",), convert=("auto", "pubgrub", "sat", "both"), default="auto"),
+        _flag("optimal", "--optimal"),
+        Option("python_version", ("--python-version",)),
+        Option("python_platform", ("--python-platform",)),
+        _flag("no_build_flag", "--no-build"),
+        _many("no_binary", "--no-binary"),
+        _many("only_binary", "--only-binary"),
+        _flag("offline", "--offline"),
+        _flag("refresh", "--refresh"),
+        Option("cache_dir", ("--cache-dir",), convert="path"),
+        _flag("quiet", "-q", "--quiet"),
+    ),
+    "src_files",
+    many=True,
+    positional_path=True,
+)
+
 
 def _converted(option: Option, value: str) -> object:
     """Return ``value`` as ``option`` takes it; ``None`` when click would refuse it."""
@@ -194,10 +259,14 @@ def _path(value: str) -> object:
     return path if os.access(value, os.R_OK) else None
 
 
-def parse(args: Sequence[str], spec: Spec) -> dict[str, Any] | None:
+def parse(
+    args: Sequence[str], spec: Spec, environ: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
     """Read a command's arguments as click would, or return ``None`` if not certain.
 
     Returns the parameters by name, as click passes them to the command's function.
+    ``environ`` (default: none set) is where click would look for an option's
+    environment variable.
     """
     found: dict[str, Any] = {}
     positionals: list[str] = []
@@ -241,10 +310,20 @@ def parse(args: Sequence[str], spec: Spec) -> dict[str, Any] | None:
             params[option.name] = found.get(option.name, False)
         elif option.kind == "multiple":
             params[option.name] = tuple(found.get(option.name, ()))
+        elif option.envvar is not None and option.name not in found and environ is not None:
+            if option.envvar in environ:
+                return None  # click reads the variable, by its own rules
+            params[option.name] = option.default
         else:
             params[option.name] = found.get(option.name, option.default)
     if spec.many:
-        params[spec.positional] = tuple(positionals)
+        if spec.positional_path:
+            paths = [_path(text) for text in positionals]
+            if None in paths:
+                return None
+            params[spec.positional] = tuple(paths)
+        else:
+            params[spec.positional] = tuple(positionals)
     else:
         text = positionals[0] if positionals else spec.positional_default
         if text is not None and spec.positional_path:
@@ -288,4 +367,15 @@ def fast_command(argv: Sequence[str], environ: Mapping[str, str]) -> Callable[[]
             install_command(**install_params)
 
         return install
+    if list(argv[:2]) == ["pip", "compile"]:
+        compile_params = parse(argv[2:], PIP_COMPILE, environ)
+        if compile_params is None:
+            return None
+
+        def compile_() -> None:
+            from resolvent.cli._compile_run import compile_command  # noqa: PLC0415
+
+            compile_command(**compile_params)
+
+        return compile_
     return None

@@ -8,7 +8,6 @@ pins with ``# via`` annotations and, on request, hashes.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from packaging.requirements import Requirement
@@ -46,36 +45,88 @@ if TYPE_CHECKING:
 __all__ = ["CompileRequest", "CompileResult", "compile_requirements"]
 
 
-@dataclass(slots=True)
-class CompileRequest:
-    """Everything ``pip compile`` takes beyond the shared resolve settings."""
+class CompileRequest(MutableValue):
+    """Everything ``pip compile`` takes beyond the shared resolve settings.
 
-    inputs: Sequence[Path]
-    settings: ResolveSettings
-    constraints: Sequence[Path] = ()
-    overrides: Sequence[Path] = ()
-    extras: Sequence[str] = ()
-    all_extras: bool = False
-    generate_hashes: bool = False
-    annotate: bool = True
-    #: ``split`` (``# via`` on lines of their own, uv's default) or ``line``.
-    annotation_style: AnnotationStyle = "split"
-    header: bool = True
-    command: str | None = None
-    #: Projects resolved as usual but left out of the output (``--no-emit-package``).
-    no_emit: Sequence[str] = ()
-    #: Pin the inputs alone: the dependencies of what they name are not read.
-    no_deps: bool = False
-    #: Write the indexes (``--index-url``, ``--extra-index-url``) and the find-links
-    #: used into the output, so that installing it reads the same sources.
-    emit_index_url: bool = False
-    emit_find_links: bool = False
-    #: An existing output file whose pins are tried first (unless ``upgrade``), so that
-    #: compiling again changes only what must change, as uv and pip-tools do.
-    output_file: Path | None = None
-    upgrade: bool = False
-    #: Projects whose existing pins are not preferred (``--upgrade-package``).
-    upgrade_packages: Sequence[str] = ()
+    A :class:`~resolvent.value_class.MutableValue` (it was ``@dataclass(slots=True)``,
+    whose generated methods cost every compile a few million instructions at import);
+    the fields and their defaults are the parameters of ``__init__``:
+
+    - ``annotation_style``: ``split`` (``# via`` on lines of their own, uv's default)
+      or ``line``.
+    - ``no_emit``: projects resolved as usual but left out of the output
+      (``--no-emit-package``).
+    - ``no_deps``: pin the inputs alone; the dependencies of what they name are not read.
+    - ``emit_index_url``, ``emit_find_links``: write the indexes (``--index-url``,
+      ``--extra-index-url``) and the find-links used into the output, so that
+      installing it reads the same sources.
+    - ``output_file``: an existing output file whose pins are tried first (unless
+      ``upgrade``), so that compiling again changes only what must change, as uv and
+      pip-tools do.
+    - ``upgrade_packages``: projects whose existing pins are not preferred
+      (``--upgrade-package``).
+    """
+
+    __slots__ = (
+        "all_extras",
+        "annotate",
+        "annotation_style",
+        "command",
+        "constraints",
+        "emit_find_links",
+        "emit_index_url",
+        "extras",
+        "generate_hashes",
+        "header",
+        "inputs",
+        "no_deps",
+        "no_emit",
+        "output_file",
+        "overrides",
+        "settings",
+        "upgrade",
+        "upgrade_packages",
+    )
+
+    def __init__(  # noqa: PLR0917 - the dataclass's signature, kept
+        self,
+        inputs: Sequence[Path],
+        settings: ResolveSettings,
+        constraints: Sequence[Path] = (),
+        overrides: Sequence[Path] = (),
+        extras: Sequence[str] = (),
+        all_extras: bool = False,  # noqa: FBT001, FBT002 - the dataclass's signature
+        generate_hashes: bool = False,  # noqa: FBT001, FBT002
+        annotate: bool = True,  # noqa: FBT001, FBT002
+        annotation_style: AnnotationStyle = "split",
+        header: bool = True,  # noqa: FBT001, FBT002
+        command: str | None = None,
+        no_emit: Sequence[str] = (),
+        no_deps: bool = False,  # noqa: FBT001, FBT002
+        emit_index_url: bool = False,  # noqa: FBT001, FBT002
+        emit_find_links: bool = False,  # noqa: FBT001, FBT002
+        output_file: Path | None = None,
+        upgrade: bool = False,  # noqa: FBT001, FBT002
+        upgrade_packages: Sequence[str] = (),
+    ) -> None:
+        self.inputs = inputs
+        self.settings = settings
+        self.constraints = constraints
+        self.overrides = overrides
+        self.extras = extras
+        self.all_extras = all_extras
+        self.generate_hashes = generate_hashes
+        self.annotate = annotate
+        self.annotation_style = annotation_style
+        self.header = header
+        self.command = command
+        self.no_emit = no_emit
+        self.no_deps = no_deps
+        self.emit_index_url = emit_index_url
+        self.emit_find_links = emit_find_links
+        self.output_file = output_file
+        self.upgrade = upgrade
+        self.upgrade_packages = upgrade_packages
 
 
 class CompileResult(MutableValue):

@@ -11,8 +11,6 @@ run its build backend.
 
 from __future__ import annotations
 
-import ast
-import configparser
 import re
 from typing import TYPE_CHECKING
 
@@ -23,7 +21,12 @@ if TYPE_CHECKING:
 
 __all__ = ["source_tree_name"]
 
-_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# Every requirements file imports this module (through `requirements_txt`) and nearly
+# none names a source tree: `configparser` and `ast` are imported, and the pattern
+# compiled (by `re`'s cache), only for a tree that needs them.
+
+#: A name as written in ``setup.cfg`` or ``setup.py`` (checked with ``re.fullmatch``).
+_NAME = r"[A-Za-z0-9._-]+"
 #: Past this size a ``setup.py`` is not parsed: the search is for ordinary scripts.
 _MAX_SETUP_PY = 1 << 20
 
@@ -64,6 +67,8 @@ def _poetry(data: dict[str, object]) -> object:
 
 
 def _setup_cfg_name(path: Path) -> str | None:
+    import configparser  # noqa: PLC0415 -- see the imports
+
     parser = configparser.RawConfigParser()
     try:
         with path.open(encoding="utf-8") as stream:
@@ -73,7 +78,7 @@ def _setup_cfg_name(path: Path) -> str | None:
         return None
     name = (name or "").strip()
     # `attr: pkg.NAME` and interpolations are setuptools' to evaluate.
-    return name if _NAME.fullmatch(name) else None
+    return name if re.fullmatch(_NAME, name) else None
 
 
 def _setup_py_name(path: Path) -> str | None:
@@ -82,6 +87,8 @@ def _setup_py_name(path: Path) -> str | None:
     The script is parsed, never run; a name computed in Python (``name=NAME``) is left
     unknown.
     """
+    import ast  # noqa: PLC0415 -- see the imports
+
     try:
         with path.open("rb") as stream:
             data = stream.read(_MAX_SETUP_PY + 1)
@@ -108,7 +115,7 @@ def _setup_py_name(path: Path) -> str | None:
                 keyword.arg == "name"
                 and isinstance(value, ast.Constant)
                 and isinstance(value.value, str)
-                and _NAME.fullmatch(value.value)
+                and re.fullmatch(_NAME, value.value)
             ):
                 return value.value
     return None

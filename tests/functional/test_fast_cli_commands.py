@@ -8,7 +8,6 @@ included, and the program must not have imported click to do it.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 
 from resolvent.cli import cli
 from tests.support.dists import Dist
-from tests.support.environment import hermetic_env
+from tests.support.environment import hermetic_env, program_env
 from tests.support.index import serve_dists
 
 if TYPE_CHECKING:
@@ -58,20 +57,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         yield running
 
 
-def _program_env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for key, value in hermetic_env(cache).items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
 def _program(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "resolvent", *args],
-        env=_program_env(cache),
+        env=program_env(cache),
         capture_output=True,
         text=True,
         check=False,
@@ -122,7 +111,7 @@ def test_venv_without_click_makes_and_says_what_click_does(tmp_path: Path) -> No
 def test_a_relative_venv_path_is_shown_relative(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "resolvent", "venv", "rel", "--python", sys.executable],
-        env=_program_env(tmp_path / "cache"),
+        env=program_env(tmp_path / "cache"),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -181,7 +170,7 @@ def test_the_fast_commands_do_not_import_click(tmp_path: Path, server: IndexServ
     def probe(*args: str) -> str:
         done = subprocess.run(
             [sys.executable, "-c", _PROBE, *args],
-            env=_program_env(cache),
+            env=program_env(cache),
             capture_output=True,
             text=True,
             check=True,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
-__all__ = ["hermetic_env"]
+__all__ = ["hermetic_env", "program_env"]
 
 
 def hermetic_env(cache: Path | None = None) -> dict[str, str | None]:
@@ -28,4 +25,24 @@ def hermetic_env(cache: Path | None = None) -> dict[str, str | None]:
     env["PIP_CONFIG_FILE"] = os.devnull
     if cache is not None:
         env["RESOLVENT_CACHE_DIR"] = str(cache)
+    return env
+
+
+def program_env(cache: Path) -> dict[str, str]:
+    """Return the environment of a resolvent program run by a test (``subprocess``).
+
+    The machine's environment, without tool settings (:func:`hermetic_env`) and with
+    this checkout first on the path: the program may run in a folder of its own, where
+    an installed copy would be found otherwise.
+    """
+    import resolvent  # noqa: PLC0415 - the checkout under test, found by the test run
+
+    checkout = str(Path(resolvent.__file__).parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([checkout, *filter(None, [env.get("PYTHONPATH")])])
+    for key, value in hermetic_env(cache).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
