@@ -141,11 +141,16 @@ class SolverState:
         self._bound: dict[str, dict[int, VersionRange]] = {}
         # How often each package was picked for a decision (see ``_batch_prefetch``).
         self._tried: dict[str, int] = {}
-        # Incompatibilities known to be contradicted, with the decision level at which
-        # that became true: they cannot propagate until a backjump below that level.
-        # Entries are added at the current level, which only grows between backjumps, so
-        # the dict's insertion order is also level order and a backjump pops from its end.
-        self._contradicted: dict[Incompatibility, int] = {}
+        # Incompatibilities known to be contradicted (or propagated, which contradicts
+        # them): they cannot propagate until a backjump below the level at which that
+        # became true, and ``_contradicted_at`` lists them by that level. A term found
+        # false is filed under the level of its package's latest assignment, not the
+        # current one: a backjump keeps it false as long as that assignment stays. After
+        # airflow's long backjumps (from level 537 to 287, say) the redone levels then
+        # skip the edges that the kept levels already contradict instead of relating
+        # them again.
+        self._contradicted: dict[Incompatibility, None] = {}
+        self._contradicted_at: list[list[Incompatibility]] = [[]]
         # Packages that had a "no versions in this range" fact (see ``_empty_span``).
         self._empty: set[str] = set()
         # Decision queue: (tier, discovery order, package), checked lazily on use. Every
@@ -246,6 +251,9 @@ class SolverState:
         """
         solution = self.solution
         contradicted = self._contradicted
+        at = self._contradicted_at
+        while len(at) <= solution.level:
+            at.append([])
         while changed:
             current = next(reversed(changed))
             del changed[current]
@@ -255,24 +263,27 @@ class SolverState:
             for incompatibility in reversed(bucket):
                 if incompatibility in contradicted:
                     continue
-                relation, unsatisfied = solution.relation(incompatibility, current)
+                relation, package = solution.relate(incompatibility, current)
                 if relation is _SATISFIED:
                     root_cause, culprit = self._resolve_conflict(incompatibility, affected)
                     changed.clear()
                     changed[culprit] = None
                     term = root_cause.terms[culprit]
                     solution.add_derivation(culprit, term.negate(), root_cause)
-                    contradicted[root_cause] = solution.level
+                    contradicted[root_cause] = None
+                    at[solution.level].append(root_cause)
                     self._enqueue(culprit)
                     break
                 if relation is _CONTRADICTED:
-                    contradicted[incompatibility] = solution.level
-                elif unsatisfied is not None:
-                    term = incompatibility.terms[unsatisfied]
-                    solution.add_derivation(unsatisfied, term.negate(), incompatibility)
-                    contradicted[incompatibility] = solution.level
-                    changed[unsatisfied] = None
-                    self._enqueue(unsatisfied)
+                    contradicted[incompatibility] = None
+                    at[solution.contradiction_level(package)].append(incompatibility)  # type: ignore[arg-type]
+                elif package is not None:
+                    term = incompatibility.terms[package]
+                    solution.add_derivation(package, term.negate(), incompatibility)
+                    contradicted[incompatibility] = None
+                    at[solution.level].append(incompatibility)
+                    changed[package] = None
+                    self._enqueue(package)
 
     # -- conflict resolution ---------------------------------------------------------------------
 
@@ -307,9 +318,12 @@ class SolverState:
                 self._backtrack(level)
                 self._record_conflict(affected, satisfier.package, incompatibility)
                 return incompatibility, satisfier.package
-            incompatibility = Incompatibility.derived(
-                incompatibility, satisfier.cause, satisfier.package
-            )
+            cause = satisfier.cause
+            resolved = satisfier.package
+            # (the satisfier is a derivation here: ``cause`` is not ``None``)
+            derived = Incompatibility.derived(incompatibility, cause, resolved)
+            solution.note_resolution(incompatibility, satisfier, derived, memo)
+            incompatibility = derived
             self._record_conflict(affected, satisfier.package, incompatibility)
             learned = True
 
@@ -328,11 +342,11 @@ class SolverState:
         for package in touched:
             self._enqueue(package)
         contradicted = self._contradicted
-        while contradicted:
-            incompatibility, at = contradicted.popitem()
-            if at <= level:
-                contradicted[incompatibility] = at  # the newest entry, back in its place
-                break
+        at = self._contradicted_at
+        for undone in at[level + 1 :]:
+            for incompatibility in undone:
+                del contradicted[incompatibility]
+        del at[level + 1 :]
         return touched
 
     # -- conflict statistics ---------------------------------------------------------------

@@ -157,13 +157,11 @@ class _RelationClass:
 
 def _relation_class(positive: bool, range_: VersionRange) -> _RelationClass:  # noqa: FBT001
     """Return the relation class of the terms with ``positive`` over ``range_``'s set."""
-    key = (positive, range_)
-    found = _classes.get(key)
-    if found is None:
-        if len(_classes) > _MEMO_LIMIT:
-            reset_memo()
-        found = _classes[key] = _RelationClass()
-    return found
+    if len(_classes) > _MEMO_LIMIT:
+        reset_memo()
+    # One lookup: hashing a range walks its whole interval structure, and a ``get``
+    # followed by an insertion on a miss would hash it twice.
+    return _classes.setdefault((positive, range_), _RelationClass())
 
 
 class Term:
