@@ -69,7 +69,7 @@ def run() -> NoReturn:
 
     As :func:`main`, then the process ends without tearing its heap down (:func:`_exit`).
     A command line that :mod:`resolvent.cli._fast` can run without click (a plain
-    ``resolvent venv``, ``pip install`` or ``pip compile``) is run so; any other goes
+    ``resolvent venv``, ``pip install``, ``pip compile`` or ``solve``) is run so; any other goes
     through click.
     """
     try:

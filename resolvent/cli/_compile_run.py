@@ -14,12 +14,12 @@ import sys
 import time
 
 from resolvent import TYPE_CHECKING
-from resolvent.cli._errors import run, say
+from resolvent.cli._errors import echo_out, run, say
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["compile_arguments", "compile_command", "echo_out", "without_cache_dir"]
+__all__ = ["compile_arguments", "compile_command", "without_cache_dir"]
 
 
 def compile_command(  # noqa: PLR0917 - one parameter per documented option
@@ -143,25 +143,6 @@ def compile_command(  # noqa: PLR0917 - one parameter per documented option
                 say(f"warning: {warning}")
 
     run(action)
-
-
-def echo_out(text: str) -> None:
-    """Print ``text`` on stdout as it is, as ``click.echo(text, nl=False)`` does.
-
-    For ASCII text without escape sequences click writes exactly that to
-    ``sys.stdout`` and flushes (see :func:`~resolvent.cli._errors.say`); any other text
-    goes through click itself.
-    """
-    if text.isascii() and "\x1b" not in text:
-        stream = sys.stdout
-        if stream is not None:
-            if text:
-                stream.write(text)
-            stream.flush()
-        return
-    import click  # noqa: PLC0415 -- only for text click would change
-
-    click.echo(text, nl=False)
 
 
 def compile_arguments(argv: list[str]) -> list[str]:

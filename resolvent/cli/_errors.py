@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")  # result
 
-__all__ = ["clip_quotes", "fail", "os_error_message", "run", "say"]
+__all__ = ["clip_quotes", "echo_out", "fail", "os_error_message", "run", "say"]
 
 #: What ``Path.home()`` and ``Path.expanduser()`` raise without a home folder.
 _NO_HOME = "Could not determine home directory."
@@ -58,6 +58,25 @@ def say(text: str) -> None:
     import click  # noqa: PLC0415 -- only for text click would change
 
     click.echo(text, err=True)
+
+
+def echo_out(text: str) -> None:
+    """Print ``text`` on stdout as it is, as ``click.echo(text, nl=False)`` does.
+
+    For ASCII text without escape sequences click writes exactly that to
+    ``sys.stdout`` and flushes (see :func:`say`); any other text
+    goes through click itself.
+    """
+    if text.isascii() and "\x1b" not in text:
+        stream = sys.stdout
+        if stream is not None:
+            if text:
+                stream.write(text)
+            stream.flush()
+        return
+    import click  # noqa: PLC0415 -- only for text click would change
+
+    click.echo(text, nl=False)
 
 
 #: Longest quoted input (between backticks) an error message shows whole.

@@ -1,10 +1,11 @@
-"""Command lines run without click: ``resolvent venv``, ``pip install`` and ``pip compile``.
+"""Command lines run without click: ``venv``, ``pip install``, ``pip compile``, ``solve``.
 
 Importing click (and what it imports: ``inspect``, ``datetime``, ``uuid``,
 ``platform``...) was a fifth of the instructions of ``resolvent venv`` (45 of 220
 million), which otherwise reads a cached answer and writes a dozen files, and 3% of a
 warm ``pip install`` of seed-ml (30 of 935 million), and a tenth of a warm offline
-``pip compile`` of one pinned package (46 of 460 million). So
+``pip compile`` of one pinned package (46 of 460 million); the scenario CLI
+(``resolvent solve``) is started once per scenario file by the checks that use it. So
 :func:`run <resolvent.cli.run>` (the program's entry point) first offers the command
 line to :func:`fast_command`: a command line made only of arguments whose meaning is
 certain is run directly; anything else (``--help``, a typo, an option given twice, a
@@ -13,10 +14,10 @@ value as ``-pX``, an empty or dash-led value, an option's environment variable s
 shell completion) returns ``None`` and goes through click, which decides and words any
 error as always. What the command then does is the same code either way
 (:mod:`resolvent.cli._venv_run`, :mod:`resolvent.cli._install_run`,
-:mod:`resolvent.cli._compile_run`).
+:mod:`resolvent.cli._compile_run`, :mod:`resolvent.cli._solve_run`).
 
-:data:`VENV`, :data:`PIP_INSTALL` and :data:`PIP_COMPILE` describe the commands'
-parameters; a test checks them against the click commands, so they cannot drift apart.
+:data:`VENV`, :data:`PIP_INSTALL`, :data:`PIP_COMPILE` and :data:`SOLVE` describe the
+commands' parameters; a test checks them against the click commands, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -29,7 +30,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from typing import Any, Final
 
-__all__ = ["PIP_COMPILE", "PIP_INSTALL", "VENV", "Option", "Spec", "fast_command", "parse"]
+__all__ = [
+    "PIP_COMPILE",
+    "PIP_INSTALL",
+    "SOLVE",
+    "VENV",
+    "Option",
+    "Spec",
+    "fast_command",
+    "parse",
+]
 
 
 class Option:
@@ -69,10 +79,18 @@ class Spec:
 
     ``positional`` names the parameter of the arguments; ``many`` says whether it takes
     any number (a tuple, ``nargs=-1``) or at most one (``positional_default`` when
-    absent); ``positional_path`` makes them paths (each one, when ``many``).
+    absent); ``positional_path`` makes them paths (each one, when ``many``);
+    ``positional_required`` says that at least one must be given (else click's error).
     """
 
-    __slots__ = ("many", "options", "positional", "positional_default", "positional_path")
+    __slots__ = (
+        "many",
+        "options",
+        "positional",
+        "positional_default",
+        "positional_path",
+        "positional_required",
+    )
 
     def __init__(
         self,
@@ -82,6 +100,7 @@ class Spec:
         many: bool,
         positional_path: bool = False,
         positional_default: str | None = None,
+        positional_required: bool = False,
     ) -> None:
         self.options: Final = {
             spelling: option for option in options for spelling in option.spellings
@@ -90,6 +109,7 @@ class Spec:
         self.many: Final = many
         self.positional_path: Final = positional_path
         self.positional_default: Final = positional_default
+        self.positional_required: Final = positional_required
 
 
 def _flag(name: str, *spellings: str) -> Option:
@@ -230,6 +250,20 @@ PIP_COMPILE: Final = Spec(
     positional_path=True,
 )
 
+#: ``resolvent solve`` (:mod:`resolvent.cli.solve`), the scenario CLI.
+SOLVE: Final = Spec(
+    (
+        Option("solver", ("--solver",), convert=("auto", "pubgrub", "sat", "both"), default="auto"),
+        _flag("optimal", "--optimal"),
+        _flag("as_json", "--json"),
+        Option("python_version", ("--python-version",)),
+        Option("python_platform", ("--python-platform",)),
+    ),
+    "scenarios",
+    many=True,
+    positional_required=True,
+)
+
 
 def _converted(option: Option, value: str) -> object:
     """Return ``value`` as ``option`` takes it; ``None`` when click would refuse it."""
@@ -304,6 +338,8 @@ def parse(
             return None  # given twice (the last wins in click, but a typo is likelier)
         else:
             found[option.name] = given
+    if spec.positional_required and not positionals:
+        return None  # click's "missing argument" error
     params: dict[str, Any] = {}
     for option in spec.options.values():
         if option.kind == "flag":
@@ -378,4 +414,15 @@ def fast_command(argv: Sequence[str], environ: Mapping[str, str]) -> Callable[[]
             compile_command(**compile_params)
 
         return compile_
+    if list(argv[:1]) == ["solve"]:
+        solve_params = parse(argv[1:], SOLVE)
+        if solve_params is None:
+            return None
+
+        def solve() -> None:
+            from resolvent.cli._solve_run import solve_command  # noqa: PLC0415
+
+            solve_command(**solve_params)
+
+        return solve
     return None

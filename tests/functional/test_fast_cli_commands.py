@@ -1,4 +1,4 @@
-"""``resolvent venv`` and ``pip install`` run without click, and do and say what click's do.
+"""``venv``, ``pip install`` and ``solve`` run without click, and do and say what click's do.
 
 The program (``python -m resolvent``) reads a plain ``venv`` or ``pip install`` command
 line itself (:mod:`resolvent.cli._fast`); the in-process click runner goes through click.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,7 +24,6 @@ from tests.support.index import serve_dists
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from resolvent.index.serve import IndexServer
 
@@ -184,3 +184,59 @@ def test_the_fast_commands_do_not_import_click(tmp_path: Path, server: IndexServ
     assert _program(cache, *install, "--python", str(first)).returncode == 0
     assert probe(*install, "--python", str(env)) == "False"
     assert list((env / "lib").glob("python*/site-packages/beta-2.0.dist-info"))
+
+
+#: Scenario files of our own (in the repository), one satisfiable and one not.
+_SCENARIOS = Path(__file__).parents[2] / "specs" / "scenarios"
+
+
+def _timeless(text: str) -> str:
+    """Scenario output without its timings (JSON fields and human-readable figures)."""
+    text = re.sub(r'"time": [\d.e-]+', '"time": T', text)
+    return re.sub(r"\b[\d.]+ ms\b", "T ms", text)
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "human"])
+def test_solve_without_click_prints_what_click_does(tmp_path: Path, *, as_json: bool) -> None:
+    scenarios = [
+        str(_SCENARIOS / "backtracking" / "backtrack-past-intermediate.toml"),
+        str(_SCENARIOS / "unsatisfiable" / "diamond-conflict.toml"),
+    ]
+    args = ("solve", *(["--json"] if as_json else []), "--solver", "both", *scenarios)
+    done = _program(tmp_path / "cache", *args)
+    in_click = CliRunner().invoke(cli, list(args), env=hermetic_env(tmp_path / "cache"))
+    assert done.returncode == in_click.exit_code == 0, done.stderr
+    assert _timeless(done.stdout) == _timeless(in_click.stdout)
+    assert done.stdout.count("\n") >= 2
+    assert "unsatisfiable" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "given",
+    [("solve", "absent.toml"), ("solve", "--python-platform", "vax-vms", "{scenario}")],
+    ids=["absent", "bad-platform"],
+)
+def test_solve_errors_read_the_same(tmp_path: Path, given: tuple[str, ...]) -> None:
+    scenario = str(_SCENARIOS / "backtracking" / "backtrack-past-intermediate.toml")
+    args = tuple(a.replace("{scenario}", scenario) for a in given)
+    done = _program(tmp_path / "cache", *args)
+    code, said = _in_click(tmp_path / "cache", *args)
+    assert done.returncode == code == 2
+    assert done.stderr == said
+    assert "Traceback" not in done.stderr
+
+
+def test_solve_does_not_import_click(tmp_path: Path) -> None:
+    scenario = str(_SCENARIOS / "backtracking" / "backtrack-past-intermediate.toml")
+    # The command ends by raising SystemExit with its exit code.
+    probe = _PROBE.replace("command()\n", "try:\n    command()\nexcept SystemExit:\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "solve", "--json", scenario],
+        env=program_env(tmp_path / "cache"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"

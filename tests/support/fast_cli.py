@@ -55,8 +55,8 @@ def click_params(
 def check_table(spec: Spec, command: click.Command) -> None:
     """Assert that ``spec`` names every option of ``command``, as click reads it."""
     options = {o.name: o for o in spec.options.values()}
-    defaults = click_params(command, [])  # what click passes for an option not given
-    assert defaults is not None
+    # What click passes for an option not given (resilient: a required argument missing).
+    defaults = command.make_context(command.name or "", [], resilient_parsing=True).params
     described: set[str] = set()
     for param in command.params:
         assert param.name is not None
@@ -69,7 +69,7 @@ def check_table(spec: Spec, command: click.Command) -> None:
             if isinstance(param.type, click.Path):
                 _check_default_path_type(param.type)
             if spec.many:
-                assert not param.required
+                assert param.required is spec.positional_required
             else:
                 assert param.default == spec.positional_default
             continue

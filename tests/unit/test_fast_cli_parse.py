@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resolvent.cli._fast import PIP_COMPILE, PIP_INSTALL, VENV, Spec, fast_command, parse
+from resolvent.cli._fast import PIP_COMPILE, PIP_INSTALL, SOLVE, VENV, Spec, fast_command, parse
 from resolvent.cli.pip import compile_command
 from resolvent.cli.pip_env import install_command
+from resolvent.cli.solve import solve
 from resolvent.cli.venv import venv
 from tests.support.fast_cli import (
     argv_strategy,
@@ -30,13 +31,13 @@ from tests.support.fast_cli import (
 if TYPE_CHECKING:
     import click
 
-COMMANDS = [(VENV, venv), (PIP_INSTALL, install_command)]
+COMMANDS = [(VENV, venv), (PIP_INSTALL, install_command), (SOLVE, solve)]
 
 
 @pytest.mark.parametrize(
     ("spec", "command"),
     [*COMMANDS, (PIP_COMPILE, compile_command)],
-    ids=["venv", "pip install", "pip compile"],
+    ids=["venv", "pip install", "solve", "pip compile"],
 )
 def test_the_tables_describe_the_click_commands(spec: Spec, command: click.Command) -> None:
     check_table(spec, command)
@@ -72,7 +73,7 @@ def _argv(spec: Spec) -> st.SearchStrategy[list[str]]:
     return argv_strategy(spec, words, odd, max_size=8)
 
 
-@pytest.mark.parametrize(("spec", "command"), COMMANDS, ids=["venv", "pip install"])
+@pytest.mark.parametrize(("spec", "command"), COMMANDS, ids=["venv", "pip install", "solve"])
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_what_the_fast_reader_accepts_click_reads_the_same(
@@ -141,11 +142,14 @@ def test_uncertain_venv_command_lines_are_left_to_click(args: list[str]) -> None
         (["venv", "--help"], {}, False),
         (["pip", "sync", "r.txt"], {}, False),
         (["pip", "compile", "r.in"], {}, True),  # see test_fast_cli_compile_parse
+        (["solve", "--json", "a.toml", "b"], {}, True),
+        (["solve", "--json"], {}, False),  # no scenario: click's error
+        (["solve", "a.toml", "--solver", "SAT"], {}, False),  # not a choice
         (["venv", "e"], {"_RESOLVENT_COMPLETE": "bash_complete"}, False),
         ([], {}, False),
     ],
 )
-def test_only_plain_venv_install_and_compile_lines_run_without_click(
+def test_only_plain_venv_install_compile_and_solve_lines_run_without_click(
     argv: list[str], environ: dict[str, str], *, fast: bool
 ) -> None:
     assert (fast_command(argv, environ) is not None) is fast
