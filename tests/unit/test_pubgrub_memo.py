@@ -84,3 +84,25 @@ def test_fewer_collections_leaves_a_freeze_of_the_process_alone() -> None:
         assert gc.get_freeze_count() == frozen  # not unfrozen by the search
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("positive", [True, False])
+@pytest.mark.parametrize("spec", [">=1", ">=2,<1", "==1.0", "!=1.0"])
+def test_nothing_known_relates_as_any_does(spec: str, *, positive: bool) -> None:
+    """A package without assignments is related through ``ANY``'s memo: same answers.
+
+    Nothing known requires no version and excludes none: a term is satisfied only when
+    it excludes nothing (negative, empty range), contradicted only when it requires a
+    version from an empty range, and undecided otherwise.
+    """
+    from resolvent.solver._internal.partial_solution import _relate  # noqa: PLC0415
+
+    reset_memo()
+    term = Term(positive=positive, range=from_specifier(spec))
+    empty = term.range.is_empty
+    if empty:
+        expected = Relation.CONTRADICTED if positive else Relation.SATISFIED
+    else:
+        expected = Relation.INCONCLUSIVE
+    assert _relate(None, term) is expected
+    assert _relate(None, term) is expected  # remembered
