@@ -81,6 +81,7 @@ class Spec:
     any number (a tuple, ``nargs=-1``) or at most one (``positional_default`` when
     absent); ``positional_path`` makes them paths (each one, when ``many``);
     ``positional_required`` says that at least one must be given (else click's error).
+    ``rows`` are the options, ``options`` the same by spelling.
     """
 
     __slots__ = (
@@ -90,6 +91,7 @@ class Spec:
         "positional_default",
         "positional_path",
         "positional_required",
+        "rows",
     )
 
     def __init__(
@@ -102,6 +104,7 @@ class Spec:
         positional_default: str | None = None,
         positional_required: bool = False,
     ) -> None:
+        self.rows: Final = options
         self.options: Final = {
             spelling: option for option in options for spelling in option.spellings
         }
@@ -137,44 +140,45 @@ VENV: Final = Spec(
     positional_default=".venv",
 )
 
+#: The choices of ``--resolution``, ``--prerelease`` and ``--solver``.
+_RESOLUTIONS: Final = ("highest", "lowest", "lowest-direct")
+_PRERELEASES: Final = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
+_SOLVERS: Final = ("auto", "pubgrub", "sat", "both")
+
+#: What ``pip install`` and ``pip compile`` both take, under the same names: how to
+#: resolve (:func:`resolvent.cli._options.resolution_options`) and where from.
+_SHARED: Final = (
+    Option("resolution", ("--resolution",), convert=_RESOLUTIONS, default="highest"),
+    Option("prerelease", ("--prerelease",), convert=_PRERELEASES),
+    _flag("pre", "--pre"),
+    _flag("upgrade", "-U", "--upgrade"),
+    _many("upgrade_packages", "-P", "--upgrade-package"),
+    Option("exclude_newer", ("--exclude-newer",)),
+    _flag("no_deps", "--no-deps"),
+    Option("index_url", ("-i", "--index-url")),
+    _many("extra_index_urls", "--extra-index-url"),
+    _many("find_links", "-f", "--find-links"),
+    _flag("no_index", "--no-index"),
+    Option("index_strategy", ("--index-strategy",), convert=("first-index", "unsafe-best-match")),
+    _flag("offline", "--offline"),
+    _flag("refresh", "--refresh"),
+    Option("cache_dir", ("--cache-dir",), convert="path"),
+    _flag("no_build_flag", "--no-build"),
+    _many("only_binary", "--only-binary"),
+    _many("no_binary", "--no-binary"),
+    _flag("quiet", "-q", "--quiet"),
+)
+
 #: ``resolvent pip install`` (:mod:`resolvent.cli.pip_env`).
 PIP_INSTALL: Final = Spec(
     (
+        *_SHARED,
         _many("requirement_files", "-r", "--requirement", convert="path"),
         _many("editables", "-e", "--editable"),
         _many("constraint_files", "-c", "--constraint", convert="path"),
-        _flag("no_deps", "--no-deps"),
-        _flag("upgrade", "-U", "--upgrade"),
-        _many("upgrade_packages", "-P", "--upgrade-package"),
         _many("override_files", "--override", convert="path"),
-        Option(
-            "resolution",
-            ("--resolution",),
-            convert=("highest", "lowest", "lowest-direct"),
-            default="highest",
-        ),
-        Option(
-            "prerelease",
-            ("--prerelease",),
-            convert=("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"),
-        ),
-        _flag("pre", "--pre"),
         _flag("system", "--system"),
         Option("python", ("-p", "--python")),
-        Option("index_url", ("-i", "--index-url")),
-        _many("extra_index_urls", "--extra-index-url"),
-        _many("find_links", "-f", "--find-links"),
-        _flag("no_index", "--no-index"),
-        Option(
-            "index_strategy", ("--index-strategy",), convert=("first-index", "unsafe-best-match")
-        ),
-        Option("exclude_newer", ("--exclude-newer",)),
-        _flag("offline", "--offline"),
-        _flag("refresh", "--refresh"),
-        Option("cache_dir", ("--cache-dir",), convert="path"),
-        _flag("no_build_flag", "--no-build"),
-        _many("only_binary", "--only-binary"),
-        _many("no_binary", "--no-binary"),
         Option(
             "link_mode",
             ("--link-mode",),
@@ -186,38 +190,21 @@ PIP_INSTALL: Final = Spec(
         _many("reinstall_packages", "--reinstall-package"),
         _flag("require_hashes", "--require-hashes"),
         _flag("dry_run", "--dry-run"),
-        _flag("quiet", "-q", "--quiet"),
         _flag("break_system_packages", "--break-system-packages"),
     ),
     "packages",
     many=True,
 )
 
-#: The choices of ``--resolution`` and ``--prerelease`` (:mod:`resolvent.cli._options`).
-_RESOLUTIONS: Final = ("highest", "lowest", "lowest-direct")
-_PRERELEASES: Final = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
-
 #: ``resolvent pip compile`` (:mod:`resolvent.cli.pip`).
 PIP_COMPILE: Final = Spec(
     (
+        *_SHARED,
         Option("output_file", ("-o", "--output-file"), convert="path"),
         _many("constraints", "-c", "--constraint", convert="path"),
         _many("overrides", "--override", convert="path"),
         _many("extras", "--extra"),
         _flag("all_extras", "--all-extras"),
-        Option("index_url", ("-i", "--index-url")),
-        _many("extra_index_urls", "--extra-index-url"),
-        _many("find_links", "-f", "--find-links"),
-        _flag("no_index", "--no-index"),
-        Option(
-            "index_strategy", ("--index-strategy",), convert=("first-index", "unsafe-best-match")
-        ),
-        Option("resolution", ("--resolution",), convert=_RESOLUTIONS, default="highest"),
-        Option("prerelease", ("--prerelease",), convert=_PRERELEASES),
-        _flag("pre", "--pre"),
-        _flag("upgrade", "-U", "--upgrade"),
-        _many("upgrade_packages", "-P", "--upgrade-package"),
-        Option("exclude_newer", ("--exclude-newer",)),
         _flag("generate_hashes", "--generate-hashes"),
         _flag("no_annotate", "--no-annotate"),
         Option(
@@ -230,20 +217,12 @@ PIP_COMPILE: Final = Spec(
             envvar="RESOLVENT_CUSTOM_COMPILE_COMMAND",
         ),
         _many("no_emit_packages", "--no-emit-package"),
-        _flag("no_deps", "--no-deps"),
         _flag("emit_index_url", "--emit-index-url"),
         _flag("emit_find_links", "--emit-find-links"),
-        Option("solver", ("--solver",), convert=("auto", "pubgrub", "sat", "both"), default="auto"),
+        Option("solver", ("--solver",), convert=_SOLVERS, default="auto"),
         _flag("optimal", "--optimal"),
         Option("python_version", ("--python-version",)),
         Option("python_platform", ("--python-platform",)),
-        _flag("no_build_flag", "--no-build"),
-        _many("no_binary", "--no-binary"),
-        _many("only_binary", "--only-binary"),
-        _flag("offline", "--offline"),
-        _flag("refresh", "--refresh"),
-        Option("cache_dir", ("--cache-dir",), convert="path"),
-        _flag("quiet", "-q", "--quiet"),
     ),
     "src_files",
     many=True,
@@ -253,7 +232,7 @@ PIP_COMPILE: Final = Spec(
 #: ``resolvent solve`` (:mod:`resolvent.cli.solve`), the scenario CLI.
 SOLVE: Final = Spec(
     (
-        Option("solver", ("--solver",), convert=("auto", "pubgrub", "sat", "both"), default="auto"),
+        Option("solver", ("--solver",), convert=_SOLVERS, default="auto"),
         _flag("optimal", "--optimal"),
         _flag("as_json", "--json"),
         Option("python_version", ("--python-version",)),
@@ -262,6 +241,16 @@ SOLVE: Final = Spec(
     "scenarios",
     many=True,
     positional_required=True,
+)
+
+
+#: The commands read here: their words, their table, and the function (in a module of
+#: its own, imported only to run it) that both this reader and click call.
+_COMMANDS: Final = (
+    (("venv",), VENV, "resolvent.cli._venv_run", "create_venv_command"),
+    (("pip", "install"), PIP_INSTALL, "resolvent.cli._install_run", "install_command"),
+    (("pip", "compile"), PIP_COMPILE, "resolvent.cli._compile_run", "compile_command"),
+    (("solve",), SOLVE, "resolvent.cli._solve_run", "solve_command"),
 )
 
 
@@ -341,15 +330,13 @@ def parse(
     if spec.positional_required and not positionals:
         return None  # click's "missing argument" error
     params: dict[str, Any] = {}
-    for option in spec.options.values():
+    for option in spec.rows:
         if option.kind == "flag":
             params[option.name] = found.get(option.name, False)
         elif option.kind == "multiple":
             params[option.name] = tuple(found.get(option.name, ()))
-        elif option.envvar is not None and option.name not in found and environ is not None:
-            if option.envvar in environ:
-                return None  # click reads the variable, by its own rules
-            params[option.name] = option.default
+        elif option.envvar and option.name not in found and option.envvar in (environ or {}):
+            return None  # click reads the variable, by its own rules
         else:
             params[option.name] = found.get(option.name, option.default)
     if spec.many:
@@ -381,48 +368,17 @@ def fast_command(argv: Sequence[str], environ: Mapping[str, str]) -> Callable[[]
     """
     if "_RESOLVENT_COMPLETE" in environ or sys.platform == "win32":
         return None
-    if list(argv[:1]) == ["venv"]:
-        venv_params = parse(argv[1:], VENV)
-        if venv_params is None:
-            return None
-
-        def venv() -> None:
-            from resolvent.cli._venv_run import create_venv_command  # noqa: PLC0415
-
-            create_venv_command(**venv_params)
-
-        return venv
-    if list(argv[:2]) == ["pip", "install"]:
-        install_params = parse(argv[2:], PIP_INSTALL)
-        if install_params is None:
-            return None
-
-        def install() -> None:
-            from resolvent.cli._install_run import install_command  # noqa: PLC0415
-
-            install_command(**install_params)
-
-        return install
-    if list(argv[:2]) == ["pip", "compile"]:
-        compile_params = parse(argv[2:], PIP_COMPILE, environ)
-        if compile_params is None:
-            return None
-
-        def compile_() -> None:
-            from resolvent.cli._compile_run import compile_command  # noqa: PLC0415
-
-            compile_command(**compile_params)
-
-        return compile_
-    if list(argv[:1]) == ["solve"]:
-        solve_params = parse(argv[1:], SOLVE)
-        if solve_params is None:
-            return None
-
-        def solve() -> None:
-            from resolvent.cli._solve_run import solve_command  # noqa: PLC0415
-
-            solve_command(**solve_params)
-
-        return solve
+    for words, spec, module, function in _COMMANDS:
+        if tuple(argv[: len(words)]) == words:
+            params = parse(argv[len(words) :], spec, environ)
+            return None if params is None else _runner(module, function, params)
     return None
+
+
+def _runner(module: str, function: str, params: dict[str, Any]) -> Callable[[], None]:
+    """Return a call of ``module.function(**params)``, the module imported only then."""
+
+    def command() -> None:
+        getattr(__import__(module, fromlist=[function]), function)(**params)
+
+    return command

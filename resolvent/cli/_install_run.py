@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from resolvent.project.install import InstallReport
     from resolvent.project.resolve import ResolveSettings
 
-__all__ = ["install_command"]
+__all__ = ["find_target", "install_command", "ms", "plural", "resolve_settings", "run_install"]
 
 
 def install_command(  # noqa: PLR0917 - one parameter per documented option
@@ -38,7 +38,7 @@ def install_command(  # noqa: PLR0917 - one parameter per documented option
 ) -> None:
     """Install packages into an environment (resolve, then link from the cache)."""
     run(
-        lambda: _run_install(
+        lambda: run_install(
             options,
             packages=packages,
             requirement_files=requirement_files,
@@ -52,7 +52,7 @@ def install_command(  # noqa: PLR0917 - one parameter per documented option
     )
 
 
-def _settings(options: dict[str, Any]) -> ResolveSettings:
+def resolve_settings(options: dict[str, Any]) -> ResolveSettings:
     from resolvent.project.resolve import (  # noqa: PLC0415
         ResolveSettings,
         binary_policy,
@@ -80,17 +80,17 @@ def _settings(options: dict[str, Any]) -> ResolveSettings:
     )
 
 
-def _environment(python: str | None, *, system: bool) -> Venv:
+def find_target(python: str | None, *, system: bool) -> Venv:
     from resolvent.installer.discovery import find_environment  # noqa: PLC0415
 
     return find_environment(python, system=system)
 
 
-def _ms(seconds: float) -> str:
+def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
-def _plural(count: int, word: str = "package") -> str:
+def plural(count: int, word: str = "package") -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -103,7 +103,7 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
         say(report.note)
         return
     timings = report.timings
-    say(f"Resolved {_plural(report.resolved)} in {_ms(timings.get('resolve', 0))}")
+    say(f"Resolved {plural(report.resolved)} in {ms(timings.get('resolve', 0))}")
     if report.unfinished_check:
         say(f"note: {report.unfinished_check}")
     for warning in report.resolution_warnings:
@@ -112,16 +112,16 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
         _render_dry_run(report)
         return
     if report.prepared:
-        say(f"Prepared {_plural(report.prepared)} in {_ms(timings.get('prepare', 0))}")
+        say(f"Prepared {plural(report.prepared)} in {ms(timings.get('prepare', 0))}")
     removed = len(report.removed) - sum(
         1 for dist in report.removed if any(i.name == dist.name for i in report.installed)
     )
     if removed:
-        say(f"Uninstalled {_plural(removed)} in {_ms(timings.get('link', 0))}")
+        say(f"Uninstalled {plural(removed)} in {ms(timings.get('link', 0))}")
     if report.installed:
-        say(f"Installed {_plural(len(report.installed))} in {_ms(timings.get('link', 0))}")
+        say(f"Installed {plural(len(report.installed))} in {ms(timings.get('link', 0))}")
     if not report.installed and not removed:
-        say(f"Audited {_plural(report.resolved)} in {_ms(timings['total'])}")
+        say(f"Audited {plural(report.resolved)} in {ms(timings['total'])}")
     if report.link_mode is not None and report.link_mode.value != requested_mode:
         say(f"warning: failed to {requested_mode} files; fell back to {report.link_mode.value}")
     for sign, name, version in report.changes:
@@ -131,20 +131,20 @@ def _render(report: InstallReport, *, quiet: bool, requested_mode: str) -> None:
 def _render_dry_run(report: InstallReport) -> None:
     """Say what the run would have done, in uv's words (``Would install 2 packages``)."""
     if report.prepared:
-        say(f"Would download {_plural(report.prepared)}")
+        say(f"Would download {plural(report.prepared)}")
     removed = sum(1 for sign, *_ in report.changes if sign == "-")
     added = len(report.changes) - removed
     if removed:
-        say(f"Would uninstall {_plural(removed)}")
+        say(f"Would uninstall {plural(removed)}")
     if added:
-        say(f"Would install {_plural(added)}")
+        say(f"Would install {plural(added)}")
     if not report.changes:
         say("Would make no changes")
     for sign, name, version in report.changes:
         say(f" {sign} {name}=={version}")
 
 
-def _run_install(
+def run_install(
     options: dict[str, Any],
     *,
     packages: tuple[str, ...] = (),
@@ -162,14 +162,14 @@ def _run_install(
     from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
 
     environment = refuse_externally_managed(
-        _environment(options["python"], system=options["system"]),
+        find_target(options["python"], system=options["system"]),
         break_system_packages=options["break_system_packages"],
     )
     quiet = options["quiet"]
     report = install_requirements(
         InstallRequest(
             environment,
-            _settings(options),
+            resolve_settings(options),
             packages=packages,
             requirement_files=requirement_files,
             editables=editables,

@@ -17,11 +17,11 @@ import click
 
 from resolvent.cli._errors import fail, run
 from resolvent.cli._install_run import (
-    _environment,
-    _ms,
-    _plural,
-    _run_install,
-    _settings,
+    find_target,
+    ms,
+    plural,
+    resolve_settings,
+    run_install,
 )
 from resolvent.cli._install_run import install_command as run_install_command
 from resolvent.cli._options import resolution_options, stacked
@@ -170,7 +170,7 @@ def install_command(**params: Any) -> None:
 @_break_system_option
 def sync_command(src_files: tuple[Path, ...], **options: Any) -> None:
     """Make an environment hold exactly the packages of requirements files."""
-    run(lambda: _run_install(options, requirement_files=src_files, exact=True))
+    run(lambda: run_install(options, requirement_files=src_files, exact=True))
 
 
 @click.command("uninstall")
@@ -206,7 +206,7 @@ def uninstall_command(
         if not names:
             raise BadInputError("no packages given", hint="name packages, or pass `-r FILE`")
         environment = refuse_externally_managed(
-            _environment(python, system=system), break_system_packages=break_system_packages
+            find_target(python, system=system), break_system_packages=break_system_packages
         )
         started = time.perf_counter()
         notes: list[str] = []
@@ -218,12 +218,12 @@ def uninstall_command(
         if quiet:
             return
         if dry_run:
-            click.echo(f"Would uninstall {_plural(len(removed))}", err=True)
+            click.echo(f"Would uninstall {plural(len(removed))}", err=True)
             for dist in removed:
                 click.echo(f" - {dist.name}=={dist.version}", err=True)
             return
         elapsed = time.perf_counter() - started
-        click.echo(f"Uninstalled {_plural(len(removed))} in {_ms(elapsed)}", err=True)
+        click.echo(f"Uninstalled {plural(len(removed))} in {ms(elapsed)}", err=True)
         for dist in removed:
             click.echo(f" - {dist.name}=={dist.version}", err=True)
 
@@ -251,7 +251,7 @@ def _uninstall_name(package: str) -> str:
 def _site(python: str | None, *, system: bool) -> tuple[Venv, SitePackages]:
     from resolvent.installer.site import SitePackages  # noqa: PLC0415
 
-    environment = _environment(python, system=system)
+    environment = find_target(python, system=system)
     return environment, SitePackages.scan([environment.site_packages, environment.platlib])
 
 
@@ -342,7 +342,7 @@ def list_command(
         )
         _warn_duplicates(site, [dist.name for dist in dists])
         if outdated:
-            _list_outdated(environment, dists, _settings(options), output_format)
+            _list_outdated(environment, dists, resolve_settings(options), output_format)
         elif output_format == "json":
             rows = []
             for dist in dists:
@@ -542,7 +542,7 @@ def check_command(python: str | None, *, system: bool) -> None:
             click.echo(str(problem))
         if problems:
             sys.exit(1)
-        click.echo(f"Checked {_plural(len(site))}: no broken requirements found.")
+        click.echo(f"Checked {plural(len(site))}: no broken requirements found.")
 
     run(action)
 
@@ -608,12 +608,12 @@ def verify_command(python: str | None, *, system: bool) -> None:
             click.echo(f"{problem.kind}: {shown}{owner}{detail}")
         for folder in site.broken:
             click.echo(f"incomplete: {os.path.relpath(folder, environment.root)}")
-        summary = f"Verified {_plural(report.distributions)} and {_plural(report.files, 'file')}"
+        summary = f"Verified {plural(report.distributions)} and {plural(report.files, 'file')}"
         if report.ok and not site.broken:
             click.echo(f"{summary}: everything matches its RECORD", err=True)
             return
         count = len(report.problems) + len(site.broken)
-        click.echo(f"{summary}: {_plural(count, 'problem')}", err=True)
+        click.echo(f"{summary}: {plural(count, 'problem')}", err=True)
         sys.exit(1)
 
     run(action)

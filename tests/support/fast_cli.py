@@ -54,7 +54,7 @@ def click_params(
 
 def check_table(spec: Spec, command: click.Command) -> None:
     """Assert that ``spec`` names every option of ``command``, as click reads it."""
-    options = {o.name: o for o in spec.options.values()}
+    options = {o.name: o for o in spec.rows}
     # What click passes for an option not given (resilient: a required argument missing).
     defaults = command.make_context(command.name or "", [], resilient_parsing=True).params
     described: set[str] = set()

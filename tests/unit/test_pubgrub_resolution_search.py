@@ -10,25 +10,18 @@ scan of the assignments, and a fresh relation of every skipped incompatibility.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import pytest
-from packaging.version import Version
 
 from bench.universes import layered
 from resolvent.solver._internal.core import SolverState
 from resolvent.solver._internal.incompatibility import Incompatibility
-from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
 from resolvent.solver._internal.term import Relation, Term, reset_memo
-from resolvent.solver.ranges import from_specifier
+from tests.support.partial_solutions import PACKAGES, random_solution, random_term
 
-_PACKAGES = ("a", "b", "c", "d")
-
-
-def _random_term(rng: random.Random) -> Term:
-    low = rng.randint(0, 8)
-    high = rng.randint(low + 1, 10)
-    shape = rng.choice([f">={low}", f"<{high}", f">={low},<{high}", f"!={low}", f"=={low}"])
-    return Term(positive=rng.random() < 0.6, range=from_specifier(shape))
+if TYPE_CHECKING:
+    from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
 
 
 def _random_solution(rng: random.Random) -> PartialSolution:
@@ -37,24 +30,16 @@ def _random_solution(rng: random.Random) -> PartialSolution:
     Each derivation's cause holds the derived term negated and, on another package,
     a term the solution implied when it was derived, as unit propagation leaves them.
     """
-    solution = PartialSolution()
-    for _ in range(rng.randint(2, 24)):
-        package = rng.choice(_PACKAGES)
-        known = solution.term(package)
-        if rng.random() < 0.3 and known.positive and package not in solution.decisions():
-            for version in range(10):
-                if known.contains(Version(str(version))):
-                    solution.add_decision(package, Version(str(version)))
-                    break
-            continue
-        term = _random_term(rng)
+
+    def cause(solution: PartialSolution, package: str, term: Term) -> Incompatibility:
         terms = {package: term.negate()}
-        others = [p for p in _PACKAGES if p != package and solution._by_package.get(p)]
+        others = [p for p in PACKAGES if p != package and solution._by_package.get(p)]
         if others:
             other = rng.choice(others)
-            terms[other] = solution.term(other).union(_random_term(rng))
-        solution.add_derivation(package, term, Incompatibility(terms, "derived"))
-    return solution
+            terms[other] = solution.term(other).union(random_term(rng))
+        return Incompatibility(terms, "derived")
+
+    return random_solution(rng, steps=(2, 24), decide=0.3, cause=cause)
 
 
 def _first(assignments: list[Assignment], term: Term) -> Assignment:
@@ -70,12 +55,12 @@ def test_remembered_first_satisfiers_of_a_resolution_step_are_the_linear_ones(se
     checked = 0
     for _ in range(40):
         solution = _random_solution(rng)
-        assigned = [p for p in _PACKAGES if solution._by_package.get(p)]
+        assigned = [p for p in PACKAGES if solution._by_package.get(p)]
         chosen = rng.sample(assigned, rng.randint(1, len(assigned)))
         terms = {}
         for package in chosen:
             known = solution.term(package)
-            terms[package] = known.union(_random_term(rng)) if rng.random() < 0.7 else known
+            terms[package] = known.union(random_term(rng)) if rng.random() < 0.7 else known
         incompatibility = Incompatibility(terms, "derived")
         satisfier = solution.satisfier(incompatibility).assignment
         if satisfier.cause is None:
@@ -101,8 +86,8 @@ def test_a_named_contradiction_is_a_contradicted_term(seed: int) -> None:
     rng = random.Random(500 + seed)  # noqa: S311 - test data
     for _ in range(25):
         solution = _random_solution(rng)
-        chosen = rng.sample(_PACKAGES, rng.randint(1, 3))
-        incompatibility = Incompatibility({p: _random_term(rng) for p in chosen}, "derived")
+        chosen = rng.sample(PACKAGES, rng.randint(1, 3))
+        incompatibility = Incompatibility({p: random_term(rng) for p in chosen}, "derived")
         for changed in (None, *chosen):
             relation, package = solution.relate(incompatibility, changed)
             plain = solution.relation(incompatibility, changed)

@@ -9,53 +9,36 @@ compared, on random partial solutions, with straightforward linear definitions.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import pytest
-from packaging.version import Version
 
 from resolvent.solver._internal.incompatibility import Incompatibility
-from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
-from resolvent.solver._internal.term import Relation, Term, reset_memo
-from resolvent.solver.ranges import from_specifier
+from resolvent.solver._internal.term import Relation, reset_memo
+from tests.support.partial_solutions import PACKAGES, random_solution, random_term
 
-_PACKAGES = ("a", "b", "c", "d")
+if TYPE_CHECKING:
+    from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
+
 _CAUSE = Incompatibility({}, "derived")
 
 
-def _random_term(rng: random.Random) -> Term:
-    low = rng.randint(0, 8)
-    high = rng.randint(low + 1, 10)
-    shape = rng.choice([f">={low}", f"<{high}", f">={low},<{high}", f"!={low}", f"=={low}"])
-    return Term(positive=rng.random() < 0.6, range=from_specifier(shape))
-
-
 def _random_solution(rng: random.Random) -> PartialSolution:
-    solution = PartialSolution()
-    for _ in range(rng.randint(1, 18)):
-        package = rng.choice(_PACKAGES)
-        known = solution.term(package)
-        if rng.random() < 0.35 and known.positive and package not in solution.decisions():
-            for version in range(10):
-                if known.contains(Version(str(version))):
-                    solution.add_decision(package, Version(str(version)))
-                    break
-            continue
-        solution.add_derivation(package, _random_term(rng), _CAUSE)
-    return solution
+    return random_solution(rng, steps=(1, 18), decide=0.35, cause=lambda *_: _CAUSE)
 
 
 def _satisfied_incompatibility(
     rng: random.Random, solution: PartialSolution
 ) -> Incompatibility | None:
     """Return an incompatibility the solution satisfies: its terms are loosened knowns."""
-    assigned = [p for p in _PACKAGES if solution._by_package.get(p)]
+    assigned = [p for p in PACKAGES if solution._by_package.get(p)]
     if not assigned:
         return None
     chosen = rng.sample(assigned, rng.randint(1, len(assigned)))
     terms = {}
     for package in chosen:
         known = solution.term(package)
-        terms[package] = known.union(_random_term(rng)) if rng.random() < 0.7 else known
+        terms[package] = known.union(random_term(rng)) if rng.random() < 0.7 else known
     return Incompatibility(terms, "derived")
 
 
@@ -107,8 +90,8 @@ def test_relation_with_the_changed_package_last_acts_alike(seed: int) -> None:
     quiet = {Relation.CONTRADICTED, Relation.INCONCLUSIVE}
     for _ in range(25):
         solution = _random_solution(rng)
-        chosen = rng.sample(_PACKAGES, rng.randint(1, 3))
-        incompatibility = Incompatibility({p: _random_term(rng) for p in chosen}, "derived")
+        chosen = rng.sample(PACKAGES, rng.randint(1, 3))
+        incompatibility = Incompatibility({p: random_term(rng) for p in chosen}, "derived")
         plain = solution.relation(incompatibility)
         for changed in chosen:
             ordered = solution.relation(incompatibility, changed)
