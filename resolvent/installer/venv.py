@@ -676,6 +676,7 @@ def _build(
     """Write the venv beside ``target`` and rename it into place (replacing ``existing``)."""
     _make_parents(target)
     build = _private_folder(target.parent, f".{target.name}.tmp-")
+    trash: Path | None = None
     try:
         build.chmod(0o755)  # made private, as mkdtemp makes it; a venv is not
         venv = _write_layout(build, target, interpreter, prompt, system_site_packages)
@@ -683,12 +684,18 @@ def _build(
             trash = _private_folder(target.parent, f".{target.name}.old-")
             target.replace(trash / "venv")
             build.replace(target)
-            _remove_tree(trash)
         else:
             build.replace(target)  # an empty folder at ``target`` is replaced
     except BaseException:
+        if trash is not None:
+            old = trash / "venv"
+            if os.path.lexists(old) and not os.path.lexists(target):
+                old.replace(target)  # the new one did not take its place: the old comes back
+            _remove_tree(trash)
         _remove_tree(build)
         raise
+    if trash is not None:
+        _remove_tree(trash)
     return venv
 
 

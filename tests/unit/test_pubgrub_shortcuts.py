@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from resolvent.solver._internal.incompatibility import Incompatibility
-from resolvent.solver._internal.term import Relation, reset_memo
+from resolvent.solver._internal.partial_solution import PartialSolution
+from resolvent.solver._internal.term import Relation, Term, reset_memo
+from resolvent.solver.ranges import from_specifier
 from tests.support.partial_solutions import PACKAGES, random_solution, random_term
 
 if TYPE_CHECKING:
-    from resolvent.solver._internal.partial_solution import Assignment, PartialSolution
+    from resolvent.solver._internal.partial_solution import Assignment
 
 _CAUSE = Incompatibility({}, "derived")
 
@@ -101,3 +103,19 @@ def test_relation_with_the_changed_package_last_acts_alike(seed: int) -> None:
                 assert ordered[0] in quiet
                 assert ordered[1] is None
     reset_memo()
+
+
+def test_a_two_term_incompatibility_related_from_another_package_is_walked() -> None:
+    """``changed`` outside the incompatibility: the general walk's answer, not a guess."""
+    solution = PartialSolution()
+    solution.add_derivation("a", Term(positive=True, range=from_specifier(">=1")), _CAUSE)
+    solution.add_derivation("z", Term(positive=True, range=from_specifier("<1")), _CAUSE)
+    edge = Incompatibility(
+        {
+            "a": Term(positive=True, range=from_specifier(">=1")),
+            "b": Term(positive=False, range=from_specifier(">=2")),
+        },
+        "derived",
+    )
+    assert edge.pair is not None
+    assert solution.relate(edge, "z") == solution.relate(edge) == (Relation.INCONCLUSIVE, "b")

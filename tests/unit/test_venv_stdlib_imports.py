@@ -165,3 +165,24 @@ def test_the_cached_answers_keep_their_keys() -> None:
     """The query's digest is the one ``hashlib`` gave: answers cached before stay valid."""
     expected = hashlib.sha256(venv_module._QUERY.encode()).hexdigest()[:16]
     assert venv_module._query_version() == expected
+
+
+def test_a_failed_swap_puts_the_old_venv_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old venv moved aside, the new one refused its place: the old one returns."""
+    target = tmp_path / "env"
+    create_venv(target, python=find_python(sys.executable))
+    (target / "marker").write_text("old")
+    real_replace = Path.replace
+
+    def refuse_the_new_one(self: Path, other: Any) -> Path:
+        if self.name.startswith(".env.tmp-"):
+            raise OSError(5, "Input/output error")
+        return real_replace(self, other)
+
+    monkeypatch.setattr(Path, "replace", refuse_the_new_one)
+    with pytest.raises(Exception, match="Input/output error"):
+        create_venv(target, python=find_python(sys.executable), clear=True)
+    assert (target / "marker").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env"]  # no build or trash folder

@@ -527,13 +527,17 @@ class SolverState:
     def _tier(self, package: str, allowed: VersionRange) -> tuple[int, Version | None]:
         """Return the package's priority tier (lower first) and its candidate version."""
         version, single = self._candidate(package, allowed)
+        return self._rank(package, single), version
+
+    def _rank(self, package: str, single: bool) -> int:  # noqa: FBT001 - hot, positional
+        """Return the tier of a package with a single candidate or not (see :meth:`_pick`)."""
         if single:
-            return 0, version
+            return 0
         if package in self._early:
-            return 1, version
+            return 1
         if package in self._late:
-            return 2, version
-        return (3 if self._direct[package] else 4), version
+            return 2
+        return 3 if self._direct[package] else 4
 
     def _enqueue(self, package: str) -> None:
         """Note that the package's tier may have changed (its term, or its standing).
@@ -551,36 +555,24 @@ class SolverState:
 
         After a backjump hundreds of packages are stale, most of them back at a range
         whose candidate is remembered and at a tier they are already queued under: the
-        tier is read here from the candidate memo (as :meth:`_tier` reads it, without
-        its calls), and no entry is pushed where one no later is known to be queued
-        (``_queued``; the queue's invariant only asks for an entry no later than the
-        package's true place). The picks are the same; the upkeep of the queue was a
-        fifth of airflow's search.
+        tier is ranked from the candidate memo (:meth:`_rank`, without the search
+        :meth:`_tier` would start on a miss), and no entry is pushed where one no later
+        is known to be queued (``_queued``; the queue's invariant only asks for an entry
+        no later than the package's true place). The picks are the same; the upkeep of
+        the queue was a fifth of airflow's search.
         """
         pending, known_terms = self.solution.tables()
         queue = self._queue
         order = self._order
         queued = self._queued
         candidates = self._candidates
-        early = self._early
-        late = self._late
-        direct = self._direct
         for package in self._stale:
             if package not in pending:
                 continue
             allowed = known_terms[package].range
             memo = candidates.get(package)
             hit = None if memo is None else memo.get(id(allowed))
-            if hit is None:
-                tier, _ = self._tier(package, allowed)
-            elif hit[2]:  # a single candidate
-                tier = 0
-            elif package in early:
-                tier = 1
-            elif package in late:
-                tier = 2
-            else:
-                tier = 3 if direct[package] else 4
+            tier = self._tier(package, allowed)[0] if hit is None else self._rank(package, hit[2])
             at = queued.get(package)
             if at is not None and at <= tier:
                 continue

@@ -210,12 +210,15 @@ class PartialSolution:
         pair = incompatibility.pair
         if pair is not None and changed is not None:
             # Most incompatibilities are dependency edges of two terms: related without
-            # the walk below, the same answers.
+            # the walk below, the same answers (``changed`` is one of the two packages:
+            # unit propagation visits the incompatibilities of the package it changed).
             (first, first_term), (second, second_term) = pair
             if first == changed:
                 other, theirs, own = second, second_term, first_term
-            else:
+            elif second == changed:
                 other, theirs, own = first, first_term, second_term
+            else:
+                return self.relate(incompatibility)
             rel = _relate(known.get(other), theirs)
             if rel is _CONTRADICTED:
                 return _CONTRADICTED, other
