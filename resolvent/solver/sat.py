@@ -25,13 +25,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-from pysat.solvers import Solver
-
-from resolvent.solver._internal.cnf import Cnf
+from resolvent.solver._internal.cnf import _IDENTITY_SCAN, Cnf
 from resolvent.solver._internal.collector import fewer_collections
 from resolvent.solver._internal.sat_explain import minimal_core, render
+from resolvent.solver.provider import Unavailable
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
-from resolvent.solver.universe import ROOT
+from resolvent.solver.universe import ROOT, ROOT_VERSION
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -146,10 +145,22 @@ class SatEngine:
         packages; otherwise the return value is a one-line reason. Unlike a search, it
         never has to prove that better versions fail (that is what took the greedy
         search seconds on airflow's 673 pins), so it costs about one load of the answer.
+
+        The call's assumptions fix every variable of the clauses it loads (the pins
+        true, every other known version false: unloaded), so the call is decided first
+        by evaluating those clauses at that assignment (:func:`_evaluate`), which is
+        what the solver's propagation would do, without building the clauses' literal
+        lists, the 50,000 assumptions or pysat. Only when that assignment is no model
+        does the solver run the call, for the reason it gives.
         """
         with fewer_collections():
             if reporter is not None:
                 reporter.starting(self.name)
+            stats = _evaluate(universe, selected, _Steps(budget, reporter))
+            if stats is not None:
+                return Solution(engine=self.name, selected=dict(selected), stats=stats)
+            # Not a model: the solver finds out why (which pins cannot hold together, or
+            # what the model reaches instead), and says it as it always has.
             steps = _Steps(budget, reporter)
             cnf = Cnf(universe, lazy_at_most_one=True, bind_extras=False, interrupt=steps.poll)
             root_deps = cnf.load_root()
@@ -216,6 +227,99 @@ class SatEngine:
         return Solution(engine=self.name, selected=selected, stats=stats)
 
 
+def _evaluate(
+    universe: Universe, selected: Mapping[str, Version], steps: _Steps
+) -> dict[str, int] | None:
+    """Decide a confirmation's call by evaluation: its stats if ``selected`` is confirmed.
+
+    The call (``SatEngine.confirm``) loads every pin and assumes each pin's variable
+    true and every other known version false (unloaded). That fixes every variable
+    of its clauses ``F'`` (the root's requirements and each pin's requirements or
+    unavailability, ``specs/encoding.md`` section 2; no at-most-one constraint, which
+    the assignment satisfies anyway), so the call is satisfiable exactly when this
+    assignment satisfies each of them, and its model is this assignment. A pin's
+    requirement clause ``-x[p,v] | OR x[q,w] for w in versions(q) if w in R`` holds
+    exactly when ``q`` is pinned to a listed version inside ``R``, with membership as
+    the encoding decides it (``VersionRange.filter`` with pre-releases admitted, the
+    answer :meth:`Cnf.allowed`'s index gives); a root clause the same; an
+    unavailability unit fails. The selection is then confirmed exactly when what that
+    model reaches from the root is the selection (``_rejection``): section 6's
+    argument, unchanged, shows it is a resolution.
+
+    ``None`` when the assignment is no model (or reaches other packages): the caller
+    then runs the call on the solver, whose core or model says why. The counters are
+    those the solver's call reports (one call, ``loaded`` the pins, ``variables`` the
+    pins' versions, ``clauses`` one per requirement), and budget and cancellation are
+    checked at the same reads.
+    """
+    listed: dict[str, Version] = {}
+    variables = 0
+    for package, version in sorted(selected.items()):
+        steps.poll()  # a new package's versions: a listing read
+        versions = universe.versions(package)
+        index = _position(versions, version)
+        if index is None:
+            return None
+        listed[package] = versions[index]
+        variables += len(versions)
+    root_deps = universe.dependencies(ROOT, ROOT_VERSION)
+    if isinstance(root_deps, Unavailable) or not _all_hold(root_deps, listed):
+        return None
+    clauses = len(root_deps)
+    requires: dict[str, Sequence[Dependency]] = {}
+    for package, version in sorted(selected.items()):
+        steps.loaded += 1
+        steps._check()  # noqa: SLF001 - the same count a load makes
+        steps.poll()  # a version's requirements: a metadata read
+        deps = universe.dependencies(package, version)
+        if isinstance(deps, Unavailable) or not _all_hold(deps, listed):
+            return None
+        requires[package] = deps
+        clauses += len(deps)
+    steps.before_call()
+    # What the model reaches from the root, through the pins' requirements.
+    reached = {dep.package for dep in root_deps}
+    queue = list(reached)
+    for package in queue:
+        for dep in requires[package]:
+            if dep.package not in reached:
+                reached.add(dep.package)
+                queue.append(dep.package)
+    if reached != listed.keys():
+        return None
+    return {
+        "sat_calls": steps.sat_calls,
+        "variables": variables,
+        "clauses": clauses,
+        "loaded": steps.loaded,
+    }
+
+
+def _position(versions: Sequence[Version], version: Version) -> int | None:
+    """Return the index of ``version`` in ``versions`` as :meth:`Cnf.index_of` finds it.
+
+    By identity among the first few, else by value (the last equal one, as its map
+    of the versions keeps it): the variable the solver's call would assume true.
+    """
+    for index in range(min(_IDENTITY_SCAN, len(versions))):
+        if versions[index] is version:
+            return index
+    return {listed: index for index, listed in enumerate(versions)}.get(version)
+
+
+def _all_hold(deps: Sequence[Dependency], listed: Mapping[str, Version]) -> bool:
+    """Whether each requirement's clause holds when exactly the ``listed`` pins are true."""
+    for dep in deps:
+        version = listed.get(dep.package)
+        if version is None:
+            return False
+        for _ in dep.range.filter((version,), prereleases=True):
+            break
+        else:
+            return False
+    return True
+
+
 def _stats(cnf: Cnf, steps: _Steps) -> dict[str, int]:
     """Return the counters an outcome reports (``--json``, benchmarks)."""
     return {
@@ -271,6 +375,8 @@ class _Greedy:
         self.cnf = cnf
         self.steps = steps
         self.speculate = speculate
+        from pysat.solvers import Solver  # noqa: PLC0415 - pysat loads when a call needs it
+
         self.solver = Solver(name=BACKEND)
         # package -> the ranges that the root and the decided versions require of it
         self.root_deps = root_deps

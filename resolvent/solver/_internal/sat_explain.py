@@ -13,8 +13,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-from pysat.solvers import Solver
-
 from resolvent.solver.universe import ROOT
 
 if TYPE_CHECKING:
@@ -39,6 +37,8 @@ def minimal_core(cnf: Cnf, backend: str, before_call: Callable[[], None]) -> lis
     Deletion runs in group order and the solver is deterministic, so the same encoding
     always gives the same core.
     """
+    from pysat.solvers import Solver  # noqa: PLC0415 - pysat loads when a core is wanted
+
     selectors = {cnf.fresh(): group for group in cnf.groups}
     with Solver(name=backend, bootstrap_with=cnf.at_most_one) as solver:
         for sel, group in selectors.items():
