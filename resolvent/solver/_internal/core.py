@@ -22,7 +22,7 @@ from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 from .collector import fewer_collections
 from .incompatibility import Incompatibility
 from .partial_solution import PartialSolution
-from .term import Relation, Term, shared_term
+from .term import ANY, Relation, Term, shared_term
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -54,6 +54,9 @@ _CONTRADICTED = Relation.CONTRADICTED
 
 #: A version's dependencies as a decision checks them: (package, negated term or ``None``).
 _Checks = tuple[tuple[str, Term | None], ...]
+#: A two-term incompatibility as seen from one of its packages: (that package's term,
+#: the other package, the other package's term).
+_View = tuple[Term, str, Term]
 
 
 class Unsolvable(Exception):  # noqa: N818 - a result of the search, not an error
@@ -107,8 +110,9 @@ class SolverState:
         self.decisions = 0
         self.conflicts = 0
         self.steps = 0
-        # Incompatibilities per package, oldest first (a dict keeps order and removes fast).
-        self._incompatibilities: dict[str, dict[Incompatibility, None]] = {}
+        # Incompatibilities per package, oldest first (a dict keeps order and removes fast),
+        # each with its view from that package when it has two terms (``None`` otherwise).
+        self._incompatibilities: dict[str, dict[Incompatibility, _View | None]] = {}
         # Dependency incompatibilities per (dependent, dependency), for merging, by their
         # term on the dependency (``None`` when they have none). Two edges merge only
         # when those terms are equal, and a merge keeps the earlier term, so each term
@@ -211,6 +215,20 @@ class SolverState:
 
     def _add(self, incompatibility: Incompatibility) -> None:
         index = self._incompatibilities
+        pair = incompatibility.pair
+        if pair is not None:
+            # A two-term incompatibility is filed with its view from each side (see
+            # ``_View``), which unit propagation reads instead of the terms dict.
+            (first, first_term), (second, second_term) = pair
+            for package, view in (
+                (first, (first_term, second, second_term)),
+                (second, (second_term, first, first_term)),
+            ):
+                bucket = index.get(package)
+                if bucket is None:
+                    bucket = index[package] = {}
+                bucket[incompatibility] = view
+            return
         for package in incompatibility.terms:
             bucket = index.get(package)
             if bucket is None:
@@ -250,42 +268,104 @@ class SolverState:
 
         ``affected`` is the package whose decision started this round: conflicts found
         are counted against it (and against the other packages they involve).
+
+        A package's incompatibilities are visited newest first, each as
+        :meth:`PartialSolution.relate` would relate it, with the same outcomes in the
+        same order. Two-term ones (nearly all: dependency edges) are related here from
+        their ``_View`` without that call, and the changed package's own term first:
+        its running intersection is the same for the whole bucket (until a derivation
+        on it), the terms recur (every edge of one version gap shares its dependent's
+        term), so the answer is a lookup in one memo table, and when it is "false"
+        (a decided package meets the edges of all its other versions: a quarter of
+        airflow's visits) the other package's term is not related at all. Which of two
+        false terms an edge is filed under does not matter: either keeps it false
+        until a backjump below its level (see ``_contradicted_at``).
         """
         solution = self.solution
+        known = solution.tables()[1]
         contradicted = self._contradicted
         at = self._contradicted_at
+        index = self._incompatibilities
         while len(at) <= solution.level:
             at.append([])
         while changed:
             current = next(reversed(changed))
             del changed[current]
-            bucket = self._incompatibilities.get(current)
+            bucket = index.get(current)
             if not bucket:
                 continue
-            for incompatibility in reversed(bucket):
+            # What is known of ``current``, its table of remembered relations, and the
+            # level an edge it contradicts is filed under; renewed after a derivation on it.
+            mine_known = known.get(current, ANY)
+            mine_memo = mine_known.relation_memo()
+            mine_filed = at[solution.contradiction_level(current)]
+            for incompatibility, view in reversed(bucket.items()):
                 if incompatibility in contradicted:
                     continue
-                relation, package = solution.relate(incompatibility, current)
-                if relation is _SATISFIED:
-                    root_cause, culprit = self._resolve_conflict(incompatibility, affected)
-                    changed.clear()
-                    changed[culprit] = None
-                    term = root_cause.terms[culprit]
-                    solution.add_derivation(culprit, term.negate(), root_cause)
-                    contradicted[root_cause] = None
-                    at[solution.level].append(root_cause)
-                    self._enqueue(culprit)
-                    break
-                if relation is _CONTRADICTED:
-                    contradicted[incompatibility] = None
-                    at[solution.contradiction_level(package)].append(incompatibility)  # type: ignore[arg-type]
-                elif package is not None:
-                    term = incompatibility.terms[package]
-                    solution.add_derivation(package, term.negate(), incompatibility)
-                    contradicted[incompatibility] = None
-                    at[solution.level].append(incompatibility)
-                    changed[package] = None
-                    self._enqueue(package)
+                if view is None:
+                    relation, package = solution.relate(incompatibility, current)
+                    if relation is _SATISFIED:
+                        self._conflict(incompatibility, affected, changed)
+                        break
+                    if relation is _CONTRADICTED:
+                        contradicted[incompatibility] = None
+                        at[solution.contradiction_level(package)].append(incompatibility)  # type: ignore[arg-type]
+                        continue
+                    if package is None:
+                        continue
+                else:
+                    own, other, theirs = view
+                    mine = mine_memo.get(own._class) or mine_known.relation(own)  # noqa: SLF001
+                    if mine is _CONTRADICTED:
+                        contradicted[incompatibility] = None
+                        mine_filed.append(incompatibility)
+                        continue
+                    their_known = known.get(other, ANY)
+                    their_class = their_known._class  # noqa: SLF001
+                    rel = (
+                        None if their_class is None else their_class.memo.get(theirs._class)  # noqa: SLF001
+                    ) or their_known.relation(theirs)
+                    if rel is _CONTRADICTED:
+                        contradicted[incompatibility] = None
+                        at[solution.contradiction_level(other)].append(incompatibility)
+                        continue
+                    if mine is _SATISFIED:
+                        if rel is _SATISFIED:
+                            self._conflict(incompatibility, affected, changed)
+                            break
+                        package = other
+                    elif rel is _SATISFIED:
+                        package = current
+                    else:
+                        continue
+                term = incompatibility.terms[package]
+                solution.add_derivation(package, term.negate(), incompatibility)
+                contradicted[incompatibility] = None
+                at[solution.level].append(incompatibility)
+                changed[package] = None
+                self._enqueue(package)
+                if package == current:
+                    mine_known = known[current]
+                    mine_memo = mine_known.relation_memo()
+                    mine_filed = at[solution.level]
+
+    def _conflict(
+        self, incompatibility: Incompatibility, affected: str | None, changed: dict[str, None]
+    ) -> None:
+        """Resolve a satisfied incompatibility, backjump and derive from the root cause.
+
+        Propagation then starts again from the root cause's package alone: everything
+        queued before was undone by the backjump.
+        """
+        solution = self.solution
+        root_cause, culprit = self._resolve_conflict(incompatibility, affected)
+        changed.clear()
+        changed[culprit] = None
+        term = root_cause.terms[culprit]
+        solution.add_derivation(culprit, term.negate(), root_cause)
+        self._contradicted[root_cause] = None
+        self._contradicted_at[solution.level].append(root_cause)
+        self._enqueue(culprit)
 
     # -- conflict resolution ---------------------------------------------------------------------
 

@@ -151,8 +151,10 @@ class _RelationClass:
 
     def __init__(self) -> None:
         # Relations with other classes, keyed by the class itself (by identity; each
-        # class is kept alive by its key here, so its id is never recycled).
-        self.memo: dict[_RelationClass, Relation] = {}
+        # class is kept alive by its key here, so its id is never recycled). Unit
+        # propagation looks a term's class up directly, ``None`` before the term is first
+        # related: no entry, as for any class not related yet.
+        self.memo: dict[_RelationClass | None, Relation] = {}
 
 
 def _relation_class(positive: bool, range_: VersionRange) -> _RelationClass:  # noqa: FBT001
@@ -253,6 +255,19 @@ class Term:
             return hit
         relation = memo[theirs] = self._relation(other)
         return relation
+
+    def relation_memo(self) -> dict[_RelationClass | None, Relation]:
+        """Return the table of this term's remembered relations, keyed by the other's class.
+
+        ``table.get(other._class) or self.relation(other)`` is :meth:`relation`: unit
+        propagation relates one running intersection to every term of a package's
+        incompatibilities, and reads this one table directly instead of calling this
+        method each time.
+        """
+        mine = self._class
+        if mine is None:
+            mine = self._class = _relation_class(self.positive, self.range)
+        return mine.memo
 
     def _relation(self, other: Term) -> Relation:
         single = self.single
