@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from resolvent.index.config import IndexConfig
+    from resolvent.index.edge_cache import EdgeTable
     from resolvent.index.http import HttpClient, LoopThread
     from resolvent.index.metadata import CoreMetadata, MetadataFetcher
     from resolvent.index.pages import DistFile
@@ -716,6 +717,8 @@ class IndexProvider:
         # marker is kept in the value so that its id cannot be reused).
         self._marker_verdicts: dict[int, tuple[Marker, bool]] = {}
         self._tag_ranks: dict[str, int] = {}
+        # Stored edges by context text (see edge_table), saved on close.
+        self._edge_tables: dict[str, EdgeTable] = {}
         self.requests = 0
 
     # -- the provider protocol ----------------------------------------------------
@@ -971,6 +974,68 @@ class IndexProvider:
         if wanted:
             self._io().submit(self._start_metadata_batch(wanted))
 
+    def edge_table(self, markers: Mapping[str, str], python_version: Version) -> EdgeTable | None:
+        """Return the evaluated edges kept by earlier runs for this target (see edge_cache).
+
+        ``None`` without a cache, and under ``--refresh``, which must ignore everything
+        cached. The context holds all that, besides a version's metadata, decides its
+        edges: the marker environment and Python they were evaluated for, the versions
+        and the source digest of the code that evaluated them
+        (:func:`~resolvent.index.edge_cache.code_identity`), and the options that choose
+        which file's metadata stands for a version.
+        """
+        if self._cache is None or self.policy == "refresh":
+            return None
+        import packaging  # noqa: PLC0415
+
+        from resolvent import __version__  # noqa: PLC0415
+        from resolvent.index.edge_cache import (  # noqa: PLC0415
+            FOLDER,
+            FORMAT,
+            EdgeTable,
+            code_identity,
+        )
+
+        code = code_identity()
+        if code is None:
+            return None
+
+        def policy(value: BinaryPolicy) -> object:
+            return value if isinstance(value, bool) else sorted(value)
+
+        context = json.dumps(
+            [
+                FORMAT,
+                __version__,
+                code,
+                packaging.__version__,
+                sorted(markers.items()),
+                str(python_version),
+                policy(self.no_build),
+                policy(self.no_binary),
+            ],
+            separators=(",", ":"),
+        )
+        table = self._edge_tables.get(context)
+        if table is None:
+            folder = self._cache.root / FOLDER
+            table = self._edge_tables[context] = EdgeTable(folder, context, self._edge_identity)
+        return table
+
+    def _edge_identity(self, name: NormalizedName, version: Version) -> tuple[str, str] | None:
+        """Return a listed version's text and metadata identity, for stored edges.
+
+        Only a sha256 identifies metadata by content (a URL's file may change); a version
+        the listing does not hold has none.
+        """
+        found = self._files.get(name, {}).get(version)
+        if found is None:
+            return None
+        source = found.source
+        if source is None or not _SHA256_IDENTITY.fullmatch(source):
+            return None
+        return found.text, source
+
     # -- extras for callers (hashes, installs) -----------------------------------
 
     def files(self, name: NormalizedName, version: Version) -> list[DistFile]:
@@ -1006,7 +1071,7 @@ class IndexProvider:
         return self._metadata_file(name, version)
 
     def close(self) -> None:
-        """Close connections, stop the I/O thread (if one was started), save bundles."""
+        """Close connections, stop the I/O thread (if one was started), save bundles and edges."""
         try:
             loop = self._loop
             if loop is not None and not loop.loop.is_closed():
@@ -1015,6 +1080,8 @@ class IndexProvider:
         finally:
             for bundle in self._bundles.values():
                 bundle.save()
+            for table in self._edge_tables.values():
+                table.save()
 
     async def _drain(self) -> None:
         """Let background fetches finish briefly, cancel the rest, then close connections.

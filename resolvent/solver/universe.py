@@ -16,7 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING, Final, Literal, overload
+from typing import TYPE_CHECKING, Final, Literal, Protocol, overload
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -25,11 +25,17 @@ from packaging.version import Version
 from resolvent.markers import extra_gate, requirement_applies
 from resolvent.solver._internal.version_index import VersionIndex
 from resolvent.solver.provider import Unavailable, VersionInfo
-from resolvent.solver.ranges import VersionRange, exactly, intersect_all, specifier_range
+from resolvent.solver.ranges import (
+    VersionRange,
+    exactly,
+    from_specifier,
+    intersect_all,
+    specifier_range,
+)
 from resolvent.value_class import Value
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Hashable, Iterable, Iterator, Mapping
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
@@ -40,6 +46,7 @@ __all__ = [
     "ROOT",
     "ROOT_VERSION",
     "Dependency",
+    "EdgeTable",
     "Listing",
     "Options",
     "PrereleaseMode",
@@ -102,6 +109,33 @@ class Dependency(Value):
         self.package: Final = package
         self.range: Final = range
         self.specifier: Final = specifier
+
+
+#: One stored edge: its package key and the specifier text of each requirement line that
+#: made it, in order (one line: the text itself). See :class:`EdgeTable`.
+StoredEdge = tuple[str, "str | tuple[str, ...]"]
+
+
+class EdgeTable(Protocol):
+    """Evaluated edges kept from earlier runs, for the universe's target (optional).
+
+    A provider may offer one (``provider.edge_table(markers, python_version)``); it does
+    the I/O, and the universe only asks and tells. Entries are plain values (see
+    :data:`StoredEdge`), keyed by what the provider knows identifies a version's
+    metadata, so that a stale entry cannot be found.
+    """
+
+    def key(self, name: NormalizedName, version: Version, package: str) -> Hashable | None:
+        """Return the key of ``package == version`` (``None``: it cannot be kept)."""
+        ...
+
+    def get(self, key: Hashable) -> object:
+        """Return what :meth:`put` kept under ``key`` (``None``: nothing; maybe damaged)."""
+        ...
+
+    def put(self, key: Hashable, edges: tuple[StoredEdge, ...]) -> None:
+        """Keep the edges of ``key`` for later runs."""
+        ...
 
 
 class Options(Value):
@@ -393,6 +427,36 @@ class Listing(Sequence[VersionInfo]):
         return next((info for info in self.unusable if info.version == version), None)
 
 
+def _rebuilt(stored: object) -> tuple[Dependency, ...] | None:
+    """Return the edges a stored value describes (``None``: it is not one).
+
+    The value comes from a cache file: every part is checked, and a text that is no
+    specifier makes a miss, not an error.
+    """
+    if type(stored) is not tuple:
+        return None
+    edges = []
+    try:
+        for item in stored:
+            if type(item) is not tuple or len(item) != 2:
+                return None
+            package, lines = item
+            if type(package) is not str:
+                return None
+            if type(lines) is str:
+                edges.append(Dependency(package, from_specifier(lines), lines))
+            elif type(lines) is tuple and len(lines) > 1 and all(type(t) is str for t in lines):
+                texts = ",".join(dict.fromkeys(t for t in lines if t))
+                edges.append(
+                    Dependency(package, intersect_all(list(map(from_specifier, lines))), texts)
+                )
+            else:
+                return None
+    except ValueError:  # an invalid specifier
+        return None
+    return tuple(edges)
+
+
 class Universe:
     """The resolution problem: root requirements, a target environment and a provider.
 
@@ -456,6 +520,12 @@ class Universe:
         # is kept in the value so that its id cannot be reused.
         self._marker_cache: dict[tuple[int, str], tuple[Marker, bool]] = {}
         self._python_cache: dict[int, tuple[SpecifierSet, bool]] = {}
+        # Edges kept by earlier runs, if the provider keeps them (see _load_dependencies);
+        # those rebuilt from it by their stored value, so that equal ones are one object;
+        # and the stored form of each edge made here, by its identity (kept in the value).
+        self._edge_table = self._open_edge_table()
+        self._restored: dict[object, tuple[Dependency, ...]] = {}
+        self._stored_of: dict[int, tuple[Dependency, StoredEdge]] = {}
         self._root_deps = self._edges(self.requirements, extra=None)
         self._direct = frozenset(base_name(d.package) for d in self._root_deps)
         # Only requirements whose marker holds for the target pin a yanked version or
@@ -784,11 +854,38 @@ class Universe:
             return "disallow"
         return "prefer-stable"
 
+    def _open_edge_table(self) -> EdgeTable | None:
+        """Return the provider's stored edges for this target, if it keeps any.
+
+        Not with overrides: they replace requirements by the user's, which the stored
+        edges do not know of.
+        """
+        if self.options.overrides:
+            return None
+        opener = getattr(self.provider, "edge_table", None)
+        return None if opener is None else opener(self.markers, self.python_version)
+
     def _load_dependencies(
         self, package: str, version: Version
     ) -> tuple[Dependency, ...] | Unavailable:
+        """Return a version's edges: kept by an earlier run, else made from its metadata.
+
+        Kept edges spare reading the metadata and evaluating it for the target; only
+        usable ones are kept (never an ``Unavailable``, nor those of a version with a
+        URL requirement, whose use depends on the user's own URLs).
+        """
         name = base_name(package)
         extra = _extra_of(package)
+        table = self._edge_table
+        key = None
+        if table is not None:
+            key = table.key(name, version, package)
+            if key is not None:
+                kept = self._restore(table.get(key))
+                if kept is not None:
+                    if extra is None:
+                        return kept
+                    return (Dependency(name, exactly(version), f"=={version}"), *kept)
         requirements = self.provider.get_requirements(name, version)
         if isinstance(requirements, Unavailable):
             return requirements
@@ -796,7 +893,10 @@ class Universe:
             unnamed = self._unnamed_url(requirements, None)
             if unnamed is not None:
                 return unnamed
-            return self._without_self((name,), version, self._edges(requirements, extra=None))
+            edges = self._without_self((name,), version, self._edges(requirements, extra=None))
+            if key is not None:
+                self._keep(key, edges, requirements)
+            return edges
         # A virtual extra package pins its base project to the same version and adds
         # only the extra's own requirements: those whose marker holds with the extra
         # and not without it.
@@ -807,7 +907,42 @@ class Universe:
         edges = self._without_self((package, name), version, self._edges(own, extra=extra))
         if isinstance(edges, Unavailable):
             return edges
+        if key is not None:
+            self._keep(key, edges, requirements)
         return (Dependency(name, exactly(version), f"=={version}"), *edges)
+
+    def _keep(
+        self,
+        key: Hashable,
+        edges: tuple[Dependency, ...] | Unavailable,
+        requirements: Sequence[Requirement],
+    ) -> None:
+        """Hand a version's edges to the edge table, in their stored form."""
+        if isinstance(edges, Unavailable) or any(r.url is not None for r in requirements):
+            return
+        assert self._edge_table is not None
+        stored_of = self._stored_of
+        self._edge_table.put(key, tuple(stored_of[id(edge)][1] for edge in edges))
+
+    def _restore(self, stored: object) -> tuple[Dependency, ...] | None:
+        """Rebuild kept edges as :meth:`_edges` makes them (``None``: absent or damaged).
+
+        A one-line edge's range is the memoized range of its text, the very object a
+        computed edge holds; a merged one is folded from its lines in the same order.
+        Equal stored values give one tuple, as equal requirement lines do in ``_edges``.
+        """
+        if stored is None:
+            return None
+        try:
+            found = self._restored.get(stored)
+        except TypeError:  # unhashable: not what was stored
+            return None
+        if found is None:
+            found = _rebuilt(stored)
+            if found is None:
+                return None
+            self._restored[stored] = found
+        return found
 
     def _extra_requirements(
         self, name: str, version: Version, requirements: Sequence[Requirement], extra: str
@@ -892,7 +1027,7 @@ class Universe:
         # lines on one project (`pkg!=0.0.1`, ...) made both quadratic. A version lists
         # tens of lines, most of them for extras: the remembered verdicts and parts are
         # read here, and the methods that make them called only when they are missing.
-        merged: dict[str, tuple[list[VersionRange], dict[str, None]]] = {}
+        merged: dict[str, tuple[list[VersionRange], dict[str, None], list[str]]] = {}
         for requirement in self._with_overrides(given):
             if requirement.marker is not None and not self._marker_holds(requirement, extra):
                 continue
@@ -902,14 +1037,22 @@ class Universe:
             for key in keys:
                 entry = merged.get(key)
                 if entry is None:
-                    entry = merged[key] = ([], {})
+                    entry = merged[key] = ([], {}, [])
                 entry[0].append(admitted)
+                entry[2].append(spec)
                 if spec:
                     entry[1][spec] = None
         edges = tuple(
             Dependency(key, intersect_all(ranges), ",".join(texts))
-            for key, (ranges, texts) in merged.items()
+            for key, (ranges, texts, _) in merged.items()
         )
+        if self._edge_table is not None:
+            # Each edge's stored form (see _keep): the lines' texts, which _rebuilt folds.
+            for edge, (_, _, lines) in zip(edges, merged.values(), strict=True):
+                self._stored_of[id(edge)] = (
+                    edge,
+                    (edge.package, lines[0] if len(lines) == 1 else tuple(lines)),
+                )
         self._edges_cache[known] = (given, edges)
         return edges
 
