@@ -106,9 +106,17 @@ _OPEN_ERRORS: tuple[type[Exception], ...] = (*_READ_ERRORS, OSError)
 _MAX_LINK = 4096
 _MAX_METADATA = 16 << 20
 # Members up to this size are read, inflated, checked and written in one piece each;
-# bigger ones are streamed in chunks of _STREAM_CHUNK (bounded memory).
+# bigger ones are streamed in chunks of _STREAM_CHUNK (bounded memory). A chunk is four
+# calls that release the GIL (read or slice, inflate, hash, write), and a streaming
+# thread waits its turn to take the GIL back after each while the small members' threads
+# and the downloads hold it: torch's 430 MB library in 1 MiB chunks was some 1,700 such
+# waits, and its stream ran 1.9-2.7 s past the end of its download for 0.9 s of CPU
+# time. 4 MiB chunks (a quarter of the waits) cost no more CPU time alone (0.88-0.90 s
+# against 0.88-0.95 s; 8 MiB: 1.02-1.04 s, the chunk outgrows the caches), and in
+# seven alternated cold installs of seed-ml the preparing took 4.59 s (median) against
+# 5.05 s with 1 MiB.
 _WHOLE_MEMBER = 32 << 20
-_STREAM_CHUNK = 1 << 20
+_STREAM_CHUNK = 4 << 20
 # A local file header: signature, versions, flags, method, time, date, CRC, sizes,
 # name length, extra length (APPNOTE 4.3.7).
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")

@@ -24,7 +24,8 @@ from resolvent.installer.download_gate import DownloadGate, DownloadStopped, Mem
 from resolvent.installer.prepare import Preparer
 from tests.support.dists import Dist, build_wheel
 from tests.support.index import serve_dists
-from tests.unit.test_early_unpack import BIG, _files, _RangeHook, _wanted
+from tests.support.wanted import served_wheel
+from tests.unit.test_early_unpack import BIG, _files, _RangeHook
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -108,7 +109,7 @@ def _prepare_small(
 ) -> tuple[Path, Path, Preparer]:
     with serve_dists(tmp_path / "served", [SMALL]) as server:
         wheel = next((tmp_path / "served" / "index").glob("*.whl"))
-        wanted = _wanted(server.url, wheel, sha256)
+        wanted = served_wheel(server.url, wheel, BIG, sha256)
         assert wanted.file is not None
         if size_error:
             assert wanted.file.size is not None
@@ -175,7 +176,7 @@ def test_a_big_wheel_is_unpacked_early_in_memory_or_in_a_file(
     with serve_dists(tmp_path / "served", [BIG], hooks=hook) as server:
         wheel = next((tmp_path / "served" / "index").glob("*.whl"))
         with Preparer(Cache(tmp_path / "cache"), memory_budget=budget) as preparer:
-            (ready,) = preparer.prepare([_wanted(server.url, wheel)])
+            (ready,) = preparer.prepare([served_wheel(server.url, wheel, BIG)])
     assert published == [budget is None]
     assert hook.downloads == 1
     WheelArchive(wheel).extract(tmp_path / "whole")
@@ -189,7 +190,7 @@ def test_a_dropped_download_in_memory_is_retried(tmp_path: Path, unpacked_from: 
     with serve_dists(tmp_path / "served", [SMALL], hooks=hook) as server:
         wheel = next((tmp_path / "served" / "index").glob("*.whl"))
         with Preparer(Cache(tmp_path / "cache")) as preparer:
-            (ready,) = preparer.prepare([_wanted(server.url, wheel)])
+            (ready,) = preparer.prepare([served_wheel(server.url, wheel, BIG)])
     assert hook.downloads == 2
     assert unpacked_from == ["memory"]
     WheelArchive(wheel).extract(tmp_path / "whole")

@@ -19,7 +19,8 @@ from resolvent.installer import prepare as prepare_module
 from resolvent.installer.cache import Cache
 from resolvent.installer.prepare import Preparer, _Progress
 from tests.support.index import serve_dists
-from tests.unit.test_early_unpack import BIG, _wanted
+from tests.support.wanted import served_wheel
+from tests.unit.test_early_unpack import BIG
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +38,7 @@ def test_bodies_stream_in_download_threads(tmp_path: Path, monkeypatch: pytest.M
     with serve_dists(tmp_path / "served", [BIG]) as server:
         wheel = next((tmp_path / "served" / "index").glob("*.whl"))
         with Preparer(Cache(tmp_path / "cache")) as preparer:
-            (ready,) = preparer.prepare([_wanted(server.url, wheel)])
+            (ready,) = preparer.prepare([served_wheel(server.url, wheel, BIG)])
     assert ready.tree.is_dir()
     assert threads
     assert all(name.startswith("resolvent-fetch") for name in threads), threads

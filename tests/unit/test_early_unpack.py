@@ -9,7 +9,6 @@ must end in the right tree or the usual error, with no private folder left behin
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -18,19 +17,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from resolvent.errors import HashMismatchError
-from resolvent.index.pages import DistFile
 from resolvent.installer import prepare as prepare_module
 from resolvent.installer.archive import WheelArchive
 from resolvent.installer.cache import Cache
 from resolvent.installer.download_gate import DownloadGate, DownloadStopped, GatedReader
-from resolvent.installer.plan import Wanted
 from resolvent.installer.prepare import Preparer
 from tests.support.dists import Dist, build_wheel
 from tests.support.index import _BodyFilter, serve_dists
+from tests.support.wanted import served_wheel
 
 if TYPE_CHECKING:
     import io
@@ -233,28 +229,6 @@ class _RangeHook:
         out.write(piece[cut:])
 
 
-def _wanted(server_url: str, wheel: Path, sha256: str | None = None) -> Wanted:
-    name = canonicalize_name(BIG.name)
-    digest = sha256 or hashlib.sha256(wheel.read_bytes()).hexdigest()
-    file = DistFile(
-        filename=wheel.name,
-        url=f"{server_url.removesuffix('/simple')}/files/{wheel.name}",
-        hashes={"sha256": digest},
-        requires_python=None,
-        yanked=False,
-        yanked_reason=None,
-        core_metadata=None,
-        upload_time=None,
-        size=wheel.stat().st_size,
-        kind="wheel",
-        name=name,
-        version=Version(BIG.version),
-        tags=frozenset(),
-        build=(),
-    )
-    return Wanted(name, Version(BIG.version), file=file)
-
-
 @pytest.fixture
 def early(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make every wheel big enough, and record which way each was published."""
@@ -277,7 +251,7 @@ def _prepare(tmp_path: Path, hook: _RangeHook, sha256: str | None = None) -> tup
         wheel = next((tmp_path / "served" / "index").glob("*.whl"))
         cache = Cache(tmp_path / "cache")
         with Preparer(cache) as preparer:
-            (ready,) = preparer.prepare([_wanted(server.url, wheel, sha256)])
+            (ready,) = preparer.prepare([served_wheel(server.url, wheel, BIG, sha256)])
     return ready.tree, wheel
 
 
