@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from packaging.version import Version
 
+    from resolvent.solver._internal.cnf import Group
     from resolvent.solver.provider import Reporter
     from resolvent.solver.ranges import VersionRange
     from resolvent.solver.result import Outcome
@@ -199,6 +200,14 @@ class SatEngine:
         steps = _Steps(budget, reporter)
         cnf = Cnf(universe, lazy_at_most_one=not self.optimal, interrupt=steps.poll)
         root_deps = cnf.load_root()
+        empty = _empty_root_group(cnf)
+        if empty is not None:
+            return NoSolution(
+                engine=self.name,
+                explanation=render(universe, [empty]),
+                core=(empty.target,) if empty.target is not None else (),
+                stats=_stats(cnf, steps),
+            )
         if self.optimal:
             selected = _optimal(cnf, steps, root_deps)
         else:
@@ -225,6 +234,22 @@ class SatEngine:
                 stats=stats,
             )
         return Solution(engine=self.name, selected=selected, stats=stats)
+
+
+def _empty_root_group(cnf: Cnf) -> Group | None:
+    """Return the first root requirement that no version meets (``None``: there is none).
+
+    Its clause is empty, so the encoding is unsatisfiable whatever else it holds, and
+    the group alone is a minimal core (an empty clause is unsatisfiable by itself, and
+    the only smaller set, no group, is satisfiable): no solver call is needed to know
+    it. A requirement on a version that has left the index (home-assistant's
+    ``pyunifiprotect==4.20.0``) made the lazy loop call the solver twice over the
+    thousand root requirements' clauses and extract a core by deletion: 0.3 s of CPU
+    for an answer that loading the root had already given. Minimal cores need not be
+    unique (two root pins of one project that contradict each other would make
+    another); the one reported here is the first such requirement in the user's order.
+    """
+    return next((g for g in cnf.groups if g.kind == "root" and not g.clause), None)
 
 
 def _evaluate(
