@@ -349,6 +349,7 @@ class Cache:
         limits: ZipLimits | None = None,
         gate: DownloadGate | None = None,
         data: bytes | bytearray | memoryview | None = None,
+        staging: Path | None = None,
     ) -> StagedWheel:
         """Unpack and check ``wheel_path`` into a private folder of the cache, unpublished.
 
@@ -358,22 +359,30 @@ class Cache:
         :mod:`resolvent.installer.download_gate`). With ``data``, the file's bytes are in
         memory (``wheel_path`` only names it). The caller publishes the result with
         :meth:`publish_staged` once the archive's hash is known and checked, or discards
-        it. On error nothing is left behind.
+        it. On error nothing is left behind. ``staging`` is the private folder to use,
+        made empty by the caller (:meth:`staging_folder`): a worker process unpacks into
+        the folder its parent made, which the parent removes if the worker dies.
         """
+        import shutil  # noqa: PLC0415 -- see _remove_tree
+
         from resolvent.installer.archive import WheelArchive  # noqa: PLC0415 - see _MANIFEST
 
-        bucket = self.bucket(CacheBucket.ARCHIVE)
-        import shutil  # noqa: PLC0415 -- see _remove_tree
-        import tempfile  # noqa: PLC0415 -- only unpacking stages
-
-        staging = tempfile.mkdtemp(prefix=f"{_TMP}{self._key(sha256)}-", dir=bucket)
+        if staging is None:
+            staging = self.staging_folder(sha256)
         try:
             archive = WheelArchive(wheel_path, limits=limits, gate=gate, data=data)
-            archive.extract(Path(staging) / "tree")
-            return StagedWheel(Path(staging), archive.manifest())
+            archive.extract(staging / "tree")
+            return StagedWheel(staging, archive.manifest())
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+    def staging_folder(self, sha256: str) -> Path:
+        """Make and return a new private folder to stage archive ``sha256`` in."""
+        import tempfile  # noqa: PLC0415 -- only unpacking stages
+
+        bucket = self.bucket(CacheBucket.ARCHIVE)
+        return Path(tempfile.mkdtemp(prefix=f"{_TMP}{self._key(sha256)}-", dir=bucket))
 
     def publish_staged(
         self, staged: StagedWheel, sha256: str, filename: str, *, source: str = "local"
