@@ -530,7 +530,10 @@ def _read_journal(data: bytes, root: str, staging: str) -> list[_Step] | None:
     only where a run of ours could have.
     """
     if not data.startswith(_JOURNAL_HEADER):
-        return None
+        # A run killed between creating the file and writing its header (two system
+        # calls, :meth:`Journal._open`) leaves a prefix of it, often nothing: no step
+        # was written, so none was taken, and the run changed nothing.
+        return [] if _JOURNAL_HEADER.startswith(data) else None
     steps: list[_Step] = []
     for line in data[len(_JOURNAL_HEADER) :].splitlines():
         try:

@@ -281,6 +281,23 @@ def test_a_journal_of_another_format_is_left_alone(venv: Venv) -> None:
     assert staging.is_dir()
 
 
+@pytest.mark.parametrize("written", [b"", b"resolvent-jour", b"resolvent-journal 1"])
+def test_a_run_killed_before_its_journal_had_a_header_changed_nothing(
+    venv: Venv, written: bytes
+) -> None:
+    """The journal file is created, then its header written: a kill between the two
+    leaves an empty or cut header, and no step (each is written before it is taken)."""
+    staging = venv.root / (STAGING + "unwritten")
+    staging.mkdir()
+    (staging / "journal").write_bytes(written)
+    (staging / "t0").mkdir()  # a tree staged before the first step
+    (staging / "t0" / "module.py").write_text("staged\n")
+    before = snapshot(venv.root)
+    assert recover_staging(venv.root) == []
+    assert _staging(venv) == []
+    assert snapshot(venv.root) == {k: v for k, v in before.items() if STAGING not in k}
+
+
 def test_a_restore_that_fails_keeps_the_backups_where_no_run_deletes_them(venv: Venv) -> None:
     staging = venv.root / (STAGING + "blocked")
     blocked = venv.site_packages / "blocked.py"
