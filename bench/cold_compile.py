@@ -24,8 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-_FLAGS = ("--exclude-newer", "2026-01-01", "--python-version", "3.11", "-q")
-_UV = Path(__file__).resolve().parent / ".work" / "tools" / "uv" / "bin" / "uv"
+#: The flags of the network tests, which both tools are given.
+FLAGS = ("--exclude-newer", "2026-01-01", "--python-version", "3.11", "-q")
+#: The uv that ``make bench`` installs.
+UV = Path(__file__).resolve().parent / ".work" / "tools" / "uv" / "bin" / "uv"
+
+
+def tool_env() -> dict[str, str]:
+    """Return this environment without pip's or uv's settings (and pip.conf)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    return base | {"PIP_CONFIG_FILE": os.devnull, "UV_NO_PROGRESS": "1"}
 
 
 def _size_mb(folder: Path) -> float:
@@ -51,12 +59,11 @@ def main() -> None:
     parser.add_argument("sets", nargs="+", type=Path)
     parser.add_argument("--tree", action="append", type=Path, default=None)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--uv", type=Path, default=_UV)
+    parser.add_argument("--uv", type=Path, default=UV)
     parser.add_argument("--no-uv", action="store_true")
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path.cwd()])]
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    base |= {"PIP_CONFIG_FILE": os.devnull, "UV_NO_PROGRESS": "1"}
+    base = tool_env()
     with tempfile.TemporaryDirectory(prefix="cold-compile-") as scratch:
         cache, out = Path(scratch) / "cache", Path(scratch) / "out.txt"
         for _ in range(args.rounds):
@@ -67,14 +74,14 @@ def main() -> None:
                 runs: list[tuple[str, list[str], dict[str, str], Path]] = [
                     (
                         tree.name,
-                        [sys.executable, "-m", "resolvent", "pip", "compile", source, *_FLAGS],
+                        [sys.executable, "-m", "resolvent", "pip", "compile", source, *FLAGS],
                         base | {"PYTHONPATH": str(tree)},
                         tree,
                     )
                     for tree in trees
                 ]
                 if not args.no_uv:
-                    uv = [str(args.uv), "pip", "compile", source, *_FLAGS]
+                    uv = [str(args.uv), "pip", "compile", source, *FLAGS]
                     runs.append(("uv", uv, base, Path(scratch)))
                 for label, argv, env, cwd in runs:
                     shutil.rmtree(cache, ignore_errors=True)

@@ -18,7 +18,6 @@ median wall to uv's. uv is the one ``make bench`` installs (``--uv PATH`` otherw
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
@@ -27,8 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-_FLAGS = ("--exclude-newer", "2026-01-01", "--python-version", "3.11", "-q")
-_UV = Path(__file__).resolve().parent / ".work" / "tools" / "uv" / "bin" / "uv"
+from bench.cold_compile import FLAGS, UV, tool_env
 
 #: One timed run: (wall seconds, CPU seconds, exit status).
 Run = tuple[float, float, int]
@@ -64,11 +62,10 @@ def main() -> None:
     parser.add_argument("sets", nargs="+", type=Path)
     parser.add_argument("--tree", action="append", type=Path, default=None)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--uv", type=Path, default=_UV)
+    parser.add_argument("--uv", type=Path, default=UV)
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path.cwd()])]
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    base |= {"PIP_CONFIG_FILE": os.devnull, "UV_NO_PROGRESS": "1"}
+    base = tool_env()
     runs: dict[tuple[str, str], list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="warm-compile-") as scratch:
         out = Path(scratch) / "out.txt"
@@ -80,14 +77,14 @@ def main() -> None:
                 commands = [
                     (
                         tree.name,
-                        [sys.executable, "-m", "resolvent", "pip", "compile", source, *_FLAGS],
+                        [sys.executable, "-m", "resolvent", "pip", "compile", source, *FLAGS],
                         base | {"PYTHONPATH": str(tree)},
                         tree,
                     )
                     for tree in trees
                 ]
                 commands.append(
-                    ("uv", [str(args.uv), "pip", "compile", source, *_FLAGS], base, Path(scratch))
+                    ("uv", [str(args.uv), "pip", "compile", source, *FLAGS], base, Path(scratch))
                 )
                 for label, argv, env, cwd in commands:
                     out.unlink(missing_ok=True)

@@ -199,21 +199,7 @@ class _MemoryBudget:
         more system time than writing a file did. Dropping the buffer unmaps it. Called
         off the event loop: mapping torch's size takes some 40 ms.
         """
-        import mmap  # noqa: PLC0415 -- only downloads need it
-
-        with self._lock:
-            if size <= 0 or size > self._left:
-                return None
-            self._left -= size
-        try:
-            populate = getattr(mmap, "MAP_POPULATE", 0)
-            if populate:
-                flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate
-                return mmap.mmap(-1, size, flags=flags)
-            return mmap.mmap(-1, size)
-        except (OSError, OverflowError, ValueError):  # no memory to map: use a file
-            self.give(size)
-            return None
+        return self._counted(size, _private_mapping)
 
     def take_shared(self, size: int) -> tuple[mmap.mmap, int] | None:
         """Return a buffer like :meth:`take`'s that a worker process can map, and its file.
@@ -223,13 +209,17 @@ class _MemoryBudget:
         """
         from resolvent.installer.unpack_worker import shared_buffer  # noqa: PLC0415
 
+        return self._counted(size, shared_buffer)
+
+    def _counted(self, size: int, make: Callable[[int], T]) -> T | None:
+        """Return ``make(size)``, counted against the budget; ``None``: no room or no memory."""
         with self._lock:
             if size <= 0 or size > self._left:
                 return None
             self._left -= size
         try:
-            return shared_buffer(size)
-        except (OSError, OverflowError, ValueError):
+            return make(size)
+        except (OSError, OverflowError, ValueError):  # no memory to map: use a file
             self.give(size)
             return None
 
@@ -237,6 +227,16 @@ class _MemoryBudget:
         """Return ``size`` bytes to the budget (a buffer :meth:`take` gave, now dropped)."""
         with self._lock:
             self._left += size
+
+
+def _private_mapping(size: int) -> mmap.mmap:
+    """Return an anonymous private mapping of ``size`` bytes, its pages mapped at once."""
+    import mmap  # noqa: PLC0415 -- only downloads need it
+
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if populate:
+        return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+    return mmap.mmap(-1, size)
 
 
 def _default_memory_budget() -> int:

@@ -23,9 +23,10 @@ requirement groups told in sentences
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import partial
 from typing import TYPE_CHECKING
 
-from resolvent.solver._internal.cnf import _IDENTITY_SCAN, Cnf
+from resolvent.solver._internal.cnf import Cnf, position_of, version_positions
 from resolvent.solver._internal.collector import fewer_collections
 from resolvent.solver._internal.sat_explain import minimal_core, render
 from resolvent.solver.provider import Unavailable
@@ -266,7 +267,8 @@ def _evaluate(
     requirement clause ``-x[p,v] | OR x[q,w] for w in versions(q) if w in R`` holds
     exactly when ``q`` is pinned to a listed version inside ``R``, with membership as
     the encoding decides it (``VersionRange.filter`` with pre-releases admitted, the
-    answer :meth:`Cnf.allowed`'s index gives); a root clause the same; an
+    answer :meth:`Cnf.allowed`'s index gives; the pin's variable found as
+    :meth:`Cnf.index_of` finds it, :func:`position_of`); a root clause the same; an
     unavailability unit fails. The selection is then confirmed exactly when what that
     model reaches from the root is the selection (``_rejection``): section 6's
     argument, unchanged, shows it is a resolution.
@@ -282,7 +284,7 @@ def _evaluate(
     for package, version in sorted(selected.items()):
         steps.poll()  # a new package's versions: a listing read
         versions = universe.versions(package)
-        index = _position(versions, version)
+        index = position_of(versions, version, partial(version_positions, versions))
         if index is None:
             return None
         listed[package] = versions[index]
@@ -318,18 +320,6 @@ def _evaluate(
         "clauses": clauses,
         "loaded": steps.loaded,
     }
-
-
-def _position(versions: Sequence[Version], version: Version) -> int | None:
-    """Return the index of ``version`` in ``versions`` as :meth:`Cnf.index_of` finds it.
-
-    By identity among the first few, else by value (the last equal one, as its map
-    of the versions keeps it): the variable the solver's call would assume true.
-    """
-    for index in range(min(_IDENTITY_SCAN, len(versions))):
-        if versions[index] is version:
-            return index
-    return {listed: index for index, listed in enumerate(versions)}.get(version)
 
 
 def _all_hold(deps: Sequence[Dependency], listed: Mapping[str, Version]) -> bool:

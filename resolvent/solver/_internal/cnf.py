@@ -22,7 +22,7 @@ from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 from resolvent.value_class import Value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from packaging.version import Version
 
@@ -40,6 +40,28 @@ _IDENTITY_SCAN = 8
 # At most this many versions use the pairwise at-most-one encoding; above it, the
 # sequential counter (3n clauses, n auxiliary variables) is smaller.
 _PAIRWISE_LIMIT = 6
+
+
+def position_of(
+    versions: Sequence[Version],
+    version: Version,
+    positions: Callable[[], Mapping[Version, int]],
+) -> int | None:
+    """Return the index of ``version`` among a package's ``versions`` (``None``: absent).
+
+    By identity among the first few (a decided version is usually the very object the
+    listing holds, and near its front), else by value in the map ``positions`` makes
+    (the last equal one): the variable an encoding gives that version.
+    """
+    for index in range(min(_IDENTITY_SCAN, len(versions))):
+        if versions[index] is version:
+            return index
+    return positions().get(version)
+
+
+def version_positions(versions: Sequence[Version]) -> dict[Version, int]:
+    """Return each version's index among ``versions`` (the last of equal ones)."""
+    return {v: i for i, v in enumerate(versions)}
 
 
 class Group(Value):
@@ -273,13 +295,13 @@ class Cnf:
         versions = self.versions.get(package)
         if versions is None:
             return None
-        for index in range(min(_IDENTITY_SCAN, len(versions))):
-            if versions[index] is version:
-                return index
+        return position_of(versions, version, lambda: self._positions_of(package, versions))
+
+    def _positions_of(self, package: str, versions: Sequence[Version]) -> dict[Version, int]:
         positions = self._positions.get(package)
         if positions is None:
-            positions = self._positions[package] = {v: i for i, v in enumerate(versions)}
-        return positions.get(version)
+            positions = self._positions[package] = version_positions(versions)
+        return positions
 
     def fresh(self) -> int:
         """Return a new variable that belongs to no package (selectors, activations)."""
