@@ -427,6 +427,14 @@ class Listing(Sequence[VersionInfo]):
         return next((info for info in self.unusable if info.version == version), None)
 
 
+def _merged_text(lines: Sequence[str]) -> str:
+    """Return the specifier text of an edge merged from requirement lines on one package.
+
+    Each distinct non-empty text once, in the order the lines give them.
+    """
+    return ",".join(dict.fromkeys(text for text in lines if text))
+
+
 def _rebuilt(stored: object) -> tuple[Dependency, ...] | None:
     """Return the edges a stored value describes (``None``: it is not one).
 
@@ -446,10 +454,8 @@ def _rebuilt(stored: object) -> tuple[Dependency, ...] | None:
             if type(lines) is str:
                 edges.append(Dependency(package, from_specifier(lines), lines))
             elif type(lines) is tuple and len(lines) > 1 and all(type(t) is str for t in lines):
-                texts = ",".join(dict.fromkeys(t for t in lines if t))
-                edges.append(
-                    Dependency(package, intersect_all(list(map(from_specifier, lines))), texts)
-                )
+                ranges = list(map(from_specifier, lines))
+                edges.append(Dependency(package, intersect_all(ranges), _merged_text(lines)))
             else:
                 return None
     except ValueError:  # an invalid specifier
@@ -1027,7 +1033,7 @@ class Universe:
         # lines on one project (`pkg!=0.0.1`, ...) made both quadratic. A version lists
         # tens of lines, most of them for extras: the remembered verdicts and parts are
         # read here, and the methods that make them called only when they are missing.
-        merged: dict[str, tuple[list[VersionRange], dict[str, None], list[str]]] = {}
+        merged: dict[str, tuple[list[VersionRange], list[str]]] = {}
         for requirement in self._with_overrides(given):
             if requirement.marker is not None and not self._marker_holds(requirement, extra):
                 continue
@@ -1037,18 +1043,16 @@ class Universe:
             for key in keys:
                 entry = merged.get(key)
                 if entry is None:
-                    entry = merged[key] = ([], {}, [])
+                    entry = merged[key] = ([], [])
                 entry[0].append(admitted)
-                entry[2].append(spec)
-                if spec:
-                    entry[1][spec] = None
+                entry[1].append(spec)
         edges = tuple(
-            Dependency(key, intersect_all(ranges), ",".join(texts))
-            for key, (ranges, texts, _) in merged.items()
+            Dependency(key, intersect_all(ranges), _merged_text(lines))
+            for key, (ranges, lines) in merged.items()
         )
         if self._edge_table is not None:
             # Each edge's stored form (see _keep): the lines' texts, which _rebuilt folds.
-            for edge, (_, _, lines) in zip(edges, merged.values(), strict=True):
+            for edge, (_, lines) in zip(edges, merged.values(), strict=True):
                 self._stored_of[id(edge)] = (
                     edge,
                     (edge.package, lines[0] if len(lines) == 1 else tuple(lines)),
