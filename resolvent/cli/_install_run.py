@@ -17,6 +17,7 @@ from resolvent.cli._errors import run, say
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from resolvent.installer.speculate import Speculation
     from resolvent.installer.venv import Venv
     from resolvent.project.install import InstallReport
     from resolvent.project.resolve import ResolveSettings
@@ -158,15 +159,87 @@ def run_install(
     override_files: tuple[Path, ...] = (),
 ) -> None:
     from resolvent.installer.discovery import refuse_externally_managed  # noqa: PLC0415
-    from resolvent.installer.link import LinkMode  # noqa: PLC0415
-    from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
 
     environment = refuse_externally_managed(
         find_target(options["python"], system=options["system"]),
         break_system_packages=options["break_system_packages"],
     )
+    arguments = (
+        packages,
+        requirement_files,
+        editables,
+        constraint_files,
+        exact,
+        no_deps,
+        upgrade,
+        upgrade_packages,
+        override_files,
+    )
+    # Forked before the big imports below, so that the helper has their time too.
+    speculation = _speculation(options, environment, arguments)
+    try:
+        report = _install(
+            options,
+            environment,
+            speculation,
+            packages=packages,
+            requirement_files=requirement_files,
+            editables=editables,
+            constraint_files=constraint_files,
+            exact=exact,
+            no_deps=no_deps,
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+            override_files=override_files,
+        )
+    finally:
+        if speculation is not None:
+            speculation.end()
+    _render(report, quiet=options["quiet"], requested_mode=options["link_mode"])
+
+
+def _speculation(
+    options: dict[str, Any], environment: Venv, arguments: tuple[object, ...]
+) -> Speculation | None:
+    """Start building the trees this command linked last time (see ``speculate``)."""
+    if options["dry_run"] or options["link_mode"] != "hardlink":
+        return None
+    import os  # noqa: PLC0415
+
+    from resolvent.errors import ResolventError  # noqa: PLC0415
+    from resolvent.installer.cache import Cache  # noqa: PLC0415
+    from resolvent.installer.speculate import Speculation, memo_key  # noqa: PLC0415
+
+    try:
+        cache_root = os.fspath(Cache.at(options["cache_dir"]).root)
+        root = os.fspath(environment.root)
+        key = memo_key([sorted(options.items()), arguments, os.getcwd(), root])  # noqa: PTH109
+    except (ResolventError, OSError):  # no cache folder or no working folder: the run says
+        return None
+    sites = (os.fspath(environment.site_packages), os.fspath(environment.platlib))
+    return Speculation.begin(cache_root, key, root, sites)
+
+
+def _install(
+    options: dict[str, Any],
+    environment: Venv,
+    speculation: Speculation | None,
+    *,
+    packages: tuple[str, ...],
+    requirement_files: tuple[Path, ...],
+    editables: tuple[str, ...],
+    constraint_files: tuple[Path, ...],
+    exact: bool,
+    no_deps: bool,
+    upgrade: bool,
+    upgrade_packages: tuple[str, ...],
+    override_files: tuple[Path, ...],
+) -> InstallReport:
+    from resolvent.installer.link import LinkMode  # noqa: PLC0415
+    from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
+
     quiet = options["quiet"]
-    report = install_requirements(
+    return install_requirements(
         InstallRequest(
             environment,
             resolve_settings(options),
@@ -187,6 +260,6 @@ def run_install(
             progress=not quiet and sys.stderr.isatty(),
             dry_run=options["dry_run"],
             allow_empty=options.get("allow_empty_requirements", False),
+            speculation=speculation,
         )
     )
-    _render(report, quiet=quiet, requested_mode=options["link_mode"])

@@ -50,13 +50,14 @@ from typing import TYPE_CHECKING, Final, Literal
 from packaging.utils import canonicalize_name
 
 from resolvent.errors import InstallError, ResolventError, os_paths, os_reason
-from resolvent.installer.link import Linker, LinkMode
+from resolvent.installer.link import Linker, LinkMode, build_tree
 from resolvent.installer.record import RecordEntry, parse_record
+from resolvent.installer.speculate import SPECULATIVE_PREFIX, discard_abandoned
 from resolvent.json_text import parse_json
 from resolvent.value_class import Value
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from resolvent.installer.wheel import DataKey
 
@@ -457,16 +458,19 @@ def recover_staging(root: Path) -> list[str]:
     undone, latest first (each only if it was taken), so the environment holds again
     what it held before that run, and then the folder is deleted. If something could
     not be put back, the folder is kept under another name, and the message says where.
+    A dead run's speculative folder (see :mod:`~resolvent.installer.speculate`) is deleted.
     """
     try:
         with os.scandir(root) as entries:
-            stale = [
-                entry.path
-                for entry in entries
-                if entry.name.startswith(_STAGING_PREFIX) and entry.is_dir(follow_symlinks=False)
+            found = [
+                (entry.name, entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)
             ]
     except OSError:
         return []
+    stale = [path for name, path in found if name.startswith(_STAGING_PREFIX)]
+    for name, path in found:
+        if name.startswith(SPECULATIVE_PREFIX):
+            discard_abandoned(path)  # a killed run's trees, never part of the environment
     notes: list[str] = []
     # Several journals (a rare thing: each run recovers the ones before it) are undone
     # latest first, as the steps within one are.
@@ -721,6 +725,7 @@ class SchemeDestination:
         "_linker",
         "_made",
         "_placements",
+        "_prestaged",
         "_removals",
         "_root_key",
         "_stage",
@@ -738,8 +743,12 @@ class SchemeDestination:
         python: str,
         link_mode: LinkMode = LinkMode.HARDLINK,
         journal: Journal | None = None,
+        prestaged: Callable[[str, tuple[int, int, int]], str | None] | None = None,
     ) -> None:
         self.scheme = scheme
+        # Trees of links built ahead of the run (see `speculate`): given the source and
+        # the (folders, files, links) counts, the ready tree or `None`.
+        self._prestaged = prestaged
         # With a journal, the transaction stages in the journal's folder, shared with the
         # journal's other transactions: it names its files with its own token.
         self._journal = journal
@@ -820,15 +829,19 @@ class SchemeDestination:
         if self._stage is None:
             raise InstallError("no install in progress; call `begin()` first")
         tree = os.path.join(self._stage, f"{self._token}t{len(self._trees)}")
-        os.mkdir(tree)
+        built = None
+        if self._prestaged is not None and self._linker.mode is LinkMode.HARDLINK:
+            built = self._prestaged(source, (len(dirs), len(files), len(links)))
+        if built is not None:
+            try:
+                os.rename(built, tree)  # noqa: PTH104 -- the same tree, built while resolving
+            except OSError:
+                built = None
+        if built is None:
+            os.mkdir(tree)
         self._trees.append(_StagedTree(tree, os.fspath(self.scheme.path(key)), files, links))
-        mkdir = os.mkdir
-        prefix = tree + "/"
-        for folder in dirs:
-            mkdir(prefix + folder)
-        self._linker.link_files(source, tree, files)
-        for name in links:
-            self._linker.link(os.path.join(source, name), os.path.join(tree, name), is_symlink=True)
+        if built is None:
+            build_tree(self._linker, tree, source, dirs, files, links)
 
     def link(self, key: DataKey, path: str, source: str, *, is_symlink: bool = False) -> None:
         """Plan file ``path`` of scheme ``key`` as a link to ``source`` (never modified)."""

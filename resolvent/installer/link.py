@@ -23,10 +23,10 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
-__all__ = ["LinkMode", "Linker", "link_tree"]
+__all__ = ["LinkMode", "Linker", "build_tree", "link_tree"]
 
 # Linux's FICLONE ioctl number (_IOW(0x94, 9, int)); fcntl names it from Python 3.12 on.
 _FICLONE = 0x40049409
@@ -186,6 +186,37 @@ def _hardlink_names(source: str, target: str, names: Sequence[str]) -> tuple[int
             error.errno, error.strerror, f"{source}/{name}", None, f"{target}/{name}"
         )
     return done, None
+
+
+def build_tree(  # noqa: PLR0917 -- a manifest's three lists, in its order
+    linker: Linker,
+    tree: str,
+    source: str,
+    dirs: Sequence[str],
+    files: Sequence[str],
+    links: Sequence[str],
+    *,
+    pause: Callable[[], None] | None = None,
+) -> None:
+    """Fill the empty folder ``tree`` with ``dirs``, and ``files`` and ``links`` of ``source``.
+
+    Paths are relative and ``/``-separated (a checked manifest's); ``dirs`` lists every
+    folder the others need, each after its parent. ``pause``, when given, is called
+    between chunks of 512 files (the speculative helper stops there when told to).
+    """
+    mkdir = os.mkdir
+    prefix = tree + "/"
+    for folder in dirs:
+        mkdir(prefix + folder)
+    if pause is None:
+        linker.link_files(source, tree, files)
+    else:
+        for start in range(0, len(files), 512):
+            pause()
+            linker.link_files(source, tree, files[start : start + 512])
+    join = os.path.join
+    for name in links:
+        linker.link(join(source, name), join(tree, name), is_symlink=True)
 
 
 def link_tree(src: Path | str, dst: Path | str, mode: LinkMode = LinkMode.HARDLINK) -> LinkMode:

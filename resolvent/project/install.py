@@ -93,6 +93,7 @@ if TYPE_CHECKING:
     from resolvent.installer.build import BuildRequirementsInstaller
     from resolvent.installer.destination import Journal
     from resolvent.installer.install import InstalledDistribution
+    from resolvent.installer.speculate import Speculation
     from resolvent.installer.venv import Venv
     from resolvent.project.resolve import ResolveSettings
 
@@ -140,6 +141,9 @@ class InstallRequest(MutableValue):
     :param dry_run: resolve and plan, report what would change, change nothing.
     :param allow_empty: with ``exact``, let inputs that name nothing clear the environment
         (uv's ``--allow-empty-requirements``); otherwise such a sync changes nothing.
+    :param speculation: trees of links built while the run resolves, from what the same
+        command linked last time (see :mod:`resolvent.installer.speculate`); the run
+        records what it linked there. The caller ends it.
     """
 
     __slots__ = (
@@ -161,6 +165,7 @@ class InstallRequest(MutableValue):
         "require_hashes",
         "requirement_files",
         "settings",
+        "speculation",
         "upgrade",
         "upgrade_packages",
     )
@@ -187,6 +192,7 @@ class InstallRequest(MutableValue):
         cache: Cache | None = None,
         dry_run: bool = False,  # noqa: FBT001, FBT002
         allow_empty: bool = False,  # noqa: FBT001, FBT002
+        speculation: Speculation | None = None,
     ) -> None:
         self.environment = environment
         self.settings = settings
@@ -208,6 +214,7 @@ class InstallRequest(MutableValue):
         self.cache = cache
         self.dry_run = dry_run
         self.allow_empty = allow_empty
+        self.speculation = speculation
 
 
 class InstallReport(MutableValue):
@@ -858,6 +865,10 @@ def _apply_steps(
 
     scheme = environment.scheme  # made once: it joins a dozen paths
     python = os.fspath(environment.python)
+    speculation = request.speculation
+    if speculation is not None:
+        speculation.release(os.fspath(cached.tree) for cached in ready)
+    prestaged = None if speculation is None else speculation.take
 
     def link_one(cached: CachedDist) -> InstalledDistribution:
         wanted = cached.wanted
@@ -866,6 +877,7 @@ def _apply_steps(
             python=python,
             link_mode=request.link_mode,
             journal=journal,
+            prestaged=prestaged,
         )
         # The manifest the cache stored when it verified the entry spares re-checking
         # the tree; an entry from before manifests is checked once and gets one.
@@ -887,7 +899,8 @@ def _apply_steps(
     failures: list[BaseException] = []
     # Biggest first (by the size of the stored manifest), so the wheel of 12,000 files
     # does not start last and link alone while the other workers idle.
-    pending = iter(sorted(ordered, key=_manifest_size, reverse=True))
+    biggest_first = sorted(ordered, key=_manifest_size, reverse=True)
+    pending = iter(biggest_first)
     taking = threading.Lock()
 
     def work(ended: threading.Event) -> None:
@@ -927,6 +940,8 @@ def _apply_steps(
         raise
     if failures:
         raise failures[0]
+    if speculation is not None:  # a hint for the next run of the command, in link order
+        speculation.remember([os.fspath(cached.tree) for cached in biggest_first])
     return [(cached, results[id(cached)]) for cached in ordered]
 
 

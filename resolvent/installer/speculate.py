@@ -1,0 +1,353 @@
+"""Speculative linking: a warm install's trees of links built while the run resolves.
+
+A warm install links every file of its cache entries into the environment (a hardlink
+each: 26,000 for seed-ml's 56 wheels, about 100 ms of system calls) only after it has
+imported its modules and resolved, one core busy after the other while the second idles.
+The same command run again (a CI job, a benchmark, a venv rebuilt from the same
+requirements) nearly always links the same entries as the last time. So a run of
+``pip install``/``pip sync`` first reads which entries the same command linked last time
+(a memo in the cache's ``installs-v1`` bucket) and forks a helper process that builds
+their staged trees (the folders and the links, exactly what :func:`build_tree` makes
+for the run itself) in a private folder of the environment, while the run imports,
+resolves and plans. When the run comes to link an entry, it takes the helper's tree if
+the helper built that very entry from the same manifest, by renaming it into its staging
+folder; else it links the entry itself, as without speculation. The journal, the
+commit and the rollback are the run's as always: a taken tree is a staged tree like
+any other.
+
+Who builds a tree is decided by one ``mkdir``: the helper creates ``t<index>`` before it
+builds it, and the run creates it to claim an entry for itself (one the helper has not
+started, or one the plan no longer wants), so each tree is built once and the helper
+skips what the run has claimed. Nothing outside the private folder is written by the
+helper; it never installs anything. The folder is deleted when the run ends; the helper
+dies with the run (``PR_SET_PDEATHSIG``), and a folder whose owner died (a run killed
+with SIGKILL) is deleted by the next run that takes the environment's lock
+(:func:`discard_abandoned`): a live run holds a shared ``flock`` on its folder.
+
+Only on Linux (the parent-death signal), only for hardlinks, and only when the run is
+single-threaded when it forks (the command line's case: a process with threads is not
+forked). ``RESOLVENT_NO_SPECULATION=1`` turns it off. uv has no such step.
+"""
+
+# Hot paths use str paths and os calls, as DESIGN.md asks:
+# ruff: noqa: PTH102, PTH103, PTH106, PTH118, PTH119, PTH120, PTH123
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+__all__ = ["SPECULATIVE_PREFIX", "Speculation", "discard_abandoned", "memo_key"]
+
+#: The cache bucket of memos: per command, the entries its last successful run linked.
+MEMO_BUCKET = "installs-v1"
+#: The private folder's name in the environment (never a staging folder's prefix).
+SPECULATIVE_PREFIX = ".resolvent-speculative-"
+_MEMO_HEADER = "resolvent speculative links 1"
+#: ``prctl`` option: the signal this process gets when its parent thread ends.
+_PR_SET_PDEATHSIG = 1
+#: A tree's shape as the helper built it and as the run's manifest says: (dirs, files, links).
+Shape = tuple[int, int, int]
+
+
+def memo_key(parts: Iterable[object]) -> str:
+    """Return the memo name of a command: a digest of everything that made it."""
+    import hashlib  # noqa: PLC0415 -- one call per run
+
+    text = repr(tuple(parts)).encode("utf-8", "backslashreplace")
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
+class _Stopped(Exception):  # noqa: N818 -- a signal between the helper's chunks, not an error
+    """The run said goodbye (or died): the helper stops building."""
+
+
+class Speculation:
+    """One run's speculation: the memo it read, the helper it forked, the trees it took.
+
+    Made by :meth:`begin`; :meth:`take` is called by the run's link workers (threads);
+    :meth:`end` must be called when the run ends, however it ends.
+    """
+
+    def __init__(self, cache_root: str, key: str) -> None:
+        self._archive = os.path.join(cache_root, "archive-v1")
+        self._memo = os.path.join(cache_root, MEMO_BUCKET, key)
+        self.trees: list[str] = []
+        self._index: dict[str, int] = {}
+        self.folder: str | None = None
+        self._pid = 0
+        self._control = -1
+        self._status = -1
+        self._lock = -1
+        self._built: dict[int, Shape | None] = {}
+        self._claimed: set[int] = set()  # by `release`: the helper never builds them
+        self._helper_ended = False
+        self._reading = threading.Lock()
+        #: How many trees the run took from the helper (for tests and reports).
+        self.taken = 0
+
+    @classmethod
+    def begin(cls, cache_root: str, key: str, root: str, sites: tuple[str, str]) -> Speculation:
+        """Read the memo of command ``key`` and fork the helper, when there is something to do.
+
+        ``root`` is the environment (the private folder goes there, on the file system
+        of the staging folder, so a tree moves by one rename); ``sites`` its purelib and
+        platlib folders (the helper skips entries already installed there).
+        """
+        speculation = cls(cache_root, key)
+        speculation.trees = speculation._read_memo()
+        speculation._index = {tree: index for index, tree in enumerate(speculation.trees)}
+        if speculation.trees and _may_fork():
+            with contextlib.suppress(OSError):
+                speculation._fork(root, sites)
+        return speculation
+
+    def _read_memo(self) -> list[str]:
+        try:
+            with open(self._memo, encoding="utf-8") as stream:
+                header, *trees = stream.read().splitlines()
+        except (OSError, UnicodeDecodeError, ValueError):
+            return []
+        if header != _MEMO_HEADER:
+            return []
+        # Only entries of this cache's archive bucket, by their plain names: a damaged or
+        # planted memo can make the helper link nothing else.
+        archive = self._archive
+        return [
+            tree
+            for tree in trees
+            if os.path.dirname(tree) == archive and os.path.basename(tree).isalnum()
+        ]
+
+    def _fork(self, root: str, sites: tuple[str, str]) -> None:
+        import fcntl  # noqa: PLC0415 -- POSIX only
+        import tempfile  # noqa: PLC0415
+
+        folder = tempfile.mkdtemp(prefix=SPECULATIVE_PREFIX, dir=root)
+        lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(lock, fcntl.LOCK_SH)  # held by the run and the helper: "in use"
+        control_read, control_write = os.pipe()
+        status_read, status_write = os.pipe()
+        parent = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the helper: never returns, never runs the parent's code
+            try:
+                os.close(control_write)
+                os.close(status_read)
+                _helper(folder, self.trees, sites, control_read, status_write, parent)
+            finally:
+                os._exit(0)
+        os.close(control_read)
+        os.close(status_write)
+        self.folder = folder
+        self._pid = pid
+        self._control = control_write
+        self._status = status_read
+        self._lock = lock
+
+    def release(self, wanted: Iterable[str]) -> None:
+        """Claim, so that the helper skips them, the memo's trees the plan does not link."""
+        folder = self.folder
+        if folder is None:
+            return
+        keep = set(wanted)
+        for index, tree in enumerate(self.trees):
+            if tree not in keep:
+                with contextlib.suppress(OSError):
+                    os.mkdir(os.path.join(folder, f"t{index}"))
+                    self._claimed.add(index)
+
+    def take(self, source: str, shape: Shape) -> str | None:
+        """Return the helper's tree of cache entry ``source``, or ``None``: link it yourself.
+
+        ``shape`` is the run's manifest's (folders, files, links): the helper's tree is
+        taken only if it was built whole from a manifest of that shape (the entry is the
+        same, and entries never change). Waits while the helper builds it.
+        """
+        index = self._index.get(source)
+        folder = self.folder
+        if index is None or folder is None or index in self._claimed:
+            return None
+        tree = os.path.join(folder, f"t{index}")
+        try:
+            os.mkdir(tree)
+        except FileExistsError:
+            if self._result(index) == shape:
+                self.taken += 1
+                return tree
+            return None
+        except OSError:
+            return None
+        return None  # claimed: the helper had not started it
+
+    def _result(self, index: int) -> Shape | None:
+        """Wait for the helper's word on tree ``index``."""
+        with self._reading:
+            while index not in self._built and not self._helper_ended:
+                try:
+                    data = os.read(self._status, 65536)
+                except InterruptedError:  # pragma: no cover -- PEP 475 retries
+                    continue
+                if not data:
+                    self._helper_ended = True
+                    break
+                for line in data.decode("ascii").splitlines():
+                    number, _, shape = line.partition(" ")
+                    parts = shape.split()
+                    self._built[int(number)] = (
+                        (int(parts[0]), int(parts[1]), int(parts[2])) if len(parts) == 3 else None
+                    )
+            return self._built.get(index)
+
+    def end(self) -> None:
+        """Stop the helper, wait for it, and delete what the run did not take."""
+        if self.folder is None:
+            return
+        folder, self.folder = self.folder, None
+        with contextlib.suppress(OSError):
+            os.write(self._control, b"x")  # goodbye: the helper stops at its next chunk
+        for fd in (self._control, self._status):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        while True:
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:
+                break
+            except InterruptedError:  # pragma: no cover -- PEP 475 retries
+                continue
+            except KeyboardInterrupt:  # the helper stops within a chunk: wait it out
+                continue
+            break
+        _remove_folder(folder)
+        with contextlib.suppress(OSError):
+            os.close(self._lock)
+
+    def remember(self, trees: Sequence[str]) -> None:
+        """Record that this command linked ``trees`` (in this order), for its next run."""
+        if list(trees) == self.trees or not trees:
+            return
+        from resolvent.atomic_write import write_atomically  # noqa: PLC0415
+
+        text = "\n".join([_MEMO_HEADER, *trees]) + "\n"
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(self._memo), exist_ok=True)
+            write_atomically(self._memo, text.encode("utf-8"), prefix=".tmp-installs-")
+
+
+def _may_fork() -> bool:
+    """Whether forking the helper is safe and useful here (see the module's text)."""
+    return (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and not os.environ.get("RESOLVENT_NO_SPECULATION")
+    )
+
+
+def _helper(  # noqa: PLR0917 -- internal
+    folder: str,
+    trees: Sequence[str],
+    sites: tuple[str, str],
+    control: int,
+    status: int,
+    parent: int,
+) -> None:
+    """Build the trees of ``trees`` in ``folder``, in order, until told to stop."""
+    import signal  # noqa: PLC0415
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl+C is the run's to handle
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # a caller reading the run's output must not wait for the helper
+        os.dup2(null, fd)
+    import ctypes  # noqa: PLC0415
+
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before the signal was asked for
+        return
+    os.set_blocking(control, False)
+
+    def pause() -> None:
+        try:
+            os.read(control, 1)  # a byte (goodbye) or none at all (the run is gone)
+        except BlockingIOError:
+            return  # nothing said: go on
+        raise _Stopped
+
+    from resolvent.installer.link import Linker, LinkMode, build_tree  # noqa: PLC0415
+    from resolvent.installer.manifest import load_manifest  # noqa: PLC0415
+
+    try:
+        for index, source in enumerate(trees):
+            pause()
+            manifest = load_manifest(source)
+            if manifest is None:
+                continue
+            site = sites[0] if manifest.info.root_is_purelib else sites[1]
+            if os.path.lexists(os.path.join(site, manifest.info.dist_info)):
+                continue  # installed already: the run will not link it
+            tree = os.path.join(folder, f"t{index}")
+            try:
+                os.mkdir(tree)
+            except OSError:
+                continue  # the run claimed it
+            linker = Linker()
+            word = "-"
+            with contextlib.suppress(OSError):
+                build_tree(
+                    linker, tree, source, manifest.dirs, manifest.files, manifest.links, pause=pause
+                )
+                if linker.mode is LinkMode.HARDLINK:  # hardlinks all through, no copying
+                    word = f"{len(manifest.dirs)} {len(manifest.files)} {len(manifest.links)}"
+            os.write(status, f"{index} {word}\n".encode("ascii"))
+        os.set_blocking(control, True)
+        os.read(control, 1)  # wait for the run to say goodbye (or die)
+    except _Stopped:
+        return
+
+
+def _remove_folder(folder: str) -> None:
+    """Delete a speculative folder: after a good run, only claimed empty trees are left."""
+    import shutil  # noqa: PLC0415
+
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    os.rmdir(entry.path)
+                except OSError:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+        os.rmdir(folder)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_abandoned(path: str) -> None:
+    """Delete the speculative folder ``path`` unless a live run holds it.
+
+    Called by the run that holds the environment's lock, for folders whose run died (a
+    helper dies with its run, so no process writes in such a folder).
+    """
+    try:
+        import fcntl  # noqa: PLC0415 -- POSIX only
+    except ImportError:  # pragma: no cover -- no speculation there
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return  # a live run's
+    try:
+        _remove_folder(path)
+    finally:
+        os.close(fd)
