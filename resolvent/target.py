@@ -13,15 +13,17 @@ from __future__ import annotations
 import platform as _platform
 import re
 import sys
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import Version
 
 from resolvent.errors import BadInputError
-from resolvent.value_class import Value
+from resolvent.value_class import DataclassFields, Value
+
+if TYPE_CHECKING:
+    from dataclasses import Field
 
 __all__ = [
     "Platform",
@@ -121,15 +123,17 @@ class Platform(Value):
 _PART_DIGITS = 3
 _MAX_PART = 10**_PART_DIGITS - 1
 _PART = rf"\d{{1,{_PART_DIGITS}}}"
-_LINUX = re.compile(
+# Patterns compiled on first use (``re`` keeps them): only ``--python-platform`` is parsed,
+# and every install imports this module.
+_LINUX = (
     r"^(?P<arch>[a-z0-9_]+)-(?:"
     rf"(?P<many>manylinux_(?P<gmaj>{_PART})_(?P<gmin>{_PART}))"
     r"|(?P<legacy>manylinux(?:2014|2010|1))"
     rf"|(?P<musl>musllinux_(?P<mmaj>{_PART})_(?P<mmin>{_PART}))"
     r"|unknown-linux-(?P<libc>gnu|musl))$"
 )
-_MACOS = re.compile(rf"^(?P<arch>[a-z0-9_]+)-apple-darwin(?P<ver>{_PART}(?:\.{_PART})?)?$")
-_WINDOWS = re.compile(r"^(?P<arch>[a-z0-9_]+)-pc-windows-msvc$")
+_MACOS = rf"^(?P<arch>[a-z0-9_]+)-apple-darwin(?P<ver>{_PART}(?:\.{_PART})?)?$"
+_WINDOWS = r"^(?P<arch>[a-z0-9_]+)-pc-windows-msvc$"
 _ARCH = {"amd64": "x86_64", "arm64": "aarch64", "x86": "i686"}
 
 
@@ -142,7 +146,7 @@ def parse_platform(text: str) -> Platform:
     'macos'
     """
     spelled = _ALIASES.get(text.strip().lower(), text.strip().lower())
-    if match := _LINUX.match(spelled):
+    if match := re.match(_LINUX, spelled):
         arch = _ARCH.get(match["arch"], match["arch"])
         if match["many"]:
             return Platform("linux", arch, "gnu", (int(match["gmaj"]), int(match["gmin"])))
@@ -153,13 +157,13 @@ def parse_platform(text: str) -> Platform:
         if match["libc"] == "musl":
             return Platform("linux", arch, "musl", _DEFAULT_MUSL)
         return Platform("linux", arch, "gnu", _DEFAULT_GLIBC)
-    if match := _MACOS.match(spelled):
+    if match := re.match(_MACOS, spelled):
         version = _DEFAULT_MACOS
         if match["ver"]:
             parts = [int(p) for p in match["ver"].split(".")]
             version = (parts[0], parts[1] if len(parts) > 1 else 0)
         return Platform("macos", _ARCH.get(match["arch"], match["arch"]), macos_version=version)
-    if match := _WINDOWS.match(spelled):
+    if match := re.match(_WINDOWS, spelled):
         return Platform("windows", _ARCH.get(match["arch"], match["arch"]))
     raise BadInputError(
         f"unknown Python platform `{text}`",
@@ -191,18 +195,33 @@ def parse_python_version(text: str) -> Version:
     return version
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Value):
     """What a resolution is for: a CPython version and a platform.
 
     >>> t = Target(Version("3.12"), parse_platform("x86_64-manylinux_2_28"))
     >>> t.markers()["python_full_version"]
     '3.12.0'
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and
+    shown by its two fields as ``@dataclass(frozen=True)`` made it, without the methods
+    a dataclass compiles from source text when its module is imported (every install
+    imports it); ``dataclasses.replace`` and ``fields`` work on it, through
+    :class:`~resolvent.value_class.DataclassFields`. The tag ranks, a cache, are no
+    field (they were one left out of equality and ``repr``).
     """
 
-    python_version: Version
-    platform: Platform
-    _tag_rank: dict[Tag, int] = field(default_factory=dict, compare=False, repr=False)
+    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    else:
+        __dataclass_fields__ = DataclassFields()
+
+    python_version: Final[Version]
+    platform: Final[Platform]
+
+    def __init__(self, python_version: Version, platform: Platform) -> None:
+        self.python_version = python_version
+        self.platform = platform
+        self._tag_rank: dict[Tag, int] = {}
 
     @property
     def python_full_version(self) -> str:

@@ -97,6 +97,10 @@ class DataclassFields:
         shadow = dataclasses.make_dataclass(
             owner.__name__,
             [(name, annotations.get(name, Any)) for name in owner.value_fields],
+            # A docstring spares the decorator ``inspect.signature`` of the class, which
+            # for a class without ``__init__`` tokenizes ``object.__init__``'s text
+            # signature: 1.4 ms of a warm install's 2 ms ``replace`` of its settings.
+            namespace={"__doc__": owner.__doc__ or owner.__name__},
             init=False,
             repr=False,
             eq=False,

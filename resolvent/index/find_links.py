@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -50,6 +49,8 @@ def local_file(path: Path, cache: HttpCache | None = None) -> DistFile | None:
     parsed = parse_dist_filename(path.name)
     if parsed is None or not path.is_file():
         return None
+    from datetime import UTC, datetime  # noqa: PLC0415 - a warm install describes no files
+
     stat = path.stat()
     url = path.absolute().as_uri()
     return DistFile(

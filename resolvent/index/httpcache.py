@@ -19,14 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
-from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from resolvent.atomic_write import write_atomically
 from resolvent.json_text import parse_json
+from resolvent.value_class import DataclassFields, Value
 
 if TYPE_CHECKING:
+    from dataclasses import Field
     from pathlib import Path
 
 __all__ = ["HEURISTIC_LIFETIME", "CacheEntry", "HttpCache", "read_bytes", "read_head"]
@@ -35,21 +35,63 @@ __all__ = ["HEURISTIC_LIFETIME", "CacheEntry", "HttpCache", "read_bytes", "read_
 HEURISTIC_LIFETIME = 600.0
 
 
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
+class CacheEntry(Value):
     """One cached response; ``immutable`` entries never need revalidation.
 
     ``digest`` is the body's sha256 (hex) as stored; ``None`` for entries written before
     digests were recorded, or not yet stored. It is not part of equality: it is derived.
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and shown
+    as ``@dataclass(frozen=True, slots=True)`` made it (``headers`` compared but not
+    hashed, ``digest`` shown only), without the methods a dataclass compiles from source
+    text when its module is imported (every install imports it). ``dataclasses.replace``
+    and ``fields`` work on it, through :class:`~resolvent.value_class.DataclassFields`.
     """
 
-    url: str
-    status: int
-    headers: dict[str, str] = field(hash=False)
-    content: bytes
-    fetched_at: float
-    immutable: bool = False
-    digest: str | None = field(default=None, compare=False)
+    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    else:
+        __dataclass_fields__ = DataclassFields()
+
+    __slots__ = ("content", "digest", "fetched_at", "headers", "immutable", "status", "url")
+
+    url: Final[str]
+    status: Final[int]
+    headers: Final[dict[str, str]]
+    content: Final[bytes]
+    fetched_at: Final[float]
+    immutable: Final[bool]
+    digest: Final[str | None]
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        url: str,
+        status: int,
+        headers: dict[str, str],
+        content: bytes,
+        fetched_at: float,
+        immutable: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        digest: str | None = None,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.content = content
+        self.fetched_at = fetched_at
+        self.immutable = immutable
+        self.digest = digest
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, CacheEntry)
+        return self._compared() == other._compared()
+
+    def _compared(self) -> tuple[object, ...]:
+        return (self.url, self.status, self.headers, self.content, self.fetched_at, self.immutable)
+
+    def __hash__(self) -> int:
+        return hash((self.url, self.status, self.content, self.fetched_at, self.immutable))
 
     def is_fresh(self, now: float) -> bool:
         """Whether the entry may be used without asking the server (RFC 9111 freshness).
@@ -296,6 +338,7 @@ def _http_date(value: str | None) -> float | None:
     if not value:
         return None
     import email.utils  # noqa: PLC0415 - costly (sockets, random); few entries need dates
+    from datetime import UTC  # noqa: PLC0415 - imported by email.utils anyway
 
     try:
         parsed = email.utils.parsedate_to_datetime(value)

@@ -57,19 +57,20 @@ _T = TypeVar("_T")
 
 
 def _sub(pattern: str, replacement: str) -> Callable[[str], str]:
-    compiled = re.compile(pattern)
-    return lambda text: compiled.sub(replacement, text)
+    # Compiled on first use (``re`` keeps it): only a requirement that fails to parse is
+    # repaired, and every install imports this module.
+    return lambda text: re.sub(pattern, replacement, text)
 
 
-_QUOTES = re.compile(r"['\"]")
+_QUOTES = str.maketrans("", "", "'\"")
 
 
 def _without_stray_quotes(text: str) -> str:
     """Remove quotes from the part before the marker; the marker needs its own."""
     cut = text.find(";")
     if cut < 0:
-        return _QUOTES.sub("", text)
-    return _QUOTES.sub("", text[:cut]) + text[cut:]
+        return text.translate(_QUOTES)
+    return text[:cut].translate(_QUOTES) + text[cut:]
 
 
 #: The repairs, in the order they are tried: (what it does, the rewrite). See the module.

@@ -30,11 +30,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from resolvent.index.filenames import cached_version
-from resolvent.index.httpcache import read_bytes
+from resolvent.index.httpcache import CacheEntry, read_bytes
 from resolvent.index.pages import FileRecord, page_records
 from resolvent.json_text import parse_json
 
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-    from resolvent.index.httpcache import CacheEntry, HttpCache
+    from resolvent.index.httpcache import HttpCache
 
 __all__ = [
     "LISTING_KIND",
@@ -219,7 +218,16 @@ class PageRecords:
                 if entry.digest is None:
                     # An entry stored before digests were recorded: record one, so that
                     # the side file written below can be matched on the next run.
-                    entry = replace(entry, digest=hashlib.sha256(entry.content).hexdigest())
+                    digest = hashlib.sha256(entry.content).hexdigest()
+                    entry = CacheEntry(
+                        entry.url,
+                        entry.status,
+                        entry.headers,
+                        entry.content,
+                        entry.fetched_at,
+                        entry.immutable,
+                        digest,
+                    )
                     cache.store(key, entry)
                 _write_side_file(cache, key, entry, name, grouped)
             except OSError:

@@ -9,10 +9,8 @@ they skip what they cannot understand, as pip does, rather than failing a whole 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -24,8 +22,12 @@ from resolvent.index.config import url_problem
 from resolvent.index.filenames import cached_tags, cached_version, parse_dist_filename
 from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_specifier
+from resolvent.value_class import DataclassFields, Value
 
 if TYPE_CHECKING:
+    from dataclasses import Field
+    from datetime import datetime, timedelta
+
     from packaging.tags import Tag
     from packaging.utils import BuildTag, NormalizedName
     from packaging.version import Version
@@ -57,34 +59,103 @@ PAGE_ACCEPT = (
     "text/html;q=0.01"
 )
 _SUPPORTED_MAJOR = 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
-@dataclass(frozen=True, slots=True)
-class DistFile:
+@lru_cache(maxsize=1)
+def _epoch() -> tuple[datetime, timedelta]:
+    """Return the epoch (UTC) and one microsecond, the units of an upload time's count."""
+    from datetime import UTC, datetime, timedelta  # noqa: PLC0415 - a warm install reads no times
+
+    return datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+
+
+class DistFile(Value):
     """One downloadable file of a project, as an index page lists it.
 
     ``url`` is absolute and carries no fragment (the ``#sha256=`` fragment of HTML pages
     is moved into ``hashes``). ``core_metadata`` is ``None`` when the index offers no PEP
     658 metadata file, and otherwise the hashes of that file (``{}``: available, hash
     unknown). ``tags`` is empty for sdists.
+
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal and shown by its
+    fields alike, hashed by them but ``hashes`` and ``core_metadata`` (dictionaries, left
+    out of the hash as ``field(hash=False)`` left them), without the methods a dataclass
+    compiles from source text when its module is imported (every install imports it).
+    ``dataclasses.replace`` and ``fields`` work on it, through
+    :class:`~resolvent.value_class.DataclassFields`.
     """
 
-    filename: str
-    url: str
-    hashes: dict[str, str] = field(hash=False)
-    requires_python: SpecifierSet | None
-    yanked: bool
-    yanked_reason: str | None
-    core_metadata: dict[str, str] | None = field(hash=False)
-    upload_time: datetime | None
-    size: int | None
-    kind: DistKind
-    name: NormalizedName
-    version: Version
-    tags: frozenset[Tag]
-    build: BuildTag
+    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    else:
+        __dataclass_fields__ = DataclassFields()
+
+    __slots__ = (
+        "build",
+        "core_metadata",
+        "filename",
+        "hashes",
+        "kind",
+        "name",
+        "requires_python",
+        "size",
+        "tags",
+        "upload_time",
+        "url",
+        "version",
+        "yanked",
+        "yanked_reason",
+    )
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        filename: str,
+        url: str,
+        hashes: dict[str, str],
+        requires_python: SpecifierSet | None,
+        yanked: bool,  # noqa: FBT001 - positional, as the dataclass took it
+        yanked_reason: str | None,
+        core_metadata: dict[str, str] | None,
+        upload_time: datetime | None,
+        size: int | None,
+        kind: DistKind,
+        name: NormalizedName,
+        version: Version,
+        tags: frozenset[Tag],
+        build: BuildTag,
+    ) -> None:
+        self.filename: Final = filename
+        self.url: Final = url
+        self.hashes: Final = hashes
+        self.requires_python: Final = requires_python
+        self.yanked: Final = yanked
+        self.yanked_reason: Final = yanked_reason
+        self.core_metadata: Final = core_metadata
+        self.upload_time: Final = upload_time
+        self.size: Final = size
+        self.kind: Final = kind
+        self.name: Final = name
+        self.version: Final = version
+        self.tags: Final = tags
+        self.build: Final = build
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.filename,
+                self.url,
+                self.requires_python,
+                self.yanked,
+                self.yanked_reason,
+                self.upload_time,
+                self.size,
+                self.kind,
+                self.name,
+                self.version,
+                self.tags,
+                self.build,
+            )
+        )
 
     @property
     def sha256(self) -> str | None:
@@ -99,13 +170,20 @@ class DistFile:
         return self.url + ".metadata"
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectPage:
-    """A project's files, in page order; ``api_version`` is the page's PEP 629 version."""
+class ProjectPage(Value):
+    """A project's files, in page order; ``api_version`` is the page's PEP 629 version.
 
-    name: NormalizedName
-    files: tuple[DistFile, ...]
-    api_version: str | None = None
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass`` (see :class:`DistFile`).
+    """
+
+    __slots__ = ("api_version", "files", "name")
+
+    def __init__(
+        self, name: NormalizedName, files: tuple[DistFile, ...], api_version: str | None = None
+    ) -> None:
+        self.name: Final = name
+        self.files: Final = files
+        self.api_version: Final = api_version
 
 
 class FileRecord(NamedTuple):
@@ -427,9 +505,10 @@ def epoch_microseconds(moment: datetime | None) -> int | None:
     """Return microseconds since the epoch; a naive time is read as UTC."""
     if moment is None:
         return None
+    epoch, microsecond = _epoch()
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
+        moment = moment.replace(tzinfo=epoch.tzinfo)
+    return (moment - epoch) // microsecond
 
 
 def _from_epoch_microseconds(value: int | None) -> datetime | None:
@@ -445,8 +524,9 @@ def _from_epoch_microseconds(value: int | None) -> datetime | None:
     """
     if value is None:
         return None
+    epoch, microsecond = _epoch()
     try:
-        return _EPOCH + value * _MICROSECOND
+        return epoch + value * microsecond
     except OverflowError:  # beyond year 9999 or before year 1, or beyond timedelta's range
         return None
 
@@ -571,6 +651,8 @@ def _json_metadata(value: Any) -> dict[str, str] | None:
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
+    from datetime import datetime  # noqa: PLC0415 - a warm install parses no pages
+
     try:
         return datetime.fromisoformat(value)
     except ValueError:

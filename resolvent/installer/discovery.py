@@ -32,7 +32,9 @@ __all__ = [
 ]
 
 
-_VERSION = re.compile(r"^(?:(?:python|py|cpython)[-@]?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+#: Compiled on first use (``re`` keeps it): an install into a venv given by path, or the
+#: active one, asks no interpreter by version.
+_VERSION = r"^(?:(?:python|py|cpython)[-@]?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?$"
 
 
 def _venv_python(folder: Path) -> Path:
@@ -62,7 +64,7 @@ def find_python(request: str | None) -> Path:
         if not os.path.exists(candidate):
             raise VenvError(f"no Python interpreter at `{request}`")
         return Path(os.path.abspath(candidate))
-    match = _VERSION.match(text)
+    match = re.match(_VERSION, text)
     if match is None:
         found = _which(text)
         if found is None:

@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
 from typing import TYPE_CHECKING, BinaryIO, Final
@@ -116,6 +115,8 @@ def parse_record(text: str) -> list[RecordEntry]:
         # skipped and counted); ``csv`` cost a third of a big wheel's RECORD parsing
         # (torch's 12,000 lines) on work that splitting does.
         return [_entry(number, line.split(",")) for number, line in enumerate(lines, 1) if line]
+    import csv  # noqa: PLC0415 - quoted or odd RECORDs only: a warm install reads none
+
     entries = []
     reader = csv.reader(io.StringIO(text))
     try:
@@ -138,6 +139,8 @@ def _plain_lines(text: str) -> list[str] | None:
     """
     if not _without_csv_specials(text):
         return None
+    import csv  # noqa: PLC0415 - its field limit only (process-wide, so asked each time)
+
     lines = text.split("\n")
     if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
         return None
@@ -184,6 +187,8 @@ def serialize_record(entries: Iterable[RecordEntry]) -> bytes:
         and _without_csv_specials(text)
     ):
         return text.encode("utf-8")
+    import csv  # noqa: PLC0415 - quoted fields only: a wheel's RECORD seldom has one
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=",", quotechar='"', lineterminator="\n")
     writer.writerows(rows)

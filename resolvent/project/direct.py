@@ -20,15 +20,15 @@ Example::
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import unquote, urlsplit
 
 from resolvent.errors import BadInputError, IndexDataError
 from resolvent.markers import requirement_applies
 from resolvent.project.requirements_txt import check_requirement_url
 from resolvent.solver.provider import Unavailable, VersionInfo
+from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
@@ -61,13 +61,20 @@ class _BuilderSource(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class DirectMetadata:
-    """A direct requirement's metadata, the URL to pin it by, and its archive's sha256."""
+class DirectMetadata(Value):
+    """A direct requirement's metadata, the URL to pin it by, and its archive's sha256.
 
-    metadata: CoreMetadata
-    url: str
-    sha256: str | None
+    A :class:`~resolvent.value_class.Value`, not a ``@dataclass``: equal, hashed and shown
+    by its fields alike, without the methods a dataclass compiles from source text when
+    its module is imported (every install imports it).
+    """
+
+    __slots__ = ("metadata", "sha256", "url")
+
+    def __init__(self, metadata: CoreMetadata, url: str, sha256: str | None) -> None:
+        self.metadata: Final = metadata
+        self.url: Final = url
+        self.sha256: Final = sha256
 
 
 def local_path(line: RequirementLine) -> Path | None:

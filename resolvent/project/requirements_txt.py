@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import shlex
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -284,6 +283,8 @@ def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
     seen: frozenset[Path],
 ) -> None:
     if line.startswith("-"):
+        import shlex  # noqa: PLC0415 - option lines only: a file of pins has none
+
         try:
             parts = shlex.split(line)
         except ValueError as error:
@@ -335,6 +336,8 @@ def _parse_line(  # noqa: PLR0917 - one private step of the parser, called once
     spec = line
     if " --" in line:
         spec, _, options = line.partition(" --")
+        import shlex  # noqa: PLC0415 - see above
+
         try:
             words = shlex.split("--" + options)
         except ValueError as error:  # an unbalanced quote
@@ -403,6 +406,8 @@ def _editable_text(line: str, option: str, where: str) -> str:
     rest = line[len(option) :].lstrip()
     rest = rest.removeprefix("=").strip()
     if rest[:1] in {"'", '"'}:
+        import shlex  # noqa: PLC0415 - see _parse_line
+
         try:
             words = shlex.split(rest)
         except ValueError as error:  # an unbalanced quote

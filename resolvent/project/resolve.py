@@ -11,8 +11,7 @@ it is created on first use, so a resolve that builds nothing imports none of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -21,10 +20,11 @@ from resolvent.markers import requirement_applies
 from resolvent.solver.ranges import from_specifier, intersect_all
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
-from resolvent.value_class import MutableValue
+from resolvent.value_class import DataclassFields, MutableValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from dataclasses import Field
     from datetime import datetime
     from pathlib import Path
 
@@ -63,29 +63,107 @@ class UnsatisfiableError(SolverError):
         self.explanation = explanation
 
 
-@dataclass(slots=True)
-class ResolveSettings:
-    """Where to look and how to choose; the defaults are uv's."""
+def _no_clock() -> float:
+    return 0.0
+
+
+class ResolveSettings(MutableValue):
+    """Where to look and how to choose; the defaults are uv's.
+
+    ``build_python`` is the interpreter that builds sdists for their metadata (default:
+    resolvent's own).
+
+    A :class:`~resolvent.value_class.MutableValue`, not a ``@dataclass``: equal and shown
+    by its fields, unhashable, as ``@dataclass(slots=True)`` made it, without the
+    methods a dataclass compiles from source text when its module is imported (every
+    install imports it); ``dataclasses.replace`` and ``fields`` work on it, through
+    :class:`~resolvent.value_class.DataclassFields`.
+    """
+
+    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    else:
+        __dataclass_fields__ = DataclassFields()
+
+    __slots__ = (
+        "build_python",
+        "cache_dir",
+        "clock",
+        "exclude_newer",
+        "extra_index_urls",
+        "find_links",
+        "index_strategy",
+        "index_url",
+        "no_binary",
+        "no_build",
+        "no_index",
+        "offline",
+        "optimal",
+        "prerelease",
+        "refresh",
+        "resolution",
+        "solver",
+        "target",
+    )
 
     target: Target
-    index_url: str | None = None
-    extra_index_urls: Sequence[str] | None = None
-    find_links: Sequence[str] | None = None
-    no_index: bool = False
-    index_strategy: str | None = None
-    resolution: ResolutionMode = "highest"
-    prerelease: PrereleaseMode | None = None
-    exclude_newer: datetime | None = None
-    solver: EngineChoice = "auto"
-    optimal: bool = False
-    no_build: BinaryPolicy = False
-    no_binary: BinaryPolicy = False
-    offline: bool = False
-    refresh: bool = False
-    cache_dir: Path | None = None
-    clock: Callable[[], float] = field(default=lambda: 0.0)
-    #: The interpreter that builds sdists for their metadata (default: resolvent's own).
-    build_python: Path | None = None
+    index_url: str | None
+    extra_index_urls: Sequence[str] | None
+    find_links: Sequence[str] | None
+    no_index: bool
+    index_strategy: str | None
+    resolution: ResolutionMode
+    prerelease: PrereleaseMode | None
+    exclude_newer: datetime | None
+    solver: EngineChoice
+    optimal: bool
+    no_build: BinaryPolicy
+    no_binary: BinaryPolicy
+    offline: bool
+    refresh: bool
+    cache_dir: Path | None
+    clock: Callable[[], float]
+    build_python: Path | None
+
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass took them
+        self,
+        target: Target,
+        index_url: str | None = None,
+        extra_index_urls: Sequence[str] | None = None,
+        find_links: Sequence[str] | None = None,
+        no_index: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        index_strategy: str | None = None,
+        resolution: ResolutionMode = "highest",
+        prerelease: PrereleaseMode | None = None,
+        exclude_newer: datetime | None = None,
+        solver: EngineChoice = "auto",
+        optimal: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        no_build: BinaryPolicy = False,  # noqa: FBT002 - positional, as the dataclass took it
+        no_binary: BinaryPolicy = False,  # noqa: FBT002 - positional, as the dataclass took it
+        offline: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        refresh: bool = False,  # noqa: FBT001, FBT002 - positional, as the dataclass took it
+        cache_dir: Path | None = None,
+        clock: Callable[[], float] = _no_clock,
+        build_python: Path | None = None,
+    ) -> None:
+        self.target = target
+        self.index_url = index_url
+        self.extra_index_urls = extra_index_urls
+        self.find_links = find_links
+        self.no_index = no_index
+        self.index_strategy = index_strategy
+        self.resolution = resolution
+        self.prerelease = prerelease
+        self.exclude_newer = exclude_newer
+        self.solver = solver
+        self.optimal = optimal
+        self.no_build = no_build
+        self.no_binary = no_binary
+        self.offline = offline
+        self.refresh = refresh
+        self.cache_dir = cache_dir
+        self.clock = clock
+        self.build_python = build_python
 
     def builds_forbidden(self, name: str) -> bool:
         """Whether ``--no-build`` (or ``--only-binary``) forbids building project ``name``.
@@ -142,10 +220,10 @@ def parse_exclude_newer(text: str | None) -> datetime | None:
     UTC so that the same command resolves identically on every machine (the point of
     the flag).
     """
+    if text is None:  # the usual case: no datetime imported
+        return None
     from datetime import UTC, datetime, timedelta  # noqa: PLC0415 -- option text only
 
-    if text is None:
-        return None
     value = text.strip()
     try:
         if len(value) == 10:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from resolvent.solver._internal.collector import fewer_collections
 from resolvent.solver._internal.core import ENGINE, SolverState, Unsolvable
 from resolvent.solver._internal.term import reset_memo
-from resolvent.solver.report import explain, external_packages
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
 
 if TYPE_CHECKING:
@@ -61,6 +60,9 @@ class PubGrubEngine:
             try:
                 selected = state.solve()
             except Unsolvable as failure:
+                # Loaded here: only a failed resolution is explained.
+                from resolvent.solver.report import explain, external_packages  # noqa: PLC0415
+
                 root = failure.incompatibility
                 return NoSolution(
                     engine=ENGINE,

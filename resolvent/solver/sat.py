@@ -26,9 +26,8 @@ from bisect import bisect_right
 from functools import partial
 from typing import TYPE_CHECKING
 
-from resolvent.solver._internal.cnf import Cnf, position_of, version_positions
 from resolvent.solver._internal.collector import fewer_collections
-from resolvent.solver._internal.sat_explain import minimal_core, render
+from resolvent.solver._internal.version_index import position_of, version_positions
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.result import BudgetExceeded, NoSolution, Solution
 from resolvent.solver.universe import ROOT, ROOT_VERSION
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
     from packaging.version import Version
 
-    from resolvent.solver._internal.cnf import Group
+    from resolvent.solver._internal.cnf import Cnf, Group
     from resolvent.solver.provider import Reporter
     from resolvent.solver.ranges import VersionRange
     from resolvent.solver.result import Outcome
@@ -163,6 +162,8 @@ class SatEngine:
                 return Solution(engine=self.name, selected=dict(selected), stats=stats)
             # Not a model: the solver finds out why (which pins cannot hold together, or
             # what the model reaches instead), and says it as it always has.
+            from resolvent.solver._internal.cnf import Cnf  # noqa: PLC0415 - see _evaluate
+
             steps = _Steps(budget, reporter)
             cnf = Cnf(universe, lazy_at_most_one=True, bind_extras=False, interrupt=steps.poll)
             root_deps = cnf.load_root()
@@ -198,6 +199,10 @@ class SatEngine:
     def _solve(self, universe: Universe, reporter: Reporter | None, budget: int | None) -> Outcome:
         if reporter is not None:
             reporter.starting(self.name)
+        # Loaded here: a confirmation decided by evaluation (a warm install's) needs neither.
+        from resolvent.solver._internal.cnf import Cnf  # noqa: PLC0415
+        from resolvent.solver._internal.sat_explain import minimal_core, render  # noqa: PLC0415
+
         steps = _Steps(budget, reporter)
         cnf = Cnf(universe, lazy_at_most_one=not self.optimal, interrupt=steps.poll)
         root_deps = cnf.load_root()

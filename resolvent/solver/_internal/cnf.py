@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Literal
 
+from resolvent.solver._internal.version_index import position_of, version_positions
 from resolvent.solver.provider import Unavailable
 from resolvent.solver.ranges import exactly
 from resolvent.solver.universe import ROOT, ROOT_VERSION, Dependency, base_name
 from resolvent.value_class import Value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from packaging.version import Version
 
@@ -33,35 +34,9 @@ __all__ = ["Cnf", "Group", "GroupKind"]
 
 GroupKind = Literal["root", "dependency", "unavailable"]
 
-#: How many of a package's best versions :meth:`Cnf.index_of` compares by identity
-#: before it makes the package's map of versions.
-_IDENTITY_SCAN = 8
-
 # At most this many versions use the pairwise at-most-one encoding; above it, the
 # sequential counter (3n clauses, n auxiliary variables) is smaller.
 _PAIRWISE_LIMIT = 6
-
-
-def position_of(
-    versions: Sequence[Version],
-    version: Version,
-    positions: Callable[[], Mapping[Version, int]],
-) -> int | None:
-    """Return the index of ``version`` among a package's ``versions`` (``None``: absent).
-
-    By identity among the first few (a decided version is usually the very object the
-    listing holds, and near its front), else by value in the map ``positions`` makes
-    (the last equal one): the variable an encoding gives that version.
-    """
-    for index in range(min(_IDENTITY_SCAN, len(versions))):
-        if versions[index] is version:
-            return index
-    return positions().get(version)
-
-
-def version_positions(versions: Sequence[Version]) -> dict[Version, int]:
-    """Return each version's index among ``versions`` (the last of equal ones)."""
-    return {v: i for i, v in enumerate(versions)}
 
 
 class Group(Value):

@@ -43,11 +43,11 @@ from typing import TYPE_CHECKING
 from packaging.version import Version
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from packaging.ranges import VersionRange
 
-__all__ = ["VersionIndex"]
+__all__ = ["VersionIndex", "position_of", "version_positions"]
 
 #: Up to this many versions a plain ``filter`` pass is as fast as bisection (which
 #: computes a few dozen release keys per lookup), when the sorted stretches must be
@@ -67,6 +67,10 @@ _KEYS_AFTER = 8
 #: Ranges whose searches one index keeps (then it starts afresh): a deep backtrack asks
 #: about thousands of ranges, each kept alive by its entry.
 _SEARCHES_KEPT = 4096
+
+#: How many of a package's best versions :func:`position_of` (the SAT encoding's
+#: ``Cnf.index_of``) compares by identity before it makes the package's map of versions.
+_IDENTITY_SCAN = 8
 
 _ReleaseKey = tuple[int, tuple[int, ...]]
 #: A version's comparison key (``Version._key``) or a bound's (``filter_key``).
@@ -355,3 +359,25 @@ class VersionIndex:
         if intervals is None:
             return [(0, len(self.versions))]
         return [window for run in self._runs for window in run.windows(intervals)]
+
+
+def position_of(
+    versions: Sequence[Version],
+    version: Version,
+    positions: Callable[[], Mapping[Version, int]],
+) -> int | None:
+    """Return the index of ``version`` among a package's ``versions`` (``None``: absent).
+
+    By identity among the first few (a decided version is usually the very object the
+    listing holds, and near its front), else by value in the map ``positions`` makes
+    (the last equal one): the variable an encoding gives that version.
+    """
+    for index in range(min(_IDENTITY_SCAN, len(versions))):
+        if versions[index] is version:
+            return index
+    return positions().get(version)
+
+
+def version_positions(versions: Sequence[Version]) -> dict[Version, int]:
+    """Return each version's index among ``versions`` (the last of equal ones)."""
+    return {v: i for i, v in enumerate(versions)}
