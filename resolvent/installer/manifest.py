@@ -30,13 +30,14 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from resolvent.atomic_write import write_atomically
-from resolvent.installer.record import RecordEntry, serialize_record
-from resolvent.installer.wheel import DATA_KEYS, SIGNATURE_FILES, EntryPoint, WheelInfo
+from resolvent.installer.wheel_info import DATA_KEYS, SIGNATURE_FILES, EntryPoint, WheelInfo
 from resolvent.json_text import parse_json
 from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+
+    from resolvent.installer.record import RecordEntry
 
 __all__ = [
     "OWN_FILES",
@@ -177,6 +178,9 @@ def build_manifest(
     ``record`` holds the wheel's checked RECORD entries by path; ``names`` need not be
     sorted, and folder entries must not be in it.
     """
+    # Only unpacking builds manifests; reading one needs no RECORD code (see wheel_info).
+    from resolvent.installer.record import RecordEntry, serialize_record  # noqa: PLC0415
+
     skip = {f"{info.dist_info}/{name}" for name in OWN_FILES}
     data_prefix = info.data_dir + "/"
     files: list[str] = []

@@ -128,7 +128,14 @@ class Speculation:
         import fcntl  # noqa: PLC0415 -- POSIX only
         import tempfile  # noqa: PLC0415
 
-        folder = tempfile.mkdtemp(prefix=SPECULATIVE_PREFIX, dir=root)
+        # What the helper needs, imported before the fork: the run imports these modules
+        # anyway (it links with them), so they cost it nothing more, and the helper
+        # starts linking at once instead of importing them again beside the run.
+        import resolvent.installer.link  # noqa: PLC0415
+        import resolvent.installer.manifest  # noqa: F401, PLC0415
+
+        # The run's pid in the name: see `discard_abandoned`.
+        folder = tempfile.mkdtemp(prefix=f"{SPECULATIVE_PREFIX}{os.getpid()}-", dir=root)
         lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock, fcntl.LOCK_SH)  # held by the run and the helper: "in use"
         control_read, control_write = os.pipe()
@@ -331,8 +338,12 @@ def _remove_folder(folder: str) -> None:
 def discard_abandoned(path: str) -> None:
     """Delete the speculative folder ``path`` unless a live run holds it.
 
-    Called by the run that holds the environment's lock, for folders whose run died (a
-    helper dies with its run, so no process writes in such a folder).
+    Called by the run that holds the environment's lock, for folders whose run died.
+    A folder nobody holds is deleted. One still held is deleted too when the run named
+    in it is gone: its helper got SIGKILL when the run died (or, before it asked for
+    that signal, checks that its run lives before it writes anything), so it writes no
+    more, though it may hold the lock a moment longer while the kernel ends it (a rerun
+    started at once, in the same process as the killed run's caller, saw that).
     """
     try:
         import fcntl  # noqa: PLC0415 -- POSIX only
@@ -343,11 +354,26 @@ def discard_abandoned(path: str) -> None:
     except OSError:
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return  # a live run's
-    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if not _run_is_gone(path):
+                return  # a live run's
         _remove_folder(path)
     finally:
         os.close(fd)
+
+
+def _run_is_gone(path: str) -> bool:
+    """Whether the run whose pid names speculative folder ``path`` has ended (Linux)."""
+    pid = os.path.basename(path)[len(SPECULATIVE_PREFIX) :].partition("-")[0]
+    if not pid.isdigit():
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stream:
+            state = stream.read().rpartition(")")[2].split()[:1]
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return state in (["Z"], ["X"])  # a zombie, or dead

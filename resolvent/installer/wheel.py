@@ -19,14 +19,20 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from resolvent.errors import InvalidWheelError, UnsafeWheelError
 from resolvent.installer.record import ALLOWED_HASHES, RecordEntry, hash_file, parse_record
-from resolvent.value_class import Value
+from resolvent.installer.wheel_info import (
+    DATA_KEYS,
+    SIGNATURE_FILES,
+    DataKey,
+    EntryPoint,
+    WheelInfo,
+)
 
 # ``configparser`` and ``unicodedata`` are imported where a wheel is checked (unpacking
 # it), not here: a warm install links checked entries and never needs them.
@@ -55,13 +61,6 @@ __all__ = [
     "parse_entry_points",
     "read_wheel_info",
 ]
-
-#: The subfolders of ``<name>-<version>.data`` and the scheme paths they go to.
-DataKey = Literal["purelib", "platlib", "scripts", "headers", "data"]
-DATA_KEYS: frozenset[str] = frozenset({"purelib", "platlib", "scripts", "headers", "data"})
-
-#: Files of ``.dist-info`` that RECORD does not list (it cannot hash itself or its signature).
-SIGNATURE_FILES = ("RECORD", "RECORD.jws", "RECORD.p7s")
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _IDENTIFIER_PATH = re.compile(r"^[^\W\d]\w*(\.[^\W\d]\w*)*$")
@@ -148,28 +147,6 @@ def check_names(wheel: str, names: Iterable[str], links: Container[str] = ()) ->
             raise UnsafeWheelError(
                 wheel, f"has a file `{name}` that `{folders[key]}` needs as a folder"
             )
-
-
-class WheelInfo(Value):
-    """What a wheel says about itself, after its metadata files were checked to agree."""
-
-    __slots__ = ("dist_info", "name", "root_is_purelib", "version")
-
-    def __init__(self, name: str, version: str, dist_info: str, root_is_purelib: bool) -> None:  # noqa: FBT001
-        self.name: Final = name
-        self.version: Final = version
-        self.dist_info: Final = dist_info
-        self.root_is_purelib: Final = root_is_purelib
-
-    @property
-    def data_dir(self) -> str:
-        """The ``<name>-<version>.data`` folder name."""
-        return self.dist_info[: -len(".dist-info")] + ".data"
-
-    @property
-    def canonical_name(self) -> str:
-        """The normalized project name (PEP 503)."""
-        return canonicalize_name(self.name)
 
 
 def find_dist_info(wheel: str, top_level: Iterable[str]) -> str:
@@ -287,18 +264,6 @@ def check_record(
         if path not in record and path not in skip:
             raise InvalidWheelError(wheel, f"`{path}` is not listed in `RECORD`")
     return record
-
-
-class EntryPoint(Value):
-    """One ``console_scripts`` or ``gui_scripts`` entry: ``name = module:attr``."""
-
-    __slots__ = ("attr", "gui", "module", "name")
-
-    def __init__(self, name: str, module: str, attr: str, gui: bool) -> None:  # noqa: FBT001
-        self.name: Final = name
-        self.module: Final = module
-        self.attr: Final = attr
-        self.gui: Final = gui
 
 
 def _config_problem(error: configparser.Error) -> str:

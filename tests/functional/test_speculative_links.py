@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +23,6 @@ from resolvent.installer.site import SitePackages, verify_environment
 from resolvent.installer.venv import Venv
 from tests.support.dists import Dist, build_wheel
 from tests.support.index import serve_dists
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="speculative linking is Linux-only"
@@ -181,6 +178,10 @@ run()
 """
 
 
+RV = (sys.executable, "-m", "resolvent")
+COUNTED = (sys.executable, "-c", COUNTING_CLI)
+
+
 def _install(venv: Path, server_url: str, requirements: Path, env: dict[str, str]) -> str:
     if venv.exists():
         shutil.rmtree(venv)
@@ -222,7 +223,7 @@ def test_a_rebuilt_venv_takes_every_tree_from_the_helper(tmp_path: Path) -> None
     cache = tmp_path / "cache"
     with serve_dists(tmp_path, DISTS) as server:
         first = _install(venv, server.url, requirements, _env(cache))
-        assert f"TAKEN 0 OF 0" in first  # nothing remembered yet
+        assert "TAKEN 0 OF 0" in first  # nothing remembered yet
         _assert_installed(venv)
         assert len(list((cache / "installs-v1").iterdir())) == 1
         second = _install(venv, server.url, requirements, _env(cache))
@@ -246,15 +247,14 @@ def test_a_changed_plan_takes_what_still_applies(tmp_path: Path) -> None:
             [sys.executable, "-m", "resolvent", "venv", str(venv)], check=True, capture_output=True
         )
         subprocess.run(
-            [sys.executable, "-m", "resolvent", "pip", "install", "--python", str(venv)]
-            + ["-i", server.url, DISTS[0].name],
+            [*RV, "pip", "install", "--python", str(venv), "-i", server.url, DISTS[0].name],
             env=_env(cache, RESOLVENT_NO_SPECULATION="1"),
             check=True,
             capture_output=True,
         )
+        reqs = str(requirements)
         done = subprocess.run(
-            [sys.executable, "-c", COUNTING_CLI, "pip", "install", "--python", str(venv)]
-            + ["-i", server.url, "-r", str(requirements)],
+            [*COUNTED, "pip", "install", "--python", str(venv), "-i", server.url, "-r", reqs],
             env=_env(cache),
             capture_output=True,
             text=True,
@@ -275,11 +275,18 @@ def test_a_dead_runs_folder_is_removed_and_a_live_ones_kept(tmp_path: Path) -> N
     dead = venv / ".resolvent-speculative-dead"
     (dead / "t0" / "pkg").mkdir(parents=True)
     (dead / "t0" / "pkg" / "m.py").write_text("X = 1\n")
-    live = venv / ".resolvent-speculative-live"
+    live = venv / f".resolvent-speculative-{os.getpid()}-live"
     live.mkdir()
+    # Held, but its run is gone: its helper is dying (SIGKILL sent, lock not yet freed).
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # any program that ends
+    ended.wait()
+    dying = venv / f".resolvent-speculative-{ended.pid}-dying"
+    dying.mkdir()
     fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    held = os.open(dying, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
+        fcntl.flock(held, fcntl.LOCK_SH)
         done = subprocess.run(
             [sys.executable, "-m", "resolvent", "pip", "uninstall", "--python", str(venv), "nope"],
             env=_env(tmp_path / "cache"),
@@ -289,9 +296,11 @@ def test_a_dead_runs_folder_is_removed_and_a_live_ones_kept(tmp_path: Path) -> N
         )
         assert done.returncode == 0, done.stderr
         assert not dead.exists()
+        assert not dying.exists()
         assert live.exists()
     finally:
         os.close(fd)
+        os.close(held)
 
 
 #: Starts a speculation, prints the helper's pid, then dies by SIGKILL.
@@ -334,4 +343,4 @@ def test_the_helper_dies_with_its_run(tmp_path: Path) -> None:
     while _alive(int(pid_text)):
         assert time.monotonic() < deadline, "the helper outlived its run"
         time.sleep(0.01)
-    assert os.path.isdir(folder)  # left for the next run that takes the lock
+    assert Path(folder).is_dir()  # left for the next run that takes the lock
