@@ -216,8 +216,7 @@ def _speculation(
         key = memo_key([sorted(options.items()), arguments, os.getcwd(), root])  # noqa: PTH109
     except (ResolventError, OSError):  # no cache folder or no working folder: the run says
         return None
-    sites = (os.fspath(environment.site_packages), os.fspath(environment.platlib))
-    return Speculation.begin(cache_root, key, root, sites)
+    return Speculation.begin(cache_root, key, root)
 
 
 def _install(

@@ -56,11 +56,16 @@ Shape = tuple[int, int, int]
 
 
 def memo_key(parts: Iterable[object]) -> str:
-    """Return the memo name of a command: a digest of everything that made it."""
-    import hashlib  # noqa: PLC0415 -- one call per run
+    """Return the memo name of a command: a digest of everything that made it.
+
+    Two CRC-32s, not a cryptographic digest: a memo is a hint that decides nothing (a
+    tree is taken only when it is the very entry the run links), and ``hashlib`` would
+    load OpenSSL before the fork, 2 ms later for the helper.
+    """
+    import zlib  # noqa: PLC0415 -- one call per run
 
     text = repr(tuple(parts)).encode("utf-8", "backslashreplace")
-    return hashlib.sha256(text).hexdigest()[:32]
+    return f"{zlib.crc32(text):08x}{zlib.crc32(text[::-1], len(text)):08x}"
 
 
 class _Stopped(Exception):  # noqa: N818 -- a signal between the helper's chunks, not an error
@@ -77,6 +82,7 @@ class Speculation:
     def __init__(self, cache_root: str, key: str) -> None:
         self._archive = os.path.join(cache_root, "archive-v1")
         self._memo = os.path.join(cache_root, MEMO_BUCKET, key)
+        self.entries: list[tuple[str, str]] = []
         self.trees: list[str] = []
         self._index: dict[str, int] = {}
         self.folder: str | None = None
@@ -92,25 +98,28 @@ class Speculation:
         self.taken = 0
 
     @classmethod
-    def begin(cls, cache_root: str, key: str, root: str, sites: tuple[str, str]) -> Speculation:
+    def begin(cls, cache_root: str, key: str, root: str) -> Speculation:
         """Read the memo of command ``key`` and fork the helper, when there is something to do.
 
-        ``root`` is the environment (the private folder goes there, on the file system
-        of the staging folder, so a tree moves by one rename); ``sites`` its purelib and
-        platlib folders (the helper skips entries already installed there).
+        ``root`` is the environment: the private folder goes there, on the file system
+        of the staging folder, so that a tree moves by one rename. Nothing is forked when
+        every remembered distribution is installed already (a rerun that changes nothing).
         """
         speculation = cls(cache_root, key)
-        speculation.trees = speculation._read_memo()
+        speculation.entries = speculation._read_memo()
+        speculation.trees = [tree for tree, _ in speculation.entries]
         speculation._index = {tree: index for index, tree in enumerate(speculation.trees)}
-        if speculation.trees and _may_fork():
+        missing = any(not os.path.lexists(dist_info) for _, dist_info in speculation.entries)
+        if missing and _may_fork():
             with contextlib.suppress(OSError):
-                speculation._fork(root, sites)
+                speculation._fork(root)
         return speculation
 
-    def _read_memo(self) -> list[str]:
+    def _read_memo(self) -> list[tuple[str, str]]:
+        """Return the memo's (cache entry, ``.dist-info`` it was installed as) pairs."""
         try:
             with open(self._memo, encoding="utf-8") as stream:
-                header, *trees = stream.read().splitlines()
+                header, *lines = stream.read().splitlines()
         except (OSError, UnicodeDecodeError, ValueError):
             return []
         if header != _MEMO_HEADER:
@@ -118,15 +127,17 @@ class Speculation:
         # Only entries of this cache's archive bucket, by their plain names: a damaged or
         # planted memo can make the helper link nothing else.
         archive = self._archive
+        entries = [tuple(line.split("\t")) for line in lines]
         return [
-            tree
-            for tree in trees
-            if os.path.dirname(tree) == archive and os.path.basename(tree).isalnum()
+            (entry[0], entry[1])
+            for entry in entries
+            if len(entry) == 2
+            and os.path.dirname(entry[0]) == archive
+            and os.path.basename(entry[0]).isalnum()
         ]
 
-    def _fork(self, root: str, sites: tuple[str, str]) -> None:
+    def _fork(self, root: str) -> None:
         import fcntl  # noqa: PLC0415 -- POSIX only
-        import tempfile  # noqa: PLC0415
 
         # What the helper needs, imported before the fork: the run imports these modules
         # anyway (it links with them), so they cost it nothing more, and the helper
@@ -135,7 +146,7 @@ class Speculation:
         import resolvent.installer.manifest  # noqa: F401, PLC0415
 
         # The run's pid in the name: see `discard_abandoned`.
-        folder = tempfile.mkdtemp(prefix=f"{SPECULATIVE_PREFIX}{os.getpid()}-", dir=root)
+        folder = _new_folder(os.path.join(root, f"{SPECULATIVE_PREFIX}{os.getpid()}-"))
         lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock, fcntl.LOCK_SH)  # held by the run and the helper: "in use"
         control_read, control_write = os.pipe()
@@ -148,7 +159,7 @@ class Speculation:
             try:
                 os.close(control_write)
                 os.close(status_read)
-                _helper(folder, self.trees, sites, control_read, status_write, parent)
+                _helper(folder, self.entries, control_read, status_write, parent)
             finally:
                 os._exit(0)
         os.close(control_read)
@@ -237,16 +248,36 @@ class Speculation:
         with contextlib.suppress(OSError):
             os.close(self._lock)
 
-    def remember(self, trees: Sequence[str]) -> None:
-        """Record that this command linked ``trees`` (in this order), for its next run."""
-        if list(trees) == self.trees or not trees:
+    def remember(self, entries: Sequence[tuple[str, str]]) -> None:
+        """Record what this command linked, for its next run.
+
+        ``entries`` are (cache entry, the ``.dist-info`` folder installed from it), in the
+        order the run linked them.
+        """
+        if list(entries) == self.entries or not entries:
             return
         from resolvent.atomic_write import write_atomically  # noqa: PLC0415
 
-        text = "\n".join([_MEMO_HEADER, *trees]) + "\n"
+        lines = [f"{tree}\t{dist_info}" for tree, dist_info in entries]
+        text = "\n".join([_MEMO_HEADER, *lines]) + "\n"
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(self._memo), exist_ok=True)
             write_atomically(self._memo, text.encode("utf-8"), prefix=".tmp-installs-")
+
+
+def _new_folder(prefix: str) -> str:
+    """Make a new private folder named ``prefix`` and random letters (``mkdtemp``'s way).
+
+    Not ``tempfile.mkdtemp`` itself: importing it (random, shutil) before the fork
+    delays the helper by 3 ms.
+    """
+    while True:
+        folder = prefix + os.urandom(5).hex()
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:  # pragma: no cover -- 40 random bits
+            continue
+        return folder
 
 
 def _may_fork() -> bool:
@@ -258,15 +289,14 @@ def _may_fork() -> bool:
     )
 
 
-def _helper(  # noqa: PLR0917 -- internal
+def _helper(
     folder: str,
-    trees: Sequence[str],
-    sites: tuple[str, str],
+    entries: Sequence[tuple[str, str]],
     control: int,
     status: int,
     parent: int,
 ) -> None:
-    """Build the trees of ``trees`` in ``folder``, in order, until told to stop."""
+    """Build the trees of ``entries`` in ``folder``, in order, until told to stop."""
     import signal  # noqa: PLC0415
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl+C is the run's to handle
@@ -291,14 +321,13 @@ def _helper(  # noqa: PLR0917 -- internal
     from resolvent.installer.manifest import load_manifest  # noqa: PLC0415
 
     try:
-        for index, source in enumerate(trees):
+        for index, (source, dist_info) in enumerate(entries):
             pause()
+            if os.path.lexists(dist_info):
+                continue  # installed already: the run will not link it
             manifest = load_manifest(source)
             if manifest is None:
                 continue
-            site = sites[0] if manifest.info.root_is_purelib else sites[1]
-            if os.path.lexists(os.path.join(site, manifest.info.dist_info)):
-                continue  # installed already: the run will not link it
             tree = os.path.join(folder, f"t{index}")
             try:
                 os.mkdir(tree)

@@ -941,7 +941,9 @@ def _apply_steps(
     if failures:
         raise failures[0]
     if speculation is not None:  # a hint for the next run of the command, in link order
-        speculation.remember([os.fspath(cached.tree) for cached in biggest_first])
+        speculation.remember(
+            [(os.fspath(c.tree), os.fspath(results[id(c)].dist_info)) for c in biggest_first]
+        )
     return [(cached, results[id(cached)]) for cached in ordered]
 
 

@@ -55,14 +55,16 @@ trees = []
 for wheel in wheels:
     sha = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
     trees.append(os.fspath(cache.unpack_wheel(Path(wheel), sha)))
-first = Speculation.begin(cache_root, "key", root, (site, site))
+first = Speculation.begin(cache_root, "key", root)
 out = {"forked_without_memo": first.folder is not None}
-first.remember(trees)
+first.remember(
+    [(tree, os.path.join(site, load_manifest(tree).info.dist_info)) for tree in trees]
+)
 first.end()
 if mode == "installed":  # the first wheel is installed already: the helper skips it
     manifest = load_manifest(trees[0])
     os.makedirs(os.path.join(site, manifest.info.dist_info))
-speculation = Speculation.begin(cache_root, "key", root, (site, site))
+speculation = Speculation.begin(cache_root, "key", root)
 folder = speculation.folder
 out["helper"] = speculation._pid
 if mode == "release":
@@ -169,7 +171,8 @@ import os, sys
 import resolvent.installer.speculate as speculate
 end = speculate.Speculation.end
 def counted(self):
-    os.write(2, f"TAKEN {self.taken} OF {len(self.trees)}\n".encode())
+    forked = self.folder is not None
+    os.write(2, f"TAKEN {self.taken} OF {len(self.trees)} FORKED {forked}\n".encode())
     end(self)
 speculate.Speculation.end = counted
 sys.argv = ["resolvent", *sys.argv[1:]]
@@ -182,12 +185,13 @@ RV = (sys.executable, "-m", "resolvent")
 COUNTED = (sys.executable, "-c", COUNTING_CLI)
 
 
-def _install(venv: Path, server_url: str, requirements: Path, env: dict[str, str]) -> str:
-    if venv.exists():
-        shutil.rmtree(venv)
-    subprocess.run(
-        [sys.executable, "-m", "resolvent", "venv", str(venv)], check=True, capture_output=True
-    )
+def _install(
+    venv: Path, server_url: str, requirements: Path, env: dict[str, str], *, fresh: bool = True
+) -> str:
+    if fresh:
+        if venv.exists():
+            shutil.rmtree(venv)
+        subprocess.run([*RV, "venv", str(venv)], check=True, capture_output=True)
     done = subprocess.run(
         [
             sys.executable,
@@ -227,10 +231,14 @@ def test_a_rebuilt_venv_takes_every_tree_from_the_helper(tmp_path: Path) -> None
         _assert_installed(venv)
         assert len(list((cache / "installs-v1").iterdir())) == 1
         second = _install(venv, server.url, requirements, _env(cache))
-        assert f"TAKEN {len(DISTS)} OF {len(DISTS)}" in second
+        assert f"TAKEN {len(DISTS)} OF {len(DISTS)} FORKED True" in second
         _assert_installed(venv)
         off = _install(venv, server.url, requirements, _env(cache, RESOLVENT_NO_SPECULATION="1"))
-        assert f"TAKEN 0 OF {len(DISTS)}" in off
+        assert f"TAKEN 0 OF {len(DISTS)} FORKED False" in off
+        _assert_installed(venv)
+        # Into the same venv again: everything is installed, no helper is forked.
+        again = _install(venv, server.url, requirements, _env(cache), fresh=False)
+        assert f"TAKEN 0 OF {len(DISTS)} FORKED False" in again
         _assert_installed(venv)
 
 
@@ -312,8 +320,8 @@ from resolvent.installer.speculate import Speculation
 cache_root, root, wheel = sys.argv[1:]
 sha = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
 tree = os.fspath(Cache(Path(cache_root)).unpack_wheel(Path(wheel), sha))
-Speculation(cache_root, "key").remember([tree])
-speculation = Speculation.begin(cache_root, "key", root, (root, root))
+Speculation(cache_root, "key").remember([(tree, os.path.join(root, "x.dist-info"))])
+speculation = Speculation.begin(cache_root, "key", root)
 print(speculation._pid, speculation.folder, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
