@@ -91,6 +91,7 @@ class Speculation:
         self._status = -1
         self._lock = -1
         self._built: dict[int, Shape | None] = {}
+        self._unread = b""  # a status line cut by a read
         self._claimed: set[int] = set()  # by `release`: the helper never builds them
         self._helper_ended = False
         self._reading = threading.Lock()
@@ -147,14 +148,22 @@ class Speculation:
 
         # The run's pid in the name: see `discard_abandoned`.
         folder = _new_folder(os.path.join(root, f"{SPECULATIVE_PREFIX}{os.getpid()}-"))
-        lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        fcntl.flock(lock, fcntl.LOCK_SH)  # held by the run and the helper: "in use"
-        control_read, control_write = os.pipe()
-        status_read, status_write = os.pipe()
-        parent = os.getpid()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
+        opened: list[int] = []
+        try:
+            lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            opened.append(lock)
+            fcntl.flock(lock, fcntl.LOCK_SH)  # held by the run and the helper: "in use"
+            control_read, control_write = os.pipe()
+            opened += (control_read, control_write)
+            status_read, status_write = os.pipe()
+            opened += (status_read, status_write)
+            parent = os.getpid()
+            pid = os.fork()
+        except OSError:  # no helper after all: nothing may stay behind
+            for fd in opened:
+                os.close(fd)
+            _remove_folder(folder)
+            raise
         if pid == 0:  # the helper: never returns, never runs the parent's code
             try:
                 os.close(control_write)
@@ -216,7 +225,8 @@ class Speculation:
                 if not data:
                     self._helper_ended = True
                     break
-                for line in data.decode("ascii").splitlines():
+                *lines, self._unread = (self._unread + data).split(b"\n")
+                for line in (line.decode("ascii") for line in lines):
                     number, _, shape = line.partition(" ")
                     parts = shape.split()
                     self._built[int(number)] = (
