@@ -14,16 +14,13 @@ import platform as _platform
 import re
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from typing import Final, Literal
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import Version
 
 from resolvent.errors import BadInputError
-from resolvent.value_class import DataclassFields, Value
-
-if TYPE_CHECKING:
-    from dataclasses import Field
+from resolvent.value_class import DataclassLike, Value
 
 __all__ = [
     "Platform",
@@ -195,7 +192,7 @@ def parse_python_version(text: str) -> Version:
     return version
 
 
-class Target(Value):
+class Target(Value, DataclassLike):
     """What a resolution is for: a CPython version and a platform.
 
     >>> t = Target(Version("3.12"), parse_platform("x86_64-manylinux_2_28"))
@@ -209,11 +206,6 @@ class Target(Value):
     :class:`~resolvent.value_class.DataclassFields`. The tag ranks, a cache, are no
     field (they were one left out of equality and ``repr``).
     """
-
-    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
-        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    else:
-        __dataclass_fields__ = DataclassFields()
 
     python_version: Final[Version]
     platform: Final[Platform]

@@ -14,9 +14,10 @@ from __future__ import annotations
 from resolvent import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dataclasses import Field
     from typing import Any, ClassVar
 
-__all__ = ["DataclassFields", "MutableValue", "Value"]
+__all__ = ["DataclassFields", "DataclassLike", "MutableValue", "Value"]
 
 
 class Value:
@@ -80,9 +81,10 @@ class DataclassFields:
 
     ``dataclasses.fields``, ``replace`` and ``asdict`` accept any class that has this
     attribute. A value class that callers treat as a dataclass (the interpreter's
-    answer) declares ``__dataclass_fields__ = DataclassFields()`` instead of taking the
-    ``@dataclass`` decorator, which needs ``dataclasses`` (and with it ``inspect``,
-    ``ast``, ``dis``, ``tokenize``) imported with the class's module: most of the 40
+    answer) derives from :class:`DataclassLike`, which declares
+    ``__dataclass_fields__ = DataclassFields()``, instead of taking the ``@dataclass``
+    decorator, which needs ``dataclasses`` (and with it ``inspect``, ``ast``, ``dis``,
+    ``tokenize``) imported with the class's module: most of the 40
     million instructions (of 220) that ``resolvent venv`` spent on imports it did not
     need, for a feature only tests used. The fields are those of
     :attr:`Value.value_fields`, with the class's annotations.
@@ -108,3 +110,19 @@ class DataclassFields:
         fields: dict[str, Any] = getattr(shadow, "__dataclass_fields__")  # noqa: B009 -- a made class
         type.__setattr__(owner, "__dataclass_fields__", fields)  # made once per class
         return fields
+
+
+class DataclassLike:
+    """A mixin of value classes that callers treat as dataclasses (``replace``, ``fields``).
+
+    ``class Target(Value, DataclassLike)``: the class gets its ``__dataclass_fields__``
+    from :class:`DataclassFields` on first use, and type checkers see the attribute the
+    ``dataclasses`` functions ask of their argument's type.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    else:
+        __dataclass_fields__ = DataclassFields()

@@ -19,14 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from resolvent.atomic_write import write_atomically
 from resolvent.json_text import parse_json
-from resolvent.value_class import DataclassFields, Value
+from resolvent.value_class import DataclassLike, Value
 
 if TYPE_CHECKING:
-    from dataclasses import Field
     from pathlib import Path
 
 __all__ = ["HEURISTIC_LIFETIME", "CacheEntry", "HttpCache", "read_bytes", "read_head"]
@@ -35,7 +34,7 @@ __all__ = ["HEURISTIC_LIFETIME", "CacheEntry", "HttpCache", "read_bytes", "read_
 HEURISTIC_LIFETIME = 600.0
 
 
-class CacheEntry(Value):
+class CacheEntry(Value, DataclassLike):
     """One cached response; ``immutable`` entries never need revalidation.
 
     ``digest`` is the body's sha256 (hex) as stored; ``None`` for entries written before
@@ -47,11 +46,6 @@ class CacheEntry(Value):
     text when its module is imported (every install imports it). ``dataclasses.replace``
     and ``fields`` work on it, through :class:`~resolvent.value_class.DataclassFields`.
     """
-
-    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
-        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    else:
-        __dataclass_fields__ = DataclassFields()
 
     __slots__ = ("content", "digest", "fetched_at", "headers", "immutable", "status", "url")
 

@@ -10,7 +10,7 @@ they skip what they cannot understand, as pip does, rather than failing a whole 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -22,10 +22,9 @@ from resolvent.index.config import url_problem
 from resolvent.index.filenames import cached_tags, cached_version, parse_dist_filename
 from resolvent.json_text import parse_json
 from resolvent.requirement_parsing import parse_specifier
-from resolvent.value_class import DataclassFields, Value
+from resolvent.value_class import DataclassLike, Value
 
 if TYPE_CHECKING:
-    from dataclasses import Field
     from datetime import datetime, timedelta
 
     from packaging.tags import Tag
@@ -69,7 +68,7 @@ def _epoch() -> tuple[datetime, timedelta]:
     return datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 
 
-class DistFile(Value):
+class DistFile(Value, DataclassLike):
     """One downloadable file of a project, as an index page lists it.
 
     ``url`` is absolute and carries no fragment (the ``#sha256=`` fragment of HTML pages
@@ -84,11 +83,6 @@ class DistFile(Value):
     ``dataclasses.replace`` and ``fields`` work on it, through
     :class:`~resolvent.value_class.DataclassFields`.
     """
-
-    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
-        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    else:
-        __dataclass_fields__ = DataclassFields()
 
     __slots__ = (
         "build",

@@ -35,12 +35,11 @@ from resolvent import TYPE_CHECKING, __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
 from resolvent.json_text import parse_json
-from resolvent.value_class import DataclassFields, Value
+from resolvent.value_class import DataclassLike, Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from dataclasses import Field
-    from typing import IO, Any, ClassVar, Final, TypeVar
+    from typing import IO, Any, Final, TypeVar
 
     from resolvent.installer.destination import Scheme, SchemeDestination
     from resolvent.installer.link import LinkMode
@@ -81,18 +80,13 @@ print(json.dumps({{
 """
 
 
-class Interpreter(Value):
+class Interpreter(Value, DataclassLike):
     """What a venv needs to know of a base Python, from one query of it.
 
     ``dataclasses.replace``, ``asdict`` and ``fields`` work on it, through
     :class:`~resolvent.value_class.DataclassFields`: the ``@dataclass`` decorator it
     had imported ``dataclasses`` for every ``resolvent venv``.
     """
-
-    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
-        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    else:
-        __dataclass_fields__ = DataclassFields()
 
     __slots__ = (
         "base_executable",

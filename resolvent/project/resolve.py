@@ -11,7 +11,7 @@ it is created on first use, so a resolve that builds nothing imports none of it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -20,11 +20,10 @@ from resolvent.markers import requirement_applies
 from resolvent.solver.ranges import from_specifier, intersect_all
 from resolvent.solver.result import Solution
 from resolvent.solver.universe import Options, Universe
-from resolvent.value_class import DataclassFields, MutableValue
+from resolvent.value_class import DataclassLike, MutableValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
-    from dataclasses import Field
     from datetime import datetime
     from pathlib import Path
 
@@ -67,7 +66,7 @@ def _no_clock() -> float:
     return 0.0
 
 
-class ResolveSettings(MutableValue):
+class ResolveSettings(MutableValue, DataclassLike):
     """Where to look and how to choose; the defaults are uv's.
 
     ``build_python`` is the interpreter that builds sdists for their metadata (default:
@@ -79,11 +78,6 @@ class ResolveSettings(MutableValue):
     install imports it); ``dataclasses.replace`` and ``fields`` work on it, through
     :class:`~resolvent.value_class.DataclassFields`.
     """
-
-    if TYPE_CHECKING:  # what `dataclasses` functions ask of their argument's type
-        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    else:
-        __dataclass_fields__ = DataclassFields()
 
     __slots__ = (
         "build_python",
