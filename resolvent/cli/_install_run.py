@@ -213,8 +213,13 @@ def _speculation(
     try:
         cache_root = os.fspath(Cache.at(options["cache_dir"]).root)
         root = os.fspath(environment.root)
-        key = memo_key([sorted(options.items()), arguments, os.getcwd(), root])  # noqa: PTH109
-    except (ResolventError, OSError):  # no cache folder or no working folder: the run says
+        # The command, but not where its environment is: the same requirements installed
+        # into a new venv elsewhere (a benchmark's, a test runner's) link the same
+        # entries; the interpreter's version is in the site-packages path.
+        site = os.path.relpath(environment.site_packages, root)
+        command = sorted((name, value) for name, value in options.items() if name != "python")
+        key = memo_key([command, arguments, os.getcwd(), site])  # noqa: PTH109
+    except (ResolventError, OSError, ValueError):  # no cache or working folder: the run says
         return None
     return Speculation.begin(cache_root, key, root)
 

@@ -79,7 +79,8 @@ class Speculation:
     :meth:`end` must be called when the run ends, however it ends.
     """
 
-    def __init__(self, cache_root: str, key: str) -> None:
+    def __init__(self, cache_root: str, key: str, root: str) -> None:
+        self._root = root
         self._archive = os.path.join(cache_root, "archive-v1")
         self._memo = os.path.join(cache_root, MEMO_BUCKET, key)
         self.entries: list[tuple[str, str]] = []
@@ -106,7 +107,7 @@ class Speculation:
         of the staging folder, so that a tree moves by one rename. Nothing is forked when
         every remembered distribution is installed already (a rerun that changes nothing).
         """
-        speculation = cls(cache_root, key)
+        speculation = cls(cache_root, key, root)
         speculation.entries = speculation._read_memo()
         speculation.trees = [tree for tree, _ in speculation.entries]
         speculation._index = {tree: index for index, tree in enumerate(speculation.trees)}
@@ -117,7 +118,11 @@ class Speculation:
         return speculation
 
     def _read_memo(self) -> list[tuple[str, str]]:
-        """Return the memo's (cache entry, ``.dist-info`` it was installed as) pairs."""
+        """Return the memo's (cache entry, ``.dist-info`` it was installed as) pairs.
+
+        The memo names each ``.dist-info`` relative to the environment (the same command
+        into a new venv elsewhere is the same command); it is returned absolute.
+        """
         try:
             with open(self._memo, encoding="utf-8") as stream:
                 header, *lines = stream.read().splitlines()
@@ -129,8 +134,9 @@ class Speculation:
         # planted memo can make the helper link nothing else.
         archive = self._archive
         entries = [tuple(line.split("\t")) for line in lines]
+        root = self._root
         return [
-            (entry[0], entry[1])
+            (entry[0], os.path.join(root, entry[1]))
             for entry in entries
             if len(entry) == 2
             and os.path.dirname(entry[0]) == archive
@@ -268,7 +274,8 @@ class Speculation:
             return
         from resolvent.atomic_write import write_atomically  # noqa: PLC0415
 
-        lines = [f"{tree}\t{dist_info}" for tree, dist_info in entries]
+        root = self._root
+        lines = [f"{tree}\t{os.path.relpath(dist_info, root)}" for tree, dist_info in entries]
         text = "\n".join([_MEMO_HEADER, *lines]) + "\n"
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(self._memo), exist_ok=True)

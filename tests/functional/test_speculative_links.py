@@ -246,6 +246,11 @@ def test_a_rebuilt_venv_takes_every_tree_from_the_helper(tmp_path: Path) -> None
         second = _install(venv, server.url, requirements, _env(cache))
         assert f"TAKEN {len(DISTS)} OF {len(DISTS)} FORKED True" in second
         _assert_installed(venv)
+        # The same command into a new venv elsewhere: the same entries are linked.
+        elsewhere = tmp_path / "elsewhere" / "venv"
+        third = _install(elsewhere, server.url, requirements, _env(cache))
+        assert f"TAKEN {len(DISTS)} OF {len(DISTS)} FORKED True" in third
+        _assert_installed(elsewhere)
         off = _install(venv, server.url, requirements, _env(cache, RESOLVENT_NO_SPECULATION="1"))
         assert f"TAKEN 0 OF {len(DISTS)} FORKED False" in off
         _assert_installed(venv)
@@ -321,7 +326,7 @@ from resolvent.installer.speculate import Speculation
 cache_root, root, wheel = sys.argv[1:]
 sha = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
 tree = os.fspath(Cache(Path(cache_root)).unpack_wheel(Path(wheel), sha))
-Speculation(cache_root, "key").remember([(tree, os.path.join(root, "x.dist-info"))])
+Speculation(cache_root, "key", root).remember([(tree, os.path.join(root, "x.dist-info"))])
 speculation = Speculation.begin(cache_root, "key", root)
 print(speculation._pid, speculation.folder, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
