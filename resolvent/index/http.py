@@ -235,10 +235,15 @@ class HttpClient:
             "verify": verify,
         }
         self._client: httpx.AsyncClient | None = None
+        self._closed = False
 
     def _http(self) -> httpx.AsyncClient:
         # Created on first use: building the TLS context costs a noticeable fraction of
         # a second, which a warm run answered wholly from the cache never pays.
+        if self._closed:
+            # Made anew, a pool would hold connections that nothing closes any more.
+            msg = "the HTTP client is closed"
+            raise RuntimeError(msg)
         if self._client is None:
             if self._client_options["verify"] is True:
                 start_tls_context()  # built while httpx is imported
@@ -269,7 +274,8 @@ class HttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections; a request sent afterwards raises ``RuntimeError``."""
+        self._closed = True
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -1092,22 +1092,32 @@ class IndexProvider:
         """
         import asyncio  # noqa: PLC0415 - see the module's note on lazy imports
 
-        pending = [
-            t for t in (*self._page_tasks.values(), *self._meta_tasks.values()) if not t.done()
-        ]
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=_CLOSE_GRACE)
-            for task in late:
+        # A fetch that ends during the grace may start others (a version's metadata
+        # starts the pages of what it requires), and downloads shared through the
+        # fetcher outlive a cancelled caller: the client closes only once none is left.
+        # Closed under a fetch that was still to send its request, the client made a
+        # new connection pool for it, which nothing closed: its connections stayed
+        # open after the loop (a ResourceWarning when collected).
+        deadline = asyncio.get_running_loop().time() + _CLOSE_GRACE
+        while pending := self._unfinished():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining > 0:
+                await asyncio.wait(pending, timeout=remaining)
+                continue
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        # Downloads shared through the fetcher outlive a cancelled caller: stop them too,
-        # before the client closes under them.
-        inner = self._fetcher.unfinished() if self._fetcher is not None else []
-        for download in inner:
-            download.cancel()
-        await asyncio.gather(*inner, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
+
+    def _unfinished(self) -> list[asyncio.Task[Any]]:
+        """Return the fetches still running on the loop: pages, metadata and downloads."""
+        tasks: list[asyncio.Task[Any]] = [
+            t for t in (*self._page_tasks.values(), *self._meta_tasks.values()) if not t.done()
+        ]
+        if self._fetcher is not None:
+            tasks.extend(self._fetcher.unfinished())
+        return tasks
 
     def __enter__(self) -> Self:
         return self

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gc
 import importlib
 import importlib.util
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -611,6 +613,25 @@ def test_loop_thread_drives_http_client(server: TestServer) -> None:
 
 async def _make_client() -> HttpClient:
     return HttpClient()
+
+
+def test_a_closed_client_sends_nothing_rather_than_open_a_new_pool(server: TestServer) -> None:
+    """Once closed, no request may open a connection: nothing would ever close it."""
+    server.routes["/p"] = Route(b"page")
+
+    async def scenario() -> None:
+        client = HttpClient()
+        assert (await client.get(server.url("/p"), cache=False)).content == b"page"
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.get(server.url("/p"), cache=False)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(scenario())
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert [seen.path for seen in server.seen] == ["/p"]
 
 
 def test_run_sync() -> None:
