@@ -509,6 +509,13 @@ class Cache:
             if not (archive / key).is_dir():
                 pointer.unlink(missing_ok=True)
                 removed.append(pointer)
+        from resolvent.installer.speculate import MEMO_BUCKET, stale_memo  # noqa: PLC0415
+
+        memos = self.root / MEMO_BUCKET
+        for memo in sorted(memos.iterdir()) if memos.is_dir() else ():
+            if not memo.name.startswith(_TMP) and stale_memo(os.fspath(memo)):
+                memo.unlink(missing_ok=True)  # it names entries that are gone
+                removed.append(memo)
         for path in sorted(self.root.rglob(f"{_TMP}*"), key=lambda p: len(p.parts)):
             if path.parent == archive or not os.path.lexists(path):
                 continue

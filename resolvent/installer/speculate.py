@@ -30,7 +30,7 @@ forked). ``RESOLVENT_NO_SPECULATION=1`` turns it off. uv has no such step.
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH102, PTH103, PTH106, PTH118, PTH119, PTH120, PTH123
+# ruff: noqa: PTH102, PTH103, PTH106, PTH112, PTH118, PTH119, PTH120, PTH123
 from __future__ import annotations
 
 import contextlib
@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ["SPECULATIVE_PREFIX", "Speculation", "discard_abandoned", "memo_key"]
+__all__ = [
+    "MEMO_BUCKET",
+    "SPECULATIVE_PREFIX",
+    "Speculation",
+    "discard_abandoned",
+    "memo_key",
+    "stale_memo",
+]
 
 #: The cache bucket of memos: per command, the entries its last successful run linked.
 MEMO_BUCKET = "installs-v1"
@@ -280,6 +287,21 @@ class Speculation:
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(self._memo), exist_ok=True)
             write_atomically(self._memo, text.encode("utf-8"), prefix=".tmp-installs-")
+
+
+def stale_memo(path: str) -> bool:
+    """Whether the memo file ``path`` is unreadable or names a cache entry that is gone.
+
+    ``cache prune`` removes such memos: a hint about entries pruned away helps no run.
+    """
+    try:
+        with open(path, encoding="utf-8") as stream:
+            header, *lines = stream.read().splitlines()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return True
+    return header != _MEMO_HEADER or any(
+        not os.path.isdir(line.partition("\t")[0]) for line in lines
+    )
 
 
 def _new_folder(prefix: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -233,3 +234,26 @@ def test_the_default_cache_without_a_home_folder_is_a_clear_error(
     monkeypatch.setenv("RESOLVENT_CACHE_DIR", "~nosuchuser-resolvent/cache")
     with pytest.raises(BadInputError, match="RESOLVENT_CACHE_DIR"):
         Cache.default()
+
+
+def test_prune_removes_memos_of_entries_that_are_gone(tmp_path: Path, wheel: Path) -> None:
+    from resolvent.installer.speculate import Speculation  # noqa: PLC0415
+
+    cache = Cache(tmp_path / "c")
+    kept = cache.unpack_wheel(wheel)
+    other = build_wheel(tmp_path / "wheels", Dist("other", "1.0"))
+    orphan = cache.unpack_wheel(other)
+    (tmp_path / "c" / "wheels-v1" / "local" / f"{other.name}.sha256").unlink()
+    root = os.fspath(tmp_path / "venv")
+    both = Speculation(os.fspath(cache.root), "both", root)
+    both.remember([(os.fspath(kept), f"{root}/a.dist-info"), (os.fspath(orphan), f"{root}/b")])
+    alone = Speculation(os.fspath(cache.root), "alone", root)
+    alone.remember([(os.fspath(kept), f"{root}/a.dist-info")])
+    memos = tmp_path / "c" / "installs-v1"
+    (memos / "garbled").write_bytes(b"\xff\xfe not a memo")
+
+    removed = cache.prune()
+    assert orphan in removed
+    assert sorted(p.name for p in memos.iterdir()) == ["alone"]  # names only what is there
+    assert memos / "both" in removed
+    assert memos / "garbled" in removed
