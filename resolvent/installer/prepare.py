@@ -444,6 +444,7 @@ class Preparer:
         )
         self._loop: LoopThread | None = None
         self._client: httpx.AsyncClient | None = None
+        self._closed = False  # a download still running then must not open a new client
         # Bodies stream through a synchronous client, each in a thread of its own (see
         # ``_download``); the event loop keeps the scheduling and the range requests.
         self._body_client: httpx.Client | None = None
@@ -474,6 +475,7 @@ class Preparer:
 
     def close(self) -> None:
         """Close connections and stop the I/O thread, if they were started."""
+        self._closed = True
         if self._loop is not None:
             if self._client is not None:
                 self._loop.run(self._client.aclose())
@@ -859,6 +861,8 @@ class Preparer:
         import httpx  # noqa: PLC0415 -- only downloads need it
 
         if self._client is None:
+            if self._closed:  # an interrupted prepare's download, after close(): nothing
+                raise RuntimeError("the download client is closed")  # would close it
             self._client = httpx.AsyncClient(**self._client_options())
         return self._client
 

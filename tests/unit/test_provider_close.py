@@ -109,3 +109,16 @@ def test_closing_ends_the_fetches_started_while_it_drains_and_their_connections(
     assert running == []
     assert failed == []
     assert found == []
+
+
+def test_a_closed_preparer_opens_no_new_download_client(tmp_path: Path) -> None:
+    """A download left running by an interrupted prepare must not open a pool after close."""
+    import pytest  # noqa: PLC0415
+
+    from resolvent.installer.cache import Cache  # noqa: PLC0415
+    from resolvent.installer.prepare import Preparer  # noqa: PLC0415
+
+    preparer = Preparer(Cache(tmp_path / "cache"))
+    preparer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        preparer._http()  # what a leftover download would call
