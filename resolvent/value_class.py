@@ -28,7 +28,9 @@ class Value:
     ``@dataclass(frozen=True, slots=True)`` made it (a mutable one derives from
     :class:`MutableValue`, unhashable as ``@dataclass(slots=True)`` made it). The
     installer's records and the classes every ``pip compile`` imports (index, project
-    and solver records) are such classes.
+    and solver records) are such classes. A field that holds a mapping is named in
+    :attr:`unhashed_fields` (compared, not hashed: ``field(hash=False)``), a derived one in
+    :attr:`uncompared_fields` (shown only: ``field(compare=False)``).
 
     Why not ``@dataclass``: it compiles each class's ``__init__``, ``__repr__``,
     ``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` from source text when
@@ -43,6 +45,13 @@ class Value:
 
     #: The fields, in order: the parameters of ``__init__``.
     value_fields: ClassVar[tuple[str, ...]] = ()
+    #: Fields compared but left out of the hash (mappings, which cannot be hashed).
+    unhashed_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Fields shown but neither compared nor hashed (values derived from the others).
+    uncompared_fields: ClassVar[frozenset[str]] = frozenset()
+    #: :attr:`value_fields` as equality and the hash see them (made per class).
+    _compared: ClassVar[tuple[str, ...]] = ()
+    _hashed: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -50,6 +59,8 @@ class Value:
         if init is not None:
             code = init.__code__
             cls.value_fields = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+        cls._compared = tuple(n for n in cls.value_fields if n not in cls.uncompared_fields)
+        cls._hashed = tuple(n for n in cls._compared if n not in cls.unhashed_fields)
 
     def field_values(self) -> tuple[object, ...]:
         """Return the fields' values, in :attr:`value_fields` order."""
@@ -58,11 +69,11 @@ class Value:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        assert isinstance(other, Value)
-        return self.field_values() == other.field_values()
+        names = self._compared
+        return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
 
     def __hash__(self) -> int:
-        return hash(self.field_values())
+        return hash(tuple(getattr(self, name) for name in self._hashed))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.value_fields)

@@ -48,6 +48,8 @@ class CacheEntry(Value, DataclassLike):
     """
 
     __slots__ = ("content", "digest", "fetched_at", "headers", "immutable", "status", "url")
+    unhashed_fields = frozenset({"headers"})
+    uncompared_fields = frozenset({"digest"})
 
     url: Final[str]
     status: Final[int]
@@ -74,18 +76,6 @@ class CacheEntry(Value, DataclassLike):
         self.fetched_at = fetched_at
         self.immutable = immutable
         self.digest = digest
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, CacheEntry)
-        return self._compared() == other._compared()
-
-    def _compared(self) -> tuple[object, ...]:
-        return (self.url, self.status, self.headers, self.content, self.fetched_at, self.immutable)
-
-    def __hash__(self) -> int:
-        return hash((self.url, self.status, self.content, self.fetched_at, self.immutable))
 
     def is_fresh(self, now: float) -> bool:
         """Whether the entry may be used without asking the server (RFC 9111 freshness).

@@ -33,7 +33,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from resolvent.index.filenames import cached_version
-from resolvent.index.httpcache import CacheEntry, read_bytes
+from resolvent.index.httpcache import read_bytes
 from resolvent.index.pages import FileRecord, page_records
 from resolvent.json_text import parse_json
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-    from resolvent.index.httpcache import HttpCache
+    from resolvent.index.httpcache import CacheEntry, HttpCache
 
 __all__ = [
     "LISTING_KIND",
@@ -218,16 +218,9 @@ class PageRecords:
                 if entry.digest is None:
                     # An entry stored before digests were recorded: record one, so that
                     # the side file written below can be matched on the next run.
-                    digest = hashlib.sha256(entry.content).hexdigest()
-                    entry = CacheEntry(
-                        entry.url,
-                        entry.status,
-                        entry.headers,
-                        entry.content,
-                        entry.fetched_at,
-                        entry.immutable,
-                        digest,
-                    )
+                    from dataclasses import replace  # noqa: PLC0415 -- old caches only
+
+                    entry = replace(entry, digest=hashlib.sha256(entry.content).hexdigest())
                     cache.store(key, entry)
                 _write_side_file(cache, key, entry, name, grouped)
             except OSError:

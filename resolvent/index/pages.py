@@ -84,6 +84,8 @@ class DistFile(Value, DataclassLike):
     :class:`~resolvent.value_class.DataclassFields`.
     """
 
+    unhashed_fields = frozenset({"hashes", "core_metadata"})  # mappings
+
     __slots__ = (
         "build",
         "core_metadata",
@@ -132,24 +134,6 @@ class DistFile(Value, DataclassLike):
         self.version: Final = version
         self.tags: Final = tags
         self.build: Final = build
-
-    def __hash__(self) -> int:
-        return hash(
-            (
-                self.filename,
-                self.url,
-                self.requires_python,
-                self.yanked,
-                self.yanked_reason,
-                self.upload_time,
-                self.size,
-                self.kind,
-                self.name,
-                self.version,
-                self.tags,
-                self.build,
-            )
-        )
 
     @property
     def sha256(self) -> str | None:

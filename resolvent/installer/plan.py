@@ -52,6 +52,8 @@ class Wanted(Value):
     for. ``direct_url`` is the PEP 610 record of a URL or path install.
     """
 
+    unhashed_fields = frozenset({"direct_url"})  # a mapping: compared, not hashed
+
     __slots__ = (
         "always_reinstall",
         "direct_url",
@@ -82,20 +84,6 @@ class Wanted(Value):
         self.requested: Final = requested
         self.direct_url: Final = direct_url
         self.always_reinstall: Final = always_reinstall
-
-    def __hash__(self) -> int:
-        # ``direct_url`` (a mapping) is compared, not hashed.
-        return hash(
-            (
-                self.name,
-                self.version,
-                self.file,
-                self.tree,
-                self.hashes,
-                self.requested,
-                self.always_reinstall,
-            )
-        )
 
     @property
     def label(self) -> str:
