@@ -164,38 +164,55 @@ def run_install(
         find_target(options["python"], system=options["system"]),
         break_system_packages=options["break_system_packages"],
     )
-    arguments = (
-        packages,
-        requirement_files,
-        editables,
-        constraint_files,
-        exact,
-        no_deps,
-        upgrade,
-        upgrade_packages,
-        override_files,
-    )
     # Forked before the big imports below, so that the helper has their time too.
-    speculation = _speculation(options, environment, arguments)
+    speculation = _speculation(
+        options,
+        environment,
+        (
+            packages,
+            requirement_files,
+            editables,
+            constraint_files,
+            exact,
+            no_deps,
+            upgrade,
+            upgrade_packages,
+            override_files,
+        ),
+    )
     try:
-        report = _install(
-            options,
-            environment,
-            speculation,
-            packages=packages,
-            requirement_files=requirement_files,
-            editables=editables,
-            constraint_files=constraint_files,
-            exact=exact,
-            no_deps=no_deps,
-            upgrade=upgrade,
-            upgrade_packages=upgrade_packages,
-            override_files=override_files,
+        from resolvent.installer.link import LinkMode  # noqa: PLC0415
+        from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
+
+        quiet = options["quiet"]
+        report = install_requirements(
+            InstallRequest(
+                environment,
+                resolve_settings(options),
+                packages=packages,
+                requirement_files=requirement_files,
+                editables=editables,
+                constraint_files=constraint_files,
+                override_files=override_files,
+                exact=exact,
+                no_deps=no_deps,
+                reinstall=options["reinstall"],
+                reinstall_packages=options["reinstall_packages"],
+                upgrade=upgrade,
+                upgrade_packages=upgrade_packages,
+                require_hashes=options["require_hashes"],
+                link_mode=LinkMode(options["link_mode"]),
+                compile_bytecode=options["compile_bytecode"],
+                progress=not quiet and sys.stderr.isatty(),
+                dry_run=options["dry_run"],
+                allow_empty=options.get("allow_empty_requirements", False),
+                speculation=speculation,
+            )
         )
     finally:
         if speculation is not None:
             speculation.end()
-    _render(report, quiet=options["quiet"], requested_mode=options["link_mode"])
+    _render(report, quiet=quiet, requested_mode=options["link_mode"])
 
 
 def _speculation(
@@ -222,48 +239,3 @@ def _speculation(
     except (ResolventError, OSError, ValueError):  # no cache or working folder: the run says
         return None
     return Speculation.begin(cache_root, key, root)
-
-
-def _install(
-    options: dict[str, Any],
-    environment: Venv,
-    speculation: Speculation | None,
-    *,
-    packages: tuple[str, ...],
-    requirement_files: tuple[Path, ...],
-    editables: tuple[str, ...],
-    constraint_files: tuple[Path, ...],
-    exact: bool,
-    no_deps: bool,
-    upgrade: bool,
-    upgrade_packages: tuple[str, ...],
-    override_files: tuple[Path, ...],
-) -> InstallReport:
-    from resolvent.installer.link import LinkMode  # noqa: PLC0415
-    from resolvent.project.install import InstallRequest, install_requirements  # noqa: PLC0415
-
-    quiet = options["quiet"]
-    return install_requirements(
-        InstallRequest(
-            environment,
-            resolve_settings(options),
-            packages=packages,
-            requirement_files=requirement_files,
-            editables=editables,
-            constraint_files=constraint_files,
-            override_files=override_files,
-            exact=exact,
-            no_deps=no_deps,
-            reinstall=options["reinstall"],
-            reinstall_packages=options["reinstall_packages"],
-            upgrade=upgrade,
-            upgrade_packages=upgrade_packages,
-            require_hashes=options["require_hashes"],
-            link_mode=LinkMode(options["link_mode"]),
-            compile_bytecode=options["compile_bytecode"],
-            progress=not quiet and sys.stderr.isatty(),
-            dry_run=options["dry_run"],
-            allow_empty=options.get("allow_empty_requirements", False),
-            speculation=speculation,
-        )
-    )
