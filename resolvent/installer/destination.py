@@ -67,6 +67,7 @@ __all__ = [
     "Scheme",
     "SchemeDestination",
     "all_or_nothing",
+    "discard_staging",
     "find_installed",
     "installed_files",
     "os_failure",
@@ -396,7 +397,7 @@ def all_or_nothing(root: Path) -> Iterator[Journal]:
         _undo_or_keep(journal, staging, error)
         raise
     if journal.finish():
-        _discard_staging(staging)
+        discard_staging(staging)
 
 
 def _undo_or_keep(journal: Journal, staging: str, error: BaseException) -> bool:
@@ -408,7 +409,7 @@ def _undo_or_keep(journal: Journal, staging: str, error: BaseException) -> bool:
     """
     lost = _roll_back_fully(journal)
     if not lost:
-        _discard_staging(staging)
+        discard_staging(staging)
         return False
     kept = _keep_unrestored(staging)
     if isinstance(error, ResolventError) and error.hint is None:
@@ -431,13 +432,15 @@ def _keep_unrestored(staging: str) -> str:
     return kept
 
 
-def _discard_staging(staging: str) -> None:
+def discard_staging(staging: str) -> None:
     """Delete a run's staging folder: after a success, only emptied trees are left in it.
 
     Each tree is one ``rmdir``, where ``shutil.rmtree`` opens, reads and closes it first
     (56 of them took 7.5 ms of a warm install of seed-ml); anything else (the backups a
     rollback or a reinstall leaves) falls back to ``rmtree``. The journal file must be
-    gone already (:meth:`Journal.finish`, :meth:`Journal.rollback`).
+    gone already (:meth:`Journal.finish`, :meth:`Journal.rollback`). A speculative folder
+    (:mod:`~resolvent.installer.speculate`: claimed empty trees, unused built ones) goes
+    the same way.
     """
     try:
         with os.scandir(staging) as entries:
@@ -495,7 +498,7 @@ def _recover(root: str, staging: str) -> str | None:
         with open(path, "rb") as stream:  # noqa: PTH123 -- a str path
             data = stream.read()
     except FileNotFoundError:
-        _discard_staging(staging)
+        discard_staging(staging)
         return None
     except OSError as error:
         return (
@@ -508,7 +511,7 @@ def _recover(root: str, staging: str) -> str | None:
     if not steps:  # killed before its first step: nothing changed
         with contextlib.suppress(OSError):
             os.unlink(path)
-        _discard_staging(staging)
+        discard_staging(staging)
         return None
     lost = _undo_all(steps)
     try:
@@ -521,7 +524,7 @@ def _recover(root: str, staging: str) -> str | None:
             f"an interrupted run was rolled back, but {len(lost)} path(s) could not be "
             f"restored, such as `{lost[0]}`; what they held is in `{kept}`"
         )
-    _discard_staging(staging)
+    discard_staging(staging)
     return "an earlier run was interrupted while it changed the environment; it was rolled back"
 
 

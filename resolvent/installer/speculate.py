@@ -39,6 +39,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from resolvent.installer.cache import CacheBucket
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -88,10 +90,10 @@ class Speculation:
 
     def __init__(self, cache_root: str, key: str, root: str) -> None:
         self._root = root
-        self._archive = os.path.join(cache_root, "archive-v1")
+        self._archive = os.path.join(cache_root, CacheBucket.ARCHIVE.value)
         self._memo = os.path.join(cache_root, MEMO_BUCKET, key)
+        #: The memo's (cache entry, its installed ``.dist-info``), in link order.
         self.entries: list[tuple[str, str]] = []
-        self.trees: list[str] = []
         self._index: dict[str, int] = {}
         self.folder: str | None = None
         self._pid = 0
@@ -116,7 +118,6 @@ class Speculation:
         """
         speculation = cls(cache_root, key, root)
         speculation.entries = speculation._read_memo()
-        speculation.trees = [tree for tree, _ in speculation.entries]
         speculation._index = {tree: index for index, tree in enumerate(speculation.trees)}
         missing = any(not os.path.lexists(dist_info) for _, dist_info in speculation.entries)
         if missing and _may_fork():
@@ -124,30 +125,26 @@ class Speculation:
                 speculation._fork(root)
         return speculation
 
+    @property
+    def trees(self) -> list[str]:
+        """The memo's cache entries, in link order (a tree's index names its folder)."""
+        return [tree for tree, _ in self.entries]
+
     def _read_memo(self) -> list[tuple[str, str]]:
         """Return the memo's (cache entry, ``.dist-info`` it was installed as) pairs.
 
         The memo names each ``.dist-info`` relative to the environment (the same command
         into a new venv elsewhere is the same command); it is returned absolute.
         """
-        try:
-            with open(self._memo, encoding="utf-8") as stream:
-                header, *lines = stream.read().splitlines()
-        except (OSError, UnicodeDecodeError, ValueError):
-            return []
-        if header != _MEMO_HEADER:
-            return []
+        entries = _memo_entries(self._memo) or []
         # Only entries of this cache's archive bucket, by their plain names: a damaged or
         # planted memo can make the helper link nothing else.
         archive = self._archive
-        entries = [tuple(line.split("\t")) for line in lines]
         root = self._root
         return [
-            (entry[0], os.path.join(root, entry[1]))
-            for entry in entries
-            if len(entry) == 2
-            and os.path.dirname(entry[0]) == archive
-            and os.path.basename(entry[0]).isalnum()
+            (tree, os.path.join(root, dist_info))
+            for tree, dist_info in entries
+            if os.path.dirname(tree) == archive and os.path.basename(tree).isalnum()
         ]
 
     def _fork(self, root: str) -> None:
@@ -175,7 +172,8 @@ class Speculation:
         except OSError:  # no helper after all: nothing may stay behind
             for fd in opened:
                 os.close(fd)
-            _remove_folder(folder)
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # made just now, still empty
             raise
         if pid == 0:  # the helper: never returns, never runs the parent's code
             try:
@@ -231,10 +229,7 @@ class Speculation:
         """Wait for the helper's word on tree ``index``."""
         with self._reading:
             while index not in self._built and not self._helper_ended:
-                try:
-                    data = os.read(self._status, 65536)
-                except InterruptedError:  # pragma: no cover -- PEP 475 retries
-                    continue
+                data = os.read(self._status, 65536)
                 if not data:
                     self._helper_ended = True
                     break
@@ -260,14 +255,14 @@ class Speculation:
         while True:
             try:
                 os.waitpid(self._pid, 0)
-            except ChildProcessError:
-                break
-            except InterruptedError:  # pragma: no cover -- PEP 475 retries
-                continue
+            except ChildProcessError:  # reaped already
+                pass
             except KeyboardInterrupt:  # the helper stops within a chunk: wait it out
                 continue
             break
-        _remove_folder(folder)
+        from resolvent.installer.destination import discard_staging  # noqa: PLC0415
+
+        discard_staging(folder)
         with contextlib.suppress(OSError):
             os.close(self._lock)
 
@@ -289,19 +284,26 @@ class Speculation:
             write_atomically(self._memo, text.encode("utf-8"), prefix=".tmp-installs-")
 
 
+def _memo_entries(path: str) -> list[tuple[str, str]] | None:
+    """Return a memo file's (cache entry, relative ``.dist-info``) lines; ``None``: no memo."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            header, *lines = stream.read().splitlines()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if header != _MEMO_HEADER:
+        return None
+    fields = [line.split("\t") for line in lines]
+    return [(entry[0], entry[1]) for entry in fields if len(entry) == 2]
+
+
 def stale_memo(path: str) -> bool:
     """Whether the memo file ``path`` is unreadable or names a cache entry that is gone.
 
     ``cache prune`` removes such memos: a hint about entries pruned away helps no run.
     """
-    try:
-        with open(path, encoding="utf-8") as stream:
-            header, *lines = stream.read().splitlines()
-    except (OSError, UnicodeDecodeError, ValueError):
-        return True
-    return header != _MEMO_HEADER or any(
-        not os.path.isdir(line.partition("\t")[0]) for line in lines
-    )
+    entries = _memo_entries(path)
+    return entries is None or any(not os.path.isdir(tree) for tree, _ in entries)
 
 
 def _new_folder(prefix: str) -> str:
@@ -387,22 +389,6 @@ def _helper(
         return
 
 
-def _remove_folder(folder: str) -> None:
-    """Delete a speculative folder: after a good run, only claimed empty trees are left."""
-    import shutil  # noqa: PLC0415
-
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                try:
-                    os.rmdir(entry.path)
-                except OSError:
-                    shutil.rmtree(entry.path, ignore_errors=True)
-        os.rmdir(folder)
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def discard_abandoned(path: str) -> None:
     """Delete the speculative folder ``path`` unless a live run holds it.
 
@@ -427,7 +413,9 @@ def discard_abandoned(path: str) -> None:
         except OSError:
             if not _run_is_gone(path):
                 return  # a live run's
-        _remove_folder(path)
+        from resolvent.installer.destination import discard_staging  # noqa: PLC0415 -- its caller
+
+        discard_staging(path)
     finally:
         os.close(fd)
 

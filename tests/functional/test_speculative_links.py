@@ -22,6 +22,7 @@ import pytest
 from resolvent.installer.site import SitePackages, verify_environment
 from resolvent.installer.venv import Venv
 from tests.support.dists import Dist, build_wheel
+from tests.support.environment import program_env
 from tests.support.index import serve_dists
 
 pytestmark = pytest.mark.skipif(
@@ -157,12 +158,7 @@ def test_an_installed_distribution_is_not_built_by_the_helper(tmp_path: Path) ->
 
 
 def _env(cache: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "RESOLVENT_", "UV_")) and key != "VIRTUAL_ENV"
-    }
-    return env | {"PIP_CONFIG_FILE": os.devnull, "RESOLVENT_CACHE_DIR": str(cache), **extra}
+    return program_env(cache) | extra
 
 
 #: Runs the command line and says on stderr how many trees its run took from the helper.

@@ -118,12 +118,18 @@ def test_concurrent_processes_unpack_one_entry(tmp_path: Path, wheel: Path) -> N
     assert len(list(Path(paths.pop()).rglob("*.py"))) == 300
 
 
+def _unreferenced(cache: Cache, tmp_path: Path) -> Path:
+    """Unpack a wheel into ``cache``, then drop the pointer naming it: prune's to remove."""
+    other = build_wheel(tmp_path / "wheels", Dist("other", "1.0"))
+    orphan = cache.unpack_wheel(other)
+    (cache.root / "wheels-v1" / "local" / f"{other.name}.sha256").unlink()
+    return orphan
+
+
 def test_prune_removes_leftovers_and_unreferenced(tmp_path: Path, wheel: Path) -> None:
     cache = Cache(tmp_path / "c")
     kept = cache.unpack_wheel(wheel)
-    other = build_wheel(tmp_path / "wheels", Dist("other", "1.0"))
-    orphan = cache.unpack_wheel(other)
-    (tmp_path / "c" / "wheels-v1" / "local" / f"{other.name}.sha256").unlink()
+    orphan = _unreferenced(cache, tmp_path)
     leftover = tmp_path / "c" / "archive-v1" / f".tmp-{'a' * 64}-crashed"
     (leftover / "tree").mkdir(parents=True)
     pinned = cache.unpack_wheel(build_wheel(tmp_path / "w3", Dist("pinned", "1.0")))
@@ -241,9 +247,7 @@ def test_prune_removes_memos_of_entries_that_are_gone(tmp_path: Path, wheel: Pat
 
     cache = Cache(tmp_path / "c")
     kept = cache.unpack_wheel(wheel)
-    other = build_wheel(tmp_path / "wheels", Dist("other", "1.0"))
-    orphan = cache.unpack_wheel(other)
-    (tmp_path / "c" / "wheels-v1" / "local" / f"{other.name}.sha256").unlink()
+    orphan = _unreferenced(cache, tmp_path)
     root = os.fspath(tmp_path / "venv")
     both = Speculation(os.fspath(cache.root), "both", root)
     both.remember([(os.fspath(kept), f"{root}/a.dist-info"), (os.fspath(orphan), f"{root}/b")])

@@ -232,7 +232,7 @@ def test_a_staging_folder_is_discarded_with_whatever_it_holds(tmp_path: Path) ->
     emptied = tmp_path / "emptied"
     for name in ("t0", "t1", "abc-t0"):
         (emptied / name).mkdir(parents=True)
-    destination_module._discard_staging(str(emptied))
+    destination_module.discard_staging(str(emptied))
     assert not emptied.exists()
     # Backups and half-moved trees (a rollback, a reinstall): everything goes all the same.
     mixed = tmp_path / "mixed"
@@ -241,5 +241,5 @@ def test_a_staging_folder_is_discarded_with_whatever_it_holds(tmp_path: Path) ->
     (mixed / "b3").write_text("backup")
     (mixed / "t1").mkdir()
     (mixed / "link").symlink_to(mixed / "t1")
-    destination_module._discard_staging(str(mixed))
+    destination_module.discard_staging(str(mixed))
     assert not mixed.exists()
