@@ -8,15 +8,17 @@ is what let ``shake_128`` (whose ``hexdigest`` needs a length) crash a run.
 
 from __future__ import annotations
 
-import hashlib
-import re
+import functools
+import importlib
+import sys
 
 from resolvent import TYPE_CHECKING
 from resolvent.errors import BadInputError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
+    from typing import Any
 
 __all__ = [
     "INDEX_HASHES",
@@ -24,6 +26,7 @@ __all__ = [
     "file_sha256",
     "index_hashes",
     "parse_user_hash",
+    "sha256_hex",
 ]
 
 #: Algorithms a user may pin with ``--hash``, with their hex digest lengths: pip's set
@@ -36,13 +39,60 @@ USER_HASHES: dict[str, int] = {"sha256": 64, "sha384": 96, "sha512": 128}
 #: pip ignores them, rather than failing the page or the download.
 INDEX_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512"})
 
-_HEX = re.compile(r"[0-9a-f]+")
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def file_sha256(path: Path | str) -> str:
-    """Return the hex sha256 of the file at ``path``, read in blocks (wheels can be GBs)."""
+    """Return the hex sha256 of the file at ``path``, read in blocks (wheels can be GBs).
+
+    :mod:`hashlib` (OpenSSL's digests, fast on large data) is imported here, on first
+    use: warm runs hash no file, and its import is ~2 ms of theirs.
+    """
+    import hashlib  # noqa: PLC0415 -- see the docstring
+
     with open(path, "rb") as stream:  # noqa: PTH123 - str paths on hot paths
         return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the hex sha256 of ``data``, imported as cheaply as its size allows.
+
+    Warm runs hash only names (cache keys of index pages, lock files, interpreter
+    answers). :mod:`hashlib` loads OpenSSL's digests (~2 ms to import), which large data
+    needs (they are several times faster) and a name does not: below
+    :data:`_SMALL_DATA` bytes, unless :mod:`hashlib` is loaded already, CPython's own
+    SHA-256 module gives the same digest at no import cost.
+    """
+    hashlib: Any = sys.modules.get("hashlib")
+    if hashlib is None:
+        if len(data) <= _SMALL_DATA:
+            builtin = _builtin_sha256()
+            if builtin is not None:
+                return str(builtin(data).hexdigest())
+        import hashlib  # noqa: PLC0415 -- see the docstring
+    return str(hashlib.sha256(data).hexdigest())
+
+
+#: Data up to this size is hashed by CPython's own module when hashlib is not loaded.
+_SMALL_DATA = 64 * 1024
+
+
+@functools.cache
+def _builtin_sha256() -> Callable[[bytes], Any] | None:
+    """Return CPython's own SHA-256 constructor (the one ``hashlib`` falls back to), if any.
+
+    It is ``_sha256.sha256`` up to 3.11 and ``_sha2.sha256`` from 3.12; a build may have
+    neither. Found once: a module that is missing is searched for in every folder of
+    ``sys.path`` each time it is asked for.
+    """
+    for name in ("_sha256", "_sha2"):
+        try:
+            module: Any = importlib.import_module(name)
+        except ImportError:
+            continue
+        function: Callable[[bytes], Any] = module.sha256
+        return function
+    return None
 
 
 def parse_user_hash(text: str) -> str:
@@ -65,7 +115,7 @@ def parse_user_hash(text: str) -> str:
         raise BadInputError(
             f"unsupported hash algorithm `{algorithm}` in `{text}`; supported: {supported}"
         )
-    if len(digest) != length or _HEX.fullmatch(digest) is None:
+    if len(digest) != length or not _HEX_DIGITS.issuperset(digest):
         raise BadInputError(
             f"invalid hash `{text}`: a {algorithm} digest is {length} hexadecimal digits"
         )

@@ -16,12 +16,12 @@ line followed by raw bytes (:meth:`HttpCache.load_derived_parts`). Every file ap
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import TYPE_CHECKING, Any, Final
 
 from resolvent.atomic_write import write_atomically
+from resolvent.hashes import sha256_hex
 from resolvent.json_text import parse_json
 from resolvent.value_class import DataclassLike, Value
 
@@ -124,7 +124,7 @@ class HttpCache:
         >>> len(HttpCache.key("http://h/x"))
         64
         """
-        return hashlib.sha256(f"{url}\0{accept or ''}".encode()).hexdigest()
+        return sha256_hex(f"{url}\0{accept or ''}".encode())
 
     def path(self, key: str) -> Path:
         """Return the file that holds the entry of ``key``."""
@@ -169,7 +169,7 @@ class HttpCache:
 
     def store(self, key: str, entry: CacheEntry) -> None:
         """Write ``entry`` under ``key``, replacing any previous entry atomically."""
-        digest = entry.digest or hashlib.sha256(entry.content).hexdigest()
+        digest = entry.digest or sha256_hex(entry.content)
         header = json.dumps(
             {
                 "url": entry.url,

@@ -27,11 +27,11 @@ listing already says that the page has files, not even the head is read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from resolvent.hashes import sha256_hex
 from resolvent.index.filenames import cached_version
 from resolvent.index.httpcache import read_bytes
 from resolvent.index.pages import FileRecord, page_records
@@ -72,7 +72,7 @@ _KINDS = frozenset({"wheel", "sdist"})
 def listing_kind(parameters: object) -> str:
     """Return the side-file kind of a listing for the given (JSON-able) target parameters."""
     text = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
-    return f"{LISTING_KIND}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+    return f"{LISTING_KIND}-{sha256_hex(text.encode())[:24]}"
 
 
 def records_to_json(records: Iterable[FileRecord]) -> list[list[Any]]:
@@ -218,9 +218,7 @@ class PageRecords:
                 if entry.digest is None:
                     # An entry stored before digests were recorded: record one, so that
                     # the side file written below can be matched on the next run.
-                    from dataclasses import replace  # noqa: PLC0415 -- old caches only
-
-                    entry = replace(entry, digest=hashlib.sha256(entry.content).hexdigest())
+                    entry = entry.replace(digest=sha256_hex(entry.content))
                     cache.store(key, entry)
                 _write_side_file(cache, key, entry, name, grouped)
             except OSError:

@@ -19,7 +19,6 @@ the rest of the read: :class:`MetadataBundle` keeps a project's summaries in one
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -909,6 +908,8 @@ def _check_hashes(url: str, content: bytes, hashes: dict[str, str]) -> None:
     # Only the algorithms of resolvent.hashes: any name hashlib knows is not enough
     # (`shake_128` needs a digest length and crashed here); pages filter the same way,
     # and this guards records cached before they did.
+    import hashlib  # noqa: PLC0415 -- only downloaded metadata is checked (not warm runs)
+
     from resolvent.hashes import index_hashes  # noqa: PLC0415 - tiny; only this check needs it
 
     for algorithm, expected in index_hashes(hashes).items():

@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -44,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, overload
 from packaging.utils import NormalizedName, canonicalize_name
 
 from resolvent.errors import BuildError, HttpStatusError, IndexDataError, NotCachedError
+from resolvent.hashes import sha256_hex
 from resolvent.index.filenames import cached_tags, cached_version
 from resolvent.index.find_links import FindLinks
 from resolvent.index.httpcache import CacheEntry, HttpCache
@@ -872,7 +871,7 @@ class IndexProvider:
             tags = "\n".join(str(tag) for tag in self.target.tags)
             # "<": files strictly before the limit (side files once admitted "<="); "+":
             # the versions after it are listed as unusable (they were once left out).
-            self._listing_params = [hashlib.sha256(tags.encode()).hexdigest(), "<+", self._limit]
+            self._listing_params = [sha256_hex(tags.encode()), "<+", self._limit]
         flags = (_applies(self.no_binary, name), _applies(self.no_build, name))
         kind = self._listing_kinds.get(flags)
         if kind is None:
@@ -1051,7 +1050,7 @@ class IndexProvider:
         """
         if file.sha256:
             return file.sha256
-        return hashlib.sha256(self.download(file.url, immutable=True)).hexdigest()
+        return sha256_hex(self.download(file.url, immutable=True))
 
     def download(self, url: str, *, immutable: bool = False) -> bytes:
         """Return the body at ``url`` through the index client: its retries, cache and policy.
@@ -1452,7 +1451,9 @@ class IndexProvider:
         if isinstance(content, Unavailable):
             return content
         # _sdist_content checked the content against the index's sha256 when there is one.
-        sha256 = file.sha256 or hashlib.sha256(content).hexdigest()
+        sha256 = file.sha256 or sha256_hex(content)
+        import tempfile  # noqa: PLC0415 -- sdists only: a warm run reads no sdist
+
         with tempfile.TemporaryDirectory(prefix="resolvent-sdist-") as folder:
             sdist = Path(folder) / file.filename
             sdist.write_bytes(content)
@@ -1722,7 +1723,7 @@ class IndexProvider:
         except NotCachedError as error:
             return Unavailable(str(error))
         expected = file.sha256
-        if expected is not None and hashlib.sha256(response.content).hexdigest() != expected:
+        if expected is not None and sha256_hex(response.content) != expected:
             raise IndexDataError(file.url, "the file's sha256 does not match the index")
         return response.content
 

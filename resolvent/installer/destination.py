@@ -40,9 +40,7 @@ import functools
 import itertools
 import json
 import os
-import shutil
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
@@ -50,6 +48,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from packaging.utils import canonicalize_name
 
 from resolvent.errors import InstallError, ResolventError, os_paths, os_reason
+from resolvent.folders import make_private_folder, remove_tree
 from resolvent.installer.link import Linker, LinkMode, build_tree
 from resolvent.installer.record import RecordEntry, parse_record
 from resolvent.installer.speculate import SPECULATIVE_PREFIX, discard_abandoned
@@ -387,7 +386,7 @@ def all_or_nothing(root: Path) -> Iterator[Journal]:
     error raised, and the staging folder is then kept (renamed, so no run deletes it).
     """
     try:
-        staging = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=root)
+        staging = make_private_folder(root, _STAGING_PREFIX)
     except OSError as error:
         raise os_failure(error, "write to") from None
     journal = Journal(staging)
@@ -448,7 +447,7 @@ def discard_staging(staging: str) -> None:
                 os.rmdir(entry.path)
         os.rmdir(staging)
     except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
 
 
 def recover_staging(root: Path) -> list[str]:
@@ -780,7 +779,7 @@ class SchemeDestination:
         else:
             try:
                 os.makedirs(self.scheme.root, exist_ok=True)
-                self._stage = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.scheme.root)
+                self._stage = make_private_folder(self.scheme.root, _STAGING_PREFIX)
             except OSError as error:
                 raise os_failure(error, "write to") from None
             self._active = Journal(self._stage)
@@ -1056,7 +1055,7 @@ class SchemeDestination:
         # its folder: a rollback needs them. A folder of our own goes, unless ``keep``:
         # its journal file could not be removed, and the next run rolls it back.
         if self._stage is not None and self._journal is None and not keep:
-            shutil.rmtree(self._stage, ignore_errors=True)
+            remove_tree(self._stage)
         self._stage = None
         self._active = None
         self._placements = {}

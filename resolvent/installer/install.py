@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -210,6 +209,8 @@ def install_wheel(
             compile_bytecode=compile_bytecode,
         )
     # Only unpacking needs the archive reader (a warm install links from the cache).
+    import tempfile  # noqa: PLC0415 -- as the archive reader
+
     from resolvent.installer.archive import WheelArchive  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="resolvent-wheel-") as folder:

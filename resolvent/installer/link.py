@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 import errno
 import os
-import shutil
 import sys
 from typing import TYPE_CHECKING
 
@@ -56,6 +55,8 @@ class LinkMode(enum.Enum):
 
 
 def _copy(src: str, dst: str) -> None:
+    import shutil  # noqa: PLC0415 -- copies only: hardlinking (the default) never needs it
+
     shutil.copyfile(src, dst)
     shutil.copymode(src, dst)
 

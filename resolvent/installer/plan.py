@@ -16,10 +16,10 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Final
 
 from resolvent.errors import InstallError
+from resolvent.hashes import sha256_hex
 from resolvent.installer.cache import CacheBucket
 from resolvent.value_class import Value
 
@@ -40,7 +40,7 @@ __all__ = ["CachedDist", "Plan", "Planner", "Wanted", "built_tree", "source_key"
 def source_key(url: str) -> str:
     """Name the place a file came from (its URL's folder) for the cache's wheel pointers."""
     folder = url.rsplit("/", 1)[0]
-    return "url-" + hashlib.sha256(folder.encode()).hexdigest()[:16]
+    return "url-" + sha256_hex(folder.encode())[:16]
 
 
 class Wanted(Value):

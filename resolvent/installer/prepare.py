@@ -22,11 +22,8 @@ Example::
 # ruff: noqa: ASYNC240
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager, suppress
@@ -46,6 +43,7 @@ from resolvent.errors import (
     NotCachedError,
     ResolventError,
 )
+from resolvent.folders import make_private_folder, remove_tree
 from resolvent.hashes import index_hashes as supported_index_hashes
 from resolvent.hashes import parse_user_hash
 from resolvent.installer.cache import CacheBucket
@@ -54,6 +52,7 @@ from resolvent.installer.plan import CachedDist, Wanted, source_key
 
 if TYPE_CHECKING:
     import asyncio
+    import hashlib
     import mmap
     import socket
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -311,7 +310,12 @@ def _hashers(user: Expected, index: Expected) -> dict[str, hashlib._Hash]:
     Every name here comes from :mod:`resolvent.hashes`' fixed sets, so each has a plain
     ``hexdigest()``; one the interpreter lacks (md5 under FIPS) is left out, and its
     digest then goes unchecked, as :func:`check_digests` skips a missing index digest.
+
+    :mod:`hashlib`, :mod:`tempfile` and :mod:`shutil` are imported where a download or
+    an unpacking needs them: a warm run does neither, and their imports were ~5 ms of it.
     """
+    import hashlib  # noqa: PLC0415 -- see the docstring
+
     hashers: dict[str, hashlib._Hash] = {}
     for name in sorted({"sha256", *user, *index}):
         try:
@@ -606,6 +610,8 @@ class Preparer:
                 if file.size is not None and file.filename.endswith(".whl"):
                     buffer = await asyncio.to_thread(self._memory.take, file.size)
                 if buffer is None:
+                    import tempfile  # noqa: PLC0415 -- downloads only (see _hashers)
+
                     fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
                     os.close(fd)
                     temp = Path(temp_name)
@@ -649,9 +655,7 @@ class Preparer:
         from resolvent.installer.download_gate import DownloadGate  # noqa: PLC0415
 
         user, index = expected
-        folder = Path(
-            tempfile.mkdtemp(prefix=".tmp-early-", dir=self.cache.bucket(CacheBucket.WHEELS))
-        )
+        folder = Path(make_private_folder(self.cache.bucket(CacheBucket.WHEELS), ".tmp-early-"))
         path = folder / filename  # named: the archive checks read the name and version
         gate: DownloadGate | None = None
         staging: asyncio.Future[StagedWheel] | None = None
@@ -733,7 +737,7 @@ class Preparer:
                     unused.discard()
             elif worker is not None:
                 await asyncio.to_thread(worker.close)  # never given a wheel: it just ends
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
             if buffer is not None:
                 self._memory.give(len(buffer))
 
@@ -834,6 +838,9 @@ class Preparer:
         if path.name == filename:
             return self._unpack_named(path, digests["sha256"], source)
         # The cache reads a wheel's name and version from its file name: give it that.
+        import shutil  # noqa: PLC0415 -- see _hashers
+        import tempfile  # noqa: PLC0415
+
         with tempfile.TemporaryDirectory(prefix=".tmp-named-", dir=path.parent) as folder:
             named = Path(folder) / filename
             try:

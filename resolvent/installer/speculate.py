@@ -39,6 +39,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from resolvent.folders import make_private_folder
 from resolvent.installer.cache import CacheBucket
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class Speculation:
         import resolvent.installer.manifest  # noqa: F401, PLC0415
 
         # The run's pid in the name: see `discard_abandoned`.
-        folder = _new_folder(os.path.join(root, f"{SPECULATIVE_PREFIX}{os.getpid()}-"))
+        folder = make_private_folder(root, f"{SPECULATIVE_PREFIX}{os.getpid()}-")
         opened: list[int] = []
         try:
             lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -304,21 +305,6 @@ def stale_memo(path: str) -> bool:
     """
     entries = _memo_entries(path)
     return entries is None or any(not os.path.isdir(tree) for tree, _ in entries)
-
-
-def _new_folder(prefix: str) -> str:
-    """Make a new private folder named ``prefix`` and random letters (``mkdtemp``'s way).
-
-    Not ``tempfile.mkdtemp`` itself: importing it (random, shutil) before the fork
-    delays the helper by 3 ms.
-    """
-    while True:
-        folder = prefix + os.urandom(5).hex()
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:  # pragma: no cover -- 40 random bits
-            continue
-        return folder
 
 
 def _may_fork() -> bool:

@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import unquote, urlsplit
@@ -247,6 +246,8 @@ def direct_metadata(
         distribution is another project, or it needs a build that is forbidden.
     :raises BuildError: its build backend fails.
     """
+    import tempfile  # noqa: PLC0415 -- as the readers below: only direct references use it
+
     from resolvent.index.metadata import parse_core_metadata  # noqa: PLC0415
     from resolvent.index.sdist_metadata import (  # noqa: PLC0415
         pkg_info_from_sdist,

@@ -20,12 +20,9 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
@@ -35,6 +32,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from resolvent.errors import BadInputError, BuildError, InstallError
+from resolvent.hashes import sha256_hex
 from resolvent.index.filenames import parse_dist_filename
 from resolvent.index.metadata import CoreMetadata, parse_core_metadata
 from resolvent.index.pages import DistFile
@@ -298,8 +296,10 @@ def environment_lock(environment: Venv, warnings: list[str]) -> Iterator[None]:
     root = environment.root
     if (root / "pyvenv.cfg").is_file():
         path = root / ".lock"
-    else:
-        digest = hashlib.sha256(os.fspath(root).encode()).hexdigest()[:16]
+    else:  # an interpreter outside a venv: rare, so these imports wait until here
+        import tempfile  # noqa: PLC0415
+
+        digest = sha256_hex(os.fspath(root).encode())[:16]
         path = Path(tempfile.gettempdir()) / f"resolvent-env-{digest}.lock"
     with exclusive_lock(os.fspath(path)):
         warnings.extend(recover_staging(root))
@@ -580,8 +580,7 @@ def install_requirements(request: InstallRequest) -> InstallReport:
         _check_hash_mode([*parsed.requirements, *pinned_by_url])
     environment = request.environment
     cache = request.cache or Cache.at(request.settings.cache_dir)
-    settings = replace(
-        request.settings,
+    settings = request.settings.replace(
         target=environment_target(environment, cache),
         build_python=environment.python,
     )
@@ -1006,7 +1005,7 @@ def build_installer(settings: ResolveSettings, cache: Cache) -> BuildRequirement
             install_requirements(
                 InstallRequest(
                     venv,
-                    replace(settings, resolution="highest", prerelease=None),
+                    settings.replace(resolution="highest", prerelease=None),
                     packages=[str(r) for r in requirements],
                     cache=cache,
                 )

@@ -9,7 +9,7 @@ path or URL (editables included) have no index version to compare with and are s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from resolvent.project.install import environment_target
@@ -46,7 +46,7 @@ def outdated_packages(
     """Return those of ``dists`` (installed in ``environment``) with a newer usable release."""
     cache = open_cache(settings)
     target = environment_target(environment, cache)
-    settings = replace(settings, target=target)
+    settings = settings.replace(target=target)
     indexed = [dist for dist in dists if dist.direct_url() is None]
     found: list[Outdated] = []
     with open_provider(settings) as provider:

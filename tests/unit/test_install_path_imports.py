@@ -3,12 +3,13 @@
 Imports were a fifth of a warm ``pip install`` of 56 wheels. The modules it imports hold
 no ``@dataclass`` records any more (each compiled its methods from source text), and
 what only a cold run, a failure or an option needs is imported there: ``datetime``
-(upload times, ``--exclude-newer``), ``csv`` (quoted RECORDs), ``shlex`` (option lines
-of requirements files), PubGrub's explanations, and the SAT encoding with its conflict
-explanations (a warm install's answer is confirmed by evaluation, see
-``test_confirm_evaluation``). These tests keep it so, and pin what the records' callers
-relied on: equality, hashing and ``repr`` as the dataclasses made them, and
-``dataclasses.replace``.
+(upload times, ``--exclude-newer``), ``hashlib`` (OpenSSL's digests, for downloads and
+unpacking; names are hashed by CPython's own module), ``tempfile`` and ``shutil``,
+``csv`` (quoted RECORDs), ``shlex`` (option lines of requirements files), PubGrub's
+explanations, and the SAT encoding with its conflict explanations (a warm install's
+answer is confirmed by evaluation, see ``test_confirm_evaluation``). These tests keep
+it so, and pin what the records' callers relied on: equality, hashing and ``repr`` as
+the dataclasses made them, and ``dataclasses.replace`` (and their own ``replace``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ WARM_PATH = (
 #: Imported where they are used, none of them on a warm install.
 ON_USE = (
     "datetime",
+    "hashlib",
+    "tempfile",
+    "shutil",
     "csv",
     "shlex",
     "resolvent.solver.report",
@@ -194,6 +198,11 @@ def test_resolve_settings_are_a_mutable_value_with_dataclass_replace() -> None:
         target,
     )
     assert settings.resolution == "highest"
+    own = settings.replace(resolution="lowest", build_python=Path("/p"))
+    assert own == changed
+    assert own is not settings
+    with pytest.raises(TypeError, match="no field 'resolutions'"):
+        settings.replace(resolutions="lowest")
     settings.index_url = None  # mutable, as @dataclass(slots=True) made it
     with pytest.raises(AttributeError):
         settings.other = 1  # type: ignore[attr-defined]
