@@ -27,6 +27,7 @@ __all__ = [
     "index_hashes",
     "parse_user_hash",
     "sha256_hex",
+    "sha256_of",
 ]
 
 #: Algorithms a user may pin with ``--hash``, with their hex digest lengths: pip's set
@@ -55,22 +56,28 @@ def file_sha256(path: Path | str) -> str:
 
 
 def sha256_hex(data: bytes) -> str:
-    """Return the hex sha256 of ``data``, imported as cheaply as its size allows.
+    """Return the hex sha256 of ``data`` (see :func:`sha256_of`)."""
+    return str(sha256_of(data).hexdigest())
+
+
+def sha256_of(data: bytes) -> Any:
+    """Return a sha256 hash object fed ``data``, its module imported as cheaply as its size allows.
 
     Warm runs hash only names (cache keys of index pages, lock files, interpreter
-    answers). :mod:`hashlib` loads OpenSSL's digests (~2 ms to import), which large data
-    needs (they are several times faster) and a name does not: below
-    :data:`_SMALL_DATA` bytes, unless :mod:`hashlib` is loaded already, CPython's own
-    SHA-256 module gives the same digest at no import cost.
+    answers) and the few small files an install writes (``INSTALLER``, ``REQUESTED``).
+    :mod:`hashlib` loads OpenSSL's digests (~2 ms to import), which large data needs
+    (they are several times faster) and a name does not: below :data:`_SMALL_DATA`
+    bytes, unless :mod:`hashlib` is loaded already, CPython's own SHA-256 module gives
+    the same digest at no import cost.
     """
     hashlib: Any = sys.modules.get("hashlib")
     if hashlib is None:
         if len(data) <= _SMALL_DATA:
             builtin = _builtin_sha256()
             if builtin is not None:
-                return str(builtin(data).hexdigest())
+                return builtin(data)
         import hashlib  # noqa: PLC0415 -- see the docstring
-    return str(hashlib.sha256(data).hexdigest())
+    return hashlib.sha256(data)
 
 
 #: Data up to this size is hashed by CPython's own module when hashlib is not loaded.

@@ -16,6 +16,7 @@ import base64
 import io
 from typing import TYPE_CHECKING, BinaryIO, Final
 
+from resolvent.hashes import sha256_of
 from resolvent.value_class import Value
 
 if TYPE_CHECKING:
@@ -65,8 +66,9 @@ class Hash(Value):
 
     @classmethod
     def of(cls, data: bytes, name: str = "sha256") -> Hash:
-        """Hash ``data`` with ``name``."""
-        return cls(name, encode_digest(new_hasher(name, data).digest()))
+        """Hash ``data`` with ``name`` (sha256 without importing hashlib: see ``sha256_of``)."""
+        hasher = sha256_of(data) if name == "sha256" else new_hasher(name, data)
+        return cls(name, encode_digest(hasher.digest()))
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"

@@ -20,11 +20,12 @@ builds it, and the run creates it to claim an entry for itself (one the helper h
 started, or one the plan no longer wants), so each tree is built once and the helper
 skips what the run has claimed. Nothing outside the private folder is written by the
 helper; it never installs anything. The folder is deleted when the run ends; the helper
-dies with the run (``PR_SET_PDEATHSIG``), and a folder whose owner died (a run killed
-with SIGKILL) is deleted by the next run that takes the environment's lock
-(:func:`discard_abandoned`): a live run holds a shared ``flock`` on its folder.
+ends with the run (it finds the run's end of a pipe closed, at most one chunk of 512
+links later), and a folder whose owner died (a run killed with SIGKILL) is deleted by
+the next run that takes the environment's lock (:func:`discard_abandoned`): a live run
+holds a shared ``flock`` on its folder.
 
-Only on Linux (the parent-death signal), only for hardlinks, and only when the run is
+Only on Linux (that recovery reads ``/proc``), only for hardlinks, and only when the run is
 single-threaded when it forks (the command line's case: a process with threads is not
 forked). ``RESOLVENT_NO_SPECULATION=1`` turns it off. uv has no such step.
 """
@@ -59,8 +60,6 @@ MEMO_BUCKET = "installs-v1"
 #: The private folder's name in the environment (never a staging folder's prefix).
 SPECULATIVE_PREFIX = ".resolvent-speculative-"
 _MEMO_HEADER = "resolvent speculative links 1"
-#: ``prctl`` option: the signal this process gets when its parent thread ends.
-_PR_SET_PDEATHSIG = 1
 #: A tree's shape as the helper built it and as the run's manifest says: (dirs, files, links).
 Shape = tuple[int, int, int]
 
@@ -154,6 +153,8 @@ class Speculation:
         # What the helper needs, imported before the fork: the run imports these modules
         # anyway (it links with them), so they cost it nothing more, and the helper
         # starts linking at once instead of importing them again beside the run.
+        import signal  # noqa: F401, PLC0415 -- the run's subprocess imports it too
+
         import resolvent.installer.link  # noqa: PLC0415
         import resolvent.installer.manifest  # noqa: F401, PLC0415
 
@@ -323,17 +324,22 @@ def _helper(
     status: int,
     parent: int,
 ) -> None:
-    """Build the trees of ``entries`` in ``folder``, in order, until told to stop."""
-    import signal  # noqa: PLC0415
+    """Build the trees of ``entries`` in ``folder``, in order, until told to stop.
+
+    The helper ends when the run says goodbye or dies: the run holds the only writing
+    end of ``control``, so a read there returns a byte (goodbye) or, once the run is
+    gone, nothing. It reads between chunks of 512 links (a few ms apart) and, when done,
+    waits there. No parent-death signal is asked for: ``ctypes`` (to call ``prctl``)
+    took 1.7 ms to import, on the critical path of a warm install, for what the next
+    read finds out a chunk later.
+    """
+    import signal  # noqa: PLC0415 -- imported before the fork (see Speculation._fork)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl+C is the run's to handle
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # a caller reading the run's output must not wait for the helper
         os.dup2(null, fd)
-    import ctypes  # noqa: PLC0415
-
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the run died before the signal was asked for
+    if os.getppid() != parent:  # the run died already
         return
     os.set_blocking(control, False)
 
