@@ -10,12 +10,13 @@ importing it.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
+from resolvent import TYPE_CHECKING
 from resolvent.cli._errors import run, say
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     from resolvent.installer.speculate import Speculation
     from resolvent.installer.venv import Venv

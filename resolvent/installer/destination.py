@@ -58,7 +58,7 @@ from resolvent.value_class import Value
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from resolvent.installer.wheel import DataKey
+    from resolvent.installer.wheel_info import DataKey
 
 __all__ = [
     "InstalledFiles",

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from resolvent.installer.cache import Cache
     from resolvent.installer.destination import InstalledFiles, Journal
     from resolvent.installer.link import LinkMode
-    from resolvent.installer.wheel import DataKey, WheelSource
+    from resolvent.installer.wheel import WheelSource
+    from resolvent.installer.wheel_info import DataKey
 
 __all__ = [
     "InstalledDistribution",

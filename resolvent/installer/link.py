@@ -19,7 +19,8 @@ import enum
 import errno
 import os
 import sys
-from typing import TYPE_CHECKING
+
+from resolvent import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import TYPE_CHECKING, Any, Final
 
+from resolvent import TYPE_CHECKING
 from resolvent.atomic_write import write_atomically
 from resolvent.installer.wheel_info import DATA_KEYS, SIGNATURE_FILES, EntryPoint, WheelInfo
 from resolvent.json_text import parse_json
@@ -36,6 +36,7 @@ from resolvent.value_class import Value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from typing import Any, Final
 
     from resolvent.installer.record import RecordEntry
 

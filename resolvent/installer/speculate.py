@@ -38,8 +38,8 @@ import contextlib
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING
 
+from resolvent import TYPE_CHECKING
 from resolvent.folders import make_private_folder
 from resolvent.installer.cache import CacheBucket
 

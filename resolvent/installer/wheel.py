@@ -29,7 +29,6 @@ from resolvent.installer.record import ALLOWED_HASHES, RecordEntry, hash_file, p
 from resolvent.installer.wheel_info import (
     DATA_KEYS,
     SIGNATURE_FILES,
-    DataKey,
     EntryPoint,
     WheelInfo,
 )
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_KEYS",
     "SIGNATURE_FILES",
-    "DataKey",
     "EntryPoint",
     "UnpackedWheel",
     "WheelInfo",

@@ -8,14 +8,18 @@ reads manifests as soon as it is forked, and 13 ms of imports would delay its fi
 
 from __future__ import annotations
 
-from typing import Final, Literal
-
+from resolvent import TYPE_CHECKING
 from resolvent.value_class import Value
 
-__all__ = ["DATA_KEYS", "SIGNATURE_FILES", "DataKey", "EntryPoint", "WheelInfo"]
+if TYPE_CHECKING:
+    from typing import Final, Literal
 
-#: The subfolders of ``<name>-<version>.data`` and the scheme paths they go to.
-DataKey = Literal["purelib", "platlib", "scripts", "headers", "data"]
+    #: The subfolders of ``<name>-<version>.data`` and the scheme paths they go to.
+    DataKey = Literal["purelib", "platlib", "scripts", "headers", "data"]
+
+__all__ = ["DATA_KEYS", "SIGNATURE_FILES", "EntryPoint", "WheelInfo"]
+
+#: The names of :data:`DataKey`, at run time.
 DATA_KEYS: frozenset[str] = frozenset({"purelib", "platlib", "scripts", "headers", "data"})
 
 #: Files of ``.dist-info`` that RECORD does not list (it cannot hash itself or its signature).
