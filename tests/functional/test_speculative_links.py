@@ -65,11 +65,23 @@ first.end()
 if mode == "installed":  # the first wheel is installed already: the helper skips it
     manifest = load_manifest(trees[0])
     os.makedirs(os.path.join(site, manifest.info.dist_info))
+if mode == "release":
+    # The helper starts only once the run has released: a run that plans while the
+    # helper builds may release before or after the helper reaches a tree, and only
+    # "before" claims it.
+    import resolvent.installer.speculate as speculate
+    gate, opened = os.pipe()
+    started = speculate._helper
+    def gated(*args):
+        os.read(gate, 1)
+        started(*args)
+    speculate._helper = gated
 speculation = Speculation.begin(cache_root, "key", root)
 folder = speculation.folder
 out["helper"] = speculation._pid
 if mode == "release":
     speculation.release(trees[1:])  # the plan wants all but the first
+    os.write(opened, b"x")
 deadline = time.monotonic() + 60
 taken = []
 for index, tree in enumerate(trees):

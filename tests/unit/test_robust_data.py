@@ -195,7 +195,7 @@ def test_a_damaged_direct_url_json_is_read_as_absent(
 
 def test_deeply_nested_cache_json_is_ignored(tmp_path: Path) -> None:
     """The cache's own files: ignored when damaged, as their readers promise."""
-    assert Manifest.from_json(DEEP) is None
+    assert Manifest.from_bytes(DEEP.encode() + b"\n") is None
     answer = tmp_path / "interpreter"
     answer.write_text(DEEP)
     assert venv_module._load_interpreter(str(answer), ["key"]) is None

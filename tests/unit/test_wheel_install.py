@@ -387,19 +387,37 @@ def test_manifest_install_ignores_files_planted_in_the_cache(
 def test_damaged_or_unsafe_manifest_is_not_used(cache: Cache, demo_wheel: Path) -> None:
     tree = cache.unpack_wheel(demo_wheel)
     path = Path(f"{tree}.manifest")
-    good = path.read_text(encoding="utf-8")
-    path.write_text(good[: len(good) // 2], encoding="utf-8")
+    good = path.read_bytes()
+    head, newline, record = good.partition(b"\n")
+    assert newline  # the JSON line, then the RECORD rows
+    assert record.startswith(b"demo_pkg-1.0.dist-info/METADATA,sha256=")
+    path.write_bytes(good[: len(head) // 2])
     assert cache.manifest(tree) is None
-    escape = json.loads(good)
+    path.write_bytes(head)  # the rows' separator gone: a cut file
+    assert cache.manifest(tree) is None
+
+    def with_head(payload: dict[str, object]) -> bytes:
+        return json.dumps(payload, separators=(",", ":")).encode() + b"\n" + record
+
+    escape = json.loads(head)
     escape["files"].append("../../evil.py")
-    path.write_text(json.dumps(escape), encoding="utf-8")
+    path.write_bytes(with_head(escape))
     assert cache.manifest(tree) is None
-    elsewhere = json.loads(good)
+    elsewhere = json.loads(head)
     elsewhere["data"].append(["demo_pkg-1.0.data/root/evil.py", False, "", -1])
-    path.write_text(json.dumps(elsewhere), encoding="utf-8")
+    path.write_bytes(with_head(elsewhere))
     assert cache.manifest(tree) is None  # not one of the five scheme keys
-    path.write_text(good, encoding="utf-8")
-    assert cache.manifest(tree) is not None
+    older = json.loads(head)
+    older["layout"], older["record"] = 1, record.decode()
+    path.write_text(json.dumps(older), encoding="utf-8")  # the first layout: one JSON text
+    assert cache.manifest(tree) is None
+    path.write_bytes(good[: len(head) + 1] + b"\xff" + record)  # rows that are not UTF-8
+    assert cache.manifest(tree) is None
+    path.write_bytes(good)
+    manifest = cache.manifest(tree)
+    assert manifest is not None
+    assert manifest.record == record.decode()
+    assert manifest.to_bytes() == good
     path.unlink()
     assert cache.manifest(tree) is None
 
