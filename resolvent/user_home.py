@@ -9,16 +9,23 @@ index, only because pip's per-user configuration files are looked for under the 
 
 Here, ``~`` in a path the user gave is an error about that input (uv refuses ``~user``
 in requirements files too), and a missing home is ``None`` to callers that can do
-without one.
+without one. The user's cache folder, under the home by default, is found here too
+(:func:`default_cache_folder`), as text: ``resolvent venv`` imports no :mod:`pathlib`.
 """
 
+# ruff: noqa: PTH111, PTH117, PTH118
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import sys
 
+from resolvent import TYPE_CHECKING
 from resolvent.errors import BadInputError
 
-__all__ = ["expand_user", "home_folder"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["default_cache_folder", "expand_user", "home_folder"]
 
 
 def home_folder() -> Path | None:
@@ -26,10 +33,18 @@ def home_folder() -> Path | None:
 
     ``None`` means: ``HOME`` is unset (or empty) and the uid has no passwd entry.
     """
-    try:
-        return Path.home()
-    except RuntimeError:  # "Could not determine home directory."
+    home = _home()
+    if home is None:
         return None
+    from pathlib import Path  # noqa: PLC0415 -- see the module's docstring
+
+    return Path(home)
+
+
+def _home() -> str | None:
+    """Return the home folder as ``Path.home()`` finds it, or ``None`` where it raises."""
+    home = os.path.expanduser("~")
+    return None if home[:1] == "~" else home  # "Could not determine home directory."
 
 
 def expand_user(path: str | Path, what: str) -> Path:
@@ -38,6 +53,8 @@ def expand_user(path: str | Path, what: str) -> Path:
     :param what: names the input in the error: ``` `r.txt` line 3 ```, ``` `-p` ```.
     :raises BadInputError: the user is unknown, or (for ``~``) the process has no home.
     """
+    from pathlib import Path  # noqa: PLC0415 -- see the module's docstring
+
     path = Path(path)
     try:
         return path.expanduser()
@@ -49,3 +66,32 @@ def expand_user(path: str | Path, what: str) -> Path:
             else f"there is no user `{first[1:]}`"
         )
         raise BadInputError(f"{what}: cannot expand `{first}` in `{path}`: {reason}") from None
+
+
+def default_cache_folder() -> str:
+    """Return the user's cache folder: ``$RESOLVENT_CACHE_DIR``, else the XDG cache folder.
+
+    The XDG folder is ``$XDG_CACHE_HOME/resolvent`` when that variable holds an
+    absolute path, else ``~/.cache/resolvent`` (``%LOCALAPPDATA%`` on Windows). The
+    folder is the one ``Path`` would name, spelled as given (``Path`` of it is equal).
+
+    :raises BadInputError: ``$RESOLVENT_CACHE_DIR`` has a ``~`` that names no home, or
+        the default folder is wanted and the process has no home.
+    """
+    explicit = os.environ.get("RESOLVENT_CACHE_DIR")
+    if explicit:
+        if "~" not in explicit:
+            return explicit  # nothing to expand
+        return os.fspath(expand_user(explicit, "`RESOLVENT_CACHE_DIR`"))
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "resolvent")
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return os.path.join(os.environ["LOCALAPPDATA"], "resolvent", "cache")
+    home = _home()
+    if home is None:
+        raise BadInputError(
+            "there is no home folder for the default cache",
+            hint="set `RESOLVENT_CACHE_DIR` (or `XDG_CACHE_HOME`), or pass `--cache-dir`",
+        )
+    return os.path.join(home, ".cache", "resolvent")

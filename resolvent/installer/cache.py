@@ -21,7 +21,7 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH117, PTH119, PTH120
+# ruff: noqa: PTH105, PTH108, PTH112, PTH114, PTH119, PTH120
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +29,6 @@ import enum
 import functools
 import os
 import re
-import sys
 from pathlib import Path
 
 from resolvent import TYPE_CHECKING
@@ -138,25 +137,12 @@ class Cache:
         """Return the user's cache: ``$RESOLVENT_CACHE_DIR``, else the XDG cache folder.
 
         The XDG folder is ``$XDG_CACHE_HOME/resolvent`` when that variable holds an
-        absolute path, else ``~/.cache/resolvent`` (``%LOCALAPPDATA%`` on Windows).
+        absolute path, else ``~/.cache/resolvent`` (``%LOCALAPPDATA%`` on Windows): see
+        :func:`~resolvent.user_home.default_cache_folder`.
         """
-        from resolvent.user_home import expand_user, home_folder  # noqa: PLC0415
+        from resolvent.user_home import default_cache_folder  # noqa: PLC0415
 
-        explicit = os.environ.get("RESOLVENT_CACHE_DIR")
-        if explicit:
-            return cls(expand_user(explicit, "`RESOLVENT_CACHE_DIR`"))
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        if xdg and os.path.isabs(xdg):
-            return cls(Path(xdg) / "resolvent")
-        if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-            return cls(Path(os.environ["LOCALAPPDATA"]) / "resolvent" / "cache")
-        home = home_folder()
-        if home is None:
-            raise BadInputError(
-                "there is no home folder for the default cache",
-                hint="set `RESOLVENT_CACHE_DIR` (or `XDG_CACHE_HOME`), or pass `--cache-dir`",
-            )
-        return cls(home / ".cache" / "resolvent")
+        return cls(Path(default_cache_folder()))
 
     def bucket(self, bucket: CacheBucket) -> Path:
         """Return the folder of ``bucket``, creating the cache and bucket when missing.

@@ -7,21 +7,27 @@ active ``VIRTUAL_ENV``, else a ``.venv`` in the working folder or one of its par
 
 Example::
 
-    find_python("3.11")             # PosixPath('/usr/bin/python3.11')
+    find_python("3.11")             # '/usr/bin/python3.11'
     find_environment(None).root     # the active venv, or ./.venv
+
+``pathlib`` and ``re`` are imported where they are used, not with the module:
+``resolvent venv --python PATH`` needs neither (see :func:`find_python`).
 """
 
-# ruff: noqa: PTH100, PTH110
+# ruff: noqa: PTH100, PTH110, PTH116
 from __future__ import annotations
 
 import os
-import re
+import stat
 import sys
-from pathlib import Path
 
+from resolvent import TYPE_CHECKING
 from resolvent.errors import BadInputError, VenvError
 from resolvent.installer.venv import Venv, query_interpreter
 from resolvent.user_home import expand_user
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "environment_of",
@@ -43,17 +49,22 @@ def _venv_python(folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
-def find_python(request: str | None) -> Path:
+def find_python(request: str | None) -> str:
     """Return the interpreter that ``request`` names (``None``: the one running resolvent).
 
     ``request`` may be a path to an executable, a venv folder, an executable name on
-    ``PATH`` (``python3.12``) or a version (``3``, ``3.12``, ``3.12.1``).
+    ``PATH`` (``python3.12``) or a version (``3``, ``3.12``, ``3.12.1``). The answer is
+    its path as ``str(Path(...))`` spells it, absolute when it names an existing file.
 
     :raises VenvError: nothing matches.
     """
     if request is None:
-        return Path(getattr(sys, "_base_executable", None) or sys.executable)
+        running = getattr(sys, "_base_executable", None) or sys.executable
+        return _existing_file(running) or _path_text(running)
     text = request.strip()
+    found = _existing_file(text)
+    if found is not None:
+        return found
     try:
         candidate = expand_user(text, "`--python`")
     except BadInputError as error:  # `~nosuchuser/python`
@@ -63,13 +74,15 @@ def find_python(request: str | None) -> Path:
             candidate = _venv_python(candidate)
         if not os.path.exists(candidate):
             raise VenvError(f"no Python interpreter at `{request}`")
-        return Path(os.path.abspath(candidate))
+        return os.path.abspath(candidate)
+    import re  # noqa: PLC0415 -- see _VERSION
+
     match = re.match(_VERSION, text)
     if match is None:
         found = _which(text)
         if found is None:
             raise VenvError(f"no Python interpreter named `{request}` on `PATH`")
-        return Path(found)
+        return _path_text(found)
     wanted = tuple(int(part) for part in match.groups() if part is not None)
     names = []
     if len(wanted) >= 2:
@@ -80,15 +93,41 @@ def find_python(request: str | None) -> Path:
         if found is None:
             continue
         try:
-            version = query_interpreter(Path(found)).version
+            version = query_interpreter(found).version
         except VenvError:
             continue
         if version[: len(wanted)] == wanted:
-            return Path(found)
+            return _path_text(found)
     raise VenvError(
         f"no Python {'.'.join(map(str, wanted))} interpreter found on `PATH`",
         hint="pass the interpreter's path with `--python`",
     )
+
+
+def _existing_file(text: str) -> str | None:
+    """Return the absolute path of the file (not folder) ``text`` names, else ``None``.
+
+    What the rest of :func:`find_python` answers for such a path (the most common
+    request: ``--python /usr/bin/python3.12``), found with one ``stat`` and without
+    :mod:`pathlib`. ``None`` leaves every other case to it: ``~``, a folder, a path that
+    cannot be read, a name on ``PATH``, a version.
+    """
+    if "~" in text:
+        return None
+    try:
+        mode = os.stat(text).st_mode
+    except (OSError, ValueError):
+        return None
+    # A path that ``stat`` reaches as given, ``Path(text)`` (which drops `.` parts and
+    # doubled slashes) reaches too; and ``os.path.abspath`` spells it as ``Path`` would.
+    return None if stat.S_ISDIR(mode) else os.path.abspath(text)
+
+
+def _path_text(path: str) -> str:
+    """Return ``str(Path(path))``, the spelling :func:`find_python` answers with."""
+    from pathlib import Path  # noqa: PLC0415 -- see _existing_file
+
+    return str(Path(path))
 
 
 def _which(name: str) -> str | None:
@@ -103,11 +142,13 @@ def _which(name: str) -> str | None:
     return shutil.which(name)
 
 
-def environment_of(python: Path) -> Venv:
+def environment_of(python: Path | str) -> Venv:
     """Return the environment ``python`` installs into: its venv, or its own prefix.
 
     :raises VenvError: ``python`` is not a Python interpreter.
     """
+    from pathlib import Path  # noqa: PLC0415 -- see the module's docstring
+
     # A venv is found by its ``pyvenv.cfg`` beside or above the (unresolved) executable;
     # the query runs with ``-S``, which leaves ``sys.prefix`` at the base on 3.11.
     folder = Path(os.path.abspath(python)).parent
@@ -133,6 +174,8 @@ def find_environment(python: str | None = None, *, system: bool = False) -> Venv
     :param system: use the first ``python3`` on ``PATH`` even outside a venv.
     :raises VenvError: no environment can be found.
     """
+    from pathlib import Path  # noqa: PLC0415 -- see the module's docstring
+
     if python is not None:
         environment = environment_of(find_python(python))
         _refuse_broken_venv(python, environment)

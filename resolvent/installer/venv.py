@@ -13,32 +13,34 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH103, PTH118, PTH119, PTH120
+# ruff: noqa: PTH100, PTH101, PTH102, PTH103, PTH105, PTH109, PTH110, PTH112, PTH116, PTH118
+# ruff: noqa: PTH119, PTH120, PTH211
 from __future__ import annotations
 
 import contextlib
 import errno
 import functools
 import importlib
-import json
 import os
-import re
 import sys
 import time
-from pathlib import Path
 
 # Not imported here: ``dataclasses`` (see ``Interpreter``) and ``threading`` (queries
 # only): with what they import, they were a sixth of ``resolvent venv``'s instructions.
 # Nor ``hashlib``, ``tempfile`` and ``shutil`` (see :func:`_sha256_hex`,
-# :func:`_private_folder`): a fifth of what was left.
+# :func:`_private_folder`): a fifth of what was left. Nor ``pathlib`` (with ``re``,
+# ``fnmatch``, ``urllib.parse`` and ``ipaddress``: 5 of the 20 ms ``resolvent venv``
+# took) and ``json`` (1 ms more): a venv is made with str paths (see :func:`make_venv`),
+# and the interpreter's answer is kept in a format of its own (see :func:`_record`);
+# ``Path`` objects are made only for the callers that are given a :class:`Venv`.
 from resolvent import TYPE_CHECKING, __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
-from resolvent.json_text import parse_json
 from resolvent.value_class import DataclassLike, Value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
     from typing import IO, Any, Final, TypeVar
 
     from resolvent.installer.destination import Scheme, SchemeDestination
@@ -46,10 +48,9 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")  # a field's type in the interpreter's answer
 
-__all__ = ["Interpreter", "Venv", "create_venv", "query_interpreter"]
+__all__ = ["Interpreter", "Venv", "create_venv", "make_venv", "query_interpreter"]
 
 _BASE = "/@resolvent-base@"
-_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
 
 # Runs inside the target interpreter (any Python 3): what a venv needs to know of it.
 _QUERY = f"""
@@ -250,6 +251,8 @@ def _run_bounded(command: list[str]) -> tuple[bytes, bytes]:
 def _query(executable: str, _stamp: tuple[int, int, int]) -> Interpreter:
     import subprocess  # noqa: PLC0415 -- see _seed
 
+    from resolvent.json_text import parse_json  # noqa: PLC0415 -- as subprocess
+
     try:
         stdout, stderr = _run_bounded([executable, "-I", "-S", "-c", _QUERY])
     except subprocess.TimeoutExpired:
@@ -336,7 +339,7 @@ def _typed(data: dict[str, Any], key: str, kind: type[T]) -> T:
     return value
 
 
-def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interpreter:
+def query_interpreter(python: Path | str, *, cache_root: Path | str | None = None) -> Interpreter:
     """Ask ``python`` once for its version, prefixes and layout (cached per file state).
 
     With ``cache_root`` (a resolvent cache folder) the answer is also kept on disk, as
@@ -350,7 +353,7 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
     Raises :class:`VenvError` when ``python`` does not exist or is not a Python.
     """
     try:
-        info = python.stat()
+        info = os.stat(python)
     except OSError:
         raise VenvError(f"no interpreter at `{python}`") from None
     executable = os.path.abspath(python)
@@ -375,7 +378,7 @@ def query_interpreter(python: Path, *, cache_root: Path | None = None) -> Interp
     shaped: tuple[str, list[object]] | None = None  # (record, key) by the venv's shape
     if config is not None:
         shape = _shape_key(executable, stamp, config)
-        name = _sha256_hex(json.dumps(shape).encode())[:32]
+        name = _sha256_hex(_record_fields(shape))[:32]
         shaped = (os.path.join(bucket, f"venv-{name}"), shape)
         found = _load_interpreter(*shaped)
         if found is not None:
@@ -474,30 +477,33 @@ def _sha256_function() -> Callable[[bytes], Any]:
     return hashlib.sha256
 
 
-def _private_folder(parent: Path, prefix: str) -> Path:
+def _private_folder(parent: str, prefix: str) -> str:
     """Make a new folder ``parent/prefix<random>``, private (0o700) as ``mkdtemp`` makes it.
 
     ``tempfile.mkdtemp`` would do, but importing :mod:`tempfile` (with ``random`` and
     ``shutil``) cost ``resolvent venv`` 15 M instructions, an eighth of all it ran.
     """
     for _ in range(100):
-        folder = parent / f"{prefix}{os.urandom(6).hex()}"
+        folder = os.path.join(parent, f"{prefix}{os.urandom(6).hex()}")
         try:
-            folder.mkdir(0o700)
+            os.mkdir(folder, 0o700)
         except FileExistsError:
             continue
         return folder
-    raise FileExistsError(errno.EEXIST, "no unused temporary name", os.fspath(parent))
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", parent)
 
 
-def _remove_tree(path: Path) -> None:
+def _remove_tree(path: str) -> None:
     """Delete ``path`` and everything in it, ignoring errors (``shutil`` imported on use)."""
     import shutil  # noqa: PLC0415 -- see the imports
 
     shutil.rmtree(path, ignore_errors=True)
 
 
-_INTERPRETER_BUCKET = "interpreter-v1"
+#: The answers' bucket; the number is the records' format (see :func:`_record`): a new
+#: format never reads an old one, nor an older resolvent a newer one (each would take
+#: the other's file for a miss, and replace it, at every run).
+_INTERPRETER_BUCKET = "interpreter-v2"
 
 
 @functools.cache
@@ -511,24 +517,105 @@ def _query_version() -> str:
     return _sha256_hex(_QUERY.encode())[:16]
 
 
-def _load_interpreter(record: str, key: list[object]) -> Interpreter | None:
+#: The first field of every record (see :func:`_record`): a file that does not start so
+#: (damaged, or written by something else) is a miss.
+_RECORD_FORMAT = "resolvent interpreter answer 2"
+#: Most bytes a record may have: it is about 1 KB (paths, some wheel names). A longer
+#: file is not one of ours, and is a miss; a longer answer is not kept. A read of 1 MiB
+#: mapped and unmapped that much memory (three calls of the system) for each read.
+_RECORD_LIMIT = 1 << 16
+
+
+def _record_fields(fields: Sequence[object]) -> bytes:
+    """Return ``fields`` as text, each ended by a NUL (which no path or name can hold)."""
+    return "".join(f"{field}\0" for field in fields).encode("utf-8", "surrogatepass")
+
+
+def _record_start(key: Sequence[object]) -> bytes:
+    """Return the start of every record kept under ``key``: the format, then the key."""
+    return _record_fields((_RECORD_FORMAT, len(key), *key))
+
+
+def _record(key: Sequence[object], interpreter: Interpreter) -> bytes:
+    """Return the record of ``interpreter``'s answer kept under ``key``.
+
+    The format, the key, then the answer's fields: plain NUL-ended text, which reads
+    back with ``str.split`` (:func:`_load_interpreter`). It was JSON, whose module
+    (``json.decoder`` imports ``re``) was a tenth of ``resolvent venv``'s imports.
+    """
+    bundled = interpreter.bundled_wheels
+    answer = (
+        interpreter.executable,
+        interpreter.base_executable,
+        interpreter.prefix,
+        interpreter.base_prefix,
+        *interpreter.version,
+        interpreter.release,
+        interpreter.implementation,
+        interpreter.platform,
+        int(interpreter.is_64bit),
+        interpreter.purelib,
+        interpreter.platlib,
+        interpreter.scripts,
+        len(bundled),
+        *bundled,
+    )
+    return _record_start(key) + _record_fields(answer)
+
+
+def _load_interpreter(record: str, key: Sequence[object]) -> Interpreter | None:
+    """Return the answer kept in the file ``record`` under ``key``, else ``None``.
+
+    Anything else is a miss, answered by a query whose answer replaces the file: no
+    file, another key, a file damaged, cut short or of another format (an answer is
+    used only when writing it again gives the very bytes read).
+    """
     try:
-        with open(record, encoding="utf-8") as stream:  # noqa: PTH123
-            data = parse_json(stream.read())
-        if data["key"] != key:
-            return None
-        fields = data["interpreter"]
-        fields["version"] = tuple(fields["version"])
-        fields["bundled_wheels"] = tuple(fields["bundled_wheels"])
-        return Interpreter(**fields)
-    except (OSError, ValueError, KeyError, TypeError):
+        handle = os.open(record, os.O_RDONLY)
+    except OSError:
         return None
+    try:
+        data = os.read(handle, _RECORD_LIMIT + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    start = _record_start(key)
+    if not data.startswith(start):
+        return None
+    try:
+        (
+            executable, base_executable, prefix, base_prefix, major, minor, micro, release,
+            implementation, platform, is_64bit, purelib, platlib, scripts, _count, *rest,
+        ) = data[len(start) :].decode("utf-8", "surrogatepass").split("\0")  # fmt: skip
+        found = Interpreter(
+            executable,
+            base_executable,
+            prefix,
+            base_prefix,
+            (int(major), int(minor), int(micro)),
+            release,
+            implementation,
+            platform,
+            is_64bit == "1",
+            purelib,
+            platlib,
+            scripts,
+            tuple(rest[:-1]),  # the text after the last NUL: none
+        )
+    except ValueError:  # too few fields, a version that is not a number, not UTF-8
+        return None
+    return found if _record(key, found) == data else None
 
 
-def _store_interpreter(record: str, key: list[object], interpreter: Interpreter) -> None:
+def _store_interpreter(record: str, key: Sequence[object], interpreter: Interpreter) -> None:
+    data = _record(key, interpreter)
+    if data.count(b"\0") != len(key) + 17 + len(interpreter.bundled_wheels):
+        return  # a field holds a NUL: it would not read back (no path can hold one)
+    if len(data) > _RECORD_LIMIT:
+        return  # it would not be read whole
     os.makedirs(os.path.dirname(record), exist_ok=True)
-    data = {"key": key, "interpreter": _fields(interpreter)}
-    write_atomically(record, json.dumps(data).encode())
+    write_atomically(record, data)
 
 
 class Venv(Value):
@@ -563,7 +650,7 @@ class Venv(Value):
             raise VenvError(f"`{root}` is not a virtual environment (no `pyvenv.cfg`)")
         text = config.get("version_info") or config.get("version") or ""
         # ASCII digits, and few: int() accepts other scripts' digits and refuses 4,300 of them.
-        numbers = [int(part) for part in text.split(".")[:3] if _SMALL_NUMBER.fullmatch(part)]
+        numbers = [int(part) for part in text.split(".")[:3] if _small_number(part)]
         if len(numbers) < 2:
             raise VenvError(f"`{root / 'pyvenv.cfg'}` names no Python version")
         version = (numbers[0], numbers[1], numbers[2] if len(numbers) > 2 else 0)
@@ -597,6 +684,11 @@ class Venv(Value):
         return SchemeDestination(self.scheme, python=os.fspath(self.python), link_mode=mode)
 
 
+def _small_number(text: str) -> bool:
+    """Whether ``text`` is one to nine ASCII digits (``re`` is not imported for it)."""
+    return 0 < len(text) < 10 and text.isascii() and text.isdigit()
+
+
 def _read_config(path: Path) -> dict[str, str] | None:
     """Read ``pyvenv.cfg``; ``None`` when there is none, :class:`VenvError` when unreadable."""
     try:
@@ -616,14 +708,14 @@ def _read_config(path: Path) -> dict[str, str] | None:
 
 
 def create_venv(
-    path: Path,
+    path: Path | str,
     *,
-    python: Path,
+    python: Path | str,
     seed: bool = False,
     prompt: str | None = None,
     system_site_packages: bool = False,
     clear: bool = False,
-    cache_root: Path | None = None,
+    cache_root: Path | str | None = None,
 ) -> Venv:
     """Create a virtual environment at ``path`` for the interpreter ``python``.
 
@@ -646,60 +738,106 @@ def create_venv(
         venv = create_venv(Path(".venv"), python=Path(sys.executable))
     """
     interpreter = query_interpreter(python, cache_root=cache_root)
-    target = Path(os.path.abspath(path))
+    target = make_venv(
+        path,
+        interpreter,
+        seed=seed,
+        prompt=prompt,
+        system_site_packages=system_site_packages,
+        clear=clear,
+    )
+    return _venv_at(target, interpreter)
+
+
+def make_venv(
+    path: Path | str,
+    interpreter: Interpreter,
+    *,
+    seed: bool = False,
+    prompt: str | None = None,
+    system_site_packages: bool = False,
+    clear: bool = False,
+) -> str:
+    """Create the venv at ``path`` as :func:`create_venv` does; return its absolute path.
+
+    For an interpreter already asked (:func:`query_interpreter`), and without the
+    :class:`Venv` of :func:`create_venv`, whose paths are ``Path`` objects:
+    ``resolvent venv`` needs neither, and importing :mod:`pathlib` (with ``re``,
+    ``urllib.parse`` and ``ipaddress``) was a quarter of its 20 ms. Raises as
+    :func:`create_venv` does.
+    """
+    target = os.path.abspath(path)
     if prompt == ".":
-        prompt = Path.cwd().name
+        prompt = os.path.basename(os.getcwd())
     try:
         existing = _check_target(target, clear=clear)
-        venv = _build(target, interpreter, prompt, system_site_packages, existing=existing)
+        _build(target, interpreter, prompt, system_site_packages, existing=existing)
     except OSError as error:
         raise _os_failure(target, error) from None
     if seed:
-        _seed(venv, interpreter)
-    return venv
+        _seed(_venv_at(target, interpreter), interpreter)
+    return target
+
+
+def _venv_at(target: str, interpreter: Interpreter) -> Venv:
+    """Return the venv :func:`make_venv` made at ``target`` for ``interpreter``."""
+    from pathlib import Path  # noqa: PLC0415 -- see make_venv
+
+    root = Path(target)
+    return Venv(
+        root=root,
+        python=root / interpreter.scripts / "python",
+        scripts=root / interpreter.scripts,
+        site_packages=root / interpreter.purelib,
+        platlib=root / interpreter.platlib,
+        version=interpreter.version,
+    )
 
 
 def _build(
-    target: Path,
+    target: str,
     interpreter: Interpreter,
     prompt: str | None,
     system_site_packages: bool,  # noqa: FBT001 -- private, positional by design
     *,
     existing: bool,
-) -> Venv:
+) -> None:
     """Write the venv beside ``target`` and rename it into place (replacing ``existing``)."""
     _make_parents(target)
-    build = _private_folder(target.parent, f".{target.name}.tmp-")
-    trash: Path | None = None
+    parent, name = os.path.split(target)
+    build = _private_folder(parent, f".{name}.tmp-")
+    trash: str | None = None
     try:
-        build.chmod(0o755)  # made private, as mkdtemp makes it; a venv is not
-        venv = _write_layout(build, target, interpreter, prompt, system_site_packages)
+        os.chmod(build, 0o755)  # noqa: S103 -- made private, as mkdtemp makes it; a venv is not
+        _write_layout(build, target, interpreter, prompt, system_site_packages)
         if existing:
-            trash = _private_folder(target.parent, f".{target.name}.old-")
-            target.replace(trash / "venv")
-            build.replace(target)
-        else:
-            build.replace(target)  # an empty folder at ``target`` is replaced
+            trash = _private_folder(parent, f".{name}.old-")
+            os.replace(target, os.path.join(trash, "venv"))
+        os.replace(build, target)  # an empty folder at ``target`` is replaced
     except BaseException:
         if trash is not None:
-            old = trash / "venv"
+            old = os.path.join(trash, "venv")
             if os.path.lexists(old) and not os.path.lexists(target):
-                old.replace(target)  # the new one did not take its place: the old comes back
+                os.replace(old, target)  # the new one did not take its place: the old comes back
             _remove_tree(trash)
         _remove_tree(build)
         raise
     if trash is not None:
         _remove_tree(trash)
-    return venv
 
 
-def _make_parents(target: Path) -> None:
+def _make_parents(target: str) -> None:
     """Make the parents of ``target``; a file in the way is bad input, said as such."""
+    if os.path.isdir(os.path.dirname(target)):
+        return  # what ``mkdir(parents=True, exist_ok=True)`` below would find
+    from pathlib import Path  # noqa: PLC0415 -- only when there are parents to make
+
+    path = Path(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         # ``mkdir`` names the path it tried, not the file in the way: find that file.
-        blocker = target.parent
+        blocker = path.parent
         while not os.path.lexists(blocker) and blocker.parent != blocker:
             blocker = blocker.parent
         if os.path.lexists(blocker) and not blocker.is_dir():
@@ -709,30 +847,33 @@ def _make_parents(target: Path) -> None:
         raise
 
 
-def _os_failure(target: Path, error: OSError) -> VenvError:
+def _os_failure(target: str, error: OSError) -> VenvError:
     """Return the one-line error for the file system refusing to create ``target``."""
     reason = os_reason(error)
     where = next(iter(os_paths(error)), None)
-    if where is not None and os.path.basename(where).startswith(f".{target.name}."):
+    if where is not None and os.path.basename(where).startswith(f".{os.path.basename(target)}."):
         where = None  # our temporary folder beside the target: name the target instead
-    detail = f" (`{where}`)" if where is not None and where != os.fspath(target) else ""
+    detail = f" (`{where}`)" if where is not None and where != target else ""
     return VenvError(f"cannot create a virtual environment at `{target}`: {reason}{detail}")
 
 
-def _check_target(target: Path, *, clear: bool) -> bool:
+def _check_target(target: str, *, clear: bool) -> bool:
     """Return whether ``target`` is a venv to replace; raise when it cannot be used."""
     if not os.path.lexists(target):
         return False
-    if not target.is_dir() or target.is_symlink():
+    from pathlib import Path  # noqa: PLC0415 -- only for a path that exists
+
+    path = Path(target)
+    if not path.is_dir() or path.is_symlink():
         raise VenvError(f"`{target}` exists and is not a folder")
-    if (target / "pyvenv.cfg").is_file():
+    if (path / "pyvenv.cfg").is_file():
         if not clear:
             raise VenvError(
                 f"`{target}` is already a virtual environment",
                 hint="pass `clear=True` (`--clear`) to replace it",
             )
         return True
-    if any(target.iterdir()):
+    if any(path.iterdir()):
         raise VenvError(
             f"`{target}` exists and is not a virtual environment",
             hint="choose another path, or empty the folder first",
@@ -740,14 +881,29 @@ def _check_target(target: Path, *, clear: bool) -> bool:
     return False
 
 
+def _write_file(path: str, text: str) -> None:
+    """Write ``text`` to the new file ``path`` in UTF-8, as ``Path.write_text`` does.
+
+    With three calls of the system (open, write, close) where ``open()`` makes six (it
+    also asks the file's size, whether it is a terminal, and where it stands).
+    """
+    data = memoryview(text.encode("utf-8"))
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        while data:
+            data = data[os.write(handle, data) :]
+    finally:
+        os.close(handle)
+
+
 def _write_layout(
-    build: Path,
-    target: Path,
+    build: str,
+    target: str,
     interpreter: Interpreter,
     prompt: str | None,
     system_site_packages: bool,  # noqa: FBT001 -- private, positional by design
-) -> Venv:
-    """Write the venv for ``target`` into ``build``; return it as it will be at ``target``."""
+) -> None:
+    """Write the venv for ``target`` into ``build``."""
     if interpreter.platform == "win32":
         raise VenvError("creating virtual environments for Windows is not supported yet")
     base = interpreter.base_executable
@@ -764,37 +920,30 @@ def _write_layout(
     ]
     if prompt is not None:
         lines.append(f"prompt = {prompt}")
-    (build / "pyvenv.cfg").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (build / ".gitignore").write_text("# created by resolvent\n*\n", encoding="utf-8")
-    scripts = build / interpreter.scripts
-    scripts.mkdir(parents=True)
+    _write_file(os.path.join(build, "pyvenv.cfg"), "\n".join(lines) + "\n")
+    _write_file(os.path.join(build, ".gitignore"), "# created by resolvent\n*\n")
+    scripts = os.path.join(build, interpreter.scripts)
+    os.makedirs(scripts)
     names = ["python", "python3", f"python{version}"]
     if interpreter.implementation == "pypy":
         names += ["pypy", "pypy3", f"pypy{version}"]
     for name in dict.fromkeys(names):
-        (scripts / name).symlink_to(base)
-    site_packages = build / interpreter.purelib
-    site_packages.mkdir(parents=True)
-    (build / interpreter.platlib).mkdir(parents=True, exist_ok=True)
+        os.symlink(base, os.path.join(scripts, name))
+    os.makedirs(os.path.join(build, interpreter.purelib))
+    if interpreter.platlib != interpreter.purelib:  # made just now
+        os.makedirs(os.path.join(build, interpreter.platlib), exist_ok=True)
+    lib64 = os.path.join(build, "lib64")
     if (
         interpreter.is_64bit
         and interpreter.platform.startswith("linux")
-        and not (build / "lib64").exists()
+        and not os.path.exists(lib64)
     ):
-        (build / "lib64").symlink_to("lib")
-    shown = prompt if prompt is not None else target.name
-    activate = _ACTIVATE.replace("__VENV_DIR__", _sh_quote(os.fspath(target)))
+        os.symlink("lib", lib64)
+    shown = prompt if prompt is not None else os.path.basename(target)
+    activate = _ACTIVATE.replace("__VENV_DIR__", _sh_quote(target))
     activate = activate.replace("__VENV_PROMPT__", _sh_quote(f"({shown}) "))
     activate = activate.replace("__VENV_BIN_NAME__", interpreter.scripts.split("/")[-1])
-    (scripts / "activate").write_text(activate, encoding="utf-8")
-    return Venv(
-        root=target,
-        python=target / interpreter.scripts / "python",
-        scripts=target / interpreter.scripts,
-        site_packages=target / interpreter.purelib,
-        platlib=target / interpreter.platlib,
-        version=interpreter.version,
-    )
+    _write_file(os.path.join(scripts, "activate"), activate)
 
 
 def _seed(venv: Venv, interpreter: Interpreter) -> None:
@@ -803,6 +952,8 @@ def _seed(venv: Venv, interpreter: Interpreter) -> None:
         wheel for wheel in interpreter.bundled_wheels if os.path.basename(wheel).startswith("pip-")
     ]
     if bundled:
+        from pathlib import Path  # noqa: PLC0415 -- see make_venv
+
         from resolvent.installer.install import install_wheel  # noqa: PLC0415 -- only seeding
 
         install_wheel(Path(bundled[-1]), venv.destination())

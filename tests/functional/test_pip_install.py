@@ -623,8 +623,8 @@ def test_venv_cache_dir_keeps_the_interpreter_answer_there(rv: Runner, tmp_path:
     # As uv's venv: --cache-dir wins over the environment's cache folder.
     own = tmp_path / "own-cache"
     rv("venv", str(tmp_path / "env"), "--cache-dir", str(own))
-    assert any((own / "interpreter-v1").iterdir())
-    assert not (rv.cache / "interpreter-v1").exists()
+    assert any((own / "interpreter-v2").iterdir())
+    assert not (rv.cache / "interpreter-v2").exists()
 
 
 def test_venv_quiet_prints_nothing(rv: Runner, tmp_path: Path) -> None:

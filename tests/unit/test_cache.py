@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from filelock import FileLock
 
 from resolvent.errors import InstallError, InvalidWheelError
 from resolvent.installer.cache import Cache, CacheBucket
+from resolvent.user_home import home_folder
 from tests.support.dists import Dist, build_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,10 +233,15 @@ def test_the_default_cache_without_a_home_folder_is_a_clear_error(
     monkeypatch.delenv("RESOLVENT_CACHE_DIR", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
 
-    def no_home() -> Path:
-        raise RuntimeError("Could not determine home directory.")
+    def missing(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
 
-    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    # A process as a container runs it: `HOME` unset, a uid without a passwd entry.
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", missing)
+    with pytest.raises(RuntimeError):
+        Path.home()  # as pathlib finds no home, the default cache finds none
+    assert home_folder() is None
     with pytest.raises(BadInputError, match="no home folder for the default cache"):
         Cache.default()
     monkeypatch.setenv("RESOLVENT_CACHE_DIR", "~nosuchuser-resolvent/cache")

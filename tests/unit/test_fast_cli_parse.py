@@ -9,20 +9,30 @@ with the same kind, type, default and environment variable.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resolvent.cli._fast import PIP_COMPILE, PIP_INSTALL, SOLVE, VENV, Spec, fast_command, parse
+from resolvent.cli._fast import (
+    PIP_COMPILE,
+    PIP_INSTALL,
+    SOLVE,
+    VENV,
+    Spec,
+    fast_command,
+    parse,
+    path_text,
+)
 from resolvent.cli.pip import compile_command
 from resolvent.cli.pip_env import install_command
 from resolvent.cli.solve import solve
 from resolvent.cli.venv import venv
 from tests.support.fast_cli import (
     argv_strategy,
+    as_click_gives,
     check_table,
     check_unreadable_path_is_left_to_click,
     click_params,
@@ -83,7 +93,7 @@ def test_what_the_fast_reader_accepts_click_reads_the_same(
     fast = parse(args, spec)
     if fast is None:
         return  # left to click
-    assert fast == click_params(command, args)
+    assert as_click_gives(fast, spec) == click_params(command, args)
 
 
 @pytest.mark.parametrize(
@@ -98,8 +108,22 @@ def test_what_the_fast_reader_accepts_click_reads_the_same(
 def test_plain_venv_command_lines_are_read_without_click(args: list[str]) -> None:
     params = parse(args, VENV)
     assert params is not None
-    assert params == click_params(venv, args)
-    assert isinstance(params["path"], Path)
+    assert as_click_gives(params, VENV) == click_params(venv, args)
+    assert isinstance(params["path"], str)  # the venv command imports no pathlib
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", ".", "/", "//", "///", "a", "a/", "./a", "a/./b", "a//b", "//a/b/", "///a", "../a/..",
+     "a/.../b", "a/.b/", "/./", ".//.", "é/ü", " a / b "],
+)  # fmt: skip
+def test_path_text_spells_paths_as_pathlib(text: str) -> None:
+    assert path_text(text) == str(PurePosixPath(text))
+
+
+@given(st.text(alphabet="/.ab", max_size=12))
+def test_path_text_spells_any_path_as_pathlib(text: str) -> None:
+    assert path_text(text) == str(PurePosixPath(text))
 
 
 def test_the_benchmark_install_line_is_read_without_click() -> None:

@@ -2,8 +2,10 @@
 
 ``resolvent venv`` is half of a warm install's two process starts; nearly all of its
 instructions were imports. The interpreter's answer stays usable by ``dataclasses``
-functions (fields made on first use), the answer kept in the cache is written as
-before, and the wheel's records compare, hash and print as the dataclasses they were.
+functions (fields made on first use), the answer kept in the cache reads back as it was
+written (and anything else there is a miss), and the wheel's records compare, hash and
+print as the dataclasses they were. A warm ``resolvent venv`` imports neither
+``pathlib`` nor ``json``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from resolvent.installer import venv as venv_module
 from resolvent.installer.venv import Interpreter, _fields, create_venv
 from resolvent.installer.wheel import EntryPoint, WheelInfo
 
@@ -40,6 +43,109 @@ def test_the_venv_command_imports_no_click_dataclasses_or_threading() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == ""
+
+
+#: Imported by ``pathlib`` (``fnmatch``, ``ntpath``, ``urllib.parse``, ``ipaddress``) or
+#: ``json``, or heavy in themselves. ``re`` is not among them: ``resolvent.cli._errors``
+#: imports it (for long error messages only), which this module does not change.
+_NOT_FOR_A_WARM_VENV = (
+    "pathlib", "fnmatch", "ntpath", "urllib.parse", "ipaddress", "json", "json.decoder",
+    "click", "dataclasses", "threading", "subprocess", "tempfile", "shutil", "hashlib",
+)  # fmt: skip
+
+
+def test_a_warm_venv_command_imports_no_pathlib_or_json(tmp_path: Path) -> None:
+    """The command as the program runs it: the second venv's answer is in the cache."""
+    code = (
+        "import sys\n"
+        "from resolvent.cli._fast import fast_command\n"
+        "fast_command(sys.argv[1:], {})()\n"
+        f"print(','.join(m for m in {_NOT_FOR_A_WARM_VENV!r} if m in sys.modules))\n"
+    )
+    cache = tmp_path / "cache"
+    found = []
+    for name in ("a", "b"):
+        args = ["venv", str(tmp_path / name), "-p", sys.executable, "--cache-dir", str(cache)]
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        found.append(done.stdout.strip())
+    assert "json" in found[0]  # the first asked the interpreter (the test's check works)
+    assert found[1] == ""
+    assert (tmp_path / "b" / "pyvenv.cfg").is_file()
+
+
+def _record_path(tmp_path: Path) -> str:
+    return str(tmp_path / "interpreter-v2" / "record")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _answer(),
+        dataclasses.replace(_answer(), bundled_wheels=()),
+        dataclasses.replace(_answer(), bundled_wheels=("/w/a.whl", "/w/b c.whl", "/w/\n.whl")),
+        dataclasses.replace(_answer(), release="rc1", is_64bit=False, version=(3, 14, 0)),
+        dataclasses.replace(_answer(), executable="/é/\udcff/python", prefix="/e\u2028x"),
+        dataclasses.replace(_answer(), scripts="", purelib="lib/python3.11/site-packages"),
+    ],
+)
+def test_the_cached_answer_reads_back_as_written(tmp_path: Path, answer: Interpreter) -> None:
+    record = _record_path(tmp_path)
+    key = ["/e/bin/python", 1, 2, 3, "digest", "query"]
+    venv_module._store_interpreter(record, key, answer)
+    assert venv_module._load_interpreter(record, key) == answer
+    assert venv_module._load_interpreter(record, [*key[:-1], "other query"]) is None
+    assert venv_module._load_interpreter(record, key[:-1]) is None
+
+
+def test_anything_else_in_the_cache_is_a_miss(tmp_path: Path) -> None:
+    record = _record_path(tmp_path)
+    key = ["/e/bin/python", 1, 2, 3, "query"]
+    venv_module._store_interpreter(record, key, _answer())
+    data = Path(record).read_bytes()
+    damaged = [
+        *(data[:end] for end in range(len(data))),  # cut short anywhere
+        data + b"x\0",
+        data.replace(b"\x003\x0011\x007\x00", b"\x003\x0011\x00x\x00"),  # a version
+        data.replace(b"\x001\x00lib", b"\x00yes\x00lib"),  # the 64-bit flag
+        data.replace(b"\x001\x00/w/", b"\x002\x00/w/"),  # the number of wheels
+        data.replace(b"cpython", b"\xff\xfe"),  # not UTF-8
+        b"",
+        json.dumps({"key": key, "interpreter": _fields(_answer())}).encode(),  # format 1
+        b"\0" * 100,
+    ]
+    assert all(variant != data for variant in damaged)
+    for variant in damaged:
+        Path(record).write_bytes(variant)
+        assert venv_module._load_interpreter(record, key) is None, variant
+    Path(record).write_bytes(data + b"\0" * venv_module._RECORD_LIMIT)  # too long
+    assert venv_module._load_interpreter(record, key) is None
+    Path(record).unlink()
+    assert venv_module._load_interpreter(record, key) is None  # no file
+    Path(record).mkdir()
+    assert venv_module._load_interpreter(record, key) is None  # not a file
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        dataclasses.replace(_answer(), release="a\0"),  # no path holds one, but
+        dataclasses.replace(_answer(), bundled_wheels=("/w/" + "x" * 100,) * 1000),  # too long
+    ],
+    ids=["nul", "too-long"],
+)
+def test_an_answer_that_would_not_read_back_is_not_kept(
+    tmp_path: Path, answer: Interpreter
+) -> None:
+    record = _record_path(tmp_path)
+    key = ["/e/bin/python", 1, 2, 3, "query"]
+    venv_module._store_interpreter(record, key, answer)
+    assert not Path(record).exists()
 
 
 def test_the_cached_answer_is_written_as_asdict_wrote_it() -> None:

@@ -91,7 +91,7 @@ def test_without_cpythons_module_the_digest_comes_from_hashlib(
 
 
 def test_the_private_folder_is_new_and_private_as_mkdtemps(tmp_path: Path) -> None:
-    made = {_private_folder(tmp_path, ".env.tmp-") for _ in range(20)}
+    made = {Path(_private_folder(str(tmp_path), ".env.tmp-")) for _ in range(20)}
     assert len(made) == 20
     for folder in made:
         assert folder.parent == tmp_path
@@ -103,16 +103,16 @@ def test_the_private_folder_is_new_and_private_as_mkdtemps(tmp_path: Path) -> No
 def test_a_taken_name_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     draws = iter([b"\x00" * 6, b"\x00" * 6, b"\x01" * 6])
     monkeypatch.setattr(os, "urandom", lambda _: next(draws))
-    first = _private_folder(tmp_path, "p-")
-    second = _private_folder(tmp_path, "p-")
-    assert (first.name, second.name) == ("p-000000000000", "p-010101010101")
+    first = _private_folder(str(tmp_path), "p-")
+    second = _private_folder(str(tmp_path), "p-")
+    assert (first, second) == (str(tmp_path / "p-000000000000"), str(tmp_path / "p-010101010101"))
 
 
 def test_no_free_name_is_an_os_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "urandom", lambda _: b"\x00" * 6)
-    _private_folder(tmp_path, "p-")
+    _private_folder(str(tmp_path), "p-")
     with pytest.raises(FileExistsError):
-        _private_folder(tmp_path, "p-")
+        _private_folder(str(tmp_path), "p-")
 
 
 def test_a_venv_is_made_and_replaced_with_the_old_mode_and_no_leftovers(tmp_path: Path) -> None:
@@ -145,14 +145,14 @@ def _umask() -> int:
 
 def test_an_unwritable_parent_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The build folder's ``mkdir`` refused (as root, permissions do not stop a write)."""
-    real_mkdir = Path.mkdir
+    real_mkdir = os.mkdir
 
-    def refuse(self: Path, *args: Any, **kwargs: Any) -> None:
-        if self.name.startswith(".v.tmp-"):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        real_mkdir(self, *args, **kwargs)
+    def refuse(path: str, *args: Any, **kwargs: Any) -> None:
+        if Path(path).name.startswith(".v.tmp-"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        real_mkdir(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "mkdir", refuse)
+    monkeypatch.setattr(os, "mkdir", refuse)
     with pytest.raises(VenvError) as raised:
         create_venv(tmp_path / "v", python=find_python(sys.executable))
     assert str(raised.value) == (
@@ -174,14 +174,14 @@ def test_a_failed_swap_puts_the_old_venv_back(
     target = tmp_path / "env"
     create_venv(target, python=find_python(sys.executable))
     (target / "marker").write_text("old")
-    real_replace = Path.replace
+    real_replace = os.replace
 
-    def refuse_the_new_one(self: Path, other: Any) -> Path:
-        if self.name.startswith(".env.tmp-"):
+    def refuse_the_new_one(source: str, destination: str) -> None:
+        if Path(source).name.startswith(".env.tmp-"):
             raise OSError(5, "Input/output error")
-        return real_replace(self, other)
+        real_replace(source, destination)
 
-    monkeypatch.setattr(Path, "replace", refuse_the_new_one)
+    monkeypatch.setattr(os, "replace", refuse_the_new_one)
     with pytest.raises(Exception, match="Input/output error"):
         create_venv(target, python=find_python(sys.executable), clear=True)
     assert (target / "marker").read_text() == "old"
