@@ -11,7 +11,6 @@ traceback.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from resolvent import TYPE_CHECKING
@@ -100,6 +99,7 @@ def clip_quotes(message: str) -> str:
     """
     if len(message) <= _LONGEST_QUOTE:
         return message
+    import re  # noqa: PLC0415 -- long messages only: `resolvent venv` imports no re at all
 
     def clip(match: re.Match[str]) -> str:
         quoted = match.group(1)

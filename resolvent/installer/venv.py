@@ -13,22 +13,20 @@ Example::
 """
 
 # Hot paths use str paths and os calls, as DESIGN.md asks:
-# ruff: noqa: PTH100, PTH101, PTH102, PTH103, PTH105, PTH109, PTH110, PTH112, PTH116, PTH118
+# ruff: noqa: PTH100, PTH101, PTH103, PTH105, PTH109, PTH110, PTH112, PTH116, PTH118
 # ruff: noqa: PTH119, PTH120, PTH211
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
-import importlib
 import os
 import sys
 import time
 
 # Not imported here: ``dataclasses`` (see ``Interpreter``) and ``threading`` (queries
 # only): with what they import, they were a sixth of ``resolvent venv``'s instructions.
-# Nor ``hashlib``, ``tempfile`` and ``shutil`` (see :func:`_sha256_hex`,
-# :func:`_private_folder`): a fifth of what was left. Nor ``pathlib`` (with ``re``,
+# Nor ``hashlib``, ``tempfile`` and ``shutil`` (see :func:`~resolvent.hashes.sha256_hex`,
+# :mod:`resolvent.folders`): a fifth of what was left. Nor ``pathlib`` (with ``re``,
 # ``fnmatch``, ``urllib.parse`` and ``ipaddress``: 5 of the 20 ms ``resolvent venv``
 # took) and ``json`` (1 ms more): a venv is made with str paths (see :func:`make_venv`),
 # and the interpreter's answer is kept in a format of its own (see :func:`_record`);
@@ -36,10 +34,12 @@ import time
 from resolvent import TYPE_CHECKING, __version__
 from resolvent.atomic_write import write_atomically
 from resolvent.errors import VenvError, os_paths, os_reason
+from resolvent.folders import make_private_folder, remove_tree
+from resolvent.hashes import sha256_hex
 from resolvent.value_class import DataclassLike, Value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
     from typing import IO, Any, Final, TypeVar
 
@@ -368,17 +368,17 @@ def query_interpreter(python: Path | str, *, cache_root: Path | str | None = Non
             config = stream.read()
     except OSError:
         config = None
-    config_stamp = [] if config is None else [_sha256_hex(config)[:32]]
+    config_stamp = [] if config is None else [sha256_hex(config)[:32]]
     key = [executable, *stamp, *config_stamp, _query_version()]
     bucket = os.path.join(cache_root, _INTERPRETER_BUCKET)
-    record = os.path.join(bucket, _sha256_hex(executable.encode())[:32])
+    record = os.path.join(bucket, sha256_hex(executable.encode())[:32])
     found = _load_interpreter(record, key)
     if found is not None:
         return found
     shaped: tuple[str, list[object]] | None = None  # (record, key) by the venv's shape
     if config is not None:
         shape = _shape_key(executable, stamp, config)
-        name = _sha256_hex(_record_fields(shape))[:32]
+        name = sha256_hex(_record_fields(shape))[:32]
         shaped = (os.path.join(bucket, f"venv-{name}"), shape)
         found = _load_interpreter(*shaped)
         if found is not None:
@@ -404,7 +404,7 @@ def _shape_key(executable: str, stamp: tuple[int, int, int], config: bytes) -> l
         for line in config.splitlines()
         if line.partition(b"=")[0].strip().lower() != b"command"
     ]
-    digest = _sha256_hex(b"\n".join(kept))[:32]
+    digest = sha256_hex(b"\n".join(kept))[:32]
     return [os.path.basename(executable), *stamp, digest, _query_version()]
 
 
@@ -440,66 +440,6 @@ def _fields(interpreter: Interpreter) -> dict[str, Any]:
     return dict(zip(Interpreter.value_fields, interpreter.field_values(), strict=True))
 
 
-def _sha256_hex(data: bytes) -> str:
-    """Return the SHA-256 hex digest of ``data``; :mod:`hashlib` is not imported for it.
-
-    ``hashlib`` loads OpenSSL when imported: 11 M instructions, a tenth of all that
-    ``resolvent venv`` executed, for the few short digests its interpreter cache keys
-    need. CPython's own SHA-256 module (see :func:`_sha256_function`) gives the same
-    digest for almost nothing.
-    """
-    return str(_sha256_function()(data).hexdigest())
-
-
-@functools.cache
-def _sha256_function() -> Callable[[bytes], Any]:
-    """Return CPython's own SHA-256 constructor, the one ``hashlib`` itself falls back to.
-
-    It is ``_sha256.sha256`` up to 3.11 and ``_sha2.sha256`` from 3.12; where neither
-    exists, ``hashlib.sha256``. Found once: a module that is missing is searched for in
-    every folder of ``sys.path`` each time it is asked for. Where ``hashlib`` is loaded
-    already (an install imports it), its own constructor costs nothing, while loading
-    CPython's module would (1 M instructions, a shared library to open).
-    """
-    loaded: Any = sys.modules.get("hashlib")
-    if loaded is not None:
-        constructor: Callable[[bytes], Any] = loaded.sha256
-        return constructor
-    for name in ("_sha256", "_sha2"):
-        try:
-            module: Any = importlib.import_module(name)
-        except ImportError:
-            continue
-        function: Callable[[bytes], Any] = module.sha256
-        return function
-    import hashlib  # noqa: PLC0415 -- only where CPython's module is missing
-
-    return hashlib.sha256
-
-
-def _private_folder(parent: str, prefix: str) -> str:
-    """Make a new folder ``parent/prefix<random>``, private (0o700) as ``mkdtemp`` makes it.
-
-    ``tempfile.mkdtemp`` would do, but importing :mod:`tempfile` (with ``random`` and
-    ``shutil``) cost ``resolvent venv`` 15 M instructions, an eighth of all it ran.
-    """
-    for _ in range(100):
-        folder = os.path.join(parent, f"{prefix}{os.urandom(6).hex()}")
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            continue
-        return folder
-    raise FileExistsError(errno.EEXIST, "no unused temporary name", parent)
-
-
-def _remove_tree(path: str) -> None:
-    """Delete ``path`` and everything in it, ignoring errors (``shutil`` imported on use)."""
-    import shutil  # noqa: PLC0415 -- see the imports
-
-    shutil.rmtree(path, ignore_errors=True)
-
-
 #: The answers' bucket; the number is the records' format (see :func:`_record`): a new
 #: format never reads an old one, nor an older resolvent a newer one (each would take
 #: the other's file for a miss, and replace it, at every run).
@@ -512,9 +452,9 @@ def _query_version() -> str:
 
     Made on first use, not on import: an install imports this module before it loads
     ``hashlib``, and a digest made then would load the SHA-256 module ``hashlib`` makes
-    needless (see :func:`_sha256_function`).
+    needless (see :func:`~resolvent.hashes.sha256_hex`).
     """
-    return _sha256_hex(_QUERY.encode())[:16]
+    return sha256_hex(_QUERY.encode())[:16]
 
 
 #: The first field of every record (see :func:`_record`): a file that does not start so
@@ -805,13 +745,13 @@ def _build(
     """Write the venv beside ``target`` and rename it into place (replacing ``existing``)."""
     _make_parents(target)
     parent, name = os.path.split(target)
-    build = _private_folder(parent, f".{name}.tmp-")
+    build = make_private_folder(parent, f".{name}.tmp-")
     trash: str | None = None
     try:
         os.chmod(build, 0o755)  # noqa: S103 -- made private, as mkdtemp makes it; a venv is not
         _write_layout(build, target, interpreter, prompt, system_site_packages)
         if existing:
-            trash = _private_folder(parent, f".{name}.old-")
+            trash = make_private_folder(parent, f".{name}.old-")
             os.replace(target, os.path.join(trash, "venv"))
         os.replace(build, target)  # an empty folder at ``target`` is replaced
     except BaseException:
@@ -819,11 +759,11 @@ def _build(
             old = os.path.join(trash, "venv")
             if os.path.lexists(old) and not os.path.lexists(target):
                 os.replace(old, target)  # the new one did not take its place: the old comes back
-            _remove_tree(trash)
-        _remove_tree(build)
+            remove_tree(trash)
+        remove_tree(build)
         raise
     if trash is not None:
-        _remove_tree(trash)
+        remove_tree(trash)
 
 
 def _make_parents(target: str) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from resolvent.hashes import file_sha256, sha256_hex
+from resolvent.hashes import file_sha256
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -17,11 +17,6 @@ def test_file_sha256(tmp_path: Path) -> None:
     path = tmp_path / "a.whl"
     path.write_bytes(b"wheel bytes")
     assert file_sha256(path) == hashlib.sha256(b"wheel bytes").hexdigest()
-
-
-def test_sha256_hex_is_sha256_for_small_and_large_data() -> None:
-    for data in (b"", b"name", bytes(range(256)) * 1024):  # the last: beyond _SMALL_DATA
-        assert sha256_hex(data) == hashlib.sha256(data).hexdigest()
 
 
 def test_sha256_hex_hashes_names_without_importing_hashlib() -> None:

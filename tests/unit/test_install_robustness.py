@@ -198,7 +198,7 @@ def test_an_unwritable_venv_parent_is_one_line(
     def refuse(*_: object, **__: object) -> str:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path / ".v.tmp-x"))
 
-    monkeypatch.setattr("resolvent.installer.venv._private_folder", refuse)
+    monkeypatch.setattr("resolvent.installer.venv.make_private_folder", refuse)
     with pytest.raises(VenvError) as raised:
         create_venv(tmp_path / "v", python=Path(sys.executable))
     assert str(raised.value) == (

@@ -22,15 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from resolvent import hashes
 from resolvent.errors import VenvError
+from resolvent.folders import make_private_folder
+from resolvent.hashes import sha256_hex
 from resolvent.installer import venv as venv_module
 from resolvent.installer.discovery import find_python
-from resolvent.installer.venv import (
-    _private_folder,
-    _sha256_function,
-    _sha256_hex,
-    create_venv,
-)
+from resolvent.installer.venv import create_venv
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,9 +52,9 @@ def test_the_venv_command_does_not_import_hashlib_tempfile_or_shutil() -> None:
 @pytest.fixture
 def fresh_sha256() -> Iterator[None]:
     """Forget which SHA-256 constructor was found, before and after the test."""
-    _sha256_function.cache_clear()
+    hashes._builtin_sha256.cache_clear()
     yield
-    _sha256_function.cache_clear()
+    hashes._builtin_sha256.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -68,8 +66,9 @@ def test_the_digest_is_hashlibs(
 ) -> None:
     if not hashlib_loaded:
         monkeypatch.delitem(sys.modules, "hashlib")
-    assert (_sha256_function() is hashlib.sha256) == hashlib_loaded
-    assert _sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    assert sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    # A name is hashed without loading hashlib; 76,800 bytes are not a name.
+    assert ("hashlib" in sys.modules) == (hashlib_loaded or len(data) > 64 * 1024)
 
 
 def test_without_cpythons_module_the_digest_comes_from_hashlib(
@@ -84,14 +83,13 @@ def test_without_cpythons_module_the_digest_comes_from_hashlib(
 
     monkeypatch.delitem(sys.modules, "hashlib")
     monkeypatch.setattr(importlib, "import_module", missing)
-    constructor = _sha256_function()
+    assert hashes._builtin_sha256() is None
+    assert sha256_hex(b"abc") == hashlib.sha256(b"abc").hexdigest()
     assert "hashlib" in sys.modules  # imported for it
-    assert constructor is sys.modules["hashlib"].sha256
-    assert _sha256_hex(b"abc") == hashlib.sha256(b"abc").hexdigest()
 
 
 def test_the_private_folder_is_new_and_private_as_mkdtemps(tmp_path: Path) -> None:
-    made = {Path(_private_folder(str(tmp_path), ".env.tmp-")) for _ in range(20)}
+    made = {Path(make_private_folder(str(tmp_path), ".env.tmp-")) for _ in range(20)}
     assert len(made) == 20
     for folder in made:
         assert folder.parent == tmp_path
@@ -103,16 +101,16 @@ def test_the_private_folder_is_new_and_private_as_mkdtemps(tmp_path: Path) -> No
 def test_a_taken_name_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     draws = iter([b"\x00" * 6, b"\x00" * 6, b"\x01" * 6])
     monkeypatch.setattr(os, "urandom", lambda _: next(draws))
-    first = _private_folder(str(tmp_path), "p-")
-    second = _private_folder(str(tmp_path), "p-")
+    first = make_private_folder(str(tmp_path), "p-")
+    second = make_private_folder(str(tmp_path), "p-")
     assert (first, second) == (str(tmp_path / "p-000000000000"), str(tmp_path / "p-010101010101"))
 
 
 def test_no_free_name_is_an_os_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "urandom", lambda _: b"\x00" * 6)
-    _private_folder(str(tmp_path), "p-")
+    make_private_folder(str(tmp_path), "p-")
     with pytest.raises(FileExistsError):
-        _private_folder(str(tmp_path), "p-")
+        make_private_folder(str(tmp_path), "p-")
 
 
 def test_a_venv_is_made_and_replaced_with_the_old_mode_and_no_leftovers(tmp_path: Path) -> None:
