@@ -71,6 +71,34 @@ def _nothing() -> None:
     return None
 
 
+def _outgrown_buckets(root: Path) -> list[Path]:
+    """Return the top-level folders of an older layout of a bucket in use.
+
+    A bucket's name ends with its layout's version (``interpreter-v1`` became
+    ``interpreter-v2``); nothing reads an older one again, so ``cache prune`` removes
+    it, as ``uv cache prune`` removes its outdated buckets. Folders of names this
+    version does not use are left alone.
+    """
+    from resolvent.installer.speculate import MEMO_BUCKET  # noqa: PLC0415 -- prune only
+    from resolvent.installer.venv import INTERPRETER_BUCKET  # noqa: PLC0415
+
+    current: dict[str, int] = {}
+    for name in (*(bucket.value for bucket in CacheBucket), MEMO_BUCKET, INTERPRETER_BUCKET):
+        stem, _, version = name.rpartition("-v")
+        current[stem] = int(version)
+    found = []
+    for entry in os.scandir(root):
+        stem, sep, version = entry.name.rpartition("-v")
+        if (
+            sep
+            and version.isdigit()
+            and int(version) < current.get(stem, 0)
+            and entry.is_dir(follow_symlinks=False)
+        ):
+            found.append(Path(entry.path))
+    return sorted(found)
+
+
 def _unlink_if_orphan(path: str, suffix: str) -> None:
     """Remove the manifest ``path`` unless its entry appeared meanwhile (we hold the lock)."""
     if not os.path.isdir(path[: -len(suffix)]):
@@ -437,9 +465,10 @@ class Cache:
 
         Removes ``.tmp-`` folders and files of writers that are gone, unpacked wheels
         that no ``wheels-v1``/``built-v1`` pointer (nor ``keep``) names, dangling
-        pointers, and lock files of absent entries. Each archive entry is removed under
-        its lock, and a temporary folder only when its entry's lock is free. Like
-        ``uv cache prune``, it is meant for when no install is running.
+        pointers, lock files of absent entries, and the buckets of older layouts. Each
+        archive entry is removed under its lock, and a temporary folder only when its
+        entry's lock is free. Like ``uv cache prune``, it is meant for when no install is
+        running.
         """
         removed: list[Path] = []
         if not self.root.is_dir():
@@ -502,6 +531,9 @@ class Cache:
             if not memo.name.startswith(_TMP) and stale_memo(os.fspath(memo)):
                 memo.unlink(missing_ok=True)  # it names entries that are gone
                 removed.append(memo)
+        for bucket in _outgrown_buckets(self.root):
+            _remove_tree(os.fspath(bucket))
+            removed.append(bucket)
         for path in sorted(self.root.rglob(f"{_TMP}*"), key=lambda p: len(p.parts)):
             if path.parent == archive or not os.path.lexists(path):
                 continue

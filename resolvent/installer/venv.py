@@ -370,7 +370,7 @@ def query_interpreter(python: Path | str, *, cache_root: Path | str | None = Non
         config = None
     config_stamp = [] if config is None else [sha256_hex(config)[:32]]
     key = [executable, *stamp, *config_stamp, _query_version()]
-    bucket = os.path.join(cache_root, _INTERPRETER_BUCKET)
+    bucket = os.path.join(cache_root, INTERPRETER_BUCKET)
     record = os.path.join(bucket, sha256_hex(executable.encode())[:32])
     found = _load_interpreter(record, key)
     if found is not None:
@@ -443,7 +443,7 @@ def _fields(interpreter: Interpreter) -> dict[str, Any]:
 #: The answers' bucket; the number is the records' format (see :func:`_record`): a new
 #: format never reads an old one, nor an older resolvent a newer one (each would take
 #: the other's file for a miss, and replace it, at every run).
-_INTERPRETER_BUCKET = "interpreter-v2"
+INTERPRETER_BUCKET = "interpreter-v2"
 
 
 @functools.cache

@@ -268,3 +268,17 @@ def test_prune_removes_memos_of_entries_that_are_gone(tmp_path: Path, wheel: Pat
     assert sorted(p.name for p in memos.iterdir()) == ["alone"]  # names only what is there
     assert memos / "both" in removed
     assert memos / "garbled" in removed
+
+
+def test_prune_removes_the_buckets_of_older_layouts_only(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    cache.root.mkdir(parents=True)
+    (cache.root / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    for folder in ("interpreter-v1", "interpreter-v2", "archive-v0", "archive-v1", "mine-v1"):
+        (cache.root / folder / "x").mkdir(parents=True)
+    (cache.root / "http-v0").write_text("a file, not a bucket")
+    removed = cache.prune()
+    assert cache.root / "interpreter-v1" in removed
+    assert cache.root / "archive-v0" in removed
+    left = sorted(p.name for p in cache.root.iterdir())
+    assert left == ["CACHEDIR.TAG", "archive-v1", "http-v0", "interpreter-v2", "mine-v1"]
