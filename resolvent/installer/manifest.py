@@ -112,7 +112,7 @@ class Manifest(Value):
     def to_bytes(self) -> bytes:
         """Serialize (the cache stores these bytes): a JSON line, then the RECORD rows as is.
 
-        The RECORD rows (60% of torch's 2 MB manifest) are not a JSON string: parsing them
+        The RECORD rows (two thirds of torch's 2 MB manifest) are not a JSON string: parsing them
         as one (escapes, then encoding them again to write RECORD) cost more than reading
         them, and the speculative helper, which reads manifests before its first link,
         needs only the JSON line. Compact JSON holds no raw newline, so the first one

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self, TextIO, TypeVar
 from urllib.parse import unquote, urlsplit
 
+# Not imported here: ``hashlib``, ``tempfile`` and ``shutil``, imported where a download
+# or an unpacking needs them. A warm run does neither, and their imports were ~5 ms of it.
 from resolvent import __version__
 from resolvent.errors import (
     HashMismatchError,
@@ -310,11 +312,8 @@ def _hashers(user: Expected, index: Expected) -> dict[str, hashlib._Hash]:
     Every name here comes from :mod:`resolvent.hashes`' fixed sets, so each has a plain
     ``hexdigest()``; one the interpreter lacks (md5 under FIPS) is left out, and its
     digest then goes unchecked, as :func:`check_digests` skips a missing index digest.
-
-    :mod:`hashlib`, :mod:`tempfile` and :mod:`shutil` are imported where a download or
-    an unpacking needs them: a warm run does neither, and their imports were ~5 ms of it.
     """
-    import hashlib  # noqa: PLC0415 -- see the docstring
+    import hashlib  # noqa: PLC0415 -- see the imports
 
     hashers: dict[str, hashlib._Hash] = {}
     for name in sorted({"sha256", *user, *index}):
@@ -610,7 +609,7 @@ class Preparer:
                 if file.size is not None and file.filename.endswith(".whl"):
                     buffer = await asyncio.to_thread(self._memory.take, file.size)
                 if buffer is None:
-                    import tempfile  # noqa: PLC0415 -- downloads only (see _hashers)
+                    import tempfile  # noqa: PLC0415 -- see the imports
 
                     fd, temp_name = tempfile.mkstemp(prefix=".tmp-download-", dir=folder)
                     os.close(fd)
@@ -838,7 +837,7 @@ class Preparer:
         if path.name == filename:
             return self._unpack_named(path, digests["sha256"], source)
         # The cache reads a wheel's name and version from its file name: give it that.
-        import shutil  # noqa: PLC0415 -- see _hashers
+        import shutil  # noqa: PLC0415 -- see the imports
         import tempfile  # noqa: PLC0415
 
         with tempfile.TemporaryDirectory(prefix=".tmp-named-", dir=path.parent) as folder:

@@ -520,6 +520,11 @@ def _load_interpreter(record: str, key: Sequence[object]) -> Interpreter | None:
         return None
     finally:
         os.close(handle)
+    return _parse_record(key, data)
+
+
+def _parse_record(key: Sequence[object], data: bytes) -> Interpreter | None:
+    """Return the answer :func:`_record` wrote as ``data`` under ``key``, else ``None``."""
     start = _record_start(key)
     if not data.startswith(start):
         return None
@@ -550,10 +555,8 @@ def _load_interpreter(record: str, key: Sequence[object]) -> Interpreter | None:
 
 def _store_interpreter(record: str, key: Sequence[object], interpreter: Interpreter) -> None:
     data = _record(key, interpreter)
-    if data.count(b"\0") != len(key) + 17 + len(interpreter.bundled_wheels):
-        return  # a field holds a NUL: it would not read back (no path can hold one)
-    if len(data) > _RECORD_LIMIT:
-        return  # it would not be read whole
+    if len(data) > _RECORD_LIMIT or _parse_record(key, data) != interpreter:
+        return  # it would not be read whole, or not back as it is (a field with a NUL)
     os.makedirs(os.path.dirname(record), exist_ok=True)
     write_atomically(record, data)
 

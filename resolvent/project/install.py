@@ -296,7 +296,7 @@ def environment_lock(environment: Venv, warnings: list[str]) -> Iterator[None]:
     root = environment.root
     if (root / "pyvenv.cfg").is_file():
         path = root / ".lock"
-    else:  # an interpreter outside a venv: rare, so these imports wait until here
+    else:  # an interpreter outside a venv: rare, so tempfile's import waits until here
         import tempfile  # noqa: PLC0415
 
         digest = sha256_hex(os.fspath(root).encode())[:16]
